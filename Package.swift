@@ -1,0 +1,80 @@
+// swift-tools-version:6.1
+// csar: a keyboard-driven terminal console for CSA Regulation compliance work.
+import PackageDescription
+
+let package = Package(
+  name: "csar",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "csar", targets: ["csar"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+  ],
+  targets: [
+    // MARK: - C shims (only where Swift cannot import a macro or must survive setjmp)
+    .systemLibrary(
+      name: "CNCurses",
+      pkgConfig: "ncursesw",
+      providers: [.apt(["libncurses-dev"])]
+    ),
+    .target(
+      name: "CImageCodecs",
+      cSettings: [.unsafeFlags(["-O2"])],
+      linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+    ),
+
+    // MARK: - Domain (no I/O)
+    .target(name: "Compliance"),
+
+    // MARK: - Infrastructure
+    .target(
+      name: "Store",
+      dependencies: [
+        "Compliance",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .target(name: "Terminal", dependencies: ["CNCurses"]),
+    .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+    .target(
+      name: "Detection",
+      dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")]
+    ),
+
+    // MARK: - Console
+    .target(
+      name: "ConsoleUI",
+      dependencies: [
+        "Compliance", "Store", "Terminal", "Imaging",
+        .product(name: "TOMLKit", package: "TOMLKit"),
+      ],
+      resources: []
+    ),
+
+    // MARK: - Executable
+    .executableTarget(
+      name: "csar",
+      dependencies: [
+        "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+
+    // MARK: - Tests
+    .testTarget(name: "ComplianceTests", dependencies: ["Compliance"]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "Compliance"]),
+    .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+    .testTarget(
+      name: "ConsoleUITests",
+      dependencies: ["ConsoleUI", "Store", "Terminal", "Compliance"],
+      exclude: ["__Snapshots__"]
+    ),
+    .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging"]),
+    .testTarget(name: "EndToEndTests", dependencies: []),
+  ]
+)

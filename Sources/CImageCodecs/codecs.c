@@ -1,0 +1,1 @@
+// C shim over libpng and libjpeg-turbo (filled by the imaging work).

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `csar` command: with no subcommand it opens the console; subcommands serve scripts.
+@main
+struct CSAR: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "csar",
+    abstract: "A keyboard-driven console for CSA Regulation compliance work.",
+    subcommands: [
+      // Each subcommand lives in its own file in this folder; keep this list sorted.
+    ]
+  )
+
+  mutating func run() throws {
+    print("csar: the console is not built yet")
+  }
+}
