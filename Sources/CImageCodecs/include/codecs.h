@@ -1,1 +1,86 @@
+// C shim over libpng and libjpeg-turbo.
+//
+// Both libraries report errors with longjmp. Every function here keeps its setjmp and every
+// library call inside itself, so no Swift frame is ever jumped over: errors come back as a
+// `csar_codec_status` plus a NUL-terminated message in a caller-supplied buffer.
 #pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Result of a codec call.
+typedef enum {
+  CSAR_CODEC_OK = 0,
+  /// The data is not a valid image of the format (bad signature, bad chunk, bad marker...).
+  CSAR_CODEC_CORRUPT = 1,
+  /// The data ends before the image does.
+  CSAR_CODEC_TRUNCATED = 2,
+  /// The header claims more pixels than the caller allows (decompression-bomb guard).
+  CSAR_CODEC_TOO_LARGE = 3,
+  /// Memory could not be allocated.
+  CSAR_CODEC_NO_MEMORY = 4,
+  /// A valid image in a variant this shim does not handle.
+  CSAR_CODEC_UNSUPPORTED = 5,
+  /// The caller passed impossible arguments (encoders).
+  CSAR_CODEC_INVALID_ARGUMENT = 6
+} csar_codec_status;
+
+/// A decoded image: 8-bit RGB, row-major, no padding. `pixels` is malloc'd: release it with
+/// `csar_codec_free`.
+typedef struct {
+  uint8_t *pixels;
+  int32_t width;
+  int32_t height;
+  /// EXIF orientation (1...8) for JPEG, 0 when absent. Pixels are as stored, not rotated.
+  int32_t orientation;
+  /// Source colour model: PNG colour type (0, 2, 3, 4, 6) or JPEG J_COLOR_SPACE value.
+  int32_t source_color;
+  /// Source bits per sample (PNG 1, 2, 4, 8, 16; JPEG 8).
+  int32_t source_bit_depth;
+  /// Source component count (PNG channels before expansion; JPEG num_components).
+  int32_t source_components;
+} csar_decoded_image;
+
+/// Decodes a PNG held in memory to 8-bit RGB. Every colour type and bit depth is expanded:
+/// palette -> RGB, grey (1/2/4/8/16-bit) -> RGB, 16-bit -> 8-bit (high byte), alpha dropped
+/// (as PIL's `convert("RGB")` does). Images claiming more than `max_pixels` pixels are refused
+/// before any pixel memory is allocated.
+csar_codec_status csar_decode_png(const uint8_t *data, size_t length, uint64_t max_pixels,
+                                  csar_decoded_image *out, char *message, size_t message_size);
+
+/// Decodes a JPEG held in memory to 8-bit RGB with libjpeg defaults (ISLOW IDCT, fancy
+/// upsampling). Grey and YCbCr become RGB; CMYK and YCCK are converted to RGB as PIL does
+/// (Adobe files store inverted CMYK). Reads the EXIF orientation. Truncated or corrupt entropy
+/// data is an error, not a warning.
+csar_codec_status csar_decode_jpeg(const uint8_t *data, size_t length, uint64_t max_pixels,
+                                   csar_decoded_image *out, char *message, size_t message_size);
+
+/// Encodes raw PNG rows. `rows` holds `height` rows of exactly the bytes libpng expects for
+/// `color_type`/`bit_depth` (packed low-bit-depth samples, big-endian 16-bit samples), each
+/// `row_bytes` long. `palette` is `palette_count` RGB triples (colour type 3 only); `trans` is
+/// `trans_count` alpha bytes for palette entries (may be NULL). `interlace` selects Adam7.
+/// On success `*out` is a malloc'd buffer of `*out_length` bytes: free with `csar_codec_free`.
+csar_codec_status csar_encode_png(const uint8_t *rows, int32_t width, int32_t height,
+                                  size_t row_bytes, int32_t color_type, int32_t bit_depth,
+                                  const uint8_t *palette, int32_t palette_count,
+                                  const uint8_t *trans, int32_t trans_count, int32_t interlace,
+                                  uint8_t **out, size_t *out_length, char *message,
+                                  size_t message_size);
+
+/// Encodes 8-bit samples as a baseline JPEG. `components` is 1 (grey), 3 (RGB) or 4 (CMYK, as
+/// stored: Adobe-inverted values, with an Adobe marker). `quality` is 1...100.
+/// On success `*out` is a malloc'd buffer of `*out_length` bytes: free with `csar_codec_free`.
+csar_codec_status csar_encode_jpeg(const uint8_t *samples, int32_t width, int32_t height,
+                                   int32_t components, int32_t quality, uint8_t **out,
+                                   size_t *out_length, char *message, size_t message_size);
+
+/// Frees a buffer returned by this shim.
+void csar_codec_free(void *pointer);
+
+#ifdef __cplusplus
+}
+#endif
