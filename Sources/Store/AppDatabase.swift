@@ -1,0 +1,132 @@
+import Compliance
+import Foundation
+import GRDB
+
+// MARK: - The database
+
+/// The csar database: one SQLite file (WAL mode) shared by every console and command that
+/// points at it. Reads go through typed queries; every operator write goes through
+/// ``audited(by:_:)``, which appends a hash-chained audit event in the same transaction.
+public final class AppDatabase: Sendable {
+  /// The GRDB connection (a `DatabasePool` on files, a `DatabaseQueue` in memory). For Store
+  /// extensions and tests; screens use the typed queries.
+  public let writer: any DatabaseWriter
+  /// Where the database lives (`:memory:` for in-memory databases).
+  public let path: String
+  /// The clock used to timestamp writes, in Unix seconds (tests may pin it).
+  public let clock: @Sendable () -> Int64
+
+  /// How long a write waits for another process's lock before failing.
+  public static let busyTimeout: TimeInterval = 5
+
+  init(writer: any DatabaseWriter, path: String, clock: @escaping @Sendable () -> Int64) {
+    self.writer = writer
+    self.path = path
+    self.clock = clock
+  }
+
+  /// The current Unix time in seconds.
+  public static let systemClock: @Sendable () -> Int64 = {
+    Int64(Date().timeIntervalSince1970.rounded(.down))
+  }
+
+  // MARK: - Opening
+
+  /// Opens (creating if needed) the database file at `path`, creating its folder, and migrates
+  /// it to the current schema. WAL mode, foreign keys on, a 5 s busy timeout so several
+  /// consoles can share one file.
+  public static func open(
+    path: String, clock: @escaping @Sendable () -> Int64 = AppDatabase.systemClock
+  ) throws -> AppDatabase {
+    let folder = (path as NSString).deletingLastPathComponent
+    if !folder.isEmpty {
+      do {
+        try FileManager.default.createDirectory(
+          atPath: folder, withIntermediateDirectories: true)
+      } catch {
+        throw StoreError.cannotCreateDirectory(path: folder, reason: Self.reason(error))
+      }
+    }
+    do {
+      let pool = try DatabasePool(path: path, configuration: configuration())
+      let db = AppDatabase(writer: pool, path: path, clock: clock)
+      try db.migrate()
+      return db
+    } catch let error as StoreError {
+      throw error
+    } catch let error as DatabaseError {
+      if error.resultCode == .SQLITE_NOTADB {
+        throw StoreError.notADatabase(path: path)
+      }
+      throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error)")
+    } catch {
+      throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
+    }
+  }
+
+  /// A fresh, migrated in-memory database (for tests and previews).
+  public static func inMemory(
+    clock: @escaping @Sendable () -> Int64 = AppDatabase.systemClock
+  ) throws -> AppDatabase {
+    let queue = try DatabaseQueue(configuration: configuration())
+    let db = AppDatabase(writer: queue, path: ":memory:", clock: clock)
+    try db.migrate()
+    return db
+  }
+
+  /// `$XDG_DATA_HOME/csar/csar.sqlite`, or `~/.local/share/csar/csar.sqlite` when
+  /// `XDG_DATA_HOME` is unset or empty (as the XDG spec says, a relative value is ignored).
+  public static func defaultPath(
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) -> String {
+    if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
+      return data + "/csar/csar.sqlite"
+    }
+    let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+    return home + "/.local/share/csar/csar.sqlite"
+  }
+
+  private static func configuration() -> Configuration {
+    var config = Configuration()
+    config.foreignKeysEnabled = true
+    config.busyMode = .timeout(busyTimeout)
+    config.label = "csar"
+    return config
+  }
+
+  private static func reason(_ error: any Error) -> String {
+    (error as NSError).localizedDescription
+  }
+
+  private func migrate() throws {
+    let migrator = Schema.migrator
+    let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+    if superseded {
+      let known = Set(migrator.migrations)
+      let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
+      throw StoreError.newerSchema(
+        path: path, unknownMigrations: applied.subtracting(known).sorted())
+    }
+    try migrator.migrate(writer)
+  }
+
+  // MARK: - Plumbing for queries
+
+  /// Runs a read (a snapshot: a concurrent write never shows half-done).
+  func read<T>(_ body: (Database) throws -> T) throws -> T {
+    try writer.read(body)
+  }
+
+  /// Runs a write in one IMMEDIATE transaction: the write lock is taken before the first read,
+  /// so what the body reads cannot change before it writes (other processes included).
+  func writeImmediate<T>(_ body: (Database) throws -> T) throws -> T {
+    try writer.writeWithoutTransaction { db in
+      var result: T?
+      try db.inTransaction(.immediate) {
+        result = try body(db)
+        return .commit
+      }
+      return result!
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import Compliance
+import GRDB
+
+// MARK: - Accounts and consent
+
+extension AppDatabase {
+  /// Accounts whose provider id or pseudonym starts with `prefix` (pseudonyms compared in
+  /// lower case), by provider id; two indexed range scans, at most `limit` rows each.
+  public func searchAccounts(prefix: String, limit: Int) throws -> [AccountSummary] {
+    guard limit > 0 else { return [] }
+    return try read { db in
+      // Every string with the prefix sorts in [prefix, prefix + U+10FFFF) under BINARY
+      // collation (UTF-8 byte order), so the unique indexes answer with a range scan.
+      let high = "\u{10FFFF}"
+      let lowered = prefix.lowercased()
+      let rows = try Row.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT * FROM (SELECT id, external_id, pseudonym, created_at FROM account
+              WHERE external_id >= ?1 AND external_id < ?1 || ?3
+              ORDER BY external_id LIMIT ?4)
+            UNION
+            SELECT * FROM (SELECT id, external_id, pseudonym, created_at FROM account
+              WHERE pseudonym >= ?2 AND pseudonym < ?2 || ?3
+              ORDER BY pseudonym LIMIT ?4)
+            ORDER BY external_id LIMIT ?4
+            """), arguments: [prefix, lowered, high, limit])
+      return rows.map {
+        AccountSummary(
+          id: $0["id"], externalId: $0["external_id"], pseudonym: $0["pseudonym"],
+          createdAt: $0["created_at"])
+      }
+    }
+  }
+
+  /// One account, or nil.
+  public func account(id: Int64) throws -> AccountSummary? {
+    try read { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id]).map {
+        AccountSummary(
+          id: $0["id"], externalId: $0["external_id"], pseudonym: $0["pseudonym"],
+          createdAt: $0["created_at"])
+      }
+    }
+  }
+
+  /// An account's consent events, oldest first.
+  public func consentHistory(accountId: Int64) throws -> [ConsentEventRow] {
+    try read { db in
+      let table = "consent_event"
+      return try Row.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT e.*, s.code AS service_code, s.name AS service_name,
+              o.name AS operator_name
+            FROM consent_event e
+            JOIN service s ON s.id = e.service_id
+            LEFT JOIN operator o ON o.id = e.operator_id
+            WHERE e.account_id = ?
+            ORDER BY e.occurred_at, e.event_id
+            """), arguments: [accountId]
+      ).map { row in
+        ConsentEventRow(
+          eventId: row["event_id"], accountId: row["account_id"],
+          serviceId: row["service_id"], serviceCode: row["service_code"],
+          serviceName: row["service_name"],
+          state: try row.code(ConsentState.self, "state", table: table),
+          occurredAt: row["occurred_at"],
+          source: try row.code(ConsentSource.self, "source", table: table),
+          termsVersion: row["terms_version"], operatorName: row["operator_name"],
+          reason: row["reason"])
+      }
+    }
+  }
+
+  /// An account's current consent on every service (`not_asked` where nothing was recorded),
+  /// by service code.
+  public func consentStates(accountId: Int64) throws -> [ServiceConsent] {
+    try read { db in
+      try Row.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT s.id, s.code, s.name, c.state, c.updated_at
+            FROM service s
+            LEFT JOIN consent_current c ON c.service_id = s.id AND c.account_id = ?
+            ORDER BY s.code
+            """), arguments: [accountId]
+      ).map { row in
+        ServiceConsent(
+          serviceId: row["id"], serviceCode: row["code"], serviceName: row["name"],
+          state: try row.optionalCode(ConsentState.self, "state", table: "consent_current")
+            ?? .notAsked,
+          updatedAt: row["updated_at"])
+      }
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import Compliance
+import Foundation
+import GRDB
+
+// MARK: - Operator writes (each through the audited path)
+
+extension AppDatabase {
+  /// Registers an operator, or returns the existing one of that name (its role unchanged when
+  /// it differs; the audit records only real changes). The event is attributed to `by`, or to
+  /// the operator themself on first start.
+  @discardableResult
+  public func ensureOperator(name: String, role: OperatorRole, by: String? = nil) throws
+    -> OperatorRow
+  {
+    let trimmed = name.trimmingCharacters(in: .whitespaces)
+    guard !trimmed.isEmpty, !trimmed.contains(where: { $0.isNewline }) else {
+      throw StoreError.invalidValue(
+        field: "operator name", value: name, reason: "must be a non-empty single line")
+    }
+    if let existing = try read({ db in try Self.operatorRow(db, name: trimmed) }) {
+      return existing
+    }
+    return try audited(by: by ?? trimmed) { db, audit in
+      // Re-check inside the write lock: another console may have added it meanwhile.
+      if let existing = try Self.operatorRow(db, name: trimmed) { return existing }
+      try db.execute(
+        sql: "INSERT INTO operator (name, role, created_at) VALUES (?, ?, ?)",
+        arguments: [trimmed, role.rawValue, audit.at])
+      let id = db.lastInsertedRowID
+      try audit.record(
+        action: "operator.create", entity: "operator", entityId: String(id),
+        after: ["name": .string(trimmed), "role": .string(role.rawValue)])
+      return OperatorRow(id: id, name: trimmed, role: role, createdAt: audit.at)
+    }
+  }
+
+  /// Adds a service; `code` must be unique (lowercase letters, digits and dashes).
+  @discardableResult
+  public func createService(
+    code: String, name: String, kind: ServiceKind, description: String = "", by: String
+  ) throws -> ServiceRow {
+    guard !code.isEmpty,
+      code.unicodeScalars.allSatisfy({
+        ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+      })
+    else {
+      throw StoreError.invalidValue(
+        field: "service code", value: code, reason: "use lowercase letters, digits and dashes")
+    }
+    return try audited(by: by) { db, audit in
+      _ = try Self.operatorId(db, name: by)
+      if try Bool.fetchOne(
+        db, sql: "SELECT 1 FROM service WHERE code = ?", arguments: [code]) == true
+      {
+        throw StoreError.duplicate(entity: "service", field: "code", value: code)
+      }
+      try db.execute(
+        sql: """
+          INSERT INTO service (code, name, kind, description, created_at)
+          VALUES (?, ?, ?, ?, ?)
+          """, arguments: [code, name, kind.rawValue, description, audit.at])
+      let id = db.lastInsertedRowID
+      try audit.record(
+        action: "service.create", entity: "service", entityId: String(id),
+        after: [
+          "code": .string(code), "name": .string(name), "kind": .string(kind.rawValue),
+          "description": .string(description),
+        ])
+      return ServiceRow(
+        id: id, code: code, name: name, kind: kind, description: description,
+        createdAt: audit.at)
+    }
+  }
+
+  /// Records a consent change for an account on a service, checked by the Compliance state
+  /// machine: an illegal transition throws its `ConsentTransitionError` and writes nothing.
+  /// Support changes need a reason. Returns the new event.
+  @discardableResult
+  public func recordConsentChange(
+    accountId: Int64, serviceId: Int64, to newState: ConsentState, source: ConsentSource,
+    termsVersion: String, reason: String?, by operatorName: String
+  ) throws -> ConsentEventRow {
+    let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+    if source == .support, reason?.isEmpty ?? true {
+      throw StoreError.invalidValue(
+        field: "reason", value: "", reason: "a change made through support needs a reason")
+    }
+    return try audited(by: operatorName) { db, audit in
+      let operatorId = try Self.operatorId(db, name: operatorName)
+      guard
+        let service = try Row.fetchOne(
+          db, sql: "SELECT code, name FROM service WHERE id = ?", arguments: [serviceId])
+      else { throw StoreError.notFound(entity: "service", id: String(serviceId)) }
+      guard
+        try Bool.fetchOne(
+          db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [accountId]) == true
+      else { throw StoreError.notFound(entity: "account", id: String(accountId)) }
+
+      let currentRow = try Row.fetchOne(
+        db,
+        sql: "SELECT state FROM consent_current WHERE account_id = ? AND service_id = ?",
+        arguments: [accountId, serviceId])
+      let current =
+        try currentRow?.code(ConsentState.self, "state", table: "consent_current")
+        ?? .notAsked
+      let next = try current.transition(to: newState)
+
+      let eventId = "op-" + UUID().uuidString.lowercased()
+      try db.execute(
+        sql: """
+          INSERT INTO consent_event (event_id, account_id, service_id, state, occurred_at,
+            source, terms_version, operator_id, reason)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          eventId, accountId, serviceId, next.rawValue, audit.at, source.rawValue,
+          termsVersion, operatorId, reason,
+        ])
+      try db.execute(
+        sql: """
+          INSERT INTO consent_current (account_id, service_id, state, updated_at)
+          VALUES (?, ?, ?, ?)
+          ON CONFLICT (account_id, service_id)
+          DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+          """, arguments: [accountId, serviceId, next.rawValue, audit.at])
+      try audit.record(
+        action: "consent.change", entity: "account", entityId: String(accountId),
+        before: ["service": .int(serviceId), "state": .string(current.rawValue)],
+        after: [
+          "service": .int(serviceId), "state": .string(next.rawValue),
+          "source": .string(source.rawValue), "terms": .string(termsVersion),
+          "reason": .text(reason), "event": .string(eventId),
+        ])
+      return ConsentEventRow(
+        eventId: eventId, accountId: accountId, serviceId: serviceId,
+        serviceCode: service["code"], serviceName: service["name"], state: next,
+        occurredAt: audit.at, source: source, termsVersion: termsVersion,
+        operatorName: operatorName, reason: reason)
+    }
+  }
+
+  // MARK: - Helpers
+
+  static func operatorRow(_ db: Database, name: String) throws -> OperatorRow? {
+    try Row.fetchOne(db, sql: "SELECT * FROM operator WHERE name = ?", arguments: [name]).map {
+      OperatorRow(
+        id: $0["id"], name: $0["name"],
+        role: try $0.code(OperatorRole.self, "role", table: "operator"),
+        createdAt: $0["created_at"])
+    }
+  }
+
+  /// The id of a registered operator; throws ``StoreError/unknownOperator(name:)``.
+  static func operatorId(_ db: Database, name: String) throws -> Int64 {
+    guard
+      let id = try Int64.fetchOne(
+        db.cachedStatement(sql: "SELECT id FROM operator WHERE name = ?"), arguments: [name])
+    else { throw StoreError.unknownOperator(name: name) }
+    return id
+  }
+}
