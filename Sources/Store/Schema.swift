@@ -173,6 +173,14 @@ enum Schema {
     CREATE INDEX report_by_state ON report(state, created_at);
     CREATE INDEX report_by_account ON report(account_id, created_at);
 
+    -- The items a report covers (two hits of new material make one report).
+    CREATE TABLE report_item (
+      report_id INTEGER NOT NULL REFERENCES report(id),
+      item_id INTEGER NOT NULL REFERENCES flagged_item(id),
+      PRIMARY KEY (report_id, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX report_item_by_item ON report_item(item_id);
+
     CREATE TABLE audit_event (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       at INTEGER NOT NULL,

@@ -8,6 +8,8 @@ struct CSAR: ParsableCommand {
     abstract: "A keyboard-driven console for CSA Regulation compliance work.",
     subcommands: [
       // Each subcommand lives in its own file in this folder; keep this list sorted.
+      DemoCommand.self,
+      HashCommand.self,
     ]
   )
 

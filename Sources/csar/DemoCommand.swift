@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Store
+
+/// `csar demo`: creates a database filled with realistic synthetic data.
+struct DemoCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "demo",
+    abstract: "Create a database filled with realistic synthetic data.",
+    discussion: """
+      Services in every risk category and deadline state, detection orders, operators \
+      (alice, bahar, chen), accounts with consent histories, a review queue with evidence, \
+      decisions, reports in every state and a hash-chained audit log. The same seed gives \
+      the same data (times are relative to now).
+      """
+  )
+
+  @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
+  var db: String?
+
+  @Option(name: .long, help: "Number of flagged items in the review queue.")
+  var items: Int = DemoGenerator.defaultItems
+
+  @Option(name: .long, help: "Number of accounts (default: 5000 or items/4, the larger).")
+  var accounts: Int?
+
+  @Option(name: .long, help: "Seed of the generator.")
+  var seed: UInt64 = 1
+
+  @Flag(name: .long, help: "Replace an existing database file (with its -wal and -shm).")
+  var force = false
+
+  func validate() throws {
+    if items < 0 { throw ValidationError("--items must be 0 or more, not \(items)") }
+    if let accounts, accounts < 1 {
+      throw ValidationError("--accounts must be at least 1, not \(accounts)")
+    }
+  }
+
+  func run() throws {
+    let path = db ?? AppDatabase.defaultPath()
+    if FileManager.default.fileExists(atPath: path), !force {
+      throw DemoCommandError(
+        "\(path): a database already exists; pass --force to replace it")
+    }
+    let started = Date()
+    let summary: DemoSummary
+    do {
+      summary = try DemoGenerator.makeDatabase(
+        at: path, items: items, accounts: accounts, seed: seed, replace: force)
+    } catch let error as StoreError {
+      throw DemoCommandError(error.description)
+    }
+    let seconds = Date().timeIntervalSince(started)
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    print("created \(path)")
+    print(
+      "  \(summary.services) services, \(summary.assessments) assessments, "
+        + "\(summary.orders) detection orders, \(summary.measures) measures")
+    print("  \(summary.operators) operators: alice (reviewer), bahar (lead), chen (reviewer)")
+    print("  \(summary.accounts) accounts, \(summary.consentEvents) consent events")
+    print(
+      "  \(summary.items) flagged items, \(summary.decisions) decisions, "
+        + "\(summary.reports) reports")
+    print("  \(summary.auditEvents) audit events (hash-chained)")
+    print(
+      "  took \(String(format: "%.2f", seconds)) s; file size "
+        + Self.formatSize(size))
+  }
+
+  /// Creates a demo database at `path` when none exists (first start of `csar`); returns true
+  /// when it made one.
+  static func ensureDemoDatabase(at path: String) throws -> Bool {
+    try DemoGenerator.ensureDemoDatabase(at: path)
+  }
+
+  static func formatSize(_ bytes: Int) -> String {
+    if bytes >= 1 << 20 {
+      return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
+    }
+    return String(format: "%.1f KiB", Double(bytes) / 1024)
+  }
+}
+
+/// A `csar demo` failure, printed as `Error: <message>` with a non-zero exit.
+struct DemoCommandError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
