@@ -1,0 +1,35 @@
+// Cryptographic digests for exact matching of known files.
+
+import Crypto
+import Foundation
+
+/// SHA-256 and MD5 of a file's bytes, as lowercase hex.
+public struct FileDigests: Sendable, Equatable, Hashable {
+  /// SHA-256, 64 lowercase hex digits.
+  public var sha256: String
+  /// MD5, 32 lowercase hex digits.
+  public var md5: String
+
+  /// Digests of `bytes`.
+  public init(of bytes: [UInt8]) {
+    sha256 = Self.hex(SHA256.hash(data: bytes))
+    md5 = Self.hex(Insecure.MD5.hash(data: bytes))
+  }
+
+  /// Creates digests from known hex values.
+  public init(sha256: String, md5: String) {
+    self.sha256 = sha256
+    self.md5 = md5
+  }
+
+  static func hex(_ digest: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for byte in digest {
+      out.append(digits[Int(byte >> 4)])
+      out.append(digits[Int(byte & 15)])
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+}
