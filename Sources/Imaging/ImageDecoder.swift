@@ -172,7 +172,8 @@ public enum ImageDecoder {
 
   typealias Kind = ImageDecodingError.Kind
 
-  static func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
+  /// Reads a whole file (at most `maxFileBytes`), with errors naming the path.
+  public static func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
     let fd = open(path, O_RDONLY)
     if fd < 0 {
       throw ImageDecodingError(kind: .unreadable, source: path, detail: errnoText())
