@@ -57,7 +57,7 @@ extension AppDatabase {
             JOIN service s ON s.id = e.service_id
             LEFT JOIN operator o ON o.id = e.operator_id
             WHERE e.account_id = ?
-            ORDER BY e.occurred_at, e.event_id
+            ORDER BY e.occurred_at, e.rowid
             """), arguments: [accountId]
       ).map { row in
         ConsentEventRow(

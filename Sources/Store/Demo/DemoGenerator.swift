@@ -162,7 +162,7 @@ private final class DemoRun {
     let details: JSONValue = ["before": before, "after": after]
     audits.append(
       PendingAudit(
-        at: at, operatorName: operatorName, action: action, entity: entity,
+        at: min(at, now), operatorName: operatorName, action: action, entity: entity,
         entityId: String(entityId), details: details.description))
   }
 
@@ -657,6 +657,7 @@ private final class DemoRun {
       var claimedBy: Int64?
       var claimExpires: Int64?
       var decidedAt: Int64?
+      var decisionArguments: StatementArguments?
       if state.isOpen, rng.chance(0.01) {
         claimedBy = operatorIds[rng.pick(reviewers)]
         claimExpires = rng.chance(0.5) ? now + 300 : now - 1800
@@ -673,8 +674,7 @@ private final class DemoRun {
         if state != .pending && state != .escalated { decidedAt = when }
         let by = state == .confirmed && rng.chance(0.2) ? "bahar" : rng.pick(reviewers)
         let note = rng.pick(DemoCatalog.decisionNotes)
-        insertDecision.setUncheckedArguments([id, operatorIds[by], decision.rawValue, note, when])
-        try insertDecision.execute()
+        decisionArguments = [id, operatorIds[by], decision.rawValue, note, when]
         summary.decisions += 1
         audit(
           when, by, "item.decide", "flagged_item", id,
@@ -696,6 +696,10 @@ private final class DemoRun {
         decidedAt,
       ])
       try insertItem.execute()
+      if let decisionArguments {
+        insertDecision.setUncheckedArguments(decisionArguments)
+        try insertDecision.execute()
+      }
       summary.items += 1
     }
     audit(
@@ -721,7 +725,7 @@ private final class DemoRun {
     for (i, candidate) in reportCandidates.prefix(20_000).enumerated() {
       let state = i < states.count ? states[i] : states[rng.weighted([30, 30, 15, 10, 15])]
       let created = candidate.decidedAt + 60
-      let span = max(120, now - created)
+      let span = max(0, now - created)
       let sent: Int64? = state == .ready ? nil : created + span * 3 / 10
       let verdictAt: Int64? =
         state == .ready || state == .sent ? nil : created + span * 6 / 10

@@ -1,0 +1,51 @@
+import Compliance
+import Foundation
+import GRDB
+
+@testable import Store
+
+/// A folder under the system temp dir, removed by `cleanUp()`.
+struct TempFolder {
+  let path: String
+
+  init() throws {
+    path = NSTemporaryDirectory() + "csar-store-tests-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  func file(_ name: String) -> String { path + "/" + name }
+
+  func cleanUp() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+let fixedNow: Int64 = 1_750_000_000  // 2025-06-15 15:06:40 UTC
+let fixedToday = CalendarDate(unixSeconds: fixedNow)
+
+/// An in-memory database with operators and two services.
+func seededDatabase() throws -> AppDatabase {
+  let db = try AppDatabase.inMemory(clock: { fixedNow })
+  try db.ensureOperator(name: "alice", role: .reviewer)
+  try db.ensureOperator(name: "bahar", role: .lead)
+  try db.createService(code: "chat-eu", name: "Café Chat", kind: .messaging, by: "bahar")
+  try db.createService(code: "foto-de", name: "Fotobörse", kind: .hosting, by: "bahar")
+  try db.writer.write { db in
+    try db.execute(
+      sql: """
+        INSERT INTO account (id, external_id, pseudonym, created_at) VALUES
+          (1, 'A100000001', 'u-aaaa00000001', 0), (2, 'A100000002', 'u-bbbb00000002', 0)
+        """)
+  }
+  return db
+}
+
+/// One demo database shared by the read-only tests (generation takes a moment).
+let sharedDemo: AppDatabase = {
+  let db = try! AppDatabase.inMemory(clock: { fixedNow })
+  try! DemoGenerator(seed: 7).generate(
+    into: db, items: 4_000, accounts: 1_500, today: fixedToday, now: fixedNow)
+  return db
+}()
+
+func count(_ db: AppDatabase, _ sql: String, _ arguments: StatementArguments = []) throws -> Int {
+  try db.writer.read { try Int.fetchOne($0, sql: sql, arguments: arguments) ?? 0 }
+}
