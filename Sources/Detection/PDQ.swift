@@ -36,11 +36,11 @@ public struct PDQResult: Sendable, Equatable {
 public struct PDQDihedralHashes: Sendable, Equatable {
   /// The image as given.
   public var original: PDQHash
-  /// Rotated 90 degrees (as the reference names it).
+  /// Rotated 90 degrees counter-clockwise (the reference's "rotate 90").
   public var rotate90: PDQHash
   /// Rotated 180 degrees.
   public var rotate180: PDQHash
-  /// Rotated 270 degrees.
+  /// Rotated 90 degrees clockwise (the reference's "rotate 270").
   public var rotate270: PDQHash
   /// Mirrored top-bottom (the reference's "flip x").
   public var flipX: PDQHash
