@@ -1,0 +1,70 @@
+import Detection
+import Testing
+
+@Suite("PDQ index")
+struct PDQIndexTests {
+  static func randomHash(_ rng: inout SeededRandom) -> PDQHash {
+    PDQHash(words: SIMD4(rng.next(), rng.next(), rng.next(), rng.next()))
+  }
+
+  static func flipping(_ hash: PDQHash, bits: Int, _ rng: inout SeededRandom) -> PDQHash {
+    var words = hash.words
+    var chosen = Set<Int>()
+    while chosen.count < bits { chosen.insert(Int(rng.next() % 256)) }
+    for k in chosen { words[k >> 6] ^= 1 << UInt64(k & 63) }
+    return PDQHash(words: words)
+  }
+
+  /// The multi-index tables return exactly what brute force returns.
+  @Test(arguments: [0, 15, 16, 31, 32, 47, 60])
+  func multiIndexEqualsBruteForce(maxDistance: Int) {
+    var rng = SeededRandom(seed: UInt64(100 + maxDistance))
+    var entries: [(PDQHash, Int)] = []
+    var queries: [PDQHash] = []
+    for i in 0..<20_000 { entries.append((Self.randomHash(&rng), i)) }
+    // Planted near neighbours at every distance 0...64 around some query points.
+    for q in 0..<30 {
+      let centre = Self.randomHash(&rng)
+      queries.append(centre)
+      for d in stride(from: 0, through: 64, by: 1) where d % 3 == q % 3 {
+        entries.append((Self.flipping(centre, bits: d, &rng), 100_000 + q * 100 + d))
+      }
+    }
+    queries.append(entries[5].0)
+    let index = PDQIndex(entries, multiIndex: true)
+    #expect(index.usesMultiIndex)
+    for query in queries {
+      let fast = index.query(query, maxDistance: maxDistance)
+      let slow = index.linearQuery(query, maxDistance: maxDistance)
+      #expect(fast == slow)
+      #expect(fast.allSatisfy { $0.distance <= maxDistance })
+    }
+  }
+
+  @Test func smallIndexScansLinearly() {
+    var rng = SeededRandom(seed: 4)
+    let a = Self.randomHash(&rng)
+    let index = PDQIndex([(a, 1), (Self.flipping(a, bits: 31, &rng), 2),
+                          (Self.flipping(a, bits: 32, &rng), 3)])
+    #expect(!index.usesMultiIndex)
+    #expect(index.query(a) == [PDQMatch(id: 1, distance: 0), PDQMatch(id: 2, distance: 31)])
+    #expect(PDQIndex([]).query(a).isEmpty)
+  }
+
+  @Test func dihedralQueryFindsRotatedCopies() {
+    let image = Fixtures.scene(width: 300, height: 380, seed: 8)
+    let rotated = image.oriented(.right)
+    let index = PDQIndex([(PDQ.hash(rotated).hash, 42)])
+    let variants = PDQ.dihedralHashes(image)
+    #expect(index.query(variants.original).isEmpty)
+    #expect(index.query(dihedral: variants) == [PDQMatch(id: 42, distance: 0)])
+  }
+
+  @Test func digestIndex() {
+    let index = DigestIndex([("ABCDEF", 1), ("abcdef", 2), ("0123", 3)])
+    #expect(index.query("abcdef") == [1, 2])
+    #expect(index.query("0123") == [3])
+    #expect(index.query("ffff").isEmpty)
+    #expect(index.count == 2)
+  }
+}
