@@ -8,12 +8,12 @@ struct CSAR: ParsableCommand {
     abstract: "A keyboard-driven console for CSA Regulation compliance work.",
     subcommands: [
       // Each subcommand lives in its own file in this folder; keep this list sorted.
+      BenchCommand.self,
+      ConsoleCommand.self,
       DemoCommand.self,
       HashCommand.self,
-    ]
+      URLCommand.self,
+    ],
+    defaultSubcommand: ConsoleCommand.self
   )
-
-  mutating func run() throws {
-    print("csar: the console is not built yet")
-  }
 }

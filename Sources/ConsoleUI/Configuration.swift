@@ -1,0 +1,90 @@
+import Foundation
+import TOMLKit
+
+// MARK: - config.toml
+
+/// Settings read from `$XDG_CONFIG_HOME/csar/config.toml` (every key optional).
+///
+/// ```toml
+/// operator = "alice"         # name recorded in the audit log (default: $USER)
+/// theme = "high-contrast"    # built-in name or path to a .toml theme
+/// database = "/srv/csar/csar.sqlite"
+/// due_soon_days = 60         # window in which a deadline counts as due soon
+/// ```
+public struct Configuration: Equatable, Sendable {
+  public var operatorName: String?
+  public var theme: String?
+  public var databasePath: String?
+  public var dueSoonDays: Int = 60
+
+  public init() {}
+
+  /// `$XDG_CONFIG_HOME/csar/config.toml`, or `~/.config/csar/config.toml`.
+  public static func defaultPath(environment: [String: String]) -> String {
+    let home = environment["HOME"] ?? NSHomeDirectory()
+    let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+      ?? home + "/.config"
+    return base + "/csar/config.toml"
+  }
+
+  /// Reads a config file; a missing file gives the defaults, a bad one a precise error.
+  public static func load(path: String) throws(ConfigurationError) -> Configuration {
+    guard FileManager.default.fileExists(atPath: path) else { return Configuration() }
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+      throw ConfigurationError(file: path, key: nil, message: "cannot read the file")
+    }
+    return try parse(text, file: path)
+  }
+
+  /// Parses config text; every problem names the file and key.
+  public static func parse(_ text: String, file: String) throws(ConfigurationError)
+    -> Configuration
+  {
+    let table: TOMLTable
+    do {
+      table = try TOMLTable(string: text)
+    } catch let error as TOMLParseError {
+      throw ConfigurationError(
+        file: file, key: nil, message: "line \(error.source.begin.line): \(error.description)")
+    } catch {
+      throw ConfigurationError(file: file, key: nil, message: "not valid TOML")
+    }
+    var config = Configuration()
+    for key in table.keys {
+      let value = table[key]
+      switch key {
+      case "operator", "theme", "database":
+        guard let text = value?.string, !text.isEmpty else {
+          throw ConfigurationError(file: file, key: key, message: "expected a non-empty string")
+        }
+        switch key {
+        case "operator": config.operatorName = text
+        case "theme": config.theme = text
+        default: config.databasePath = text
+        }
+      case "due_soon_days":
+        guard let days = value?.int, (1...366).contains(days) else {
+          throw ConfigurationError(file: file, key: key, message: "expected a number 1-366")
+        }
+        config.dueSoonDays = days
+      default:
+        throw ConfigurationError(
+          file: file, key: key,
+          message: "unknown key; expected operator, theme, database or due_soon_days")
+      }
+    }
+    return config
+  }
+}
+
+/// A config file that cannot be used, naming the file and key.
+public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+  public let file: String
+  public let key: String?
+  public let message: String
+
+  public var description: String {
+    if let key { return "\(file): \(key): \(message)" }
+    return "\(file): \(message)"
+  }
+}

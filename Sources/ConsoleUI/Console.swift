@@ -1,0 +1,320 @@
+import Foundation
+import Compliance
+import Store
+import Terminal
+
+// MARK: - The console
+
+/// The whole console: five screens, global keys, overlays, the status bar and the event loop.
+///
+/// `Console` draws into an in-memory ``Screen`` and takes decoded ``Key``s, so tests drive it
+/// exactly as a person would, without a terminal; ``run(on:)`` connects it to a real one.
+public final class Console {
+  /// The smallest terminal the console draws its screens in.
+  public static let minimumSize = (width: 50, height: 12)
+
+  public let context: ConsoleContext
+  let screens: [ConsoleScreen]
+  private(set) var activeIndex = 0
+  private var overlay: Overlay?
+  private var helpScroll = 0
+  private var commandLine = TextField(limit: 200)
+  private var status: StatusMessage?
+  private var stale: Set<Int> = []
+  private var quitRequested = false
+
+  /// Global keys: the same in every screen.
+  enum GlobalAction: Sendable {
+    case screen(Int), help, commandLine, quit, reload
+  }
+
+  static let globalKeys = KeyTable<GlobalAction>(
+    "Global",
+    [
+      KeyBinding([.character("1")], .screen(0), "Dashboard"),
+      KeyBinding([.character("2")], .screen(1), "Services & risk assessments"),
+      KeyBinding([.character("3")], .screen(2), "Review queue"),
+      KeyBinding([.character("4")], .screen(3), "Consent"),
+      KeyBinding([.character("5")], .screen(4), "Reports & audit log"),
+      KeyBinding([.character("?")], .help, "This help", hint: true),
+      KeyBinding([.character(":")], .commandLine, "Command line (:help lists commands)"),
+      KeyBinding([.control("r")], .reload, "Reload data from the database"),
+      KeyBinding([.character("q")], .quit, "Quit", hint: true),
+    ])
+
+  /// Commands of the `:` command line, for `:help` and the help overlay.
+  static let commands: [(String, String)] = [
+    (":q / :quit", "Quit"),
+    (":1 … :5, :dashboard …", "Go to a screen"),
+    (":theme NAME", "Switch theme (\(Theme.builtinNames.joined(separator: ", ")))"),
+    (":reload", "Reload data"),
+    (":filter …", "Filter the current screen (see its keys)"),
+  ]
+
+  public init(context: ConsoleContext) {
+    self.context = context
+    self.screens = [
+      DashboardScreen(), ServicesScreen(), QueueScreen(), ConsentScreen(), AuditScreen(),
+    ]
+    stale = Set(screens.indices)
+    loadIfStale(activeIndex)
+  }
+
+  /// Whether the console has been asked to quit.
+  public var isFinished: Bool { quitRequested }
+
+  // MARK: Keys
+
+  /// Handles one key press.
+  public func handle(_ key: Key) {
+    if key == .resize { return }
+    if let overlay {
+      handleOverlay(key, overlay)
+      return
+    }
+    let screen = screens[activeIndex]
+    if !screen.capturesText, let action = Console.globalKeys.action(for: key) {
+      perform(action)
+      return
+    }
+    apply(screen.handle(key, context: context))
+  }
+
+  private func apply(_ response: ScreenResponse) {
+    switch response {
+    case .handled, .unhandled:
+      break
+    case .status(let message):
+      status = message
+    case .overlay(let next):
+      overlay = next
+    }
+  }
+
+  private func perform(_ action: GlobalAction) {
+    status = nil
+    switch action {
+    case .screen(let index):
+      activeIndex = index
+      stale.insert(index)
+      loadIfStale(index)
+    case .help:
+      helpScroll = 0
+      overlay = .help
+    case .commandLine:
+      commandLine = TextField(limit: 200)
+      overlay = .commandLine
+    case .quit:
+      quitRequested = true
+    case .reload:
+      stale = Set(screens.indices)
+      loadIfStale(activeIndex)
+      if status == nil { status = .info("Reloaded") }
+    }
+  }
+
+  private func handleOverlay(_ key: Key, _ current: Overlay) {
+    switch current {
+    case .help:
+      switch key {
+      case .escape, .character("?"), .character("q"), .enter: overlay = nil
+      case .character("j"), .down: helpScroll += 1
+      case .character("k"), .up: helpScroll = max(0, helpScroll - 1)
+      default: break
+      }
+    case .commandLine:
+      switch commandLine.handle(key) {
+      case .cancelled:
+        overlay = nil
+      case .submitted:
+        overlay = nil
+        runCommand(commandLine.text)
+      default:
+        break
+      }
+    case .confirm(let dialog):
+      switch key {
+      case .escape:
+        overlay = nil
+        status = .info("Cancelled; nothing changed")
+      case .enter:
+        let reason = dialog.reason.text.trimmingCharacters(in: .whitespaces)
+        if dialog.reasonRequired && reason.isEmpty {
+          dialog.error = "A reason is required"
+          return
+        }
+        do {
+          status = try dialog.perform(reason)
+          overlay = nil
+          stale = Set(screens.indices)
+          loadIfStale(activeIndex)
+        } catch {
+          dialog.error = "Not saved: \(error)"
+        }
+      default:
+        if dialog.reasonRequired { _ = dialog.reason.handle(key) }
+      }
+    case .prompt(let prompt):
+      let outcome = prompt.field.handle(key)
+      switch outcome {
+      case .cancelled:
+        overlay = nil
+      case .submitted:
+        overlay = nil
+        if let message = prompt.submit(prompt.field.text) { status = message }
+      case .edited:
+        prompt.onEdit?(prompt.field.text)
+      default:
+        break
+      }
+    }
+  }
+
+  // MARK: Commands
+
+  private func runCommand(_ line: String) {
+    let words = line.split(separator: " ").map(String.init)
+    guard let name = words.first else { return }
+    let names = ["dashboard", "services", "review", "consent", "reports"]
+    switch name {
+    case "q", "quit", "q!":
+      quitRequested = true
+    case "1", "2", "3", "4", "5":
+      perform(.screen(Int(name)! - 1))
+    case _ where names.contains(name):
+      perform(.screen(names.firstIndex(of: name)!))
+    case "help", "h":
+      perform(.help)
+    case "reload":
+      perform(.reload)
+    case "theme":
+      guard words.count == 2 else {
+        status = .error("usage: :theme NAME (\(Theme.builtinNames.joined(separator: ", ")))")
+        return
+      }
+      do {
+        context.theme = try Theme.load(nameOrPath: words[1])
+        status = .info("Theme \(context.theme.name)")
+      } catch {
+        status = .error(error.description)
+      }
+    default:
+      if let response = screens[activeIndex].command(words, context: context) {
+        apply(response)
+      } else {
+        status = .error("Unknown command :\(name) — :help lists the commands")
+      }
+    }
+  }
+
+  private func loadIfStale(_ index: Int) {
+    guard stale.contains(index) else { return }
+    do {
+      try screens[index].reload(context)
+      stale.remove(index)
+    } catch {
+      status = .error("Could not load \(screens[index].title): \(error)")
+    }
+  }
+
+  // MARK: Drawing
+
+  /// Draws the whole console at a size.
+  public func render(width: Int, height: Int) -> Screen {
+    var screen = Screen(width: width, height: height)
+    let theme = context.theme
+    screen.clear(style: theme[.text])
+    guard width >= Console.minimumSize.width, height >= Console.minimumSize.height else {
+      drawTooSmall(on: &screen, theme: theme)
+      return screen
+    }
+    drawTabs(on: &screen, theme: theme)
+    let body = Rect(x: 0, y: 1, width: width, height: height - 2)
+    screens[activeIndex].draw(in: body, on: &screen, context: context)
+    switch overlay {
+    case .help:
+      var sections = [screens[activeIndex].helpSection, Console.globalKeys.helpSection]
+      sections.append(HelpSection(title: "Commands", entries: Console.commands))
+      OverlayRenderer.drawHelp(
+        sections: sections, scroll: helpScroll, in: body, on: &screen, theme: theme)
+    case .confirm(let dialog):
+      OverlayRenderer.drawConfirmation(dialog, in: body, on: &screen, theme: theme)
+    case .prompt(let prompt):
+      OverlayRenderer.drawPrompt(prompt, y: height - 1, width: width, on: &screen, theme: theme)
+      return screen
+    case .commandLine:
+      screen.fill(Rect(x: 0, y: height - 1, width: width, height: 1), style: theme[.input])
+      screen.put(":", x: 0, y: height - 1, style: theme[.statusKey])
+      commandLine.draw(at: 1, y: height - 1, width: width - 1, on: &screen, style: theme[.input])
+      return screen
+    case nil:
+      break
+    }
+    drawStatusBar(on: &screen, theme: theme)
+    return screen
+  }
+
+  private func drawTooSmall(on screen: inout Screen, theme: Theme) {
+    let lines = [
+      "Terminal too small",
+      "\(screen.width)x\(screen.height); need",
+      "\(Console.minimumSize.width)x\(Console.minimumSize.height)",
+      "q quits",
+    ]
+    let top = max(0, (screen.height - lines.count) / 2)
+    for (n, line) in lines.enumerated() {
+      let x = max(0, (screen.width - DisplayWidth.of(line)) / 2)
+      screen.put(line, x: x, y: top + n, style: n == 0 ? theme[.danger] : theme[.text])
+    }
+  }
+
+  private func drawTabs(on screen: inout Screen, theme: Theme) {
+    screen.fill(Rect(x: 0, y: 0, width: screen.width, height: 1), style: theme[.tabInactive])
+    var x = screen.put(" csar ", x: 0, y: 0, style: theme[.statusKey])
+    for (index, page) in screens.enumerated() {
+      let active = index == activeIndex
+      let label = active ? "[\(index + 1) \(page.title)]" : " \(index + 1) \(page.title) "
+      x += screen.put(
+        label, x: x, y: 0, style: theme[active ? .tabActive : .tabInactive],
+        maxWidth: screen.width - x)
+    }
+    let who = " \(context.operatorName) · \(context.today) "
+    let whoWidth = DisplayWidth.of(who)
+    if x + whoWidth < screen.width {
+      screen.put(who, x: screen.width - whoWidth, y: 0, style: theme[.tabInactive])
+    }
+  }
+
+  private func drawStatusBar(on screen: inout Screen, theme: Theme) {
+    let y = screen.height - 1
+    screen.fill(Rect(x: 0, y: y, width: screen.width, height: 1), style: theme[.statusBar])
+    if let status {
+      var style = theme[status.role]
+      style.background = theme[.statusBar].background
+      screen.put(" " + status.text, x: 0, y: y, style: style)
+      return
+    }
+    var x = 1
+    let hints = screens[activeIndex].hints + Console.globalKeys.hints
+    for (keys, help) in hints {
+      let keyWidth = DisplayWidth.of(keys)
+      let helpWidth = DisplayWidth.of(help)
+      guard x + keyWidth + helpWidth + 3 <= screen.width else { break }
+      x += screen.put(keys, x: x, y: y, style: theme[.statusKey])
+      x += screen.put(" " + help + "  ", x: x, y: y, style: theme[.statusBar])
+    }
+  }
+
+  // MARK: Event loop
+
+  /// Runs until the operator quits: draw, wait for a key, handle it.
+  public func run(on terminal: TerminalBackend) {
+    defer { terminal.shutdown() }
+    while !quitRequested {
+      let size = terminal.size
+      terminal.draw(render(width: size.width, height: size.height))
+      guard let key = terminal.readKey(timeoutMilliseconds: 1000) else { continue }
+      handle(key)
+    }
+  }
+}

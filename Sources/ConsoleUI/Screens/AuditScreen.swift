@@ -1,0 +1,123 @@
+import Compliance
+import Store
+import Terminal
+
+// MARK: - 5 Reports & audit log
+
+/// Reports by state above, the append-only audit log below (newest first, paged by keyset).
+final class AuditScreen: ConsoleScreen {
+  enum Action: Sendable { case down, up, pageDown, pageUp, top }
+
+  let title = "Reports & audit"
+  private let keys = KeyTable<Action>(
+    "Reports & audit",
+    [
+      KeyBinding([.character("j"), .down], .down, "Older event"),
+      KeyBinding([.character("k"), .up], .up, "Newer event"),
+      KeyBinding([.control("d"), .pageDown], .pageDown, "Page down"),
+      KeyBinding([.control("u"), .pageUp], .pageUp, "Page up"),
+      KeyBinding([.character("g"), .home], .top, "Newest event"),
+    ])
+  private var reports: [ReportRow] = []
+  private var events = KeysetWindow<AuditEventRow>(pageSize: 100, capacity: 400)
+  private var visibleRows = 10
+  private var actionPrefix: String?
+
+  var helpSection: HelpSection {
+    HelpSection(
+      title: keys.helpSection.title,
+      entries: keys.helpSection.entries + [
+        (":filter ACTION", "Show audit events whose action starts with ACTION")
+      ])
+  }
+  var hints: [(String, String)] { keys.hints }
+
+  func reload(_ context: ConsoleContext) throws {
+    reports = try context.database.reports(limit: 50)
+    events.reset(
+      firstPage: try context.database.auditPage(
+        beforeId: nil, limit: events.pageSize, actionPrefix: actionPrefix))
+  }
+
+  func handle(_ key: Key, context: ConsoleContext) -> ScreenResponse {
+    guard let action = keys.action(for: key) else { return .unhandled }
+    let database = context.database
+    let prefix = actionPrefix
+    let older = { (row: AuditEventRow) in
+      try database.auditPage(beforeId: row.id, limit: 100, actionPrefix: prefix)
+    }
+    let newer = { (row: AuditEventRow) in
+      try database.auditPage(afterId: row.id, limit: 100, actionPrefix: prefix)
+    }
+    do {
+      switch action {
+      case .down: try events.move(by: 1, visible: visibleRows, after: older, before: newer)
+      case .up: try events.move(by: -1, visible: visibleRows, after: older, before: newer)
+      case .pageDown:
+        try events.move(by: visibleRows, visible: visibleRows, after: older, before: newer)
+      case .pageUp:
+        try events.move(by: -visibleRows, visible: visibleRows, after: older, before: newer)
+      case .top: try reload(context)
+      }
+    } catch {
+      return .status(.error("Could not read the audit log: \(error)"))
+    }
+    return .handled
+  }
+
+  func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? {
+    guard words.first == "filter" else { return nil }
+    actionPrefix = words.count > 1 ? words[1] : nil
+    do {
+      try reload(context)
+    } catch {
+      return .status(.error("Could not filter: \(error)"))
+    }
+    return .status(.info(actionPrefix.map { "Audit events \($0)…" } ?? "All audit events"))
+  }
+
+  // MARK: Drawing
+
+  func draw(in area: Rect, on screen: inout Screen, context: ConsoleContext) {
+    let theme = context.theme
+    let reportHeight = min(max(4, reports.count + 3), area.height / 3)
+    let (top, bottom) = area.splitTop(reportHeight)
+    let reportInner = screen.box(top, title: "Reports · \(reports.count)", theme: theme)
+    let reportColumns = [
+      TableColumn("Case", .fixed(16)), TableColumn("State", .fixed(9)),
+      TableColumn("Kind", .fixed(12)), TableColumn("Account", .flex(min: 10)),
+      TableColumn("Created", .fixed(16)),
+    ]
+    let reportRows = reports.map {
+      TableRow(
+        [
+          $0.caseRef, $0.state.rawValue, $0.kind.rawValue, $0.accountPseudonym ?? "—",
+          Format.timestamp($0.createdAt),
+        ])
+    }
+    TableView.draw(
+      columns: reportColumns, rows: reportRows, selected: nil, in: reportInner, on: &screen,
+      theme: theme, focused: false)
+    let filterText = actionPrefix.map { " · \($0)…" } ?? ""
+    let inner = screen.box(
+      bottom, title: "Audit log (append-only, hash-chained)\(filterText)", theme: theme,
+      focused: true)
+    visibleRows = max(1, inner.height - 1)
+    events.keepVisible(visibleRows)
+    let columns = [
+      TableColumn("#", .fixed(7), alignRight: true), TableColumn("When", .fixed(16)),
+      TableColumn("Who", .fixed(8)), TableColumn("Action", .fixed(22)),
+      TableColumn("Entity", .flex(min: 12)),
+    ]
+    let rows = events.rows.map {
+      TableRow(
+        [
+          String($0.id), Format.timestamp($0.at), $0.operatorName, $0.action,
+          "\($0.entity) \($0.entityId)",
+        ])
+    }
+    TableView.draw(
+      columns: columns, rows: rows, selected: events.selected, firstRow: events.top, in: inner,
+      on: &screen, theme: theme)
+  }
+}

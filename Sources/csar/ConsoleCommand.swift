@@ -1,0 +1,39 @@
+import ArgumentParser
+import Terminal
+
+/// `csar` / `csar console`: opens the console (creating a demo database when none exists).
+struct ConsoleCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "console",
+    abstract: "Open the console (the default when no subcommand is given).",
+    discussion: """
+      When the database file does not exist yet, a demo database is created there first, so \
+      `csar` on a fresh machine opens on realistic synthetic data.
+      """
+  )
+
+  @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
+  var db: String?
+
+  @Option(name: .long, help: "Theme: default, high-contrast, mono, or a path to a .toml file.")
+  var theme: String?
+
+  @Option(name: .long, help: "Operator name for the audit log (default: config, then $USER).")
+  var `operator`: String?
+
+  @Option(name: .long, help: "Colour depth: truecolor, 256, 16, 8 or mono (default: detect).")
+  var color: ColorDepth?
+
+  @Option(name: .long, help: "Evaluate deadlines as of this day (YYYY-MM-DD).")
+  var today: String?
+
+  @Option(name: .long, help: "Config file (default: $XDG_CONFIG_HOME/csar/config.toml).")
+  var config: String?
+
+  func run() throws {
+    try ConsoleLauncher(
+      databasePath: db, theme: theme, operatorName: `operator`, today: today,
+      colorDepth: color, configPath: config
+    ).run()
+  }
+}

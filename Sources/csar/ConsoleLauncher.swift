@@ -1,0 +1,52 @@
+import ArgumentParser
+import Compliance
+import ConsoleUI
+import Foundation
+import Store
+import Terminal
+
+// MARK: - Opening the console
+
+/// Everything `csar` needs to open the console, resolved from flags, config and environment.
+struct ConsoleLauncher {
+  var databasePath: String?
+  var theme: String?
+  var operatorName: String?
+  var today: String?
+  var colorDepth: ColorDepth?
+  var configPath: String?
+
+  func run() throws {
+    let environment = ProcessInfo.processInfo.environment
+    let configuration = try Configuration.load(
+      path: configPath ?? Configuration.defaultPath(environment: environment))
+    let path = databasePath ?? configuration.databasePath
+      ?? AppDatabase.defaultPath(environment: environment)
+    let day: CalendarDate
+    if let today {
+      day = try CalendarDate(parsing: today, field: "--today")
+    } else {
+      day = CalendarDate(unixSeconds: AppDatabase.systemClock())
+    }
+    if !FileManager.default.fileExists(atPath: path) {
+      FileHandle.standardError.write(
+        Data("csar: no database at \(path); creating a demo database…\n".utf8))
+      try DemoGenerator.ensureDemoDatabase(at: path)
+    }
+    let database = try AppDatabase.open(path: path)
+    let name = operatorName ?? configuration.operatorName ?? environment["CSAR_OPERATOR"]
+      ?? environment["USER"] ?? "operator"
+    if try database.operators().first(where: { $0.name == name }) == nil {
+      try database.ensureOperator(name: name, role: .reviewer)
+    }
+    var chosenTheme = try Theme.load(nameOrPath: theme ?? configuration.theme ?? "default")
+    let terminal = try NCursesTerminal(colorDepthOverride: colorDepth)
+    if terminal.colorDepth == .monochrome { chosenTheme = Theme.monochrome }
+    let context = ConsoleContext(
+      database: database, operatorName: name, theme: chosenTheme, today: day,
+      dueSoonDays: configuration.dueSoonDays)
+    Console(context: context).run(on: terminal)
+  }
+}
+
+extension ColorDepth: ExpressibleByArgument {}

@@ -1,0 +1,48 @@
+import Testing
+
+@testable import ConsoleUI
+
+@Suite("config.toml")
+struct ConfigurationTests {
+  @Test func readsEveryKey() throws {
+    let config = try Configuration.parse(
+      """
+      operator = "bahar"
+      theme = "mono"
+      database = "/srv/csar.sqlite"
+      due_soon_days = 30
+      """, file: "config.toml")
+    #expect(config.operatorName == "bahar")
+    #expect(config.theme == "mono")
+    #expect(config.databasePath == "/srv/csar.sqlite")
+    #expect(config.dueSoonDays == 30)
+  }
+
+  @Test func missingFileGivesDefaults() throws {
+    let config = try Configuration.load(path: "/nonexistent/csar/config.toml")
+    #expect(config == Configuration())
+    #expect(config.dueSoonDays == 60)
+  }
+
+  @Test(arguments: [
+    ("due_soon_days = 0", "due_soon_days"), ("due_soon_days = \"60\"", "due_soon_days"),
+    ("operater = \"x\"", "operater"), ("theme = \"\"", "theme"),
+  ])
+  func badValuesNameTheKey(text: String, key: String) {
+    do {
+      _ = try Configuration.parse(text, file: "c.toml")
+      Issue.record("expected an error for \(key)")
+    } catch {
+      #expect(error.file == "c.toml")
+      #expect(error.key == key)
+    }
+  }
+
+  @Test func defaultPathFollowsXDG() {
+    #expect(
+      Configuration.defaultPath(environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"])
+        == "/x/csar/config.toml")
+    #expect(
+      Configuration.defaultPath(environment: ["HOME": "/h"]) == "/h/.config/csar/config.toml")
+  }
+}
