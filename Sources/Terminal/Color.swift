@@ -163,6 +163,6 @@ public enum ColorApproximation {
     let dr = Int(a.0) - Int(b.0)
     let dg = Int(a.1) - Int(b.1)
     let db = Int(a.2) - Int(b.2)
-    return ((512 + meanRed) * dr * dr >> 8) + 4 * dg * dg + ((767 - meanRed) * db * db >> 8)
+    return (((512 + meanRed) * dr * dr) >> 8) + 4 * dg * dg + (((767 - meanRed) * db * db) >> 8)
   }
 }
