@@ -74,6 +74,20 @@ public final class AppDatabase: Sendable {
     return db
   }
 
+  /// A single connection for filling a brand-new file fast (demo data): rollback journal in
+  /// memory, no fsync. Not for shared use: open the file with ``open(path:clock:)`` afterwards,
+  /// which switches it to WAL.
+  static func openForBulkLoad(path: String) throws -> AppDatabase {
+    var config = configuration()
+    config.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF")
+    }
+    let queue = try DatabaseQueue(path: path, configuration: config)
+    let db = AppDatabase(writer: queue, path: path, clock: systemClock)
+    try db.migrate()
+    return db
+  }
+
   /// `$XDG_DATA_HOME/csar/csar.sqlite`, or `~/.local/share/csar/csar.sqlite` when
   /// `XDG_DATA_HOME` is unset or empty (as the XDG spec says, a relative value is ignored).
   public static func defaultPath(
