@@ -204,6 +204,19 @@ static void csar_term_remove_handlers(void) {
   s->handlers_installed = 0;
 }
 
+/// Binds the Home/End/Delete/Insert sequences common terminals send, where the terminfo entry
+/// in use does not already know them (e.g. TERM=xterm-256color inside tmux sends ESC[1~).
+static void csar_term_define_fallback_keys(void) {
+  static const struct { const char *sequence; int code; } keys[] = {
+    {"\033[1~", KEY_HOME}, {"\033[7~", KEY_HOME}, {"\033[H", KEY_HOME}, {"\033OH", KEY_HOME},
+    {"\033[4~", KEY_END},  {"\033[8~", KEY_END},  {"\033[F", KEY_END},  {"\033OF", KEY_END},
+    {"\033[3~", KEY_DC},   {"\033[2~", KEY_IC},   {"\033[Z", KEY_BTAB},
+  };
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    if (key_defined(keys[i].sequence) == 0) define_key(keys[i].sequence, keys[i].code);
+  }
+}
+
 /// Result codes of csar_term_start.
 enum {
   CSAR_TERM_OK = 0,
@@ -242,6 +255,7 @@ static int csar_term_start(void) {
   leaveok(stdscr, TRUE);
   curs_set(0);
   set_escdelay(25);
+  csar_term_define_fallback_keys();
   return CSAR_TERM_OK;
 }
 
