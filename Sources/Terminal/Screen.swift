@@ -105,7 +105,8 @@ public struct Screen: Sendable {
         while column < right {
           if column + 1 < right {
             setCell(Cell(character: fillCharacter, style: style), x: column, y: row)
-            setCell(Cell(character: " ", style: style, isContinuation: true), x: column + 1, y: row)
+            let continuation = Cell(character: " ", style: style, isContinuation: true)
+            setCell(continuation, x: column + 1, y: row)
             column += 2
           } else {
             setCell(Cell(character: " ", style: style), x: column, y: row)

@@ -59,7 +59,9 @@ public struct Cell: Hashable, Sendable {
   /// True for the right half of a wide character.
   public var isContinuation: Bool
 
-  public init(character: Character = " ", style: CellStyle = .plain, isContinuation: Bool = false) {
+  public init(
+    character: Character = " ", style: CellStyle = .plain, isContinuation: Bool = false
+  ) {
     self.character = character
     self.style = style
     self.isContinuation = isContinuation

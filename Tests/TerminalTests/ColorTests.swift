@@ -40,7 +40,8 @@ import Testing
   for (count, depth) in cases {
     #expect(ColorDepth.detect(environment: [:], reportedColors: count, hasColors: true) == depth)
   }
-  #expect(ColorDepth.detect(environment: [:], reportedColors: 256, hasColors: false) == .monochrome)
+  let noColors = ColorDepth.detect(environment: [:], reportedColors: 256, hasColors: false)
+  #expect(noColors == .monochrome)
 }
 
 @Test func depthsCapAtCapability() {

@@ -19,7 +19,8 @@ import Testing
 
 @Test func bidiAndInvisibleFormatCharactersAreRemoved() {
   #expect(TextSanitizer.clean("invoice\u{202E}fdp.exe") == "invoicefdp.exe")
-  let bidi = "\u{202A}\u{202B}\u{202C}\u{202D}\u{2066}\u{2067}\u{2068}\u{2069}\u{200E}\u{200F}\u{61C}"
+  let bidi = "\u{202A}\u{202B}\u{202C}\u{202D}\u{2066}\u{2067}\u{2068}\u{2069}"
+    + "\u{200E}\u{200F}\u{61C}"
   #expect(TextSanitizer.clean("a\(bidi)b") == "ab")
   #expect(TextSanitizer.clean("pay\u{200B}pal\u{200C}\u{200D}\u{2060}\u{FEFF}\u{AD}") == "paypal")
   #expect(TextSanitizer.clean("x\u{E0041}\u{E0042}y") == "xy")
@@ -103,7 +104,9 @@ import Testing
   #expect(DisplayWidth.truncate("日本語", to: 5) == "日本…")
   #expect(DisplayWidth.truncate("日本語", to: 4) == "日…")
   #expect(DisplayWidth.truncate("\u{1B}[31mred", to: 4) == "␛[3…")
-  let samples = ["日本語テキスト", "a日b本c語", "👍👍👍", "e\u{301}e\u{301}e\u{301}x", "plain text"]
+  let samples = [
+    "日本語テキスト", "a日b本c語", "👍👍👍", "e\u{301}e\u{301}e\u{301}x", "plain text",
+  ]
   for sample in samples {
     for width in 0...16 {
       let truncated = DisplayWidth.truncate(sample, to: width)
