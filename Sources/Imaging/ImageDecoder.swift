@@ -28,7 +28,8 @@ public enum ImageFormat: String, Sendable, CaseIterable {
   /// A name for formats we recognise but do not decode (for error messages).
   static func otherFormatName(_ bytes: [UInt8]) -> String? {
     func starts(_ prefix: [UInt8], at offset: Int = 0) -> Bool {
-      bytes.count >= offset + prefix.count && Array(bytes[offset..<offset + prefix.count]) == prefix
+      bytes.count >= offset + prefix.count
+        && Array(bytes[offset..<offset + prefix.count]) == prefix
     }
     if starts(Array("GIF8".utf8)) { return "GIF" }
     if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "WebP" }

@@ -43,7 +43,8 @@ struct HashCommand: ParsableCommand {
       } catch {
         failed = true
         if json {
-          print("{\"path\":\(DetectText.jsonQuote(path)),\"error\":\(DetectText.jsonQuote(error.detail))}")
+          let message = DetectText.jsonQuote(error.detail)
+          print("{\"path\":\(DetectText.jsonQuote(path)),\"error\":\(message)}")
         } else {
           DetectText.printError("csar hash: \(DetectText.sanitise(error.description))")
         }

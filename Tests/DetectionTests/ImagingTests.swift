@@ -136,7 +136,9 @@ struct ImagingTests {
   @Test func randomAndEmptyDataGiveTypedErrors() throws {
     var rng = SeededRandom(seed: 7)
     let noise = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }
-    #expect(throws: ImageDecodingError(kind: .empty, source: "e", detail: "file is empty (0 bytes)")) {
+    let emptyError = ImageDecodingError(
+      kind: .empty, source: "e", detail: "file is empty (0 bytes)")
+    #expect(throws: emptyError) {
       try ImageDecoder.decode(data: [], name: "e")
     }
     let unknown = #expect(throws: ImageDecodingError.self) {
