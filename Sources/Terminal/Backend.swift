@@ -47,7 +47,9 @@ extension TerminalBackend {
 ///
 /// `readKey` returns the scripted keys in order, `.resize` once after `resize(width:height:)`,
 /// and nil (whatever the timeout) when the script is exhausted, so a console loop under test
-/// must stop on its own (e.g. the script ends with the quit key).
+/// must stop on its own (e.g. the script ends with the quit key). A loop that keeps reading
+/// an exhausted script would hang the test run, so after `exhaustedReadLimit` such reads the
+/// terminal stops the process with a message saying so.
 public final class ScriptedTerminal: TerminalBackend {
   public private(set) var size: (width: Int, height: Int)
   public let colorDepth: ColorDepth
@@ -61,6 +63,9 @@ public final class ScriptedTerminal: TerminalBackend {
   public private(set) var isShutDown = false
   /// How many full repaints were requested.
   public private(set) var fullRepaintRequests = 0
+  /// How many reads of an exhausted script are tolerated before failing loudly.
+  public var exhaustedReadLimit = 10_000
+  private var exhaustedReads = 0
   private var resizePending = false
 
   public init(width: Int, height: Int, keys: [Key], colorDepth: ColorDepth = .color256) {
@@ -79,7 +84,12 @@ public final class ScriptedTerminal: TerminalBackend {
       resizePending = false
       return .resize
     }
-    return pendingKeys.isEmpty ? nil : pendingKeys.removeFirst()
+    guard pendingKeys.isEmpty else { return pendingKeys.removeFirst() }
+    exhaustedReads += 1
+    precondition(
+      exhaustedReads <= exhaustedReadLimit,
+      "ScriptedTerminal: the key script ran out and the loop kept reading; end it with quit")
+    return nil
   }
 
   public func shutdown() { isShutDown = true }
@@ -93,8 +103,11 @@ public final class ScriptedTerminal: TerminalBackend {
   }
 
   /// Appends keys to the script.
-  public func enqueue(_ keys: [Key]) { pendingKeys.append(contentsOf: keys) }
+  public func enqueue(_ keys: [Key]) {
+    pendingKeys.append(contentsOf: keys)
+    exhaustedReads = 0
+  }
 
   /// Appends the characters of `text` as `.character` keys.
-  public func type(_ text: String) { pendingKeys.append(contentsOf: text.map(Key.character)) }
+  public func type(_ text: String) { enqueue(text.map(Key.character)) }
 }
