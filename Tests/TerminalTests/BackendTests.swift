@@ -89,3 +89,11 @@ import Testing
     #expect(!error.description.isEmpty)
   }
 }
+
+@Test func outrunningTheScriptFailsInsteadOfHanging() async {
+  await #expect(processExitsWith: .failure) {
+    let terminal = ScriptedTerminal(width: 10, height: 2, keys: [])
+    terminal.exhaustedReadLimit = 3
+    while true { _ = terminal.readKey(timeoutMilliseconds: 1000) }
+  }
+}
