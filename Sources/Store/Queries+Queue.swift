@@ -105,9 +105,10 @@ extension AppDatabase {
     states.map(\.rawValue).sorted().map { "'\($0)'" }.joined(separator: ", ")
   }
 
-  /// One sub-query per state, each walking an index in queue order from the cursor and
-  /// stopping at `limit`; the union is merged and cut to `limit`. So the page costs about
-  /// states x limit index steps, however many items there are.
+  /// One sub-query per state (and per kind when only a service is filtered), each walking an
+  /// index range in queue order from the cursor and stopping at `limit`; the union is merged
+  /// and cut to `limit`. So a page costs about ranges x limit index steps, however many items
+  /// there are.
   static func queuePage(
     _ db: Database, filter: QueueFilter, cursor: QueueCursor?, forward: Bool, _ limit: Int
   ) throws -> [QueueItem] {
@@ -117,11 +118,14 @@ extension AppDatabase {
     let order = "priority \(direction), created_at \(direction), id \(direction)"
     var parts: [String] = []
     var arguments: StatementArguments = []
-    for state in filter.states.sorted(by: { $0.rawValue < $1.rawValue }) {
+    let splitKinds = filter.serviceId != nil && filter.kind == nil && filter.bank == nil
+    let kinds: [FlagKind?] = splitKinds ? FlagKind.allCases.map { $0 } : [filter.kind]
+    let states = filter.states.sorted(by: { $0.rawValue < $1.rawValue })
+    for (state, kind) in states.flatMap({ state in kinds.map { (state, $0) } }) {
+      // Codes are fixed identifiers, inlined so each range has its own index plan.
       var conditions = ["state = '\(state.rawValue)'"]
-      if let kind = filter.kind {
-        conditions.append("kind = ?")
-        arguments += [kind.rawValue]
+      if let kind {
+        conditions.append("kind = '\(kind.rawValue)'")
       }
       if let service = filter.serviceId {
         conditions.append("service_id = ?")

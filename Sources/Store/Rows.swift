@@ -12,6 +12,19 @@ public struct ServiceRow: Hashable, Sendable {
   public var description: String
   /// Unix seconds.
   public var createdAt: Int64
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, code: String, name: String, kind: ServiceKind, description: String,
+    createdAt: Int64
+  ) {
+    self.id = id
+    self.code = code
+    self.name = name
+    self.kind = kind
+    self.description = description
+    self.createdAt = createdAt
+  }
 }
 
 /// One risk assessment of a service (a draft or a completed one).
@@ -30,6 +43,26 @@ public struct AssessmentRow: Hashable, Sendable {
   public var breakdownJSON: String
   /// Name of the operator who ran it, if known.
   public var operatorName: String?
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, serviceId: Int64, questionnaireId: String, status: AssessmentStatus,
+    startedAt: Int64, completedOn: CalendarDate? = nil, category: RiskCategory? = nil,
+    totalScore: Double? = nil, answersJSON: String, breakdownJSON: String,
+    operatorName: String? = nil
+  ) {
+    self.id = id
+    self.serviceId = serviceId
+    self.questionnaireId = questionnaireId
+    self.status = status
+    self.startedAt = startedAt
+    self.completedOn = completedOn
+    self.category = category
+    self.totalScore = totalScore
+    self.answersJSON = answersJSON
+    self.breakdownJSON = breakdownJSON
+    self.operatorName = operatorName
+  }
 }
 
 /// A detection order registered for a service.
@@ -37,6 +70,15 @@ public struct DetectionOrderRow: Hashable, Sendable {
   public var id: Int64
   public var serviceId: Int64
   public var terms: DetectionOrderTerms
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, serviceId: Int64, terms: DetectionOrderTerms
+  ) {
+    self.id = id
+    self.serviceId = serviceId
+    self.terms = terms
+  }
 }
 
 /// A mitigation measure of a service.
@@ -49,6 +91,21 @@ public struct MeasureRow: Hashable, Sendable {
   public var owner: String
   public var status: MeasureStatus
   public var dueOn: CalendarDate?
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, serviceId: Int64, code: String, title: String, requirement: MitigationRequirement,
+    owner: String, status: MeasureStatus, dueOn: CalendarDate? = nil
+  ) {
+    self.id = id
+    self.serviceId = serviceId
+    self.code = code
+    self.title = title
+    self.requirement = requirement
+    self.owner = owner
+    self.status = status
+    self.dueOn = dueOn
+  }
 }
 
 /// One line of the Services screen.
@@ -65,6 +122,21 @@ public struct ServiceOverview: Hashable, Sendable {
   public var activeOrderCount: Int
   /// Items still needing a decision (pending or escalated).
   public var openItemCount: Int
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, code: String, name: String, kind: ServiceKind, deadline: Deadline,
+    latestScore: Double? = nil, activeOrderCount: Int, openItemCount: Int
+  ) {
+    self.id = id
+    self.code = code
+    self.name = name
+    self.kind = kind
+    self.deadline = deadline
+    self.latestScore = latestScore
+    self.activeOrderCount = activeOrderCount
+    self.openItemCount = openItemCount
+  }
 }
 
 /// Everything the service detail pane shows.
@@ -76,6 +148,17 @@ public struct ServiceDetail: Hashable, Sendable {
   public var orders: [DetectionOrderRow]
   /// By code.
   public var measures: [MeasureRow]
+
+  /// Creates a value with every field given.
+  public init(
+    service: ServiceRow, assessments: [AssessmentRow], orders: [DetectionOrderRow],
+    measures: [MeasureRow]
+  ) {
+    self.service = service
+    self.assessments = assessments
+    self.orders = orders
+    self.measures = measures
+  }
 }
 
 // MARK: - Dashboard
@@ -87,6 +170,17 @@ public struct ServiceDeadline: Hashable, Sendable {
   public var name: String
   public var kind: ServiceKind
   public var deadline: Deadline
+
+  /// Creates a value with every field given.
+  public init(
+    serviceId: Int64, code: String, name: String, kind: ServiceKind, deadline: Deadline
+  ) {
+    self.serviceId = serviceId
+    self.code = code
+    self.name = name
+    self.kind = kind
+    self.deadline = deadline
+  }
 }
 
 /// A detection order in force, for the Dashboard.
@@ -100,6 +194,20 @@ public struct OrderSummary: Hashable, Sendable {
   public var endingSoon: Bool
   /// Days from `today` to the last day of the order.
   public var daysLeft: Int
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, serviceId: Int64, serviceCode: String, serviceName: String,
+    terms: DetectionOrderTerms, endingSoon: Bool, daysLeft: Int
+  ) {
+    self.id = id
+    self.serviceId = serviceId
+    self.serviceCode = serviceCode
+    self.serviceName = serviceName
+    self.terms = terms
+    self.endingSoon = endingSoon
+    self.daysLeft = daysLeft
+  }
 }
 
 /// Consent figures of one service. `notAsked` counts accounts with no recorded decision.
@@ -116,6 +224,21 @@ public struct ServiceConsentStats: Hashable, Sendable {
 
   /// Accounts counted (all four states).
   public var total: Int { granted + refused + withdrawn + notAsked }
+
+  /// Creates a value with every field given.
+  public init(
+    serviceId: Int64, code: String, name: String, granted: Int, refused: Int, withdrawn: Int,
+    notAsked: Int, withdrawalsThisMonth: Int
+  ) {
+    self.serviceId = serviceId
+    self.code = code
+    self.name = name
+    self.granted = granted
+    self.refused = refused
+    self.withdrawn = withdrawn
+    self.notAsked = notAsked
+    self.withdrawalsThisMonth = withdrawalsThisMonth
+  }
 }
 
 /// Number of flagged items of one kind in one state.
@@ -123,6 +246,15 @@ public struct ItemCount: Hashable, Sendable {
   public var kind: FlagKind
   public var state: FlagState
   public var count: Int
+
+  /// Creates a value with every field given.
+  public init(
+    kind: FlagKind, state: FlagState, count: Int
+  ) {
+    self.kind = kind
+    self.state = state
+    self.count = count
+  }
 }
 
 /// The Dashboard's figures, computed in a handful of indexed queries.
@@ -155,6 +287,22 @@ public struct DashboardSummary: Hashable, Sendable {
   public func items(state: FlagState, kind: FlagKind? = nil) -> Int {
     itemCounts.filter { $0.state == state && (kind == nil || $0.kind == kind) }
       .reduce(0) { $0 + $1.count }
+  }
+
+  /// Creates a value with every field given.
+  public init(
+    today: CalendarDate, serviceCount: Int, accountCount: Int, itemCounts: [ItemCount],
+    reportCounts: [ReportState: Int], deadlines: [ServiceDeadline], activeOrders: [OrderSummary],
+    consent: [ServiceConsentStats]
+  ) {
+    self.today = today
+    self.serviceCount = serviceCount
+    self.accountCount = accountCount
+    self.itemCounts = itemCounts
+    self.reportCounts = reportCounts
+    self.deadlines = deadlines
+    self.activeOrders = activeOrders
+    self.consent = consent
   }
 }
 
@@ -237,6 +385,41 @@ public struct QueueItem: Hashable, Sendable {
   public var cursor: QueueCursor {
     QueueCursor(priority: priority, createdAt: createdAt, id: id)
   }
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, kind: FlagKind, state: FlagState, priority: Int, serviceId: Int64,
+    serviceCode: String, serviceName: String, accountId: Int64? = nil,
+    accountPseudonym: String? = nil, mediaPath: String? = nil, url: String? = nil,
+    sha256: String? = nil, md5: String? = nil, pdq: String? = nil, bank: String? = nil,
+    label: String? = nil, distance: Int? = nil, model: String? = nil, score: Double? = nil,
+    createdAt: Int64, claimedBy: String? = nil, claimExpiresAt: Int64? = nil,
+    decidedAt: Int64? = nil
+  ) {
+    self.id = id
+    self.kind = kind
+    self.state = state
+    self.priority = priority
+    self.serviceId = serviceId
+    self.serviceCode = serviceCode
+    self.serviceName = serviceName
+    self.accountId = accountId
+    self.accountPseudonym = accountPseudonym
+    self.mediaPath = mediaPath
+    self.url = url
+    self.sha256 = sha256
+    self.md5 = md5
+    self.pdq = pdq
+    self.bank = bank
+    self.label = label
+    self.distance = distance
+    self.model = model
+    self.score = score
+    self.createdAt = createdAt
+    self.claimedBy = claimedBy
+    self.claimExpiresAt = claimExpiresAt
+    self.decidedAt = decidedAt
+  }
 }
 
 // MARK: - Consent
@@ -248,6 +431,16 @@ public struct AccountSummary: Hashable, Sendable {
   public var externalId: String
   public var pseudonym: String
   public var createdAt: Int64
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, externalId: String, pseudonym: String, createdAt: Int64
+  ) {
+    self.id = id
+    self.externalId = externalId
+    self.pseudonym = pseudonym
+    self.createdAt = createdAt
+  }
 }
 
 /// One consent event of an account's history.
@@ -264,6 +457,25 @@ public struct ConsentEventRow: Hashable, Sendable {
   public var termsVersion: String
   public var operatorName: String?
   public var reason: String?
+
+  /// Creates a value with every field given.
+  public init(
+    eventId: String, accountId: Int64, serviceId: Int64, serviceCode: String, serviceName: String,
+    state: ConsentState, occurredAt: Int64, source: ConsentSource, termsVersion: String,
+    operatorName: String? = nil, reason: String? = nil
+  ) {
+    self.eventId = eventId
+    self.accountId = accountId
+    self.serviceId = serviceId
+    self.serviceCode = serviceCode
+    self.serviceName = serviceName
+    self.state = state
+    self.occurredAt = occurredAt
+    self.source = source
+    self.termsVersion = termsVersion
+    self.operatorName = operatorName
+    self.reason = reason
+  }
 }
 
 /// An account's current consent on one service (`not_asked` when nothing was recorded).
@@ -274,6 +486,18 @@ public struct ServiceConsent: Hashable, Sendable {
   public var state: ConsentState
   /// Unix seconds of the last change, nil when never asked.
   public var updatedAt: Int64?
+
+  /// Creates a value with every field given.
+  public init(
+    serviceId: Int64, serviceCode: String, serviceName: String, state: ConsentState,
+    updatedAt: Int64? = nil
+  ) {
+    self.serviceId = serviceId
+    self.serviceCode = serviceCode
+    self.serviceName = serviceName
+    self.state = state
+    self.updatedAt = updatedAt
+  }
 }
 
 // MARK: - Audit and reports
@@ -292,6 +516,22 @@ public struct AuditEventRow: Hashable, Sendable {
   public var detailsJSON: String
   public var prevHash: String
   public var hash: String
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, at: Int64, operatorName: String, action: String, entity: String, entityId: String,
+    detailsJSON: String, prevHash: String, hash: String
+  ) {
+    self.id = id
+    self.at = at
+    self.operatorName = operatorName
+    self.action = action
+    self.entity = entity
+    self.entityId = entityId
+    self.detailsJSON = detailsJSON
+    self.prevHash = prevHash
+    self.hash = hash
+  }
 }
 
 /// A report to the EU Centre.
@@ -308,6 +548,25 @@ public struct ReportRow: Hashable, Sendable {
   public var verdict: ReportVerdict?
   public var verdictAt: Int64?
   public var payloadJSON: String
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, caseRef: String, state: ReportState, kind: FlagKind, accountId: Int64? = nil,
+    accountPseudonym: String? = nil, createdAt: Int64, sentAt: Int64? = nil,
+    verdict: ReportVerdict? = nil, verdictAt: Int64? = nil, payloadJSON: String
+  ) {
+    self.id = id
+    self.caseRef = caseRef
+    self.state = state
+    self.kind = kind
+    self.accountId = accountId
+    self.accountPseudonym = accountPseudonym
+    self.createdAt = createdAt
+    self.sentAt = sentAt
+    self.verdict = verdict
+    self.verdictAt = verdictAt
+    self.payloadJSON = payloadJSON
+  }
 }
 
 /// A console operator.
@@ -316,4 +575,14 @@ public struct OperatorRow: Hashable, Sendable {
   public var name: String
   public var role: OperatorRole
   public var createdAt: Int64
+
+  /// Creates a value with every field given.
+  public init(
+    id: Int64, name: String, role: OperatorRole, createdAt: Int64
+  ) {
+    self.id = id
+    self.name = name
+    self.role = role
+    self.createdAt = createdAt
+  }
 }

@@ -137,14 +137,16 @@ enum Schema {
       claim_expires_at INTEGER,
       decided_at INTEGER
     );
-    -- Queue order is (priority, created_at, id); the rowid ends every index.
+    -- Queue order is (priority, created_at, id); the rowid ends every index. A service
+    -- filter reads one range per (state, kind); kind and service_id trail the bank index so
+    -- that combined filters are checked without reading the table.
     CREATE INDEX flagged_item_queue ON flagged_item(state, priority, created_at);
     CREATE INDEX flagged_item_queue_kind
       ON flagged_item(state, kind, priority, created_at);
     CREATE INDEX flagged_item_queue_service
-      ON flagged_item(state, service_id, priority, created_at);
+      ON flagged_item(state, service_id, kind, priority, created_at);
     CREATE INDEX flagged_item_queue_bank
-      ON flagged_item(state, bank, priority, created_at);
+      ON flagged_item(state, bank, priority, created_at, kind, service_id);
     CREATE INDEX flagged_item_by_account ON flagged_item(account_id, created_at);
 
     CREATE TABLE review_decision (

@@ -20,7 +20,8 @@ struct QueueTests {
 
   /// The reference answer: OFFSET paging with a plain ORDER BY.
   static func offsetIds(_ db: AppDatabase, _ filter: QueueFilter) throws -> [Int64] {
-    var sql = "SELECT id FROM flagged_item WHERE state IN (\(AppDatabase.stateList(filter.states)))"
+    let states = AppDatabase.stateList(filter.states)
+    var sql = "SELECT id FROM flagged_item WHERE state IN (\(states))"
     var arguments: StatementArguments = []
     if let kind = filter.kind {
       sql += " AND kind = ?"
@@ -59,7 +60,8 @@ struct QueueTests {
     #expect(forward.map(\.id) == expected)
     // Every page equals the OFFSET page at the same position.
     for (i, page) in pages.enumerated() {
-      #expect(page.map(\.id) == Array(expected[(i * limit)..<min(expected.count, (i + 1) * limit)]))
+      let slice = expected[(i * limit)..<min(expected.count, (i + 1) * limit)]
+      #expect(page.map(\.id) == Array(slice))
     }
     // Backwards from the end, page by page, in display order.
     var backward: [QueueItem] = []

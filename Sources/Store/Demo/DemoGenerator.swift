@@ -380,7 +380,8 @@ private final class DemoRun {
   func answers(_ kind: ServiceKind, category: RiskCategory, partial: Bool) -> JSONValue {
     let realtime = kind == .messaging || kind == .livestreaming || kind == .gaming
     var answers: [String: JSONValue] = [
-      "users": .string(category == .high ? "over_10m" : category == .medium ? "1m_10m" : "under_1m"),
+      "users": .string(
+        category == .high ? "over_10m" : category == .medium ? "1m_10m" : "under_1m"),
       "children_can_access": .bool(kind != .dating),
       "service_type": .string(kind.rawValue),
       "realtime_messaging": .bool(realtime),
