@@ -439,23 +439,25 @@ private final class DemoRun {
   func makeOrders(_ db: Database) throws {
     let orders: [(service: Int, authority: String, reference: String, start: Int, end: Int,
       scope: DetectionScope, e2ee: Bool)] = [
-        (0, "Coordinating Authority (IE)", "CA-IE/DO/2024/0042", -600, -130,
+        (0, "Coordinating Authority (IE)", "CA-IE/DO/%d/0042", -600, -130,
          [.knownMaterial, .images], false),
-        (0, "Coordinating Authority (IE)", "CA-IE/DO/2025/0117", -120, 245,
+        (0, "Coordinating Authority (IE)", "CA-IE/DO/%d/0117", -120, 245,
          [.knownMaterial, .newMaterial, .grooming, .images, .videos, .urls], true),
-        (1, "Coördinerende autoriteit (NL)", "CA-NL/2025/DO-7", -320, 40,
+        (1, "Coördinerende autoriteit (NL)", "CA-NL/%d/DO-7", -320, 40,
          [.knownMaterial, .images, .videos], false),
       ]
     for order in orders {
       let starts = today.adding(days: order.start)
       let ends = today.adding(days: order.end)
+      let reference = order.reference.replacingOccurrences(
+        of: "%d", with: String(starts.year))
       try db.execute(
         sql: """
           INSERT INTO detection_order (service_id, authority, reference, starts_on, ends_on,
             scope, e2ee) VALUES (?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
-          serviceIds[order.service], order.authority, order.reference, starts.description,
+          serviceIds[order.service], order.authority, reference, starts.description,
           ends.description, order.scope.codes, order.e2ee,
         ])
       audit(
@@ -463,7 +465,7 @@ private final class DemoRun {
         "detection_order", db.lastInsertedRowID,
         after: [
           "service": .string(serviceCodes[order.service]),
-          "reference": .string(order.reference), "starts_on": .string(starts.description),
+          "reference": .string(reference), "starts_on": .string(starts.description),
           "ends_on": .string(ends.description), "scope": .string(order.scope.codes),
           "e2ee": .bool(order.e2ee),
         ])
