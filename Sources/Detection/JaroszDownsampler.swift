@@ -18,26 +18,31 @@ enum JaroszDownsampler {
     Int(((Double(i) + 0.5) * Double(inCount)) / Double(outCount))
   }
 
-  /// Blurs `luma` (used as scratch) and returns the 64x64 grid, row-major.
-  static func downsample64(_ luma: inout [Float], width: Int, height: Int) -> [Float] {
+  /// Blurs `a` (the luma, `width * height` values) in place and returns the 64x64 grid,
+  /// row-major.
+  static func downsample64(
+    _ a: UnsafeMutableBufferPointer<Float>, width: Int, height: Int
+  ) -> [Float] {
     let rowWindow = windowSize(width, 64)
     let columnWindow = windowSize(height, 64)
     let rowsWanted = (0..<64).map { decimationIndex($0, inCount: height, outCount: 64) }
     let columnsWanted = (0..<64).map { decimationIndex($0, inCount: width, outCount: 64) }
-    var scratch = [Float](repeating: 0, count: luma.count)
+    var compact = [Float](repeating: 0, count: height * 64)
     var grid = [Float](repeating: 0, count: 64 * 64)
-    luma.withUnsafeMutableBufferPointer { a in
-      scratch.withUnsafeMutableBufferPointer { b in
-        // Round 1: full passes.
-        boxAlongRows(a, b, width: width, height: height, window: rowWindow)
-        boxAlongColumns(b, a, width: width, height: height, window: columnWindow)
-        // Round 2: rows in full (every column's running sum is needed), then the column pass
-        // only for the 64 wanted columns, reporting only the 64 wanted rows.
-        boxAlongRows(a, b, width: width, height: height, window: rowWindow)
-        grid.withUnsafeMutableBufferPointer { g in
-          boxAlongColumnsSampled(
-            b, width: width, height: height, window: columnWindow, columns: columnsWanted,
-            rows: rowsWanted, into: g)
+    do {
+      do {
+        compact.withUnsafeMutableBufferPointer { c in
+          // Round 1: full passes.
+          boxAlongRows(a, a, width: width, height: height, window: rowWindow, columns: nil)
+          boxAlongColumns(a, width: width, height: height, window: columnWindow)
+          // Round 2: the row pass keeps only the 64 wanted columns (every running sum is
+          // still computed), then the column pass reports only the 64 wanted rows.
+          boxAlongRows(
+            a, c, width: width, height: height, window: rowWindow, columns: columnsWanted)
+          grid.withUnsafeMutableBufferPointer { g in
+            boxAlongColumnsSampled(
+              c, height: height, window: columnWindow, rows: rowsWanted, into: g)
+          }
         }
       }
     }
@@ -63,139 +68,188 @@ enum JaroszDownsampler {
     }
   }
 
-  /// Box filter along each row (stride 1), as box1DFloat.
+  /// Box filter along each row, as box1DFloat, eight rows at a time: a strip of eight rows is
+  /// interleaved (column-major within the strip) so that each SIMD lane carries one row's
+  /// running sum with exactly the reference's scalar operations. With `columns`, only those
+  /// output columns are kept, in a compact `height x columns.count` matrix.
   static func boxAlongRows(
     _ input: UnsafeMutableBufferPointer<Float>, _ output: UnsafeMutableBufferPointer<Float>,
-    width: Int, height: Int, window: Int
+    width: Int, height: Int, window: Int, columns: [Int]?
   ) {
+    typealias Lanes = SIMD8<Float>
     let phases = Phases(length: width, window: window)
-    let inBase = input.baseAddress!
-    let outBase = output.baseAddress!
-    for y in 0..<height {
-      let src = inBase + y * width
-      let dst = outBase + y * width
-      var sum: Float = 0
-      var size = 0
-      var ri = 0
-      var li = 0
-      var oi = 0
-      for _ in 0..<phases.one {
-        sum += src[ri]
-        size += 1
-        ri += 1
+    var stripIn = [Float](repeating: 0, count: width * 8)
+    var stripOut = [Float](repeating: 0, count: width * 8)
+    let src = input.baseAddress!
+    let dst = output.baseAddress!
+    stripIn.withUnsafeMutableBufferPointer { sIn in
+      stripOut.withUnsafeMutableBufferPointer { sOut in
+        let tin = UnsafeMutableRawPointer(sIn.baseAddress!)
+        let tout = UnsafeMutableRawPointer(sOut.baseAddress!)
+        let lanesIn = sIn.baseAddress!
+        let lanesOut = sOut.baseAddress!
+        var y0 = 0
+        while y0 < height {
+          let rows = min(8, height - y0)
+          // Interleave: lanesIn[x * 8 + r] = row (y0 + r), column x.
+          for r in 0..<8 {
+            if r < rows {
+              let row = src + (y0 + r) * width
+              for x in 0..<width { lanesIn[x * 8 + r] = row[x] }
+            } else {
+              for x in 0..<width { lanesIn[x * 8 + r] = 0 }
+            }
+          }
+          @inline(__always) func load(_ i: Int) -> Lanes {
+            tin.loadUnaligned(fromByteOffset: i * 32, as: Lanes.self)
+          }
+          @inline(__always) func store(_ v: Lanes, _ i: Int) {
+            tout.storeBytes(of: v, toByteOffset: i * 32, as: Lanes.self)
+          }
+          var sum = Lanes(repeating: 0)
+          var size = 0
+          var ri = 0
+          var li = 0
+          var oi = 0
+          for _ in 0..<phases.one {
+            sum = sum + load(ri)
+            size += 1
+            ri += 1
+          }
+          for _ in 0..<phases.two {
+            sum = sum + load(ri)
+            size += 1
+            store(sum / Lanes(repeating: Float(size)), oi)
+            ri += 1
+            oi += 1
+          }
+          let divisor = Lanes(repeating: Float(size))
+          for _ in 0..<max(0, phases.three) {
+            sum = sum + load(ri)
+            sum = sum - load(li)
+            store(sum / divisor, oi)
+            li += 1
+            ri += 1
+            oi += 1
+          }
+          for _ in 0..<phases.four {
+            sum = sum - load(li)
+            size -= 1
+            store(sum / Lanes(repeating: Float(size)), oi)
+            li += 1
+            oi += 1
+          }
+          // De-interleave (all columns, or only the wanted ones).
+          if let columns {
+            let n = columns.count
+            for r in 0..<rows {
+              let row = dst + (y0 + r) * n
+              for (k, x) in columns.enumerated() { row[k] = lanesOut[x * 8 + r] }
+            }
+          } else {
+            for r in 0..<rows {
+              let row = dst + (y0 + r) * width
+              for x in 0..<width { row[x] = lanesOut[x * 8 + r] }
+            }
+          }
+          y0 += 8
+        }
       }
-      for _ in 0..<phases.two {
-        sum += src[ri]
-        size += 1
-        dst[oi] = sum / Float(size)
-        ri += 1
-        oi += 1
-      }
-      if phases.three > 0 {
+    }
+  }
+
+  /// Box filter along each column, in place, all columns advancing together row by row.
+  /// Input rows still to be subtracted after their output has been written are kept in a
+  /// small ring of rows.
+  static func boxAlongColumns(
+    _ data: UnsafeMutableBufferPointer<Float>, width: Int, height: Int, window: Int
+  ) {
+    let phases = Phases(length: height, window: window)
+    // Output row oi subtracts input row oi - lag (phases three and four).
+    let lag = phases.two
+    let ringRows = lag + 1
+    var ring = [Float](repeating: 0, count: ringRows * width)
+    var sums = [Float](repeating: 0, count: width)
+    let base = data.baseAddress!
+    ring.withUnsafeMutableBufferPointer { ringBuffer in
+      sums.withUnsafeMutableBufferPointer { s in
+        let sum = s.baseAddress!
+        let saved = ringBuffer.baseAddress!
+        var size = 0
+        var ri = 0
+        var li = 0
+        var oi = 0
+        for _ in 0..<phases.one {
+          let add = base + ri * width
+          for x in 0..<width { sum[x] += add[x] }
+          size += 1
+          ri += 1
+        }
+        for _ in 0..<phases.two {
+          let add = base + ri * width
+          let row = base + oi * width
+          let keep = saved + (oi % ringRows) * width
+          size += 1
+          let divisor = Float(size)
+          for x in 0..<width {
+            let v = sum[x] + add[x]
+            sum[x] = v
+            keep[x] = row[x]
+            row[x] = v / divisor
+          }
+          ri += 1
+          oi += 1
+        }
         let divisor = Float(size)
-        for _ in 0..<phases.three {
-          sum += src[ri]
-          sum -= src[li]
-          dst[oi] = sum / divisor
+        for _ in 0..<max(0, phases.three) {
+          let add = base + ri * width
+          let row = base + oi * width
+          let keep = saved + (oi % ringRows) * width
+          let sub = saved + (li % ringRows) * width
+          for x in 0..<width {
+            var v = sum[x] + add[x]
+            keep[x] = row[x]
+            v -= sub[x]
+            sum[x] = v
+            row[x] = v / divisor
+          }
           li += 1
           ri += 1
           oi += 1
         }
-      }
-      for _ in 0..<phases.four {
-        sum -= src[li]
-        size -= 1
-        dst[oi] = sum / Float(size)
-        li += 1
-        oi += 1
+        for _ in 0..<phases.four {
+          let row = base + oi * width
+          let keep = saved + (oi % ringRows) * width
+          let sub = saved + (li % ringRows) * width
+          size -= 1
+          let divisor = Float(size)
+          for x in 0..<width {
+            keep[x] = row[x]
+            let v = sum[x] - sub[x]
+            sum[x] = v
+            row[x] = v / divisor
+          }
+          li += 1
+          oi += 1
+        }
       }
     }
   }
 
-  /// Box filter along each column, all columns advancing together row by row.
-  static func boxAlongColumns(
-    _ input: UnsafeMutableBufferPointer<Float>, _ output: UnsafeMutableBufferPointer<Float>,
-    width: Int, height: Int, window: Int
-  ) {
-    let phases = Phases(length: height, window: window)
-    var sums = [Float](repeating: 0, count: width)
-    let inBase = input.baseAddress!
-    let outBase = output.baseAddress!
-    sums.withUnsafeMutableBufferPointer { s in
-      let sum = s.baseAddress!
-      var size = 0
-      var ri = 0
-      var li = 0
-      var oi = 0
-      for _ in 0..<phases.one {
-        let src = inBase + ri * width
-        for x in 0..<width { sum[x] += src[x] }
-        size += 1
-        ri += 1
-      }
-      for _ in 0..<phases.two {
-        let src = inBase + ri * width
-        let dst = outBase + oi * width
-        size += 1
-        let divisor = Float(size)
-        for x in 0..<width {
-          sum[x] += src[x]
-          dst[x] = sum[x] / divisor
-        }
-        ri += 1
-        oi += 1
-      }
-      let divisor = Float(size)
-      for _ in 0..<max(0, phases.three) {
-        let add = inBase + ri * width
-        let sub = inBase + li * width
-        let dst = outBase + oi * width
-        for x in 0..<width {
-          var v = sum[x] + add[x]
-          v -= sub[x]
-          sum[x] = v
-          dst[x] = v / divisor
-        }
-        li += 1
-        ri += 1
-        oi += 1
-      }
-      for _ in 0..<phases.four {
-        let sub = inBase + li * width
-        let dst = outBase + oi * width
-        size -= 1
-        let divisor = Float(size)
-        for x in 0..<width {
-          sum[x] -= sub[x]
-          dst[x] = sum[x] / divisor
-        }
-        li += 1
-        oi += 1
-      }
-    }
-  }
-
-  /// The column pass restricted to `columns`, writing only output rows listed in `rows`
-  /// (ascending) into the 64x64 grid.
+  /// The column pass over a compact `height x 64` matrix (the wanted columns), writing only
+  /// the output rows listed in `rows` (ascending) into the 64x64 grid.
   static func boxAlongColumnsSampled(
-    _ input: UnsafeMutableBufferPointer<Float>, width: Int, height: Int, window: Int,
-    columns: [Int], rows: [Int], into grid: UnsafeMutableBufferPointer<Float>
+    _ compact: UnsafeMutableBufferPointer<Float>, height: Int, window: Int, rows: [Int],
+    into grid: UnsafeMutableBufferPointer<Float>
   ) {
     let phases = Phases(length: height, window: window)
-    let n = columns.count
-    // Gather the wanted columns into a compact height x n matrix first.
-    var compact = [Float](repeating: 0, count: height * n)
-    compact.withUnsafeMutableBufferPointer { c in
-      for y in 0..<height {
-        let src = input.baseAddress! + y * width
-        for (k, x) in columns.enumerated() { c[y * n + k] = src[x] }
-      }
-    }
+    let n = 64
     // Which output row lands in which grid row (-1: not wanted).
     var target = [Int](repeating: -1, count: height)
     for (gi, y) in rows.enumerated() where target[y] < 0 { target[y] = gi }
     var sums = [Float](repeating: 0, count: n)
-    compact.withUnsafeBufferPointer { c in
+    do {
+      let c = compact
       sums.withUnsafeMutableBufferPointer { sum in
         func emit(_ oi: Int, _ divisor: Float) {
           let gi = target[oi]
@@ -245,7 +299,5 @@ enum JaroszDownsampler {
         }
       }
     }
-    // Duplicate wanted columns: the compact matrix already holds one copy per wanted column
-    // (columns may repeat for narrow images), so nothing else to do.
   }
 }

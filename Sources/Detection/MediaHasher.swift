@@ -20,22 +20,25 @@ public struct MediaHashes: Sendable, Equatable {
 
 /// Computes `MediaHashes` for files and in-memory images.
 public enum MediaHasher {
-  /// Reads, digests, decodes and PDQ-hashes the file at `path`.
+  /// Reads, digests, decodes and PDQ-hashes the file at `path`. Pass a `hasher` to reuse
+  /// its buffers across many files.
   public static func hash(
-    path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels
+    path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels, hasher: PDQHasher? = nil
   ) throws(ImageDecodingError) -> MediaHashes {
     let bytes = try ImageDecoder.readFile(path)
-    return try hash(data: bytes, name: path, maxPixels: maxPixels)
+    return try hash(data: bytes, name: path, maxPixels: maxPixels, hasher: hasher)
   }
 
   /// Digests, decodes and PDQ-hashes image bytes; `name` identifies them in errors.
   public static func hash(
-    data: [UInt8], name: String, maxPixels: Int = ImageDecoder.defaultMaxPixels
+    data: [UInt8], name: String, maxPixels: Int = ImageDecoder.defaultMaxPixels,
+    hasher: PDQHasher? = nil
   ) throws(ImageDecodingError) -> MediaHashes {
     let digests = FileDigests(of: data)
     let decoded = try ImageDecoder.decode(data: data, name: name, maxPixels: maxPixels)
     return MediaHashes(
       width: decoded.width, height: decoded.height, digests: digests,
-      pdq: PDQ.hash(decoded.image), format: decoded.format, orientation: decoded.orientation)
+      pdq: (hasher ?? PDQHasher()).hash(decoded.image), format: decoded.format,
+      orientation: decoded.orientation)
   }
 }

@@ -67,10 +67,7 @@ public enum PDQ {
   public static let minimumDimension = 5
 
   /// The PDQ hash and quality of an RGB image (stored pixels, full resolution).
-  public static func hash(_ image: RGBImage) -> PDQResult {
-    guard let (block, quality) = dctBlock(image) else { return PDQResult(hash: .zero, quality: 0) }
-    return PDQResult(hash: bits(of: block), quality: quality)
-  }
+  public static func hash(_ image: RGBImage) -> PDQResult { PDQHasher().hash(image) }
 
   /// The hash and quality from a row-major float luma buffer (`width * height` values).
   public static func hash(luma: [Float], width: Int, height: Int) -> PDQResult {
@@ -79,18 +76,15 @@ public enum PDQ {
       return PDQResult(hash: .zero, quality: 0)
     }
     var buffer = luma
-    let (block, quality) = dctBlock(luma: &buffer, width: width, height: height)
+    let (block, quality) = buffer.withUnsafeMutableBufferPointer { a in
+      dctBlock(luma: a, width: width, height: height)
+    }
     return PDQResult(hash: bits(of: block), quality: quality)
   }
 
   /// All eight dihedral variants of the hash of `image`.
   public static func dihedralHashes(_ image: RGBImage) -> PDQDihedralHashes {
-    guard let (a, quality) = dctBlock(image) else {
-      return PDQDihedralHashes(
-        original: .zero, rotate90: .zero, rotate180: .zero, rotate270: .zero, flipX: .zero,
-        flipY: .zero, flipPlus1: .zero, flipMinus1: .zero, quality: 0)
-    }
-    return dihedralHashes(block: a, quality: quality)
+    PDQHasher().dihedralHashes(image)
   }
 
   /// The float luma the reference computes: `0.299 R + 0.587 G + 0.114 B` in float
@@ -98,14 +92,7 @@ public enum PDQ {
   public static func luma(_ image: RGBImage) -> [Float] {
     let count = image.width * image.height
     return [Float](unsafeUninitializedCapacity: count) { out, initialised in
-      image.pixels.withUnsafeBufferPointer { px in
-        lumaTables.withUnsafeBufferPointer { t in
-          for i in 0..<count {
-            out[i] = (t[Int(px[3 * i])] + t[256 + Int(px[3 * i + 1])])
-              + t[512 + Int(px[3 * i + 2])]
-          }
-        }
-      }
+      fillLuma(image, into: out)
       initialised = count
     }
   }
@@ -137,23 +124,28 @@ public enum PDQ {
     return m
   }()
 
-  static func dctBlock(_ image: RGBImage) -> (block: [Float], quality: Int)? {
-    guard image.width >= minimumDimension, image.height >= minimumDimension else {
-      return nil
+  /// Writes the reference's float luma of `image` into `out` (`width * height` values).
+  static func fillLuma(_ image: RGBImage, into out: UnsafeMutableBufferPointer<Float>) {
+    let count = image.width * image.height
+    image.pixels.withUnsafeBufferPointer { px in
+      lumaTables.withUnsafeBufferPointer { t in
+        for i in 0..<count {
+          out[i] = (t[Int(px[3 * i])] + t[256 + Int(px[3 * i + 1])])
+            + t[512 + Int(px[3 * i + 2])]
+        }
+      }
     }
-    var buffer = luma(image)
-    return dctBlock(luma: &buffer, width: image.width, height: image.height)
   }
 
-  /// Box filter, decimation, quality and DCT. `luma` is used as scratch.
+  /// Box filter, decimation, quality and DCT. `luma` is overwritten.
   static func dctBlock(
-    luma: inout [Float], width: Int, height: Int
+    luma: UnsafeMutableBufferPointer<Float>, width: Int, height: Int
   ) -> (block: [Float], quality: Int) {
     let grid: [Float]
     if width == 64 && height == 64 {
-      grid = luma
+      grid = Array(luma[0..<4096])
     } else {
-      grid = JaroszDownsampler.downsample64(&luma, width: width, height: height)
+      grid = JaroszDownsampler.downsample64(luma, width: width, height: height)
     }
     return (dct64To16(grid), quality(of: grid))
   }
@@ -242,5 +234,50 @@ public enum PDQ {
       flipPlus1: transformed(transpose: true) { _, _ in false },
       flipMinus1: transformed(transpose: true) { i, j in (i + j) & 1 == 1 },
       quality: quality)
+  }
+}
+
+// MARK: - Reusable hasher
+
+/// A PDQ hasher that keeps its full-resolution float buffer between images, so hashing many
+/// images does not allocate (and page-fault) an image-sized buffer each time. Not shared
+/// between tasks: use one per task.
+public final class PDQHasher {
+  private var lumaBuffer: [Float] = []
+
+  /// Creates a hasher with empty buffers.
+  public init() {}
+
+  /// The PDQ hash and quality of `image`.
+  public func hash(_ image: RGBImage) -> PDQResult {
+    guard let (block, quality) = dctBlock(image) else {
+      return PDQResult(hash: .zero, quality: 0)
+    }
+    return PDQResult(hash: PDQ.bits(of: block), quality: quality)
+  }
+
+  /// The eight dihedral variants of the hash of `image`.
+  public func dihedralHashes(_ image: RGBImage) -> PDQDihedralHashes {
+    guard let (block, quality) = dctBlock(image) else {
+      return PDQDihedralHashes(
+        original: .zero, rotate90: .zero, rotate180: .zero, rotate270: .zero, flipX: .zero,
+        flipY: .zero, flipPlus1: .zero, flipMinus1: .zero, quality: 0)
+    }
+    return PDQ.dihedralHashes(block: block, quality: quality)
+  }
+
+  private func dctBlock(_ image: RGBImage) -> (block: [Float], quality: Int)? {
+    guard image.width >= PDQ.minimumDimension, image.height >= PDQ.minimumDimension else {
+      return nil
+    }
+    let count = image.width * image.height
+    if lumaBuffer.count < count {
+      lumaBuffer = [Float](repeating: 0, count: count)
+    }
+    return lumaBuffer.withUnsafeMutableBufferPointer { a in
+      let luma = UnsafeMutableBufferPointer(rebasing: a[0..<count])
+      PDQ.fillLuma(image, into: luma)
+      return PDQ.dctBlock(luma: luma, width: image.width, height: image.height)
+    }
   }
 }

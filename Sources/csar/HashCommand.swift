@@ -27,9 +27,10 @@ struct HashCommand: ParsableCommand {
 
   mutating func run() throws {
     var failed = false
+    let hasher = PDQHasher()
     for path in files {
       do {
-        let h = try MediaHasher.hash(path: path, maxPixels: maxPixels)
+        let h = try MediaHasher.hash(path: path, maxPixels: maxPixels, hasher: hasher)
         if json {
           print(
             "{\"path\":\(DetectText.jsonQuote(path)),\"width\":\(h.width),\"height\":\(h.height),"
