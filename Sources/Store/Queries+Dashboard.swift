@@ -79,8 +79,7 @@ extension AppDatabase {
   static func consentStats(_ db: Database, today: CalendarDate, accounts: Int) throws
     -> [ServiceConsentStats]
   {
-    let monthStart = try CalendarDate(year: today.year, month: today.month, day: 1)
-    let nextMonth = monthStart.adding(months: 1)
+    let month = String(today.description.prefix(7))
     let rows = try Row.fetchAll(
       db,
       sql: """
@@ -91,11 +90,10 @@ extension AppDatabase {
             WHERE service_id = s.id AND state = 'refused') AS refused,
           (SELECT coalesce(sum(n), 0) FROM consent_tally
             WHERE service_id = s.id AND state = 'withdrawn') AS withdrawn,
-          (SELECT count(*) FROM consent_event
-            WHERE service_id = s.id AND state = 'withdrawn'
-              AND occurred_at >= ?1 AND occurred_at < ?2) AS withdrawals
+          (SELECT coalesce(sum(n), 0) FROM consent_month_tally
+            WHERE service_id = s.id AND month = ?1 AND state = 'withdrawn') AS withdrawals
         FROM service s ORDER BY s.code
-        """, arguments: [monthStart.unixSeconds, nextMonth.unixSeconds])
+        """, arguments: [month])
     return rows.map { row in
       let granted: Int = row["granted"]
       let refused: Int = row["refused"]

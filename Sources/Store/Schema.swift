@@ -245,6 +245,35 @@ enum Schema {
         ON CONFLICT (service_id, kind, state) DO UPDATE SET n = n + 1;
     END;
 
+    -- Consent events per service, UTC month (YYYY-MM) and state: "withdrawals this month".
+    CREATE TABLE consent_month_tally (
+      service_id INTEGER NOT NULL,
+      month TEXT NOT NULL,
+      state TEXT NOT NULL,
+      n INTEGER NOT NULL,
+      PRIMARY KEY (service_id, month, state)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER consent_event_tally_insert AFTER INSERT ON consent_event BEGIN
+      INSERT INTO consent_month_tally(service_id, month, state, n)
+        VALUES (NEW.service_id, strftime('%Y-%m', NEW.occurred_at, 'unixepoch'), NEW.state, 1)
+        ON CONFLICT (service_id, month, state) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER consent_event_tally_delete AFTER DELETE ON consent_event BEGIN
+      UPDATE consent_month_tally SET n = n - 1
+        WHERE service_id = OLD.service_id
+          AND month = strftime('%Y-%m', OLD.occurred_at, 'unixepoch') AND state = OLD.state;
+    END;
+    CREATE TRIGGER consent_event_tally_update
+      AFTER UPDATE OF service_id, occurred_at, state ON consent_event
+    BEGIN
+      UPDATE consent_month_tally SET n = n - 1
+        WHERE service_id = OLD.service_id
+          AND month = strftime('%Y-%m', OLD.occurred_at, 'unixepoch') AND state = OLD.state;
+      INSERT INTO consent_month_tally(service_id, month, state, n)
+        VALUES (NEW.service_id, strftime('%Y-%m', NEW.occurred_at, 'unixepoch'), NEW.state, 1)
+        ON CONFLICT (service_id, month, state) DO UPDATE SET n = n + 1;
+    END;
+
     CREATE TABLE consent_tally (
       service_id INTEGER NOT NULL,
       state TEXT NOT NULL,

@@ -41,10 +41,12 @@ struct BenchmarkTests {
         _ = try db.queuePage(filter: filter, after: nil, limit: 50)
       }
       var page = try db.queuePage(filter: filter, after: nil, limit: 50)
+      var deep = page.last!.cursor
       for _ in 0..<200 {
-        page = try db.queuePage(filter: filter, after: page.last!.cursor, limit: 50)
+        page = try db.queuePage(filter: filter, after: deep, limit: 50)
+        guard let last = page.last else { break }
+        deep = last.cursor
       }
-      let deep = page.last!.cursor
       try Self.median("queue page 200 \(name)") {
         _ = try db.queuePage(filter: filter, after: deep, limit: 50)
       }

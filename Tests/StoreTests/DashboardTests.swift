@@ -36,6 +36,13 @@ struct DashboardTests {
         [stats.serviceId])
       #expect(stats.granted == granted)
       #expect(stats.total == 1_500)
+      let monthStart = try CalendarDate(year: fixedToday.year, month: fixedToday.month, day: 1)
+      let withdrawals = try count(
+        db,
+        "SELECT count(*) FROM consent_event WHERE service_id = ? AND state = 'withdrawn' "
+          + "AND occurred_at >= ? AND occurred_at < ?",
+        [stats.serviceId, monthStart.unixSeconds, monthStart.adding(months: 1).unixSeconds])
+      #expect(stats.withdrawalsThisMonth == withdrawals)
     }
     #expect(summary.consent.contains { $0.withdrawalsThisMonth > 0 })
   }

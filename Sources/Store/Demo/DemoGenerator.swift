@@ -534,7 +534,7 @@ private final class DemoRun {
         var t = created + rng.int64(60...(30 * Self.day))
         for (step, state) in path.enumerated() {
           if step > 0 { t += rng.int64(3600...(200 * Self.day)) }
-          if step == path.count - 1, state == .withdrawn, rng.chance(0.3) {
+          if step == path.count - 1, state == .withdrawn, rng.chance(0.1) {
             t = max(t, monthStart + rng.int64(0...max(0, now - monthStart - 60)))
           }
           t = min(t, now - Int64(path.count - step) * 60)
