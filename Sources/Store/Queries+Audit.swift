@@ -9,54 +9,66 @@ extension AppDatabase {
   public func auditPage(beforeId: Int64?, limit: Int, actionPrefix: String? = nil) throws
     -> [AuditEventRow]
   {
+    try read { db in
+      try Self.auditPage(
+        db, from: beforeId ?? Int64.max, newer: false, limit: limit, actionPrefix: actionPrefix)
+    }
+  }
+
+  /// Pages the log from event `from`, exclusive: towards older events (`newer` false) or newer
+  /// ones. Rows come back newest first either way. With a prefix, the distinct actions that
+  /// match are found by a loose scan of the action index (one seek each), then each action's
+  /// id range is read in order and the ranges are merged; so a page never sorts the log.
+  static func auditPage(
+    _ db: Database, from: Int64, newer: Bool, limit: Int, actionPrefix: String?
+  ) throws -> [AuditEventRow] {
     guard limit > 0 else { return [] }
-    let before = beforeId ?? Int64.max
-    return try read { db in
-      let columns =
-        "id, at, operator, action, entity, entity_id, details_json, prev_hash, hash"
-      let rows: [Row]
-      if let prefix = actionPrefix, !prefix.isEmpty {
-        // The distinct actions with that prefix (a loose scan of the action index: one seek
-        // each), then one id-ordered range per action, merged.
-        let actions = try String.fetchAll(
-          db.cachedStatement(
-            sql: """
-              WITH RECURSIVE a(name) AS (
-                SELECT min(action) FROM audit_event WHERE action >= ?1 AND action < ?1 || ?2
-                UNION ALL
-                SELECT (SELECT min(action) FROM audit_event
-                  WHERE action > a.name AND action < ?1 || ?2)
-                FROM a WHERE a.name IS NOT NULL)
-              SELECT name FROM a WHERE name IS NOT NULL
-              """), arguments: [prefix, "\u{10FFFF}"])
-        if actions.isEmpty { return [] }
-        var parts: [String] = []
-        var arguments: StatementArguments = []
-        for action in actions {
-          parts.append(
-            """
-            SELECT * FROM (SELECT \(columns) FROM audit_event
-              WHERE action = ? AND id < ? ORDER BY id DESC LIMIT ?)
-            """)
-          arguments += [action, before, limit]
-        }
-        arguments += [limit]
-        rows = try Row.fetchAll(
-          db,
-          sql: parts.joined(separator: " UNION ALL ") + " ORDER BY id DESC LIMIT ?",
-          arguments: arguments)
-      } else {
-        rows = try Row.fetchAll(
-          db.cachedStatement(
-            sql: "SELECT \(columns) FROM audit_event WHERE id < ? ORDER BY id DESC LIMIT ?"),
-          arguments: [before, limit])
+    let columns = "id, at, operator, action, entity, entity_id, details_json, prev_hash, hash"
+    let (comparison, order) = newer ? (">", "ASC") : ("<", "DESC")
+    let rows: [Row]
+    if let prefix = actionPrefix, !prefix.isEmpty {
+      let actions = try String.fetchAll(
+        db.cachedStatement(
+          sql: """
+            WITH RECURSIVE a(name) AS (
+              SELECT min(action) FROM audit_event WHERE action >= ?1 AND action < ?1 || ?2
+              UNION ALL
+              SELECT (SELECT min(action) FROM audit_event
+                WHERE action > a.name AND action < ?1 || ?2)
+              FROM a WHERE a.name IS NOT NULL)
+            SELECT name FROM a WHERE name IS NOT NULL
+            """), arguments: [prefix, "\u{10FFFF}"])
+      if actions.isEmpty { return [] }
+      var parts: [String] = []
+      var arguments: StatementArguments = []
+      for action in actions {
+        parts.append(
+          """
+          SELECT * FROM (SELECT \(columns) FROM audit_event
+            WHERE action = ? AND id \(comparison) ? ORDER BY id \(order) LIMIT ?)
+          """)
+        arguments += [action, from, limit]
       }
-      return rows.map { row in
-        AuditEventRow(
-          id: row["id"], at: row["at"], operatorName: row["operator"], action: row["action"],
-          entity: row["entity"], entityId: row["entity_id"], detailsJSON: row["details_json"],
-          prevHash: row["prev_hash"], hash: row["hash"])
-      }
+      arguments += [limit]
+      rows = try Row.fetchAll(
+        db,
+        sql: parts.joined(separator: " UNION ALL ") + " ORDER BY id \(order) LIMIT ?",
+        arguments: arguments)
+    } else {
+      rows = try Row.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT \(columns) FROM audit_event WHERE id \(comparison) ?
+            ORDER BY id \(order) LIMIT ?
+            """),
+        arguments: [from, limit])
+    }
+    let ordered = newer ? rows.reversed() : rows
+    return ordered.map { row in
+      AuditEventRow(
+        id: row["id"], at: row["at"], operatorName: row["operator"], action: row["action"],
+        entity: row["entity"], entityId: row["entity_id"], detailsJSON: row["details_json"],
+        prevHash: row["prev_hash"], hash: row["hash"])
     }
   }
 

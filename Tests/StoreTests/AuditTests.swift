@@ -128,6 +128,12 @@ struct AuditTests {
     #expect(consent.map(\.id) == expected)
     let older = try db.auditPage(beforeId: consent.last!.id, limit: 10, actionPrefix: "report")
     #expect(older.allSatisfy { $0.id < consent.last!.id && $0.action.hasPrefix("report") })
+    // Paging back towards newer events gives the same rows, still newest first.
+    let newer = try db.auditPage(
+      afterId: consent.last!.id - 1, limit: 49, actionPrefix: "consent.")
+    #expect(newer.map(\.id) == Array(consent.map(\.id).suffix(49)))
+    let plainNewer = try db.auditPage(afterId: 10, limit: 3)
+    #expect(plainNewer.map(\.id) == [13, 12, 11])
     let all = try db.auditPage(beforeId: nil, limit: 5)
     #expect(all.first?.id == Int64(try db.auditCount()))
   }
