@@ -29,21 +29,16 @@ enum JaroszDownsampler {
     let columnsWanted = (0..<64).map { decimationIndex($0, inCount: width, outCount: 64) }
     var compact = [Float](repeating: 0, count: height * 64)
     var grid = [Float](repeating: 0, count: 64 * 64)
-    do {
-      do {
-        compact.withUnsafeMutableBufferPointer { c in
-          // Round 1: full passes.
-          boxAlongRows(a, a, width: width, height: height, window: rowWindow, columns: nil)
-          boxAlongColumns(a, width: width, height: height, window: columnWindow)
-          // Round 2: the row pass keeps only the 64 wanted columns (every running sum is
-          // still computed), then the column pass reports only the 64 wanted rows.
-          boxAlongRows(
-            a, c, width: width, height: height, window: rowWindow, columns: columnsWanted)
-          grid.withUnsafeMutableBufferPointer { g in
-            boxAlongColumnsSampled(
-              c, height: height, window: columnWindow, rows: rowsWanted, into: g)
-          }
-        }
+    compact.withUnsafeMutableBufferPointer { c in
+      // Round 1: full passes, in place.
+      boxAlongRows(a, a, width: width, height: height, window: rowWindow, columns: nil)
+      boxAlongColumns(a, width: width, height: height, window: columnWindow)
+      // Round 2: the row pass keeps only the 64 wanted columns (every running sum is still
+      // computed), then the column pass reports only the 64 wanted rows.
+      boxAlongRows(
+        a, c, width: width, height: height, window: rowWindow, columns: columnsWanted)
+      grid.withUnsafeMutableBufferPointer { g in
+        boxAlongColumnsSampled(c, height: height, window: columnWindow, rows: rowsWanted, into: g)
       }
     }
     return grid
@@ -248,55 +243,53 @@ enum JaroszDownsampler {
     var target = [Int](repeating: -1, count: height)
     for (gi, y) in rows.enumerated() where target[y] < 0 { target[y] = gi }
     var sums = [Float](repeating: 0, count: n)
-    do {
-      let c = compact
-      sums.withUnsafeMutableBufferPointer { sum in
-        func emit(_ oi: Int, _ divisor: Float) {
-          let gi = target[oi]
-          guard gi >= 0 else { return }
-          for k in 0..<n { grid[gi * 64 + k] = sum[k] / divisor }
-          // Duplicate wanted rows (tiny images) share one source row.
-          var next = gi + 1
-          while next < rows.count && rows[next] == oi {
-            for k in 0..<n { grid[next * 64 + k] = grid[gi * 64 + k] }
-            next += 1
-          }
+    let c = compact
+    sums.withUnsafeMutableBufferPointer { sum in
+      func emit(_ oi: Int, _ divisor: Float) {
+        let gi = target[oi]
+        guard gi >= 0 else { return }
+        for k in 0..<n { grid[gi * 64 + k] = sum[k] / divisor }
+        // Duplicate wanted rows (tiny images) share one source row.
+        var next = gi + 1
+        while next < rows.count && rows[next] == oi {
+          for k in 0..<n { grid[next * 64 + k] = grid[gi * 64 + k] }
+          next += 1
         }
-        var size = 0
-        var ri = 0
-        var li = 0
-        var oi = 0
-        for _ in 0..<phases.one {
-          for k in 0..<n { sum[k] += c[ri * n + k] }
-          size += 1
-          ri += 1
+      }
+      var size = 0
+      var ri = 0
+      var li = 0
+      var oi = 0
+      for _ in 0..<phases.one {
+        for k in 0..<n { sum[k] += c[ri * n + k] }
+        size += 1
+        ri += 1
+      }
+      for _ in 0..<phases.two {
+        for k in 0..<n { sum[k] += c[ri * n + k] }
+        size += 1
+        emit(oi, Float(size))
+        ri += 1
+        oi += 1
+      }
+      let divisor = Float(size)
+      for _ in 0..<max(0, phases.three) {
+        for k in 0..<n {
+          var v = sum[k] + c[ri * n + k]
+          v -= c[li * n + k]
+          sum[k] = v
         }
-        for _ in 0..<phases.two {
-          for k in 0..<n { sum[k] += c[ri * n + k] }
-          size += 1
-          emit(oi, Float(size))
-          ri += 1
-          oi += 1
-        }
-        let divisor = Float(size)
-        for _ in 0..<max(0, phases.three) {
-          for k in 0..<n {
-            var v = sum[k] + c[ri * n + k]
-            v -= c[li * n + k]
-            sum[k] = v
-          }
-          emit(oi, divisor)
-          li += 1
-          ri += 1
-          oi += 1
-        }
-        for _ in 0..<phases.four {
-          for k in 0..<n { sum[k] -= c[li * n + k] }
-          size -= 1
-          emit(oi, Float(size))
-          li += 1
-          oi += 1
-        }
+        emit(oi, divisor)
+        li += 1
+        ri += 1
+        oi += 1
+      }
+      for _ in 0..<phases.four {
+        for k in 0..<n { sum[k] -= c[li * n + k] }
+        size -= 1
+        emit(oi, Float(size))
+        li += 1
+        oi += 1
       }
     }
   }
