@@ -168,7 +168,7 @@ final class QueueScreen: ConsoleScreen {
         [
           String(item.priority), item.kind.label, Self.evidence(item), item.serviceName,
           item.accountPseudonym ?? "—", Format.age(seconds: now - item.createdAt),
-          item.state == .escalated ? "escalated" : (item.claimedBy.map { "@\($0)" } ?? "open"),
+          Self.stateLabel(item, now: now),
         ], role: item.priority == 1 ? .warning : .text)
     }
     if rows.isEmpty {
@@ -180,6 +180,15 @@ final class QueueScreen: ConsoleScreen {
     if let openItem, let detailArea {
       drawItem(openItem, in: detailArea, on: &screen, theme: theme)
     }
+  }
+
+  /// `escalated`, `@alice` while another operator's claim is live, or `open`.
+  static func stateLabel(_ item: QueueItem, now: Int64) -> String {
+    if item.state == .escalated { return "escalated" }
+    if let owner = item.claimedBy, let expiry = item.claimExpiresAt, expiry > now {
+      return "@\(owner)"
+    }
+    return "open"
   }
 
   static func evidence(_ item: QueueItem) -> String {

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+/// Runs the built `csar` in a real pseudo-terminal (tmux) and asserts on what a person sees.
+@Suite("Console end to end (tmux)", .serialized)
+struct ConsoleEndToEndTests {
+  /// A demo database in a fresh directory, and the command line that opens it.
+  struct Fixture {
+    let directory: String
+    let database: String
+    var command: String {
+      get throws { "\(try CsarBinary.path) --db \(database)" }
+    }
+
+    init(items: Int = 300) throws {
+      directory = try CsarBinary.temporaryDirectory()
+      database = directory + "/demo.sqlite"
+      let result = try CsarBinary.run(["demo", "--db", database, "--items", String(items)])
+      #expect(result.status == 0, "csar demo failed: \(result.err)")
+    }
+  }
+
+  /// Starts csar in a shell inside tmux; after it exits the shell prints its status.
+  func open(_ fixture: Fixture, width: Int = 80, height: Int = 24, extra: String = "")
+    throws -> TmuxSession
+  {
+    let session = try TmuxSession(width: width, height: height, directory: fixture.directory)
+    try session.type("\(try fixture.command) \(extra); echo \"EXIT=$?\"")
+    try session.send("Enter")
+    return session
+  }
+
+  @Test func walksTheScreensAndQuitsCleanly() throws {
+    let fixture = try Fixture()
+    let session = try open(fixture)
+    var pane = try session.waitFor("Re-categorisation deadlines")
+    #expect(pane.contains("1 Dashboard"))
+    #expect(pane.contains("overdue"))
+
+    try session.send("2")
+    pane = try session.waitFor("Services ·")
+    #expect(pane.contains("Kind"))
+    try session.send("j")
+    try session.send("Enter")
+    pane = try session.waitFor("Assessments")
+
+    try session.send("?")
+    pane = try session.waitFor("Keys — Esc closes")
+    #expect(pane.contains("Open the service's details"))
+    #expect(pane.contains("Quit"))
+    try session.send("Escape")
+    pane = try session.waitFor("Services ·")
+    #expect(!pane.contains("Keys — Esc closes"))
+
+    try session.send("3")
+    pane = try session.waitFor("Review queue ·")
+    #expect(pane.contains("· 1 of "))
+    #expect(pane.contains("known"))
+    try session.send("4")
+    try session.waitFor("Accounts")
+    try session.send("5")
+    try session.waitFor("Audit log")
+
+    try session.send("q")
+    pane = try session.waitFor("EXIT=0")
+    // The console's screen is gone: the shell prompt is back and nothing of the UI remains.
+    #expect(!pane.contains("Audit log"))
+    #expect(!pane.contains("Dashboard"))
+  }
+
+  @Test(arguments: [(120, 40), (80, 24)])
+  func drawsAtCommonSizes(width: Int, height: Int) throws {
+    let fixture = try Fixture()
+    let session = try open(fixture, width: width, height: height)
+    let pane = try session.waitFor("Re-categorisation deadlines")
+    let rows = pane.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(rows.count >= height - 1)
+    #expect(rows.allSatisfy { $0.count <= width })
+    try session.send("q")
+    try session.waitFor("EXIT=0")
+  }
+
+  @Test func tinyTerminalShowsAClearMessage() throws {
+    let fixture = try Fixture()
+    let session = try open(fixture, width: 20, height: 6)
+    try session.waitFor("too small")
+    try session.resize(width: 80, height: 24)
+    try session.waitFor("Re-categorisation deadlines")
+    try session.resize(width: 20, height: 6)
+    try session.waitFor("too small")
+    try session.send("q")
+    try session.waitFor("EXIT=0")
+  }
+
+  @Test func escapeSequencesInNamesShowAsHarmlessText() throws {
+    let fixture = try Fixture()
+    let session = try open(fixture, width: 120, height: 40)
+    try session.waitFor("Re-categorisation deadlines")
+    try session.send("2")
+    let pane = try session.waitFor("␛[31m")
+    #expect(!pane.contains("\u{1B}"))
+    try session.send("q")
+    try session.waitFor("EXIT=0")
+  }
+
+  @Test func twoConsolesShareOneDatabase() throws {
+    let fixture = try Fixture()
+    let first = try open(fixture)
+    let second = try open(fixture)
+    try first.waitFor("Re-categorisation deadlines")
+    try second.waitFor("Re-categorisation deadlines")
+    try first.send("3")
+    try second.send("3")
+    try first.waitFor("Review queue ·")
+    try second.waitFor("Review queue ·")
+    try first.send("q")
+    try second.send("q")
+    try first.waitFor("EXIT=0")
+    try second.waitFor("EXIT=0")
+  }
+
+  @Test func opensADemoDatabaseWhenNoneExists() throws {
+    let directory = try CsarBinary.temporaryDirectory()
+    let session = try TmuxSession(width: 80, height: 24, directory: directory)
+    let binary = try CsarBinary.path
+    try session.type(
+      "XDG_DATA_HOME=\(directory)/data \(binary); echo \"EXIT=$?\"")
+    try session.send("Enter")
+    try session.waitFor("Re-categorisation deadlines")
+    try session.send("q")
+    try session.waitFor("EXIT=0")
+    #expect(FileManager.default.fileExists(atPath: directory + "/data/csar/csar.sqlite"))
+  }
+}

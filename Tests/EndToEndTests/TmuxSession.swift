@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+// MARK: - Driving the real binary in tmux
+
+/// A tmux session running a shell, driven like a person: send keys, read what the pane shows.
+final class TmuxSession {
+  let name: String
+  private static let socket = "csar-e2e-\(getpid())"
+
+  /// Starts a detached session of the given size running `sh` in `directory`.
+  init(width: Int, height: Int, directory: String) throws {
+    name = "e2e-\(UUID().uuidString.prefix(8))"
+    try Self.tmux([
+      "new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "-c", directory,
+      "env -i PATH=/usr/bin:/bin HOME=\(directory) TERM=xterm-256color LANG=C.UTF-8 "
+        + "PS1='$ ' sh",
+    ])
+  }
+
+  deinit {
+    _ = try? Self.tmux(["kill-session", "-t", name])
+  }
+
+  /// Types keys (tmux key names such as `Enter`, `Escape`, `C-c`, or literal text).
+  func send(_ keys: String...) throws {
+    try Self.tmux(["send-keys", "-t", name] + keys)
+  }
+
+  /// Types text literally (no key-name lookup).
+  func type(_ text: String) throws {
+    try Self.tmux(["send-keys", "-t", name, "-l", text])
+  }
+
+  /// What the pane shows now, one string per row.
+  func capture() throws -> String {
+    try Self.tmux(["capture-pane", "-p", "-t", name])
+  }
+
+  func resize(width: Int, height: Int) throws {
+    try Self.tmux(["resize-window", "-t", name, "-x", String(width), "-y", String(height)])
+  }
+
+  /// Waits until the pane shows `text` (polling), and returns the pane; fails after a timeout.
+  @discardableResult
+  func waitFor(
+    _ text: String, timeout: Double = 15, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> String {
+    let deadline = Date().addingTimeInterval(timeout)
+    var pane = ""
+    while Date() < deadline {
+      pane = try capture()
+      if pane.contains(text) { return pane }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    Issue.record(
+      "timed out waiting for \"\(text)\"; the pane shows:\n\(pane)",
+      sourceLocation: sourceLocation)
+    throw TmuxError(message: "timed out waiting for \(text)")
+  }
+
+  /// Runs tmux on this test process's own server socket and returns what it printed.
+  @discardableResult
+  static func tmux(_ arguments: [String]) throws -> String {
+    let result = try Subprocess.run(["tmux", "-L", socket] + arguments)
+    guard result.status == 0 else {
+      throw TmuxError(message: "tmux \(arguments.joined(separator: " ")) failed: \(result.err)")
+    }
+    return result.out
+  }
+}
+
+// MARK: - Processes
+
+/// Runs a program with posix_spawn and waits for it with waitpid.
+///
+/// Output goes to temporary files rather than pipes: a program that forks a daemon (tmux
+/// starting its server) would hand the pipe to the daemon, and reading it would never end.
+enum Subprocess {
+  static func run(_ argv: [String]) throws -> (status: Int32, out: String, err: String) {
+    let folder = NSTemporaryDirectory()
+    let outPath = folder + "csar-sub-\(UUID().uuidString).out"
+    let errPath = folder + "csar-sub-\(UUID().uuidString).err"
+    defer {
+      try? FileManager.default.removeItem(atPath: outPath)
+      try? FileManager.default.removeItem(atPath: errPath)
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    var cArguments = argv.map { strdup($0) } + [nil]
+    defer { for pointer in cArguments { free(pointer) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, environ)
+    guard spawned == 0 else {
+      throw TmuxError(message: "cannot start \(argv[0]): error \(spawned)")
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    let exited = status & 0x7F == 0
+    return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out, err)
+  }
+}
+
+/// A tmux call that failed or a wait that timed out.
+struct TmuxError: Error, CustomStringConvertible {
+  let message: String
+  var description: String { message }
+}
+
+// MARK: - The binary under test
+
+/// Finds the `csar` executable built beside the test bundle and runs it.
+enum CsarBinary {
+  static var path: String {
+    get throws {
+      var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      // Inside an .xctest bundle directory on some platforms; walk up until csar is found.
+      for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("csar").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        directory.deleteLastPathComponent()
+      }
+      throw TmuxError(message: "csar binary not found beside \(CommandLine.arguments[0])")
+    }
+  }
+
+  /// Runs csar with arguments; returns exit status, stdout and stderr.
+  @discardableResult
+  static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    try Subprocess.run([try path] + arguments)
+  }
+
+  /// A new temporary directory for one test.
+  static func temporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "csar-e2e-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }
+}
