@@ -39,16 +39,21 @@ public final class AuditTrail {
 
 extension AppDatabase {
   /// The one write path for operator actions: runs `body` in an IMMEDIATE transaction with an
-  /// ``AuditTrail``; commits only if the body recorded at least one audit event, otherwise
-  /// rolls back and throws ``StoreError/unauditedWrite(operatorName:)``. Any error thrown by
-  /// the body rolls everything back, audit events included.
+  /// ``AuditTrail``. A body that changed any row must have recorded at least one audit event,
+  /// otherwise everything rolls back and ``StoreError/unauditedWrite(operatorName:)`` is
+  /// thrown; a body that found nothing to change (say, another console already made the
+  /// change) commits nothing and needs no event. Any error thrown by the body rolls everything
+  /// back, audit events included.
   public func audited<T>(
     by operatorName: String, _ body: (Database, AuditTrail) throws -> T
   ) throws -> T {
     try writeImmediate { db in
+      let changesBefore = db.totalChangesCount
       let trail = AuditTrail(db: db, operatorName: operatorName, at: clock())
       let result = try body(db, trail)
-      guard trail.count > 0 else { throw StoreError.unauditedWrite(operatorName: operatorName) }
+      if trail.count == 0, db.totalChangesCount != changesBefore {
+        throw StoreError.unauditedWrite(operatorName: operatorName)
+      }
       return result
     }
   }

@@ -59,6 +59,23 @@ final class TmuxSession {
     throw TmuxError(message: "timed out waiting for \(text)")
   }
 
+  /// Waits until the pane no longer shows `text`; fails after a timeout.
+  func waitUntilGone(
+    _ text: String, timeout: Double = 15, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    var pane = ""
+    while Date() < deadline {
+      pane = try capture()
+      if !pane.contains(text) { return }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    Issue.record(
+      "timed out waiting for \"\(text)\" to go; the pane shows:\n\(pane)",
+      sourceLocation: sourceLocation)
+    throw TmuxError(message: "timed out waiting for \(text) to go")
+  }
+
   /// Runs tmux on this test process's own server socket and returns what it printed.
   @discardableResult
   static func tmux(_ arguments: [String]) throws -> String {
