@@ -10,6 +10,16 @@ enum Schema {
     migrator.registerMigration("v1") { db in
       try db.execute(sql: v1)
     }
+    // Each capability owns its migration (in its own Schema+….swift file), in this order.
+    migrator.registerMigration("v2-assessments") { db in
+      try db.execute(sql: v2Assessments)
+    }
+    migrator.registerMigration("v2-detection") { db in
+      try db.execute(sql: v2Detection)
+    }
+    migrator.registerMigration("v2-consent") { db in
+      try db.execute(sql: v2Consent)
+    }
     return migrator
   }
 
