@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure PDQ hashing and matching speed (use a release build).",
-    subcommands: [PDQBench.self, MatchBench.self, PreviewBench.self]
+    subcommands: [PDQBench.self, MatchBench.self, PreviewBench.self, ConsoleBench.self]
   )
 
   /// Monotonic seconds.

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Compliance
+import ConsoleUI
+import Foundation
+import Store
+import Terminal
+
+/// `csar bench console`: startup-to-first-frame and keypress-to-frame times of the console on
+/// a database, measured in-process on an in-memory grid (no terminal needed).
+struct ConsoleBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "console",
+    abstract: "Time the console's first frame and keypress-to-frame on each screen.")
+
+  @Option(name: .long, help: "Database to open (e.g. one made by `csar demo --items 100000`).")
+  var db: String
+
+  @Option(name: .long, help: "Times each measurement is repeated.")
+  var runs = 21
+
+  @Option(name: .long, help: "Screen size as WIDTHxHEIGHT.")
+  var size = "120x40"
+
+  func run() throws {
+    let parts = size.split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 2, runs >= 2 else {
+      throw ValidationError("--size must look like 120x40 and --runs be at least 2")
+    }
+    let (width, height) = (parts[0], parts[1])
+    let today = CalendarDate(unixSeconds: AppDatabase.systemClock())
+    let theme = try Theme.load(nameOrPath: "default")
+
+    // Startup: open the database, load the dashboard, draw the first frame.
+    var startup: [Double] = []
+    var console: Console?
+    for _ in 0..<runs {
+      let started = BenchCommand.now()
+      let database = try AppDatabase.open(path: db)
+      let context = ConsoleContext(
+        database: database, operatorName: "bench", theme: theme, today: today, dueSoonDays: 60)
+      let fresh = Console(context: context)
+      _ = fresh.render(width: width, height: height)
+      startup.append(BenchCommand.now() - started)
+      console = fresh
+    }
+    print(
+      "startup to first frame (open + load + draw \(size)): cold "
+        + BenchCommand.ms(startup[0]) + ", warm median "
+        + BenchCommand.ms(BenchCommand.median(Array(startup.dropFirst()))))
+
+    // Keypress to frame on each screen: switch, then move down and back up.
+    guard let console else { return }
+    let screens = ["1 Dashboard", "2 Services", "3 Review", "4 Consent", "5 Reports & audit"]
+    for (index, name) in screens.enumerated() {
+      let switchStart = BenchCommand.now()
+      console.handle(.character(Character(String(index + 1))))
+      _ = console.render(width: width, height: height)
+      let switchTime = BenchCommand.now() - switchStart
+      var moves: [Double] = []
+      for step in 0..<(runs * 10) {
+        let key: Key = step % 20 < 15 ? .character("j") : .character("k")
+        let started = BenchCommand.now()
+        console.handle(key)
+        _ = console.render(width: width, height: height)
+        moves.append(BenchCommand.now() - started)
+      }
+      print(
+        "\(name): switch \(BenchCommand.ms(switchTime)), keypress-to-frame median "
+          + "\(BenchCommand.ms(BenchCommand.median(moves))), "
+          + "p95 \(BenchCommand.ms(moves.sorted()[moves.count * 95 / 100]))")
+    }
+    let resident = BenchCommand.residentBytes()
+    print("resident memory: \(resident / (1 << 20)) MiB")
+  }
+}
