@@ -10,12 +10,15 @@ import TOMLKit
 /// theme = "high-contrast"    # built-in name or path to a .toml theme
 /// database = "/srv/csar/csar.sqlite"
 /// due_soon_days = 60         # window in which a deadline counts as due soon
+/// preview_reblur_seconds = 30  # idle seconds before an unblurred preview blurs again
+/// break_reminder_after = 25    # unblurred items before a break is suggested
 /// ```
 public struct Configuration: Equatable, Sendable {
   public var operatorName: String?
   public var theme: String?
   public var databasePath: String?
   public var dueSoonDays: Int = 60
+  public var review = ReviewSettings()
 
   public init() {}
 
@@ -67,10 +70,21 @@ public struct Configuration: Equatable, Sendable {
           throw ConfigurationError(file: file, key: key, message: "expected a number 1-366")
         }
         config.dueSoonDays = days
+      case "preview_reblur_seconds":
+        guard let seconds = value?.int, (5...3600).contains(seconds) else {
+          throw ConfigurationError(file: file, key: key, message: "expected seconds 5-3600")
+        }
+        config.review.reblurAfterSeconds = seconds
+      case "break_reminder_after":
+        guard let count = value?.int, (1...10_000).contains(count) else {
+          throw ConfigurationError(file: file, key: key, message: "expected a count 1-10000")
+        }
+        config.review.breakReminderAfter = count
       default:
         throw ConfigurationError(
           file: file, key: key,
-          message: "unknown key; expected operator, theme, database or due_soon_days")
+          message: "unknown key; expected operator, theme, database, due_soon_days, "
+            + "preview_reblur_seconds or break_reminder_after")
       }
     }
     return config

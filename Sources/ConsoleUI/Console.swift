@@ -307,13 +307,26 @@ public final class Console {
 
   // MARK: Event loop
 
+  /// Tells the active screen that no key came for a while (called by the event loop).
+  public func idle(secondsSinceKey: Int) {
+    guard overlay == nil,
+      let response = screens[activeIndex].idle(secondsSinceKey: secondsSinceKey, context: context)
+    else { return }
+    apply(response)
+  }
+
   /// Runs until the operator quits: draw, wait for a key, handle it.
   public func run(on terminal: TerminalBackend) {
     defer { terminal.shutdown() }
+    var lastKey = context.database.clock()
     while !quitRequested {
       let size = terminal.size
       terminal.draw(render(width: size.width, height: size.height))
-      guard let key = terminal.readKey(timeoutMilliseconds: 1000) else { continue }
+      guard let key = terminal.readKey(timeoutMilliseconds: 1000) else {
+        idle(secondsSinceKey: Int(context.database.clock() - lastKey))
+        continue
+      }
+      lastKey = context.database.clock()
       handle(key)
     }
   }

@@ -4,7 +4,7 @@ import Terminal
 
 // MARK: - What every screen shares
 
-/// What screens share: the database, who is working, the theme and the day.
+/// What screens share: the database, who is working, the theme, the day and the terminal.
 public final class ConsoleContext {
   public let database: AppDatabase
   public let operatorName: String
@@ -12,17 +12,37 @@ public final class ConsoleContext {
   /// The day deadlines are computed for (today, unless overridden for a demo or a test).
   public var today: CalendarDate
   public var dueSoonDays: Int
+  /// What the terminal can show; previews are drawn for it.
+  public var colorDepth: ColorDepth
+  /// Reviewer-wellness settings of the review queue.
+  public var review: ReviewSettings
+  /// Items seen with less than full blur (or in colour) this session.
+  public var exposures = 0
 
   public init(
     database: AppDatabase, operatorName: String, theme: Theme, today: CalendarDate,
-    dueSoonDays: Int
+    dueSoonDays: Int, colorDepth: ColorDepth = .color256, review: ReviewSettings = .init()
   ) {
     self.database = database
     self.operatorName = operatorName
     self.theme = theme
     self.today = today
     self.dueSoonDays = dueSoonDays
+    self.colorDepth = colorDepth
+    self.review = review
   }
+}
+
+/// How the review queue protects reviewers: re-blur after idling, break reminders, leases.
+public struct ReviewSettings: Equatable, Sendable {
+  /// Seconds without a key after which an unblurred preview blurs again.
+  public var reblurAfterSeconds = 30
+  /// Exposures after which (and after each further multiple of which) a break is suggested.
+  public var breakReminderAfter = 25
+  /// Seconds an opened item stays claimed without activity (renewed while open).
+  public var leaseSeconds = 600
+
+  public init() {}
 }
 
 /// What a screen asks the console to do after a key.
@@ -64,10 +84,14 @@ public protocol ConsoleScreen: AnyObject {
   func handle(_ key: Key, context: ConsoleContext) -> ScreenResponse
   /// Handles a `:` command the console does not know (e.g. `filter kind=known`); nil if unknown.
   func command(_ words: [String], context: ConsoleContext) -> ScreenResponse?
+  /// Called about once a second while no key arrives, with the seconds since the last key;
+  /// returns a response when something changed (e.g. a preview blurred again).
+  func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse?
 }
 
 extension ConsoleScreen {
   public var capturesText: Bool { false }
   public var hints: [(String, String)] { [] }
   public func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? { nil }
+  public func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse? { nil }
 }

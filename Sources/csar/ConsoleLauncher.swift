@@ -44,7 +44,8 @@ struct ConsoleLauncher {
     if terminal.colorDepth == .monochrome { chosenTheme = Theme.monochrome }
     let context = ConsoleContext(
       database: database, operatorName: name, theme: chosenTheme, today: day,
-      dueSoonDays: configuration.dueSoonDays)
+      dueSoonDays: configuration.dueSoonDays, colorDepth: terminal.colorDepth,
+      review: configuration.review)
     Console(context: context).run(on: terminal)
   }
 }
