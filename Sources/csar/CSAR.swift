@@ -8,10 +8,13 @@ struct CSAR: ParsableCommand {
     abstract: "A keyboard-driven console for CSA Regulation compliance work.",
     subcommands: [
       // Each subcommand lives in its own file in this folder; keep this list sorted.
+      AssessCommand.self,
       BenchCommand.self,
       ConsoleCommand.self,
+      DeadlinesCommand.self,
       DemoCommand.self,
       HashCommand.self,
+      OrderCommand.self,
       URLCommand.self,
     ],
     defaultSubcommand: ConsoleCommand.self
