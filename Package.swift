@@ -45,6 +45,7 @@ let package = Package(
       name: "Detection",
       dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")]
     ),
+    .target(name: "Moderation", dependencies: ["Compliance", "Store", "Detection", "Imaging"]),
 
     // MARK: - Console
     .target(
@@ -61,7 +62,7 @@ let package = Package(
       name: "csar",
       dependencies: [
         "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Moderation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
 
@@ -76,5 +77,8 @@ let package = Package(
     ),
     .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging"]),
     .testTarget(name: "EndToEndTests", dependencies: []),
+    .testTarget(
+      name: "ModerationTests",
+      dependencies: ["Moderation", "Store", "Detection", "Imaging", "Compliance"]),
   ]
 )

@@ -1,0 +1,213 @@
+// Parsing and validating hash list files (CSV or TSV) for `csar bank import`.
+
+import Store
+
+/// A parsed hash list: the good entries and every bad line.
+public struct BankFile: Sendable {
+  /// Valid entries in file order (duplicates within the file removed).
+  public var entries: [BankHashEntry]
+  /// Every bad line.
+  public var problems: [LineProblem]
+  /// The delimiter found (`,` or tab).
+  public var delimiter: Character
+  /// Whether the first line was a header.
+  public var hasHeader: Bool
+
+  /// Reads and parses the file at `path`.
+  public static func load(path: String) throws(ModerationError) -> BankFile {
+    parse(try ImportText.read(path), file: path)
+  }
+
+  /// Parses hash list text. Columns: type (`pdq`, `md5`, `sha256`), hash, optional label,
+  /// optional source id. A header line (first field `type`, or `hash_type`) is optional and
+  /// may reorder the columns. The delimiter is a tab when the first line has one, else a comma.
+  /// Blank lines and lines starting with `#` are ignored.
+  public static func parse(_ text: String, file: String) -> BankFile {
+    let lines = ImportText.lines(text)
+    let firstLine = lines.first { !isSkippable($0.text) }
+    let delimiter: Character = (firstLine?.text.contains("\t") ?? false) ? "\t" : ","
+    var columns = ["type", "hash", "label", "source_id"]
+    var hasHeader = false
+    var result = BankFile(entries: [], problems: [], delimiter: delimiter, hasHeader: false)
+    var seen: [String: Int] = [:]
+    for (number, line) in lines {
+      if isSkippable(line) { continue }
+      func bad(_ reason: String) {
+        result.problems.append(LineProblem(file: file, line: number, reason: reason))
+      }
+      let fields: [String]
+      do {
+        fields = try splitFields(line, delimiter: delimiter)
+      } catch {
+        bad(error.reason)
+        continue
+      }
+      if number == firstLine?.number, let header = headerColumns(fields) {
+        switch header {
+        case .success(let names):
+          columns = names
+          hasHeader = true
+        case .failure(let problem):
+          bad(problem.reason)
+        }
+        continue
+      }
+      if fields.count > columns.count {
+        bad("too many columns: \(fields.count) (at most \(columns.count): "
+          + columns.joined(separator: ", ") + ")")
+        continue
+      }
+      var value: [String: String] = [:]
+      for (name, field) in zip(columns, fields) {
+        value[name] = field.trimmingCharacters(in: .whitespaces)
+      }
+      let typeText = (value["type"] ?? "").lowercased()
+      guard !typeText.isEmpty else {
+        bad("missing hash type (pdq, md5 or sha256)")
+        continue
+      }
+      guard let type = BankHashType(rawValue: typeText) else {
+        bad("unknown hash type \"\(DisplayText.clean(value["type"] ?? ""))\" "
+          + "(use pdq, md5 or sha256)")
+        continue
+      }
+      let hash = (value["hash"] ?? "").lowercased()
+      guard !hash.isEmpty else {
+        bad("empty \(type.rawValue) hash")
+        continue
+      }
+      if let offender = hash.unicodeScalars.first(where: { !isHexDigit($0) }) {
+        bad("\(type.rawValue) hash has a non-hex character "
+          + "\"\(DisplayText.clean(String(offender)))\"")
+        continue
+      }
+      guard hash.count == type.hexLength else {
+        bad("\(type.rawValue) hash must have \(type.hexLength) hex digits, not \(hash.count)")
+        continue
+      }
+      let label = value["label"].flatMap { $0.isEmpty ? nil : $0 }
+      let source = value["source_id"].flatMap { $0.isEmpty ? nil : $0 }
+      if let label, ImportText.hasControl(label) {
+        bad("label contains a control character")
+        continue
+      }
+      if let source, ImportText.hasControl(source) {
+        bad("source id contains a control character")
+        continue
+      }
+      let key = type.rawValue + ":" + hash
+      if let first = seen[key] {
+        bad("duplicate \(type.rawValue) hash (first on line \(first))")
+        continue
+      }
+      seen[key] = number
+      result.entries.append(
+        BankHashEntry(type: type, hash: hash, label: label, sourceId: source))
+    }
+    result.hasHeader = hasHeader
+    return result
+  }
+
+  // MARK: - Helpers
+
+  static func isSkippable(_ line: Substring) -> Bool {
+    let trimmed = line.trimmingCharacters(in: .whitespaces)
+    return trimmed.isEmpty || trimmed.hasPrefix("#")
+  }
+
+  static func isHexDigit(_ s: Unicode.Scalar) -> Bool {
+    ("0"..."9").contains(s) || ("a"..."f").contains(s)
+  }
+
+  /// Header names: a header is a first line whose first field names the type column.
+  static func headerColumns(_ fields: [String]) -> Result<[String], FieldError>? {
+    let names = fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    guard let first = names.first, ["type", "hash_type", "kind", "signal_type"].contains(first)
+    else { return nil }
+    var columns: [String] = []
+    for name in names {
+      switch name {
+      case "type", "hash_type", "kind", "signal_type": columns.append("type")
+      case "hash", "value", "signal", "signal_value", "digest": columns.append("hash")
+      case "label", "labels", "tag", "tags", "category": columns.append("label")
+      case "source_id", "source", "id", "source id": columns.append("source_id")
+      default:
+        return .failure(FieldError(
+          reason: "unknown header column \"\(DisplayText.clean(name))\" "
+            + "(use type, hash, label, source_id)"))
+      }
+    }
+    guard columns.contains("hash") else {
+      return .failure(FieldError(reason: "header has no hash column"))
+    }
+    guard Set(columns).count == columns.count else {
+      return .failure(FieldError(reason: "header names a column twice"))
+    }
+    return .success(columns)
+  }
+
+  /// A field-level problem.
+  struct FieldError: Error {
+    var reason: String
+  }
+
+  /// Splits one line; fields may be double-quoted (`""` inside quotes is a quote).
+  static func splitFields(_ line: Substring, delimiter: Character) throws(FieldError)
+    -> [String]
+  {
+    var fields: [String] = []
+    var current = ""
+    var inQuotes = false
+    var wasQuoted = false
+    var chars = line.makeIterator()
+    var pending: Character? = nil
+    while let c = pending ?? chars.next() {
+      pending = nil
+      if inQuotes {
+        if c == "\"" {
+          if let next = chars.next() {
+            if next == "\"" { current.append("\"") } else {
+              inQuotes = false
+              pending = next
+            }
+          } else {
+            inQuotes = false
+          }
+        } else {
+          current.append(c)
+        }
+      } else if c == delimiter {
+        fields.append(current)
+        current = ""
+        wasQuoted = false
+      } else if c == "\"" && current.trimmingCharacters(in: .whitespaces).isEmpty && !wasQuoted {
+        current = ""
+        inQuotes = true
+        wasQuoted = true
+      } else {
+        current.append(c)
+      }
+    }
+    if inQuotes { throw FieldError(reason: "unterminated quoted field") }
+    fields.append(current)
+    return fields
+  }
+}
+
+/// Cleans text from files for messages: control characters shown as `\u{..}`.
+enum DisplayText {
+  static func clean(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+      let v = scalar.value
+      if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) {
+        out += "\\u{" + String(v, radix: 16) + "}"
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out.count > 80 ? String(out.prefix(80)) + "…" : out
+  }
+}
+
+import Foundation

@@ -1,0 +1,84 @@
+// Matching media hashes against the enabled hash banks.
+
+import Detection
+import Foundation
+import Store
+
+/// One bank entry an upload matched.
+public struct KnownMatch: Hashable, Sendable {
+  /// The bank's name.
+  public var bank: String
+  /// What matched: `sha256`, `md5` or `pdq`.
+  public var type: BankHashType
+  /// PDQ Hamming distance (0 for exact digests).
+  public var distance: Int
+  /// The entry's label, if any.
+  public var label: String?
+  /// The list's identifier of the entry, if any.
+  public var sourceId: String?
+}
+
+/// The enabled banks' PDQ hashes in a `PDQIndex` (digests are looked up exactly in the store,
+/// through its `(type, hash)` index, so they need no loading). Build once per scan run.
+public final class BankMatcher: Sendable {
+  /// The database the banks live in.
+  public let database: AppDatabase
+  /// The PDQ index over every enabled bank (identifiers are `bank_hash` row ids).
+  public let index: PDQIndex
+  /// Largest threshold among the enabled banks (the index is queried with it, then each
+  /// hit is held to its own bank's threshold).
+  public let maxThreshold: Int
+  /// Seconds spent reading hashes from the store.
+  public let loadSeconds: Double
+  /// Seconds spent building the index.
+  public let buildSeconds: Double
+
+  /// Loads the enabled banks' PDQ hashes and builds the index.
+  public init(database: AppDatabase) throws {
+    self.database = database
+    let start = Date()
+    var words: [UInt64] = []
+    var ids: [Int] = []
+    try database.forEachEnabledPDQHash { id, hex in
+      guard let hash = PDQHash(hex: hex) else { return }
+      words.append(hash.words[0])
+      words.append(hash.words[1])
+      words.append(hash.words[2])
+      words.append(hash.words[3])
+      ids.append(Int(id))
+    }
+    let loaded = Date()
+    index = PDQIndex(words: words, ids: ids)
+    loadSeconds = loaded.timeIntervalSince(start)
+    buildSeconds = Date().timeIntervalSince(loaded)
+    maxThreshold = try database.hashBanks().filter(\.enabled).map(\.pdqThreshold).max() ?? 31
+  }
+
+  /// Exact digest matches in the enabled banks: SHA-256 first, then MD5.
+  public func exactMatches(sha256: String, md5: String) throws -> [KnownMatch] {
+    let hits = try database.exactBankHits(type: .sha256, hash: sha256)
+      + database.exactBankHits(type: .md5, hash: md5)
+    return hits.map {
+      KnownMatch(bank: $0.bank, type: $0.type, distance: 0, label: $0.label, sourceId: $0.sourceId)
+    }
+  }
+
+  /// PDQ matches within each bank's threshold, nearest first; with `dihedral`, the best
+  /// distance over the eight rotations and flips.
+  public func pdqMatches(_ hash: PDQHash, dihedral: PDQDihedralHashes? = nil) throws
+    -> [KnownMatch]
+  {
+    guard index.count > 0 else { return [] }
+    let found =
+      dihedral.map { index.query(dihedral: $0, maxDistance: maxThreshold) }
+      ?? index.query(hash, maxDistance: maxThreshold)
+    guard !found.isEmpty else { return [] }
+    let distance = Dictionary(found.map { (Int64($0.id), $0.distance) }) { a, _ in a }
+    let hits = try database.bankHashes(ids: found.map { Int64($0.id) })
+    return hits.compactMap { hit -> KnownMatch? in
+      guard let d = distance[hit.hashId], d <= hit.pdqThreshold else { return nil }
+      return KnownMatch(
+        bank: hit.bank, type: .pdq, distance: d, label: hit.label, sourceId: hit.sourceId)
+    }.sorted { ($0.distance, $0.bank) < ($1.distance, $1.bank) }
+  }
+}

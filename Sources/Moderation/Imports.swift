@@ -1,0 +1,93 @@
+// The all-or-nothing import rule shared by bank, URL list and classifier imports.
+
+import Compliance
+import Store
+
+/// Imports of hash banks, URL lists and classifier scores from files: every bad line is
+/// reported; a file with any bad line imports nothing unless `skipInvalid`.
+public enum Imports {
+  /// Result of an import: what the store did and the bad lines left out.
+  public struct Outcome<Summary: Sendable>: Sendable {
+    /// What the store did.
+    public var summary: Summary
+    /// Bad lines (left out with `skipInvalid`).
+    public var problems: [LineProblem]
+  }
+
+  /// Imports a CSV/TSV hash list into bank `name`.
+  public static func bank(
+    name: String, path: String, skipInvalid: Bool, threshold: Int?, database: AppDatabase,
+    by operatorName: String
+  ) throws -> Outcome<BankImportSummary> {
+    let file = try BankFile.load(path: path)
+    try check(file.problems, file: path, entries: file.entries.count, skipInvalid: skipInvalid)
+    let summary = try database.importBank(
+      name: name, entries: file.entries, threshold: threshold, skipped: file.problems.count,
+      by: operatorName)
+    return Outcome(summary: summary, problems: file.problems)
+  }
+
+  /// Imports a URL list file into list `name`.
+  public static func urlList(
+    name: String, path: String, skipInvalid: Bool, database: AppDatabase,
+    by operatorName: String
+  ) throws -> Outcome<URLListImportSummary> {
+    let file = try URLListFile.load(path: path)
+    try check(file.problems, file: path, entries: file.entries.count, skipInvalid: skipInvalid)
+    let summary = try database.importURLList(
+      name: name, entries: file.entries, skipped: file.problems.count, by: operatorName)
+    return Outcome(summary: summary, problems: file.problems)
+  }
+
+  /// Imports classifier scores (JSON Lines): scores at or above `threshold` become
+  /// `new_material` items (priority 1 from 0.97, else 2); lower ones are only counted.
+  public static func flags(
+    path: String, skipInvalid: Bool, threshold: Double, database: AppDatabase,
+    by operatorName: String
+  ) throws -> Outcome<FlagImportSummary> {
+    guard threshold.isFinite, (0...1).contains(threshold) else {
+      throw ModerationError.badThreshold("--threshold \(threshold): use a score in 0...1")
+    }
+    var file = try FlagsFile.load(path: path)
+    let accounts = try database.accountIds(externalIds: file.events.map(\.account))
+    let services = try database.serviceIds(codes: file.events.map(\.service))
+    var records: [ClassifierImport] = []
+    for event in file.events {
+      guard let accountId = accounts[event.account] else {
+        file.problems.append(
+          LineProblem(
+            file: path, line: event.line,
+            reason: "unknown account \"\(DisplayText.clean(event.account))\""))
+        continue
+      }
+      guard let serviceId = services[event.service] else {
+        file.problems.append(
+          LineProblem(
+            file: path, line: event.line,
+            reason: "unknown service \"\(DisplayText.clean(event.service))\""))
+        continue
+      }
+      let item =
+        event.score >= threshold
+        ? NewFlaggedItem(
+          kind: .newMaterial, priority: event.score >= 0.97 ? 1 : 2, serviceId: serviceId,
+          accountId: accountId, mediaPath: event.media, model: event.model, score: event.score)
+        : nil
+      records.append(ClassifierImport(externalRef: event.id, item: item))
+    }
+    file.problems.sort { $0.line < $1.line }
+    try check(file.problems, file: path, entries: records.count, skipInvalid: skipInvalid)
+    let summary = try database.importClassifierFlags(
+      records, skipped: file.problems.count, file: path, by: operatorName)
+    return Outcome(summary: summary, problems: file.problems)
+  }
+
+  static func check(
+    _ problems: [LineProblem], file: String, entries: Int, skipInvalid: Bool
+  ) throws(ModerationError) {
+    if !problems.isEmpty && (!skipInvalid || entries == 0) {
+      throw ModerationError.invalidLines(file: file, problems: problems)
+    }
+    if entries == 0 && problems.isEmpty { throw ModerationError.empty(file: file) }
+  }
+}

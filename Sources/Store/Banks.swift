@@ -1,0 +1,331 @@
+import Foundation
+import GRDB
+
+// MARK: - Hash bank values
+
+/// The kind of a hash in a bank.
+public enum BankHashType: String, Sendable, CaseIterable, Hashable {
+  /// PDQ perceptual hash: 64 hex digits.
+  case pdq
+  /// MD5 of the file bytes: 32 hex digits.
+  case md5
+  /// SHA-256 of the file bytes: 64 hex digits.
+  case sha256
+
+  /// How many hex digits a hash of this type has.
+  public var hexLength: Int { self == .md5 ? 32 : 64 }
+}
+
+/// One hash to import into a bank (`hash` lowercase hex, already validated).
+public struct BankHashEntry: Hashable, Sendable {
+  /// The hash type.
+  public var type: BankHashType
+  /// Lowercase hex digits.
+  public var hash: String
+  /// What the list says the hash is (optional).
+  public var label: String?
+  /// The list's own identifier of the hash (optional).
+  public var sourceId: String?
+
+  /// Creates an entry.
+  public init(type: BankHashType, hash: String, label: String? = nil, sourceId: String? = nil) {
+    self.type = type
+    self.hash = hash
+    self.label = label
+    self.sourceId = sourceId
+  }
+}
+
+/// A bank with its settings and how many hashes of each type it holds.
+public struct BankRow: Hashable, Sendable {
+  /// Row id.
+  public var id: Int64
+  /// Unique name.
+  public var name: String
+  /// Whether scans match against it.
+  public var enabled: Bool
+  /// Largest PDQ Hamming distance that counts as a match.
+  public var pdqThreshold: Int
+  /// Unix seconds.
+  public var createdAt: Int64
+  /// Hash counts per type.
+  public var pdqCount: Int
+  /// MD5 hashes.
+  public var md5Count: Int
+  /// SHA-256 hashes.
+  public var sha256Count: Int
+
+  /// Every hash of the bank.
+  public var total: Int { pdqCount + md5Count + sha256Count }
+}
+
+/// What an import did.
+public struct BankImportSummary: Hashable, Sendable {
+  /// The bank imported into.
+  public var bank: String
+  /// Whether the import created the bank.
+  public var created: Bool
+  /// Hashes added.
+  public var added: Int
+  /// Hashes the bank already held (not added again).
+  public var alreadyPresent: Int
+  /// Bad lines left out (with `--skip-invalid`).
+  public var skipped: Int
+}
+
+/// A bank hash matched by exact lookup (or looked up by id after a PDQ match).
+public struct BankHashHit: Hashable, Sendable {
+  /// `bank_hash` row id.
+  public var hashId: Int64
+  /// The bank's name.
+  public var bank: String
+  /// The bank's PDQ threshold.
+  public var pdqThreshold: Int
+  /// The hash type.
+  public var type: BankHashType
+  /// Lowercase hex.
+  public var hash: String
+  /// The list's label, if any.
+  public var label: String?
+  /// The list's identifier, if any.
+  public var sourceId: String?
+}
+
+/// The highest PDQ threshold a bank may have; beyond it unrelated images start matching.
+public let maximumBankPDQThreshold = 64
+
+// MARK: - Writes
+
+extension AppDatabase {
+  /// Imports hashes into bank `name` (created, enabled, when missing) in one transaction:
+  /// hashes the bank already holds are counted, not duplicated. `threshold` sets the bank's
+  /// PDQ threshold; `skipped` (bad lines left out) goes into the audit event `bank.import`.
+  @discardableResult
+  public func importBank(
+    name: String, entries: [BankHashEntry], threshold: Int? = nil, skipped: Int = 0,
+    by operatorName: String
+  ) throws -> BankImportSummary {
+    try Self.checkListName(name, field: "bank name")
+    if let threshold { try Self.checkThreshold(threshold) }
+    return try audited(by: operatorName) { db, audit in
+      var created = false
+      var bankId = try Int64.fetchOne(
+        db, sql: "SELECT id FROM bank WHERE name = ?", arguments: [name])
+      let oldThreshold = try Int.fetchOne(
+        db, sql: "SELECT pdq_threshold FROM bank WHERE name = ?", arguments: [name])
+      if bankId == nil {
+        try db.execute(
+          sql: "INSERT INTO bank (name, enabled, pdq_threshold, created_at) VALUES (?, 1, ?, ?)",
+          arguments: [name, threshold ?? 31, audit.at])
+        bankId = db.lastInsertedRowID
+        created = true
+      } else if let threshold, threshold != oldThreshold {
+        try db.execute(
+          sql: "UPDATE bank SET pdq_threshold = ? WHERE id = ?", arguments: [threshold, bankId])
+      }
+      let insert = try db.cachedStatement(
+        sql: """
+          INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label, source_id)
+          VALUES (?, ?, ?, ?, ?)
+          """)
+      var added = 0
+      for entry in entries {
+        insert.setUncheckedArguments([
+          bankId, entry.type.rawValue, entry.hash, entry.label, entry.sourceId,
+        ])
+        try insert.execute()
+        added += db.changesCount
+      }
+      var perType: [String: JSONValue] = [:]
+      for type in BankHashType.allCases {
+        perType[type.rawValue] = .int(Int64(entries.lazy.filter { $0.type == type }.count))
+      }
+      let summary = BankImportSummary(
+        bank: name, created: created, added: added, alreadyPresent: entries.count - added,
+        skipped: skipped)
+      try audit.record(
+        action: "bank.import", entity: "bank", entityId: String(bankId!),
+        before: created ? nil : ["pdq_threshold": .int(Int64(oldThreshold ?? 31))],
+        after: [
+          "name": .string(name), "created": .bool(created), "added": .int(Int64(added)),
+          "already_present": .int(Int64(summary.alreadyPresent)),
+          "skipped_lines": .int(Int64(skipped)), "by_type": .object(perType),
+          "pdq_threshold": .int(Int64(threshold ?? oldThreshold ?? 31)),
+        ])
+      return summary
+    }
+  }
+
+  /// Enables or disables a bank; returns the bank. No event when nothing changes.
+  @discardableResult
+  public func setBankEnabled(name: String, enabled: Bool, by operatorName: String) throws
+    -> BankRow
+  {
+    try audited(by: operatorName) { db, audit in
+      let bank = try Self.bankRow(db, name: name)
+      if bank.enabled != enabled {
+        try db.execute(
+          sql: "UPDATE bank SET enabled = ? WHERE id = ?", arguments: [enabled, bank.id])
+        try audit.record(
+          action: enabled ? "bank.enable" : "bank.disable", entity: "bank",
+          entityId: String(bank.id), before: ["enabled": .bool(bank.enabled)],
+          after: ["enabled": .bool(enabled)])
+      }
+      return try Self.bankRow(db, name: name)
+    }
+  }
+
+  /// Sets a bank's PDQ threshold (0...64); returns the bank. No event when nothing changes.
+  @discardableResult
+  public func setBankThreshold(name: String, threshold: Int, by operatorName: String) throws
+    -> BankRow
+  {
+    try Self.checkThreshold(threshold)
+    return try audited(by: operatorName) { db, audit in
+      let bank = try Self.bankRow(db, name: name)
+      if bank.pdqThreshold != threshold {
+        try db.execute(
+          sql: "UPDATE bank SET pdq_threshold = ? WHERE id = ?",
+          arguments: [threshold, bank.id])
+        try audit.record(
+          action: "bank.threshold", entity: "bank", entityId: String(bank.id),
+          before: ["pdq_threshold": .int(Int64(bank.pdqThreshold))],
+          after: ["pdq_threshold": .int(Int64(threshold))])
+      }
+      return try Self.bankRow(db, name: name)
+    }
+  }
+
+  // MARK: - Reads
+
+  /// Every bank by name, with its hash counts.
+  public func hashBanks() throws -> [BankRow] {
+    try read { db in
+      let names = try String.fetchAll(db, sql: "SELECT name FROM bank ORDER BY name")
+      return try names.map { try Self.bankRow(db, name: $0) }
+    }
+  }
+
+  /// One bank by name; throws ``StoreError/notFound(entity:id:)``.
+  public func hashBank(name: String) throws -> BankRow {
+    try read { db in try Self.bankRow(db, name: name) }
+  }
+
+  /// Calls `body` with every PDQ hash of the enabled banks (row id, lowercase hex), in one
+  /// read snapshot, streaming.
+  public func forEachEnabledPDQHash(_ body: (Int64, String) throws -> Void) throws {
+    try read { db in
+      let rows = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT h.id, h.hash FROM bank_hash h JOIN bank b ON b.id = h.bank_id
+          WHERE b.enabled = 1 AND h.type = 'pdq'
+          """)
+      while let row = try rows.next() { try body(row[0], row[1]) }
+    }
+  }
+
+  /// A fingerprint of the enabled banks' PDQ contents (changes whenever hashes are added or a
+  /// bank is enabled/disabled): for caching an index built from them.
+  public func enabledPDQVersion() throws -> String {
+    try read { db in
+      let row = try Row.fetchOne(
+        db,
+        sql: """
+          SELECT count(*), coalesce(max(h.id), 0), coalesce(sum(h.id), 0),
+            (SELECT group_concat(id) FROM (SELECT id FROM bank WHERE enabled = 1 ORDER BY id))
+          FROM bank_hash h JOIN bank b ON b.id = h.bank_id
+          WHERE b.enabled = 1 AND h.type = 'pdq'
+          """)!
+      let n: Int64 = row[0]
+      let maxId: Int64 = row[1]
+      let sum: Int64 = row[2]
+      let banks: String = row[3] ?? ""
+      return "\(n)-\(maxId)-\(sum)-\(banks)"
+    }
+  }
+
+  /// The enabled banks' hashes equal to `hash` (lowercase hex) of type `type`.
+  public func exactBankHits(type: BankHashType, hash: String) throws -> [BankHashHit] {
+    try read { db in
+      try Row.fetchAll(
+        db.cachedStatement(
+          sql: Self.hitSelect
+            + " WHERE h.type = ? AND h.hash = ? AND b.enabled = 1 ORDER BY b.name"),
+        arguments: [type.rawValue, hash.lowercased()]
+      ).map(Self.hit)
+    }
+  }
+
+  /// Bank hashes by row id (for PDQ index hits), in id order.
+  public func bankHashes(ids: [Int64]) throws -> [BankHashHit] {
+    guard !ids.isEmpty else { return [] }
+    return try read { db in
+      let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+      return try Row.fetchAll(
+        db, sql: Self.hitSelect + " WHERE h.id IN (\(marks)) ORDER BY h.id",
+        arguments: StatementArguments(ids)
+      ).map(Self.hit)
+    }
+  }
+
+  // MARK: - Helpers
+
+  static let hitSelect = """
+    SELECT h.id, b.name, b.pdq_threshold, h.type, h.hash, h.label, h.source_id
+    FROM bank_hash h JOIN bank b ON b.id = h.bank_id
+    """
+
+  static func hit(_ row: Row) throws -> BankHashHit {
+    let typeText: String = row[3]
+    guard let type = BankHashType(rawValue: typeText) else {
+      throw StoreError.invalidValue(
+        field: "bank_hash.type", value: typeText, reason: "unknown hash type")
+    }
+    return BankHashHit(
+      hashId: row[0], bank: row[1], pdqThreshold: row[2], type: type, hash: row[4],
+      label: row[5], sourceId: row[6])
+  }
+
+  static func bankRow(_ db: Database, name: String) throws -> BankRow {
+    guard
+      let row = try Row.fetchOne(
+        db, sql: "SELECT id, name, enabled, pdq_threshold, created_at FROM bank WHERE name = ?",
+        arguments: [name])
+    else { throw StoreError.notFound(entity: "bank", id: name) }
+    let id: Int64 = row[0]
+    var counts: [String: Int] = [:]
+    for count in try Row.fetchAll(
+      db, sql: "SELECT type, count(*) FROM bank_hash WHERE bank_id = ? GROUP BY type",
+      arguments: [id])
+    {
+      counts[count[0]] = count[1]
+    }
+    return BankRow(
+      id: id, name: row[1], enabled: row[2], pdqThreshold: row[3], createdAt: row[4],
+      pdqCount: counts["pdq"] ?? 0, md5Count: counts["md5"] ?? 0,
+      sha256Count: counts["sha256"] ?? 0)
+  }
+
+  static func checkThreshold(_ threshold: Int) throws {
+    guard (0...maximumBankPDQThreshold).contains(threshold) else {
+      throw StoreError.invalidValue(
+        field: "PDQ threshold", value: String(threshold),
+        reason: "use 0...\(maximumBankPDQThreshold) (31 of 256 bits is the recommended "
+          + "value; beyond \(maximumBankPDQThreshold) unrelated images start to match)")
+    }
+  }
+
+  static func checkListName(_ name: String, field: String) throws {
+    let ok = !name.isEmpty && name.count <= 64
+      && name.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+          || $0 == "-" || $0 == "_" || $0 == "."
+      }
+    guard ok else {
+      throw StoreError.invalidValue(
+        field: field, value: name,
+        reason: "use 1 to 64 letters, digits, '-', '_' or '.'")
+    }
+  }
+}

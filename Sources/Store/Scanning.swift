@@ -1,0 +1,266 @@
+import Compliance
+import Foundation
+import GRDB
+
+// MARK: - Scan values
+
+/// Who is uploading where, and whether they consented to detection before transmission.
+public struct ScanSubject: Hashable, Sendable {
+  /// `account.id`.
+  public var accountId: Int64
+  /// The account's external id.
+  public var accountExternalId: String
+  /// `service.id`.
+  public var serviceId: Int64
+  /// The service's code.
+  public var serviceCode: String
+  /// The account's current consent on that service (`not_asked` when no row).
+  public var consent: ConsentState
+}
+
+/// A flagged item to put in the review queue (state `pending`).
+public struct NewFlaggedItem: Hashable, Sendable {
+  /// Why it is flagged.
+  public var kind: FlagKind
+  /// 1 (most urgent) ... 5.
+  public var priority: Int
+  /// The service it was uploaded to.
+  public var serviceId: Int64
+  /// The uploading account.
+  public var accountId: Int64?
+  /// File path of the media, if any.
+  public var mediaPath: String?
+  /// The URL, for URL matches.
+  public var url: String?
+  /// SHA-256 of the media.
+  public var sha256: String?
+  /// MD5 of the media.
+  public var md5: String?
+  /// PDQ of the media.
+  public var pdq: String?
+  /// The bank (or URL list) that matched.
+  public var bank: String?
+  /// The matched entry's label.
+  public var label: String?
+  /// PDQ Hamming distance (0 for exact matches).
+  public var distance: Int?
+  /// Classifier model, for new material.
+  public var model: String?
+  /// Classifier score, for new material.
+  public var score: Double?
+
+  /// Creates an item.
+  public init(
+    kind: FlagKind, priority: Int, serviceId: Int64, accountId: Int64?,
+    mediaPath: String? = nil, url: String? = nil, sha256: String? = nil, md5: String? = nil,
+    pdq: String? = nil, bank: String? = nil, label: String? = nil, distance: Int? = nil,
+    model: String? = nil, score: Double? = nil
+  ) {
+    self.kind = kind
+    self.priority = priority
+    self.serviceId = serviceId
+    self.accountId = accountId
+    self.mediaPath = mediaPath
+    self.url = url
+    self.sha256 = sha256
+    self.md5 = md5
+    self.pdq = pdq
+    self.bank = bank
+    self.label = label
+    self.distance = distance
+    self.model = model
+    self.score = score
+  }
+}
+
+/// One classifier event to import: queued (`item` set) or only counted (below threshold).
+public struct ClassifierImport: Hashable, Sendable {
+  /// The detector's event id (makes re-import idempotent), if any.
+  public var externalRef: String?
+  /// The item to queue, or nil when the score is below the threshold.
+  public var item: NewFlaggedItem?
+
+  /// Creates an import record.
+  public init(externalRef: String?, item: NewFlaggedItem?) {
+    self.externalRef = externalRef
+    self.item = item
+  }
+}
+
+/// What a classifier import did.
+public struct FlagImportSummary: Hashable, Sendable {
+  /// Items put in the queue, by id.
+  public var queued: [Int64]
+  /// Events below the threshold (counted, not queued).
+  public var belowThreshold: Int
+  /// Events whose id had been imported before.
+  public var alreadyImported: Int
+  /// Bad lines left out.
+  public var skipped: Int
+}
+
+// MARK: - Queries and writes
+
+extension AppDatabase {
+  /// The account (by external id) and service (by code) of an upload, with the consent state.
+  /// Throws ``StoreError/notFound(entity:id:)`` naming the unknown account or service.
+  public func scanSubject(accountExternalId: String, serviceCode: String) throws -> ScanSubject {
+    try read { db in
+      guard let accountId = try Self.accountId(db, externalId: accountExternalId) else {
+        throw StoreError.notFound(entity: "account", id: accountExternalId)
+      }
+      guard let serviceId = try Self.serviceId(db, code: serviceCode) else {
+        throw StoreError.notFound(entity: "service", id: serviceCode)
+      }
+      let state = try Row.fetchOne(
+        db,
+        sql: "SELECT state FROM consent_current WHERE account_id = ? AND service_id = ?",
+        arguments: [accountId, serviceId]
+      )?.code(ConsentState.self, "state", table: "consent_current") ?? .notAsked
+      return ScanSubject(
+        accountId: accountId, accountExternalId: accountExternalId, serviceId: serviceId,
+        serviceCode: serviceCode, consent: state)
+    }
+  }
+
+  /// Account ids by external id (unknown ones are absent).
+  public func accountIds(externalIds: some Sequence<String>) throws -> [String: Int64] {
+    try read { db in
+      var out: [String: Int64] = [:]
+      for external in Set(externalIds) {
+        if let id = try Self.accountId(db, externalId: external) { out[external] = id }
+      }
+      return out
+    }
+  }
+
+  /// Service ids by code (unknown ones are absent).
+  public func serviceIds(codes: some Sequence<String>) throws -> [String: Int64] {
+    try read { db in
+      var out: [String: Int64] = [:]
+      for code in Set(codes) {
+        if let id = try Self.serviceId(db, code: code) { out[code] = id }
+      }
+      return out
+    }
+  }
+
+  /// Records that uploads were blocked for lack of consent: one `scan.blocked` event with the
+  /// number of inputs (neither paths nor URLs are stored: they may not be processed).
+  public func recordBlockedScan(_ subject: ScanSubject, inputs: Int, by operatorName: String)
+    throws
+  {
+    try audited(by: operatorName) { _, audit in
+      try audit.record(
+        action: "scan.blocked", entity: "account", entityId: String(subject.accountId),
+        after: [
+          "service": .string(subject.serviceCode), "consent": .string(subject.consent.rawValue),
+          "inputs": .int(Int64(inputs)), "reason": "no consent",
+        ])
+    }
+  }
+
+  /// Puts items in the review queue (state `pending`), each with a `flag.create` event whose
+  /// `source` says what created it (`scan`, `flags.import`). Returns their ids in order.
+  @discardableResult
+  public func createFlaggedItems(
+    _ items: [NewFlaggedItem], source: String, by operatorName: String
+  ) throws -> [Int64] {
+    guard !items.isEmpty else { return [] }
+    return try audited(by: operatorName) { db, audit in
+      try items.map { try Self.insertFlag(db, $0, source: source, audit: audit) }
+    }
+  }
+
+  /// Imports classifier events in one transaction: events whose `externalRef` was imported
+  /// before are skipped; the others are recorded and their items queued. Audited per item
+  /// (`flag.create`) and as a whole (`flags.import`).
+  public func importClassifierFlags(
+    _ records: [ClassifierImport], skipped: Int = 0, file: String, by operatorName: String
+  ) throws -> FlagImportSummary {
+    try audited(by: operatorName) { db, audit in
+      var summary = FlagImportSummary(
+        queued: [], belowThreshold: 0, alreadyImported: 0, skipped: skipped)
+      let seen = try db.cachedStatement(sql: "SELECT 1 FROM flag_import WHERE external_ref = ?")
+      let remember = try db.cachedStatement(
+        sql: "INSERT INTO flag_import (external_ref, item_id, imported_at) VALUES (?, ?, ?)")
+      for record in records {
+        if let ref = record.externalRef,
+          try Bool.fetchOne(seen, arguments: [ref]) == true
+        {
+          summary.alreadyImported += 1
+          continue
+        }
+        var itemId: Int64?
+        if let item = record.item {
+          itemId = try Self.insertFlag(db, item, source: "flags.import", audit: audit)
+          summary.queued.append(itemId!)
+        } else {
+          summary.belowThreshold += 1
+        }
+        if let ref = record.externalRef {
+          try remember.execute(arguments: [ref, itemId, audit.at])
+        }
+      }
+      if db.totalChangesCount > 0, !records.isEmpty {
+        try audit.record(
+          action: "flags.import", entity: "file", entityId: file,
+          after: [
+            "queued": .int(Int64(summary.queued.count)),
+            "below_threshold": .int(Int64(summary.belowThreshold)),
+            "already_imported": .int(Int64(summary.alreadyImported)),
+            "skipped_lines": .int(Int64(skipped)),
+          ])
+      }
+      return summary
+    }
+  }
+
+  // MARK: - Helpers
+
+  static func insertFlag(
+    _ db: Database, _ item: NewFlaggedItem, source: String, audit: AuditTrail
+  ) throws -> Int64 {
+    guard (1...5).contains(item.priority) else {
+      throw StoreError.invalidValue(
+        field: "priority", value: String(item.priority), reason: "use 1...5")
+    }
+    let statement = try db.cachedStatement(
+      sql: """
+        INSERT INTO flagged_item (kind, state, priority, service_id, account_id, media_path,
+          url, sha256, md5, pdq, bank, label, distance, model, score, created_at)
+        VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """)
+    try statement.execute(arguments: [
+      item.kind.rawValue, item.priority, item.serviceId, item.accountId, item.mediaPath,
+      item.url, item.sha256, item.md5, item.pdq, item.bank, item.label, item.distance,
+      item.model, item.score, audit.at,
+    ])
+    let id = db.lastInsertedRowID
+    var after: [String: JSONValue] = [
+      "kind": .string(item.kind.rawValue), "state": "pending",
+      "priority": .int(Int64(item.priority)), "service": .int(item.serviceId),
+      "account": item.accountId.map { .int($0) } ?? .null, "source": .string(source),
+      "media": .text(item.mediaPath), "url": .text(item.url), "bank": .text(item.bank),
+      "label": .text(item.label), "sha256": .text(item.sha256), "pdq": .text(item.pdq),
+      "distance": item.distance.map { .int(Int64($0)) } ?? .null,
+      "model": .text(item.model),
+    ]
+    if let score = item.score { after["score"] = .double(score) }
+    try audit.record(
+      action: "flag.create", entity: "flagged_item", entityId: String(id),
+      after: .object(after))
+    return id
+  }
+
+  static func accountId(_ db: Database, externalId: String) throws -> Int64? {
+    try Int64.fetchOne(
+      db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?"),
+      arguments: [externalId])
+  }
+
+  static func serviceId(_ db: Database, code: String) throws -> Int64? {
+    try Int64.fetchOne(
+      db.cachedStatement(sql: "SELECT id FROM service WHERE code = ?"), arguments: [code])
+  }
+}
