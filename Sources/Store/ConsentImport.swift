@@ -1,0 +1,397 @@
+import Compliance
+import Foundation
+import GRDB
+
+// MARK: - Importing consent events from the provider's backend
+
+/// How a consent import runs.
+public struct ConsentImportOptions: Sendable {
+  /// Import the valid lines of a file that has invalid ones (which are reported); without it
+  /// a file with any invalid line imports nothing.
+  public var skipInvalid = false
+  /// Accepted events per transaction (a pair of account and service is never split).
+  public var batchSize = 10_000
+  /// Who the audit events are attributed to.
+  public var operatorName = "system"
+  /// Stops after this many committed batches, as if the process had been killed (tests).
+  var stopAfterBatches: Int?
+
+  public init(skipInvalid: Bool = false, batchSize: Int = 10_000, operatorName: String = "system")
+  {
+    self.skipInvalid = skipInvalid
+    self.batchSize = max(1, batchSize)
+    self.operatorName = operatorName
+  }
+}
+
+/// What a consent import did.
+public struct ConsentImportReport: Sendable {
+  public var format: ConsentImportFormat
+  /// Non-blank lines read, the CSV header included.
+  public var lines = 0
+  /// Events written.
+  public var accepted = 0
+  /// Events already recorded (same event id and content), or repeated in the file.
+  public var duplicates = 0
+  /// Lines not imported, with why, in line order.
+  public var rejected: [ConsentImportIssue] = []
+  /// Accounts created for provider ids seen for the first time.
+  public var accountsCreated = 0
+  /// Transactions committed.
+  public var batches = 0
+  /// False when the file had invalid lines and `skipInvalid` was off: nothing was written.
+  public var committed = true
+}
+
+extension AppDatabase {
+  /// Imports consent events (CSV or JSON Lines, see ``ConsentImportParser``).
+  ///
+  /// - Idempotent: an event whose `event_id` is already recorded with the same content is a
+  ///   duplicate and is skipped (same id, different content: rejected). So re-running an
+  ///   import that was killed half-way converges: committed batches are duplicates, the rest
+  ///   is applied.
+  /// - Order: the events of each account and service are sorted by time (file line breaking
+  ///   ties) and merged with the stored history by ``ConsentTimeline``: an event is accepted
+  ///   only if the merged history still replays legally from `not_asked`. An event that is
+  ///   an illegal transition at its time, or that would make a later recorded change illegal,
+  ///   is rejected with its line and the reason. The current state becomes the state of the
+  ///   last change by time.
+  /// - Accounts the console has not seen are created, with a random pseudonym (`u-` and 12
+  ///   hex digits, like the demo's): the backend is the authority on accounts, and consent
+  ///   usually arrives before anything else about an account, so refusing it would leave
+  ///   users wrongly "not asked". A random pseudonym is unlinkable to the provider id without
+  ///   this database, and needs no key. Unknown service codes are rejected.
+  /// - All or nothing: the whole file is checked before anything is written; with any invalid
+  ///   line nothing is imported unless `skipInvalid`. Writes go in transactions of about
+  ///   `batchSize` events, each audited by one `consent.import` event with its counts.
+  public func importConsent(
+    bytes: [UInt8], fileName: String, format: ConsentImportFormat? = nil,
+    options: ConsentImportOptions = ConsentImportOptions()
+  ) throws -> ConsentImportReport {
+    let format = format ?? ConsentImportFormat.detect(path: fileName, bytes: bytes)
+    var report = ConsentImportReport(format: format)
+    var records: [ConsentImportRecord] = []
+    records.reserveCapacity(bytes.count / 64)
+    ConsentImportParser.parse(
+      bytes, format: format, onRecord: { records.append($0) },
+      onIssue: { report.rejected.append($0) })
+    report.lines = records.count + report.rejected.count + (format == .csv ? 1 : 0)
+
+    var plan = try read { db in try ConsentImportPlan(db, records: records) }
+    report.duplicates = plan.duplicates
+    report.rejected += plan.issues
+    report.rejected.sort { $0.line < $1.line }
+    if !report.rejected.isEmpty, !options.skipInvalid {
+      report.committed = false
+      return report
+    }
+
+    var start = 0
+    while start < plan.pairs.count {
+      if let stop = options.stopAfterBatches, report.batches >= stop { break }
+      var end = start
+      var events = 0
+      while end < plan.pairs.count, events < options.batchSize {
+        events += plan.pairs[end].accepted.count
+        end += 1
+      }
+      let batchNumber = report.batches + 1
+      let outcome = try audited(by: options.operatorName) { db, audit in
+        try plan.write(
+          db, pairs: start..<end, records: records, audit: audit, fileName: fileName,
+          batch: batchNumber, fileDuplicates: report.duplicates,
+          fileRejected: report.rejected.count)
+      }
+      report.accepted += outcome.accepted
+      report.accountsCreated += outcome.accountsCreated
+      report.rejected += outcome.issues
+      if outcome.accepted > 0 { report.batches += 1 }
+      start = end
+    }
+    report.rejected.sort { $0.line < $1.line }
+    return report
+  }
+}
+
+// MARK: - The plan: checked against the database before any write
+
+/// The events of a file grouped per account and service, checked against a snapshot.
+struct ConsentImportPlan {
+  struct Pair {
+    let account: String
+    let serviceId: Int64
+    /// Record indices in file order, then sorted by time.
+    var records: [Int32] = []
+    /// Record indices accepted, in time order.
+    var accepted: [Int32] = []
+    /// The stored current state seen when planning (nil: never asked).
+    var seen: (state: ConsentState, at: Int64)?
+    var finalState: ConsentState = .notAsked
+    var finalAt: Int64 = 0
+  }
+
+  struct PairKey: Hashable {
+    let account: String
+    let serviceId: Int64
+  }
+
+  var pairs: [Pair] = []
+  var issues: [ConsentImportIssue] = []
+  var duplicates = 0
+  /// Known account ids by provider id (filled while writing as accounts are created).
+  var accountIds: [String: Int64] = [:]
+
+  init(_ db: Database, records: [ConsentImportRecord]) throws {
+    var services: [String: Int64] = [:]
+    for row in try Row.fetchAll(db, sql: "SELECT id, code FROM service") {
+      services[row["code"]] = row["id"]
+    }
+    let findEvent = try db.cachedStatement(
+      sql: """
+        SELECT a.external_id, s.code, e.state, e.occurred_at
+        FROM consent_event e JOIN account a ON a.id = e.account_id
+        JOIN service s ON s.id = e.service_id WHERE e.event_id = ?
+        """)
+    let findAccount = try db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?")
+    var seenIds: [String: Int32] = [:]
+    seenIds.reserveCapacity(records.count)
+    var pairIndex: [PairKey: Int] = [:]
+    var unknownAccounts: Set<String> = []
+
+    for (index, record) in records.enumerated() {
+      guard let serviceId = services[record.service] else {
+        issues.append(
+          ConsentImportIssue(
+            line: record.line,
+            reason: "service: \"\(ConsentImportParser.printable(record.service))\" is not a "
+              + "known service code"))
+        continue
+      }
+      if let first = seenIds[record.eventId] {
+        let other = records[Int(first)]
+        if Self.sameEvent(other, record) {
+          duplicates += 1
+        } else {
+          issues.append(
+            ConsentImportIssue(
+              line: record.line,
+              reason: "event_id \(record.eventId) is also on line \(other.line) "
+                + "with different content"))
+        }
+        continue
+      }
+      seenIds[record.eventId] = Int32(index)
+      if let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) {
+        let same =
+          stored[0] == record.account && stored[1] == record.service
+          && stored[2] == record.state.rawValue && stored[3] == record.occurredAt
+        if same {
+          duplicates += 1
+        } else {
+          issues.append(
+            ConsentImportIssue(
+              line: record.line,
+              reason: "event_id \(record.eventId) is already recorded with different content"))
+        }
+        continue
+      }
+      if accountIds[record.account] == nil, !unknownAccounts.contains(record.account) {
+        if let id = try Int64.fetchOne(findAccount, arguments: [record.account]) {
+          accountIds[record.account] = id
+        } else {
+          unknownAccounts.insert(record.account)
+        }
+      }
+      let key = PairKey(account: record.account, serviceId: serviceId)
+      if let p = pairIndex[key] {
+        pairs[p].records.append(Int32(index))
+      } else {
+        pairIndex[key] = pairs.count
+        pairs.append(Pair(account: record.account, serviceId: serviceId, records: [Int32(index)]))
+      }
+    }
+    for p in pairs.indices {
+      pairs[p].records.sort {
+        let a = records[Int($0)], b = records[Int($1)]
+        return a.occurredAt != b.occurredAt ? a.occurredAt < b.occurredAt : a.line < b.line
+      }
+      let accountId = accountIds[pairs[p].account]
+      try Self.check(&pairs[p], db, accountId: accountId, records: records, issues: &issues)
+    }
+  }
+
+  static func sameEvent(_ a: ConsentImportRecord, _ b: ConsentImportRecord) -> Bool {
+    a.account == b.account && a.service == b.service && a.state == b.state
+      && a.occurredAt == b.occurredAt && a.source == b.source && a.termsVersion == b.termsVersion
+  }
+
+  /// Checks a pair's events against the stored state (and history when an event is older
+  /// than the last stored change); fills `accepted`, the final state and the issues.
+  static func check(
+    _ pair: inout Pair, _ db: Database, accountId: Int64?, records: [ConsentImportRecord],
+    issues: inout [ConsentImportIssue]
+  ) throws {
+    pair.accepted.removeAll()
+    pair.seen = nil
+    if let accountId {
+      let current = try db.cachedStatement(
+        sql: "SELECT state, updated_at FROM consent_current WHERE account_id = ? AND service_id = ?")
+      if let row = try Row.fetchOne(current, arguments: [accountId, pair.serviceId]) {
+        pair.seen = (
+          try row.code(ConsentState.self, "state", table: "consent_current"), row["updated_at"]
+        )
+      }
+    }
+    var timeline = ConsentTimeline(current: pair.seen?.state ?? .notAsked, at: pair.seen?.at)
+    let earliest = records[Int(pair.records[0])].occurredAt
+    if let accountId, let seen = pair.seen, earliest < seen.at {
+      let history = try db.cachedStatement(
+        sql: """
+          SELECT state, occurred_at FROM consent_event
+          WHERE account_id = ? AND service_id = ? ORDER BY occurred_at, rowid
+          """)
+      var stored: [(state: ConsentState, occurredAt: Int64)] = []
+      for row in try Row.fetchAll(history, arguments: [accountId, pair.serviceId]) {
+        stored.append(
+          (try row.code(ConsentState.self, "state", table: "consent_event"), row["occurred_at"]))
+      }
+      timeline = ConsentTimeline(stored: stored)
+    }
+    for index in pair.records {
+      let record = records[Int(index)]
+      do {
+        try timeline.insert(record.state, at: record.occurredAt, ordinal: record.line)
+        pair.accepted.append(index)
+      } catch {
+        issues.append(ConsentImportIssue(line: record.line, reason: error.description))
+      }
+    }
+    pair.accepted.sort {
+      let a = records[Int($0)], b = records[Int($1)]
+      return a.occurredAt != b.occurredAt ? a.occurredAt < b.occurredAt : a.line < b.line
+    }
+    pair.finalState = timeline.current
+    pair.finalAt = timeline.lastChange ?? 0
+  }
+
+  struct BatchOutcome {
+    var accepted = 0
+    var accountsCreated = 0
+    var issues: [ConsentImportIssue] = []
+  }
+
+  // MARK: - Writing one batch
+
+  /// Writes the accepted events of `range` in the caller's (audited) transaction. A pair
+  /// whose stored state changed since planning (another console, another import) is checked
+  /// again first.
+  mutating func write(
+    _ db: Database, pairs range: Range<Int>, records: [ConsentImportRecord], audit: AuditTrail,
+    fileName: String, batch: Int, fileDuplicates: Int, fileRejected: Int
+  ) throws -> BatchOutcome {
+    var outcome = BatchOutcome()
+    let findAccount = try db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?")
+    let insertAccount = try db.cachedStatement(
+      sql: """
+        INSERT OR IGNORE INTO account (external_id, pseudonym, created_at) VALUES (?, ?, ?)
+        """)
+    let current = try db.cachedStatement(
+      sql: "SELECT state, updated_at FROM consent_current WHERE account_id = ? AND service_id = ?")
+    let insertEvent = try db.cachedStatement(
+      sql: """
+        INSERT INTO consent_event (event_id, account_id, service_id, state, occurred_at,
+          source, terms_version, operator_id, reason)
+        VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)
+        """)
+    let upsertCurrent = try db.cachedStatement(
+      sql: """
+        INSERT INTO consent_current (account_id, service_id, state, updated_at)
+        VALUES (?, ?, ?, ?)
+        ON CONFLICT (account_id, service_id)
+        DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+        """)
+    var generator = SystemRandomNumberGenerator()
+    var firstLine = Int.max
+    var lastLine = 0
+    for p in range {
+      guard !pairs[p].accepted.isEmpty else { continue }
+      let account = pairs[p].account
+      var accountId = accountIds[account]
+      if accountId == nil {
+        accountId = try Int64.fetchOne(findAccount, arguments: [account])
+      }
+      if accountId == nil {
+        let createdAt = records[Int(pairs[p].accepted[0])].occurredAt
+        while accountId == nil {
+          // A pseudonym collision is ignored by the insert; try another one.
+          let pseudonym = Self.randomPseudonym(&generator)
+          insertAccount.setUncheckedArguments([account, pseudonym, createdAt])
+          try insertAccount.execute()
+          if db.changesCount == 1 {
+            accountId = db.lastInsertedRowID
+          } else {
+            accountId = try Int64.fetchOne(findAccount, arguments: [account])
+          }
+        }
+        outcome.accountsCreated += 1
+      }
+      guard let accountId else { continue }
+      accountIds[account] = accountId
+      // Changed since planning? Check the pair again inside this transaction.
+      let row = try Row.fetchOne(current, arguments: [accountId, pairs[p].serviceId])
+      let now: (ConsentState, Int64)? = try row.map {
+        (try $0.code(ConsentState.self, "state", table: "consent_current"), $0["updated_at"])
+      }
+      if now?.0 != pairs[p].seen?.state || now?.1 != pairs[p].seen?.at {
+        try Self.check(
+          &pairs[p], db, accountId: accountId, records: records, issues: &outcome.issues)
+      }
+      for index in pairs[p].accepted {
+        let r = records[Int(index)]
+        insertEvent.setUncheckedArguments([
+          r.eventId, accountId, pairs[p].serviceId, r.state.rawValue, r.occurredAt,
+          r.source.rawValue, r.termsVersion, r.reason,
+        ])
+        try insertEvent.execute()
+        outcome.accepted += 1
+        firstLine = min(firstLine, r.line)
+        lastLine = max(lastLine, r.line)
+      }
+      if !pairs[p].accepted.isEmpty {
+        upsertCurrent.setUncheckedArguments([
+          accountId, pairs[p].serviceId, pairs[p].finalState.rawValue, pairs[p].finalAt,
+        ])
+        try upsertCurrent.execute()
+      }
+    }
+    if outcome.accepted > 0 || outcome.accountsCreated > 0 {
+      try audit.record(
+        action: "consent.import", entity: "import", entityId: fileName,
+        after: [
+          "file": .string(fileName), "batch": .int(Int64(batch)),
+          "accepted": .int(Int64(outcome.accepted)),
+          "accounts_created": .int(Int64(outcome.accountsCreated)),
+          "first_line": .int(Int64(firstLine == Int.max ? 0 : firstLine)),
+          "last_line": .int(Int64(lastLine)),
+          "file_duplicates": .int(Int64(fileDuplicates)),
+          "file_rejected": .int(Int64(fileRejected)),
+        ])
+    }
+    return outcome
+  }
+
+  static let hexDigits = Array("0123456789abcdef".utf8)
+
+  /// `u-` and 12 random hex digits.
+  static func randomPseudonym(_ generator: inout SystemRandomNumberGenerator) -> String {
+    var x = generator.next() & ((1 << 48) - 1)
+    var buffer = [UInt8](repeating: 0, count: 14)
+    buffer[0] = UInt8(ascii: "u")
+    buffer[1] = UInt8(ascii: "-")
+    for k in stride(from: 13, through: 2, by: -1) {
+      buffer[k] = hexDigits[Int(x & 0xF)]
+      x >>= 4
+    }
+    return String(decoding: buffer, as: UTF8.self)
+  }
+}

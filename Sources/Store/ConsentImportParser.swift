@@ -1,0 +1,460 @@
+import Compliance
+
+// MARK: - Parsing consent import files (pure: bytes in, records and issues out)
+
+/// The file formats of a consent import.
+public enum ConsentImportFormat: String, Sendable, CaseIterable {
+  /// Comma-separated with a header line; quoted fields may not span lines.
+  case csv
+  /// One JSON object per line (JSON Lines).
+  case jsonl
+
+  /// The format for a file name (`.csv`; `.jsonl`, `.ndjson`, `.json`), else from its first
+  /// non-blank byte (`{` means JSON Lines).
+  public static func detect(path: String, bytes: [UInt8]) -> ConsentImportFormat {
+    let lower = path.lowercased()
+    if lower.hasSuffix(".csv") { return .csv }
+    if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") || lower.hasSuffix(".json") {
+      return .jsonl
+    }
+    for byte in bytes where byte != 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
+      if byte == 0xEF { continue }  // UTF-8 byte order mark
+      if byte == 0xBB || byte == 0xBF { continue }
+      return byte == UInt8(ascii: "{") ? .jsonl : .csv
+    }
+    return .csv
+  }
+}
+
+/// One consent event read from an import file, not yet checked against the database.
+public struct ConsentImportRecord: Hashable, Sendable {
+  /// 1-based line in the file.
+  public var line: Int
+  public var eventId: String
+  /// The provider's account id (`account.external_id`).
+  public var account: String
+  /// The service code.
+  public var service: String
+  public var state: ConsentState
+  /// Unix seconds.
+  public var occurredAt: Int64
+  public var source: ConsentSource
+  public var termsVersion: String
+  public var reason: String?
+}
+
+/// A line of an import that was not accepted: where and why.
+public struct ConsentImportIssue: Error, Hashable, Sendable, CustomStringConvertible {
+  /// 1-based line in the file.
+  public var line: Int
+  public var reason: String
+
+  public init(line: Int, reason: String) {
+    self.line = line
+    self.reason = reason
+  }
+
+  public var description: String { "line \(line): \(reason)" }
+}
+
+/// Parses consent import files. Columns/keys: `event_id`, `account`, `service`, `state`,
+/// `occurred_at` (ISO-8601 UTC such as `2026-11-25T10:00:00Z`, or Unix seconds),
+/// `source`, `terms_version`, optional `reason`. Blank lines are skipped.
+public enum ConsentImportParser {
+  static let required = [
+    "event_id", "account", "service", "state", "occurred_at", "source", "terms_version",
+  ]
+  static let maxIdLength = 128
+
+  /// Parses a whole file; `onRecord` / `onIssue` get every line in file order.
+  public static func parse(
+    _ bytes: [UInt8], format: ConsentImportFormat,
+    onRecord: (ConsentImportRecord) -> Void, onIssue: (ConsentImportIssue) -> Void
+  ) {
+    bytes.withUnsafeBufferPointer { buffer in
+      var start = 0
+      if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
+        start = 3
+      }
+      var line = 0
+      var columns: [String: Int]?
+      var fields: [String?] = []
+      while start < buffer.count {
+        line += 1
+        var end = start
+        while end < buffer.count, buffer[end] != 0x0A { end += 1 }
+        var stop = end
+        if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
+        let slice = UnsafeBufferPointer(rebasing: buffer[start..<stop])
+        start = end + 1
+        if isBlank(slice) { continue }
+        switch format {
+        case .csv:
+          guard let header = columns else {
+            switch csvHeader(slice) {
+            case .success(let map): columns = map
+            case .failure(let issue):
+              onIssue(ConsentImportIssue(line: line, reason: issue.reason))
+              return
+            }
+            continue
+          }
+          fields.removeAll(keepingCapacity: true)
+          if let problem = splitCSV(slice, into: &fields) {
+            onIssue(ConsentImportIssue(line: line, reason: problem))
+            continue
+          }
+          if fields.count != header.count {
+            onIssue(
+              ConsentImportIssue(
+                line: line,
+                reason: "expected \(header.count) columns (as the header), found \(fields.count)"))
+            continue
+          }
+          report(line: line, lookup: { name in header[name].flatMap { fields[$0] } },
+                 onRecord: onRecord, onIssue: onIssue)
+        case .jsonl:
+          var object: [String: String?] = [:]
+          if let problem = JSONLine.parseFlatObject(slice, into: &object) {
+            onIssue(ConsentImportIssue(line: line, reason: "bad JSON: \(problem)"))
+            continue
+          }
+          report(line: line, lookup: { name in object[name] ?? nil },
+                 onRecord: onRecord, onIssue: onIssue)
+        }
+      }
+      if format == .csv, columns == nil {
+        onIssue(ConsentImportIssue(line: max(1, line), reason: "the file has no header line"))
+      }
+    }
+  }
+
+  /// Builds a record from named fields, or reports the first field that is wrong.
+  static func report(
+    line: Int, lookup: (String) -> String?,
+    onRecord: (ConsentImportRecord) -> Void, onIssue: (ConsentImportIssue) -> Void
+  ) {
+    switch record(line: line, lookup: lookup) {
+    case .success(let record): onRecord(record)
+    case .failure(let issue): onIssue(issue)
+    }
+  }
+
+  static func record(line: Int, lookup: (String) -> String?)
+    -> Result<ConsentImportRecord, ConsentImportIssue>
+  {
+    func fail(_ reason: String) -> Result<ConsentImportRecord, ConsentImportIssue> {
+      .failure(ConsentImportIssue(line: line, reason: reason))
+    }
+    var values: [String] = []
+    values.reserveCapacity(required.count)
+    for name in required {
+      guard let value = lookup(name), !value.isEmpty else {
+        return fail("\(name): missing or empty")
+      }
+      if name != "occurred_at", name != "state", name != "source",
+        let problem = identifierProblem(value)
+      {
+        return fail("\(name): \"\(printable(value))\" \(problem)")
+      }
+      values.append(value)
+    }
+    let state: ConsentState
+    let source: ConsentSource
+    do {
+      state = try ConsentState(code: values[3], field: "state")
+      source = try ConsentSource(code: values[5], field: "source")
+    } catch {
+      return fail(error.description)
+    }
+    guard let at = parseTimestamp(values[4]) else {
+      return fail(
+        "occurred_at: \"\(printable(values[4]))\" is not valid; expected ISO-8601 UTC "
+          + "(2026-11-25T10:00:00Z) or Unix seconds")
+    }
+    var reason = lookup("reason")
+    if let text = reason, text.isEmpty { reason = nil }
+    return .success(
+      ConsentImportRecord(
+        line: line, eventId: values[0], account: values[1], service: values[2], state: state,
+        occurredAt: at, source: source, termsVersion: values[6], reason: reason))
+  }
+
+  static func identifierProblem(_ value: String) -> String? {
+    if value.utf8.count > maxIdLength { return "is longer than \(maxIdLength) bytes" }
+    if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+      return "contains control characters"
+    }
+    return nil
+  }
+
+  /// A value for a message: control characters shown as `?`, cut at 60 characters.
+  static func printable(_ value: String) -> String {
+    let cleaned = String(
+      String.UnicodeScalarView(
+        value.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+    return cleaned.count > 60 ? String(cleaned.prefix(60)) + "…" : cleaned
+  }
+
+  static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+  }
+
+  // MARK: - CSV
+
+  static func csvHeader(_ bytes: UnsafeBufferPointer<UInt8>)
+    -> Result<[String: Int], ConsentImportIssue>
+  {
+    var fields: [String?] = []
+    if let problem = splitCSV(bytes, into: &fields) {
+      return .failure(ConsentImportIssue(line: 1, reason: "header: \(problem)"))
+    }
+    var map: [String: Int] = [:]
+    for (index, field) in fields.enumerated() {
+      let name = (field ?? "").trimmingSpaces().lowercased()
+      if map[name] != nil {
+        return .failure(ConsentImportIssue(line: 1, reason: "header: column \(name) twice"))
+      }
+      map[name] = index
+    }
+    let missing = required.filter { map[$0] == nil }
+    if !missing.isEmpty {
+      return .failure(
+        ConsentImportIssue(
+          line: 1,
+          reason: "header: missing column(s) \(missing.joined(separator: ", ")); expected "
+            + (required + ["reason"]).joined(separator: ",")))
+    }
+    return .success(map)
+  }
+
+  /// Splits one CSV line (RFC 4180 quoting, `""` inside quotes); nil when fine, else why not.
+  static func splitCSV(_ bytes: UnsafeBufferPointer<UInt8>, into fields: inout [String?])
+    -> String?
+  {
+    let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+    var i = 0
+    let n = bytes.count
+    while true {
+      if i < n, bytes[i] == quote {
+        var value: [UInt8] = []
+        i += 1
+        var closed = false
+        while i < n {
+          if bytes[i] == quote {
+            if i + 1 < n, bytes[i + 1] == quote {
+              value.append(quote)
+              i += 2
+              continue
+            }
+            closed = true
+            i += 1
+            break
+          }
+          value.append(bytes[i])
+          i += 1
+        }
+        if !closed {
+          return "bad CSV quoting: field \(fields.count + 1) has no closing quote"
+        }
+        if i < n, bytes[i] != comma {
+          return "bad CSV quoting: text after the closing quote of field \(fields.count + 1)"
+        }
+        fields.append(String(decoding: value, as: UTF8.self))
+      } else {
+        let begin = i
+        while i < n, bytes[i] != comma {
+          if bytes[i] == quote {
+            return "bad CSV quoting: a quote inside unquoted field \(fields.count + 1)"
+          }
+          i += 1
+        }
+        fields.append(
+          String(decoding: UnsafeBufferPointer(rebasing: bytes[begin..<i]), as: UTF8.self))
+      }
+      if i >= n { return nil }
+      i += 1  // the comma
+      if i == n {
+        fields.append("")
+        return nil
+      }
+    }
+  }
+
+  // MARK: - Timestamps
+
+  /// Unix seconds from `1764064800` or `2026-11-25T10:00:00Z` (also `+00:00`, fractional
+  /// seconds dropped, `T` or space); nil otherwise.
+  public static func parseTimestamp(_ text: String) -> Int64? {
+    let b = Array(text.utf8)
+    if !b.isEmpty, b.count <= 12, b.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+      return Int64(text)
+    }
+    guard b.count >= 20 else { return nil }
+    func num(_ from: Int, _ count: Int) -> Int? {
+      var v = 0
+      for k in from..<(from + count) {
+        let d = Int(b[k]) - 48
+        guard d >= 0, d <= 9 else { return nil }
+        v = v * 10 + d
+      }
+      return v
+    }
+    guard b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 32 || b[10] == 116,
+      b[13] == 58, b[16] == 58,
+      let year = num(0, 4), let month = num(5, 2), let day = num(8, 2),
+      let hour = num(11, 2), let minute = num(14, 2), let second = num(17, 2),
+      (1...12).contains(month), day >= 1, hour < 24, minute < 60, second < 60
+    else { return nil }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    guard day <= lengths[month - 1] else { return nil }
+    var k = 19
+    if b[k] == 46 {  // fractional seconds
+      k += 1
+      let digits = k
+      while k < b.count, b[k] >= 48, b[k] <= 57 { k += 1 }
+      guard k > digits else { return nil }
+    }
+    let zone = Array(b[k...])
+    guard zone == [90] || zone == [122] || zone == Array("+00:00".utf8) else { return nil }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    let days = era * 146_097 + doe - 719_468
+    return Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+  }
+}
+
+extension String {
+  func trimmingSpaces() -> String {
+    var s = Substring(self)
+    while s.first == " " || s.first == "\t" { s.removeFirst() }
+    while s.last == " " || s.last == "\t" { s.removeLast() }
+    return String(s)
+  }
+}
+
+// MARK: - JSON Lines
+
+/// A small parser for one flat JSON object per line: string, number, boolean and null values
+/// (numbers and booleans kept as their text); nested objects and arrays are refused.
+enum JSONLine {
+  static func parseFlatObject(
+    _ b: UnsafeBufferPointer<UInt8>, into object: inout [String: String?]
+  ) -> String? {
+    var i = 0
+    let n = b.count
+    func skip() { while i < n, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D { i += 1 } }
+    func string() -> String? {
+      guard i < n, b[i] == 0x22 else { return nil }
+      i += 1
+      var out: [UInt8] = []
+      while i < n {
+        let c = b[i]
+        if c == 0x22 {
+          i += 1
+          return String(decoding: out, as: UTF8.self)
+        }
+        if c == 0x5C {
+          i += 1
+          guard i < n else { return nil }
+          switch b[i] {
+          case 0x22: out.append(0x22)
+          case 0x5C: out.append(0x5C)
+          case 0x2F: out.append(0x2F)
+          case UInt8(ascii: "b"): out.append(0x08)
+          case UInt8(ascii: "f"): out.append(0x0C)
+          case UInt8(ascii: "n"): out.append(0x0A)
+          case UInt8(ascii: "r"): out.append(0x0D)
+          case UInt8(ascii: "t"): out.append(0x09)
+          case UInt8(ascii: "u"):
+            guard let unit = hex4(i + 1) else { return nil }
+            i += 4
+            var scalar = unit
+            if (0xD800..<0xDC00).contains(unit), i + 6 < n, b[i + 1] == 0x5C,
+              b[i + 2] == UInt8(ascii: "u"), let low = hex4(i + 3), (0xDC00..<0xE000).contains(low)
+            {
+              scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+              i += 6
+            }
+            let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+            out.append(contentsOf: Array(String(Character(value)).utf8))
+          default: return nil
+          }
+          i += 1
+          continue
+        }
+        if c < 0x20 { return nil }
+        out.append(c)
+        i += 1
+      }
+      return nil
+    }
+    func hex4(_ at: Int) -> UInt32? {
+      guard at + 4 <= n else { return nil }
+      var v: UInt32 = 0
+      for k in at..<(at + 4) {
+        let c = b[k]
+        let d: UInt32
+        switch c {
+        case 48...57: d = UInt32(c - 48)
+        case 65...70: d = UInt32(c - 55)
+        case 97...102: d = UInt32(c - 87)
+        default: return nil
+        }
+        v = v << 4 | d
+      }
+      return v
+    }
+    skip()
+    guard i < n, b[i] == 0x7B else { return "expected an object starting with {" }
+    i += 1
+    skip()
+    if i < n, b[i] == 0x7D {
+      i += 1
+    } else {
+      while true {
+        skip()
+        guard let key = string() else { return "expected a quoted key at byte \(i + 1)" }
+        skip()
+        guard i < n, b[i] == 0x3A else { return "expected : after key \"\(key)\"" }
+        i += 1
+        skip()
+        guard i < n else { return "missing value of \"\(key)\"" }
+        if b[i] == 0x22 {
+          guard let value = string() else { return "unterminated string value of \"\(key)\"" }
+          object[key] = .some(value)
+        } else if b[i] == 0x7B || b[i] == 0x5B {
+          return "\(key): nested objects and arrays are not accepted"
+        } else {
+          let begin = i
+          while i < n, b[i] != 0x2C, b[i] != 0x7D, b[i] != 0x20, b[i] != 0x09 { i += 1 }
+          let word = String(decoding: UnsafeBufferPointer(rebasing: b[begin..<i]), as: UTF8.self)
+          if word == "null" {
+            object[key] = .some(nil)
+          } else if word == "true" || word == "false" || Double(word) != nil {
+            object[key] = .some(word)
+          } else {
+            return "\(key): \"\(word)\" is not a JSON value"
+          }
+        }
+        skip()
+        guard i < n else { return "missing } at the end" }
+        if b[i] == 0x2C {
+          i += 1
+          continue
+        }
+        guard b[i] == 0x7D else { return "expected , or } after \"\(key)\"" }
+        i += 1
+        break
+      }
+    }
+    skip()
+    return i == n ? nil : "text after the closing }"
+  }
+}
