@@ -20,6 +20,7 @@ enum Schema {
     migrator.registerMigration("v2-consent") { db in
       try db.execute(sql: v2Consent)
     }
+    migrator.registerMigration("v2-review") { db in try db.execute(sql: v2Review) }
     return migrator
   }
 

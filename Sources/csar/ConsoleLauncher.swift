@@ -32,6 +32,7 @@ struct ConsoleLauncher {
       FileHandle.standardError.write(
         Data("csar: no database at \(path); creating a demo database…\n".utf8))
       try DemoGenerator.ensureDemoDatabase(at: path)
+      try DemoMedia.write(besideDatabase: path)
     }
     let database = try AppDatabase.open(path: path)
     let name = operatorName ?? configuration.operatorName ?? environment["CSAR_OPERATOR"]

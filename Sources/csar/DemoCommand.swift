@@ -53,7 +53,9 @@ struct DemoCommand: ParsableCommand {
     }
     let seconds = Date().timeIntervalSince(started)
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    let images = try DemoMedia.write(besideDatabase: path)
     print("created \(path)")
+    print("  \(images) synthetic images in media/ (one truncated, one missing, on purpose)")
     print(
       "  \(summary.services) services, \(summary.assessments) assessments, "
         + "\(summary.orders) detection orders, \(summary.measures) measures")
