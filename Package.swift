@@ -72,7 +72,10 @@ let package = Package(
     .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
     .testTarget(
       name: "ConsoleUITests",
-      dependencies: ["ConsoleUI", "Store", "Terminal", "Compliance"],
+      dependencies: [
+        "ConsoleUI", "Store", "Terminal", "Compliance", "Imaging",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ],
       exclude: ["__Snapshots__"]
     ),
     .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging"]),

@@ -12,6 +12,12 @@ import TOMLKit
 /// due_soon_days = 60         # window in which a deadline counts as due soon
 /// preview_reblur_seconds = 30  # idle seconds before an unblurred preview blurs again
 /// break_reminder_after = 25    # unblurred items before a break is suggested
+/// lease_minutes = 10           # how long an opened item stays claimed without activity
+/// second_hit_window_days = 30  # two confirmed new-material hits within it make a report
+/// undo_seconds = 30            # how long `u` can undo the last decision
+/// sla_hours_known_match = 24   # decide items of each kind within (overdue items stand out)
+/// sla_hours_new_material = 48
+/// sla_hours_url_match = 24
 /// ```
 public struct Configuration: Equatable, Sendable {
   public var operatorName: String?
@@ -81,14 +87,48 @@ public struct Configuration: Equatable, Sendable {
         }
         config.review.breakReminderAfter = count
       default:
-        throw ConfigurationError(
-          file: file, key: key,
-          message: "unknown key; expected operator, theme, database, due_soon_days, "
-            + "preview_reblur_seconds or break_reminder_after")
+        guard let setting = reviewNumbers[key] else {
+          throw ConfigurationError(
+            file: file, key: key,
+            message: "unknown key; expected one of "
+              + (["operator", "theme", "database", "due_soon_days", "preview_reblur_seconds",
+                "break_reminder_after"] + reviewNumbers.keys.sorted()).joined(separator: ", "))
+        }
+        guard let number = value?.int, setting.range.contains(number) else {
+          throw ConfigurationError(
+            file: file, key: key,
+            message: "expected \(setting.unit) \(setting.range.lowerBound)-\(setting.range.upperBound)")
+        }
+        config.review[keyPath: setting.path] = number * setting.scale
       }
     }
     return config
   }
+}
+
+// MARK: - Review numbers
+
+extension Configuration {
+  /// A whole-number review setting: its allowed range, unit, and where it goes.
+  struct ReviewNumber: Sendable {
+    let range: ClosedRange<Int>
+    let unit: String
+    let path: WritableKeyPath<ReviewSettings, Int> & Sendable
+    /// Multiplier from the file's unit to the setting's (minutes → seconds).
+    var scale = 1
+  }
+
+  static let reviewNumbers: [String: ReviewNumber] = [
+    "lease_minutes": ReviewNumber(range: 1...120, unit: "minutes", path: \.leaseSeconds, scale: 60),
+    "second_hit_window_days": ReviewNumber(
+      range: 1...365, unit: "days", path: \.secondHitWindowDays),
+    "undo_seconds": ReviewNumber(range: 5...600, unit: "seconds", path: \.undoSeconds),
+    "sla_hours_known_match": ReviewNumber(
+      range: 1...720, unit: "hours", path: \.slaHoursKnownMatch),
+    "sla_hours_new_material": ReviewNumber(
+      range: 1...720, unit: "hours", path: \.slaHoursNewMaterial),
+    "sla_hours_url_match": ReviewNumber(range: 1...720, unit: "hours", path: \.slaHoursURLMatch),
+  ]
 }
 
 /// A config file that cannot be used, naming the file and key.

@@ -288,6 +288,17 @@ public final class Console {
   private func drawStatusBar(on screen: inout Screen, theme: Theme) {
     let y = screen.height - 1
     screen.fill(Rect(x: 0, y: y, width: screen.width, height: 1), style: theme[.statusBar])
+    // Items looked at closer than fully blurred this session, always in view once any.
+    var right = screen.width
+    if context.exposures > 0 {
+      let seen = " seen \(context.exposures) "
+      right -= DisplayWidth.of(seen)
+      if right > screen.width / 2 {
+        screen.put(seen, x: right, y: y, style: theme[.statusKey])
+      } else {
+        right = screen.width
+      }
+    }
     if let status {
       var style = theme[status.role]
       style.background = theme[.statusBar].background
@@ -299,7 +310,7 @@ public final class Console {
     for (keys, help) in hints {
       let keyWidth = DisplayWidth.of(keys)
       let helpWidth = DisplayWidth.of(help)
-      guard x + keyWidth + helpWidth + 3 <= screen.width else { break }
+      guard x + keyWidth + helpWidth + 3 <= right else { break }
       x += screen.put(keys, x: x, y: y, style: theme[.statusKey])
       x += screen.put(" " + help + "  ", x: x, y: y, style: theme[.statusBar])
     }

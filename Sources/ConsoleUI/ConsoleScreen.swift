@@ -41,8 +41,27 @@ public struct ReviewSettings: Equatable, Sendable {
   public var breakReminderAfter = 25
   /// Seconds an opened item stays claimed without activity (renewed while open).
   public var leaseSeconds = 600
+  /// Days within which a second confirmed new-material hit on one account makes a report.
+  public var secondHitWindowDays = 30
+  /// Seconds during which `u` can undo the operator's last decision.
+  public var undoSeconds = 30
+  /// Hours within which an item of each kind should be decided (its SLA).
+  public var slaHoursKnownMatch = 24
+  public var slaHoursNewMaterial = 48
+  public var slaHoursURLMatch = 24
 
   public init() {}
+
+  /// The SLA of an item kind, in seconds.
+  public func slaSeconds(for kind: FlagKind) -> Int64 {
+    let hours =
+      switch kind {
+      case .knownMatch: slaHoursKnownMatch
+      case .newMaterial: slaHoursNewMaterial
+      case .urlMatch: slaHoursURLMatch
+      }
+    return Int64(hours) * 3600
+  }
 }
 
 /// What a screen asks the console to do after a key.

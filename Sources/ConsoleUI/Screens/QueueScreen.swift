@@ -5,40 +5,73 @@ import Terminal
 
 // MARK: - 3 Review queue
 
-/// The review queue: open flagged items by priority then age, paged by keyset.
+/// The review queue: open flagged items by priority then age, paged by keyset, and the one item
+/// the reviewer has open.
+///
+/// Opening an item claims it (a lease, renewed while it stays open), so no other console offers
+/// it; decisions apply only to the open item, so a stray key in the list decides nothing. The
+/// preview starts fully blurred and greyscale on every item; each step clearer is an audit event.
 final class QueueScreen: ConsoleScreen {
-  enum Action: Sendable { case down, up, pageDown, pageUp, top, bottom, open, back, kind }
+  enum Action: Sendable {
+    case down, up, pageDown, pageUp, top, bottom, open, close, kind, filter
+    case confirm, dismiss, escalate, skip, note, undo, clearer, blurrier, colour
+  }
 
   let title = "Review"
   private let keys = KeyTable<Action>(
     "Review queue",
     [
-      KeyBinding([.character("j"), .down], .down, "Next item"),
-      KeyBinding([.character("k"), .up], .up, "Previous item"),
+      KeyBinding([.character("j"), .down], .down, "Next item (opens it while reviewing)"),
+      KeyBinding([.character("k"), .up], .up, "Previous item (opens it while reviewing)"),
       KeyBinding([.control("d"), .pageDown], .pageDown, "Page down"),
       KeyBinding([.control("u"), .pageUp], .pageUp, "Page up"),
       KeyBinding([.character("g"), .home], .top, "First item"),
       KeyBinding([.character("G"), .end], .bottom, "Last item"),
-      KeyBinding([.enter], .open, "Open the item", hint: true),
-      KeyBinding([.escape], .back, "Close the item"),
-      KeyBinding([.character("f")], .kind, "Filter by kind: all → known → new → url", hint: true),
+      KeyBinding([.enter], .open, "Open and claim the item", hint: true),
+      KeyBinding([.escape], .close, "Close the item, give it back, stop reviewing"),
+      KeyBinding([.character("y")], .confirm, "Confirm (report, or hold for a second hit)", hint: true),
+      KeyBinding([.character("d")], .dismiss, "Dismiss as a false positive", hint: true),
+      KeyBinding([.character("e")], .escalate, "Escalate to a lead"),
+      KeyBinding([.character("s")], .skip, "Skip: give the item back undecided"),
+      KeyBinding([.character("m")], .note, "Add a note (saved with the decision)"),
+      KeyBinding([.character("u")], .undo, "Undo your last decision (short window)"),
+      KeyBinding([.character("-")], .clearer, "Less blur (audited)", hint: true),
+      KeyBinding([.character("+"), .character("=")], .blurrier, "More blur"),
+      KeyBinding([.character("c")], .colour, "Colour on/off (audited)"),
+      KeyBinding([.character("f")], .kind, "Filter by kind: all → known → new → url"),
+      KeyBinding([.character("/")], .filter, "Filter: kind= service= bank= state="),
     ])
+
+  /// The item the reviewer has open and claimed.
+  private struct OpenItem {
+    var item: QueueItem
+    let preview: ItemPreview
+    var claimedUntil: Int64
+    var note = ""
+  }
+
   private var window = KeysetWindow<QueueItem>(pageSize: 100, capacity: 400)
   private var filter = QueueFilter()
   private var total = 0
   private var visibleRows = 10
-  private var openItem: QueueItem?
+  private var open: OpenItem?
+  /// The reviewer is stepping through items: moving opens the next one (until Esc), even
+  /// when the last one could not be opened because somebody else has it.
+  private var reviewing = false
   private var now: Int64 = 0
   private var serviceIds: [String: Int64] = [:]
 
   var helpSection: HelpSection {
-    var section = keys.helpSection
-    section = HelpSection(
+    let section = keys.helpSection
+    return HelpSection(
       title: section.title,
-      entries: section.entries + [(":filter kind=K service=CODE", "Filter; :filter clears")])
-    return section
+      entries: section.entries + [
+        (":filter key=value …", "Filter by kind, service, bank, state; alone clears")
+      ])
   }
   var hints: [(String, String)] { keys.hints }
+
+  // MARK: Data
 
   func reload(_ context: ConsoleContext) throws {
     now = context.database.clock()
@@ -48,16 +81,91 @@ final class QueueScreen: ConsoleScreen {
     serviceIds = Dictionary(services.map { ($0.code, $0.id) }, uniquingKeysWith: { a, _ in a })
     let position = window.selectedPosition
     window.reset(firstPage: try database.queuePage(filter: filter, after: nil, limit: 100))
-    if position > 0 {
+    if position > 0, total > 0 {
       try window.move(
         by: min(position, total - 1), visible: visibleRows,
-        after: { try database.queuePage(filter: filter, after: $0.cursor, limit: 100) },
-        before: { try database.queuePage(filter: filter, before: $0.cursor, limit: 100) })
+        after: { try database.queuePage(filter: self.filter, after: $0.cursor, limit: 100) },
+        before: { try database.queuePage(filter: self.filter, before: $0.cursor, limit: 100) })
+    }
+    if let open, let fresh = try database.flaggedItem(id: open.item.id) {
+      self.open?.item = fresh
     }
   }
 
+  // MARK: Keys
+
   func handle(_ key: Key, context: ConsoleContext) -> ScreenResponse {
     guard let action = keys.action(for: key) else { return .unhandled }
+    now = context.database.clock()
+    if let lost = renewClaimIfDue(context) { return .status(lost) }
+    do {
+      switch action {
+      case .down, .up, .pageDown, .pageUp, .top, .bottom:
+        try move(action, context: context)
+        guard reviewing else { return .handled }
+        return openSelected(context)
+      case .open:
+        return openSelected(context)
+      case .close:
+        guard let open else {
+          guard reviewing else { return .unhandled }
+          reviewing = false
+          return .handled
+        }
+        reviewing = false
+        try context.database.releaseClaim(id: open.item.id, by: context.operatorName)
+        self.open = nil
+        try reload(context)
+        return .status(.info("Item \(open.item.id) closed and given back"))
+      case .kind:
+        let order: [FlagKind?] = [nil, .knownMatch, .newMaterial, .urlMatch]
+        let index = order.firstIndex(of: filter.kind) ?? 0
+        var next = filter
+        next.kind = order[(index + 1) % order.count]
+        return apply(next, context: context)
+      case .filter:
+        return .overlay(.prompt(filterPrompt(context)))
+      case .confirm: return decide(.confirm, context: context)
+      case .dismiss: return decide(.dismiss, context: context)
+      case .escalate: return decide(.escalate, context: context)
+      case .skip: return decide(.skip, context: context)
+      case .undo: return undo(context)
+      case .note:
+        guard let open else { return Self.openFirst }
+        return .overlay(.prompt(notePrompt(for: open.item.id, initial: open.note)))
+      case .clearer, .blurrier, .colour:
+        return changePreview(action, context: context)
+      }
+    } catch {
+      return .status(.error("Could not update the queue: \(error)"))
+    }
+  }
+
+  func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? {
+    guard words.first == "filter" else { return nil }
+    return applyFilterText(words.dropFirst().joined(separator: " "), context: context)
+  }
+
+  /// Re-blurs an idle preview and keeps the claim alive while the item stays open.
+  func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse? {
+    guard let open else { return nil }
+    now = context.database.clock()
+    if let lost = renewClaimIfDue(context) { return .status(lost) }
+    if open.preview.isRevealed, secondsSinceKey >= context.review.reblurAfterSeconds {
+      open.preview.reset()
+      return .status(.info("Preview blurred again after \(secondsSinceKey) s without a key"))
+    }
+    return nil
+  }
+
+  private static var openFirst: ScreenResponse {
+    .status(
+      .error("Open an item with Enter first: decisions and previews apply to the open item"))
+  }
+
+  // MARK: Moving and opening
+
+  private func move(_ action: Action, context: ConsoleContext) throws {
     let database = context.database
     let filter = self.filter
     let after = { (row: QueueItem) in
@@ -66,72 +174,247 @@ final class QueueScreen: ConsoleScreen {
     let before = { (row: QueueItem) in
       try database.queuePage(filter: filter, before: row.cursor, limit: 100)
     }
+    switch action {
+    case .down: try window.move(by: 1, visible: visibleRows, after: after, before: before)
+    case .up: try window.move(by: -1, visible: visibleRows, after: after, before: before)
+    case .pageDown:
+      try window.move(by: visibleRows, visible: visibleRows, after: after, before: before)
+    case .pageUp:
+      try window.move(by: -visibleRows, visible: visibleRows, after: after, before: before)
+    case .top:
+      window.reset(firstPage: try database.queuePage(filter: filter, after: nil, limit: 100))
+    default:
+      let end = QueueCursor(priority: .max, createdAt: .max, id: .max)
+      let last = try database.queuePage(filter: filter, before: end, limit: 100)
+      window.reset(lastPage: last, total: total)
+      window.keepVisible(visibleRows)
+    }
+  }
+
+  /// Claims the selected item and opens it with a fresh, fully blurred preview; gives back the
+  /// item that was open before.
+  private func openSelected(_ context: ConsoleContext) -> ScreenResponse {
+    guard let selected = window.selectedRow else {
+      return .status(.info("The queue is empty"))
+    }
+    reviewing = true
+    if let open, open.item.id == selected.id { return .handled }
     do {
-      switch action {
-      case .down: try window.move(by: 1, visible: visibleRows, after: after, before: before)
-      case .up: try window.move(by: -1, visible: visibleRows, after: after, before: before)
-      case .pageDown:
-        try window.move(by: visibleRows, visible: visibleRows, after: after, before: before)
-      case .pageUp:
-        try window.move(by: -visibleRows, visible: visibleRows, after: after, before: before)
-      case .top:
-        window.reset(firstPage: try database.queuePage(filter: filter, after: nil, limit: 100))
-      case .bottom:
-        let end = QueueCursor(priority: .max, createdAt: .max, id: .max)
-        let last = try database.queuePage(filter: filter, before: end, limit: 100)
-        window.reset(lastPage: last, total: total)
-        window.keepVisible(visibleRows)
-      case .open:
-        openItem = window.selectedRow
-        return .handled
-      case .back:
-        if openItem == nil { return .unhandled }
-        openItem = nil
-        return .handled
-      case .kind:
-        let order: [FlagKind?] = [nil, .knownMatch, .newMaterial, .urlMatch]
-        let index = order.firstIndex(of: self.filter.kind) ?? 0
-        self.filter.kind = order[(index + 1) % order.count]
-        try reload(context)
-        return .status(.info("Showing \(self.filter.kind?.rawValue ?? "all kinds")"))
+      if let open {
+        try context.database.releaseClaim(id: open.item.id, by: context.operatorName)
+        self.open = nil
+      }
+      let claimed = try context.database.claimItem(
+        id: selected.id, by: context.operatorName,
+        leaseSeconds: Int64(context.review.leaseSeconds))
+      let preview = ItemPreview(
+        itemId: claimed.id, mediaPath: claimed.mediaPath, url: claimed.url,
+        databasePath: context.database.path)
+      open = OpenItem(
+        item: claimed, preview: preview,
+        claimedUntil: claimed.claimExpiresAt ?? now + Int64(context.review.leaseSeconds))
+      return .handled
+    } catch let error as ClaimError {
+      try? reload(context)
+      switch error {
+      case .claimedByOther(let name, let until):
+        return .status(
+          .error("Item \(selected.id) is being reviewed by \(name) until \(Self.clock(until))"))
+      default:
+        return .status(.error("Item \(selected.id): \(error)"))
       }
     } catch {
-      return .status(.error("Could not read the queue: \(error)"))
+      return .status(.error("Could not open item \(selected.id): \(error)"))
     }
-    if openItem != nil { openItem = window.selectedRow }
+  }
+
+  /// Renews the open item's lease once half of it has passed; a lost claim closes the item.
+  private func renewClaimIfDue(_ context: ConsoleContext) -> StatusMessage? {
+    guard let open else { return nil }
+    let lease = Int64(context.review.leaseSeconds)
+    guard open.claimedUntil - now < lease / 2 else { return nil }
+    do {
+      try context.database.renewClaim(id: open.item.id, by: context.operatorName, leaseSeconds: lease)
+      self.open?.claimedUntil = now + lease
+      return nil
+    } catch {
+      self.open = nil
+      reviewing = false
+      try? reload(context)
+      return .error("Your claim on item \(open.item.id) was lost (\(error)); it is closed")
+    }
+  }
+
+  // MARK: Decisions
+
+  private func decide(_ decision: ReviewDecisionKind, context: ConsoleContext)
+    -> ScreenResponse
+  {
+    guard let open else { return Self.openFirst }
+    let outcome: DecisionOutcome
+    do {
+      outcome = try context.database.decide(
+        itemId: open.item.id, decision: decision, note: open.note, by: context.operatorName,
+        secondHitWindowDays: context.review.secondHitWindowDays)
+    } catch {
+      return .status(.error("Item \(open.item.id) not decided: \(error)"))
+    }
+    self.open = nil
+    var message = Self.describe(outcome, decision: decision, itemId: open.item.id)
+    do {
+      try reload(context)
+      // Skipped and escalated items stay in the queue: step past them.
+      if outcome.newState.isOpen, window.selectedRow?.id == open.item.id {
+        try move(.down, context: context)
+      }
+    } catch {
+      return .status(.error(message + "; the queue could not be read again: \(error)"))
+    }
+    if window.selectedRow != nil, window.selectedRow?.id != open.item.id {
+      if case .status(let failed) = openSelected(context), failed.role == .danger {
+        message += " · " + failed.text
+      }
+    }
+    return .status(.info(message + " · u undoes"))
+  }
+
+  static func describe(_ outcome: DecisionOutcome, decision: ReviewDecisionKind, itemId: Int64)
+    -> String
+  {
+    if let caseRef = outcome.reportCaseRef {
+      return "Item \(itemId) confirmed; report \(caseRef) is ready"
+    }
+    if outcome.heldForSecondHit {
+      return "Item \(itemId) confirmed; held until a second hit on this account"
+    }
+    switch decision {
+    case .confirm: return "Item \(itemId) confirmed"
+    case .dismiss: return "Item \(itemId) dismissed as a false positive"
+    case .escalate: return "Item \(itemId) escalated"
+    case .skip: return "Item \(itemId) skipped and given back"
+    }
+  }
+
+  private func undo(_ context: ConsoleContext) -> ScreenResponse {
+    let database = context.database
+    do {
+      guard let last = try database.lastDecision(by: context.operatorName) else {
+        return .status(.error("Nothing to undo"))
+      }
+      try database.undoDecision(
+        last.id, by: context.operatorName, windowSeconds: Int64(context.review.undoSeconds))
+      if let open, open.item.id != last.itemId {
+        try database.releaseClaim(id: open.item.id, by: context.operatorName)
+      }
+      open = nil
+      try reload(context)
+      if let item = try database.flaggedItem(id: last.itemId), item.state.isOpen {
+        let preview = ItemPreview(
+          itemId: item.id, mediaPath: item.mediaPath, url: item.url,
+          databasePath: database.path)
+        open = OpenItem(
+          item: item, preview: preview,
+          claimedUntil: item.claimExpiresAt ?? now + Int64(context.review.leaseSeconds))
+      }
+      return .status(.info("Decision on item \(last.itemId) undone; the item is open again"))
+    } catch {
+      return .status(.error("Not undone: \(error)"))
+    }
+  }
+
+  // MARK: Previews
+
+  /// Steps the blur or colour of the open item's preview. Every step that shows more is
+  /// audited first: if the audit cannot be written, the preview stays as it was.
+  private func changePreview(_ action: Action, context: ConsoleContext) -> ScreenResponse {
+    guard let open else { return Self.openFirst }
+    let preview = open.preview
+    if preview.placeholder != nil {
+      return .status(.error("Item \(open.item.id) has no picture to show"))
+    }
+    let wasExposed = preview.exposed
+    switch action {
+    case .blurrier:
+      return preview.blurrier() ? .handled : .status(.info("The preview is fully blurred"))
+    case .clearer:
+      guard preview.clearer() else { return .status(.info("The preview is already clear")) }
+    default:
+      guard preview.toggleColour() else { return .handled }
+    }
+    do {
+      try context.database.recordPreviewExposure(
+        itemId: open.item.id, blurLevel: preview.blur.value, colour: preview.colour,
+        by: context.operatorName)
+    } catch {
+      if action == .clearer { _ = preview.blurrier() } else { _ = preview.toggleColour() }
+      return .status(.error("Preview unchanged: the audit log could not be written (\(error))"))
+    }
+    guard !wasExposed else { return .handled }
+    context.exposures += 1
+    let every = context.review.breakReminderAfter
+    if every > 0, context.exposures % every == 0 {
+      return .status(
+        .info(
+          "You have looked closer at \(context.exposures) items this session. "
+            + "Consider a short break."))
+    }
     return .handled
   }
 
-  func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? {
-    guard words.first == "filter" else { return nil }
-    var next = QueueFilter()
-    for word in words.dropFirst() {
-      let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
-      guard parts.count == 2 else { return .status(.error("filter: expected key=value")) }
-      switch parts[0] {
-      case "kind":
-        guard let kind = try? FlagKind(code: parts[1]) else {
-          return .status(.error("filter: kind is known_match, new_material or url_match"))
-        }
-        next.kind = kind
-      case "service":
-        guard let id = serviceIds[parts[1]] else {
-          return .status(.error("filter: no service with code \(parts[1])"))
-        }
-        next.serviceId = id
-      case "bank":
-        next.bank = parts[1]
-      default:
-        return .status(.error("filter: unknown key \(parts[0]); use kind, service or bank"))
+  // MARK: Filters and notes
+
+  private func filterPrompt(_ context: ConsoleContext) -> Prompt {
+    Prompt(label: "Filter (kind= service= bank= state=; empty clears)", initial: filterText) {
+      [weak self] text in
+      guard let self else { return nil }
+      if case .status(let message) = self.applyFilterText(text, context: context) {
+        return message
       }
+      return nil
     }
+  }
+
+  private func notePrompt(for itemId: Int64, initial: String) -> Prompt {
+    Prompt(label: "Note for item \(itemId)", initial: initial) { [weak self] text in
+      guard let self, self.open?.item.id == itemId else { return nil }
+      self.open?.note = text
+      return .info(text.isEmpty ? "Note removed" : "Note kept: it is saved with your decision")
+    }
+  }
+
+  /// The current filter as the text `/` and `:filter` take.
+  var filterText: String {
+    var words: [String] = []
+    if let kind = filter.kind { words.append("kind=\(kind.rawValue)") }
+    if let id = filter.serviceId, let code = serviceIds.first(where: { $0.value == id })?.key {
+      words.append("service=\(code)")
+    }
+    if let bank = filter.bank { words.append("bank=\(bank)") }
+    if filter.states != QueueFilter.openStates {
+      words.append("state=" + filter.states.map(\.rawValue).sorted().joined(separator: ","))
+    }
+    return words.joined(separator: " ")
+  }
+
+  private func applyFilterText(_ text: String, context: ConsoleContext) -> ScreenResponse {
+    switch QueueFilterText.parse(text, services: serviceIds) {
+    case .success(let next): return apply(next, context: context)
+    case .failure(let problem): return .status(.error("filter: \(problem.message)"))
+    }
+  }
+
+  private func apply(_ next: QueueFilter, context: ConsoleContext) -> ScreenResponse {
+    let previous = filter
     filter = next
+    window = KeysetWindow<QueueItem>(pageSize: 100, capacity: 400)
     do {
       try reload(context)
     } catch {
+      filter = previous
       return .status(.error("Could not filter: \(error)"))
     }
-    return .status(.info("\(Format.count(total)) items match"))
+    let what = filterText.isEmpty ? "open items" : filterText
+    return .status(.info("\(Format.count(total)) items match (\(what))"))
   }
 
   // MARK: Drawing
@@ -139,56 +422,81 @@ final class QueueScreen: ConsoleScreen {
   func draw(in area: Rect, on screen: inout Screen, context: ConsoleContext) {
     let theme = context.theme
     var listArea = area
-    var detailArea: Rect?
-    if openItem != nil {
+    var itemArea: Rect?
+    if open != nil {
       if area.width >= 110 {
-        let split = area.splitLeft(area.width * 3 / 5)
+        let split = area.splitLeft(area.width * 9 / 20)
         listArea = split.left
-        detailArea = split.rest
+        itemArea = split.rest
       } else {
-        let split = area.splitTop(max(6, area.height / 2))
+        let split = area.splitTop(max(5, area.height / 3))
         listArea = split.top
-        detailArea = split.rest
+        itemArea = split.rest
       }
     }
-    let position = total == 0 ? "0" : "\(Format.count(window.selectedPosition + 1))"
-    let filterText = filter.kind.map { " · \($0.rawValue)" } ?? ""
-    let title = "Review queue\(filterText) · \(position) of \(Format.count(total))"
-    let inner = screen.box(listArea, title: title, theme: theme, focused: openItem == nil)
-    visibleRows = max(1, inner.height - 1)
-    window.keepVisible(visibleRows)
-    let columns = [
-      TableColumn("P", .fixed(1)), TableColumn("Kind", .fixed(5)),
-      TableColumn("Evidence", .flex(min: 14)), TableColumn("Service", .flex(min: 8)),
-      TableColumn("Account", .fixed(14)), TableColumn("Age", .fixed(4), alignRight: true),
-      TableColumn("State", .fixed(9)),
-    ]
-    let rows = window.rows.map { item in
-      TableRow(
-        [
-          String(item.priority), item.kind.label, Self.evidence(item), item.serviceName,
-          item.accountPseudonym ?? "—", Format.age(seconds: now - item.createdAt),
-          Self.stateLabel(item, now: now),
-        ], role: item.priority == 1 ? .warning : .text)
-    }
-    if rows.isEmpty {
-      screen.put("The queue is empty.", in: inner, row: 1, column: 1, style: theme[.muted])
-    }
-    TableView.draw(
-      columns: columns, rows: rows, selected: window.selected, firstRow: window.top, in: inner,
-      on: &screen, theme: theme, focused: openItem == nil)
-    if let openItem, let detailArea {
-      drawItem(openItem, in: detailArea, on: &screen, theme: theme)
+    drawList(in: listArea, on: &screen, context: context)
+    if let open, let itemArea {
+      drawItem(open, in: itemArea, on: &screen, context: context)
     }
   }
 
-  /// `escalated`, `@alice` while another operator's claim is live, or `open`.
-  static func stateLabel(_ item: QueueItem, now: Int64) -> String {
-    if item.state == .escalated { return "escalated" }
-    if let owner = item.claimedBy, let expiry = item.claimExpiresAt, expiry > now {
-      return "@\(owner)"
+  private func drawList(in area: Rect, on screen: inout Screen, context: ConsoleContext) {
+    let theme = context.theme
+    let position = total == 0 ? "0" : "\(Format.count(window.selectedPosition + 1))"
+    let filterNote = filterText.isEmpty ? "" : " · \(filterText)"
+    let title = "Review queue\(filterNote) · \(position) of \(Format.count(total))"
+    let inner = screen.box(area, title: title, theme: theme, focused: open == nil)
+    visibleRows = max(1, inner.height - 1)
+    window.keepVisible(visibleRows)
+    // What matters most comes first: narrow panes drop columns from the right.
+    let columns = [
+      TableColumn("P", .fixed(1)), TableColumn("Kind", .fixed(5)),
+      TableColumn("Age", .fixed(4), alignRight: true),
+      TableColumn("SLA", .fixed(5), alignRight: true), TableColumn("State", .fixed(7)),
+      TableColumn("Evidence", .flex(min: 14)), TableColumn("Service", .flex(min: 8)),
+      TableColumn("Account", .fixed(14)),
+    ]
+    let rows = window.rows.map { item in
+      let sla = Self.sla(item, now: now, settings: context.review)
+      let role: ThemeRole = sla.overdue ? .danger : item.priority == 1 ? .warning : .text
+      return TableRow(
+        [
+          String(item.priority), item.kind.label, Format.age(seconds: now - item.createdAt),
+          sla.text, stateLabel(item, context: context), Self.evidence(item), item.serviceName,
+          item.accountPseudonym ?? "—",
+        ], role: role)
     }
-    return "open"
+    if rows.isEmpty {
+      screen.put("No item matches.", in: inner, row: 1, column: 1, style: theme[.muted])
+    }
+    TableView.draw(
+      columns: columns, rows: rows, selected: window.selected, firstRow: window.top, in: inner,
+      on: &screen, theme: theme, focused: open == nil)
+  }
+
+  /// Time left of an open item's SLA (`5h`), or how long it is overdue (`!3h`, works without
+  /// colour); `—` for decided items.
+  static func sla(_ item: QueueItem, now: Int64, settings: ReviewSettings)
+    -> (text: String, overdue: Bool)
+  {
+    guard item.state.isOpen else { return ("—", false) }
+    let left = item.createdAt + settings.slaSeconds(for: item.kind) - now
+    if left < 0 { return ("!" + Format.age(seconds: -left), true) }
+    return (Format.age(seconds: left), false)
+  }
+
+  /// `mine` for the reviewer's own open item, `@bob` while another operator's claim is live,
+  /// otherwise the state.
+  private func stateLabel(_ item: QueueItem, context: ConsoleContext) -> String {
+    if open?.item.id == item.id { return "mine" }
+    if let owner = item.claimedBy, let expiry = item.claimExpiresAt, expiry > now {
+      return owner == context.operatorName ? "mine" : "@\(owner)"
+    }
+    switch item.state {
+    case .awaitingSecondHit: return "held"
+    case .escalated: return "escal."
+    default: return String(item.state.rawValue.prefix(7))
+    }
   }
 
   static func evidence(_ item: QueueItem) -> String {
@@ -204,18 +512,47 @@ final class QueueScreen: ConsoleScreen {
     }
   }
 
-  private func drawItem(_ item: QueueItem, in rect: Rect, on screen: inout Screen, theme: Theme) {
-    let inner = screen.box(rect, title: "Item \(item.id)", theme: theme, focused: true)
-    let lines: [(String, String)] = [
-      ("Kind", item.kind.rawValue), ("State", item.state.rawValue),
-      ("Priority", String(item.priority)), ("Service", item.serviceName),
-      ("Account", item.accountPseudonym ?? "—"), ("Evidence", Self.evidence(item)),
-      ("Flagged", Format.timestamp(item.createdAt)),
-      ("Media", item.mediaPath ?? "—"),
+  private func drawItem(
+    _ open: OpenItem, in rect: Rect, on screen: inout Screen, context: ConsoleContext
+  ) {
+    let theme = context.theme
+    let item = open.item
+    let inner = screen.box(
+      rect, title: "Item \(item.id) · claimed until \(Self.clock(open.claimedUntil))",
+      theme: theme, focused: true)
+    let sla = Self.sla(item, now: now, settings: context.review)
+    var lines: [(String, String, ThemeRole)] = [
+      ("Kind", item.kind.rawValue + " · priority \(item.priority)", .text),
+      ("Evidence", Self.evidence(item), .text),
+      ("Service", item.serviceName, .text),
+      ("Account", item.accountPseudonym ?? "—", .text),
+      ("Flagged", Format.timestamp(item.createdAt) + " · SLA " + sla.text,
+        sla.overdue ? .danger : .text),
     ]
-    for (row, line) in lines.enumerated() where row < inner.height {
+    if !open.note.isEmpty { lines.append(("Note", open.note, .accent)) }
+    let detailRows = min(lines.count, max(0, inner.height - 4))
+    for (row, line) in lines.prefix(detailRows).enumerated() {
       screen.put(line.0, in: inner, row: row, column: 1, style: theme[.muted])
-      screen.put(line.1, in: inner, row: row, column: 11, style: theme[.text])
+      screen.put(line.1, in: inner, row: row, column: 11, style: theme[line.2])
     }
+    let split = inner.splitTop(detailRows)
+    guard split.rest.height >= 3 else { return }
+    let keysLine = "y confirm  d dismiss  e escalate  s skip  m note  u undo  -/+ blur  c colour"
+    let previewArea = Rect(
+      x: split.rest.x, y: split.rest.y, width: split.rest.width, height: split.rest.height - 1)
+    let preview = open.preview
+    let mode = preview.colour ? "colour" : "grey"
+    let size = preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? ""
+    let previewInner = screen.box(
+      previewArea, title: "Preview · blur \(preview.blur) · \(mode)\(size)", theme: theme,
+      focused: false)
+    preview.draw(in: previewInner, on: &screen, depth: context.colorDepth, theme: theme)
+    screen.put(
+      keysLine, in: inner, row: inner.height - 1, column: 1, style: theme[.muted])
+  }
+
+  /// `14:05` (UTC) for claim times.
+  static func clock(_ unixSeconds: Int64) -> String {
+    String(Format.timestamp(unixSeconds).suffix(5))
   }
 }

@@ -1,0 +1,156 @@
+import Foundation
+import Imaging
+import Terminal
+
+// MARK: - The preview of one open item
+
+/// The preview of the one item a reviewer has open: the decoded image (or why there is none),
+/// and how it is shown right now.
+///
+/// A new value starts fully blurred and greyscale; nothing but an explicit ``clearer()`` or
+/// ``toggleColour()`` on this very value shows more. Moving to another item makes a new
+/// value, so a reviewer never meets an item unblurred because of what they did on another.
+final class ItemPreview {
+  /// Why an item has no picture.
+  enum Placeholder: Equatable {
+    /// The item is a URL, not a file.
+    case url(String)
+    /// The item names no media file.
+    case noMedia
+    /// The file could not be read or decoded (the message names the file and the problem).
+    case unreadable(String)
+  }
+
+  let itemId: Int64
+  private(set) var blur = BlurLevel.fullyBlurred
+  private(set) var colour = false
+  /// The reviewer reduced the blur or turned colour on for this item at least once.
+  private(set) var exposed = false
+  /// The decoded image, reduced to at most ``workingSide`` pixels on its longer side.
+  private let image: RGBImage?
+  let placeholder: Placeholder?
+  /// Size of the stored image, for the pane title.
+  let originalSize: (width: Int, height: Int)?
+
+  /// Longest side kept after decoding; panes are never wider than a few hundred cells.
+  static let workingSide = 480
+
+  private var fitted: (columns: Int, rows: Int, image: RGBImage)?
+  private var filtered: (blur: BlurLevel, colour: Bool, image: RGBImage)?
+
+  /// Decodes the item's media file (relative paths are beside the database file).
+  init(itemId: Int64, mediaPath: String?, url: String?, databasePath: String) {
+    self.itemId = itemId
+    guard let mediaPath, !mediaPath.isEmpty else {
+      image = nil
+      originalSize = nil
+      placeholder = url.map { .url($0) } ?? .noMedia
+      return
+    }
+    let path = Self.resolve(mediaPath, databasePath: databasePath)
+    do {
+      let decoded = try ImageDecoder.decode(path: path)
+      // Shown the way the camera meant (EXIF orientation); hashes use the stored pixels.
+      let upright = decoded.orientation.map { decoded.image.oriented($0) } ?? decoded.image
+      image = upright.downscaled(toFit: Self.workingSide)
+      originalSize = (decoded.image.width, decoded.image.height)
+      placeholder = nil
+    } catch {
+      image = nil
+      originalSize = nil
+      placeholder = .unreadable("\(error)".replacingOccurrences(of: path, with: mediaPath))
+    }
+  }
+
+  /// `mediaPath` as is when absolute; otherwise relative to the database's folder.
+  static func resolve(_ mediaPath: String, databasePath: String) -> String {
+    if mediaPath.hasPrefix("/") { return mediaPath }
+    let folder = (databasePath as NSString).deletingLastPathComponent
+    guard databasePath != ":memory:", !folder.isEmpty else { return mediaPath }
+    return folder + "/" + mediaPath
+  }
+
+  // MARK: Changing what is shown
+
+  /// True when the preview shows more than the default (less blur, or colour).
+  var isRevealed: Bool { blur < .fullyBlurred || colour }
+
+  /// One step clearer; false when already clear (nothing changed).
+  func clearer() -> Bool {
+    guard image != nil, blur > .clear else { return false }
+    blur = blur.clearer
+    exposed = true
+    return true
+  }
+
+  /// One step more blurred; false when already fully blurred.
+  func blurrier() -> Bool {
+    guard blur < .fullyBlurred else { return false }
+    blur = blur.blurrier
+    return true
+  }
+
+  /// Colour on or off; returns the new setting.
+  func toggleColour() -> Bool {
+    guard image != nil else { return colour }
+    colour.toggle()
+    if colour { exposed = true }
+    return colour
+  }
+
+  /// Back to fully blurred and greyscale (idle time, or the reviewer asked).
+  func reset() {
+    blur = .fullyBlurred
+    colour = false
+  }
+
+  // MARK: Drawing
+
+  /// Draws the picture, or a placeholder saying why there is none, centred in `rect`.
+  func draw(in rect: Rect, on screen: inout Screen, depth: ColorDepth, theme: Theme) {
+    guard !rect.isEmpty else { return }
+    guard let image else {
+      let text: String
+      switch placeholder {
+      case .url(let url): text = "URL item (no picture): \(url)"
+      case .unreadable(let why): text = "No preview: \(why)"
+      case .noMedia, nil: text = "No preview: the item names no media file"
+      }
+      drawPlaceholder(text, in: rect, on: &screen, theme: theme)
+      return
+    }
+    if fitted?.columns != rect.width || fitted?.rows != rect.height {
+      let small = PreviewRenderer.fit(image, columns: rect.width, rows: rect.height)
+      fitted = (rect.width, rect.height, small)
+      filtered = nil
+    }
+    guard let small = fitted?.image else { return }
+    if filtered?.blur != blur || filtered?.colour != colour {
+      filtered = (blur, colour, PreviewRenderer.filter(small, blur: blur, colour: colour))
+    }
+    if let shown = filtered?.image {
+      PreviewRenderer.draw(shown, in: rect, on: &screen, depth: depth)
+    }
+  }
+
+  /// A framed message in the middle of the pane, wrapped to its width.
+  private func drawPlaceholder(
+    _ text: String, in rect: Rect, on screen: inout Screen, theme: Theme
+  ) {
+    let width = max(1, rect.width - 2)
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ") {
+      if !line.isEmpty, DisplayWidth.of(line) + 1 + DisplayWidth.of(String(word)) > width {
+        lines.append(line)
+        line = ""
+      }
+      line += (line.isEmpty ? "" : " ") + word
+    }
+    if !line.isEmpty { lines.append(line) }
+    let top = rect.y + max(0, (rect.height - lines.count) / 2)
+    for (index, text) in lines.enumerated() where top + index < rect.maxY {
+      screen.put(text, in: rect, row: top + index - rect.y, column: 1, style: theme[.muted])
+    }
+  }
+}

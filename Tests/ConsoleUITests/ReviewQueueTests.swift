@@ -1,0 +1,260 @@
+import Compliance
+import Foundation
+import GRDB
+import Imaging
+import Store
+import Terminal
+import Testing
+
+@testable import ConsoleUI
+
+// MARK: - Fixture
+
+/// A demo database in a temporary folder with synthetic pictures beside it: every item's media
+/// file exists except `missing`, and `corrupt` is cut short.
+struct ReviewFixture {
+  static let now: Int64 = 1_795_622_400  // 2026-11-25 16:00 UTC
+  let folder: String
+  let databasePath: String
+  let today: CalendarDate
+
+  init(items: Int = 40) throws {
+    folder = NSTemporaryDirectory() + "csar-review-\(UUID().uuidString)"
+    databasePath = folder + "/csar.sqlite"
+    today = try CalendarDate(parsing: "2026-11-25")
+    let database = try open()
+    try DemoGenerator(seed: 7).generate(into: database, items: items, accounts: 60, today: today)
+    try database.ensureOperator(name: "bob", role: .reviewer)
+    try FileManager.default.createDirectory(
+      atPath: folder + "/media", withIntermediateDirectories: true)
+    let paths = try database.writer.read { db in
+      try String.fetchAll(db, sql: "SELECT DISTINCT media_path FROM flagged_item WHERE media_path IS NOT NULL")
+    }
+    for path in paths {
+      let number = Int(path.filter(\.isNumber)) ?? 0
+      try ImageEncoder.writePNG(Self.picture(number), to: folder + "/" + path)
+    }
+  }
+
+  /// A benign synthetic picture: a diagonal gradient with a bright disc.
+  static func picture(_ seed: Int) -> RGBImage {
+    let (width, height) = (96, 64)
+    var pixels = [UInt8](repeating: 0, count: width * height * 3)
+    for y in 0..<height {
+      for x in 0..<width {
+        let inDisc = (x - 30 - seed % 20) * (x - 30 - seed % 20) + (y - 32) * (y - 32) < 225
+        let value = inDisc ? 250 : UInt8((x * 2 + y) % 256)
+        let index = (y * width + x) * 3
+        pixels[index] = value
+        pixels[index + 1] = UInt8((Int(value) + seed * 40) % 256)
+        pixels[index + 2] = 255 - value
+      }
+    }
+    return RGBImage(width: width, height: height, pixels: pixels)
+  }
+
+  func open() throws -> AppDatabase {
+    try AppDatabase.open(path: databasePath, clock: { Self.now })
+  }
+
+  func console(_ operatorName: String, depth: ColorDepth = .monochrome) throws -> Console {
+    let context = ConsoleContext(
+      database: try open(), operatorName: operatorName, theme: try Theme.load(nameOrPath: "mono"),
+      today: today, dueSoonDays: 60, colorDepth: depth)
+    let console = Console(context: context)
+    console.press(.character("3"))
+    return console
+  }
+
+  func sql<T: DatabaseValueConvertible>(_ query: String, _ type: T.Type = String.self) throws
+    -> T?
+  {
+    try open().writer.read { db in try T.fetchOne(db, sql: query) }
+  }
+
+  /// The id of the item in the first row of the queue.
+  func firstItemId() throws -> Int64 {
+    try sql(
+      """
+      SELECT id FROM flagged_item WHERE state IN ('pending', 'escalated')
+      ORDER BY priority, created_at, id LIMIT 1
+      """, Int64.self) ?? -1
+  }
+}
+
+extension Console {
+  /// Whether any row of the console, drawn at `width` x `height`, contains `text`.
+  func shows(_ text: String, width: Int = 120, height: Int = 40) -> Bool {
+    render(width: width, height: height).text.contains(text)
+  }
+}
+
+// MARK: - Tests
+
+@Suite("Review queue")
+struct ReviewQueueTests {
+  @Test func decisionsNeedAnOpenItemAndOpeningClaimsIt() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    let first = try fixture.firstItemId()
+    console.press(.character("y"))
+    #expect(console.shows("Open an item with Enter first"))
+    #expect(try fixture.sql("SELECT state FROM flagged_item WHERE id = \(first)") == "pending")
+
+    console.press(.enter)
+    #expect(
+      try fixture.sql(
+        "SELECT o.name FROM flagged_item f JOIN operator o ON o.id = f.claimed_by "
+          + "WHERE f.id = \(first)") == "alice")
+    #expect(console.shows("Item \(first) · claimed until"))
+
+    console.press(.character("d"))
+    #expect(try fixture.sql("SELECT state FROM flagged_item WHERE id = \(first)") == "dismissed")
+    // The next item is open (claimed) now; the dismissed one left the queue.
+    let next = try fixture.firstItemId()
+    #expect(next != first)
+    #expect(
+      try fixture.sql("SELECT claimed_by IS NOT NULL FROM flagged_item WHERE id = \(next)", Bool.self)
+        == true)
+  }
+
+  @Test func anotherConsoleNeverOffersAClaimedItem() throws {
+    let fixture = try ReviewFixture()
+    let alice = try fixture.console("alice")
+    let bob = try fixture.console("bob")
+    let first = try fixture.firstItemId()
+    alice.press(.enter)
+    bob.press(.control("r"))
+    #expect(bob.shows("@alice"))
+    bob.press(.enter)
+    #expect(bob.shows("being reviewed by alice"))
+    // Bob's decision keys do nothing: he holds no item.
+    bob.press(.character("y"))
+    alice.press(.character("y"))
+    #expect(
+      try fixture.sql("SELECT count(*) FROM review_decision WHERE item_id = \(first)", Int.self)
+        == 1)
+    #expect(
+      try fixture.sql(
+        "SELECT o.name FROM review_decision d JOIN operator o ON o.id = d.operator_id "
+          + "WHERE d.item_id = \(first)") == "alice")
+  }
+
+  @Test func previewStartsBlurredAndEveryStepClearerIsAudited() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    console.press(.enter)
+    var screens: [String] = []
+    for level in stride(from: 4, through: 0, by: -1) {
+      let screen = console.render(width: 120, height: 40)
+      #expect(screen.text.contains("blur \(BlurLevel(level))"))
+      assertSnapshot(screen, named: "review-preview-blur\(level)-120x40")
+      screens.append(screen.text)
+      console.press(.character("-"))
+    }
+    #expect(Set(screens).count == 5, "each blur level draws a different picture")
+    console.press(.escape, .enter)
+    assertSnapshot(console.render(width: 80, height: 24), named: "review-preview-blur4-80x24")
+    #expect(
+      try fixture.sql("SELECT count(*) FROM audit_event WHERE action = 'preview.unblur'", Int.self)
+        == 4)
+    // Reopened, the item starts fully blurred again. More blur is never audited; colour on
+    // is, and counts as a second exposure this session.
+    console.press(.character("+"), .character("c"))
+    #expect(
+      try fixture.sql("SELECT count(*) FROM audit_event WHERE action = 'preview.unblur'", Int.self)
+        == 5)
+    #expect(console.shows("seen 2"))
+  }
+
+  @Test func previewBlursAgainOnTheNextItemAndWhenIdle() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    console.press(.enter, .character("-"), .character("-"))
+    #expect(console.shows("blur \(BlurLevel(2))"))
+    console.press(.character("j"))
+    #expect(console.shows("blur \(BlurLevel.fullyBlurred)"))
+    console.press(.character("-"), .character("c"))
+    #expect(console.shows("· colour"))
+    console.idle(secondsSinceKey: 29)
+    #expect(console.shows("· colour"))
+    console.idle(secondsSinceKey: 30)
+    let screen = console.render(width: 120, height: 40)
+    #expect(screen.text.contains("blur \(BlurLevel.fullyBlurred) · grey"))
+    #expect(screen.text.contains("blurred again"))
+  }
+
+  @Test func missingAndCorruptFilesShowAPlaceholder() throws {
+    let fixture = try ReviewFixture()
+    let first = try fixture.firstItemId()
+    let path = try #require(
+      try fixture.sql("SELECT media_path FROM flagged_item WHERE id = \(first)"))
+    try FileManager.default.removeItem(atPath: fixture.folder + "/" + path)
+    let console = try fixture.console("alice")
+    console.press(.enter)
+    var screen = console.render(width: 120, height: 40)
+    #expect(screen.text.contains("No preview"))
+    #expect(screen.text.contains(path))
+    console.press(.character("-"))
+    #expect(console.shows("has no picture"))
+
+    let png = try ImageEncoder.encodePNG(ReviewFixture.picture(3))
+    FileManager.default.createFile(
+      atPath: fixture.folder + "/" + path, contents: Data(png.prefix(png.count / 3)))
+    console.press(.escape, .enter)
+    screen = console.render(width: 120, height: 40)
+    #expect(screen.text.contains("Item \(first) · claimed until"))
+    #expect(screen.text.contains("No preview"))
+  }
+
+  @Test func undoReopensTheItem() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    let first = try fixture.firstItemId()
+    console.press(.enter, .character("e"))
+    #expect(try fixture.sql("SELECT state FROM flagged_item WHERE id = \(first)") == "escalated")
+    console.press(.character("u"))
+    #expect(try fixture.sql("SELECT state FROM flagged_item WHERE id = \(first)") == "pending")
+    let screen = console.render(width: 120, height: 40)
+    #expect(screen.text.contains("Item \(first) · claimed until"))
+    #expect(screen.text.contains("undone"))
+    console.press(.character("u"))
+    #expect(console.shows("Not undone"))
+  }
+
+  @Test func breakReminderAfterTheConfiguredCount() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    console.context.review.breakReminderAfter = 2
+    console.press(.enter, .character("-"), .character("j"), .character("-"))
+    #expect(console.shows("Consider a short break"))
+    #expect(console.context.exposures == 2)
+  }
+
+  @Test func filterTextReadsEveryKey() throws {
+    let services = ["forum-fr": Int64(3)]
+    let filter = try QueueFilterText.parse(
+      "kind=new service=forum-fr bank=ncmec state=held,escalated", services: services).get()
+    #expect(filter.kind == .newMaterial)
+    #expect(filter.serviceId == 3)
+    #expect(filter.bank == "ncmec")
+    #expect(filter.states == [.awaitingSecondHit, .escalated])
+    #expect(try QueueFilterText.parse("", services: services).get() == QueueFilter())
+    for bad in ["kind=video", "service=nope", "colour=red", "state=lost", "kind"] {
+      #expect(throws: QueueFilterText.Problem.self) {
+        try QueueFilterText.parse(bad, services: services).get()
+      }
+    }
+  }
+
+  @Test func slaOverdueItemsAreMarkedWithoutColour() {
+    var item = QueueItem(
+      id: 1, kind: .knownMatch, state: .pending, priority: 2, serviceId: 1, serviceCode: "x",
+      serviceName: "X", createdAt: 0)
+    let settings = ReviewSettings()
+    #expect(QueueScreen.sla(item, now: 3600, settings: settings) == ("23h", false))
+    #expect(QueueScreen.sla(item, now: 30 * 3600, settings: settings) == ("!6h", true))
+    item.state = .confirmed
+    #expect(QueueScreen.sla(item, now: 30 * 3600, settings: settings) == ("—", false))
+  }
+}
