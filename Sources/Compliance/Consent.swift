@@ -58,6 +58,11 @@ public struct ConsentTransitionError: Error, Equatable, Sendable, CustomStringCo
   public let from: ConsentState
   public let to: ConsentState
 
+  public init(from: ConsentState, to: ConsentState) {
+    self.from = from
+    self.to = to
+  }
+
   public var description: String {
     if from == to {
       return "consent is already \(from.rawValue)"

@@ -14,8 +14,10 @@ import Imaging
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure PDQ hashing and matching speed (use a release build).",
-    subcommands: [PDQBench.self, MatchBench.self, PreviewBench.self, ConsoleBench.self]
+    abstract: "Measure PDQ, console and consent speed (use a release build).",
+    subcommands: [
+      PDQBench.self, MatchBench.self, PreviewBench.self, ConsoleBench.self, ConsentBench.self,
+    ]
   )
 
   /// Monotonic seconds.

@@ -10,6 +10,7 @@ struct CSAR: ParsableCommand {
       // Each subcommand lives in its own file in this folder; keep this list sorted.
       AssessCommand.self,
       BenchCommand.self,
+      ConsentCommand.self,
       ConsoleCommand.self,
       DeadlinesCommand.self,
       DemoCommand.self,

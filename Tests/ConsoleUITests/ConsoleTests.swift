@@ -163,7 +163,7 @@ struct ConsoleTests {
     console.handle(.enter)
     let text = console.render(width: 120, height: 40).text
     #expect(text.contains(account.externalId))
-    #expect(text.contains("History (newest first)"))
+    #expect(text.contains("newest first"))
   }
 }
 

@@ -1,103 +1,231 @@
-import Foundation
 import Compliance
+import Foundation
 import Store
 import Terminal
 
 // MARK: - 4 Consent
 
-/// Finds accounts by id or pseudonym prefix and shows their consent per service and history.
+/// Finds accounts by id or pseudonym prefix, shows their consent per service and the full
+/// history, and records changes a user asked support for (confirmed, with a reason, audited).
 final class ConsentScreen: ConsoleScreen {
-  enum Action: Sendable { case search, down, up, top, bottom, open, back }
+  enum Action: Sendable, Equatable {
+    case search, down, up, top, bottom, open, back, pageDown, pageUp
+    case record(ConsentState)
+  }
 
   let title = "Consent"
   private let keys = KeyTable<Action>(
     "Consent",
     [
       KeyBinding(
-        [.character("/")], .search, "Search accounts by id or pseudonym prefix", hint: true),
-      KeyBinding([.character("j"), .down], .down, "Next account"),
-      KeyBinding([.character("k"), .up], .up, "Previous account"),
-      KeyBinding([.character("g"), .home], .top, "First account"),
-      KeyBinding([.character("G"), .end], .bottom, "Last account"),
-      KeyBinding([.enter], .open, "Show consent history", hint: true),
-      KeyBinding([.escape], .back, "Close the history"),
+        [.character("/")], .search, "Search by account id or pseudonym prefix", hint: true),
+      KeyBinding([.character("j"), .down], .down, "Next account (next service when open)"),
+      KeyBinding([.character("k"), .up], .up, "Previous account (previous service when open)"),
+      KeyBinding([.character("g"), .home], .top, "First account or service"),
+      KeyBinding([.character("G"), .end], .bottom, "Last account or service"),
+      KeyBinding([.enter], .open, "Open the account", hint: true),
+      KeyBinding([.escape], .back, "Back to the account list"),
+      KeyBinding([.pageDown], .pageDown, "Scroll the history down (older)"),
+      KeyBinding([.pageUp], .pageUp, "Scroll the history up (newer)"),
+      KeyBinding([.character("a")], .record(.granted), "Support request: user grants consent"),
+      KeyBinding([.character("r")], .record(.refused), "Support request: user refuses consent"),
+      KeyBinding(
+        [.character("w")], .record(.withdrawn), "Support request: user withdraws consent"),
     ])
-  private var query = ""
-  private var results: [AccountSummary] = []
+  private(set) var query = ""
+  private(set) var results: [AccountSummary] = []
   private var cursor = ListCursor()
   private var visibleRows = 10
-  private var states: [ServiceConsent] = []
-  private var history: [ConsentEventRow] = []
-  private var showingHistory = false
+  /// The open account's current state per service, and its history (oldest first).
+  private(set) var states: [ServiceConsent] = []
+  private(set) var history: [ConsentEventRow] = []
+  private var serviceCursor = ListCursor()
+  private var serviceRows = 12
+  private var historyScroll = 0
+  private var historyRows = 10
+  private(set) var isOpen = false
   static let resultLimit = 200
 
   var helpSection: HelpSection { keys.helpSection }
   var hints: [(String, String)] { keys.hints }
 
-  func reload(_ context: ConsoleContext) throws {
-    results = try context.database.searchAccounts(prefix: query, limit: Self.resultLimit)
-    cursor.clamp(count: results.count, visible: visibleRows)
-    if showingHistory { try loadHistory(context) }
+  var selectedAccount: AccountSummary? {
+    cursor.selected < results.count ? results[cursor.selected] : nil
   }
 
-  private func loadHistory(_ context: ConsoleContext) throws {
-    guard cursor.selected < results.count else {
+  var selectedService: ServiceConsent? {
+    serviceCursor.selected < states.count ? states[serviceCursor.selected] : nil
+  }
+
+  func reload(_ context: ConsoleContext) throws {
+    let open = isOpen ? selectedAccount?.id : nil
+    results = try context.database.searchAccounts(prefix: query, limit: Self.resultLimit)
+    cursor.clamp(count: results.count, visible: visibleRows)
+    if let open, selectedAccount?.id != open,
+      let index = results.firstIndex(where: { $0.id == open })
+    {
+      cursor = ListCursor()
+      cursor.move(by: index, count: results.count, visible: visibleRows)
+    }
+    if isOpen { try loadAccount(context) }
+  }
+
+  private func loadAccount(_ context: ConsoleContext) throws {
+    guard let account = selectedAccount else {
       states = []
       history = []
+      isOpen = false
       return
     }
-    let account = results[cursor.selected].id
-    states = try context.database.consentStates(accountId: account)
-    history = try context.database.consentHistory(accountId: account)
+    states = try context.database.consentStates(accountId: account.id)
+    history = try context.database.consentHistory(accountId: account.id)
+    serviceCursor.clamp(count: states.count, visible: serviceRows)
   }
+
+  // MARK: Keys
 
   func handle(_ key: Key, context: ConsoleContext) -> ScreenResponse {
     guard let action = keys.action(for: key) else { return .unhandled }
     do {
       switch action {
       case .search:
-        let prompt = Prompt(
-          label: "Search account: ", initial: query,
-          onEdit: { [weak self] text in self?.search(text, context: context) },
-          submit: { [weak self] text in
-            self?.search(text, context: context)
-            return .info("\(self?.results.count ?? 0) accounts")
-          })
-        return .overlay(.prompt(prompt))
-      case .down: cursor.move(by: 1, count: results.count, visible: visibleRows)
-      case .up: cursor.move(by: -1, count: results.count, visible: visibleRows)
-      case .top: cursor.jump(toEnd: false, count: results.count, visible: visibleRows)
-      case .bottom: cursor.jump(toEnd: true, count: results.count, visible: visibleRows)
-      case .open: showingHistory = true
+        return .overlay(.prompt(searchPrompt(context)))
+      case .down: move { $0.move(by: 1, count: $1, visible: $2) }
+      case .up: move { $0.move(by: -1, count: $1, visible: $2) }
+      case .top: move { $0.jump(toEnd: false, count: $1, visible: $2) }
+      case .bottom: move { $0.jump(toEnd: true, count: $1, visible: $2) }
+      case .pageDown, .pageUp:
+        guard isOpen else { return .handled }
+        let page = max(1, historyRows - 1)
+        historyScroll = max(0, historyScroll + (action == .pageDown ? page : -page))
+      case .open:
+        guard selectedAccount != nil else { return .status(.error("No account selected")) }
+        isOpen = true
+        serviceCursor = ListCursor()
+        historyScroll = 0
+        try loadAccount(context)
       case .back:
-        guard showingHistory else { return .unhandled }
-        showingHistory = false
+        guard isOpen else { return .unhandled }
+        isOpen = false
+      case .record(let state):
+        return recordChange(to: state, context: context)
       }
-      if showingHistory { try loadHistory(context) }
     } catch {
       return .status(.error("Could not read consent: \(error)"))
     }
     return .handled
   }
 
+  /// Moves the service cursor when an account is open, else the account cursor.
+  private func move(_ body: (inout ListCursor, Int, Int) -> Void) {
+    if isOpen {
+      body(&serviceCursor, states.count, serviceRows)
+    } else {
+      body(&cursor, results.count, visibleRows)
+    }
+  }
+
+  private func searchPrompt(_ context: ConsoleContext) -> Prompt {
+    Prompt(
+      label: "Search account (id or pseudonym prefix): ", initial: query,
+      onEdit: { [weak self] text in self?.search(text, context: context) },
+      submit: { [weak self] text in
+        guard let self else { return nil }
+        self.search(text, context: context)
+        let more = self.results.count >= Self.resultLimit ? "+" : ""
+        let n = self.results.count
+        let matches = n == 1 ? "account matches" : "accounts match"
+        return .info("\(n)\(more) \(matches) \"\(self.query)\"")
+      })
+  }
+
   private func search(_ text: String, context: ConsoleContext) {
     query = text.trimmingCharacters(in: .whitespaces)
     cursor = ListCursor()
+    isOpen = false
     results = (try? context.database.searchAccounts(prefix: query, limit: Self.resultLimit)) ?? []
-    if showingHistory { try? loadHistory(context) }
+  }
+
+  // MARK: Support changes
+
+  /// Checks the change against the state machine and opens the confirmation dialog, or says
+  /// why the change is not possible.
+  private func recordChange(to next: ConsentState, context: ConsoleContext) -> ScreenResponse {
+    guard isOpen, let account = selectedAccount, let service = selectedService else {
+      return .status(.error("Open an account with Enter and pick a service first"))
+    }
+    do {
+      _ = try service.state.transition(to: next)
+    } catch {
+      return .status(.error(Self.explain(error, on: service.serviceName)))
+    }
+    let terms: String
+    do {
+      terms = try context.database.latestTermsVersion(serviceId: service.serviceId) ?? "unknown"
+    } catch {
+      return .status(.error("Could not read the terms version: \(error)"))
+    }
+    let database = context.database
+    let operatorName = context.operatorName
+    let dialog = Confirmation(
+      title: "Record a change requested through support",
+      lines: [
+        "Account  \(account.externalId) (\(account.pseudonym))",
+        "Service  \(service.serviceName) (\(service.serviceCode))",
+        "Change   \(service.state.rawValue) → \(next.rawValue)",
+        "Terms    \(terms) · source support · by \(operatorName)",
+        "Recorded in the audit log.",
+      ],
+      reasonRequired: true,
+      perform: { reason in
+        try database.recordConsentChange(
+          accountId: account.id, serviceId: service.serviceId, to: next, source: .support,
+          termsVersion: terms, reason: reason, by: operatorName)
+        return .info(
+          "Recorded: \(account.externalId) \(service.serviceCode) is now \(next.rawValue)")
+      })
+    return .overlay(.confirm(dialog))
+  }
+
+  /// A status-bar sized reason: `Café Chat: not_asked cannot become withdrawn; only granted
+  /// or refused`.
+  static func explain(_ error: ConsentTransitionError, on service: String) -> String {
+    if error.from == error.to {
+      return "Not recorded: \(service) is already \(error.from.rawValue)"
+    }
+    let allowed = error.from.allowedNextStates.map(\.rawValue).sorted()
+      .joined(separator: " or ")
+    return "Not recorded: on \(service) \(error.from.rawValue) cannot become "
+      + "\(error.to.rawValue); only \(allowed)"
   }
 
   // MARK: Drawing
 
   func draw(in area: Rect, on screen: inout Screen, context: ConsoleContext) {
     let theme = context.theme
-    let split = area.splitLeft(showingHistory ? max(30, area.width * 2 / 5) : area.width)
+    let listArea: Rect
+    var detailArea: Rect?
+    if !isOpen {
+      listArea = area
+    } else if area.width >= 110 {
+      let split = area.splitLeft(max(40, area.width * 2 / 5))
+      (listArea, detailArea) = (split.left, split.rest)
+    } else {
+      // Stacked: the list shrinks to the open account's row.
+      let split = area.splitTop(area.height >= 34 ? 8 : 4)
+      (listArea, detailArea) = (split.top, split.rest)
+    }
+    drawAccounts(in: listArea, on: &screen, theme: theme)
+    if let detailArea { drawDetail(in: detailArea, on: &screen, theme: theme) }
+  }
+
+  private func drawAccounts(in rect: Rect, on screen: inout Screen, theme: Theme) {
     let more = results.count >= Self.resultLimit ? "+" : ""
     let title =
       query.isEmpty
       ? "Accounts · \(results.count)\(more) · / to search"
       : "Accounts matching \"\(query)\" · \(results.count)\(more)"
-    let inner = screen.box(split.left, title: title, theme: theme, focused: !showingHistory)
+    let inner = screen.box(rect, title: title, theme: theme, focused: !isOpen)
     visibleRows = max(1, inner.height - 1)
     cursor.clamp(count: results.count, visible: visibleRows)
     let columns = [
@@ -112,34 +240,80 @@ final class ConsentScreen: ConsoleScreen {
     }
     TableView.draw(
       columns: columns, rows: rows, selected: cursor.selected, firstRow: cursor.top, in: inner,
-      on: &screen, theme: theme, focused: !showingHistory)
-    if showingHistory { drawHistory(in: split.rest, on: &screen, theme: theme) }
+      on: &screen, theme: theme, focused: !isOpen)
   }
 
+  private func drawDetail(in rect: Rect, on screen: inout Screen, theme: Theme) {
+    guard let account = selectedAccount else { return }
+    let inner = screen.box(
+      rect, title: "Consent of \(account.externalId) · \(account.pseudonym)", theme: theme,
+      focused: true)
+    let (top, rest) = inner.splitTop(min(states.count + 1, max(3, inner.height / 2)))
+    serviceRows = max(1, top.height - 1)
+    serviceCursor.clamp(count: states.count, visible: serviceRows)
+    let columns = [
+      TableColumn("Service", .flex(min: 10)), TableColumn("State", .fixed(10)),
+      TableColumn("Since", .fixed(16)), TableColumn("Media/URLs", .fixed(10)),
+    ]
+    let rows = states.map { state in
+      TableRow(
+        [
+          state.serviceName, state.state.label,
+          state.updatedAt.map(Format.timestamp) ?? "—",
+          state.state.mayShareVisualContentAndURLs ? "may share" : "blocked",
+        ], role: state.state == .granted ? .success : .warning)
+    }
+    TableView.draw(
+      columns: columns, rows: rows, selected: serviceCursor.selected,
+      firstRow: serviceCursor.top, in: top, on: &screen, theme: theme)
+    drawHistory(in: rest.splitTop(1).rest, on: &screen, theme: theme)
+  }
+
+  /// The history, newest first, each line `time  service  from → to  source · terms · by`.
   private func drawHistory(in rect: Rect, on screen: inout Screen, theme: Theme) {
-    let name = cursor.selected < results.count ? results[cursor.selected].externalId : ""
-    let inner = screen.box(rect, title: "Consent of \(name)", theme: theme, focused: true)
-    var row = 0
-    for state in states where row < inner.height {
-      let role: ThemeRole = state.state == .granted ? .success : .warning
-      let sharing =
-        state.state.mayShareVisualContentAndURLs ? "may share media/URLs" : "no media/URLs"
-      screen.put(state.serviceName, in: inner, row: row, column: 1, style: theme[.text])
-      screen.put(
-        "\(state.state.label) · \(sharing)", in: inner, row: row,
-        column: max(16, inner.width / 2), style: theme[role])
-      row += 1
+    let lines = ConsentHistoryLine.lines(history)
+    historyRows = max(1, rect.height - 1)
+    historyScroll = min(historyScroll, max(0, lines.count - historyRows))
+    let shown = lines.isEmpty ? "" : " · \(historyScroll + 1)–"
+      + "\(min(lines.count, historyScroll + historyRows)) · PgDn/PgUp"
+    screen.put(
+      "History · \(history.count) event\(history.count == 1 ? "" : "s"), newest first\(shown)", in: rect, row: 0, column: 1,
+      style: theme[.title])
+    if lines.isEmpty {
+      screen.put("Never asked on any service.", in: rect, row: 1, column: 1, style: theme[.muted])
     }
-    row += 1
-    screen.put("History (newest first)", in: inner, row: row, column: 1, style: theme[.title])
-    row += 1
-    for event in history where row < inner.height {
-      let by = event.operatorName.map { " by \($0)" } ?? ""
-      let line =
-        "\(Format.timestamp(event.occurredAt))  \(event.serviceName)  → \(event.state.rawValue)"
-        + "  (\(event.source.rawValue), terms \(event.termsVersion)\(by))"
-      screen.put(line, in: inner, row: row, column: 1, style: theme[.text])
-      row += 1
+    let selectedId = selectedService?.serviceId
+    for row in 0..<historyRows {
+      let index = historyScroll + row
+      guard index < lines.count else { break }
+      let line = lines[index]
+      let role: ThemeRole = line.serviceId == selectedId ? .text : .muted
+      screen.put(line.text, in: rect, row: row + 1, column: 1, style: theme[role])
     }
+  }
+}
+
+/// One line of the consent history timeline.
+struct ConsentHistoryLine {
+  let serviceId: Int64
+  let text: String
+
+  /// The history (oldest first) as lines, newest first, each with the state it came from.
+  static func lines(_ history: [ConsentEventRow]) -> [ConsentHistoryLine] {
+    var previous: [Int64: ConsentState] = [:]
+    var lines: [ConsentHistoryLine] = []
+    lines.reserveCapacity(history.count)
+    for event in history {
+      let from = previous[event.serviceId] ?? .notAsked
+      previous[event.serviceId] = event.state
+      var text =
+        "\(Format.timestamp(event.occurredAt))  \(event.serviceCode)  "
+        + "\(from.rawValue) → \(event.state.rawValue)  \(event.source.rawValue)"
+        + " · \(event.termsVersion)"
+      if let by = event.operatorName { text += " · by \(by)" }
+      if let reason = event.reason { text += " · \(reason)" }
+      lines.append(ConsentHistoryLine(serviceId: event.serviceId, text: text))
+    }
+    return lines.reversed()
   }
 }

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Compliance
+import Foundation
+import Store
+
+/// `csar bench consent`: how long importing a million consent events takes, and how fast the
+/// Consent screen's account search answers on a million accounts (medians).
+struct ConsentBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "consent",
+    abstract: "Time a consent import (1M events) and account search on the accounts it made.",
+    discussion: """
+      Each run imports a generated CSV file into a new database file (WAL mode, as `csar \
+      consent import`), then re-imports it (every line a duplicate). Search is timed on the \
+      last run's accounts: prefixes of provider ids and pseudonyms, typed one key at a time.
+      """)
+
+  @Option(name: .long, help: "Consent events per import.")
+  var events = 1_000_000
+
+  @Option(name: .long, help: "Accounts the events are spread over (one new account each).")
+  var accounts = 1_000_000
+
+  @Option(name: .long, help: "Imports to time (a new database each).")
+  var runs = 3
+
+  @Option(name: .long, help: "Account searches to time.")
+  var queries = 2_000
+
+  @Option(name: .long, help: "Folder for the database files (default: the temp folder).")
+  var folder: String?
+
+  func validate() throws {
+    guard events >= 1, accounts >= 1, runs >= 1, queries >= 1 else {
+      throw ValidationError("--events, --accounts, --runs and --queries must be positive")
+    }
+  }
+
+  func run() throws {
+    let directory = folder ?? NSTemporaryDirectory()
+    let started = BenchCommand.now()
+    let file = Self.csv(events: events, accounts: accounts)
+    print("file\t\(events) events over \(accounts) accounts and 2 services, "
+      + "\(file.count / 1_048_576) MiB, generated in "
+      + "\(BenchCommand.format(BenchCommand.now() - started, 2)) s")
+
+    var importTimes: [Double] = []
+    var reimportTimes: [Double] = []
+    var database: AppDatabase?
+    var path = ""
+    for run in 0..<runs {
+      if !path.isEmpty { Self.remove(path) }
+      path = directory + "/csar-bench-consent-\(getpid())-\(run).sqlite"
+      Self.remove(path)
+      let db = try AppDatabase.open(path: path)
+      try db.ensureOperator(name: "bench", role: .lead)
+      try db.createService(code: "chat", name: "Chat", kind: .messaging, by: "bench")
+      try db.createService(code: "photos", name: "Photos", kind: .hosting, by: "bench")
+      var t = BenchCommand.now()
+      let report = try db.importConsent(bytes: file, fileName: "bench.csv")
+      importTimes.append(BenchCommand.now() - t)
+      guard report.accepted == events, report.rejected.isEmpty else {
+        throw ConsentCommandError(
+          "bench import accepted \(report.accepted) of \(events) events; first problem: "
+            + (report.rejected.first?.description ?? "none"))
+      }
+      t = BenchCommand.now()
+      let again = try db.importConsent(bytes: file, fileName: "bench.csv")
+      reimportTimes.append(BenchCommand.now() - t)
+      guard again.duplicates == events else {
+        throw ConsentCommandError("bench re-import: \(again.duplicates) duplicates of \(events)")
+      }
+      print("run \(run + 1)\timport \(BenchCommand.format(importTimes[run], 2)) s, "
+        + "re-import \(BenchCommand.format(reimportTimes[run], 2)) s")
+      database = db
+    }
+    defer { Self.remove(path) }
+    let importMedian = BenchCommand.median(importTimes)
+    print("import\tmedian \(BenchCommand.format(importMedian, 2)) s of \(runs) "
+      + "(\(Int(Double(events) / importMedian)) events/s; target < 15 s for 1M)")
+    print("re-import\tmedian \(BenchCommand.format(BenchCommand.median(reimportTimes), 2)) s "
+      + "(all duplicates)")
+    if let database { try searchBench(database) }
+  }
+
+  /// Times searches as the screen runs them: one per key typed, 200 rows at most.
+  func searchBench(_ database: AppDatabase) throws {
+    var random = BenchRandom(seed: 99)
+    let count = try database.searchAccounts(prefix: "", limit: 1).count
+    guard count > 0 else { return }
+    var byId: [Double] = []
+    var byPseudonym: [Double] = []
+    var misses: [Double] = []
+    for q in 0..<queries {
+      let n = Int(random.next() % UInt64(accounts))
+      let id = Self.accountId(n)
+      // The pseudonym of a random account (found through its id, outside the timing).
+      guard let account = try database.account(externalIdOrPseudonym: id) else { continue }
+      let typed = q % 2 == 0 ? id : account.pseudonym
+      for length in 1...typed.count {
+        let prefix = String(typed.prefix(length))
+        let t = BenchCommand.now()
+        let found = try database.searchAccounts(prefix: prefix, limit: ConsentBench.limit)
+        let elapsed = BenchCommand.now() - t
+        if q % 2 == 0 { byId.append(elapsed) } else { byPseudonym.append(elapsed) }
+        if found.isEmpty { throw ConsentCommandError("no account matches \(prefix)") }
+      }
+      let t = BenchCommand.now()
+      _ = try database.searchAccounts(prefix: typed + "zz", limit: ConsentBench.limit)
+      misses.append(BenchCommand.now() - t)
+    }
+    let all = byId + byPseudonym
+    print("search\t\(accounts) accounts, \(all.count) keystrokes, \(ConsentBench.limit) rows max")
+    print("search by id\tmedian \(BenchCommand.ms(BenchCommand.median(byId))), "
+      + "p99 \(BenchCommand.ms(Self.percentile(byId, 0.99)))")
+    print("search by pseudonym\tmedian \(BenchCommand.ms(BenchCommand.median(byPseudonym))), "
+      + "p99 \(BenchCommand.ms(Self.percentile(byPseudonym, 0.99)))")
+    print("search, no match\tmedian \(BenchCommand.ms(BenchCommand.median(misses)))")
+    print("search, all\tmedian \(BenchCommand.ms(BenchCommand.median(all))), "
+      + "max \(BenchCommand.ms(all.max() ?? 0)) (target within 16 ms)")
+  }
+
+  static let limit = 200
+
+  static func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+  }
+
+  static func accountId(_ n: Int) -> String { "acct-" + String(n + 1_000_000) }
+
+  /// A CSV file in time order: event `i` is account `i % accounts`'s event number
+  /// `i / accounts` on service `chat` or `photos` (by account), each a legal next step.
+  static func csv(events: Int, accounts: Int) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(events * 72 + 100)
+    out += Array("event_id,account,service,state,occurred_at,source,terms_version\n".utf8)
+    let start: Int64 = 1_735_689_600  // 2025-01-01
+    for i in 0..<events {
+      let account = i % accounts
+      let step = i / accounts
+      let refusedFirst = account % 5 == 0
+      let state: String
+      switch (step, refusedFirst) {
+      case (0, true): state = "refused"
+      case (0, false): state = "granted"
+      default: state = step % 2 == 1 ? (refusedFirst ? "granted" : "withdrawn")
+          : (refusedFirst ? "withdrawn" : "granted")
+      }
+      let service = account % 3 == 0 ? "photos" : "chat"
+      let at = start + Int64(i)
+      out += Array(
+        "ev-\(i),\(accountId(account)),\(service),\(state),\(at),app,tos-2025-01\n".utf8)
+    }
+    return out
+  }
+
+  static func remove(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] {
+      try? FileManager.default.removeItem(atPath: path + suffix)
+    }
+  }
+}
