@@ -11,11 +11,21 @@ final class TmuxSession {
   /// Starts a detached session of the given size running `sh` in `directory`.
   init(width: Int, height: Int, directory: String) throws {
     name = "e2e-\(UUID().uuidString.prefix(8))"
-    try Self.tmux([
+    let arguments = [
       "new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "-c", directory,
       "env -i PATH=/usr/bin:/bin HOME=\(directory) TERM=xterm-256color LANG=C.UTF-8 "
         + "PS1='$ ' sh",
-    ])
+    ]
+    // Suites run in parallel: two sessions may race to start this process's tmux server, and
+    // the loser's new-session fails. Try again once the server is up.
+    for attempt in 1...3 {
+      do {
+        try Self.tmux(arguments)
+        return
+      } catch where attempt < 3 {
+        Thread.sleep(forTimeInterval: 0.2)
+      }
+    }
   }
 
   deinit {
