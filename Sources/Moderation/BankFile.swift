@@ -1,5 +1,6 @@
 // Parsing and validating hash list files (CSV or TSV) for `csar bank import`.
 
+import Foundation
 import Store
 
 /// A parsed hash list: the good entries and every bad line.
@@ -19,8 +20,8 @@ public struct BankFile: Sendable {
   }
 
   /// Parses hash list text. Columns: type (`pdq`, `md5`, `sha256`), hash, optional label,
-  /// optional source id. A header line (first field `type`, or `hash_type`) is optional and
-  /// may reorder the columns. The delimiter is a tab when the first line has one, else a comma.
+  /// optional source id. A header line (a first line whose first field is a column name such
+  /// as `type` or `hash`) is optional and may reorder the columns. The delimiter is a tab when the first line has one, else a comma.
   /// Blank lines and lines starting with `#` are ignored.
   public static func parse(_ text: String, file: String) -> BankFile {
     let lines = ImportText.lines(text)
@@ -119,26 +120,31 @@ public struct BankFile: Sendable {
     ("0"..."9").contains(s) || ("a"..."f").contains(s)
   }
 
-  /// Header names: a header is a first line whose first field names the type column.
+  /// Column names a header may use, by column.
+  static let headerNames: [String: String] = [
+    "type": "type", "hash_type": "type", "kind": "type", "signal_type": "type",
+    "hash": "hash", "value": "hash", "signal": "hash", "signal_value": "hash",
+    "digest": "hash", "label": "label", "labels": "label", "tag": "label", "tags": "label",
+    "category": "label", "source_id": "source_id", "source": "source_id", "id": "source_id",
+    "source id": "source_id",
+  ]
+
+  /// Header names: a header is a first line whose first field is a column name.
   static func headerColumns(_ fields: [String]) -> Result<[String], FieldError>? {
     let names = fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-    guard let first = names.first, ["type", "hash_type", "kind", "signal_type"].contains(first)
-    else { return nil }
+    guard let first = names.first, headerNames[first] != nil else { return nil }
     var columns: [String] = []
     for name in names {
-      switch name {
-      case "type", "hash_type", "kind", "signal_type": columns.append("type")
-      case "hash", "value", "signal", "signal_value", "digest": columns.append("hash")
-      case "label", "labels", "tag", "tags", "category": columns.append("label")
-      case "source_id", "source", "id", "source id": columns.append("source_id")
-      default:
+      switch headerNames[name] {
+      case let column?: columns.append(column)
+      case nil:
         return .failure(FieldError(
           reason: "unknown header column \"\(DisplayText.clean(name))\" "
             + "(use type, hash, label, source_id)"))
       }
     }
-    guard columns.contains("hash") else {
-      return .failure(FieldError(reason: "header has no hash column"))
+    guard columns.contains("hash"), columns.contains("type") else {
+      return .failure(FieldError(reason: "header needs a type and a hash column"))
     }
     guard Set(columns).count == columns.count else {
       return .failure(FieldError(reason: "header names a column twice"))
@@ -209,5 +215,3 @@ enum DisplayText {
     return out.count > 80 ? String(out.prefix(80)) + "…" : out
   }
 }
-
-import Foundation

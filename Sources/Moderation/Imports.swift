@@ -1,6 +1,7 @@
 // The all-or-nothing import rule shared by bank, URL list and classifier imports.
 
 import Compliance
+import Detection
 import Store
 
 /// Imports of hash banks, URL lists and classifier scores from files: every bad line is
@@ -39,6 +40,9 @@ public enum Imports {
     return Outcome(summary: summary, problems: file.problems)
   }
 
+  /// The default lowest classifier score that is queued.
+  public static let defaultFlagThreshold = 0.8
+
   /// Imports classifier scores (JSON Lines): scores at or above `threshold` become
   /// `new_material` items (priority 1 from 0.97, else 2); lower ones are only counted.
   public static func flags(
@@ -73,13 +77,22 @@ public enum Imports {
           kind: .newMaterial, priority: event.score >= 0.97 ? 1 : 2, serviceId: serviceId,
           accountId: accountId, mediaPath: event.media, model: event.model, score: event.score)
         : nil
-      records.append(ClassifierImport(externalRef: event.id, item: item))
+      records.append(ClassifierImport(externalRef: reference(of: event), item: item))
     }
     file.problems.sort { $0.line < $1.line }
     try check(file.problems, file: path, entries: records.count, skipInvalid: skipInvalid)
     let summary = try database.importClassifierFlags(
       records, skipped: file.problems.count, file: path, by: operatorName)
     return Outcome(summary: summary, problems: file.problems)
+  }
+
+  /// What makes re-importing an event harmless: the detector's id, or (without one) a digest
+  /// of the event's fields, so the same line imported twice queues one item.
+  static func reference(of event: ClassifierEvent) -> String {
+    if let id = event.id { return id }
+    let fields = [event.account, event.service, event.media, event.model, "\(event.score)"]
+    let digest = FileDigests(of: Array(fields.joined(separator: "\u{1F}").utf8)).sha256
+    return "content:" + digest
   }
 
   static func check(

@@ -52,7 +52,9 @@ enum ImportText {
     if body.hasPrefix("\u{FEFF}") { body = body.dropFirst() }
     var out: [(Int, Substring)] = []
     var number = 0
-    for raw in body.split(separator: "\n", omittingEmptySubsequences: false) {
+    // "\r\n" is one Character in Swift: split on it as well as on "\n".
+    let split = body.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+    for raw in split {
       number += 1
       var line = raw
       if line.hasSuffix("\r") { line = line.dropLast() }

@@ -1,6 +1,7 @@
 // Parsing and validating URL list files for `csar url import`.
 
 import Detection
+import Foundation
 import Store
 
 /// A parsed URL list: the good entries and every bad line.

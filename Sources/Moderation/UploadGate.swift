@@ -16,8 +16,21 @@ public enum ScanDecision: Hashable, Sendable {
   case blockedNoConsent(ConsentState)
   /// A match put an item in the review queue.
   case flagged(kind: FlagKind, itemId: Int64)
+  /// A lookup without an uploader matched (nothing is queued).
+  case matched(kind: FlagKind)
   /// The input could not be processed.
   case error(String)
+
+  /// One word for scripts: `allowed`, `blocked`, `flagged`, `matched` or `error`.
+  public var code: String {
+    switch self {
+    case .allowed: "allowed"
+    case .blockedNoConsent: "blocked"
+    case .flagged: "flagged"
+    case .matched: "matched"
+    case .error: "error"
+    }
+  }
 }
 
 /// The gate's answer for one input, with what it computed.
@@ -28,14 +41,18 @@ public struct ScanOutcome: Hashable, Sendable {
   public var isURL: Bool
   /// The decision.
   public var decision: ScanDecision
-  /// SHA-256, MD5 and PDQ of a file (nil for URLs, blocked inputs and errors).
+  /// SHA-256 of a file's bytes (nil for URLs, blocked inputs and unreadable files).
   public var sha256: String?
-  /// MD5 of the file.
+  /// MD5 of the file's bytes.
   public var md5: String?
-  /// PDQ hash (hex).
+  /// PDQ hash (hex); nil when the file is not a decodable image.
   public var pdq: String?
   /// PDQ quality 0...100.
   public var quality: Int?
+  /// Image width, when decoded.
+  public var width: Int?
+  /// Image height, when decoded.
+  public var height: Int?
   /// Trusted bank matches, best first (the first one is on the flagged item).
   public var matches: [KnownMatch] = []
   /// PDQ matches not acted on because the image's PDQ quality is below 50.
@@ -44,6 +61,15 @@ public struct ScanOutcome: Hashable, Sendable {
   public var urlHits: [URLListHit] = []
   /// The canonical URL.
   public var canonicalURL: String?
+  /// Why the file could not be decoded as an image, when its digests were still matched.
+  public var imageError: String?
+
+  /// Creates an outcome with nothing computed yet.
+  public init(input: String, isURL: Bool, decision: ScanDecision) {
+    self.input = input
+    self.isURL = isURL
+    self.decision = decision
+  }
 }
 
 // MARK: - The gate
@@ -88,33 +114,64 @@ public final class UploadGate {
     return !scheme.isEmpty && scheme.allSatisfy { $0.isLetter || $0 == "+" || $0 == "-" }
   }
 
-  /// Scans every input for `account` (external id) on `service` (code). Throws only for an
-  /// unknown account or service; per-input problems become `.error` outcomes.
+  /// Scans every input for `account` (external id) on `service` (code): without consent
+  /// every input is `blockedNoConsent` (one `scan.blocked` event, nothing read); otherwise
+  /// matches become review-queue items. Throws only for an unknown service; per-input
+  /// problems become `.error` outcomes.
   public func scan(inputs: [String], account: String, service: String) throws -> [ScanOutcome] {
     let subject = try database.scanSubject(accountExternalId: account, serviceCode: service)
     guard subject.consent == .granted else {
       try database.recordBlockedScan(subject, inputs: inputs.count, by: operatorName)
       return inputs.map {
-        ScanOutcome(input: $0, isURL: Self.isURL($0), decision: .blockedNoConsent(subject.consent))
+        ScanOutcome(
+          input: $0, isURL: Self.isURL($0), decision: .blockedNoConsent(subject.consent))
       }
     }
-    return inputs.map { input in
-      do {
-        return Self.isURL(input)
-          ? try scanURL(input, subject: subject) : try scanFile(input, subject: subject)
-      } catch {
-        return ScanOutcome(
-          input: input, isURL: Self.isURL(input), decision: .error(Self.message(error)))
-      }
+    return inputs.map { process($0, subject: subject) }
+  }
+
+  /// Looks inputs up without an uploader (an operator checking files or URLs): matches are
+  /// reported as `.matched`, nothing is queued and consent does not apply.
+  public func lookup(inputs: [String]) -> [ScanOutcome] {
+    inputs.map { process($0, subject: nil) }
+  }
+
+  func process(_ input: String, subject: ScanSubject?) -> ScanOutcome {
+    do {
+      return Self.isURL(input)
+        ? try scanURL(input, subject: subject) : try scanFile(input, subject: subject)
+    } catch {
+      return ScanOutcome(
+        input: input, isURL: Self.isURL(input), decision: .error(Self.message(error)))
     }
   }
 
   // MARK: - Files
 
-  func scanFile(_ path: String, subject: ScanSubject) throws -> ScanOutcome {
+  /// Digests of any file are matched exactly; PDQ needs a decodable image. A file that is not
+  /// a decodable image is an error unless its digests matched a bank.
+  func scanFile(_ path: String, subject: ScanSubject?) throws -> ScanOutcome {
     let bytes = try ImageDecoder.readFile(path)
     let digests = FileDigests(of: bytes)
-    let decoded = try ImageDecoder.decode(data: bytes, name: path, maxPixels: maxPixels)
+    var outcome = ScanOutcome(input: path, isURL: false, decision: .allowed)
+    outcome.sha256 = digests.sha256
+    outcome.md5 = digests.md5
+    let matcher = try bankMatcher()
+    let exact = try matcher.exactMatches(sha256: digests.sha256, md5: digests.md5)
+    outcome.matches = exact
+    let decoded: DecodedImage
+    do {
+      decoded = try ImageDecoder.decode(data: bytes, name: path, maxPixels: maxPixels)
+    } catch {
+      outcome.imageError = error.description
+      guard !exact.isEmpty else {
+        outcome.decision = .error(error.description)
+        return outcome
+      }
+      return try flag(outcome, path: path, subject: subject)
+    }
+    outcome.width = decoded.width
+    outcome.height = decoded.height
     let pdq: PDQResult
     var variants: PDQDihedralHashes?
     if dihedral {
@@ -124,23 +181,29 @@ public final class UploadGate {
     } else {
       pdq = hasher.hash(decoded.image)
     }
-    var outcome = ScanOutcome(
-      input: path, isURL: false, decision: .allowed, sha256: digests.sha256, md5: digests.md5,
-      pdq: pdq.hash.hex, quality: pdq.quality)
-    let matcher = try bankMatcher()
-    let exact = try matcher.exactMatches(sha256: digests.sha256, md5: digests.md5)
+    outcome.pdq = pdq.hash.hex
+    outcome.quality = pdq.quality
     let perceptual = try matcher.pdqMatches(pdq.hash, dihedral: variants)
     if pdq.quality < Self.minimumTrustedQuality {
-      outcome.matches = exact
       outcome.untrustedPDQMatches = perceptual
     } else {
-      outcome.matches = exact + perceptual
+      outcome.matches += perceptual
     }
+    return try flag(outcome, path: path, subject: subject)
+  }
+
+  /// Queues the best match of a file (or reports it, without a subject).
+  func flag(_ scanned: ScanOutcome, path: String, subject: ScanSubject?) throws -> ScanOutcome {
+    var outcome = scanned
     if let best = outcome.matches.first {
+      guard let subject else {
+        outcome.decision = .matched(kind: .knownMatch)
+        return outcome
+      }
       let item = NewFlaggedItem(
         kind: .knownMatch, priority: 1, serviceId: subject.serviceId,
-        accountId: subject.accountId, mediaPath: path, sha256: digests.sha256,
-        md5: digests.md5, pdq: pdq.hash.hex, bank: best.bank, label: best.label,
+        accountId: subject.accountId, mediaPath: path, sha256: outcome.sha256,
+        md5: outcome.md5, pdq: outcome.pdq, bank: best.bank, label: best.label,
         distance: best.distance)
       let ids = try database.createFlaggedItems([item], source: "scan", by: operatorName)
       outcome.decision = .flagged(kind: .knownMatch, itemId: ids[0])
@@ -150,15 +213,19 @@ public final class UploadGate {
 
   // MARK: - URLs
 
-  func scanURL(_ url: String, subject: ScanSubject) throws -> ScanOutcome {
-    let canonical = try URLCanonicalizer.parse(url)
-    var outcome = ScanOutcome(
-      input: url, isURL: true, decision: .allowed, canonicalURL: canonical.description)
-    outcome.urlHits = try database.urlListHits(expressions: canonical.lookupExpressions)
-    if let best = outcome.urlHits.first {
+  func scanURL(_ url: String, subject: ScanSubject?) throws -> ScanOutcome {
+    let match = try URLListMatcher.match(url, in: database)
+    var outcome = ScanOutcome(input: url, isURL: true, decision: .allowed)
+    outcome.canonicalURL = match.canonical.description
+    outcome.urlHits = match.hits
+    if let best = match.hits.first {
+      guard let subject else {
+        outcome.decision = .matched(kind: .urlMatch)
+        return outcome
+      }
       let item = NewFlaggedItem(
         kind: .urlMatch, priority: 1, serviceId: subject.serviceId,
-        accountId: subject.accountId, url: canonical.description, bank: best.list,
+        accountId: subject.accountId, url: match.canonical.description, bank: best.list,
         label: best.label)
       let ids = try database.createFlaggedItems([item], source: "scan", by: operatorName)
       outcome.decision = .flagged(kind: .urlMatch, itemId: ids[0])

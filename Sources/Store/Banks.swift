@@ -99,7 +99,8 @@ public let maximumBankPDQThreshold = 64
 extension AppDatabase {
   /// Imports hashes into bank `name` (created, enabled, when missing) in one transaction:
   /// hashes the bank already holds are counted, not duplicated. `threshold` sets the bank's
-  /// PDQ threshold; `skipped` (bad lines left out) goes into the audit event `bank.import`.
+  /// PDQ threshold; `skipped` (bad lines left out) goes into the audit event `bank.import`,
+  /// which is recorded only when the import changed something.
   @discardableResult
   public func importBank(
     name: String, entries: [BankHashEntry], threshold: Int? = nil, skipped: Int = 0,
@@ -143,6 +144,8 @@ extension AppDatabase {
       let summary = BankImportSummary(
         bank: name, created: created, added: added, alreadyPresent: entries.count - added,
         skipped: skipped)
+      let retuned = threshold != nil && threshold != oldThreshold
+      guard created || added > 0 || retuned else { return summary }
       try audit.record(
         action: "bank.import", entity: "bank", entityId: String(bankId!),
         before: created ? nil : ["pdq_threshold": .int(Int64(oldThreshold ?? 31))],

@@ -6,8 +6,9 @@ import GRDB
 
 /// Who is uploading where, and whether they consented to detection before transmission.
 public struct ScanSubject: Hashable, Sendable {
-  /// `account.id`.
-  public var accountId: Int64
+  /// `account.id`; nil for an account the console has never seen (it has consented to
+  /// nothing, so its uploads are blocked).
+  public var accountId: Int64?
   /// The account's external id.
   public var accountExternalId: String
   /// `service.id`.
@@ -102,15 +103,18 @@ public struct FlagImportSummary: Hashable, Sendable {
 // MARK: - Queries and writes
 
 extension AppDatabase {
-  /// The account (by external id) and service (by code) of an upload, with the consent state.
-  /// Throws ``StoreError/notFound(entity:id:)`` naming the unknown account or service.
+  /// The account (by external id) and service (by code) of an upload, with the consent state
+  /// (`not_asked` for an account without a `consent_current` row, or not known at all).
+  /// Throws ``StoreError/notFound(entity:id:)`` for an unknown service.
   public func scanSubject(accountExternalId: String, serviceCode: String) throws -> ScanSubject {
     try read { db in
-      guard let accountId = try Self.accountId(db, externalId: accountExternalId) else {
-        throw StoreError.notFound(entity: "account", id: accountExternalId)
-      }
       guard let serviceId = try Self.serviceId(db, code: serviceCode) else {
         throw StoreError.notFound(entity: "service", id: serviceCode)
+      }
+      guard let accountId = try Self.accountId(db, externalId: accountExternalId) else {
+        return ScanSubject(
+          accountId: nil, accountExternalId: accountExternalId, serviceId: serviceId,
+          serviceCode: serviceCode, consent: .notAsked)
       }
       let state = try Row.fetchOne(
         db,
@@ -121,6 +125,11 @@ extension AppDatabase {
         accountId: accountId, accountExternalId: accountExternalId, serviceId: serviceId,
         serviceCode: serviceCode, consent: state)
     }
+  }
+
+  /// Every service code, sorted.
+  public func serviceCodes() throws -> [String] {
+    try read { db in try String.fetchAll(db, sql: "SELECT code FROM service ORDER BY code") }
   }
 
   /// Account ids by external id (unknown ones are absent).
@@ -146,13 +155,15 @@ extension AppDatabase {
   }
 
   /// Records that uploads were blocked for lack of consent: one `scan.blocked` event with the
-  /// number of inputs (neither paths nor URLs are stored: they may not be processed).
+  /// number of inputs (neither paths nor URLs are stored: they may not be processed). An
+  /// account the console does not know is recorded as `unknown` (its provider id is not kept).
   public func recordBlockedScan(_ subject: ScanSubject, inputs: Int, by operatorName: String)
     throws
   {
     try audited(by: operatorName) { _, audit in
       try audit.record(
-        action: "scan.blocked", entity: "account", entityId: String(subject.accountId),
+        action: "scan.blocked", entity: "account",
+        entityId: subject.accountId.map { String($0) } ?? "unknown",
         after: [
           "service": .string(subject.serviceCode), "consent": .string(subject.consent.rawValue),
           "inputs": .int(Int64(inputs)), "reason": "no consent",
@@ -181,6 +192,7 @@ extension AppDatabase {
     try audited(by: operatorName) { db, audit in
       var summary = FlagImportSummary(
         queued: [], belowThreshold: 0, alreadyImported: 0, skipped: skipped)
+      var remembered = 0
       let seen = try db.cachedStatement(sql: "SELECT 1 FROM flag_import WHERE external_ref = ?")
       let remember = try db.cachedStatement(
         sql: "INSERT INTO flag_import (external_ref, item_id, imported_at) VALUES (?, ?, ?)")
@@ -200,9 +212,10 @@ extension AppDatabase {
         }
         if let ref = record.externalRef {
           try remember.execute(arguments: [ref, itemId, audit.at])
+          remembered += 1
         }
       }
-      if db.totalChangesCount > 0, !records.isEmpty {
+      if !summary.queued.isEmpty || remembered > 0 {
         try audit.record(
           action: "flags.import", entity: "file", entityId: file,
           after: [

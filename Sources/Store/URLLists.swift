@@ -61,7 +61,7 @@ public struct URLListHit: Hashable, Sendable {
 extension AppDatabase {
   /// Imports expressions into URL list `name` (created, enabled, when missing) in one
   /// transaction; expressions already present are counted, not duplicated. Audited as
-  /// `url_list.import`.
+  /// `url_list.import` when it changed something.
   @discardableResult
   public func importURLList(
     name: String, entries: [URLListEntry], skipped: Int = 0, by operatorName: String
@@ -89,6 +89,7 @@ extension AppDatabase {
       let summary = URLListImportSummary(
         list: name, created: created, added: added, alreadyPresent: entries.count - added,
         skipped: skipped)
+      guard created || added > 0 else { return summary }
       try audit.record(
         action: "url_list.import", entity: "url_list", entityId: String(listId!),
         after: [

@@ -9,13 +9,16 @@ struct CSAR: ParsableCommand {
     subcommands: [
       // Each subcommand lives in its own file in this folder; keep this list sorted.
       AssessCommand.self,
+      BankCommand.self,
       BenchCommand.self,
       ConsentCommand.self,
       ConsoleCommand.self,
       DeadlinesCommand.self,
       DemoCommand.self,
+      FlagsCommand.self,
       HashCommand.self,
       OrderCommand.self,
+      ScanCommand.self,
       URLCommand.self,
     ],
     defaultSubcommand: ConsoleCommand.self

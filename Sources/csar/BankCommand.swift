@@ -1,0 +1,171 @@
+// `csar bank import|list|enable|disable|threshold`: hash banks of known material.
+
+import ArgumentParser
+import Foundation
+import Moderation
+import Store
+
+/// Hash banks: lists of PDQ, MD5 and SHA-256 hashes of known material that scans match.
+struct BankCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bank",
+    abstract: "Import hash banks, list them, enable or disable them, set PDQ thresholds.",
+    subcommands: [
+      BankImportCommand.self, BankListCommand.self, BankEnableCommand.self,
+      BankDisableCommand.self, BankThresholdCommand.self,
+    ]
+  )
+
+  /// One bank as a JSON line.
+  static func json(_ bank: BankRow) -> String {
+    JSONLine.object([
+      ("name", .string(bank.name)), ("enabled", .bool(bank.enabled)),
+      ("pdq_threshold", .int(Int64(bank.pdqThreshold))), ("pdq", .int(Int64(bank.pdqCount))),
+      ("md5", .int(Int64(bank.md5Count))), ("sha256", .int(Int64(bank.sha256Count))),
+      ("total", .int(Int64(bank.total))), ("created_at", .int(bank.createdAt)),
+    ])
+  }
+
+  /// Enables or disables a bank and prints it.
+  static func setEnabled(_ name: String, _ enabled: Bool, _ options: ModerationOptions) throws {
+    let (database, operatorName) = try options.open()
+    print(line(try database.setBankEnabled(name: name, enabled: enabled, by: operatorName)))
+  }
+
+  /// One bank as a tab-separated line.
+  static func line(_ bank: BankRow) -> String {
+    [
+      bank.name, bank.enabled ? "enabled" : "disabled", "threshold \(bank.pdqThreshold)",
+      "pdq \(bank.pdqCount)", "md5 \(bank.md5Count)", "sha256 \(bank.sha256Count)",
+    ].joined(separator: "\t")
+  }
+}
+
+/// `csar bank import NAME FILE`.
+struct BankImportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "import",
+    abstract: "Import a CSV or TSV hash list into a bank (created when new).",
+    discussion: """
+      Columns: hash type (pdq, md5 or sha256), hash (hex), then optionally a label and the \
+      list's own id. A header line (type,hash,label,source_id) is optional and may reorder \
+      the columns; the delimiter is a tab when the first line has one, else a comma. Blank \
+      lines and lines starting with # are ignored. Every bad line is printed as \
+      FILE:LINE: reason; a file with any bad line imports nothing unless --skip-invalid. \
+      Hashes the bank holds already are counted, not added twice. One transaction, one \
+      audit event (bank.import).
+      """)
+
+  @Argument(help: "Bank name (letters, digits, '-', '_', '.').")
+  var name: String
+
+  @Argument(help: "CSV or TSV file.")
+  var file: String
+
+  @Option(name: .long, help: "Set the bank's PDQ threshold (0...64; new banks get 31).")
+  var threshold: Int?
+
+  @OptionGroup var options: ImportOptions
+
+  func run() throws {
+    let (database, operatorName) = try options.moderation.open(create: true)
+    let outcome = try ImportReporting.run("csar bank import") {
+      try Imports.bank(
+        name: name, path: file, skipInvalid: options.skipInvalid, threshold: threshold,
+        database: database, by: operatorName)
+    }
+    let s = outcome.summary
+    let bank = try database.hashBank(name: name)
+    if options.json {
+      print(
+        JSONLine.object([
+          ("bank", .string(s.bank)), ("created", .bool(s.created)),
+          ("added", .int(Int64(s.added))), ("already_present", .int(Int64(s.alreadyPresent))),
+          ("skipped_lines", .int(Int64(s.skipped))), ("total", .int(Int64(bank.total))),
+          ("pdq_threshold", .int(Int64(bank.pdqThreshold))),
+        ]))
+    } else {
+      var parts = [
+        ImportReporting.plural(s.added, "hash", "hashes") + " added",
+        "\(s.alreadyPresent) already present",
+      ]
+      if s.skipped > 0 { parts.append("\(ImportReporting.plural(s.skipped, "bad line")) skipped") }
+      print(
+        "bank \(s.bank)\(s.created ? " (new)" : ""): " + parts.joined(separator: ", ")
+          + "; \(bank.total) in the bank, PDQ threshold \(bank.pdqThreshold)")
+    }
+  }
+}
+
+/// `csar bank list`.
+struct BankListCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list",
+    abstract: "List the banks with their state, PDQ threshold and hash counts.",
+    discussion: """
+      Plain: NAME<TAB>enabled|disabled<TAB>threshold N<TAB>pdq N<TAB>md5 N<TAB>sha256 N. \
+      With --json, one object per line: {"name","enabled","pdq_threshold","pdq","md5",\
+      "sha256","total","created_at"}.
+      """)
+
+  @Flag(name: .long, help: "Print JSON Lines.")
+  var json = false
+
+  @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
+  var db: String?
+
+  func run() throws {
+    let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: false)
+    for bank in try setup.database.hashBanks() {
+      print(json ? BankCommand.json(bank) : BankCommand.line(bank))
+    }
+  }
+}
+
+/// `csar bank enable NAME`.
+struct BankEnableCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "enable", abstract: "Match scans against a bank again (audited).")
+
+  @Argument(help: "Bank name.")
+  var name: String
+
+  @OptionGroup var options: ModerationOptions
+
+  func run() throws { try BankCommand.setEnabled(name, true, options) }
+}
+
+/// `csar bank disable NAME`.
+struct BankDisableCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "disable", abstract: "Stop matching scans against a bank (audited).")
+
+  @Argument(help: "Bank name.")
+  var name: String
+
+  @OptionGroup var options: ModerationOptions
+
+  func run() throws { try BankCommand.setEnabled(name, false, options) }
+}
+
+/// `csar bank threshold NAME N`.
+struct BankThresholdCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "threshold",
+    abstract: "Set the largest PDQ Hamming distance that counts as a match (audited).",
+    discussion: "0...64 bits of 256; 31 is the recommended value and the default.")
+
+  @Argument(help: "Bank name.")
+  var name: String
+
+  @Argument(help: "Largest PDQ distance that matches.")
+  var distance: Int
+
+  @OptionGroup var options: ModerationOptions
+
+  func run() throws {
+    let (database, operatorName) = try options.open()
+    let bank = try database.setBankThreshold(name: name, threshold: distance, by: operatorName)
+    print(BankCommand.line(bank))
+  }
+}

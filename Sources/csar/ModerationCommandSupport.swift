@@ -1,0 +1,60 @@
+// Shared by the moderation commands (bank, url import/match, scan, flags): database and
+// operator options, and reporting of bad import lines.
+
+import ArgumentParser
+import Moderation
+import Store
+
+/// `--db` and `--operator`, as every audited moderation command takes them.
+struct ModerationOptions: ParsableArguments {
+  @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
+  var db: String?
+
+  @Option(name: .long, help: "Operator name for the audit log (default: config, then $USER).")
+  var `operator`: String?
+
+  /// The database (created when `create` and missing) and the operator, registered if new.
+  func open(create: Bool = false) throws -> (database: AppDatabase, operatorName: String) {
+    let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: create)
+    return (setup.database, try setup.operatorName(`operator`))
+  }
+}
+
+/// What every import command takes besides its file: `--skip-invalid`, `--json`, `--db` and
+/// `--operator`.
+struct ImportOptions: ParsableArguments {
+  @Flag(name: .long, help: "Import the good lines even when some lines are bad.")
+  var skipInvalid = false
+
+  @Flag(name: .long, help: "Print the summary as JSON.")
+  var json = false
+
+  @OptionGroup var moderation: ModerationOptions
+}
+
+/// Runs imports and prints their bad lines (`FILE:LINE: reason`) on stderr.
+enum ImportReporting {
+  /// Runs `body`. Bad lines that stopped the import are printed, then the error is thrown
+  /// (nothing was imported); bad lines left out with `--skip-invalid` are printed as skipped.
+  static func run<Summary>(
+    _ command: String, _ body: () throws -> Imports.Outcome<Summary>
+  ) throws -> Imports.Outcome<Summary> {
+    do {
+      let outcome = try body()
+      for problem in outcome.problems {
+        DetectText.printError("skipped: " + DetectText.sanitise(problem.description))
+      }
+      return outcome
+    } catch let error as ModerationError {
+      if case .invalidLines(_, let problems) = error {
+        for problem in problems { DetectText.printError(DetectText.sanitise(problem.description)) }
+      }
+      throw RiskCommandError("\(command): " + DetectText.sanitise(error.description))
+    }
+  }
+
+  /// "1 bad line" / "2 bad lines".
+  static func plural(_ n: Int, _ noun: String, _ nouns: String? = nil) -> String {
+    "\(n) " + (n == 1 ? noun : nouns ?? noun + "s")
+  }
+}

@@ -1,0 +1,184 @@
+// `csar scan [--account ID --service CODE] [--json] [--dihedral] PATH|URL...`: the upload gate.
+
+import ArgumentParser
+import Compliance
+import Imaging
+import Moderation
+import Store
+
+/// The upload-moderation gate before transmission: consent, hashes, banks and URL lists.
+struct ScanCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "scan",
+    abstract: "Scan uploads (files or URLs) before transmission; queue matches for review.",
+    discussion: """
+      With --account (the provider's account id) the scan is the upload gate for that \
+      account on --service (optional when the database has one service): an account that \
+      has not granted consent on the service gets "blocked: no consent" for every input \
+      (nothing is read). Otherwise each file is hashed (SHA-256, MD5, PDQ) and matched \
+      against the enabled banks (digests exactly, PDQ within each bank's threshold; with \
+      --dihedral also rotated and flipped), each URL against the enabled URL lists, and a \
+      match becomes a review-queue item. PDQ matches of images with quality below 50 are \
+      reported, not queued. Without --account the scan is a lookup: matches are reported as \
+      `matched` and nothing is queued.
+      Plain output, one line per input: INPUT<TAB>DECISION<TAB>DETAIL, DECISION being \
+      allowed, flagged, matched, blocked or error. With --json, one object per line: \
+      {"input","type","decision",...} with "reason" and "consent" (blocked), "item" and \
+      "kind" (flagged), "sha256","md5","pdq","quality","width","height","matches",\
+      "untrusted_pdq_matches" (files), "canonical","matches" (URLs), "error". Exits 1 if an \
+      input could not be scanned.
+      """)
+
+  @Option(name: .long, help: "The uploading account (provider id).")
+  var account: String?
+
+  @Option(name: .long, help: "The service code the upload goes to.")
+  var service: String?
+
+  @Flag(name: .long, help: "Print JSON Lines.")
+  var json = false
+
+  @Flag(name: .long, help: "Also match the eight rotations and flips of each image.")
+  var dihedral = false
+
+  @Option(name: .long, help: "Refuse images with more pixels than this.")
+  var maxPixels = ImageDecoder.defaultMaxPixels
+
+  @OptionGroup var options: ModerationOptions
+
+  @Argument(help: "Image files or URLs (anything with scheme://).")
+  var inputs: [String]
+
+  func validate() throws {
+    if service != nil, account == nil {
+      throw ValidationError("--service needs --account (the uploader whose consent applies)")
+    }
+  }
+
+  func run() throws {
+    let (database, operatorName) = try options.open()
+    let gate = UploadGate(
+      database: database, operatorName: operatorName, dihedral: dihedral, maxPixels: maxPixels)
+    let outcomes: [ScanOutcome]
+    if let account {
+      outcomes = try gate.scan(
+        inputs: inputs, account: account, service: try serviceCode(database))
+    } else {
+      outcomes = gate.lookup(inputs: inputs)
+    }
+    for outcome in outcomes {
+      print(json ? Self.json(outcome) : Self.line(outcome))
+    }
+    if outcomes.contains(where: { $0.decision.code == "error" }) { throw ExitCode(1) }
+  }
+
+  /// `--service`, or the only service there is.
+  func serviceCode(_ database: AppDatabase) throws -> String {
+    if let service { return service }
+    let codes = try database.serviceCodes()
+    guard codes.count == 1 else {
+      throw RiskCommandError(
+        "--service is needed: the database has \(codes.count) services ("
+          + codes.prefix(8).joined(separator: ", ") + (codes.count > 8 ? ", …" : "") + ")")
+    }
+    return codes[0]
+  }
+
+  // MARK: - Output
+
+  static func line(_ outcome: ScanOutcome) -> String {
+    let input = DetectText.sanitise(outcome.input)
+    switch outcome.decision {
+    case .blockedNoConsent(let state):
+      return "\(input)\tblocked: no consent\t(consent \(state.rawValue))"
+    case .error(let message):
+      return "\(input)\terror\t" + DetectText.sanitise(message)
+    case .allowed:
+      if outcome.isURL { return "\(input)\tallowed\tno URL list match" }
+      var detail = "no match"
+      if let pdq = outcome.pdq, let quality = outcome.quality {
+        detail += "; pdq \(pdq) quality \(quality)"
+      }
+      if let weak = outcome.untrustedPDQMatches.first {
+        detail += "; untrusted PDQ match (quality < 50): " + describe(weak)
+      }
+      return "\(input)\tallowed\t\(detail)"
+    case .flagged(let kind, let itemId):
+      return "\(input)\tflagged\t\(kind.rawValue) item \(itemId): " + best(outcome)
+    case .matched(let kind):
+      return "\(input)\tmatched\t\(kind.rawValue): " + best(outcome)
+    }
+  }
+
+  static func best(_ outcome: ScanOutcome) -> String {
+    if let hit = outcome.urlHits.first { return line(hit) }
+    guard let match = outcome.matches.first else { return "" }
+    let more = outcome.matches.count - 1
+    return describe(match) + (more > 0 ? " (+\(more) more)" : "")
+  }
+
+  static func describe(_ match: KnownMatch) -> String {
+    var text = "bank \(DetectText.sanitise(match.bank)) \(match.type.rawValue)"
+    if match.type == .pdq { text += " distance \(match.distance)" }
+    if let label = match.label { text += " \"\(DetectText.sanitise(label))\"" }
+    return text
+  }
+
+  /// A URL list hit as LIST<TAB>EXPRESSION<TAB>LABEL.
+  static func line(_ hit: URLListHit) -> String {
+    [hit.list, hit.expression, hit.label ?? "-"].map(DetectText.sanitise)
+      .joined(separator: "\t")
+  }
+
+  static func json(_ hit: URLListHit) -> JSONValue {
+    .object([
+      "list": .string(hit.list), "expression": .string(hit.expression),
+      "label": .text(hit.label),
+    ])
+  }
+
+  static func json(_ match: KnownMatch) -> JSONValue {
+    .object([
+      "bank": .string(match.bank), "type": .string(match.type.rawValue),
+      "distance": .int(Int64(match.distance)), "label": .text(match.label),
+      "source_id": .text(match.sourceId),
+    ])
+  }
+
+  static func json(_ outcome: ScanOutcome) -> String {
+    var pairs: [(String, JSONValue)] = [
+      ("input", .string(outcome.input)), ("type", .string(outcome.isURL ? "url" : "file")),
+      ("decision", .string(outcome.decision.code)),
+    ]
+    switch outcome.decision {
+    case .blockedNoConsent(let state):
+      pairs += [("reason", "no consent"), ("consent", .string(state.rawValue))]
+    case .flagged(let kind, let itemId):
+      pairs += [("item", .int(itemId)), ("kind", .string(kind.rawValue))]
+    case .matched(let kind):
+      pairs.append(("kind", .string(kind.rawValue)))
+    case .error(let message):
+      pairs.append(("error", .string(message)))
+    case .allowed:
+      break
+    }
+    if case .blockedNoConsent = outcome.decision { return JSONLine.object(pairs) }
+    if outcome.isURL {
+      pairs.append(("canonical", .text(outcome.canonicalURL)))
+      pairs.append(("matches", .array(outcome.urlHits.map(json))))
+    } else if outcome.sha256 != nil {
+      pairs += [
+        ("sha256", .text(outcome.sha256)), ("md5", .text(outcome.md5)),
+        ("pdq", .text(outcome.pdq)), ("quality", outcome.quality.map { .int(Int64($0)) } ?? .null),
+        ("width", outcome.width.map { .int(Int64($0)) } ?? .null),
+        ("height", outcome.height.map { .int(Int64($0)) } ?? .null),
+        ("matches", .array(outcome.matches.map(json))),
+        ("untrusted_pdq_matches", .array(outcome.untrustedPDQMatches.map(json))),
+      ]
+      if let imageError = outcome.imageError, outcome.decision.code != "error" {
+        pairs.append(("image_error", .string(imageError)))
+      }
+    }
+    return JSONLine.object(pairs)
+  }
+}
