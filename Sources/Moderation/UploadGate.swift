@@ -233,8 +233,6 @@ public final class UploadGate {
     return outcome
   }
 
-  static func message(_ error: any Error) -> String {
-    if let error = error as? any CustomStringConvertible { return error.description }
-    return "\(error)"
-  }
+  /// An error in words (the store's, decoders' and canonicaliser's errors describe themselves).
+  static func message(_ error: any Error) -> String { String(describing: error) }
 }
