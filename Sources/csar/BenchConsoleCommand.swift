@@ -69,7 +69,33 @@ struct ConsoleBench: ParsableCommand {
           + "\(BenchCommand.ms(BenchCommand.median(moves))), "
           + "p95 \(BenchCommand.ms(moves.sorted()[moves.count * 95 / 100]))")
     }
+    try benchReviewFlow(console, width: width, height: height)
     let resident = BenchCommand.residentBytes()
     print("resident memory: \(resident / (1 << 20)) MiB")
+  }
+
+  /// The review flow as operator `bench`: step through items (give back, claim, decode the
+  /// picture, draw it blurred) and reduce the blur (an audited write). Claims are given back.
+  private func benchReviewFlow(_ console: Console, width: Int, height: Int) throws {
+    try console.context.database.ensureOperator(name: "bench", role: .reviewer)
+    console.handle(.character("3"))
+    console.handle(.character("g"))
+    var opens: [Double] = []
+    var unblurs: [Double] = []
+    for step in 0..<(runs * 5) {
+      var started = BenchCommand.now()
+      console.handle(step == 0 ? .enter : .character("j"))
+      _ = console.render(width: width, height: height)
+      opens.append(BenchCommand.now() - started)
+      started = BenchCommand.now()
+      console.handle(.character("-"))
+      _ = console.render(width: width, height: height)
+      unblurs.append(BenchCommand.now() - started)
+    }
+    console.handle(.escape)
+    print(
+      "review: next item (give back + claim + decode + draw) median "
+        + "\(BenchCommand.ms(BenchCommand.median(opens))), less blur (audited) median "
+        + "\(BenchCommand.ms(BenchCommand.median(unblurs)))")
   }
 }
