@@ -167,6 +167,32 @@ struct ReviewQueueTests {
     #expect(console.shows("seen 2"))
   }
 
+  @Test func colourTerminalsGetGreyHalfBlocksUntilColourIsAsked() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice", depth: .trueColor)
+    console.press(.enter, .character("-"), .character("-"), .character("-"), .character("-"))
+    func previewColours() -> [TerminalColor] {
+      let screen = console.render(width: 120, height: 40)
+      var colours: [TerminalColor] = []
+      for y in 0..<screen.height {
+        for x in 0..<screen.width where screen[x, y].character == "▀" {
+          colours += [screen[x, y].style.foreground, screen[x, y].style.background]
+        }
+      }
+      return colours
+    }
+    func isGrey(_ colour: TerminalColor) -> Bool {
+      if case .rgb(let r, let g, let b) = colour { return r == g && g == b }
+      return false
+    }
+    let clearGrey = previewColours()
+    #expect(clearGrey.count > 1000)
+    #expect(clearGrey.allSatisfy(isGrey), "even clear, the preview stays grey")
+    console.press(.character("c"))
+    let coloured = previewColours()
+    #expect(coloured.contains { !isGrey($0) })
+  }
+
   @Test func previewBlursAgainOnTheNextItemAndWhenIdle() throws {
     let fixture = try ReviewFixture()
     let console = try fixture.console("alice")
@@ -229,6 +255,32 @@ struct ReviewQueueTests {
     console.press(.enter, .character("-"), .character("j"), .character("-"))
     #expect(console.shows("Consider a short break"))
     #expect(console.context.exposures == 2)
+  }
+
+  @Test func auditScreenShowsDetailsFiltersAndVerifies() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    console.press(.enter, .character("-"), .character("5"))
+    console.press(.character("/"))
+    console.type("preview.")
+    console.press(.enter)
+    #expect(console.shows("Audit log (append-only, hash-chained) · preview.…"))
+    console.press(.enter)
+    #expect(console.shows("\"blur\":3"))
+    #expect(console.shows("Previous"))
+    console.press(.character("V"))
+    #expect(console.shows("chain intact"))
+    // An edited row is found (the append-only triggers are dropped to simulate tampering).
+    try fixture.open().writer.write { db in
+      for name in try String.fetchAll(
+        db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
+      {
+        try db.execute(sql: "DROP TRIGGER \(name)")
+      }
+      try db.execute(sql: "UPDATE audit_event SET operator = 'mallory' WHERE id = 3")
+    }
+    console.press(.character("V"))
+    #expect(console.shows("audit log broken at event 3"))
   }
 
   @Test func filterTextReadsEveryKey() throws {

@@ -6,7 +6,7 @@ import Terminal
 
 /// Reports by state above, the append-only audit log below (newest first, paged by keyset).
 final class AuditScreen: ConsoleScreen {
-  enum Action: Sendable { case down, up, pageDown, pageUp, top }
+  enum Action: Sendable { case down, up, pageDown, pageUp, top, details, filter, verify }
 
   let title = "Reports & audit"
   private let keys = KeyTable<Action>(
@@ -17,7 +17,11 @@ final class AuditScreen: ConsoleScreen {
       KeyBinding([.control("d"), .pageDown], .pageDown, "Page down"),
       KeyBinding([.control("u"), .pageUp], .pageUp, "Page up"),
       KeyBinding([.character("g"), .home], .top, "Newest event"),
+      KeyBinding([.enter], .details, "Show or hide the event's details", hint: true),
+      KeyBinding([.character("/")], .filter, "Filter by action prefix (e.g. item.)"),
+      KeyBinding([.character("V")], .verify, "Verify the hash chain of the whole log"),
     ])
+  private var showDetails = false
   private var reports: [ReportRow] = []
   private var events = KeysetWindow<AuditEventRow>(pageSize: 100, capacity: 400)
   private var visibleRows = 10
@@ -58,6 +62,23 @@ final class AuditScreen: ConsoleScreen {
       case .pageUp:
         try events.move(by: -visibleRows, visible: visibleRows, after: older, before: newer)
       case .top: try reload(context)
+      case .details:
+        showDetails.toggle()
+      case .filter:
+        return .overlay(
+          .prompt(
+            Prompt(label: "Action prefix (empty shows all)", initial: actionPrefix ?? "") {
+              [weak self] text in
+              guard let self else { return nil }
+              let words = ["filter"] + text.split(separator: " ").map(String.init).prefix(1)
+              if case .status(let message)? = self.command(words, context: context) {
+                return message
+              }
+              return nil
+            }))
+      case .verify:
+        let result = try database.verifyAuditChain()
+        return .status(result.isOK ? .info(result.description) : .error(result.description))
       }
     } catch {
       return .status(.error("Could not read the audit log: \(error)"))
@@ -102,8 +123,6 @@ final class AuditScreen: ConsoleScreen {
     let inner = screen.box(
       bottom, title: "Audit log (append-only, hash-chained)\(filterText)", theme: theme,
       focused: true)
-    visibleRows = max(1, inner.height - 1)
-    events.keepVisible(visibleRows)
     let columns = [
       TableColumn("#", .fixed(7), alignRight: true), TableColumn("When", .fixed(16)),
       TableColumn("Who", .fixed(8)), TableColumn("Action", .fixed(22)),
@@ -116,8 +135,38 @@ final class AuditScreen: ConsoleScreen {
           "\($0.entity) \($0.entityId)",
         ])
     }
+    var listArea = inner
+    if showDetails, let event = events.selectedRow, inner.height > 8 {
+      let split = inner.splitTop(inner.height - 6)
+      listArea = split.top
+      drawDetails(event, in: split.rest, on: &screen, theme: theme)
+    }
+    visibleRows = max(1, listArea.height - 1)
+    events.keepVisible(visibleRows)
     TableView.draw(
-      columns: columns, rows: rows, selected: events.selected, firstRow: events.top, in: inner,
-      on: &screen, theme: theme)
+      columns: columns, rows: rows, selected: events.selected, firstRow: events.top,
+      in: listArea, on: &screen, theme: theme)
+  }
+
+  /// The selected event's before/after and its place in the hash chain.
+  private func drawDetails(
+    _ event: AuditEventRow, in rect: Rect, on screen: inout Screen, theme: Theme
+  ) {
+    let inner = screen.box(rect, title: "Event \(event.id)", theme: theme)
+    // Details wrap over the rows the hashes leave free.
+    let width = max(10, inner.width - 12)
+    var details: [String] = []
+    var rest = Substring(event.detailsJSON)
+    while !rest.isEmpty, details.count < max(1, inner.height - 2) {
+      details.append(String(rest.prefix(width)))
+      rest = rest.dropFirst(width)
+    }
+    let lines: [(String, String)] =
+      details.enumerated().map { ($0.offset == 0 ? "Details" : "", $0.element) }
+      + [("Hash", event.hash), ("Previous", event.prevHash)]
+    for (row, line) in lines.enumerated() where row < inner.height {
+      screen.put(line.0, in: inner, row: row, column: 1, style: theme[.muted])
+      screen.put(line.1, in: inner, row: row, column: 11, style: theme[.text])
+    }
   }
 }
