@@ -18,6 +18,9 @@ import TOMLKit
 /// sla_hours_known_match = 24   # decide items of each kind within (overdue items stand out)
 /// sla_hours_new_material = 48
 /// sla_hours_url_match = 24
+/// provider = "Example GmbH"    # provider name written into reports
+/// provider_key = "/srv/csar/provider.key"  # pseudonymisation key (default: beside the db)
+/// retention_months = 12        # purge decided items and reports after this many months
 /// ```
 public struct Configuration: Equatable, Sendable {
   public var operatorName: String?
@@ -25,6 +28,12 @@ public struct Configuration: Equatable, Sendable {
   public var databasePath: String?
   public var dueSoonDays: Int = 60
   public var review = ReviewSettings()
+  /// Provider name written into reports.
+  public var provider: String?
+  /// The pseudonymisation key file (mode 0600; default: beside the database).
+  public var providerKeyPath: String?
+  /// Months after which decided items and reports are purged (legal holds exempt).
+  public var retentionMonths: Int = 12
 
   public init() {}
 
@@ -62,13 +71,15 @@ public struct Configuration: Equatable, Sendable {
     for key in table.keys {
       let value = table[key]
       switch key {
-      case "operator", "theme", "database":
+      case "operator", "theme", "database", "provider", "provider_key":
         guard let text = value?.string, !text.isEmpty else {
           throw ConfigurationError(file: file, key: key, message: "expected a non-empty string")
         }
         switch key {
         case "operator": config.operatorName = text
         case "theme": config.theme = text
+        case "provider": config.provider = text
+        case "provider_key": config.providerKeyPath = text
         default: config.databasePath = text
         }
       case "due_soon_days":
@@ -86,13 +97,19 @@ public struct Configuration: Equatable, Sendable {
           throw ConfigurationError(file: file, key: key, message: "expected a count 1-10000")
         }
         config.review.breakReminderAfter = count
+      case "retention_months":
+        guard let months = value?.int, (1...120).contains(months) else {
+          throw ConfigurationError(file: file, key: key, message: "expected months 1-120")
+        }
+        config.retentionMonths = months
       default:
         guard let setting = reviewNumbers[key] else {
           throw ConfigurationError(
             file: file, key: key,
             message: "unknown key; expected one of "
               + (["operator", "theme", "database", "due_soon_days", "preview_reblur_seconds",
-                "break_reminder_after"] + reviewNumbers.keys.sorted()).joined(separator: ", "))
+                "break_reminder_after", "provider", "provider_key",
+                "retention_months"] + reviewNumbers.keys.sorted()).joined(separator: ", "))
         }
         guard let number = value?.int, setting.range.contains(number) else {
           throw ConfigurationError(

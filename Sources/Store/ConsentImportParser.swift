@@ -71,14 +71,65 @@ public enum ConsentImportParser {
     _ bytes: [UInt8], format: ConsentImportFormat,
     onRecord: (ConsentImportRecord) -> Void, onIssue: (ConsentImportIssue) -> Void
   ) {
+    var columns: [String: Int]?
+    var fields: [String?] = []
+    var stopped = false
+    let lines = forEachLine(bytes) { line, slice in
+      switch format {
+      case .csv:
+        guard let header = columns else {
+          switch csvHeader(slice) {
+          case .success(let map): columns = map
+          case .failure(let issue):
+            onIssue(ConsentImportIssue(line: line, reason: issue.reason))
+            stopped = true
+            return false
+          }
+          return true
+        }
+        fields.removeAll(keepingCapacity: true)
+        if let problem = splitCSV(slice, into: &fields) {
+          onIssue(ConsentImportIssue(line: line, reason: problem))
+          return true
+        }
+        if fields.count != header.count {
+          onIssue(
+            ConsentImportIssue(
+              line: line,
+              reason: "expected \(header.count) columns (as the header), found \(fields.count)"))
+          return true
+        }
+        report(line: line, lookup: { name in header[name].flatMap { fields[$0] } },
+               onRecord: onRecord, onIssue: onIssue)
+      case .jsonl:
+        var object: [String: String?] = [:]
+        if let problem = JSONLine.parseFlatObject(slice, into: &object) {
+          onIssue(ConsentImportIssue(line: line, reason: "bad JSON: \(problem)"))
+          return true
+        }
+        report(line: line, lookup: { name in object[name] ?? nil },
+               onRecord: onRecord, onIssue: onIssue)
+      }
+      return true
+    }
+    if format == .csv, columns == nil, !stopped {
+      onIssue(ConsentImportIssue(line: max(1, lines), reason: "the file has no header line"))
+    }
+  }
+
+  /// Calls `body` with each non-blank line (1-based number, bytes without CR/LF; a UTF-8 byte
+  /// order mark at the start is skipped) until it returns false. Returns the number of lines
+  /// read.
+  @discardableResult
+  static func forEachLine(
+    _ bytes: [UInt8], _ body: (Int, UnsafeBufferPointer<UInt8>) -> Bool
+  ) -> Int {
     bytes.withUnsafeBufferPointer { buffer in
       var start = 0
       if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
         start = 3
       }
       var line = 0
-      var columns: [String: Int]?
-      var fields: [String?] = []
       while start < buffer.count {
         line += 1
         var end = start
@@ -88,44 +139,9 @@ public enum ConsentImportParser {
         let slice = UnsafeBufferPointer(rebasing: buffer[start..<stop])
         start = end + 1
         if isBlank(slice) { continue }
-        switch format {
-        case .csv:
-          guard let header = columns else {
-            switch csvHeader(slice) {
-            case .success(let map): columns = map
-            case .failure(let issue):
-              onIssue(ConsentImportIssue(line: line, reason: issue.reason))
-              return
-            }
-            continue
-          }
-          fields.removeAll(keepingCapacity: true)
-          if let problem = splitCSV(slice, into: &fields) {
-            onIssue(ConsentImportIssue(line: line, reason: problem))
-            continue
-          }
-          if fields.count != header.count {
-            onIssue(
-              ConsentImportIssue(
-                line: line,
-                reason: "expected \(header.count) columns (as the header), found \(fields.count)"))
-            continue
-          }
-          report(line: line, lookup: { name in header[name].flatMap { fields[$0] } },
-                 onRecord: onRecord, onIssue: onIssue)
-        case .jsonl:
-          var object: [String: String?] = [:]
-          if let problem = JSONLine.parseFlatObject(slice, into: &object) {
-            onIssue(ConsentImportIssue(line: line, reason: "bad JSON: \(problem)"))
-            continue
-          }
-          report(line: line, lookup: { name in object[name] ?? nil },
-                 onRecord: onRecord, onIssue: onIssue)
-        }
+        if !body(line, slice) { break }
       }
-      if format == .csv, columns == nil {
-        onIssue(ConsentImportIssue(line: max(1, line), reason: "the file has no header line"))
-      }
+      return line
     }
   }
 

@@ -68,6 +68,8 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
   case sameOperator(caseRef: String, operatorName: String)
   /// No lead other than the revealing operator approved the reveal yet.
   case awaitingApproval(caseRef: String)
+  /// Nobody asked for the case to be revealed yet.
+  case noRevealRequest(caseRef: String)
   /// Writing the outbox failed.
   case cannotWrite(path: String, reason: String)
   /// The report was purged after the retention period.
@@ -85,7 +87,9 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(name) cannot be both eyes on \(ref): a different lead must approve the reveal"
     case .awaitingApproval(let ref):
       return "reveal of \(ref) requested; it needs the approval of a lead other than you "
-        + "(csar report approve-reveal \(ref) --operator LEAD)"
+        + "(csar report approve \(ref) --operator LEAD)"
+    case .noRevealRequest(let ref):
+      return "nobody requested the reveal of \(ref) yet (csar report request-reveal \(ref))"
     case .cannotWrite(let path, let reason):
       return "\(path): cannot write: \(reason)"
     case .purged(let ref):
@@ -183,12 +187,27 @@ extension AppDatabase {
         confirmedAt = items.count == 1 ? at : max(confirmedAt, at)
       }
     }
+    var account = ReportAccount(accountId: report["external_id"])
+    if let accountId = report["account_id"] as Int64? {
+      let details = try Row.fetchAll(
+        db.cachedStatement(
+          sql: "SELECT field, value FROM account_detail WHERE account_id = ? ORDER BY seen_at, id"
+        ), arguments: [accountId])
+      for detail in details {
+        let value: String = detail["value"]
+        switch detail["field"] as String {
+        case "ip_address": account.ipAddresses.append(value)
+        case "device_id": account.deviceIds.append(value)
+        default: account.names.append(value)
+        }
+      }
+    }
     return ReportContents(
       caseRef: report["case_ref"], provider: provider, createdAt: report["created_at"],
       confirmedAt: confirmedAt, kind: try report.code(FlagKind.self, "kind", table: "report"),
       serviceCode: rows.first?["service_code"] ?? "",
       serviceName: rows.first?["service_name"] ?? "", items: items,
-      account: ReportAccount(accountId: report["external_id"]), removed: true,
+      account: account, removed: true,
       urgency: ReportContents.urgency(priorities: priorities))
   }
 }

@@ -12,6 +12,8 @@ extension Schema {
   ///   metadata in the clear (a lead other than the requester approves).
   /// - `legal_hold`: an authority asked to keep a case or an item beyond the retention period.
   /// - `review_sequence`: case numbers are never reused, even after an undo removed a report.
+  /// - `account_detail`: personal data of an account that goes into reports (IP addresses,
+  ///   device ids, names), pseudonymised when sent; removed by the retention purge.
   static let v2Review = """
     ALTER TABLE review_decision ADD COLUMN prev_state TEXT;
     ALTER TABLE review_decision ADD COLUMN prev_decided_at INTEGER;
@@ -54,6 +56,17 @@ extension Schema {
       released_at INTEGER
     );
     CREATE INDEX legal_hold_by_entity ON legal_hold(entity, entity_id, released_at);
+
+    CREATE TABLE account_detail (
+      id INTEGER PRIMARY KEY,
+      account_id INTEGER NOT NULL REFERENCES account(id),
+      field TEXT NOT NULL CHECK (field IN ('ip_address', 'device_id', 'name')),
+      value TEXT NOT NULL,
+      seen_at INTEGER NOT NULL,
+      UNIQUE (account_id, field, value)
+    );
+    -- Retention: reports by state and last activity.
+    CREATE INDEX report_by_purge ON report(purged_at, state);
 
     CREATE TABLE review_sequence (
       name TEXT PRIMARY KEY,

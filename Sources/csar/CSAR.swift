@@ -9,6 +9,7 @@ struct CSAR: ParsableCommand {
     subcommands: [
       // Each subcommand lives in its own file in this folder; keep this list sorted.
       AssessCommand.self,
+      AuditCommand.self,
       BankCommand.self,
       BenchCommand.self,
       ConsentCommand.self,
@@ -17,7 +18,10 @@ struct CSAR: ParsableCommand {
       DemoCommand.self,
       FlagsCommand.self,
       HashCommand.self,
+      HoldCommand.self,
       OrderCommand.self,
+      PurgeCommand.self,
+      ReportCommand.self,
       ScanCommand.self,
       URLCommand.self,
     ],

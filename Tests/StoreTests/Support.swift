@@ -22,8 +22,8 @@ let fixedNow: Int64 = 1_750_000_000  // 2025-06-15 15:06:40 UTC
 let fixedToday = CalendarDate(unixSeconds: fixedNow)
 
 /// An in-memory database with operators and two services.
-func seededDatabase() throws -> AppDatabase {
-  let db = try AppDatabase.inMemory(clock: { fixedNow })
+func seededDatabase(clock: @escaping @Sendable () -> Int64 = { fixedNow }) throws -> AppDatabase {
+  let db = try AppDatabase.inMemory(clock: clock)
   try db.ensureOperator(name: "alice", role: .reviewer)
   try db.ensureOperator(name: "bahar", role: .lead)
   try db.createService(code: "chat-eu", name: "Café Chat", kind: .messaging, by: "bahar")

@@ -1,0 +1,252 @@
+import Compliance
+import Crypto
+import Foundation
+import GRDB
+
+// MARK: - Listing reports
+
+extension AppDatabase {
+  /// Reports by id (oldest first), optionally only those in `state`.
+  public func reportListings(state: ReportState? = nil) throws -> [ReportListing] {
+    try read { db in
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT r.id, r.case_ref, r.state, r.kind, r.account_id, r.created_at, r.sent_at,
+            r.verdict, r.verdict_at, r.notify_due_at, r.revealed_at, r.purged_at,
+            (SELECT group_concat(item_id) FROM report_item WHERE report_id = r.id) AS items
+          FROM report r WHERE ?1 IS NULL OR r.state = ?1 ORDER BY r.id
+          """, arguments: [state?.rawValue])
+      return try rows.map { row in
+        let items: String = row["items"] ?? ""
+        return ReportListing(
+          id: row["id"], caseRef: row["case_ref"],
+          state: try row.code(ReportState.self, "state", table: "report"),
+          kind: try row.code(FlagKind.self, "kind", table: "report"),
+          accountId: row["account_id"], createdAt: row["created_at"], sentAt: row["sent_at"],
+          verdict: try row.optionalCode(ReportVerdict.self, "verdict", table: "report"),
+          verdictAt: row["verdict_at"], notifyDueAt: row["notify_due_at"],
+          revealedAt: row["revealed_at"], purgedAt: row["purged_at"],
+          itemIds: items.split(separator: ",").compactMap { Int64($0) }.sorted())
+      }
+    }
+  }
+
+  /// The contents of the report with `caseRef` (clear text; pseudonymise before sending).
+  public func reportContents(caseRef: String, provider: String) throws -> ReportContents {
+    try read { db in
+      let reportId = try Self.reportId(db, caseRef: caseRef)
+      return try Self.reportContents(db, reportId: reportId, provider: provider)
+    }
+  }
+
+  static func reportId(_ db: Database, caseRef: String) throws -> Int64 {
+    guard
+      let id = try Int64.fetchOne(
+        db.cachedStatement(sql: "SELECT id FROM report WHERE case_ref = ?"),
+        arguments: [caseRef])
+    else { throw ReportError.unknownCase(caseRef) }
+    return id
+  }
+}
+
+// MARK: - Export
+
+/// A report written to the outbox by ``AppDatabase/exportReadyReports(to:provider:key:by:batchSize:)``.
+public struct ExportedReport: Hashable, Sendable {
+  public var caseRef: String
+  /// The file written.
+  public var path: String
+  /// SHA-256 of the file's bytes (recorded in the audit event too).
+  public var sha256: String
+}
+
+extension AppDatabase {
+  /// Writes every `ready` report to `outbox` as `<case ref>.json` (pseudonymised under `key`)
+  /// and marks it `sent`, audited ("report.export" with the file name and its SHA-256).
+  ///
+  /// Works in batches, each one write transaction: the file is written atomically before the
+  /// report is marked, so a crash leaves at worst a file whose report is still `ready`; the
+  /// next run writes the same name again (replacing it) and marks it. A report is never in
+  /// the outbox twice, and never marked sent without its file.
+  @discardableResult
+  public func exportReadyReports(
+    to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
+    batchSize: Int = 100
+  ) throws -> [ExportedReport] {
+    var exported: [ExportedReport] = []
+    while true {
+      let batch = try audited(by: operatorName) { db, audit -> [ExportedReport] in
+        _ = try Self.operatorId(db, name: operatorName)
+        let ids = try Int64.fetchAll(
+          db,
+          sql: "SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL ORDER BY id LIMIT ?",
+          arguments: [max(1, batchSize)])
+        var done: [ExportedReport] = []
+        for id in ids {
+          let contents = try Self.reportContents(db, reportId: id, provider: provider)
+            .pseudonymised(key.pseudonym)
+          let text = contents.json.description + "\n"
+          let name = contents.caseRef + ".json"
+          let path = try outbox.write(text, as: name)
+          let digest = AuditChain.hex(SHA256.hash(data: Data(text.utf8)))
+          try db.execute(
+            sql: "UPDATE report SET state = 'sent', sent_at = ? WHERE id = ? AND state = 'ready'",
+            arguments: [audit.at, id])
+          try audit.record(
+            action: "report.export", entity: "report", entityId: String(id),
+            before: ["case": .string(contents.caseRef), "state": "ready"],
+            after: ["state": "sent", "file": .string(name), "sha256": .string(digest)])
+          done.append(ExportedReport(caseRef: contents.caseRef, path: path, sha256: digest))
+        }
+        return done
+      }
+      exported += batch
+      if batch.count < max(1, batchSize) { return exported }
+    }
+  }
+}
+
+// MARK: - Four eyes: request, approve, reveal
+
+extension AppDatabase {
+  /// Asks for the metadata of a founded case to be revealed in the clear. Audited
+  /// ("report.request_reveal"); asking twice changes nothing.
+  public func requestReveal(caseRef: String, by operatorName: String) throws {
+    try audited(by: operatorName) { db, audit in
+      let operatorId = try Self.operatorId(db, name: operatorName)
+      let reportId = try Self.foundedReport(db, caseRef: caseRef)
+      try db.execute(
+        sql: """
+          INSERT INTO reveal_request (report_id, operator_id, requested_at) VALUES (?, ?, ?)
+          ON CONFLICT DO NOTHING
+          """, arguments: [reportId, operatorId, audit.at])
+      if db.changesCount > 0 {
+        try audit.record(
+          action: "report.request_reveal", entity: "report", entityId: String(reportId),
+          after: ["case": .string(caseRef), "requested_by": .string(operatorName)])
+      }
+    }
+  }
+
+  /// A lead approves a requested reveal: the second pair of eyes. The approver must be a
+  /// `lead` and must not have requested it. Audited ("report.approve_reveal").
+  public func approveReveal(caseRef: String, by operatorName: String) throws {
+    try audited(by: operatorName) { db, audit in
+      guard let approver = try Self.operatorRow(db, name: operatorName) else {
+        throw StoreError.unknownOperator(name: operatorName)
+      }
+      guard approver.role == .lead else { throw ReportError.notALead(operatorName: operatorName) }
+      let reportId = try Self.foundedReport(db, caseRef: caseRef)
+      let requesters = try String.fetchAll(
+        db,
+        sql: """
+          SELECT o.name FROM reveal_request r JOIN operator o ON o.id = r.operator_id
+          WHERE r.report_id = ? ORDER BY r.requested_at, o.name
+          """, arguments: [reportId])
+      guard !requesters.isEmpty else { throw ReportError.noRevealRequest(caseRef: caseRef) }
+      guard !requesters.contains(operatorName) else {
+        throw ReportError.sameOperator(caseRef: caseRef, operatorName: operatorName)
+      }
+      try db.execute(
+        sql: """
+          INSERT INTO reveal_approval (report_id, approver_id, approved_at) VALUES (?, ?, ?)
+          ON CONFLICT DO NOTHING
+          """, arguments: [reportId, approver.id, audit.at])
+      if db.changesCount > 0 {
+        try audit.record(
+          action: "report.approve_reveal", entity: "report", entityId: String(reportId),
+          after: [
+            "case": .string(caseRef), "approved_by": .string(operatorName),
+            "requested_by": .array(requesters.map { .string($0) }),
+          ])
+      }
+    }
+  }
+
+  /// Writes the clear-text metadata package of a founded case to `outbox` as
+  /// `<case ref>-reveal.json` and marks the report `revealed`. Only after a lead other than
+  /// the revealing operator approved it (four eyes). Audited ("report.reveal" with the file
+  /// name and its SHA-256); the file is written inside the transaction, so a refused or failed
+  /// reveal records nothing and a recorded one has its file.
+  @discardableResult
+  public func reveal(
+    caseRef: String, to outbox: Outbox, provider: String, key: ProviderKey,
+    by operatorName: String
+  ) throws -> ExportedReport {
+    try audited(by: operatorName) { db, audit in
+      let operatorId = try Self.operatorId(db, name: operatorName)
+      let reportId = try Self.foundedReport(db, caseRef: caseRef)
+      let approvers = try String.fetchAll(
+        db,
+        sql: """
+          SELECT o.name FROM reveal_approval a JOIN operator o ON o.id = a.approver_id
+          WHERE a.report_id = ? AND a.approver_id <> ? AND o.role = 'lead'
+          ORDER BY a.approved_at, o.name
+          """, arguments: [reportId, operatorId])
+      guard !approvers.isEmpty else {
+        let requested = try Bool.fetchOne(
+          db, sql: "SELECT 1 FROM reveal_request WHERE report_id = ?", arguments: [reportId])
+        if requested != true { throw ReportError.noRevealRequest(caseRef: caseRef) }
+        throw ReportError.awaitingApproval(caseRef: caseRef)
+      }
+      let clear = try Self.reportContents(db, reportId: reportId, provider: provider)
+      let sent = clear.pseudonymised(key.pseudonym)
+      let package: JSONValue = [
+        "format": "csar-reveal/1", "case_ref": .string(caseRef), "provider": .string(provider),
+        "revealed_at": .string(ClaimError.utc(audit.at)),
+        "revealed_by": .string(operatorName),
+        "approved_by": .array(approvers.map { .string($0) }),
+        "report": clear.json,
+        "pseudonyms": Self.pseudonymTable(clear: clear.account, sent: sent.account),
+      ]
+      let text = package.description + "\n"
+      let name = caseRef + "-reveal.json"
+      let path = try outbox.write(text, as: name)
+      let digest = AuditChain.hex(SHA256.hash(data: Data(text.utf8)))
+      try db.execute(
+        sql: "UPDATE report SET state = 'revealed', revealed_at = ? WHERE id = ?",
+        arguments: [audit.at, reportId])
+      try audit.record(
+        action: "report.reveal", entity: "report", entityId: String(reportId),
+        before: ["case": .string(caseRef), "state": "founded"],
+        after: [
+          "state": "revealed", "file": .string(name), "sha256": .string(digest),
+          "approved_by": .array(approvers.map { .string($0) }),
+        ])
+      return ExportedReport(caseRef: caseRef, path: path, sha256: digest)
+    }
+  }
+
+  /// Each pseudonym sent with the report mapped to its clear value, so that the EU Centre can
+  /// join the revealed package to the report it holds.
+  static func pseudonymTable(clear: ReportAccount, sent: ReportAccount) -> JSONValue {
+    var table: [String: JSONValue] = [:]
+    if let pseudonym = sent.accountId, let value = clear.accountId {
+      table[pseudonym] = .string(value)
+    }
+    for (pseudonyms, values) in [
+      (sent.ipAddresses, clear.ipAddresses), (sent.deviceIds, clear.deviceIds),
+      (sent.names, clear.names),
+    ] {
+      for (pseudonym, value) in zip(pseudonyms, values) { table[pseudonym] = .string(value) }
+    }
+    return .object(table)
+  }
+
+  /// The id of the report `caseRef`, which must be founded (verdict: not manifestly
+  /// unfounded) and not purged.
+  static func foundedReport(_ db: Database, caseRef: String) throws -> Int64 {
+    guard
+      let row = try Row.fetchOne(
+        db, sql: "SELECT id, state, purged_at FROM report WHERE case_ref = ?",
+        arguments: [caseRef])
+    else { throw ReportError.unknownCase(caseRef) }
+    if row["purged_at"] as Int64? != nil { throw ReportError.purged(caseRef: caseRef) }
+    let state = try row.code(ReportState.self, "state", table: "report")
+    guard state == .founded else {
+      throw ReportError.wrongState(caseRef: caseRef, state: state, needed: .founded)
+    }
+    return row["id"]
+  }
+}
