@@ -77,7 +77,26 @@ public final class Console {
       perform(action)
       return
     }
-    apply(screen.handle(key, context: context))
+    let response = screen.handle(key, context: context)
+    // A screen that types text passes on keys it does not type (`q`, `?`, `:`).
+    if case .unhandled = response, screen.capturesText,
+      let action = Console.globalKeys.action(for: key)
+    {
+      perform(action)
+      return
+    }
+    apply(response)
+    openRequestedService()
+  }
+
+  /// Follows the Dashboard's Enter on a deadline: the Services screen with that service open.
+  private func openRequestedService() {
+    guard let dashboard = screens[activeIndex] as? DashboardScreen,
+      let id = dashboard.serviceToOpen
+    else { return }
+    dashboard.serviceToOpen = nil
+    perform(.screen(1))
+    (screens[1] as? ServicesScreen)?.show(serviceId: id, context: context)
   }
 
   private func apply(_ response: ScreenResponse) {

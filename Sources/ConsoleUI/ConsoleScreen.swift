@@ -18,10 +18,13 @@ public final class ConsoleContext {
   public var review: ReviewSettings
   /// Items seen with less than full blur (or in colour) this session.
   public var exposures = 0
+  /// The questionnaire the assessment wizard asks (nil: the shipped one), with its text.
+  public var questionnaire: (questionnaire: Questionnaire, source: String)?
 
   public init(
     database: AppDatabase, operatorName: String, theme: Theme, today: CalendarDate,
-    dueSoonDays: Int, colorDepth: ColorDepth = .color256, review: ReviewSettings = .init()
+    dueSoonDays: Int, colorDepth: ColorDepth = .color256, review: ReviewSettings = .init(),
+    questionnaire: (questionnaire: Questionnaire, source: String)? = nil
   ) {
     self.database = database
     self.operatorName = operatorName
@@ -30,6 +33,13 @@ public final class ConsoleContext {
     self.dueSoonDays = dueSoonDays
     self.colorDepth = colorDepth
     self.review = review
+    self.questionnaire = questionnaire
+  }
+
+  /// The questionnaire for new assessments: the one given, else the shipped one.
+  public func methodology() throws -> (questionnaire: Questionnaire, source: String) {
+    if let questionnaire { return questionnaire }
+    return (try BuiltinQuestionnaire.load(), BuiltinQuestionnaire.text + "\n")
   }
 }
 

@@ -6,9 +6,11 @@ import GRDB
 extension AppDatabase {
   /// The Dashboard's figures on `today`: a few small indexed queries and trigger-kept
   /// counters, whatever the size of the queue or the number of accounts.
-  public func dashboard(today: CalendarDate) throws -> DashboardSummary {
+  public func dashboard(
+    today: CalendarDate, dueSoonDays: Int = Deadline.defaultDueSoonDays
+  ) throws -> DashboardSummary {
     try read { db in
-      let overviews = try Self.serviceOverviews(db, today: today)
+      let overviews = try Self.serviceOverviews(db, today: today, dueSoonDays: dueSoonDays)
       let deadlines = overviews.map {
         ServiceDeadline(
           serviceId: $0.id, code: $0.code, name: $0.name, kind: $0.kind, deadline: $0.deadline)

@@ -4,10 +4,12 @@ import GRDB
 // MARK: - Services, assessments, orders, measures
 
 extension AppDatabase {
-  /// Every service with its deadline on `today`, latest score, orders in force and open items;
-  /// ordered by code.
-  public func services(today: CalendarDate) throws -> [ServiceOverview] {
-    try read { db in try Self.serviceOverviews(db, today: today) }
+  /// Every service with its deadline on `today` (due soon within `dueSoonDays`), latest score,
+  /// orders in force and open items; ordered by code.
+  public func services(
+    today: CalendarDate, dueSoonDays: Int = Deadline.defaultDueSoonDays
+  ) throws -> [ServiceOverview] {
+    try read { db in try Self.serviceOverviews(db, today: today, dueSoonDays: dueSoonDays) }
   }
 
   /// A service with its assessments (newest first), orders and measures; nil if unknown.
@@ -57,9 +59,9 @@ extension AppDatabase {
 
   // MARK: - Shared with the dashboard
 
-  static func serviceOverviews(_ db: Database, today: CalendarDate) throws
-    -> [ServiceOverview]
-  {
+  static func serviceOverviews(
+    _ db: Database, today: CalendarDate, dueSoonDays: Int = Deadline.defaultDueSoonDays
+  ) throws -> [ServiceOverview] {
     let day = today.description
     let rows = try Row.fetchAll(
       db,
@@ -85,7 +87,8 @@ extension AppDatabase {
       return ServiceOverview(
         id: row["id"], code: row["code"], name: row["name"],
         kind: try row.code(ServiceKind.self, "kind", table: "service"),
-        deadline: Deadline(lastAssessed: completed, category: category, today: today),
+        deadline: Deadline(
+          lastAssessed: completed, category: category, today: today, dueSoonDays: dueSoonDays),
         latestScore: row["total_score"],
         activeOrderCount: row["active_orders"],
         openItemCount: row["open_items"])

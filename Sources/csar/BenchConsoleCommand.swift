@@ -56,20 +56,26 @@ struct ConsoleBench: ParsableCommand {
       console.handle(.character(Character(String(index + 1))))
       _ = console.render(width: width, height: height)
       let switchTime = BenchCommand.now() - switchStart
-      var moves: [Double] = []
-      for step in 0..<(runs * 10) {
-        let key: Key = step % 20 < 15 ? .character("j") : .character("k")
-        let started = BenchCommand.now()
-        console.handle(key)
-        _ = console.render(width: width, height: height)
-        moves.append(BenchCommand.now() - started)
+      let moves = time(console, width: width, height: height) {
+        $0 % 20 < 15 ? .character("j") : .character("k")
       }
-      print(
-        "\(name): switch \(BenchCommand.ms(switchTime)), keypress-to-frame median "
-          + "\(BenchCommand.ms(BenchCommand.median(moves))), "
-          + "p95 \(BenchCommand.ms(moves.sorted()[moves.count * 95 / 100]))")
+      print("\(name): switch \(BenchCommand.ms(switchTime)), " + summary(moves))
     }
     try benchReviewFlow(console, width: width, height: height)
+
+    // Services with a service's detail open, then the assessment wizard (reads only: moving
+    // between options and questions stores nothing).
+    console.handle(.character("2"))
+    console.handle(.enter)
+    let detail = time(console, width: width, height: height) {
+      $0 % 20 < 15 ? .character("j") : .character("k")
+    }
+    print("2 Services, detail open: " + summary(detail))
+    console.handle(.character("a"))
+    let wizard = time(console, width: width, height: height) {
+      [.tab, .character("j"), .character("k"), .backTab, .tab][$0 % 5]
+    }
+    print("2 Services, assessment wizard: " + summary(wizard))
     let resident = BenchCommand.residentBytes()
     print("resident memory: \(resident / (1 << 20)) MiB")
   }
@@ -97,5 +103,24 @@ struct ConsoleBench: ParsableCommand {
       "review: next item (give back + claim + decode + draw) median "
         + "\(BenchCommand.ms(BenchCommand.median(opens))), less blur (audited) median "
         + "\(BenchCommand.ms(BenchCommand.median(unblurs)))")
+  }
+
+  /// Times `runs * 10` keys (chosen by step) from keypress to drawn frame.
+  private func time(
+    _ console: Console, width: Int, height: Int, key: (Int) -> Key
+  ) -> [Double] {
+    var times: [Double] = []
+    for step in 0..<(runs * 10) {
+      let started = BenchCommand.now()
+      console.handle(key(step))
+      _ = console.render(width: width, height: height)
+      times.append(BenchCommand.now() - started)
+    }
+    return times
+  }
+
+  private func summary(_ times: [Double]) -> String {
+    "keypress-to-frame median \(BenchCommand.ms(BenchCommand.median(times))), "
+      + "p95 \(BenchCommand.ms(times.sorted()[times.count * 95 / 100]))"
   }
 }

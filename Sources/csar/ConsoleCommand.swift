@@ -30,10 +30,13 @@ struct ConsoleCommand: ParsableCommand {
   @Option(name: .long, help: "Config file (default: $XDG_CONFIG_HOME/csar/config.toml).")
   var config: String?
 
+  @Option(name: .long, help: "Questionnaire file for the wizard (default: the shipped one).")
+  var questionnaire: String?
+
   func run() throws {
     try ConsoleLauncher(
       databasePath: db, theme: theme, operatorName: `operator`, today: today,
-      colorDepth: color, configPath: config
+      colorDepth: color, configPath: config, questionnairePath: questionnaire
     ).run()
   }
 }

@@ -15,8 +15,11 @@ struct ConsoleLauncher {
   var today: String?
   var colorDepth: ColorDepth?
   var configPath: String?
+  /// Questionnaire for the wizard; nil: the shipped one. Checked before anything is opened.
+  var questionnairePath: String?
 
   func run() throws {
+    let methodology = try RiskCommandSetup.questionnaire(path: questionnairePath)
     let environment = ProcessInfo.processInfo.environment
     let configuration = try Configuration.load(
       path: configPath ?? Configuration.defaultPath(environment: environment))
@@ -46,7 +49,7 @@ struct ConsoleLauncher {
     let context = ConsoleContext(
       database: database, operatorName: name, theme: chosenTheme, today: day,
       dueSoonDays: configuration.dueSoonDays, colorDepth: terminal.colorDepth,
-      review: configuration.review)
+      review: configuration.review, questionnaire: methodology)
     Console(context: context).run(on: terminal)
   }
 }

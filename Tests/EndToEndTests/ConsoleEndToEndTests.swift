@@ -42,7 +42,7 @@ struct ConsoleEndToEndTests {
     try session.waitFor("Kind")
     try session.send("j")
     try session.send("Enter")
-    pane = try session.waitFor("Assessments")
+    pane = try session.waitFor("Risk category")
 
     try session.send("?")
     try session.waitFor("Keys — Esc closes")

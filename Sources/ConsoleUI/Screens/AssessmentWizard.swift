@@ -96,6 +96,36 @@ final class AssessmentWizard {
 
   func previous() { go(to: index - 1) }
 
+  /// Tab / Shift-Tab: keeps an explicit choice made on the page, then moves one question.
+  func step(by delta: Int) {
+    if page == .review {
+      if delta < 0 { go(to: questions.count - 1) }
+      return
+    }
+    commitPending()
+    if delta > 0 { next() } else { previous() }
+  }
+
+  /// Stores the page's explicit, valid choice (selected options or typed digits), if any.
+  func commitPending() {
+    guard page == .question else { return }
+    let explicit: Answer?
+    switch question.kind {
+    case .numeric: explicit = Double(digits).map { .number($0) }
+    case .multiple:
+      explicit = selection.isEmpty && answers[question.id] == nil ? nil : .choices(selection)
+    case .single, .yesNo: explicit = selection.first.map { .choice($0) }
+    }
+    guard let explicit, answers[question.id] != explicit,
+      (try? questionnaire.evaluate(explicit, for: question)) != nil
+    else { return }
+    answers[question.id] = explicit
+    dirty = true
+  }
+
+  /// The first question without an answer, if any.
+  var firstUnanswered: Int? { questions.firstIndex { answers[$0.id] == nil } }
+
   func openReview() {
     page = .review
     reviewCursor = min(reviewCursor, questions.count - 1)
@@ -251,7 +281,7 @@ extension AssessmentWizard {
       lines.append(("  > \(digits.isEmpty ? "_" : digits)\(unit)", .input))
       for band in q.bands {
         let mark = typedBand == band ? "»" : " "
-        lines.append(("  \(mark) from \(ScoreResult.format(band.min)): \(band.label)", .text))
+        lines.append(("  \(mark) \(band.label)", typedBand == band ? .accent : .text))
       }
     case .single, .yesNo, .multiple:
       for (n, option) in q.options.enumerated() {
@@ -270,9 +300,9 @@ extension AssessmentWizard {
     put(lines, in: inner, on: &screen, theme: theme, reserveFooter: true)
     let footer: String
     switch q.kind {
-    case .numeric: footer = "digits type · Enter confirm · Tab next · r review · s save draft"
-    case .multiple: footer = "Space toggle · Enter confirm · Tab next · r review · s save draft"
-    default: footer = "j/k move · Space select · Enter confirm · Tab next · s save draft"
+    case .numeric: footer = "0-9 type · Enter confirm · Tab/S-Tab move · r review · s save"
+    case .multiple: footer = "Space toggle · Enter confirm · Tab/S-Tab move · r review · s save"
+    default: footer = "j/k move · Space select · Enter confirm · Tab/S-Tab · r review · s save"
     }
     screen.put(footer, in: inner, row: inner.height - 1, column: 1, style: theme[.muted])
   }
@@ -304,50 +334,55 @@ extension AssessmentWizard {
   private func drawResult(in inner: Rect, on screen: inout Screen, theme: Theme) {
     guard let result else { return }
     var lines: [(String, ThemeRole)] = []
-    let role: ThemeRole = result.category == .high ? .danger
-      : result.category == .medium ? .warning : .success
-    lines.append((
-      "\(result.category.label) RISK · score \(ScoreResult.format(result.total)) of 100", role))
-    for line in result.explanation(thresholds: questionnaire.thresholds) {
-      lines.append(("  " + line, .text))
+    let category = result.category
+    let role: ThemeRole = category == .high ? .danger : category == .medium ? .warning : .success
+    lines.append(("\(category.label) RISK · score \(ScoreResult.format(result.total)) of 100", role))
+    if let completedOn {
+      let months = category.recategorisationMonths
+      lines.append((
+        "Completed \(completedOn) · next re-categorisation due "
+          + "\(completedOn.adding(months: months)) (\(months) months)", .accent))
     }
+    for line in result.explanation(thresholds: questionnaire.thresholds) {
+      for part in wrap(line, width: inner.width - 4) { lines.append(("  " + part, .text)) }
+    }
+    let obligations = category.obligations
+    lines.append(("", .text))
+    lines.append(("Obligations of \(category.label)", .title))
+    lines.append((
+      "  Detection order: "
+        + (obligations.detectionOrderPossible
+          ? "possible (known and new material, grooming; images, videos, URLs)" : "none"),
+      .text))
+    let measures = obligations.mitigation == .obligatory ? "OBLIGATORY" : "recommended"
+    lines.append(("  Additional mitigation measures: \(measures) (checklist: m on the service)",
+      .text))
+    let sanctions = obligations.sanctionLabel == "none"
+      ? "none" : "\(obligations.sanctionLabel) (level \(obligations.sanctionLevel) of 2)"
+    lines.append(("  Sanctions: \(sanctions)", .text))
     lines.append(("", .text))
     lines.append(("Score by section", .title))
+    let nameWidth = max(12, min(32, inner.width - 30))
     for s in result.sections {
       let share = s.maxContribution > 0 ? s.contribution / s.maxContribution : 0
-      let bar = String(repeating: "█", count: Int((share * 10).rounded()))
-        + String(repeating: "░", count: 10 - Int((share * 10).rounded()))
-      let name = DisplayWidth.pad(DisplayWidth.truncate(s.title, to: 32), to: 32)
+      let filled = Int((share * 10).rounded())
+      let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 10 - filled)
+      let name = DisplayWidth.pad(DisplayWidth.truncate(s.title, to: nameWidth), to: nameWidth)
       lines.append((
         "  \(name) \(bar) \(ScoreResult.format(s.contribution)) / "
           + ScoreResult.format(s.maxContribution), .text))
     }
     lines.append(("", .text))
-    lines.append(("Top reasons", .title))
+    lines.append(("Reasons (answers that contributed most)", .title))
     for r in result.reasons.prefix(5) {
-      lines.append(("  +\(ScoreResult.format(r.contribution))  \(r.questionText): \(r.answerLabel)",
-        .text))
-    }
-    let obligations = result.category.obligations
-    lines.append(("", .text))
-    lines.append(("Obligations of \(result.category.label)", .title))
-    lines.append((
-      "  Detection order: " + (obligations.detectionOrderPossible ? "possible" : "none"), .text))
-    lines.append((
-      "  Additional mitigation measures: \(obligations.mitigation.rawValue)", .text))
-    lines.append(("  Sanctions: \(obligations.sanctionLabel)", .text))
-    lines.append(("  Provider may flag a possible need for a detection order: yes (f)", .text))
-    if let completedOn {
-      let due = completedOn.adding(months: result.category.recategorisationMonths)
-      lines.append(("", .text))
       lines.append((
-        "Next re-categorisation due: \(due) (\(result.category.recategorisationMonths) months)",
-        .accent))
+        "  +\(ScoreResult.format(r.contribution))  \(r.questionText): \(r.answerLabel)", .text))
     }
+    if lines.count > inner.height - 1 { lines.removeAll { $0.0.isEmpty } }
     put(lines, in: inner, on: &screen, theme: theme, reserveFooter: true)
     screen.put(
-      "Enter/Esc back to the services", in: inner, row: inner.height - 1, column: 1,
-      style: theme[.muted])
+      "Enter/Esc back to the service · f flag a possible need for a detection order",
+      in: inner, row: inner.height - 1, column: 1, style: theme[.muted])
   }
 
   private func put(
@@ -366,22 +401,5 @@ extension AssessmentWizard {
   }
 
   /// Splits text into lines of at most `width` columns at spaces.
-  func wrap(_ text: String, width: Int) -> [String] {
-    guard width > 4 else { return [text] }
-    var lines: [String] = []
-    for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      var line = ""
-      for word in paragraph.split(separator: " ") {
-        let candidate = line.isEmpty ? String(word) : line + " " + word
-        if DisplayWidth.of(candidate) > width, !line.isEmpty {
-          lines.append(line)
-          line = String(word)
-        } else {
-          line = candidate
-        }
-      }
-      lines.append(line)
-    }
-    return lines
-  }
+  func wrap(_ text: String, width: Int) -> [String] { TextWrap.lines(text, width: width) }
 }

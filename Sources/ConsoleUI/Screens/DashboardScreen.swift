@@ -28,7 +28,8 @@ final class DashboardScreen: ConsoleScreen {
   var hints: [(String, String)] { keys.hints }
 
   func reload(_ context: ConsoleContext) throws {
-    summary = try context.database.dashboard(today: context.today)
+    summary = try context.database.dashboard(
+      today: context.today, dueSoonDays: context.dueSoonDays)
     cursor.clamp(count: summary?.deadlines.count ?? 0, visible: visibleRows)
   }
 
@@ -42,7 +43,7 @@ final class DashboardScreen: ConsoleScreen {
     case .bottom: cursor.jump(toEnd: true, count: count, visible: visibleRows)
     case .open:
       guard let summary, cursor.selected < summary.deadlines.count else { return .handled }
-      return .status(.info("Press 2 for Services: \(summary.deadlines[cursor.selected].name)"))
+      serviceToOpen = summary.deadlines[cursor.selected].serviceId
     }
     return .handled
   }

@@ -4,9 +4,11 @@ import Terminal
 
 // MARK: - 2 Services & risk assessments
 
-/// Every service with its category and deadline; Enter opens its assessments, orders, measures.
+/// Every service with its category and deadline. Enter opens a service's detail (deadline,
+/// obligations, orders, measures); `a` starts or resumes its assessment in the wizard, `m`
+/// edits its measures checklist and `f` records the provider's order-need decision.
 final class ServicesScreen: ConsoleScreen {
-  enum Action: Sendable { case down, up, top, bottom, open, back }
+  enum Action: Sendable { case down, up, top, bottom, open, back, assess, measures, flag }
 
   let title = "Services"
   private let keys = KeyTable<Action>(
@@ -17,25 +19,56 @@ final class ServicesScreen: ConsoleScreen {
       KeyBinding([.character("g"), .home], .top, "First service"),
       KeyBinding([.character("G"), .end], .bottom, "Last service"),
       KeyBinding([.enter], .open, "Open the service's details", hint: true),
-      KeyBinding([.escape], .back, "Close the details", hint: true),
+      KeyBinding([.escape], .back, "Close the details"),
+      KeyBinding([.character("a")], .assess, "Assess the service", hint: true),
+      KeyBinding([.character("m")], .measures, "Edit the measures checklist"),
+      KeyBinding(
+        [.character("f")], .flag, "Flag (or withdraw) a possible need for a detection order"),
     ])
-  private var services: [ServiceOverview] = []
+  private(set) var services: [ServiceOverview] = []
   private var cursor = ListCursor()
   private var visibleRows = 10
-  private var detail: ServiceDetail?
+  private(set) var panel: ServicePanel?
+  /// The open assessment, if any: it takes the whole screen.
+  private(set) var wizard: AssessmentWizard?
+  /// The highlighted measure while the checklist has the focus.
+  var measureCursor: Int?
 
-  var helpSection: HelpSection { keys.helpSection }
-  var hints: [(String, String)] { keys.hints }
+  var helpSection: HelpSection {
+    if wizard != nil { return Self.wizardHelp }
+    if measureCursor != nil { return Self.measureKeys.helpSection }
+    return keys.helpSection
+  }
+
+  var hints: [(String, String)] {
+    if wizard != nil { return Self.wizardKeys.hints }
+    if measureCursor != nil { return Self.measureKeys.hints }
+    return keys.hints
+  }
+
+  /// Digits go to a numeric question instead of switching screens.
+  var capturesText: Bool { wizard?.capturesDigits ?? false }
 
   func reload(_ context: ConsoleContext) throws {
-    services = try context.database.services(today: context.today)
+    services = try context.database.services(
+      today: context.today, dueSoonDays: context.dueSoonDays)
     cursor.clamp(count: services.count, visible: visibleRows)
-    if let open = detail?.service.id {
-      detail = try context.database.serviceDetail(id: open)
+    if let open = panel?.service.id {
+      panel = try ServicePanel.load(id: open, context: context)
+      if let count = panel?.detail.measures.count, let at = measureCursor {
+        measureCursor = count == 0 ? nil : min(at, count - 1)
+      }
     }
   }
 
+  /// The service under the cursor.
+  private var selectedService: ServiceOverview? {
+    cursor.selected < services.count ? services[cursor.selected] : nil
+  }
+
   func handle(_ key: Key, context: ConsoleContext) -> ScreenResponse {
+    if let wizard { return handleWizard(key, wizard, context: context) }
+    if measureCursor != nil { return handleMeasures(key, context: context) }
     guard let action = keys.action(for: key) else { return .unhandled }
     switch action {
     case .down: cursor.move(by: 1, count: services.count, visible: visibleRows)
@@ -43,29 +76,88 @@ final class ServicesScreen: ConsoleScreen {
     case .top: cursor.jump(toEnd: false, count: services.count, visible: visibleRows)
     case .bottom: cursor.jump(toEnd: true, count: services.count, visible: visibleRows)
     case .open:
-      guard cursor.selected < services.count else { return .handled }
-      do {
-        detail = try context.database.serviceDetail(id: services[cursor.selected].id)
-      } catch {
-        return .status(.error("Could not open the service: \(error)"))
-      }
+      return openPanel(context) ?? .handled
     case .back:
-      if detail == nil { return .unhandled }
-      detail = nil
+      if panel == nil { return .unhandled }
+      panel = nil
+      return .handled
+    case .assess:
+      return startAssessment(context)
+    case .measures:
+      if let failure = openPanel(context) { return failure }
+      guard let panel, !panel.detail.measures.isEmpty else {
+        return .status(.error("No measures yet: completing an assessment adds the checklist"))
+      }
+      measureCursor = 0
+      return .handled
+    case .flag:
+      return flagDialog(context)
     }
-    if detail != nil, action != .open, action != .back, cursor.selected < services.count {
-      detail = try? context.database.serviceDetail(id: services[cursor.selected].id)
-    }
+    if panel != nil { return openPanel(context) ?? .handled }
     return .handled
+  }
+
+  /// Opens (or refreshes) the panel of the service under the cursor; a status on failure.
+  @discardableResult
+  func openPanel(_ context: ConsoleContext) -> ScreenResponse? {
+    guard let service = selectedService else { return .status(.error("No service")) }
+    do {
+      panel = try ServicePanel.load(id: service.id, context: context)
+      return nil
+    } catch {
+      return .status(.error("Could not open the service: \(error)"))
+    }
+  }
+
+  /// Selects a service by id and opens its panel (the Dashboard's Enter).
+  func show(serviceId: Int64, context: ConsoleContext) {
+    guard let index = services.firstIndex(where: { $0.id == serviceId }) else { return }
+    cursor.move(by: index - cursor.selected, count: services.count, visible: visibleRows)
+    openPanel(context)
+  }
+
+  /// Closes the wizard, back to the service's panel.
+  func closeWizard(_ context: ConsoleContext) {
+    wizard = nil
+    try? reload(context)
+  }
+
+  /// Opens the wizard for the selected service, resuming its draft if it has one.
+  private func startAssessment(_ context: ConsoleContext) -> ScreenResponse {
+    guard let service = selectedService else { return .status(.error("No service")) }
+    do {
+      let (questionnaire, source) = try context.methodology()
+      guard let row = try context.database.serviceDetail(id: service.id)?.service else {
+        return .status(.error("The service is gone"))
+      }
+      let draft = try context.database.assessmentDraft(
+        serviceId: service.id, questionnaire: questionnaire)
+      let wizard = AssessmentWizard(
+        questionnaire: questionnaire, source: source, service: row,
+        answers: draft?.answers ?? [:], resumeAt: draft?.currentQuestion)
+      self.wizard = wizard
+      openPanel(context)
+      if let draft {
+        return .status(.info(
+          "Resumed the draft: \(draft.answers.count) of \(wizard.questions.count) answered"))
+      }
+      return .status(.info("New assessment with \(questionnaire.id)"))
+    } catch {
+      return .status(.error("Cannot start the assessment: \(error)"))
+    }
   }
 
   // MARK: Drawing
 
   func draw(in area: Rect, on screen: inout Screen, context: ConsoleContext) {
     let theme = context.theme
+    if let wizard {
+      wizard.draw(in: area, on: &screen, theme: theme)
+      return
+    }
     let listArea: Rect
     let detailArea: Rect?
-    if detail != nil {
+    if panel != nil {
       if area.width >= 110 {
         let split = area.splitLeft(area.width / 2)
         (listArea, detailArea) = (split.left, split.rest)
@@ -77,7 +169,7 @@ final class ServicesScreen: ConsoleScreen {
       (listArea, detailArea) = (area, nil)
     }
     let inner = screen.box(
-      listArea, title: "Services · \(services.count)", theme: theme, focused: detail == nil)
+      listArea, title: "Services · \(services.count)", theme: theme, focused: panel == nil)
     let columns = [
       TableColumn("", .fixed(2)), TableColumn("Service", .flex(min: 11)),
       TableColumn("Kind", .flex(min: 7)), TableColumn("Risk", .fixed(6)),
@@ -91,7 +183,8 @@ final class ServicesScreen: ConsoleScreen {
       return TableRow(
         [
           deadline.state.marker, service.name, service.kind.label,
-          deadline.category?.label ?? "—", service.latestScore.map { String(Int($0.rounded())) } ?? "—",
+          deadline.category?.label ?? "—",
+          service.latestScore.map { String(Int($0.rounded())) } ?? "—",
           deadline.lastAssessed?.description ?? "—", deadline.due?.description ?? "—",
           DashboardScreen.stateText(deadline), Format.count(service.openItemCount),
         ], role: role)
@@ -100,49 +193,32 @@ final class ServicesScreen: ConsoleScreen {
     cursor.clamp(count: rows.count, visible: visibleRows)
     TableView.draw(
       columns: columns, rows: rows, selected: cursor.selected, firstRow: cursor.top, in: inner,
-      on: &screen, theme: theme, focused: detail == nil)
-    if let detail, let detailArea {
-      drawDetail(detail, in: detailArea, on: &screen, theme: theme)
+      on: &screen, theme: theme, focused: panel == nil)
+    if let panel, let detailArea {
+      drawPanel(panel, in: detailArea, on: &screen, context: context)
     }
   }
 
-  private func drawDetail(
-    _ detail: ServiceDetail, in rect: Rect, on screen: inout Screen, theme: Theme
+  private func drawPanel(
+    _ panel: ServicePanel, in rect: Rect, on screen: inout Screen, context: ConsoleContext
   ) {
-    let inner = screen.box(rect, title: detail.service.name, theme: theme, focused: true)
-    var lines: [(String, ThemeRole)] = []
-    lines.append(("\(detail.service.code) · \(detail.service.kind.label)", .muted))
-    if !detail.service.description.isEmpty { lines.append((detail.service.description, .text)) }
-    lines.append(("", .text))
-    lines.append(("Assessments", .title))
-    if detail.assessments.isEmpty { lines.append(("  never assessed", .warning)) }
-    for assessment in detail.assessments.prefix(5) {
-      let category = assessment.category?.label ?? "—"
-      let day = assessment.completedOn?.description ?? "draft"
-      let score = assessment.totalScore.map { String(Int($0.rounded())) } ?? "—"
-      lines.append(("  \(day)  \(category)  score \(score)  \(assessment.questionnaireId)", .text))
+    let theme = context.theme
+    let title = measureCursor == nil ? panel.service.name : "\(panel.service.name) · measures"
+    let inner = screen.box(rect, title: title, theme: theme, focused: true)
+    let (raw, rawFocus) = panel.lines(today: context.today, measureCursor: measureCursor)
+    let (lines, focus) = TextWrap.styled(raw, width: inner.width - 2, focus: rawFocus)
+    var first = 0
+    if let focus, focus >= inner.height {
+      first = min(focus - inner.height / 2, max(0, lines.count - inner.height))
     }
-    if let category = detail.assessments.first(where: { $0.category != nil })?.category {
-      let obligations = category.obligations
-      lines.append(("", .text))
-      lines.append(("Obligations (\(category.label))", .title))
-      lines.append((
-        "  detection order: " + (obligations.detectionOrderPossible ? "possible" : "none"),
-        .text))
-      lines.append(("  mitigation measures: \(obligations.mitigation.rawValue)", .text))
-      lines.append(("  sanctions: \(obligations.sanctionLabel)", .text))
-    }
-    lines.append(("", .text))
-    lines.append(("Detection orders", .title))
-    if detail.orders.isEmpty { lines.append(("  none", .muted)) }
-    for order in detail.orders.map(\.terms) {
-      lines.append((
-        "  \(order.reference) · \(order.authority) · \(order.starts) → \(order.ends)", .text))
-      let e2ee = order.includesEndToEndEncrypted ? " · E2EE included" : ""
-      lines.append(("    scope: \(order.scope.codes)\(e2ee)", .muted))
-    }
-    for (row, line) in lines.enumerated() where row < inner.height {
-      screen.put(line.0, in: inner, row: row, column: 1, style: theme[line.1])
+    for row in 0..<inner.height where first + row < lines.count {
+      let (text, role) = lines[first + row]
+      if role == .selection {
+        screen.fill(
+          Rect(x: inner.x, y: inner.y + row, width: inner.width, height: 1),
+          style: theme[.selection])
+      }
+      screen.put(text, in: inner, row: row, column: 1, style: theme[role])
     }
   }
 }
