@@ -95,7 +95,8 @@ struct WizardEndToEndTests {
     try session.waitFor("next due \(due)")
     try session.send("1")
     let dashboard = try session.waitFor("Re-categorisation deadlines")
-    let row = try #require(dashboard.split(separator: "\n").first { $0.contains(service.name.prefix(8)) })
+    let row = try #require(
+      dashboard.split(separator: "\n").first { $0.contains(service.name.prefix(8)) })
     #expect(row.contains(due))
     try session.send("q")
     try session.waitFor("EXIT=0")
@@ -121,14 +122,13 @@ struct WizardEndToEndTests {
     try text.write(toFile: typo, atomically: true, encoding: .utf8)
     let line = shipped.split(separator: "\n", omittingEmptySubsequences: false)
       .firstIndex { $0 == "kind = \"yes_no\"" }! + 1
-    let audit = try Subprocess.run(["sqlite3", fixture.database, "SELECT count(*) FROM audit_event"])
-      .out
+    let count = ["sqlite3", fixture.database, "SELECT count(*) FROM audit_event"]
+    let audit = try Subprocess.run(count).out
     let session = try open(fixture, extra: "--questionnaire \(typo)")
     let pane = try session.waitFor("\nEXIT=1")
     #expect(pane.contains("typo.toml:\(line): sections.architecture.questions.e2ee.kind: "))
     #expect(pane.contains("\"yes_on\" is not valid"))
-    let after = try Subprocess.run(["sqlite3", fixture.database, "SELECT count(*) FROM audit_event"])
-      .out
+    let after = try Subprocess.run(count).out
     #expect(after == audit)
   }
 }

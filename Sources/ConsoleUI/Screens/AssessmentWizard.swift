@@ -308,7 +308,8 @@ extension AssessmentWizard {
   }
 
   private func drawReview(in inner: Rect, on screen: inout Screen, theme: Theme) {
-    screen.put(progressLine(width: inner.width), in: inner, row: 0, column: 1, style: theme[.accent])
+    screen.put(
+      progressLine(width: inner.width), in: inner, row: 0, column: 1, style: theme[.accent])
     let columns = [
       TableColumn("#", .fixed(3), alignRight: true), TableColumn("Question", .flex(min: 20)),
       TableColumn("Answer", .flex(min: 16)),
@@ -336,7 +337,8 @@ extension AssessmentWizard {
     var lines: [(String, ThemeRole)] = []
     let category = result.category
     let role: ThemeRole = category == .high ? .danger : category == .medium ? .warning : .success
-    lines.append(("\(category.label) RISK · score \(ScoreResult.format(result.total)) of 100", role))
+    let score = ScoreResult.format(result.total)
+    lines.append(("\(category.label) RISK · score \(score) of 100", role))
     if let completedOn {
       let months = category.recategorisationMonths
       lines.append((
