@@ -257,7 +257,10 @@ extension AppDatabase {
       case .string(let s): stored = .string(s)
       case .bool(let b): stored = .string(b ? "yes" : "no")
       case .array(let items): stored = .list(items.compactMap(\.string))
-      case .integer, .float: stored = value.number.map { .number($0) }
+      // One case per kind: a shared `case .integer, .float` that re-reads `value` here
+      // crashes the Swift 6.3 optimiser (CopyPropagation) in release builds.
+      case .integer(let i): stored = .number(Double(i))
+      case .float(let d): stored = .number(d)
       default: stored = nil
       }
       if let answer = stored?.answer(for: question.kind) { answers[key] = answer }
