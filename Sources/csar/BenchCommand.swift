@@ -1,8 +1,10 @@
 // `csar bench pdq|match`: speed figures for PDQ hashing and PDQ matching.
 
 import ArgumentParser
+import ConsoleUI
 import Detection
 import Imaging
+import Terminal
 
 #if canImport(Glibc)
   import Glibc
@@ -123,7 +125,8 @@ struct BenchCommand: ParsableCommand {
   /// Decode, downscale and blur for a review preview.
   struct PreviewBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-      commandName: "preview", abstract: "Median time of decode + downscale + blur of a file.")
+      commandName: "preview",
+      abstract: "Median time of decode + downscale + blur of a file, and of a review preview.")
 
     @Option(name: .long, help: "Repetitions.")
     var iterations = 30
@@ -154,6 +157,26 @@ struct BenchCommand: ParsableCommand {
       print("decode\t\(BenchCommand.ms(decode))")
       print("downscale+blur\t\(BenchCommand.ms(filter))")
       print("total\t\(BenchCommand.ms(decode + filter))")
+
+      // What the review queue does for one item: decode, orient, shrink, fit the pane, blur,
+      // greyscale and turn into half-block cells (a 120x40 console's preview pane).
+      let theme = try Theme.load(nameOrPath: "default")
+      let pane = Rect(x: 0, y: 0, width: 62, height: 27)
+      var cellTimes: [Double] = []
+      var stepTimes: [Double] = []
+      for _ in 0..<max(1, iterations) {
+        var screen = Screen(width: pane.width, height: pane.height)
+        var t = BenchCommand.now()
+        let preview = ItemPreview(itemId: 0, mediaPath: file, url: nil, databasePath: ":memory:")
+        preview.draw(in: pane, on: &screen, depth: .trueColor, theme: theme)
+        cellTimes.append(BenchCommand.now() - t)
+        t = BenchCommand.now()
+        _ = preview.clearer()
+        preview.draw(in: pane, on: &screen, depth: .trueColor, theme: theme)
+        stepTimes.append(BenchCommand.now() - t)
+      }
+      print("item preview (decode..cells, 62x27)\t\(BenchCommand.ms(BenchCommand.median(cellTimes)))")
+      print("one step less blur (redraw)\t\(BenchCommand.ms(BenchCommand.median(stepTimes)))")
     }
   }
 

@@ -10,7 +10,7 @@ import Terminal
 /// A new value starts fully blurred and greyscale; nothing but an explicit ``clearer()`` or
 /// ``toggleColour()`` on this very value shows more. Moving to another item makes a new
 /// value, so a reviewer never meets an item unblurred because of what they did on another.
-final class ItemPreview {
+public final class ItemPreview {
   /// Why an item has no picture.
   enum Placeholder: Equatable {
     /// The item is a URL, not a file.
@@ -39,7 +39,7 @@ final class ItemPreview {
   private var filtered: (blur: BlurLevel, colour: Bool, image: RGBImage)?
 
   /// Decodes the item's media file (relative paths are beside the database file).
-  init(itemId: Int64, mediaPath: String?, url: String?, databasePath: String) {
+  public init(itemId: Int64, mediaPath: String?, url: String?, databasePath: String) {
     self.itemId = itemId
     guard let mediaPath, !mediaPath.isEmpty else {
       image = nil
@@ -76,7 +76,7 @@ final class ItemPreview {
   var isRevealed: Bool { blur < .fullyBlurred || colour }
 
   /// One step clearer; false when already clear (nothing changed).
-  func clearer() -> Bool {
+  public func clearer() -> Bool {
     guard image != nil, blur > .clear else { return false }
     blur = blur.clearer
     exposed = true
@@ -107,7 +107,7 @@ final class ItemPreview {
   // MARK: Drawing
 
   /// Draws the picture, or a placeholder saying why there is none, centred in `rect`.
-  func draw(in rect: Rect, on screen: inout Screen, depth: ColorDepth, theme: Theme) {
+  public func draw(in rect: Rect, on screen: inout Screen, depth: ColorDepth, theme: Theme) {
     guard !rect.isEmpty else { return }
     guard let image else {
       let text: String
