@@ -11,6 +11,8 @@ enum DemoMedia {
   static let count = 64
   static let truncated = 13
   static let missing = 41
+  /// The one picture of camera size (1600x1004).
+  static let largeIndex = 4
 
   /// Writes the images into the `media` folder beside `databasePath`; returns how many.
   @discardableResult
@@ -34,15 +36,21 @@ enum DemoMedia {
 
   /// One synthetic picture; the pattern and size follow from the index.
   static func picture(_ index: Int) -> RGBImage {
-    let sizes = [(640, 400), (480, 480), (800, 500), (400, 600), (1600, 1004)]
-    let (width, height) = sizes[index % sizes.count]
+    // Small pictures (the preview pane is a few dozen cells) keep the first start quick; one
+    // camera-sized picture shows what decoding a real upload costs.
+    let sizes = [(320, 200), (240, 240), (400, 250), (200, 300), (360, 240)]
+    let (width, height) = index == largeIndex ? (1600, 1004) : sizes[index % sizes.count]
     var pixels = [UInt8](repeating: 0, count: width * height * 3)
     let hue = Double(index) * 0.61803
+    let tint = (
+      0.5 + 0.5 * sin(hue * 6.28), 0.5 + 0.5 * sin(hue * 6.28 + 2.1),
+      0.5 + 0.5 * sin(hue * 6.28 + 4.2)
+    )
     for y in 0..<height {
       for x in 0..<width {
         let u = Double(x) / Double(width)
         let v = Double(y) / Double(height)
-        let (r, g, b) = colour(pattern: index % 6, u: u, v: v, hue: hue)
+        let (r, g, b) = colour(pattern: index % 6, u: u, v: v, hue: hue, tint: tint)
         let offset = (y * width + x) * 3
         pixels[offset] = UInt8(max(0, min(255, r * 255)))
         pixels[offset + 1] = UInt8(max(0, min(255, g * 255)))
@@ -52,11 +60,9 @@ enum DemoMedia {
     return RGBImage(width: width, height: height, pixels: pixels)
   }
 
-  private static func colour(pattern: Int, u: Double, v: Double, hue: Double)
-    -> (Double, Double, Double)
-  {
-    let tint = (0.5 + 0.5 * sin(hue * 6.28), 0.5 + 0.5 * sin(hue * 6.28 + 2.1),
-                0.5 + 0.5 * sin(hue * 6.28 + 4.2))
+  private static func colour(
+    pattern: Int, u: Double, v: Double, hue: Double, tint: (Double, Double, Double)
+  ) -> (Double, Double, Double) {
     switch pattern {
     case 0:  // diagonal gradient
       let t = (u + v) / 2

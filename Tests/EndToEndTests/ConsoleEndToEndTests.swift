@@ -124,7 +124,8 @@ struct ConsoleEndToEndTests {
     try session.type(
       "XDG_DATA_HOME=\(directory)/data \(binary); echo \"EXIT=$?\"")
     try session.send("Enter")
-    try session.waitFor("Re-categorisation deadlines")
+    // The first start creates the demo database and its pictures: allow for a busy machine.
+    try session.waitFor("Re-categorisation deadlines", timeout: 60)
     try session.send("q")
     try session.waitFor("EXIT=0")
     #expect(FileManager.default.fileExists(atPath: directory + "/data/csar/csar.sqlite"))
