@@ -449,13 +449,13 @@ final class QueueScreen: ConsoleScreen {
     visibleRows = max(1, inner.height - 1)
     window.keepVisible(visibleRows)
     // What matters most comes first: narrow panes drop columns from the right.
+    // The open item's pane shows the account, so the list leaves it out then.
     let columns = [
       TableColumn("P", .fixed(1)), TableColumn("Kind", .fixed(5)),
       TableColumn("Age", .fixed(4), alignRight: true),
       TableColumn("SLA", .fixed(5), alignRight: true), TableColumn("State", .fixed(7)),
       TableColumn("Evidence", .flex(min: 14)), TableColumn("Service", .flex(min: 8)),
-      TableColumn("Account", .fixed(14)),
-    ]
+    ] + (open == nil ? [TableColumn("Account", .fixed(14))] : [])
     let rows = window.rows.map { item in
       let sla = Self.sla(item, now: now, settings: context.review)
       let role: ThemeRole = sla.overdue ? .danger : item.priority == 1 ? .warning : .text
@@ -463,8 +463,7 @@ final class QueueScreen: ConsoleScreen {
         [
           String(item.priority), item.kind.label, Format.age(seconds: now - item.createdAt),
           sla.text, stateLabel(item, context: context), Self.evidence(item), item.serviceName,
-          item.accountPseudonym ?? "—",
-        ], role: role)
+        ] + (open == nil ? [item.accountPseudonym ?? "—"] : []), role: role)
     }
     if rows.isEmpty {
       screen.put("No item matches.", in: inner, row: 1, column: 1, style: theme[.muted])
@@ -537,9 +536,15 @@ final class QueueScreen: ConsoleScreen {
     }
     let split = inner.splitTop(detailRows)
     guard split.rest.height >= 3 else { return }
-    let keysLine = "y confirm  d dismiss  e escalate  s skip  m note  u undo  -/+ blur  c colour"
+    // The decision keys under the preview: one row when it fits, else two.
+    let keyRows = [
+      "y confirm  d dismiss  e escalate  s skip", "m note  u undo  -/+ blur  c colour  Esc close",
+    ]
+    let oneRow = keyRows.joined(separator: "  ")
+    let keyLines = DisplayWidth.of(oneRow) <= inner.width - 2 ? [oneRow] : keyRows
     let previewArea = Rect(
-      x: split.rest.x, y: split.rest.y, width: split.rest.width, height: split.rest.height - 1)
+      x: split.rest.x, y: split.rest.y, width: split.rest.width,
+      height: split.rest.height - keyLines.count)
     let preview = open.preview
     let mode = preview.colour ? "colour" : "grey"
     let size = preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? ""
@@ -547,8 +552,10 @@ final class QueueScreen: ConsoleScreen {
       previewArea, title: "Preview · blur \(preview.blur) · \(mode)\(size)", theme: theme,
       focused: false)
     preview.draw(in: previewInner, on: &screen, depth: context.colorDepth, theme: theme)
-    screen.put(
-      keysLine, in: inner, row: inner.height - 1, column: 1, style: theme[.muted])
+    for (index, line) in keyLines.enumerated() {
+      let row = inner.height - keyLines.count + index
+      screen.put(line, in: inner, row: row, column: 1, style: theme[.muted])
+    }
   }
 
   /// `14:05` (UTC) for claim times.
