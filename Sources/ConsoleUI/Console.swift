@@ -44,7 +44,7 @@ public final class Console {
 
   /// Commands of the `:` command line, for `:help` and the help overlay.
   static let commands: [(String, String)] = [
-    (":q / :quit", "Quit"),
+    (":q / :quit", "Quit (asks when answers are unsaved; :q! does not)"),
     (":1 … :5, :dashboard …", "Go to a screen"),
     (":theme NAME", "Switch theme (\(Theme.builtinNames.joined(separator: ", ")))"),
     (":reload", "Reload data"),
@@ -124,7 +124,7 @@ public final class Console {
       commandLine = TextField(limit: 200)
       overlay = .commandLine
     case .quit:
-      quitRequested = true
+      quitOrAsk()
     case .reload:
       stale = Set(screens.indices)
       loadIfStale(activeIndex)
@@ -196,7 +196,9 @@ public final class Console {
     guard let name = words.first else { return }
     let names = ["dashboard", "services", "review", "consent", "reports"]
     switch name {
-    case "q", "quit", "q!":
+    case "q", "quit":
+      quitOrAsk()
+    case "q!":
       quitRequested = true
     case "1", "2", "3", "4", "5":
       perform(.screen(Int(name)! - 1))
@@ -224,6 +226,22 @@ public final class Console {
         status = .error("Unknown command :\(name) — :help lists the commands")
       }
     }
+  }
+
+  /// Quits, or asks first when a screen holds work that quitting would lose.
+  private func quitOrAsk() {
+    guard let work = screens.lazy.compactMap(\.unsavedWork).first else {
+      quitRequested = true
+      return
+    }
+    overlay = .confirm(
+      Confirmation(
+        title: "Quit?", lines: [work, "Enter quits without saving; Esc stays (:q! never asks)."],
+        reasonRequired: false
+      ) { [weak self] _ in
+        self?.quitRequested = true
+        return .info("Quitting")
+      })
   }
 
   private func loadIfStale(_ index: Int) {

@@ -105,6 +105,8 @@ public protocol ConsoleScreen: AnyObject {
   var hints: [(String, String)] { get }
   /// True while the screen edits text inline, so global keys (`q`, `1`…) type instead.
   var capturesText: Bool { get }
+  /// Work that quitting now would lose (e.g. unsaved answers), so `q` asks first; nil if none.
+  var unsavedWork: String? { get }
   /// Reads fresh data from the store.
   func reload(_ context: ConsoleContext) throws
   /// Draws into its area.
@@ -120,6 +122,7 @@ public protocol ConsoleScreen: AnyObject {
 
 extension ConsoleScreen {
   public var capturesText: Bool { false }
+  public var unsavedWork: String? { nil }
   public var hints: [(String, String)] { [] }
   public func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? { nil }
   public func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse? { nil }

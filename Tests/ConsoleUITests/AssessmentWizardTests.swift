@@ -146,6 +146,19 @@ struct AssessmentWizardTests {
     #expect(try auditActions(console, prefix: "assessment").isEmpty)
   }
 
+  @Test func quittingWithUnsavedAnswersAsksFirst() throws {
+    let console = try makeConsole()
+    console.press(.character("2"), .character("a"))
+    console.type("42")
+    console.press(.enter, .character("q"))
+    #expect(!console.isFinished)
+    #expect(console.render(width: 80, height: 24).text.contains("unsaved answers"))
+    console.press(.escape)
+    #expect(!console.isFinished)
+    console.press(.character("s"), .character("q"))
+    #expect(console.isFinished)
+  }
+
   @Test func helpListsTheKeysOfEachMode() throws {
     let console = try makeConsole()
     let screen = try services(console)

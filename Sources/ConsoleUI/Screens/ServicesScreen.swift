@@ -46,6 +46,12 @@ final class ServicesScreen: ConsoleScreen {
     return keys.hints
   }
 
+  /// Answers of the open assessment changed since the last save.
+  var unsavedWork: String? {
+    guard let wizard, wizard.dirty else { return nil }
+    return "The assessment of \(wizard.service.name) has unsaved answers (s saves a draft)."
+  }
+
   /// Digits go to a numeric question instead of switching screens.
   var capturesText: Bool { wizard?.capturesDigits ?? false }
 
