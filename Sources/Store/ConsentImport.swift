@@ -153,6 +153,10 @@ struct ConsentImportPlan {
         JOIN service s ON s.id = e.service_id WHERE e.event_id = ?
         """)
     let findAccount = try db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?")
+    // A first import into an empty database needs no look-ups.
+    let hasEvents = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM consent_event)")
+      ?? true
+    let hasAccounts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM account)") ?? true
     var seenIds: [String: Int32] = [:]
     seenIds.reserveCapacity(records.count)
     var pairIndex: [PairKey: Int] = [:]
@@ -181,7 +185,7 @@ struct ConsentImportPlan {
         continue
       }
       seenIds[record.eventId] = Int32(index)
-      if let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) {
+      if hasEvents, let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) {
         let same =
           stored[0] == record.account && stored[1] == record.service
           && stored[2] == record.state.rawValue && stored[3] == record.occurredAt
@@ -196,7 +200,7 @@ struct ConsentImportPlan {
         continue
       }
       if accountIds[record.account] == nil, !unknownAccounts.contains(record.account) {
-        if let id = try Int64.fetchOne(findAccount, arguments: [record.account]) {
+        if hasAccounts, let id = try Int64.fetchOne(findAccount, arguments: [record.account]) {
           accountIds[record.account] = id
         } else {
           unknownAccounts.insert(record.account)
@@ -320,6 +324,7 @@ struct ConsentImportPlan {
       if accountId == nil {
         accountId = try Int64.fetchOne(findAccount, arguments: [account])
       }
+      var created = false
       if accountId == nil {
         let createdAt = records[Int(pairs[p].accepted[0])].occurredAt
         while accountId == nil {
@@ -329,22 +334,26 @@ struct ConsentImportPlan {
           try insertAccount.execute()
           if db.changesCount == 1 {
             accountId = db.lastInsertedRowID
+            created = true
           } else {
             accountId = try Int64.fetchOne(findAccount, arguments: [account])
           }
         }
-        outcome.accountsCreated += 1
+        if created { outcome.accountsCreated += 1 }
       }
       guard let accountId else { continue }
       accountIds[account] = accountId
-      // Changed since planning? Check the pair again inside this transaction.
-      let row = try Row.fetchOne(current, arguments: [accountId, pairs[p].serviceId])
-      let now: (ConsentState, Int64)? = try row.map {
-        (try $0.code(ConsentState.self, "state", table: "consent_current"), $0["updated_at"])
-      }
-      if now?.0 != pairs[p].seen?.state || now?.1 != pairs[p].seen?.at {
-        try Self.check(
-          &pairs[p], db, accountId: accountId, records: records, issues: &outcome.issues)
+      // Changed since planning? Check the pair again inside this transaction (an account
+      // created just now has no consent yet).
+      if !created {
+        let row = try Row.fetchOne(current, arguments: [accountId, pairs[p].serviceId])
+        let now: (ConsentState, Int64)? = try row.map {
+          (try $0.code(ConsentState.self, "state", table: "consent_current"), $0["updated_at"])
+        }
+        if now?.0 != pairs[p].seen?.state || now?.1 != pairs[p].seen?.at {
+          try Self.check(
+            &pairs[p], db, accountId: accountId, records: records, issues: &outcome.issues)
+        }
       }
       for index in pairs[p].accepted {
         let r = records[Int(index)]

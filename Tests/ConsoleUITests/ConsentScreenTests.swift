@@ -143,6 +143,20 @@ struct ConsentScreenTests {
     #expect(try console.context.database.consentHistory(accountId: account.id).count == history)
   }
 
+  @Test func tabSwitchesPanesAndTheOpenAccountFollowsTheList() throws {
+    let (console, screen) = try openAccount("A10000010")
+    let first = try #require(screen.selectedAccount)
+    console.press(.character("j"))
+    #expect(screen.selectedAccount == first)
+    #expect(screen.selectedService?.serviceId == screen.states[1].serviceId)
+    console.press(.tab, .character("j"))
+    let second = try #require(screen.selectedAccount)
+    #expect(second != first && screen.isOpen)
+    #expect(console.render(width: 120, height: 40).text.contains("Consent of \(second.externalId)"))
+    let history = try console.context.database.consentHistory(accountId: second.id)
+    #expect(screen.history == history)
+  }
+
   @Test func changeKeysNeedAnOpenAccount() throws {
     let console = try makeConsole()
     console.press(.character("4"), .character("a"))

@@ -9,7 +9,7 @@ import Terminal
 /// history, and records changes a user asked support for (confirmed, with a reason, audited).
 final class ConsentScreen: ConsoleScreen {
   enum Action: Sendable, Equatable {
-    case search, down, up, top, bottom, open, back, pageDown, pageUp
+    case search, down, up, top, bottom, open, back, pane, pageDown, pageUp
     case record(ConsentState)
   }
 
@@ -24,7 +24,8 @@ final class ConsentScreen: ConsoleScreen {
       KeyBinding([.character("g"), .home], .top, "First account or service"),
       KeyBinding([.character("G"), .end], .bottom, "Last account or service"),
       KeyBinding([.enter], .open, "Open the account", hint: true),
-      KeyBinding([.escape], .back, "Back to the account list"),
+      KeyBinding([.escape], .back, "Close the account"),
+      KeyBinding([.tab], .pane, "Switch between the accounts and the open account"),
       KeyBinding([.pageDown], .pageDown, "Scroll the history down (older)"),
       KeyBinding([.pageUp], .pageUp, "Scroll the history up (newer)"),
       KeyBinding([.character("a")], .record(.granted), "Support request: user grants consent"),
@@ -44,6 +45,8 @@ final class ConsentScreen: ConsoleScreen {
   private var historyScroll = 0
   private var historyRows = 10
   private(set) var isOpen = false
+  /// While an account is open: whether keys move in the account list rather than its services.
+  private var listFocused = false
   static let resultLimit = 200
 
   var helpSection: HelpSection { keys.helpSection }
@@ -90,10 +93,10 @@ final class ConsentScreen: ConsoleScreen {
       switch action {
       case .search:
         return .overlay(.prompt(searchPrompt(context)))
-      case .down: move { $0.move(by: 1, count: $1, visible: $2) }
-      case .up: move { $0.move(by: -1, count: $1, visible: $2) }
-      case .top: move { $0.jump(toEnd: false, count: $1, visible: $2) }
-      case .bottom: move { $0.jump(toEnd: true, count: $1, visible: $2) }
+      case .down: try move(context) { $0.move(by: 1, count: $1, visible: $2) }
+      case .up: try move(context) { $0.move(by: -1, count: $1, visible: $2) }
+      case .top: try move(context) { $0.jump(toEnd: false, count: $1, visible: $2) }
+      case .bottom: try move(context) { $0.jump(toEnd: true, count: $1, visible: $2) }
       case .pageDown, .pageUp:
         guard isOpen else { return .handled }
         let page = max(1, historyRows - 1)
@@ -101,12 +104,16 @@ final class ConsentScreen: ConsoleScreen {
       case .open:
         guard selectedAccount != nil else { return .status(.error("No account selected")) }
         isOpen = true
+        listFocused = false
         serviceCursor = ListCursor()
         historyScroll = 0
         try loadAccount(context)
       case .back:
         guard isOpen else { return .unhandled }
         isOpen = false
+      case .pane:
+        guard isOpen else { return .unhandled }
+        listFocused.toggle()
       case .record(let state):
         return recordChange(to: state, context: context)
       }
@@ -116,12 +123,20 @@ final class ConsentScreen: ConsoleScreen {
     return .handled
   }
 
-  /// Moves the service cursor when an account is open, else the account cursor.
-  private func move(_ body: (inout ListCursor, Int, Int) -> Void) {
-    if isOpen {
+  /// Moves the service cursor of an open account, else the account cursor (then an open
+  /// account follows it).
+  private func move(
+    _ context: ConsoleContext, _ body: (inout ListCursor, Int, Int) -> Void
+  ) throws {
+    if isOpen, !listFocused {
       body(&serviceCursor, states.count, serviceRows)
-    } else {
-      body(&cursor, results.count, visibleRows)
+      return
+    }
+    let before = selectedAccount?.id
+    body(&cursor, results.count, visibleRows)
+    if isOpen, selectedAccount?.id != before {
+      historyScroll = 0
+      try loadAccount(context)
     }
   }
 
@@ -225,7 +240,8 @@ final class ConsentScreen: ConsoleScreen {
       query.isEmpty
       ? "Accounts · \(results.count)\(more) · / to search"
       : "Accounts matching \"\(query)\" · \(results.count)\(more)"
-    let inner = screen.box(rect, title: title, theme: theme, focused: !isOpen)
+    let focused = !isOpen || listFocused
+    let inner = screen.box(rect, title: title, theme: theme, focused: focused)
     visibleRows = max(1, inner.height - 1)
     cursor.clamp(count: results.count, visible: visibleRows)
     let columns = [
@@ -240,14 +256,14 @@ final class ConsentScreen: ConsoleScreen {
     }
     TableView.draw(
       columns: columns, rows: rows, selected: cursor.selected, firstRow: cursor.top, in: inner,
-      on: &screen, theme: theme, focused: !isOpen)
+      on: &screen, theme: theme, focused: focused)
   }
 
   private func drawDetail(in rect: Rect, on screen: inout Screen, theme: Theme) {
     guard let account = selectedAccount else { return }
     let inner = screen.box(
       rect, title: "Consent of \(account.externalId) · \(account.pseudonym)", theme: theme,
-      focused: true)
+      focused: !listFocused)
     let (top, rest) = inner.splitTop(min(states.count + 1, max(3, inner.height / 2)))
     serviceRows = max(1, top.height - 1)
     serviceCursor.clamp(count: states.count, visible: serviceRows)
@@ -265,7 +281,7 @@ final class ConsentScreen: ConsoleScreen {
     }
     TableView.draw(
       columns: columns, rows: rows, selected: serviceCursor.selected,
-      firstRow: serviceCursor.top, in: top, on: &screen, theme: theme)
+      firstRow: serviceCursor.top, in: top, on: &screen, theme: theme, focused: !listFocused)
     drawHistory(in: rest.splitTop(1).rest, on: &screen, theme: theme)
   }
 
