@@ -64,6 +64,9 @@ extension AppDatabase {
   /// - All or nothing: the whole file is checked before anything is written; with any invalid
   ///   line nothing is imported unless `skipInvalid`. Writes go in transactions of about
   ///   `batchSize` events, each audited by one `consent.import` event with its counts.
+  /// The page cache of the writing connection during an import (negative: KiB), 64 MB.
+  static let importCacheSize = -65_536
+
   public func importConsent(
     bytes: [UInt8], fileName: String, format: ConsentImportFormat? = nil,
     options: ConsentImportOptions = ConsentImportOptions()
@@ -86,6 +89,18 @@ extension AppDatabase {
       return report
     }
 
+    // A batch dirties index pages all over (random pseudonyms, event ids): with SQLite's
+    // default 2 MB cache they spill to the WAL mid-transaction and are written many times.
+    let previousCache = try writer.writeWithoutTransaction { db -> Int in
+      let old = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+      try db.execute(sql: "PRAGMA cache_size = \(Self.importCacheSize)")
+      return old
+    }
+    defer {
+      try? writer.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA cache_size = \(previousCache)")
+      }
+    }
     var start = 0
     while start < plan.pairs.count {
       if let stop = options.stopAfterBatches, report.batches >= stop { break }
@@ -118,7 +133,8 @@ extension AppDatabase {
 /// The events of a file grouped per account and service, checked against a snapshot.
 struct ConsentImportPlan {
   struct Pair {
-    let account: String
+    /// Index into `accounts`.
+    let account: Int32
     let serviceId: Int64
     /// Record indices in file order, then sorted by time.
     var records: [Int32] = []
@@ -131,15 +147,17 @@ struct ConsentImportPlan {
   }
 
   struct PairKey: Hashable {
-    let account: String
+    let account: Int32
     let serviceId: Int64
   }
 
   var pairs: [Pair] = []
   var issues: [ConsentImportIssue] = []
   var duplicates = 0
-  /// Known account ids by provider id (filled while writing as accounts are created).
-  var accountIds: [String: Int64] = [:]
+  /// The provider account ids of the file, each once, and their database ids (nil: not in
+  /// the database when planning; filled while writing as accounts are created).
+  var accounts: [String] = []
+  var accountIds: [Int64?] = []
 
   init(_ db: Database, records: [ConsentImportRecord]) throws {
     var services: [String: Int64] = [:]
@@ -160,7 +178,7 @@ struct ConsentImportPlan {
     var seenIds: [String: Int32] = [:]
     seenIds.reserveCapacity(records.count)
     var pairIndex: [PairKey: Int] = [:]
-    var unknownAccounts: Set<String> = []
+    var accountIndex: [String: Int32] = [:]
 
     for (index, record) in records.enumerated() {
       guard let serviceId = services[record.service] else {
@@ -199,19 +217,22 @@ struct ConsentImportPlan {
         }
         continue
       }
-      if accountIds[record.account] == nil, !unknownAccounts.contains(record.account) {
-        if hasAccounts, let id = try Int64.fetchOne(findAccount, arguments: [record.account]) {
-          accountIds[record.account] = id
-        } else {
-          unknownAccounts.insert(record.account)
-        }
+      let account: Int32
+      if let known = accountIndex[record.account] {
+        account = known
+      } else {
+        account = Int32(accounts.count)
+        accountIndex[record.account] = account
+        accounts.append(record.account)
+        accountIds.append(
+          hasAccounts ? try Int64.fetchOne(findAccount, arguments: [record.account]) : nil)
       }
-      let key = PairKey(account: record.account, serviceId: serviceId)
+      let key = PairKey(account: account, serviceId: serviceId)
       if let p = pairIndex[key] {
         pairs[p].records.append(Int32(index))
       } else {
         pairIndex[key] = pairs.count
-        pairs.append(Pair(account: record.account, serviceId: serviceId, records: [Int32(index)]))
+        pairs.append(Pair(account: account, serviceId: serviceId, records: [Int32(index)]))
       }
     }
     for p in pairs.indices {
@@ -219,7 +240,7 @@ struct ConsentImportPlan {
         let a = records[Int($0)], b = records[Int($1)]
         return a.occurredAt != b.occurredAt ? a.occurredAt < b.occurredAt : a.line < b.line
       }
-      let accountId = accountIds[pairs[p].account]
+      let accountId = accountIds[Int(pairs[p].account)]
       try Self.check(&pairs[p], db, accountId: accountId, records: records, issues: &issues)
     }
   }
@@ -319,11 +340,8 @@ struct ConsentImportPlan {
     var lastLine = 0
     for p in range {
       guard !pairs[p].accepted.isEmpty else { continue }
-      let account = pairs[p].account
-      var accountId = accountIds[account]
-      if accountId == nil {
-        accountId = try Int64.fetchOne(findAccount, arguments: [account])
-      }
+      let account = accounts[Int(pairs[p].account)]
+      var accountId = accountIds[Int(pairs[p].account)]
       var created = false
       if accountId == nil {
         let createdAt = records[Int(pairs[p].accepted[0])].occurredAt
@@ -342,7 +360,7 @@ struct ConsentImportPlan {
         if created { outcome.accountsCreated += 1 }
       }
       guard let accountId else { continue }
-      accountIds[account] = accountId
+      accountIds[Int(pairs[p].account)] = accountId
       // Changed since planning? Check the pair again inside this transaction (an account
       // created just now has no consent yet).
       if !created {

@@ -64,6 +64,9 @@ public enum ConsentImportParser {
   static let required = [
     "event_id", "account", "service", "state", "occurred_at", "source", "terms_version",
   ]
+  /// The required fields, then the optional `reason` (index 7): what ``record(line:lookup:)``
+  /// asks for by index.
+  static let fields = required + ["reason"]
   static let maxIdLength = 128
 
   /// Parses a whole file; `onRecord` / `onIssue` get every line in file order.
@@ -71,15 +74,19 @@ public enum ConsentImportParser {
     _ bytes: [UInt8], format: ConsentImportFormat,
     onRecord: (ConsentImportRecord) -> Void, onIssue: (ConsentImportIssue) -> Void
   ) {
-    var columns: [String: Int]?
-    var fields: [String?] = []
+    /// The column of each of `fields` (nil: absent), once the header is read.
+    var columns: [Int?]?
+    var columnCount = 0
+    var values: [String?] = []
     var stopped = false
     let lines = forEachLine(bytes) { line, slice in
       switch format {
       case .csv:
         guard let header = columns else {
           switch csvHeader(slice) {
-          case .success(let map): columns = map
+          case .success(let map):
+            columns = fields.map { map[$0] }
+            columnCount = map.count
           case .failure(let issue):
             onIssue(ConsentImportIssue(line: line, reason: issue.reason))
             stopped = true
@@ -87,19 +94,19 @@ public enum ConsentImportParser {
           }
           return true
         }
-        fields.removeAll(keepingCapacity: true)
-        if let problem = splitCSV(slice, into: &fields) {
+        values.removeAll(keepingCapacity: true)
+        if let problem = splitCSV(slice, into: &values) {
           onIssue(ConsentImportIssue(line: line, reason: problem))
           return true
         }
-        if fields.count != header.count {
+        if values.count != columnCount {
           onIssue(
             ConsentImportIssue(
               line: line,
-              reason: "expected \(header.count) columns (as the header), found \(fields.count)"))
+              reason: "expected \(columnCount) columns (as the header), found \(values.count)"))
           return true
         }
-        report(line: line, lookup: { name in header[name].flatMap { fields[$0] } },
+        report(line: line, lookup: { k in header[k].flatMap { values[$0] } },
                onRecord: onRecord, onIssue: onIssue)
       case .jsonl:
         var object: [String: String?] = [:]
@@ -107,7 +114,7 @@ public enum ConsentImportParser {
           onIssue(ConsentImportIssue(line: line, reason: "bad JSON: \(problem)"))
           return true
         }
-        report(line: line, lookup: { name in object[name] ?? nil },
+        report(line: line, lookup: { k in object[fields[k]] ?? nil },
                onRecord: onRecord, onIssue: onIssue)
       }
       return true
@@ -145,9 +152,10 @@ public enum ConsentImportParser {
     }
   }
 
-  /// Builds a record from named fields, or reports the first field that is wrong.
+  /// Builds a record from the fields (by index into ``fields``), or reports the first field
+  /// that is wrong.
   static func report(
-    line: Int, lookup: (String) -> String?,
+    line: Int, lookup: (Int) -> String?,
     onRecord: (ConsentImportRecord) -> Void, onIssue: (ConsentImportIssue) -> Void
   ) {
     switch record(line: line, lookup: lookup) {
@@ -156,7 +164,7 @@ public enum ConsentImportParser {
     }
   }
 
-  static func record(line: Int, lookup: (String) -> String?)
+  static func record(line: Int, lookup: (Int) -> String?)
     -> Result<ConsentImportRecord, ConsentImportIssue>
   {
     func fail(_ reason: String) -> Result<ConsentImportRecord, ConsentImportIssue> {
@@ -164,13 +172,12 @@ public enum ConsentImportParser {
     }
     var values: [String] = []
     values.reserveCapacity(required.count)
-    for name in required {
-      guard let value = lookup(name), !value.isEmpty else {
+    for (k, name) in required.enumerated() {
+      guard let value = lookup(k), !value.isEmpty else {
         return fail("\(name): missing or empty")
       }
-      if name != "occurred_at", name != "state", name != "source",
-        let problem = identifierProblem(value)
-      {
+      // Identifiers (not state, occurred_at, source: those are parsed below).
+      if k != 3, k != 4, k != 5, let problem = identifierProblem(value) {
         return fail("\(name): \"\(printable(value))\" \(problem)")
       }
       values.append(value)
@@ -188,7 +195,7 @@ public enum ConsentImportParser {
         "occurred_at: \"\(printable(values[4]))\" is not valid; expected ISO-8601 UTC "
           + "(2026-11-25T10:00:00Z) or Unix seconds")
     }
-    var reason = lookup("reason")
+    var reason = lookup(7)
     if let text = reason, text.isEmpty { reason = nil }
     return .success(
       ConsentImportRecord(
@@ -198,7 +205,15 @@ public enum ConsentImportParser {
 
   static func identifierProblem(_ value: String) -> String? {
     if value.utf8.count > maxIdLength { return "is longer than \(maxIdLength) bytes" }
-    if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+    // ASCII is checked byte by byte; only other text needs the Unicode tables (C1 controls).
+    var ascii = true
+    for byte in value.utf8 {
+      if byte < 0x20 || byte == 0x7F { return "contains control characters" }
+      if byte >= 0x80 { ascii = false }
+    }
+    if !ascii,
+      value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    {
       return "contains control characters"
     }
     return nil
