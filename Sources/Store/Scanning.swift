@@ -160,7 +160,7 @@ extension AppDatabase {
   public func recordBlockedScan(_ subject: ScanSubject, inputs: Int, by operatorName: String)
     throws
   {
-    try audited(by: operatorName) { _, audit in
+    _ = try audited(by: operatorName) { _, audit in
       try audit.record(
         action: "scan.blocked", entity: "account",
         entityId: subject.accountId.map { String($0) } ?? "unknown",

@@ -16,9 +16,10 @@ import Terminal
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure PDQ, console and consent speed (use a release build).",
+    abstract: "Measure PDQ, bank, scan, console and consent speed (use a release build).",
     subcommands: [
-      PDQBench.self, MatchBench.self, PreviewBench.self, ConsoleBench.self, ConsentBench.self,
+      PDQBench.self, MatchBench.self, BankBench.self, PreviewBench.self, ConsoleBench.self,
+      ConsentBench.self,
     ]
   )
 

@@ -1,0 +1,104 @@
+// `csar bench bank`: importing a large hash bank, loading it for matching, and scan throughput.
+
+import ArgumentParser
+import Detection
+import Foundation
+import Imaging
+import Moderation
+import Store
+
+/// Times a bank import of N random PDQ hashes into a fresh database file, loading the enabled
+/// banks into the PDQ index (what every `csar scan` run does first), and the upload gate on
+/// generated benign images (decode, SHA-256/MD5/PDQ, bank and consent checks).
+struct BankBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bank",
+    abstract: "Time a bank import of N PDQ hashes, the matcher's load, and scan throughput.")
+
+  @Option(name: .long, help: "Number of PDQ hashes to import.")
+  var hashes = 1_000_000
+
+  @Option(name: .long, help: "Number of generated images to scan.")
+  var images = 40
+
+  @Option(name: .long, help: "Image width and height as WIDTHxHEIGHT.")
+  var size = "640x480"
+
+  @Flag(name: .long, help: "Scan with the eight dihedral variants.")
+  var dihedral = false
+
+  func run() throws {
+    let parts = size.split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 2, hashes >= 1, images >= 1 else {
+      throw ValidationError("--size must look like 640x480; --hashes and --images at least 1")
+    }
+    let folder = NSTemporaryDirectory() + "csar-bench-bank-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let database = try AppDatabase.open(path: folder + "/bench.sqlite")
+    try database.ensureOperator(name: "bench", role: .lead)
+    try database.createService(code: "bench", name: "Bench", kind: .hosting, by: "bench")
+    let consent = Array(
+      """
+      event_id,account,service,state,occurred_at,source,terms_version
+      e1,A-bench,bench,granted,2026-01-01T00:00:00Z,app,v1
+
+      """.utf8)
+    _ = try database.importConsent(
+      bytes: consent, fileName: "consent.csv", options: .init(operatorName: "bench"))
+
+    // Import.
+    var random = BenchRandom(seed: 99)
+    var entries: [BankHashEntry] = []
+    entries.reserveCapacity(hashes)
+    for _ in 0..<hashes {
+      let hash = PDQHash(words: SIMD4(random.next(), random.next(), random.next(), random.next()))
+      entries.append(BankHashEntry(type: .pdq, hash: hash.hex))
+    }
+    var t = BenchCommand.now()
+    try database.importBank(name: "bench", entries: entries, by: "bench")
+    let importSeconds = BenchCommand.now() - t
+    let fileBytes = (try? FileManager.default.attributesOfItem(
+      atPath: folder + "/bench.sqlite")[.size] as? Int) ?? 0
+    print("import\t\(hashes) PDQ hashes in \(BenchCommand.format(importSeconds, 2)) s "
+          + "(\(Int(Double(hashes) / importSeconds)) hashes/s, one transaction); database "
+          + "\(BenchCommand.format(Double(fileBytes) / Double(hashes), 1)) bytes/hash")
+
+    // Load for matching.
+    t = BenchCommand.now()
+    let matcher = try BankMatcher(database: database)
+    let load = BenchCommand.now() - t
+    print("load\t\(BenchCommand.format(load, 2)) s (read \(BenchCommand.format(matcher.loadSeconds, 2))"
+          + " s, index \(BenchCommand.format(matcher.buildSeconds, 2)) s)")
+
+    // Scan: images written as PNG, every fourth one also planted in the bank.
+    let (width, height) = (parts[0], parts[1])
+    var paths: [String] = []
+    var planted: [BankHashEntry] = []
+    for i in 0..<images {
+      let image = DemoMedia.picture(i).downscaled(width: width, height: height)
+      let path = folder + "/\(i).png"
+      try ImageEncoder.writePNG(image, to: path)
+      paths.append(path)
+      if i % 4 == 0 {
+        planted.append(BankHashEntry(type: .pdq, hash: PDQ.hash(image).hash.hex))
+      }
+    }
+    try database.importBank(name: "planted", entries: planted, by: "bench")
+    let gate = UploadGate(database: database, operatorName: "bench", dihedral: dihedral)
+    _ = try gate.bankMatcher()
+    var times: [Double] = []
+    var flagged = 0
+    for path in paths {
+      t = BenchCommand.now()
+      let outcome = try gate.scan(inputs: [path], account: "A-bench", service: "bench")[0]
+      times.append(BenchCommand.now() - t)
+      if outcome.decision.code == "flagged" { flagged += 1 }
+    }
+    let median = BenchCommand.median(times)
+    print("scan\t\(images) PNG \(width)x\(height)\(dihedral ? " (dihedral)" : ""): median "
+          + "\(BenchCommand.ms(median)) per image, \(BenchCommand.format(1 / median, 1)) images/s "
+          + "on one core (\(flagged) flagged) against \(matcher.index.count + planted.count) "
+          + "hashes")
+  }
+}
