@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
     abstract: "Measure PDQ, bank, scan, console and consent speed (use a release build).",
     subcommands: [
       PDQBench.self, MatchBench.self, BankBench.self, PreviewBench.self, ConsoleBench.self,
-      ConsentBench.self,
+      ConsentBench.self, ContentionBench.self,
     ]
   )
 
