@@ -211,3 +211,15 @@ extension AppDatabase {
     }
   }
 }
+
+extension AppDatabase {
+  /// The newest audit event's id and hash (nil for an empty log). Recording it elsewhere now
+  /// and then (a ticket, a printout) anchors the chain: a log rewritten from some event on,
+  /// hashes recomputed, no longer ends in a recorded hash.
+  public func auditHead() throws -> (id: Int64, hash: String)? {
+    try read { db in
+      try Row.fetchOne(db, sql: "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1")
+        .map { ($0["id"], $0["hash"]) }
+    }
+  }
+}

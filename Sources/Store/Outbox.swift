@@ -1,5 +1,10 @@
 import Foundation
 
+#if os(Linux)
+  /// `syncfs(2)`: flushes the file system holding `fd` (Glibc does not export it to Swift).
+  @_silgen_name("syncfs") private func linuxSyncfs(_ fd: Int32) -> Int32
+#endif
+
 // MARK: - Atomic files in an outbox folder
 
 /// A folder that report files are written to for pick-up. Each file appears whole or not at
@@ -35,41 +40,77 @@ public struct Outbox: Sendable {
   /// Returns the final path.
   @discardableResult
   public func write(_ text: String, as name: String) throws(ReportError) -> String {
-    let final = path(name)
-    let temporary = path(".\(name).\(getpid()).tmp")
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { throw .cannotWrite(path: final, reason: Self.lastError()) }
-    let bytes = Array(text.utf8)
+    try write([(name, text)])[0]
+  }
+
+  /// Writes several files, each atomically, with few flushes: every file goes to a hidden
+  /// temporary name, then the data is flushed to disk (one `syncfs` on Linux, else one
+  /// `fsync` per file), then each is renamed to its name and the folder is flushed. On an
+  /// error the temporary files are removed and files renamed already stay (whole). Returns
+  /// the final paths in order.
+  @discardableResult
+  public func write(_ files: [(name: String, text: String)]) throws(ReportError) -> [String] {
+    var temporaries: [(fd: Int32, temporary: String, final: String)] = []
+    defer {
+      for file in temporaries {
+        if file.fd >= 0 { close(file.fd) }
+        unlink(file.temporary)
+      }
+    }
+    for (name, text) in files {
+      let final = path(name)
+      guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/") else {
+        throw .cannotWrite(path: final, reason: "not a plain file name")
+      }
+      let temporary = path(".\(name).\(getpid()).tmp")
+      let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+      guard fd >= 0 else { throw .cannotWrite(path: final, reason: Self.lastError()) }
+      temporaries.append((fd, temporary, final))
+      try Self.writeAll(fd, Array(text.utf8), path: final)
+    }
+    #if os(Linux)
+      if let first = temporaries.first, linuxSyncfs(first.fd) != 0 {
+        throw .cannotWrite(path: first.final, reason: Self.lastError())
+      }
+    #else
+      for file in temporaries where fsync(file.fd) != 0 {
+        throw .cannotWrite(path: file.final, reason: Self.lastError())
+      }
+    #endif
+    var paths: [String] = []
+    for index in temporaries.indices {
+      close(temporaries[index].fd)
+      temporaries[index].fd = -1
+      guard rename(temporaries[index].temporary, temporaries[index].final) == 0 else {
+        throw .cannotWrite(path: temporaries[index].final, reason: Self.lastError())
+      }
+      paths.append(temporaries[index].final)
+    }
+    temporaries.removeAll()
+    if !paths.isEmpty { try syncFolder() }
+    return paths
+  }
+
+  private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(ReportError) {
     var offset = 0
     while offset < bytes.count {
       let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
       if n < 0 {
         if errno == EINTR { continue }
-        let reason = Self.lastError()
-        close(fd)
-        unlink(temporary)
-        throw .cannotWrite(path: final, reason: reason)
+        throw .cannotWrite(path: path, reason: lastError())
       }
       offset += n
     }
-    if fsync(fd) != 0 {
-      let reason = Self.lastError()
-      close(fd)
-      unlink(temporary)
-      throw .cannotWrite(path: final, reason: reason)
-    }
-    close(fd)
-    guard rename(temporary, final) == 0 else {
-      let reason = Self.lastError()
-      unlink(temporary)
-      throw .cannotWrite(path: final, reason: reason)
-    }
+  }
+
+  /// Flushes the folder itself, so that the renames before survive a crash.
+  public func syncFolder() throws(ReportError) {
     let folder = open(directory, O_RDONLY)
-    if folder >= 0 {
-      _ = fsync(folder)
-      close(folder)
+    guard folder >= 0 else { throw .cannotWrite(path: directory, reason: Self.lastError()) }
+    defer { close(folder) }
+    guard fsync(folder) == 0 else {
+      throw .cannotWrite(path: directory, reason: Self.lastError())
     }
-    return final
   }
 
   /// Removes `name` from the outbox if it is there.

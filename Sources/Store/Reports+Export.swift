@@ -65,10 +65,11 @@ extension AppDatabase {
   /// Writes every `ready` report to `outbox` as `<case ref>.json` (pseudonymised under `key`)
   /// and marks it `sent`, audited ("report.export" with the file name and its SHA-256).
   ///
-  /// Works in batches, each one write transaction: the file is written atomically before the
-  /// report is marked, so a crash leaves at worst a file whose report is still `ready`; the
-  /// next run writes the same name again (replacing it) and marks it. A report is never in
-  /// the outbox twice, and never marked sent without its file.
+  /// Works in batches, each one write transaction: the files are written atomically (and the
+  /// folder flushed) before the transaction that marks them commits, so a crash leaves at
+  /// worst a file whose report is still `ready`; the next run writes the same name again
+  /// (replacing it) and marks it. A report is never in the outbox twice, and never marked
+  /// sent without its file.
   @discardableResult
   public func exportReadyReports(
     to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
@@ -80,24 +81,32 @@ extension AppDatabase {
         _ = try Self.operatorId(db, name: operatorName)
         let ids = try Int64.fetchAll(
           db,
-          sql: "SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL ORDER BY id LIMIT ?",
+          sql: """
+            SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL
+            ORDER BY id LIMIT ?
+            """,
           arguments: [max(1, batchSize)])
-        var done: [ExportedReport] = []
+        var files: [(name: String, text: String)] = []
         for id in ids {
           let contents = try Self.reportContents(db, reportId: id, provider: provider)
             .pseudonymised(key.pseudonym)
-          let text = contents.json.description + "\n"
-          let name = contents.caseRef + ".json"
-          let path = try outbox.write(text, as: name)
+          files.append((contents.caseRef + ".json", contents.json.description + "\n"))
+        }
+        // The files are on disk (flushed, renamed) before the commit marks the reports sent.
+        let paths = try outbox.write(files)
+        var done: [ExportedReport] = []
+        for (index, id) in ids.enumerated() {
+          let (name, text) = files[index]
+          let caseRef = String(name.dropLast(5))
           let digest = AuditChain.hex(SHA256.hash(data: Data(text.utf8)))
           try db.execute(
             sql: "UPDATE report SET state = 'sent', sent_at = ? WHERE id = ? AND state = 'ready'",
             arguments: [audit.at, id])
           try audit.record(
             action: "report.export", entity: "report", entityId: String(id),
-            before: ["case": .string(contents.caseRef), "state": "ready"],
+            before: ["case": .string(caseRef), "state": "ready"],
             after: ["state": "sent", "file": .string(name), "sha256": .string(digest)])
-          done.append(ExportedReport(caseRef: contents.caseRef, path: path, sha256: digest))
+          done.append(ExportedReport(caseRef: caseRef, path: paths[index], sha256: digest))
         }
         return done
       }

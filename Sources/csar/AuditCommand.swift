@@ -21,7 +21,9 @@ struct AuditVerifyCommand: ParsableCommand {
     discussion: """
       Each event's hash covers its fields and the previous event's hash, so an edited row, a \
       deleted row (a gap in the ids, a broken link) and rows deleted at the end are found. \
-      With --json: {"ok":true,"events":N} or {"ok":false,"event":ID,"reason":"..."}.
+      The newest event's hash is printed too: record it elsewhere to notice a log rewritten \
+      from some event on. With --json: {"ok":true,"events":N,"head_id":ID,"head_hash":HEX} \
+      or {"ok":false,"event":ID,"reason":"..."}.
       """)
 
   @Flag(name: .long, help: "Print one JSON object.")
@@ -35,8 +37,18 @@ struct AuditVerifyCommand: ParsableCommand {
     let result = try setup.database.verifyAuditChain()
     switch result {
     case .ok(let count):
-      print(json ? JSONLine.object([("ok", .bool(true)), ("events", .int(Int64(count)))])
-        : result.description)
+      let head = try setup.database.auditHead()
+      if json {
+        print(
+          JSONLine.object([
+            ("ok", .bool(true)), ("events", .int(Int64(count))),
+            ("head_id", head.map { .int($0.id) } ?? .null),
+            ("head_hash", head.map { .string($0.hash) } ?? .null),
+          ]))
+      } else {
+        print(result.description)
+        if let head { print("head: event \(head.id) \(head.hash)") }
+      }
     case .broken(let id, let reason):
       print(
         json

@@ -16,10 +16,11 @@ import Terminal
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure PDQ, bank, scan, console and consent speed (use a release build).",
+    abstract:
+      "Measure PDQ, bank, scan, console, consent and report export speed (use a release build).",
     subcommands: [
       PDQBench.self, MatchBench.self, BankBench.self, PreviewBench.self, ConsoleBench.self,
-      ConsentBench.self, ContentionBench.self,
+      ConsentBench.self, ContentionBench.self, ReportsBench.self,
     ]
   )
 

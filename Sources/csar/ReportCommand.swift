@@ -49,7 +49,7 @@ struct ReportListCommand: ParsableCommand {
       if report.purgedAt != nil { notes.append("purged") }
       print(
         [
-          report.caseRef, report.state.rawValue, report.kind.label,
+          DetectText.sanitise(report.caseRef), report.state.rawValue, report.kind.label,
           Self.day(report.createdAt), report.verdict?.rawValue ?? "-",
           "items " + report.itemIds.map(String.init).joined(separator: ","),
           notes.joined(separator: ", "),

@@ -129,6 +129,8 @@ struct ReportCommandsEndToEndTests {
     let fixture = try Fixture()
     let ok = try CsarBinary.run(["audit", "verify", "--json", "--db", fixture.database])
     #expect(ok.status == 0 && ok.out.contains("\"ok\":true"), "\(ok.err)")
+    let head = try fixture.sql("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1")
+    #expect(ok.out.contains("\"head_hash\":\"\(head)\""))
     // The sqlite3 shell can edit the log only after dropping the append-only trigger.
     let blocked = try Subprocess.run(
       ["sqlite3", fixture.database, "UPDATE audit_event SET operator = 'mallory' WHERE id = 5"])
