@@ -36,10 +36,13 @@ public final class ConsoleContext {
     self.questionnaire = questionnaire
   }
 
-  /// The questionnaire for new assessments: the one given, else the shipped one.
+  /// The questionnaire for new assessments: the one given, else the shipped one (read once).
   public func methodology() throws -> (questionnaire: Questionnaire, source: String) {
     if let questionnaire { return questionnaire }
-    return (try BuiltinQuestionnaire.load(), BuiltinQuestionnaire.text + "\n")
+    let shipped = (
+      questionnaire: try BuiltinQuestionnaire.load(), source: BuiltinQuestionnaire.text + "\n")
+    questionnaire = shipped
+    return shipped
   }
 }
 

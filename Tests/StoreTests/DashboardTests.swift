@@ -61,6 +61,19 @@ struct DashboardTests {
     #expect(summary.activeOrders.contains { !$0.endingSoon })
   }
 
+  @Test func dueSoonWindowIsConfigurable() throws {
+    let db = sharedDemo
+    let standard = try db.services(today: fixedToday)
+    let soon = try #require(standard.first { $0.deadline.state == .dueSoon })
+    let days = try #require(soon.deadline.daysLeft)
+    let narrow = try db.services(today: fixedToday, dueSoonDays: days - 1)
+    #expect(narrow.first { $0.id == soon.id }?.deadline.state == .ok)
+    let dashboard = try db.dashboard(today: fixedToday, dueSoonDays: days - 1)
+    #expect(dashboard.deadlines.first { $0.serviceId == soon.id }?.deadline.state == .ok)
+    let wide = try db.dashboard(today: fixedToday, dueSoonDays: days)
+    #expect(wide.deadlines.first { $0.serviceId == soon.id }?.deadline.state == .dueSoon)
+  }
+
   @Test func servicesAndDetail() throws {
     let db = sharedDemo
     let services = try db.services(today: fixedToday)
