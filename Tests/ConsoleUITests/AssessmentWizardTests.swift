@@ -152,7 +152,7 @@ struct AssessmentWizardTests {
     console.type("42")
     console.press(.enter, .character("q"))
     #expect(!console.isFinished)
-    #expect(console.render(width: 80, height: 24).text.contains("unsaved answers"))
+    #expect(console.render(width: 80, height: 24).text.contains("Unsaved answers of"))
     console.press(.escape)
     #expect(!console.isFinished)
     console.press(.character("s"), .character("q"))

@@ -49,7 +49,7 @@ final class ServicesScreen: ConsoleScreen {
   /// Answers of the open assessment changed since the last save.
   var unsavedWork: String? {
     guard let wizard, wizard.dirty else { return nil }
-    return "The assessment of \(wizard.service.name) has unsaved answers (s saves a draft)."
+    return "Unsaved answers of \(wizard.service.name); s saves a draft."
   }
 
   /// Digits go to a numeric question instead of switching screens.
