@@ -67,6 +67,10 @@ struct ReportCommandsEndToEndTests {
         + "WHERE r.case_ref = '\(ready[0])'")
     let sent = (report["account"] as? [String: Any])?["account_id"] as? String
     #expect(sent?.count == 64 && sent != clearAccount)
+    let ips = (report["account"] as? [String: Any])?["ip_addresses"] as? [String] ?? []
+    #expect(ips.count == 2 && ips.allSatisfy { $0.count == 64 && !$0.contains(".") })
+    let file = try String(contentsOfFile: outbox + "/" + files[0], encoding: .utf8)
+    #expect(!file.contains("203.0.113.") && !file.contains(clearAccount))
     // A re-run writes nothing new.
     let again = try fixture.csar(["report", "export", "--outbox", outbox, "--json"])
     #expect(again.status == 0 && again.out.isEmpty)
@@ -153,15 +157,28 @@ struct ReportCommandsEndToEndTests {
       UPDATE report SET created_at = created_at - 730 * 86400,
         sent_at = sent_at - 730 * 86400, verdict_at = verdict_at - 730 * 86400;
       """)
+    let kept = try fixture.sql("SELECT case_ref FROM report WHERE state = 'closed' LIMIT 1")
+    let hold = try fixture.csar(
+      ["hold", "place", "--case", kept, "--reason", "LKA request 17"], as: "bahar")
+    #expect(hold.status == 0, "\(hold.err)")
     let dry = try fixture.csar(["purge", "--dry-run", "--json"])
     #expect(dry.status == 0, "\(dry.err)")
-    let lines = dry.out.split(separator: "\n")
+    let all = dry.out.split(separator: "\n")
+    let held = all.filter { $0.contains("\"action\":\"held\"") }
+    #expect(held.contains { $0.contains("\"label\":\"\(kept)\"") })
+    let lines = all.filter { !$0.contains("\"action\":\"held\"") }
     #expect(!lines.isEmpty && lines.allSatisfy { $0.contains("\"action\":\"would_purge\"") })
     let purgedBefore = try fixture.sql("SELECT count(*) FROM flagged_item WHERE state = 'purged'")
     let auditBefore = Int(try fixture.sql("SELECT count(*) FROM audit_event")) ?? 0
     let run = try fixture.csar(["purge"], as: "bahar")
     #expect(run.status == 0, "\(run.err)")
-    #expect(run.out.split(separator: "\n").count == lines.count)
+    #expect(run.out.split(separator: "\n").count == all.count)
+    #expect(
+      try fixture.sql("SELECT purged_at IS NULL FROM report WHERE case_ref = '\(kept)'") == "1")
+    let details = try fixture.sql(
+      "SELECT count(*) FROM account_detail WHERE account_id IN "
+        + "(SELECT account_id FROM report WHERE case_ref = '\(kept)')")
+    #expect(details != "0")
     let purgedAfter = try fixture.sql("SELECT count(*) FROM flagged_item WHERE state = 'purged'")
     #expect(Int(purgedAfter)! > Int(purgedBefore)!)
     #expect(
@@ -171,6 +188,6 @@ struct ReportCommandsEndToEndTests {
     #expect(Int(try fixture.sql("SELECT count(*) FROM audit_event"))! > auditBefore)
     #expect(try CsarBinary.run(["audit", "verify", "--db", fixture.database]).status == 0)
     let nothing = try fixture.csar(["purge", "--dry-run", "--json"])
-    #expect(!nothing.out.contains("would_purge"))
+    #expect(!nothing.out.contains("would_purge") && nothing.out.contains(kept))
   }
 }

@@ -744,6 +744,13 @@ private final class DemoRun {
     let insertLink = try db.cachedStatement(
       sql: "INSERT INTO report_item (report_id, item_id) VALUES (?, ?)")
     let pseudonyms = try db.cachedStatement(sql: "SELECT pseudonym FROM account WHERE id = ?")
+    // Account data for the reports, derived from the account id (the random sequence, and so
+    // the rest of the demo, stays as it was): documentation-range IPs, a device, a handle.
+    let insertDetail = try db.cachedStatement(
+      sql: """
+        INSERT OR IGNORE INTO account_detail (account_id, field, value, seen_at)
+        VALUES (?, ?, ?, ?)
+        """)
     let states: [ReportState] = [.ready, .sent, .founded, .revealed, .closed]
     for (i, candidate) in reportCandidates.prefix(20_000).enumerated() {
       let state = i < states.count ? states[i] : states[rng.weighted([30, 30, 15, 10, 15])]
@@ -756,6 +763,14 @@ private final class DemoRun {
         verdictAt == nil
         ? nil : state == .closed ? .manifestlyUnfounded : .notManifestlyUnfounded
       let pseudonym = try String.fetchOne(pseudonyms, arguments: [candidate.accountId])
+      let a = candidate.accountId
+      for (field, value) in [
+        ("ip_address", "203.0.113.\(a % 254 + 1)"), ("ip_address", "2001:db8::\(a % 9000 + 1)"),
+        ("device_id", "device-" + String(a &* 2_654_435_761 % 1_000_000_007, radix: 16)),
+        ("name", "user\(a)"),
+      ] {
+        try insertDetail.execute(arguments: [a, field, value, candidate.decidedAt])
+      }
       let caseRef =
         "CSAR-" + String(CalendarDate(unixSeconds: created).year) + "-"
         + String(100_000 + i + 1)
