@@ -119,6 +119,22 @@ struct AssessmentWizardTests {
     #expect(row.contains(due.description))
   }
 
+  @Test func anAnswerChangedFromTheReviewReturnsToTheReview() throws {
+    let console = try makeConsole()
+    let screen = try services(console)
+    console.press(.character("2"), .character("a"))
+    try answer(console)
+    let wizard = try #require(screen.wizard)
+    #expect(wizard.page == .review)
+    console.press(.character("j"), .enter)
+    #expect(wizard.page == .question && wizard.index == 1)
+    let before = wizard.answers[wizard.question.id]
+    console.press(.character("j"), .character(" "), .enter)
+    #expect(wizard.page == .review && wizard.reviewCursor == 1)
+    #expect(wizard.answers[wizard.questions[1].id] != before)
+    #expect(wizard.dirty)
+  }
+
   @Test func completingWithUnansweredQuestionsNamesTheFirst() throws {
     let console = try makeConsole()
     let screen = try services(console)

@@ -29,6 +29,8 @@ final class AssessmentWizard {
   /// Digits typed on a numeric page.
   private(set) var digits = ""
   private(set) var page = Page.question
+  /// The current question was opened from the review page (Enter goes back there).
+  private(set) var editingFromReview = false
   private(set) var reviewCursor = 0
   /// Changed since the last save.
   private(set) var dirty = false
@@ -85,6 +87,7 @@ final class AssessmentWizard {
   }
 
   func go(to newIndex: Int) {
+    editingFromReview = false
     index = min(max(0, newIndex), questions.count - 1)
     page = .question
     loadPage()
@@ -127,6 +130,7 @@ final class AssessmentWizard {
   var firstUnanswered: Int? { questions.firstIndex { answers[$0.id] == nil } }
 
   func openReview() {
+    editingFromReview = false
     page = .review
     reviewCursor = min(reviewCursor, questions.count - 1)
     message = nil
@@ -135,8 +139,8 @@ final class AssessmentWizard {
   // MARK: Answering
 
   func moveCursor(by delta: Int) {
-    let count = question.kind == .numeric ? question.bands.count : question.options.count
-    cursor = min(max(0, cursor + delta), max(0, count - 1))
+    guard question.kind != .numeric else { return }
+    cursor = min(max(0, cursor + delta), max(0, question.options.count - 1))
   }
 
   /// Space: toggles the highlighted option (multiple choice) or selects it.
@@ -201,7 +205,13 @@ final class AssessmentWizard {
       answers[question.id] = answer
       dirty = true
     }
-    next()
+    if editingFromReview { openReview() } else { next() }
+  }
+
+  /// Enter on the review page: changes that answer; confirming it returns to the review.
+  func edit(at position: Int) {
+    go(to: position)
+    editingFromReview = true
   }
 
   /// The band a numeric page's digits fall in, for live feedback.

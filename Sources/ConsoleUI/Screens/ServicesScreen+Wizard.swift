@@ -96,7 +96,7 @@ extension ServicesScreen {
     switch action {
     case .down: wizard.moveReview(by: 1)
     case .up: wizard.moveReview(by: -1)
-    case .confirm: wizard.go(to: wizard.reviewCursor)
+    case .confirm: wizard.edit(at: wizard.reviewCursor)
     case .previousQuestion: wizard.step(by: -1)
     case .back: wizard.go(to: wizard.index)
     case .save: return saveDraft(wizard, context: context)
