@@ -65,53 +65,62 @@ extension AppDatabase {
   /// Writes every `ready` report to `outbox` as `<case ref>.json` (pseudonymised under `key`)
   /// and marks it `sent`, audited ("report.export" with the file name and its SHA-256).
   ///
-  /// Works in batches, each one write transaction: the files are written atomically (and the
-  /// folder flushed) before the transaction that marks them commits, so a crash leaves at
-  /// worst a file whose report is still `ready`; the next run writes the same name again
-  /// (replacing it) and marks it. A report is never in the outbox twice, and never marked
-  /// sent without its file.
+  /// Works in batches: the contents are read from a snapshot, the files written atomically
+  /// and flushed (``Outbox/write(_:)``), and only then a short write transaction marks the
+  /// reports that are still `ready` (consoles never wait for the disk). A crash in between
+  /// leaves files whose reports are still `ready`: the next run writes the same names again
+  /// (replacing them) and marks them, so a report is never in the outbox twice and never
+  /// marked sent without its file. A report voided meanwhile (its decision undone) has its
+  /// file removed again; one that another export marked first keeps it.
   @discardableResult
   public func exportReadyReports(
     to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
     batchSize: Int = 100
   ) throws -> [ExportedReport] {
+    _ = try read { db in try Self.operatorId(db, name: operatorName) }
     var exported: [ExportedReport] = []
+    var after: Int64 = 0
     while true {
-      let batch = try audited(by: operatorName) { db, audit -> [ExportedReport] in
-        _ = try Self.operatorId(db, name: operatorName)
+      let files = try read { db -> [(id: Int64, name: String, text: String)] in
         let ids = try Int64.fetchAll(
           db,
           sql: """
-            SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL
+            SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL AND id > ?
             ORDER BY id LIMIT ?
-            """,
-          arguments: [max(1, batchSize)])
-        var files: [(name: String, text: String)] = []
-        for id in ids {
+            """, arguments: [after, max(1, batchSize)])
+        return try ids.map { id in
           let contents = try Self.reportContents(db, reportId: id, provider: provider)
             .pseudonymised(key.pseudonym)
-          files.append((contents.caseRef + ".json", contents.json.description + "\n"))
+          return (id, contents.caseRef + ".json", contents.json.description + "\n")
         }
-        // The files are on disk (flushed, renamed) before the commit marks the reports sent.
-        let paths = try outbox.write(files)
+      }
+      guard let last = files.last else { return exported }
+      after = last.id
+      let paths = try outbox.write(files.map { ($0.name, $0.text) })
+      var voided: [String] = []
+      exported += try audited(by: operatorName) { db, audit -> [ExportedReport] in
         var done: [ExportedReport] = []
-        for (index, id) in ids.enumerated() {
-          let (name, text) = files[index]
-          let caseRef = String(name.dropLast(5))
-          let digest = AuditChain.hex(SHA256.hash(data: Data(text.utf8)))
+        for (index, file) in files.enumerated() {
           try db.execute(
             sql: "UPDATE report SET state = 'sent', sent_at = ? WHERE id = ? AND state = 'ready'",
-            arguments: [audit.at, id])
+            arguments: [audit.at, file.id])
+          guard db.changesCount == 1 else {
+            let exists = try Bool.fetchOne(
+              db, sql: "SELECT 1 FROM report WHERE id = ?", arguments: [file.id]) ?? false
+            if !exists { voided.append(file.name) }
+            continue
+          }
+          let caseRef = String(file.name.dropLast(5))
+          let digest = AuditChain.hex(SHA256.hash(data: Data(file.text.utf8)))
           try audit.record(
-            action: "report.export", entity: "report", entityId: String(id),
+            action: "report.export", entity: "report", entityId: String(file.id),
             before: ["case": .string(caseRef), "state": "ready"],
-            after: ["state": "sent", "file": .string(name), "sha256": .string(digest)])
+            after: ["state": "sent", "file": .string(file.name), "sha256": .string(digest)])
           done.append(ExportedReport(caseRef: caseRef, path: paths[index], sha256: digest))
         }
         return done
       }
-      exported += batch
-      if batch.count < max(1, batchSize) { return exported }
+      for name in voided { outbox.remove(name) }
     }
   }
 }
