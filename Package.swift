@@ -12,7 +12,6 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-    .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
   ],
   targets: [
     // MARK: - C shims (only where Swift cannot import a macro or must survive setjmp)
@@ -52,7 +51,6 @@ let package = Package(
       name: "ConsoleUI",
       dependencies: [
         "Compliance", "Store", "Terminal", "Imaging",
-        .product(name: "TOMLKit", package: "TOMLKit"),
       ],
       resources: []
     ),
@@ -80,6 +78,9 @@ let package = Package(
     ),
     .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging"]),
     .testTarget(name: "EndToEndTests", dependencies: []),
+    .testTarget(
+      name: "FuzzTests",
+      dependencies: ["Imaging", "Compliance", "Moderation", "Store", "ConsoleUI"]),
     .testTarget(
       name: "ModerationTests",
       dependencies: ["Moderation", "Store", "Detection", "Imaging", "Compliance"]),

@@ -76,6 +76,8 @@ public struct ScoreResult: Hashable, Sendable {
 
   /// One decimal, without a trailing `.0`.
   public static func format(_ value: Double) -> String {
+    // Huge or non-finite numbers (a hostile answers file) are shown as Swift prints them.
+    guard value.isFinite, abs(value) < 1e15 else { return String(value) }
     let rounded = (value * 10).rounded() / 10
     if rounded == rounded.rounded() { return String(Int(rounded)) }
     return String(rounded)

@@ -65,6 +65,12 @@ public struct TOMLValue: Sendable {
     if case .bool(let b) = kind { return b }
     return nil
   }
+
+  /// The value as a whole number (integers only).
+  public var int: Int? {
+    if case .integer(let i) = kind { return i }
+    return nil
+  }
 }
 
 /// A TOML table: keys in the order they appear, each with its value and line.

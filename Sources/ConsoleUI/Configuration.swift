@@ -1,5 +1,5 @@
 import Foundation
-import TOMLKit
+import Compliance
 
 // MARK: - config.toml
 
@@ -58,14 +58,11 @@ public struct Configuration: Equatable, Sendable {
   public static func parse(_ text: String, file: String) throws(ConfigurationError)
     -> Configuration
   {
-    let table: TOMLTable
-    do {
-      table = try TOMLTable(string: text)
-    } catch let error as TOMLParseError {
-      throw ConfigurationError(
-        file: file, key: nil, message: "line \(error.source.begin.line): \(error.description)")
-    } catch {
-      throw ConfigurationError(file: file, key: nil, message: "not valid TOML")
+    // The project's own line-aware reader: TOMLKit's parser aborts the process on some
+    // malformed keys (found by the fuzz tests), and a config file must never crash csar.
+    let (table, errors) = TOMLReader.parse(text)
+    if let error = errors.first {
+      throw ConfigurationError(file: file, key: nil, message: error.description)
     }
     var config = Configuration()
     for key in table.keys {

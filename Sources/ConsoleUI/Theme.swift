@@ -1,5 +1,5 @@
 import Terminal
-import TOMLKit
+import Compliance
 
 // MARK: - Roles and themes
 
@@ -83,15 +83,10 @@ public enum ThemeParser {
 
   /// Parses a theme; every problem names the file and the dotted key.
   public static func parse(_ text: String, file: String) throws(ThemeError) -> Theme {
-    let root: TOMLTable
-    do {
-      root = try TOMLTable(string: text)
-    } catch let error as TOMLParseError {
-      throw ThemeError(
-        file: file, key: nil,
-        message: "line \(error.source.begin.line): \(error.description)")
-    } catch {
-      throw ThemeError(file: file, key: nil, message: "not valid TOML")
+    // The project's own line-aware reader (TOMLKit's parser aborts on some malformed keys).
+    let (root, errors) = TOMLReader.parse(text)
+    if let error = errors.first {
+      throw ThemeError(file: file, key: nil, message: error.description)
     }
     for key in root.keys where key != "name" && key != "styles" {
       throw ThemeError(file: file, key: key, message: "unknown key; expected name or styles")
@@ -137,7 +132,8 @@ public enum ThemeParser {
             let names = attributeNames.keys.sorted().joined(separator: ", ")
             throw ThemeError(
               file: file, key: path,
-              message: "unknown attribute \(item.debugDescription); expected \(names)")
+              message: "unknown attribute \(item.string.map { "\"\($0)\"" } ?? item.typeName); "
+                + "expected \(names)")
           }
           style.attributes.insert(attribute)
         }
@@ -148,7 +144,7 @@ public enum ThemeParser {
     return style
   }
 
-  private static func color(_ value: TOMLValueConvertible?, file: String, key: String)
+  private static func color(_ value: TOMLValue?, file: String, key: String)
     throws(ThemeError) -> TerminalColor
   {
     if let index = value?.int {

@@ -159,4 +159,13 @@ func with(_ base: [String: Answer], _ changes: [String: Answer]) -> [String: Ans
       #expect(error.description == "a.json:2: users: expected a number, found a string")
     }
   }
+
+  @Test func hugeNumbersAreReportedNotFatal() throws {
+    #expect(ScoreResult.format(1e300) == "1e+300")
+    #expect(ScoreResult.format(-.infinity) == "-inf")
+    #expect(ScoreResult.format(12.34) == "12.3")
+    #expect(throws: FileProblems.self) {
+      try q.parseAnswers("users = -1e300\n", file: "answers.toml")
+    }
+  }
 }

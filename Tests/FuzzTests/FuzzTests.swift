@@ -1,0 +1,193 @@
+import Compliance
+@testable import ConsoleUI
+import Foundation
+import Imaging
+import Moderation
+import Store
+import Testing
+
+/// Seeded fuzzing of everything that reads outside input: image decoders, import parsers, the
+/// questionnaire and answers readers, config and theme files. Each target gets valid seeds,
+/// mutated a few hundred times (`CSAR_FUZZ_ITERATIONS` runs longer); a parser may accept or
+/// reject an input, but must never crash, hang, or report a line that is not in the file.
+@Suite("Fuzzing (seeded, bounded)")
+struct FuzzTests {
+  // MARK: Images
+
+  static func seedImages() throws -> [[UInt8]] {
+    var pixels = [UInt8](repeating: 0, count: 40 * 30 * 3)
+    for i in pixels.indices { pixels[i] = UInt8((i * 7 + i / 120) % 256) }
+    let image = RGBImage(width: 40, height: 30, pixels: pixels)
+    return [
+      try ImageEncoder.encodePNG(image), try ImageEncoder.encodeJPEG(image, quality: 80),
+      try ImageEncoder.encodeJPEG(image.greyscale(), quality: 60),
+    ]
+  }
+
+  @Test func imageDecodersRejectDamageCleanly() throws {
+    let seeds = try Self.seedImages()
+    var mutator = Mutator(seed: 1)
+    var decoded = 0
+    var rejected: [ImageDecodingError.Kind: Int] = [:]
+    for iteration in 0..<Mutator.iterations(default: 600) {
+      let input = mutator.mutate(seeds[iteration % seeds.count])
+      do {
+        let result = try ImageDecoder.decode(data: input, name: "fuzz-\(iteration)")
+        #expect(result.image.width >= 1 && result.image.height >= 1)
+        #expect(result.image.pixels.count == result.image.width * result.image.height * 3)
+        decoded += 1
+      } catch {
+        #expect(error.description.contains("fuzz-\(iteration)"), "\(error)")
+        rejected[error.kind, default: 0] += 1
+      }
+    }
+    // Both outcomes happen: the mutations are neither all harmless nor all fatal.
+    #expect(decoded > 0)
+    #expect(rejected.values.reduce(0, +) > 0)
+  }
+
+  // MARK: Import files
+
+  /// Runs `parse` on mutations of `seed` and checks every reported line is in the input.
+  static func fuzzLines(
+    _ seed: String, iterations: Int, salt: UInt64, parse: (String) -> [Int]
+  ) {
+    var mutator = Mutator(seed: salt)
+    for _ in 0..<Mutator.iterations(default: iterations) {
+      let input = mutator.mutate(Array(seed.utf8))
+      let lines = parse(input.text)
+      let count = input.lineCount
+      for line in lines {
+        #expect((1...max(1, count + 1)).contains(line), "line \(line) of \(count)")
+      }
+    }
+  }
+
+  static let bankSeed = """
+    type,hash,label,source_id
+    pdq,f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,bridge,src-1
+    md5,d35c785545392755e7e4164457657269,,
+    sha256,b5b0799616df52d475a3968dc7e54f1d0724c912244ffa6175bc786375dd7298,"quoted, label",x
+
+    """
+
+  @Test func bankListsReportBadLinesOnly() {
+    Self.fuzzLines(Self.bankSeed, iterations: 400, salt: 2) { text in
+      let file = BankFile.parse(text, file: "bank.csv")
+      #expect(file.problems.allSatisfy { $0.description.contains("bank.csv") })
+      return file.problems.map(\.line)
+    }
+  }
+
+  @Test func urlListsReportBadLinesOnly() {
+    let seed = "https://evil.example/path?q=1\nhttp://a.b.c/1/2.html\n# comment\nexample.org/\n"
+    Self.fuzzLines(seed, iterations: 400, salt: 3) { text in
+      URLListFile.parse(text, file: "urls.txt").problems.map(\.line)
+    }
+  }
+
+  @Test func classifierFlagsReportBadLinesOnly() {
+    let seed = """
+      {"id": 1, "account": "A1", "service": "chat-ie", "media": "m/1.png", "model": "v", "score": 0.97}
+      {"account": "A2", "service": "forum-fr", "media": "m/2.jpg", "model": "v", "score": 0.5}
+
+      """
+    Self.fuzzLines(seed, iterations: 400, salt: 4) { text in
+      FlagsFile.parse(text, file: "flags.jsonl").problems.map(\.line)
+    }
+  }
+
+  @Test(arguments: ConsentImportFormat.allCases)
+  func consentImportsReportBadLinesOnly(format: ConsentImportFormat) {
+    let seed =
+      format == .csv
+      ? """
+        event_id,account,service,state,occurred_at,source,terms_version,reason
+        e1,A1,chat-ie,granted,2026-11-25T10:00:00Z,app,tos-9,
+        e2,A1,chat-ie,withdrawn,1795600000,support,tos-9,"asked by phone, ticket 7"
+
+        """
+      : """
+        {"event_id":"e1","account":"A1","service":"chat-ie","state":"granted","occurred_at":"2026-11-25T10:00:00Z","source":"app","terms_version":"tos-9"}
+        {"event_id":"e2","account":"A1","service":"chat-ie","state":"refused","occurred_at":1795600000,"source":"import","terms_version":"tos-9"}
+
+        """
+    var mutator = Mutator(seed: 5)
+    for _ in 0..<Mutator.iterations(default: 400) {
+      let input = mutator.mutate(Array(seed.utf8))
+      var lines: [Int] = []
+      ConsentImportParser.parse(
+        input, format: format, onRecord: { _ in }, onIssue: { lines.append($0.line) })
+      for line in lines {
+        #expect((1...input.lineCount + 1).contains(line), "line \(line) of \(input.lineCount)")
+      }
+    }
+  }
+
+  // MARK: Questionnaires, answers, config and themes
+
+  @Test func questionnaireLoaderNamesFileLineAndKey() {
+    var mutator = Mutator(seed: 6)
+    let seed = Array(BuiltinQuestionnaire.text.utf8)
+    var loaded = 0
+    for _ in 0..<Mutator.iterations(default: 150) {
+      let input = mutator.mutate(seed)
+      do {
+        _ = try Questionnaire.parse(input.text, file: "q.toml")
+        loaded += 1
+      } catch {
+        #expect(!error.problems.isEmpty)
+        for problem in error.problems {
+          #expect(problem.file == "q.toml")
+          #expect((1...input.lineCount + 1).contains(problem.line), "\(problem)")
+        }
+      }
+    }
+    #expect(loaded < Mutator.iterations(default: 150), "some mutation must be refused")
+  }
+
+  @Test func answersFilesNameTheQuestion() throws {
+    let questionnaire = try BuiltinQuestionnaire.load()
+    let seed = Array(
+      """
+      users = 25_000_000
+      child_access = "yes"
+      realtime = ["direct_messages", "group_chats"]
+      e2ee = "yes"
+
+      """.utf8)
+    var mutator = Mutator(seed: 7)
+    for _ in 0..<Mutator.iterations(default: 300) {
+      let input = mutator.mutate(seed)
+      do {
+        _ = try questionnaire.parseAnswers(input.text, file: "answers.toml")
+      } catch {
+        #expect(error.problems.allSatisfy { $0.file == "answers.toml" })
+      }
+    }
+  }
+
+  @Test func configAndThemeFilesNameTheFile() throws {
+    let configSeed = Array(
+      "operator = \"alice\"\ntheme = \"mono\"\ndue_soon_days = 60\nlease_minutes = 10\n".utf8)
+    let themeSeed = Array(
+      try String(contentsOfFile: Self.repository + "/themes/default.toml", encoding: .utf8).utf8)
+    var mutator = Mutator(seed: 8)
+    for _ in 0..<Mutator.iterations(default: 300) {
+      do {
+        _ = try Configuration.parse(mutator.mutate(configSeed).text, file: "config.toml")
+      } catch {
+        #expect(error.file == "config.toml")
+      }
+      do {
+        _ = try ThemeParser.parse(mutator.mutate(themeSeed).text, file: "theme.toml")
+      } catch {
+        #expect(error.file == "theme.toml")
+      }
+    }
+  }
+
+  /// The package folder (two levels above this file).
+  static let repository = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+}
