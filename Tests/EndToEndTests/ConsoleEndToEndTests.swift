@@ -117,6 +117,25 @@ struct ConsoleEndToEndTests {
     try second.waitFor("EXIT=0")
   }
 
+  @Test func survivesAWindowResizedRapidlyWhileDrawing() throws {
+    let fixture = try Fixture()
+    let session = try open(fixture, width: 120, height: 40)
+    try session.waitFor("Re-categorisation deadlines")
+    try session.send("3")
+    try session.waitFor("Review queue ·")
+    try session.send("Enter")
+    let sizes = [(20, 6), (200, 60), (50, 12), (81, 23), (30, 8), (160, 50), (120, 40)]
+    for round in 0..<40 {
+      let (width, height) = sizes[round % sizes.count]
+      try session.resize(width: width, height: height)
+      if round % 5 == 0 { try session.send("j") }
+    }
+    try session.resize(width: 100, height: 30)
+    try session.waitFor("claimed until")
+    try session.send("Escape", "q")
+    try session.waitFor("EXIT=0")
+  }
+
   @Test func opensADemoDatabaseWhenNoneExists() throws {
     let directory = try CsarBinary.temporaryDirectory()
     let session = try TmuxSession(width: 80, height: 24, directory: directory)
