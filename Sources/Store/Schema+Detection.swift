@@ -5,7 +5,8 @@ extension Schema {
   /// until the first release, then never again.
   ///
   /// - `bank` / `bank_hash`: imported hash lists; `hash` is lowercase hex (64 digits for
-  ///   `pdq` and `sha256`, 32 for `md5`); one hash appears once per bank and type.
+  ///   `pdq` and `sha256`, 32 for `md5`); one hash appears once per bank and type. Imports
+  ///   insert in (type, hash) order, so the unique index grows at its end.
   /// - `url_list` / `url_entry`: Safe Browsing host-suffix/path-prefix expressions
   ///   (`evil.example/`, `a.b.c/1/2.html`), looked up by exact expression.
   /// - `flag_import`: classifier events already imported (their external id), so re-importing
@@ -26,10 +27,11 @@ extension Schema {
       hash TEXT NOT NULL,
       label TEXT,
       source_id TEXT,
-      UNIQUE (bank_id, type, hash)
+      -- Also the index of exact lookups of a digest across banks.
+      UNIQUE (type, hash, bank_id)
     );
-    -- Exact lookups of a digest across banks.
-    CREATE INDEX bank_hash_by_hash ON bank_hash(type, hash);
+    -- Counts per bank, and a bank's PDQ hashes for the matcher.
+    CREATE INDEX bank_hash_by_bank ON bank_hash(bank_id, type);
 
     CREATE TABLE url_list (
       id INTEGER PRIMARY KEY,
