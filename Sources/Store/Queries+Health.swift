@@ -36,4 +36,14 @@ extension AppDatabase {
           """, arguments: [operatorName]) ?? 0
     }
   }
+
+  /// Consent events whose id starts with `idPrefix` (checking what an import wrote).
+  public func consentEventCount(idPrefix: String) throws -> Int {
+    try read { db in
+      try Int.fetchOne(
+        db,
+        sql: "SELECT count(*) FROM consent_event WHERE substr(event_id, 1, ?) = ?",
+        arguments: [idPrefix.utf8.count, idPrefix]) ?? 0
+    }
+  }
 }

@@ -6,9 +6,10 @@ import Foundation
 import Store
 
 /// Starts N worker processes (this binary, `--worker K`) that each claim and decide queue
-/// items on one database for a bounded time, then checks what they left: no item decided
-/// twice, every decision a worker saw succeed is stored, no "database is locked" error reached
-/// a worker, the audit chain and SQLite's integrity check pass. Prints decisions per second.
+/// items on one database for a bounded time, and importer processes (`--importer`) that import
+/// consent events meanwhile; then checks what they left: no item decided twice, every decision
+/// and import a process saw succeed is stored, no "database is locked" error reached a process,
+/// the audit chain and SQLite's integrity check pass. Prints decisions per second.
 ///
 /// It writes to the database (claims, decisions, reports, audit events as operators
 /// `contention-1` …): run it on a demo database.
@@ -26,15 +27,26 @@ struct ContentionBench: ParsableCommand {
   @Option(name: .long, help: "Seconds each worker works.")
   var seconds = 5.0
 
+  @Option(name: .long, help: "Processes importing consent events at the same time.")
+  var importers = 1
+
   @Option(name: .long, help: "Run as worker K (used by the benchmark itself).")
   var worker: Int?
+
+  @Flag(name: .long, help: "Run as an importer (used by the benchmark itself).")
+  var importer = false
 
   func validate() throws {
     guard (1...32).contains(workers) else { throw ValidationError("--workers must be 1-32") }
     guard seconds > 0, seconds <= 600 else { throw ValidationError("--seconds must be 0-600") }
+    guard (0...8).contains(importers) else { throw ValidationError("--importers must be 0-8") }
   }
 
   func run() throws {
+    if importer {
+      print(try ContentionImporter(db: db, seconds: seconds).work().line)
+      return
+    }
     if let worker {
       let tally = try ContentionWorker(db: db, name: "contention-\(worker)", seconds: seconds)
         .work()
@@ -59,13 +71,12 @@ struct ContentionBench: ParsableCommand {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var processes: [(Process, Pipe)] = []
     let started = BenchCommand.now()
-    for index in 1...workers {
+    let roles = (1...workers).map { ["--worker", String($0)] }
+      + Array(repeating: ["--importer"], count: importers)
+    for role in roles {
       let process = Process()
       process.executableURL = executable
-      process.arguments = [
-        "bench", "contention", "--db", db, "--seconds", String(seconds), "--worker",
-        String(index),
-      ]
+      process.arguments = ["bench", "contention", "--db", db, "--seconds", String(seconds)] + role
       let pipe = Pipe()
       process.standardOutput = pipe
       try process.run()
@@ -83,14 +94,27 @@ struct ContentionBench: ParsableCommand {
       if let tally = ContentionWorker.Tally(line: output) { tallies.append(tally) }
     }
     let elapsed = BenchCommand.now() - started
-    let decided = tallies.map(\.decisions).reduce(0, +)
+    let reviewers = tallies.filter { !$0.name.hasPrefix(ContentionImporter.namePrefix) }
+    let importTallies = tallies.filter { $0.name.hasPrefix(ContentionImporter.namePrefix) }
+    let decided = reviewers.map(\.decisions).reduce(0, +)
+    let imported = importTallies.map(\.decisions).reduce(0, +)
     let conflicts = tallies.map(\.conflicts).reduce(0, +)
     let locked = tallies.map(\.locked).reduce(0, +)
-    let checks = try check(database, tallies: tallies, earlier: earlier)
+    if tallies.count != roles.count {
+      failures.append("\(roles.count - tallies.count) processes reported nothing")
+    }
+    let checks = try check(database, tallies: reviewers, earlier: earlier)
+    for tally in importTallies {
+      let stored = try database.consentEventCount(idPrefix: ContentionImporter.eventPrefix(tally.name))
+      if stored != tally.decisions {
+        failures.append("\(tally.name) imported \(tally.decisions) events, \(stored) stored")
+      }
+    }
     print(
       "\(workers) workers, \(BenchCommand.format(elapsed, 2)) s: \(decided) decisions "
         + "(\(BenchCommand.format(Double(decided) / elapsed, 1))/s), \(conflicts) claims lost "
-        + "to another worker, \(locked) 'database is locked' errors")
+        + "to another worker, \(imported) consent events imported alongside, \(locked) "
+        + "'database is locked' errors")
     for line in checks.lines { print(line) }
     failures += checks.failures
     if locked > 0 { failures.append("\(locked) operations saw 'database is locked'") }
@@ -199,6 +223,61 @@ struct ContentionWorker {
         } else {
           throw error
         }
+      }
+    }
+    return tally
+  }
+}
+
+// MARK: - Importer
+
+/// A consent import running alongside the reviewers: files of new accounts' events
+/// (granted, then withdrawn) imported one after another until time is up.
+struct ContentionImporter {
+  static let namePrefix = "importer-"
+
+  /// The event ids of an importer start with this (its process id keeps runs apart).
+  static func eventPrefix(_ name: String) -> String {
+    "cx-" + name.dropFirst(namePrefix.count) + "-"
+  }
+
+  let database: AppDatabase
+  let name: String
+  let seconds: Double
+
+  init(db: String, seconds: Double) throws {
+    database = try AppDatabase.open(path: db)
+    name = Self.namePrefix + String(ProcessInfo.processInfo.processIdentifier)
+    self.seconds = seconds
+  }
+
+  func work() throws -> ContentionWorker.Tally {
+    var tally = ContentionWorker.Tally(name: name)
+    try database.ensureOperator(name: name, role: .reviewer)
+    let today = CalendarDate(unixSeconds: AppDatabase.systemClock())
+    let services = try database.services(today: today).map(\.code)
+    guard !services.isEmpty else { return tally }
+    let prefix = Self.eventPrefix(name)
+    let deadline = BenchCommand.now() + seconds
+    var file = 0
+    while BenchCommand.now() < deadline {
+      var lines = ["event_id,account,service,state,occurred_at,source,terms_version"]
+      for i in 0..<100 {
+        let account = "\(prefix)acct-\(file)-\(i)"
+        let service = services[i % services.count]
+        let at = 1_780_000_000 + file * 1000 + i
+        lines.append("\(prefix)\(file)-\(i)-g,\(account),\(service),granted,\(at),app,tos-9")
+        lines.append("\(prefix)\(file)-\(i)-w,\(account),\(service),withdrawn,\(at + 60),app,tos-9")
+      }
+      file += 1
+      do {
+        let report = try database.importConsent(
+          bytes: Array(lines.joined(separator: "\n").utf8), fileName: "contention.csv",
+          format: .csv, options: ConsentImportOptions(batchSize: 100, operatorName: name))
+        tally.decisions += report.accepted
+      } catch {
+        guard "\(error)".contains("locked") || "\(error)".contains("busy") else { throw error }
+        tally.locked += 1
       }
     }
     return tally

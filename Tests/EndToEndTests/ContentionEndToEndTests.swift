@@ -27,6 +27,8 @@ struct ContentionEndToEndTests {
     #expect(run.out.contains("items decided twice: 0"), "\(run.out)")
     #expect(run.out.contains("decisions stored as the workers saw them: yes"))
     #expect(run.out.contains("0 'database is locked' errors"))
+    #expect(run.out.contains("consent events imported alongside"))
+    #expect(!run.out.contains(" 0 consent events imported"), "\(run.out)")
     #expect(run.out.contains("integrity check: ok"))
     #expect(run.out.contains("chain intact"))
     let decided = run.out.split(separator: " ").firstIndex(of: "decisions").flatMap {
