@@ -208,6 +208,10 @@ struct ReviewQueueTests {
     let screen = console.render(width: 120, height: 40)
     #expect(screen.text.contains("blur \(BlurLevel.fullyBlurred) · grey"))
     #expect(screen.text.contains("blurred again"))
+    // Leaving the queue and coming back also blurs it again.
+    console.press(.character("-"), .character("1"), .character("3"))
+    #expect(console.shows("Item"))
+    #expect(console.shows("blur \(BlurLevel.fullyBlurred) · grey"))
   }
 
   @Test func missingAndCorruptFilesShowAPlaceholder() throws {

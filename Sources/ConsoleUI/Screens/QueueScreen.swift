@@ -90,6 +90,8 @@ final class QueueScreen: ConsoleScreen {
     if let open, let fresh = try database.flaggedItem(id: open.item.id) {
       self.open?.item = fresh
     }
+    // Coming back to the queue (or reloading it) shows the open item at the default again.
+    open?.preview.reset()
   }
 
   // MARK: Keys
