@@ -1,0 +1,133 @@
+import GRDB
+import GRDBSQLite
+
+// MARK: - Prepared statements driven through the SQLite C API, for bulk loops
+
+/// A cached GRDB statement bound and stepped directly through the SQLite C API.
+///
+/// For loops that run one statement a million times (consent imports), GRDB's per-call
+/// argument conversion and bookkeeping cost more than SQLite's own work. Use only inside a
+/// write transaction that GRDB opened; nothing here observes changes (csar has no GRDB
+/// observers), and `Database.changesCount` / `lastInsertedRowID` stay valid.
+struct BulkStatement {
+  private let statement: Statement
+  private let connection: SQLiteConnection?
+  private var handle: SQLiteStatement { statement.sqliteStatement }
+
+  /// Prepares (or takes from GRDB's cache) the statement for `sql`.
+  init(_ db: Database, sql: String) throws {
+    statement = try db.cachedStatement(sql: sql)
+    connection = db.sqliteConnection
+  }
+
+  /// Binds text to the 1-based parameter `index` (SQLite copies it).
+  func bind(_ index: Int32, _ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+      bytes.withMemoryRebound(to: CChar.self) { chars in
+        _ = sqlite3_bind_text(
+          handle, index, chars.baseAddress, Int32(chars.count), Self.transient)
+      }
+    }
+  }
+
+  /// Binds text, or NULL when nil.
+  func bind(_ index: Int32, _ text: String?) {
+    if let text { bind(index, text) } else { sqlite3_bind_null(handle, index) }
+  }
+
+  func bind(_ index: Int32, _ value: Int64) {
+    sqlite3_bind_int64(handle, index, value)
+  }
+
+  /// Runs the statement to completion and resets it; throws SQLite's error.
+  func execute() throws {
+    var code = sqlite3_step(handle)
+    while code == SQLITE_ROW { code = sqlite3_step(handle) }
+    let reset = sqlite3_reset(handle)
+    sqlite3_clear_bindings(handle)
+    guard code == SQLITE_DONE else {
+      let message = connection.map { String(cString: sqlite3_errmsg($0)) }
+      throw DatabaseError(
+        resultCode: ResultCode(rawValue: reset != SQLITE_OK ? reset : code), message: message,
+        sql: statement.sql)
+    }
+  }
+
+  /// `SQLITE_TRANSIENT`: SQLite copies bound text before the call returns.
+  private static let transient = unsafeBitCast(
+    OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+}
+
+// MARK: - Multi-row inserts
+
+/// One value of a ``BulkInserter`` row.
+enum BulkValue {
+  case text(String)
+  case int(Int64)
+  case null
+
+  init(_ text: String?) { self = text.map { .text($0) } ?? .null }
+}
+
+/// Inserts rows `rowsPerStatement` at a time (`INSERT … VALUES (…), (…), …`): SQLite's cost
+/// of starting a statement is paid once per group instead of once per row.
+///
+/// Rows are written by ``flush()`` (and when a group is full), in the order appended.
+struct BulkInserter {
+  private let db: Database
+  private let head: String
+  private let tail: String
+  private let columns: Int
+  private let rowsPerStatement: Int
+  private var pending: [BulkValue] = []
+  private var full: BulkStatement?
+
+  /// `head` is `INSERT INTO table (a, b, c) VALUES`, `tail` what follows the rows (an
+  /// `ON CONFLICT` clause, or empty).
+  init(
+    _ db: Database, head: String, columns: Int, tail: String = "", rowsPerStatement: Int = 64
+  ) {
+    self.db = db
+    self.head = head
+    self.tail = tail
+    self.columns = columns
+    self.rowsPerStatement = rowsPerStatement
+    pending.reserveCapacity(columns * rowsPerStatement)
+  }
+
+  /// Queues one row (exactly `columns` values).
+  mutating func append(_ row: BulkValue...) throws {
+    precondition(row.count == columns, "a row of \(row.count) values for \(columns) columns")
+    pending.append(contentsOf: row)
+    if pending.count == columns * rowsPerStatement {
+      if full == nil { full = try statement(rows: rowsPerStatement) }
+      try run(full!)
+    }
+  }
+
+  /// Writes the queued rows.
+  mutating func flush() throws {
+    guard !pending.isEmpty else { return }
+    try run(try statement(rows: pending.count / columns))
+  }
+
+  private func statement(rows: Int) throws -> BulkStatement {
+    let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+    let values = Array(repeating: row, count: rows).joined(separator: ", ")
+    return try BulkStatement(db, sql: "\(head) \(values) \(tail)")
+  }
+
+  private mutating func run(_ statement: BulkStatement) throws {
+    for (k, value) in pending.enumerated() {
+      let index = Int32(k + 1)
+      switch value {
+      case .text(let text): statement.bind(index, text)
+      case .int(let n): statement.bind(index, n)
+      case .null: statement.bind(index, nil as String?)
+      }
+    }
+    pending.removeAll(keepingCapacity: true)
+    try statement.execute()
+  }
+}
