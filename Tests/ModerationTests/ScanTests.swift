@@ -115,6 +115,21 @@ struct ScanTests {
     }
   }
 
+  @Test func resizedCopiesMatchWithinThreshold() throws {
+    let setup = try Setup()
+    defer { setup.scratch.remove() }
+    let image = Picture.make()
+    var paths: [String] = []
+    for (w, h) in [(180, 120), (720, 480), (300, 240)] {
+      let bytes = try ImageEncoder.encodeJPEG(image.downscaled(width: w, height: h), quality: 85)
+      paths.append(try setup.scratch.write("resized-\(w)x\(h).jpg", bytes: bytes))
+    }
+    for outcome in try setup.scan(paths) {
+      #expect(outcome.decision.code == "flagged", "\(outcome.input)")
+      #expect((outcome.matches.first?.distance ?? 99) <= 31, "\(outcome.input)")
+    }
+  }
+
   @Test func rotationsAndFlipsMatchOnlyWithDihedralVariants() throws {
     let setup = try Setup()
     defer { setup.scratch.remove() }
