@@ -116,11 +116,12 @@ public struct BankFile: Sendable {
         bad("source id contains a control character")
         continue
       }
-      if let first = seen[type, default: [:]][hash] {
+      if seen[type] == nil { seen[type] = Dictionary(minimumCapacity: lines.count) }
+      if let first = seen[type]![hash] {
         bad("duplicate \(type.rawValue) hash (first on line \(first))")
         continue
       }
-      seen[type, default: [:]][hash] = number
+      seen[type]![hash] = number
       result.entries.append(
         BankHashEntry(type: type, hash: hash, label: label, sourceId: source))
     }

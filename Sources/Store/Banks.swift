@@ -109,14 +109,24 @@ extension AppDatabase {
     try Self.checkListName(name, field: "bank name")
     if let threshold { try Self.checkThreshold(threshold) }
     // In index order: inserts then touch the unique index at one place instead of all over.
-    let entries = entries.sorted {
-      $0.type.rawValue != $1.type.rawValue
-        ? $0.type.rawValue < $1.type.rawValue : $0.hash.utf8.lexicographicallyPrecedes($1.hash.utf8)
-    }
+    let order = entries.indices.map { (Self.indexKey(entries[$0]), $0) }.sorted { $0 < $1 }
     return try withImportCache(large: entries.count > 10_000) {
       try importSortedBank(
-        name: name, entries: entries, threshold: threshold, skipped: skipped, by: operatorName)
+        name: name, entries: order.lazy.map { entries[$0.1] }, count: entries.count,
+        threshold: threshold, skipped: skipped, by: operatorName)
     }
+  }
+
+  /// Orders entries as the `(type, hash)` index does, nearly: the type, then the hash's first
+  /// 15 hex digits (ties, about one in 10^18, stay in file order).
+  static func indexKey(_ entry: BankHashEntry) -> UInt64 {
+    let rank: UInt64 = entry.type == .md5 ? 0 : entry.type == .pdq ? 1 : 2
+    var key = rank
+    for digit in entry.hash.utf8.prefix(15) {
+      let value = digit <= 0x39 ? digit &- 0x30 : digit &- 0x57
+      key = key << 4 | UInt64(value & 0xF)
+    }
+    return key
   }
 
   /// Runs `body` with a 64 MB page cache on the writer when `large` (a big import dirties
@@ -137,8 +147,8 @@ extension AppDatabase {
   }
 
   func importSortedBank(
-    name: String, entries: [BankHashEntry], threshold: Int?, skipped: Int,
-    by operatorName: String
+    name: String, entries: some Sequence<BankHashEntry>, count: Int, threshold: Int?,
+    skipped: Int, by operatorName: String
   ) throws -> BankImportSummary {
     try audited(by: operatorName) { db, audit in
       var created = false
@@ -162,7 +172,9 @@ extension AppDatabase {
           VALUES (?, ?, ?, ?, ?)
           """)
       var added = 0
+      var perTypeCount: [BankHashType: Int] = [:]
       for entry in entries {
+        perTypeCount[entry.type, default: 0] += 1
         insert.setUncheckedArguments([
           bankId, entry.type.rawValue, entry.hash, entry.label, entry.sourceId,
         ])
@@ -171,10 +183,10 @@ extension AppDatabase {
       }
       var perType: [String: JSONValue] = [:]
       for type in BankHashType.allCases {
-        perType[type.rawValue] = .int(Int64(entries.lazy.filter { $0.type == type }.count))
+        perType[type.rawValue] = .int(Int64(perTypeCount[type] ?? 0))
       }
       let summary = BankImportSummary(
-        bank: name, created: created, added: added, alreadyPresent: entries.count - added,
+        bank: name, created: created, added: added, alreadyPresent: count - added,
         skipped: skipped)
       let retuned = threshold != nil && threshold != oldThreshold
       guard created || added > 0 || retuned else { return summary }
