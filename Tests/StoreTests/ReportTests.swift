@@ -215,6 +215,30 @@ struct ReportTests {
     }
   }
 
+  @Test func verdictFilesWithBOMAndCRLFParse() {
+    let csv = "\u{FEFF}Case_Ref,Verdict\r\nCSAR-2025-100001, manifestly_unfounded \r\n\r\n"
+    let parsed = VerdictFileParser.parse(Array(csv.utf8), format: .csv)
+    #expect(parsed.issues.isEmpty)
+    #expect(
+      parsed.lines
+        == [VerdictLine(line: 2, caseRef: "CSAR-2025-100001", verdict: .manifestlyUnfounded)])
+    let jsonl = "{\"verdict\":\"not_manifestly_unfounded\"}\n{\"case_ref\":\"X\",\"verdict\":1}\n"
+    let bad = VerdictFileParser.parse(Array(jsonl.utf8), format: .jsonl)
+    #expect(bad.issues.map(\.line) == [1, 2])
+    #expect(bad.issues[0].reason == "case_ref: missing")
+  }
+
+  @Test func outboxRefusesNamesOutsideIt() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let outbox = try Outbox(directory: folder.file("o"))
+    for name in ["../escape.json", ".hidden", ""] {
+      #expect(throws: ReportError.self) { try outbox.write("{}", as: name) }
+    }
+    try outbox.write("{}", as: "a.json")
+    #expect(throws: ReportError.self) { _ = try Outbox(directory: outbox.path("a.json")) }
+  }
+
   // MARK: - Four eyes
 
   @Test func revealNeedsTheApprovalOfAnotherLead() throws {
