@@ -52,7 +52,8 @@ extension AppDatabase {
 
 // MARK: - Export
 
-/// A report written to the outbox by ``AppDatabase/exportReadyReports(to:provider:key:by:batchSize:)``.
+/// A report written to the outbox by
+/// ``AppDatabase/exportReadyReports(to:provider:key:by:batchSize:)``.
 public struct ExportedReport: Hashable, Sendable {
   public var caseRef: String
   /// The file written.

@@ -52,7 +52,9 @@ struct AuditVerifyCommand: ParsableCommand {
     case .broken(let id, let reason):
       print(
         json
-          ? JSONLine.object([("ok", .bool(false)), ("event", .int(id)), ("reason", .string(reason))])
+          ? JSONLine.object([
+            ("ok", .bool(false)), ("event", .int(id)), ("reason", .string(reason)),
+          ])
           : result.description)
       throw ExitCode(1)
     }

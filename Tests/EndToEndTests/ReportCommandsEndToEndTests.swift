@@ -140,7 +140,8 @@ struct ReportCommandsEndToEndTests {
       ["sqlite3", fixture.database, "UPDATE audit_event SET operator = 'mallory' WHERE id = 5"])
     #expect(blocked.status != 0)
     _ = try fixture.sql(
-      "DROP TRIGGER audit_event_no_update; UPDATE audit_event SET operator = 'mallory' WHERE id = 5")
+      "DROP TRIGGER audit_event_no_update; "
+        + "UPDATE audit_event SET operator = 'mallory' WHERE id = 5")
     let broken = try CsarBinary.run(["audit", "verify", "--json", "--db", fixture.database])
     #expect(broken.status == 1)
     #expect(broken.out.contains("\"event\":5") && broken.out.contains("\"ok\":false"))

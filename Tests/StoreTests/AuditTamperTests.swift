@@ -32,7 +32,8 @@ struct AuditTamperTests {
   }
 
   @Test func editedRowWithARecomputedHashBreaksTheNextLink() throws {
-    let result = try Self.tampered("UPDATE audit_event SET hash = 'ff' || substr(hash, 3) WHERE id = 4")
+    let result = try Self.tampered(
+      "UPDATE audit_event SET hash = 'ff' || substr(hash, 3) WHERE id = 4")
     #expect(result.isOK == false)
     guard case .broken(let id, _) = result else { return }
     #expect(id == 4)

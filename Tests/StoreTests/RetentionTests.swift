@@ -76,7 +76,8 @@ struct RetentionTests {
     let purged = try db.reportListings().filter { $0.purgedAt != nil }.map(\.caseRef)
     #expect(purged == old)
     #expect(
-      try count(db, "SELECT count(*) FROM report WHERE purged_at IS NOT NULL AND payload_json <> '{}'")
+      try count(
+        db, "SELECT count(*) FROM report WHERE purged_at IS NOT NULL AND payload_json <> '{}'")
         == 0)
     // Account 1 still has an open item; account 2 a fresh report: their details stay.
     #expect(try count(db, "SELECT count(*) FROM account_detail") == 2)
