@@ -17,10 +17,20 @@ public struct PDQHash: Hashable, Sendable, Comparable, CustomStringConvertible {
 
   /// Parses 64 hex digits (either case); `nil` if `text` is anything else.
   public init?(hex text: some StringProtocol) {
-    let utf8 = Array(text.utf8)
-    guard utf8.count == 64 else { return nil }
-    var words = SIMD4<UInt64>.zero
-    for (i, c) in utf8.enumerated() {
+    let parsed =
+      text.utf8.withContiguousStorageIfAvailable(Self.words(hex:))
+      ?? Array(text.utf8).withUnsafeBufferPointer(Self.words(hex:))
+    guard let words = parsed else { return nil }
+    self.words = words
+  }
+
+  /// The words of 64 hex digits (digits 0-15 make word 3, 16-31 word 2, ...), or nil.
+  /// Not generic, so loading millions of bank hashes runs specialised code.
+  static func words(hex bytes: UnsafeBufferPointer<UInt8>) -> SIMD4<UInt64>? {
+    guard bytes.count == 64 else { return nil }
+    var w: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    for i in 0..<64 {
+      let c = bytes[i]
       let digit: UInt64
       switch c {
       case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(c - UInt8(ascii: "0"))
@@ -28,10 +38,14 @@ public struct PDQHash: Hashable, Sendable, Comparable, CustomStringConvertible {
       case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt64(c - UInt8(ascii: "A") + 10)
       default: return nil
       }
-      let word = 3 - i / 16
-      words[word] = words[word] << 4 | digit
+      switch i >> 4 {
+      case 0: w.3 = w.3 << 4 | digit
+      case 1: w.2 = w.2 << 4 | digit
+      case 2: w.1 = w.1 << 4 | digit
+      default: w.0 = w.0 << 4 | digit
+      }
     }
-    self.words = words
+    return SIMD4(w.0, w.1, w.2, w.3)
   }
 
   /// 64 lowercase hex digits in the reference text order.
