@@ -13,7 +13,7 @@ extension AppDatabase {
         db,
         sql: """
           SELECT r.id, r.case_ref, r.state, r.kind, r.account_id, r.created_at, r.sent_at,
-            r.verdict, r.verdict_at, r.notify_due_at, r.revealed_at, r.purged_at,
+            r.verdict, r.verdict_at, r.notify_due_at, r.notified_at, r.revealed_at, r.purged_at,
             (SELECT group_concat(item_id) FROM report_item WHERE report_id = r.id) AS items
           FROM report r WHERE ?1 IS NULL OR r.state = ?1 ORDER BY r.id
           """, arguments: [state?.rawValue])
@@ -26,6 +26,7 @@ extension AppDatabase {
           accountId: row["account_id"], createdAt: row["created_at"], sentAt: row["sent_at"],
           verdict: try row.optionalCode(ReportVerdict.self, "verdict", table: "report"),
           verdictAt: row["verdict_at"], notifyDueAt: row["notify_due_at"],
+          notifiedAt: row["notified_at"],
           revealedAt: row["revealed_at"], purgedAt: row["purged_at"],
           itemIds: items.split(separator: ",").compactMap { Int64($0) }.sorted())
       }
@@ -122,6 +123,32 @@ extension AppDatabase {
         return done
       }
       for name in voided { outbox.remove(name) }
+    }
+  }
+}
+
+// MARK: - Closed cases: the user notification
+
+extension AppDatabase {
+  /// Records that the user of a case closed as manifestly unfounded was notified. Audited
+  /// ("report.user_notified"); recording it twice changes nothing.
+  public func markUserNotified(caseRef: String, by operatorName: String) throws {
+    try audited(by: operatorName) { db, audit in
+      _ = try Self.operatorId(db, name: operatorName)
+      let reportId = try Self.reportId(db, caseRef: caseRef)
+      guard
+        try Bool.fetchOne(
+          db, sql: "SELECT notify_due_at IS NOT NULL FROM report WHERE id = ?",
+          arguments: [reportId]) == true
+      else { throw ReportError.noNotificationDue(caseRef: caseRef) }
+      try db.execute(
+        sql: "UPDATE report SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
+        arguments: [audit.at, reportId])
+      if db.changesCount > 0 {
+        try audit.record(
+          action: "report.user_notified", entity: "report", entityId: String(reportId),
+          after: ["case": .string(caseRef), "notified_at": .int(audit.at)])
+      }
     }
   }
 }

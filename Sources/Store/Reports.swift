@@ -17,6 +17,9 @@ public struct ReportListing: Hashable, Sendable {
   public var verdictAt: Int64?
   /// Set when a manifestly unfounded verdict made a user notification due.
   public var notifyDueAt: Int64?
+  /// When the user of a closed case was notified
+  /// (``AppDatabase/markUserNotified(caseRef:by:)``).
+  public var notifiedAt: Int64?
   public var revealedAt: Int64?
   public var purgedAt: Int64?
   /// The flagged items the report covers (two for a two-hit new-material case).
@@ -26,7 +29,8 @@ public struct ReportListing: Hashable, Sendable {
   public init(
     id: Int64, caseRef: String, state: ReportState, kind: FlagKind, accountId: Int64?,
     createdAt: Int64, sentAt: Int64?, verdict: ReportVerdict?, verdictAt: Int64?,
-    notifyDueAt: Int64?, revealedAt: Int64?, purgedAt: Int64?, itemIds: [Int64]
+    notifyDueAt: Int64?, notifiedAt: Int64? = nil, revealedAt: Int64?, purgedAt: Int64?,
+    itemIds: [Int64]
   ) {
     self.id = id
     self.caseRef = caseRef
@@ -38,6 +42,7 @@ public struct ReportListing: Hashable, Sendable {
     self.verdict = verdict
     self.verdictAt = verdictAt
     self.notifyDueAt = notifyDueAt
+    self.notifiedAt = notifiedAt
     self.revealedAt = revealedAt
     self.purgedAt = purgedAt
     self.itemIds = itemIds
@@ -50,7 +55,8 @@ public struct ReportListing: Hashable, Sendable {
       "id": .int(id), "case_ref": .string(caseRef), "state": .string(state.rawValue),
       "kind": .string(kind.rawValue), "created_at": .int(createdAt), "sent_at": int(sentAt),
       "verdict": .text(verdict?.rawValue), "verdict_at": int(verdictAt),
-      "notify_due_at": int(notifyDueAt), "revealed_at": int(revealedAt),
+      "notify_due_at": int(notifyDueAt), "notified_at": int(notifiedAt),
+      "revealed_at": int(revealedAt),
       "purged_at": int(purgedAt), "items": .array(itemIds.map { .int($0) }),
     ]
   }
@@ -74,6 +80,8 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
   case cannotWrite(path: String, reason: String)
   /// The report was purged after the retention period.
   case purged(caseRef: String)
+  /// No user notification is due for the case (not closed as manifestly unfounded).
+  case noNotificationDue(caseRef: String)
 
   public var description: String {
     switch self {
@@ -94,6 +102,9 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(path): cannot write: \(reason)"
     case .purged(let ref):
       return "report \(ref) was purged after the retention period"
+    case .noNotificationDue(let ref):
+      return "no user notification is due for \(ref): only a case closed as manifestly "
+        + "unfounded notifies the user"
     }
   }
 }

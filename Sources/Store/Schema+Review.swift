@@ -6,7 +6,8 @@ extension Schema {
   /// - `review_decision` remembers what a decision changed (previous state and decision time,
   ///   the report it created, the item it paired with as a second hit) so that the operator
   ///   can undo it for a short while; `undone_at` marks an undone decision (rows are kept).
-  /// - `report` gains the time the user notification fell due (a manifestly unfounded case),
+  /// - `report` gains the time the user notification fell due (a manifestly unfounded case)
+  ///   and the time the user was notified,
   ///   the reveal time and the purge time.
   /// - `reveal_request` / `reveal_approval`: the four-eyes rule for revealing a case's
   ///   metadata in the clear (a lead other than the requester approves).
@@ -23,6 +24,7 @@ extension Schema {
     ALTER TABLE review_decision ADD COLUMN undone_at INTEGER;
 
     ALTER TABLE report ADD COLUMN notify_due_at INTEGER;
+    ALTER TABLE report ADD COLUMN notified_at INTEGER;
     ALTER TABLE report ADD COLUMN revealed_at INTEGER;
     ALTER TABLE report ADD COLUMN purged_at INTEGER;
 

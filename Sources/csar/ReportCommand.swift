@@ -13,6 +13,7 @@ struct ReportCommand: ParsableCommand {
     subcommands: [
       ReportListCommand.self, ReportExportCommand.self, ReportVerdictCommand.self,
       ReportRequestRevealCommand.self, ReportApproveCommand.self, ReportRevealCommand.self,
+      ReportNotifiedCommand.self,
     ]
   )
 }
@@ -24,8 +25,10 @@ struct ReportListCommand: ParsableCommand {
     abstract: "List reports by id.",
     discussion: """
       With --json, one object per line: {"id","case_ref","state","kind","created_at",\
-      "sent_at","verdict","verdict_at","notify_due_at","revealed_at","purged_at","items"} \
-      (times in Unix seconds). A closed case (manifestly unfounded) shows "notify user".
+      "sent_at","verdict","verdict_at","notify_due_at","notified_at","revealed_at",\
+      "purged_at","items"} \
+      (times in Unix seconds). A closed case (manifestly unfounded) shows "notify user" \
+      until `csar report notified` records the notification.
       """)
 
   @Flag(name: .long, help: "Print JSON Lines.")
@@ -45,7 +48,9 @@ struct ReportListCommand: ParsableCommand {
         continue
       }
       var notes: [String] = []
-      if report.notifyDueAt != nil { notes.append("notify user") }
+      if report.notifyDueAt != nil {
+        notes.append(report.notifiedAt == nil ? "notify user" : "user notified")
+      }
       if report.purgedAt != nil { notes.append("purged") }
       print(
         [
@@ -136,5 +141,24 @@ struct ReportVerdictCommand: ParsableCommand {
     for ref in summary.founded { print("\(ref)\tfounded: may be revealed (four eyes)") }
     for ref in summary.closed { print("\(ref)\tclosed: manifestly unfounded; notify the user") }
     print("\(summary.applied) verdict(s) recorded, \(summary.unchanged) already known")
+  }
+}
+
+/// `csar report notified ID`: the user of a closed case was told.
+struct ReportNotifiedCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "notified",
+    abstract: "Record that the user of a case closed as manifestly unfounded was notified.")
+
+  @Argument(help: "Case reference (CSAR-YYYY-NNNNNN).")
+  var caseRef: String
+
+  @OptionGroup var options: ReportOptions
+
+  func run() throws {
+    let setup = try ReportSetup(options)
+    let name = try setup.operatorName(options.operator)
+    try setup.database.markUserNotified(caseRef: caseRef, by: name)
+    print("\(caseRef): user notification recorded by \(name)")
   }
 }

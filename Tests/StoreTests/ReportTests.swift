@@ -193,6 +193,15 @@ struct ReportTests {
     let listed = try db.reportListings()
     #expect(listed.map(\.state) == [.founded, .closed, .sent])
     #expect(listed[1].notifyDueAt == fixedNow && listed[0].notifyDueAt == nil)
+    // The user of the closed case is notified once; a founded case has nobody to notify.
+    try db.markUserNotified(caseRef: refs[1], by: "alice")
+    try db.markUserNotified(caseRef: refs[1], by: "alice")
+    #expect(try db.reportListings()[1].notifiedAt == fixedNow)
+    #expect(throws: ReportError.noNotificationDue(caseRef: refs[0])) {
+      try db.markUserNotified(caseRef: refs[0], by: "alice")
+    }
+    #expect(
+      try count(db, "SELECT count(*) FROM audit_event WHERE action = 'report.user_notified'") == 1)
     let again = try db.importVerdicts(Array(csv.utf8), format: .csv, file: "v.csv", by: "alice")
     #expect(again.applied == 0 && again.unchanged == 2)
     // Contradicting a recorded verdict is refused.
