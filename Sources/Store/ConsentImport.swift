@@ -264,7 +264,9 @@ struct ConsentImportPlan {
     pair.seen = nil
     if let accountId {
       let current = try db.cachedStatement(
-        sql: "SELECT state, updated_at FROM consent_current WHERE account_id = ? AND service_id = ?")
+        sql: """
+          SELECT state, updated_at FROM consent_current WHERE account_id = ? AND service_id = ?
+          """)
       if let row = try Row.fetchOne(current, arguments: [accountId, pair.serviceId]) {
         pair.seen = (
           try row.code(ConsentState.self, "state", table: "consent_current"), row["updated_at"]

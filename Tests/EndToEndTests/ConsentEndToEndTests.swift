@@ -178,7 +178,13 @@ struct ConsentEndToEndTests {
     for n in 1...60 where target == nil {
       let id = "A" + String(100_000_000 + n)
       let show = Self.json(try fixture.csar("consent", "show", id, "--json").out)
-      let services = show["services"] as? [[String: Any]] ?? []
+      // The screen lists decided services first, then those never asked, each by code.
+      let services = (show["services"] as? [[String: Any]] ?? []).sorted {
+        func key(_ s: [String: Any]) -> (Int, String) {
+          (s["state"] as? String == "not_asked" ? 1 : 0, s["service"] as? String ?? "")
+        }
+        return key($0) < key($1)
+      }
       if let index = services.firstIndex(where: { $0["state"] as? String == "granted" }) {
         target = (id, index, services[index]["service"] as? String ?? "")
       }

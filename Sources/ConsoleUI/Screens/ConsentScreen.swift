@@ -80,7 +80,11 @@ final class ConsentScreen: ConsoleScreen {
       isOpen = false
       return
     }
-    states = try context.database.consentStates(accountId: account.id)
+    // Services with a recorded decision first (by code), then those never asked.
+    func key(_ s: ServiceConsent) -> (Int, String) { (s.updatedAt == nil ? 1 : 0, s.serviceCode) }
+    states = try context.database.consentStates(accountId: account.id).sorted {
+      key($0) < key($1)
+    }
     history = try context.database.consentHistory(accountId: account.id)
     serviceCursor.clamp(count: states.count, visible: serviceRows)
   }
@@ -264,7 +268,10 @@ final class ConsentScreen: ConsoleScreen {
     let inner = screen.box(
       rect, title: "Consent of \(account.externalId) · \(account.pseudonym)", theme: theme,
       focused: !listFocused)
-    let (top, rest) = inner.splitTop(min(states.count + 1, max(3, inner.height / 2)))
+    // The services table takes what the history (title, gap, lines) leaves, at least half.
+    let historyWanted = history.count + 2
+    let servicesHeight = max(inner.height / 2, inner.height - historyWanted)
+    let (top, rest) = inner.splitTop(min(states.count + 1, max(3, servicesHeight)))
     serviceRows = max(1, top.height - 1)
     serviceCursor.clamp(count: states.count, visible: serviceRows)
     let columns = [
@@ -292,8 +299,9 @@ final class ConsentScreen: ConsoleScreen {
     historyScroll = min(historyScroll, max(0, lines.count - historyRows))
     let shown = lines.isEmpty ? "" : " · \(historyScroll + 1)–"
       + "\(min(lines.count, historyScroll + historyRows)) · PgDn/PgUp"
+    let events = "\(history.count) event\(history.count == 1 ? "" : "s")"
     screen.put(
-      "History · \(history.count) event\(history.count == 1 ? "" : "s"), newest first\(shown)", in: rect, row: 0, column: 1,
+      "History · \(events), newest first\(shown)", in: rect, row: 0, column: 1,
       style: theme[.title])
     if lines.isEmpty {
       screen.put("Never asked on any service.", in: rect, row: 1, column: 1, style: theme[.muted])
