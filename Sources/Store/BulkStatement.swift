@@ -40,10 +40,14 @@ struct BulkStatement {
     sqlite3_bind_int64(handle, index, value)
   }
 
-  /// Runs the statement to completion and resets it; throws SQLite's error.
-  func execute() throws {
+  /// Runs the statement to completion and resets it, handing each row it returns (a
+  /// `RETURNING` clause) to `row`; throws SQLite's error.
+  func execute(_ row: (BulkRow) -> Void = { _ in }) throws {
     var code = sqlite3_step(handle)
-    while code == SQLITE_ROW { code = sqlite3_step(handle) }
+    while code == SQLITE_ROW {
+      row(BulkRow(handle: handle))
+      code = sqlite3_step(handle)
+    }
     let reset = sqlite3_reset(handle)
     sqlite3_clear_bindings(handle)
     guard code == SQLITE_DONE else {
@@ -57,6 +61,18 @@ struct BulkStatement {
   /// `SQLITE_TRANSIENT`: SQLite copies bound text before the call returns.
   private static let transient = unsafeBitCast(
     OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+}
+
+/// The current row of a ``BulkStatement`` (valid only inside the callback).
+struct BulkRow {
+  let handle: SQLiteStatement
+
+  func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+  func text(_ column: Int32) -> String {
+    guard let bytes = sqlite3_column_text(handle, column) else { return "" }
+    return String(cString: bytes)
+  }
 }
 
 // MARK: - Multi-row inserts

@@ -68,8 +68,8 @@ extension AppDatabase {
   /// - All or nothing: the whole file is checked before anything is written; with any invalid
   ///   line nothing is imported unless `skipInvalid`. Writes go in transactions of about
   ///   `batchSize` events, each audited by one `consent.import` event with its counts.
-  /// The page cache of the writing connection during an import (negative: KiB), 64 MB.
-  static let importCacheSize = -65_536
+  /// The page cache of the writing connection during an import (negative: KiB), 256 MB.
+  static let importCacheSize = -262_144
 
   public func importConsent(
     bytes: [UInt8], fileName: String, format: ConsentImportFormat? = nil,
@@ -162,6 +162,8 @@ struct ConsentImportPlan {
   /// the database when planning; filled while writing as accounts are created).
   var accounts: [String] = []
   var accountIds: [Int64?] = []
+  /// Index into `accounts` by provider id.
+  var accountIndex: [String: Int32] = [:]
 
   init(_ db: Database, records: [ConsentImportRecord]) throws {
     var services: [String: Int64] = [:]
@@ -181,8 +183,10 @@ struct ConsentImportPlan {
     let hasAccounts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM account)") ?? true
     var seenIds: [String: Int32] = [:]
     seenIds.reserveCapacity(records.count)
+    pairs.reserveCapacity(records.count)
+    accountIndex.reserveCapacity(records.count)
     var pairIndex: [PairKey: Int] = [:]
-    var accountIndex: [String: Int32] = [:]
+    pairIndex.reserveCapacity(records.count)
 
     for (index, record) in records.enumerated() {
       guard let serviceId = services[record.service] else {
@@ -313,6 +317,50 @@ struct ConsentImportPlan {
 
   // MARK: - Writing one batch
 
+  /// Creates the accounts this batch needs that were not in the database when planning, 64
+  /// per statement, and fills their `accountIds`; returns the indices created. Accounts that
+  /// the insert ignored (created meanwhile elsewhere, or a pseudonym collision) stay nil for
+  /// the one-by-one path.
+  mutating func createAccounts(
+    _ db: Database, pairs range: Range<Int>, records: [ConsentImportRecord],
+    random: inout RandomPool
+  ) throws -> Set<Int32> {
+    var wanted: [Int32] = []
+    var createdAt: [Int32: Int64] = [:]
+    for p in range where !pairs[p].accepted.isEmpty && accountIds[Int(pairs[p].account)] == nil {
+      let account = pairs[p].account
+      if createdAt[account] == nil {
+        createdAt[account] = records[Int(pairs[p].accepted[0])].occurredAt
+        wanted.append(account)
+      }
+    }
+    var created: Set<Int32> = []
+    let group = 64
+    var start = 0
+    while start < wanted.count {
+      let chunk = wanted[start..<min(start + group, wanted.count)]
+      start += group
+      let statement = try BulkStatement(
+        db,
+        sql: "INSERT OR IGNORE INTO account (external_id, pseudonym, created_at) VALUES "
+          + Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
+          + " RETURNING id, external_id")
+      var k: Int32 = 1
+      for account in chunk {
+        statement.bind(k, accounts[Int(account)])
+        statement.bind(k + 1, Self.pseudonym(random.next()))
+        statement.bind(k + 2, createdAt[account]!)
+        k += 3
+      }
+      try statement.execute { row in
+        guard let index = accountIndex[row.text(1)] else { return }
+        accountIds[Int(index)] = row.int64(0)
+        created.insert(index)
+      }
+    }
+    return created
+  }
+
   /// Writes the accepted events of `range` in the caller's (audited) transaction. A pair
   /// whose stored state changed since planning (another console, another import) is checked
   /// again first.
@@ -346,11 +394,13 @@ struct ConsentImportPlan {
     var random = RandomPool()
     var firstLine = Int.max
     var lastLine = 0
+    let createdNow = try createAccounts(db, pairs: range, records: records, random: &random)
+    outcome.accountsCreated += createdNow.count
     for p in range {
       guard !pairs[p].accepted.isEmpty else { continue }
       let account = accounts[Int(pairs[p].account)]
       var accountId = accountIds[Int(pairs[p].account)]
-      var created = false
+      var created = createdNow.contains(pairs[p].account)
       if accountId == nil {
         let createdAt = records[Int(pairs[p].accepted[0])].occurredAt
         while accountId == nil {
