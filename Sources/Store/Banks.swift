@@ -272,26 +272,6 @@ extension AppDatabase {
     }
   }
 
-  /// A fingerprint of the enabled banks' PDQ contents (changes whenever hashes are added or a
-  /// bank is enabled/disabled): for caching an index built from them.
-  public func enabledPDQVersion() throws -> String {
-    try read { db in
-      let row = try Row.fetchOne(
-        db,
-        sql: """
-          SELECT count(*), coalesce(max(h.id), 0), coalesce(sum(h.id), 0),
-            (SELECT group_concat(id) FROM (SELECT id FROM bank WHERE enabled = 1 ORDER BY id))
-          FROM bank_hash h JOIN bank b ON b.id = h.bank_id
-          WHERE b.enabled = 1 AND h.type = 'pdq'
-          """)!
-      let n: Int64 = row[0]
-      let maxId: Int64 = row[1]
-      let sum: Int64 = row[2]
-      let banks: String = row[3] ?? ""
-      return "\(n)-\(maxId)-\(sum)-\(banks)"
-    }
-  }
-
   /// The enabled banks' hashes equal to `hash` (lowercase hex) of type `type`.
   public func exactBankHits(type: BankHashType, hash: String) throws -> [BankHashHit] {
     try read { db in

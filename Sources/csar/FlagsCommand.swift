@@ -56,7 +56,9 @@ struct FlagsImportCommand: ParsableCommand {
     } else {
       var text = ImportReporting.plural(s.queued.count, "item") + " queued, "
         + "\(s.belowThreshold) below the threshold, \(s.alreadyImported) imported before"
-      if s.skipped > 0 { text += ", " + ImportReporting.plural(s.skipped, "bad line") + " skipped" }
+      if s.skipped > 0 {
+        text += ", " + ImportReporting.plural(s.skipped, "bad line") + " skipped"
+      }
       print(text)
     }
   }

@@ -87,7 +87,9 @@ struct URLCommand: ParsableCommand {
         var text = "URL list \(s.list)\(s.created ? " (new)" : ""): "
           + ImportReporting.plural(s.added, "expression") + " added, "
           + "\(s.alreadyPresent) already present"
-        if s.skipped > 0 { text += ", " + ImportReporting.plural(s.skipped, "bad line") + " skipped" }
+        if s.skipped > 0 {
+          text += ", " + ImportReporting.plural(s.skipped, "bad line") + " skipped"
+        }
         print(text)
       }
     }

@@ -92,7 +92,8 @@ struct DetectionCommandsEndToEndTests {
     #expect(matches?.first?["distance"] as? Int == 0)
     let itemId = try #require(decisions[0]["item"] as? Int)
     #expect(
-      try f.sql("SELECT kind || ' ' || bank || ' ' || label FROM flagged_item WHERE id = \(itemId)")
+      try f.sql(
+        "SELECT kind || ' ' || bank || ' ' || label FROM flagged_item WHERE id = \(itemId)")
         == "known_match known demo sample")
     #expect(try f.sql("SELECT count(*) FROM flagged_item") == String(Int(items)! + 1))
 
@@ -130,12 +131,13 @@ struct DetectionCommandsEndToEndTests {
   @Test func flagsImportIsIdempotent() throws {
     let f = try Fixture()
     let (account, service) = try f.account("granted")
+    let who = #""account":"\#(account)","service":"\#(service)","model":"nm""#
     let file = try f.write(
       "flags.jsonl",
       """
-      {"account":"\(account)","service":"\(service)","media":"media/2.png","model":"nm","score":0.98,"id":"ev-1"}
-      {"account":"\(account)","service":"\(service)","media":"media/3.png","model":"nm","score":0.91}
-      {"account":"\(account)","service":"\(service)","media":"media/4.png","model":"nm","score":0.1}
+      {\(who),"media":"media/2.png","score":0.98,"id":"ev-1"}
+      {\(who),"media":"media/3.png","score":0.91}
+      {\(who),"media":"media/4.png","score":0.1}
       """)
     let first = try f.csar("flags", "import", file)
     #expect(first.status == 0, "\(first.err)")

@@ -157,10 +157,12 @@ struct ImportTests {
   // MARK: - Classifier flags
 
   static let flags = """
-    {"account":"A-granted","service":"chat-eu","media":"m/1.png","model":"nm-2","score":0.99,"id":"e1"}
+    {"account":"A-granted","service":"chat-eu","media":"m/1.png","model":"nm-2","score":0.99,
+    "id":"e1"}
     {"account":"A-granted","service":"chat-eu","media":"m/2.png","model":"nm-2","score":0.85}
-    {"account":"A-refused","service":"foto-de","media":"m/3.png","model":"nm-2","score":0.2,"id":"e3"}
-    """
+    {"account":"A-refused","service":"foto-de","media":"m/3.png","model":"nm-2","score":0.2,
+    "id":"e3"}
+    """.replacingOccurrences(of: ",\n\"id\"", with: ",\"id\"")
 
   @Test func flagsImportQueuesAndIsIdempotent() throws {
     let db = try moderationDatabase()

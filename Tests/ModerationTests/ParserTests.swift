@@ -102,7 +102,8 @@ struct ParserTests {
 
   @Test func urlListBadLines() {
     let file = URLListFile.parse(
-      "evil.example\nhttp://evil.example/\n\tlabel only\nlocalhost/\na\tb\tc\nx.example\tb\u{1B}\n",
+      "evil.example\nhttp://evil.example/\n\tlabel only\nlocalhost/\na\tb\tc\n"
+        + "x.example\tb\u{1B}\n",
       file: "u.txt")
     #expect(file.entries.map(\.expression) == ["evil.example/"])
     #expect(file.problems.map(\.line) == [2, 3, 4, 5, 6])
