@@ -79,6 +79,17 @@ extension AppDatabase {
     to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
     batchSize: Int = 100
   ) throws -> [ExportedReport] {
+    try exportReadyReports(
+      to: outbox, provider: provider, key: key, by: operatorName, batchSize: batchSize,
+      beforeMarking: {})
+  }
+
+  /// The export, with a hook run after each batch's files are written and before they are
+  /// marked (tests use it to change the reports in between, as another console could).
+  func exportReadyReports(
+    to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
+    batchSize: Int, beforeMarking: () throws -> Void
+  ) throws -> [ExportedReport] {
     _ = try read { db in try Self.operatorId(db, name: operatorName) }
     var exported: [ExportedReport] = []
     var after: Int64 = 0
@@ -99,6 +110,7 @@ extension AppDatabase {
       guard let last = files.last else { return exported }
       after = last.id
       let paths = try outbox.write(files.map { ($0.name, $0.text) })
+      try beforeMarking()
       var voided: [String] = []
       exported += try audited(by: operatorName) { db, audit -> [ExportedReport] in
         var done: [ExportedReport] = []

@@ -129,6 +129,30 @@ struct ReportTests {
     #expect(try db.verifyAuditChain().isOK)
   }
 
+  /// Between writing the files and marking the reports, one decision is undone (its report
+  /// voided) and another export marks a report first.
+  @Test func changesBetweenWritingAndMarkingAreRespected() throws {
+    let clock = TestClock()
+    let (db, refs) = try Self.withReadyReports(3, clock: clock)
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let outbox = try Outbox(directory: folder.file("outbox"))
+    let undone = try #require(try db.lastDecision(by: "alice"))
+    let exported = try db.exportReadyReports(
+      to: outbox, provider: "P", key: Self.key, by: "alice", batchSize: 10,
+      beforeMarking: {
+        try db.undoDecision(undone.id, by: "alice")
+        try db.writer.write {
+          try $0.execute(
+            sql: "UPDATE report SET state = 'sent' WHERE case_ref = ?", arguments: [refs[0]])
+        }
+      })
+    #expect(exported.map(\.caseRef) == [refs[1]])
+    let files = try FileManager.default.contentsOfDirectory(atPath: outbox.directory).sorted()
+    #expect(files == [refs[0] + ".json", refs[1] + ".json"])
+    #expect(try db.reportListings().map(\.caseRef) == [refs[0], refs[1]])
+  }
+
   @Test func failedWriteMarksNothing() throws {
     let (db, refs) = try Self.withReadyReports(2)
     let folder = try TempFolder()
