@@ -43,6 +43,8 @@ public struct LegalHold: Hashable, Sendable {
   /// `report` or `flagged_item`.
   public var entity: String
   public var entityId: Int64
+  /// The case reference of a report, the item id of an item.
+  public var label: String
   public var reason: String
   public var placedBy: String
   public var placedAt: Int64
@@ -242,7 +244,8 @@ extension AppDatabase {
         action: "hold.place", entity: entity, entityId: String(entityId),
         after: ["hold": .int(id), "reason": .string(reason)])
       return LegalHold(
-        id: id, entity: entity, entityId: entityId, reason: reason, placedBy: operatorName,
+        id: id, entity: entity, entityId: entityId, label: caseRef ?? String(entityId),
+        reason: reason, placedBy: operatorName,
         placedAt: audit.at, releasedAt: nil)
     }
   }
@@ -270,12 +273,16 @@ extension AppDatabase {
       try Row.fetchAll(
         db,
         sql: """
-          SELECT h.*, o.name FROM legal_hold h JOIN operator o ON o.id = h.placed_by
+          SELECT h.*, o.name,
+            CASE h.entity WHEN 'report' THEN (SELECT case_ref FROM report WHERE id = h.entity_id)
+              ELSE CAST(h.entity_id AS TEXT) END AS label
+          FROM legal_hold h JOIN operator o ON o.id = h.placed_by
           ORDER BY h.released_at IS NOT NULL, h.id
           """
       ).map {
         LegalHold(
-          id: $0["id"], entity: $0["entity"], entityId: $0["entity_id"], reason: $0["reason"],
+          id: $0["id"], entity: $0["entity"], entityId: $0["entity_id"],
+          label: $0["label"] ?? String($0["entity_id"] as Int64), reason: $0["reason"],
           placedBy: $0["name"], placedAt: $0["placed_at"], releasedAt: $0["released_at"])
       }
     }

@@ -40,7 +40,7 @@ struct HoldPlaceCommand: ParsableCommand {
     let name = try setup.operatorName(options.operator)
     let hold = try setup.database.placeLegalHold(
       caseRef: caseRef, itemId: item, reason: reason, by: name)
-    print("hold \(hold.id) placed on \(hold.entity) \(caseRef ?? String(hold.entityId))")
+    print("hold \(hold.id) placed on \(hold.entity) \(hold.label)")
   }
 }
 
@@ -79,13 +79,15 @@ struct HoldListCommand: ParsableCommand {
         print(
           JSONLine.object([
             ("id", .int(hold.id)), ("entity", .string(hold.entity)),
-            ("entity_id", .int(hold.entityId)), ("reason", .string(hold.reason)),
+            ("entity_id", .int(hold.entityId)), ("label", .string(hold.label)),
+            ("reason", .string(hold.reason)),
             ("placed_by", .string(hold.placedBy)), ("placed_at", .int(hold.placedAt)),
             ("released_at", hold.releasedAt.map { .int($0) } ?? .null),
           ]))
       } else {
         print(
-          [String(hold.id), hold.entity, String(hold.entityId), DetectText.sanitise(hold.reason),
+          [String(hold.id), hold.entity, DetectText.sanitise(hold.label),
+           DetectText.sanitise(hold.reason),
            hold.placedBy, hold.releasedAt == nil ? "active" : "released"]
             .joined(separator: "\t"))
       }
