@@ -48,6 +48,9 @@ public struct ConsentImportReport: Sendable {
 }
 
 extension AppDatabase {
+  /// The page cache of the writing connection during an import (negative: KiB), 256 MB.
+  static let importCacheSize = -262_144
+
   /// Imports consent events (CSV or JSON Lines, see ``ConsentImportParser``).
   ///
   /// - Idempotent: an event whose `event_id` is already recorded with the same content is a
@@ -68,9 +71,6 @@ extension AppDatabase {
   /// - All or nothing: the whole file is checked before anything is written; with any invalid
   ///   line nothing is imported unless `skipInvalid`. Writes go in transactions of about
   ///   `batchSize` events, each audited by one `consent.import` event with its counts.
-  /// The page cache of the writing connection during an import (negative: KiB), 256 MB.
-  static let importCacheSize = -262_144
-
   public func importConsent(
     bytes: [UInt8], fileName: String, format: ConsentImportFormat? = nil,
     options: ConsentImportOptions = ConsentImportOptions()

@@ -98,12 +98,17 @@ extension AppDatabase {
 
       let currentRow = try Row.fetchOne(
         db,
-        sql: "SELECT state FROM consent_current WHERE account_id = ? AND service_id = ?",
+        sql: """
+          SELECT state, updated_at FROM consent_current WHERE account_id = ? AND service_id = ?
+          """,
         arguments: [accountId, serviceId])
       let current =
         try currentRow?.code(ConsentState.self, "state", table: "consent_current")
         ?? .notAsked
       let next = try current.transition(to: newState)
+      // Never before the last recorded change (an imported event may carry a later time than
+      // this clock), so the history stays in the order the state machine checked.
+      let at = max(audit.at, currentRow?["updated_at"] ?? audit.at)
 
       let eventId = "op-" + UUID().uuidString.lowercased()
       try db.execute(
@@ -113,7 +118,7 @@ extension AppDatabase {
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
-          eventId, accountId, serviceId, next.rawValue, audit.at, source.rawValue,
+          eventId, accountId, serviceId, next.rawValue, at, source.rawValue,
           termsVersion, operatorId, reason,
         ])
       try db.execute(
@@ -122,7 +127,7 @@ extension AppDatabase {
           VALUES (?, ?, ?, ?)
           ON CONFLICT (account_id, service_id)
           DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-          """, arguments: [accountId, serviceId, next.rawValue, audit.at])
+          """, arguments: [accountId, serviceId, next.rawValue, at])
       try audit.record(
         action: "consent.change", entity: "account", entityId: String(accountId),
         before: ["service": .int(serviceId), "state": .string(current.rawValue)],
@@ -134,7 +139,7 @@ extension AppDatabase {
       return ConsentEventRow(
         eventId: eventId, accountId: accountId, serviceId: serviceId,
         serviceCode: service["code"], serviceName: service["name"], state: next,
-        occurredAt: audit.at, source: source, termsVersion: termsVersion,
+        occurredAt: at, source: source, termsVersion: termsVersion,
         operatorName: operatorName, reason: reason)
     }
   }

@@ -207,6 +207,24 @@ struct ConsentImportTests {
     #expect(!breaking.committed)
   }
 
+  @Test func aSupportChangeAfterAFutureDatedImportStaysInOrder() throws {
+    let db = try seededDatabase()
+    // Imported with a time after the database clock (fixedNow is 2025-06-15).
+    _ = try db.importCSV(["f1,A100000001,chat-eu,granted,2025-07-01T00:00:00Z,app,tos-1,"])
+    let event = try db.recordConsentChange(
+      accountId: 1, serviceId: 1, to: .withdrawn, source: .support, termsVersion: "tos-1",
+      reason: "ticket 7", by: "alice")
+    #expect(event.occurredAt == 1_751_328_000)  // not before the imported change
+    let history = try db.consentHistory(accountId: 1)
+    #expect(history.map(\.state) == [.granted, .withdrawn])
+    let changes = history.map {
+      ConsentChange(
+        state: $0.state, occurredAt: $0.occurredAt, source: $0.source,
+        termsVersion: $0.termsVersion)
+    }
+    #expect(try replayConsent(changes) == .withdrawn)
+  }
+
   @Test func anInterruptedImportConvergesWhenRunAgain() throws {
     let folder = try TempFolder()
     defer { folder.cleanUp() }
