@@ -61,6 +61,7 @@ let package = Package(
       dependencies: [
         "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection",
         "Moderation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),
 
