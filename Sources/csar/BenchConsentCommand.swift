@@ -52,6 +52,7 @@ struct ConsentBench: ParsableCommand {
     var reimportTimes: [Double] = []
     var database: AppDatabase?
     var path = ""
+    defer { if !path.isEmpty { Self.remove(path) } }  // also when a run fails
     for run in 0..<runs {
       if !path.isEmpty { Self.remove(path) }
       path = directory + "/csar-bench-consent-\(getpid())-\(run).sqlite"
@@ -83,7 +84,6 @@ struct ConsentBench: ParsableCommand {
         + "re-import \(BenchCommand.format(reimportTimes[run], 2)) s")
       database = db
     }
-    defer { Self.remove(path) }
     let importMedian = BenchCommand.median(importTimes)
     print("import\tmedian \(BenchCommand.format(importMedian, 2)) s of \(runs) "
       + "(\(Int(Double(events) / importMedian)) events/s; target < 15 s for 1M); CPU time "
