@@ -106,16 +106,21 @@ struct BankBench: ParsableCommand {
     let gate = UploadGate(database: database, operatorName: "bench", dihedral: dihedral)
     _ = try gate.bankMatcher()
     var times: [Double] = []
+    var cpuTimes: [Double] = []
     var flagged = 0
     for path in paths {
       t = BenchCommand.now()
+      cpu = ConsentBench.cpuSeconds()
       let outcome = try gate.scan(inputs: [path], account: "A-bench", service: "bench")[0]
       times.append(BenchCommand.now() - t)
+      cpuTimes.append(ConsentBench.cpuSeconds() - cpu)
       if outcome.decision.code == "flagged" { flagged += 1 }
     }
     let median = BenchCommand.median(times)
+    let cpuMedian = BenchCommand.median(cpuTimes)
     print("scan\t\(images) PNG \(width)x\(height)\(dihedral ? " (dihedral)" : ""): median "
-          + "\(BenchCommand.ms(median)) per image, \(BenchCommand.format(1 / median, 1)) images/s "
+          + "\(BenchCommand.ms(median)) (CPU \(BenchCommand.ms(cpuMedian))) per image, "
+          + "\(BenchCommand.format(1 / median, 1)) images/s "
           + "on one core (\(flagged) flagged) against \(matcher.index.count + planted.count) "
           + "hashes")
   }
