@@ -44,7 +44,9 @@ public enum Imports {
   public static let defaultFlagThreshold = 0.8
 
   /// Imports classifier scores (JSON Lines): scores at or above `threshold` become
-  /// `new_material` items (priority 1 from 0.97, else 2); lower ones are only counted.
+  /// `new_material` items (priority 1 from 0.97, else 2); lower ones are only counted. An
+  /// event for an account that has not granted consent on the service is a bad line: detection
+  /// before transmission is for consenting users only.
   public static func flags(
     path: String, skipInvalid: Bool, threshold: Double, database: AppDatabase,
     by operatorName: String
@@ -55,6 +57,12 @@ public enum Imports {
     var file = try FlagsFile.load(path: path)
     let accounts = try database.accountIds(externalIds: file.events.map(\.account))
     let services = try database.serviceIds(codes: file.events.map(\.service))
+    let pairs = file.events.compactMap { event -> AccountService? in
+      guard let account = accounts[event.account], let service = services[event.service]
+      else { return nil }
+      return AccountService(accountId: account, serviceId: service)
+    }
+    let consent = try database.consentStates(pairs)
     var records: [ClassifierImport] = []
     for event in file.events {
       guard let accountId = accounts[event.account] else {
@@ -69,6 +77,16 @@ public enum Imports {
           LineProblem(
             file: path, line: event.line,
             reason: "unknown service \"\(DisplayText.clean(event.service))\""))
+        continue
+      }
+      let state = consent[AccountService(accountId: accountId, serviceId: serviceId)]
+      guard state == .granted else {
+        file.problems.append(
+          LineProblem(
+            file: path, line: event.line,
+            reason: "account \"\(DisplayText.clean(event.account))\" has not granted consent "
+              + "on \(DisplayText.clean(event.service)) (\(state?.rawValue ?? "not_asked")): "
+              + "its uploads may not be scanned"))
         continue
       }
       let item =

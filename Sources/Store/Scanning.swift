@@ -19,6 +19,20 @@ public struct ScanSubject: Hashable, Sendable {
   public var consent: ConsentState
 }
 
+/// An account on a service (row ids).
+public struct AccountService: Hashable, Sendable {
+  /// `account.id`.
+  public var accountId: Int64
+  /// `service.id`.
+  public var serviceId: Int64
+
+  /// Creates a pair.
+  public init(accountId: Int64, serviceId: Int64) {
+    self.accountId = accountId
+    self.serviceId = serviceId
+  }
+}
+
 /// A flagged item to put in the review queue (state `pending`).
 public struct NewFlaggedItem: Hashable, Sendable {
   /// Why it is flagged.
@@ -124,6 +138,24 @@ extension AppDatabase {
       return ScanSubject(
         accountId: accountId, accountExternalId: accountExternalId, serviceId: serviceId,
         serviceCode: serviceCode, consent: state)
+    }
+  }
+
+  /// Current consent states of (account id, service id) pairs, in one read (`not_asked` where
+  /// there is no row).
+  public func consentStates(_ pairs: some Sequence<AccountService>) throws
+    -> [AccountService: ConsentState]
+  {
+    try read { db in
+      let statement = try db.cachedStatement(
+        sql: "SELECT state FROM consent_current WHERE account_id = ? AND service_id = ?")
+      var out: [AccountService: ConsentState] = [:]
+      for pair in Set(pairs) {
+        out[pair] =
+          try Row.fetchOne(statement, arguments: [pair.accountId, pair.serviceId])?
+          .code(ConsentState.self, "state", table: "consent_current") ?? .notAsked
+      }
+      return out
     }
   }
 

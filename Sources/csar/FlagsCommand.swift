@@ -21,7 +21,9 @@ struct FlagsImportCommand: ParsableCommand {
     discussion: """
       One JSON object per line: {"account","service","media","model","score"} and optionally \
       "id" (the detector's event id); other keys are ignored. account is the provider's \
-      account id, service a service code, score a number in 0...1. Scores at or above \
+      account id, service a service code, score a number in 0...1. An event for an account \
+      that has not granted consent on the service is a bad line (detection before \
+      transmission is for consenting users only). Scores at or above \
       --threshold become new_material items (priority 1 from 0.97, else 2); lower ones are \
       counted only. Re-importing is harmless: an event seen before (by id, or by all its \
       fields when it has none) is not queued again. Every bad line is printed as \

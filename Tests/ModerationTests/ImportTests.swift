@@ -160,7 +160,7 @@ struct ImportTests {
     {"account":"A-granted","service":"chat-eu","media":"m/1.png","model":"nm-2","score":0.99,
     "id":"e1"}
     {"account":"A-granted","service":"chat-eu","media":"m/2.png","model":"nm-2","score":0.85}
-    {"account":"A-refused","service":"foto-de","media":"m/3.png","model":"nm-2","score":0.2,
+    {"account":"A-granted","service":"chat-eu","media":"m/3.png","model":"nm-2","score":0.2,
     "id":"e3"}
     """.replacingOccurrences(of: ",\n\"id\"", with: ",\"id\"")
 
@@ -190,7 +190,7 @@ struct ImportTests {
     #expect(try count(db, "SELECT count(*) FROM audit_event WHERE action = 'flag.create'") == 2)
   }
 
-  @Test func flagsWithUnknownAccountsOrServicesImportNothing() throws {
+  @Test func flagsForUnknownOrNonConsentingAccountsImportNothing() throws {
     let db = try moderationDatabase()
     let scratch = try Scratch()
     defer { scratch.remove() }
@@ -199,6 +199,8 @@ struct ImportTests {
       Self.flags + "\n"
         + #"{"account":"A-nobody","service":"chat-eu","media":"x","model":"m","score":0.9}"#
         + "\n" + #"{"account":"A-granted","service":"nope","media":"x","model":"m","score":0.9}"#
+        + "\n" + #"{"account":"A-refused","service":"chat-eu","media":"x","model":"m","score":1}"#
+        + "\n" + #"{"account":"A-granted","service":"foto-de","media":"x","model":"m","score":1}"#
         + "\n")
     #expect {
       try Imports.flags(path: path, skipInvalid: false, threshold: 0.8, database: db, by: "mod")
@@ -206,12 +208,16 @@ struct ImportTests {
       guard case .invalidLines(_, let problems) = error as? ModerationError else { return false }
       return problems.map(\.description) == [
         path + ":4: unknown account \"A-nobody\"", path + ":5: unknown service \"nope\"",
+        path + ":6: account \"A-refused\" has not granted consent on chat-eu (refused): "
+          + "its uploads may not be scanned",
+        path + ":7: account \"A-granted\" has not granted consent on foto-de (not_asked): "
+          + "its uploads may not be scanned",
       ]
     }
     #expect(try count(db, "SELECT count(*) FROM flagged_item") == 0)
     let skipped = try Imports.flags(
       path: path, skipInvalid: true, threshold: 0.8, database: db, by: "mod")
-    #expect(skipped.summary.queued.count == 2 && skipped.summary.skipped == 2)
+    #expect(skipped.summary.queued.count == 2 && skipped.summary.skipped == 4)
     #expect(throws: ModerationError.self) {
       try Imports.flags(path: path, skipInvalid: true, threshold: 1.5, database: db, by: "mod")
     }
