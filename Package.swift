@@ -35,6 +35,8 @@ let package = Package(
       dependencies: [
         "Compliance",
         .product(name: "GRDB", package: "GRDB.swift"),
+        // The SQLite C API, for bulk loops (BulkStatement.swift).
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
         .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
