@@ -49,6 +49,8 @@ public enum UndoError: Error, Equatable, Sendable, CustomStringConvertible {
   case superseded(decisionId: Int64)
   /// The report it created has left the building (exported, or further along).
   case reportNotReady(caseRef: String, state: ReportState)
+  /// An authority's legal hold is on the report it created.
+  case reportHeld(caseRef: String)
 
   public var description: String {
     switch self {
@@ -64,6 +66,8 @@ public enum UndoError: Error, Equatable, Sendable, CustomStringConvertible {
       return "decision \(id) cannot be undone: the item changed after it"
     case .reportNotReady(let ref, let state):
       return "decision cannot be undone: report \(ref) is already \(state.rawValue)"
+    case .reportHeld(let ref):
+      return "decision cannot be undone: report \(ref) is under a legal hold"
     }
   }
 }
@@ -419,6 +423,13 @@ extension AppDatabase {
         guard state == .ready else {
           throw UndoError.reportNotReady(caseRef: caseRef, state: state)
         }
+        let held = try Bool.fetchOne(
+          db,
+          sql: """
+            SELECT 1 FROM legal_hold
+            WHERE entity = 'report' AND entity_id = ? AND released_at IS NULL LIMIT 1
+            """, arguments: [reportId]) ?? false
+        if held { throw UndoError.reportHeld(caseRef: caseRef) }
         try db.execute(sql: "DELETE FROM report_item WHERE report_id = ?", arguments: [reportId])
         try db.execute(sql: "DELETE FROM reveal_request WHERE report_id = ?", arguments: [reportId])
         try db.execute(sql: "DELETE FROM report WHERE id = ?", arguments: [reportId])

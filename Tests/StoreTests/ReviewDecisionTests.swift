@@ -211,6 +211,22 @@ struct ReviewDecisionTests {
     #expect(try db.verifyAuditChain().isOK)
   }
 
+  @Test func undoIsRefusedWhileTheReportIsUnderALegalHold() throws {
+    let clock = TestClock()
+    let db = try seededDatabase(clock: clock.function)
+    let item = try queueItem(db, kind: .knownMatch, account: 1)
+    let outcome = try claimAndDecide(db, item, .confirm)
+    let caseRef = try #require(outcome.reportCaseRef)
+    let hold = try db.placeLegalHold(caseRef: caseRef, reason: "CA request 7", by: "alice")
+    #expect(throws: UndoError.reportHeld(caseRef: caseRef)) {
+      try db.undoDecision(outcome.decisionId, by: "alice")
+    }
+    #expect(try itemState(db, item) == "confirmed")
+    try db.releaseLegalHold(id: hold.id, by: "alice")
+    try db.undoDecision(outcome.decisionId, by: "alice")
+    #expect(try itemState(db, item) == "pending")
+  }
+
   @Test func undoAfterTheWindowOrBySomeoneElseIsRefused() throws {
     let clock = TestClock()
     let db = try seededDatabase(clock: clock.function)
