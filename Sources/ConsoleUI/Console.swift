@@ -377,5 +377,12 @@ public final class Console {
       lastKey = context.database.clock()
       handle(key)
     }
+    finish()
+  }
+
+  /// Lets every screen give back what it holds (the review queue's claim) when the operator
+  /// quits, so another console can take the item at once instead of after the lease.
+  public func finish() {
+    for screen in screens { screen.finish(context) }
   }
 }

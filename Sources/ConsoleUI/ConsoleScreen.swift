@@ -121,6 +121,8 @@ public protocol ConsoleScreen: AnyObject {
   /// Called about once a second while no key arrives, with the seconds since the last key;
   /// returns a response when something changed (e.g. a preview blurred again).
   func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse?
+  /// Called once when the console quits: give back anything held (e.g. a claim).
+  func finish(_ context: ConsoleContext)
 }
 
 extension ConsoleScreen {
@@ -129,4 +131,5 @@ extension ConsoleScreen {
   public var hints: [(String, String)] { [] }
   public func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? { nil }
   public func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse? { nil }
+  public func finish(_ context: ConsoleContext) {}
 }

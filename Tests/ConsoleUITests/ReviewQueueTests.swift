@@ -118,6 +118,20 @@ struct ReviewQueueTests {
         == true)
   }
 
+  @Test func quittingGivesTheOpenItemBack() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    let first = try fixture.firstItemId()
+    console.press(.enter)
+    #expect(
+      try fixture.sql("SELECT claimed_by IS NOT NULL FROM flagged_item WHERE id = \(first)", Bool.self)
+        == true)
+    console.finish()
+    #expect(
+      try fixture.sql("SELECT claimed_by IS NULL FROM flagged_item WHERE id = \(first)", Bool.self)
+        == true)
+  }
+
   @Test func anotherConsoleNeverOffersAClaimedItem() throws {
     let fixture = try ReviewFixture()
     let alice = try fixture.console("alice")

@@ -160,6 +160,14 @@ final class QueueScreen: ConsoleScreen {
     return nil
   }
 
+  /// Gives the open item back when the console quits.
+  func finish(_ context: ConsoleContext) {
+    guard let open else { return }
+    try? context.database.releaseClaim(id: open.item.id, by: context.operatorName)
+    self.open = nil
+    reviewing = false
+  }
+
   private static var openFirst: ScreenResponse {
     .status(
       .error("Open an item with Enter first: decisions and previews apply to the open item"))
