@@ -10,7 +10,9 @@ struct URLCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "url",
     abstract: "Canonicalise URLs as Google Safe Browsing v4 does; import and match URL lists.",
-    subcommands: [Canonicalize.self, Import.self, List.self, Match.self]
+    subcommands: [
+      Canonicalize.self, Import.self, List.self, Match.self, Enable.self, Disable.self,
+    ]
   )
 
   /// Prints one canonical URL per argument.
@@ -126,6 +128,39 @@ struct URLCommand: ParsableCommand {
         }
       }
     }
+  }
+
+  /// `csar url enable NAME`.
+  struct Enable: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Match scans against a URL list again (audited).")
+
+    @Argument(help: "List name.")
+    var name: String
+
+    @OptionGroup var options: ModerationOptions
+
+    func run() throws { try URLCommand.setEnabled(name, true, options) }
+  }
+
+  /// `csar url disable NAME`.
+  struct Disable: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Stop matching scans against a URL list (audited).")
+
+    @Argument(help: "List name.")
+    var name: String
+
+    @OptionGroup var options: ModerationOptions
+
+    func run() throws { try URLCommand.setEnabled(name, false, options) }
+  }
+
+  /// Enables or disables a URL list and prints its new state.
+  static func setEnabled(_ name: String, _ enabled: Bool, _ options: ModerationOptions) throws {
+    let (database, operatorName) = try options.open()
+    try database.setURLListEnabled(name: name, enabled: enabled, by: operatorName)
+    print("\(name)\t\(enabled ? "enabled" : "disabled")")
   }
 
   /// `csar url match URL...`.

@@ -126,6 +126,10 @@ struct DetectionCommandsEndToEndTests {
     #expect(hits?.first?["label"] as? String == "phishing kit")
     #expect((rows.last?["matches"] as? [Any])?.isEmpty == true)
     #expect(try f.csar("url", "list").out.hasPrefix("sb\tenabled\t1 expression"))
+    #expect(try f.csar("url", "disable", "sb").status == 0)
+    let off = try f.csar("url", "match", "http://www.evil.example/")
+    #expect(off.out == "http://www.evil.example/\n  no match\n")
+    #expect(try f.csar("url", "disable", "nope").err.contains("nope"))
   }
 
   @Test func flagsImportIsIdempotent() throws {
