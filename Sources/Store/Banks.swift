@@ -284,15 +284,22 @@ extension AppDatabase {
     }
   }
 
-  /// Bank hashes by row id (for PDQ index hits), in id order.
+  /// Bank hashes by row id (for PDQ index hits), in id order; any number of ids (they are
+  /// looked up 500 at a time, below SQLite's limit on statement arguments).
   public func bankHashes(ids: [Int64]) throws -> [BankHashHit] {
     guard !ids.isEmpty else { return [] }
+    let sorted = ids.sorted()
     return try read { db in
-      let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-      return try Row.fetchAll(
-        db, sql: Self.hitSelect + " WHERE h.id IN (\(marks)) ORDER BY h.id",
-        arguments: StatementArguments(ids)
-      ).map(Self.hit)
+      var hits: [BankHashHit] = []
+      for start in stride(from: 0, to: sorted.count, by: 500) {
+        let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
+        let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+        hits += try Row.fetchAll(
+          db, sql: Self.hitSelect + " WHERE h.id IN (\(marks)) ORDER BY h.id",
+          arguments: StatementArguments(chunk)
+        ).map(Self.hit)
+      }
+      return hits
     }
   }
 

@@ -74,6 +74,19 @@ struct ImportTests {
     #expect(try count(db, "SELECT count(*) FROM audit_event WHERE action = 'bank.import'") == 2)
   }
 
+  @Test func manyPDQHitsAreLookedUpInChunks() throws {
+    let db = try moderationDatabase()
+    let entries = (0..<1_200).map { i in
+      BankHashEntry(type: .pdq, hash: String(format: "%064x", i), label: "n\(i)")
+    }
+    try db.importBank(name: "many", entries: entries, by: "mod")
+    let ids: [Int64] = try column(db, "SELECT id FROM bank_hash")
+    let hits = try db.bankHashes(ids: ids.reversed())
+    #expect(hits.count == 1_200)
+    #expect(hits.map(\.hashId) == ids.sorted())
+    #expect(Set(hits.compactMap(\.label)).count == 1_200)
+  }
+
   @Test func emptyFileAndUnreadableFile() throws {
     let db = try moderationDatabase()
     let scratch = try Scratch()
