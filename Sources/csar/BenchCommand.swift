@@ -19,8 +19,9 @@ struct BenchCommand: ParsableCommand {
     abstract:
       "Measure PDQ, bank, scan, console, consent and report export speed (use a release build).",
     subcommands: [
-      PDQBench.self, MatchBench.self, BankBench.self, PreviewBench.self, ConsoleBench.self,
-      ConsentBench.self, ContentionBench.self, ReportsBench.self,
+      AllBench.self, PDQBench.self, MatchBench.self, BankBench.self, PreviewBench.self,
+      ConsoleBench.self, QueueBench.self, ConsentBench.self, ContentionBench.self,
+      ReportsBench.self,
     ]
   )
 

@@ -1,0 +1,206 @@
+// `csar bench all`: every benchmark on one demo database, summarised in one table.
+
+import ArgumentParser
+import Foundation
+import Imaging
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Runs the whole suite: makes a demo database of `--items` items when missing, then runs each
+/// `csar bench …` command on it as its own process (this binary), so that every figure is the
+/// one the standalone command prints and every peak memory is that benchmark's own (VmHWM
+/// only grows within a process), and the reference tools (pdqhash, faiss) when installed.
+struct AllBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "all",
+    abstract: "Run every benchmark on a demo database; print medians and peak memory.",
+    discussion: """
+      Use a release build: swift build -c release && .build/release/csar bench all. \
+      The database is DIR/demo-ITEMS.sqlite (created, and its creation timed, when missing; \
+      the contention and review benchmarks write to it). Reference figures come from \
+      bench/reference.py when python3 has pdqhash, faiss and numpy \
+      (pip install pdqhash faiss-cpu numpy).
+      """)
+
+  @Option(name: .long, help: "Items in the demo database.")
+  var items = 1_000_000
+
+  @Option(name: .long, help: "Folder for the databases and files the benchmarks make.")
+  var dir = "csar-bench"
+
+  @Option(name: .long, help: "Repetitions of the console and queue measurements.")
+  var runs = 21
+
+  @Option(name: .long, help: "Repetitions of the PDQ and preview measurements.")
+  var iterations = 30
+
+  @Option(name: .long, help: "Image for preview and PDQ (default: a 1600x1004 JPEG).")
+  var image: String?
+
+  @Option(name: .long, help: "Index sizes for PDQ matching, comma-separated.")
+  var matchHashes = "1000000,10000000"
+
+  @Option(name: .long, help: "PDQ queries per index size.")
+  var queries = 1000
+
+  @Option(name: .long, help: "Consent events per import.")
+  var consentEvents = 1_000_000
+
+  @Option(name: .long, help: "Consent imports to time.")
+  var consentRuns = 3
+
+  @Option(name: .long, help: "Consent account searches to time.")
+  var consentQueries = 200
+
+  @Option(name: .long, help: "Ready reports per export.")
+  var reports = 10_000
+
+  @Option(name: .long, help: "Report exports to time.")
+  var reportRuns = 3
+
+  @Option(name: .long, help: "Worker processes for the contention runs, comma-separated.")
+  var workers = "2,4"
+
+  @Option(name: .long, help: "Seconds each contention worker works.")
+  var contentionSeconds = 5.0
+
+  @Option(name: .long, help: "Python for the reference tools.")
+  var python = "python3"
+
+  @Option(name: .long, help: "The reference script (default: bench/reference.py).")
+  var referenceScript: String?
+
+  @Flag(name: .long, help: "Do not run the reference tools.")
+  var noReference = false
+
+  static let bridgeImage = "/work/shared/conformance/pdq/images/bridge-1-original.jpg"
+
+  func validate() throws {
+    guard items >= 1, runs >= 2, iterations >= 1, queries >= 1, consentEvents >= 1,
+      consentRuns >= 1, consentQueries >= 1, reports >= 1, reportRuns >= 1,
+      contentionSeconds > 0
+    else {
+      throw ValidationError(
+        "sizes and repetitions must be positive (--runs at least 2, as `bench console`)")
+    }
+    guard !sizes(matchHashes).isEmpty, !sizes(workers).isEmpty else {
+      throw ValidationError("--match-hashes and --workers are comma-separated positive numbers")
+    }
+  }
+
+  func sizes(_ text: String) -> [Int] {
+    let values = text.split(separator: ",").map { Int($0) }
+    return values.contains { $0 == nil || $0! < 1 } ? [] : values.compactMap { $0 }
+  }
+
+  func run() throws {
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    print(BenchMachine.describe())
+    var suite = BenchSuite(
+      executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
+      folder: dir)
+    let db = dir + "/demo-\(items).sqlite"
+    suite.demo(db: db, items: items)
+    suite.console(db: db, runs: runs)
+    suite.queue(db: db, runs: runs)
+    let picture = try pictureFile()
+    suite.preview(file: picture, iterations: iterations)
+    suite.pdq(file: picture, iterations: iterations)
+    for count in sizes(matchHashes) { suite.match(hashes: count, queries: queries) }
+    suite.consent(events: consentEvents, runs: consentRuns, queries: consentQueries)
+    suite.reports(reports, runs: reportRuns)
+    for count in sizes(workers) {
+      suite.contention(db: db, workers: count, seconds: contentionSeconds)
+    }
+    if noReference {
+      suite.referenceSkipped("skipped (--no-reference)")
+    } else {
+      try reference(&suite, picture: picture)
+    }
+    suite.table.add(BenchRow(
+      name: "bench all itself", value: "", peak: BenchTable.mebibytes(benchPeakBytes())))
+    print("\n" + BenchMachine.load(prefix: "load average at the end"))
+    print("\n" + suite.table.markdown())
+    if !suite.table.failures.isEmpty {
+      throw BenchAllError(
+        "\(suite.table.failures.count) benchmark(s) failed: "
+          + suite.table.failures.joined(separator: "; "))
+    }
+  }
+
+  /// The JPEG to preview and hash: `--image`, else the PDQ conformance bridge photo when this
+  /// machine has it, else a synthetic 1600x1004 picture encoded as JPEG into `dir`.
+  private func pictureFile() throws -> String {
+    if let image { return image }
+    if FileManager.default.fileExists(atPath: Self.bridgeImage) { return Self.bridgeImage }
+    let path = dir + "/synthetic-1600x1004.jpg"
+    if !FileManager.default.fileExists(atPath: path) {
+      try ImageEncoder.writeJPEG(DemoMedia.picture(DemoMedia.largeIndex), to: path)
+    }
+    return path
+  }
+
+  // MARK: - Reference tools
+
+  private func reference(_ suite: inout BenchSuite, picture: String) throws {
+    let install = "skipped (install: pip install pdqhash faiss-cpu numpy)"
+    guard let script = referenceScriptPath() else {
+      suite.referenceSkipped("skipped (bench/reference.py not found; use --reference-script)")
+      return
+    }
+    let probe = try? BenchChild.run(
+      [python, "-c", "import pdqhash, faiss, numpy"], folder: dir)
+    guard probe?.succeeded == true else {
+      suite.referenceSkipped(install)
+      return
+    }
+    // The same decoded pixels csar hashes, as raw RGB.
+    let decoded = try ImageDecoder.decode(path: picture).image
+    let pixels = dir + "/reference-pixels.rgb"
+    try ImageEncoder.write(decoded.pixels, to: pixels)
+    defer { unlink(pixels) }
+    suite.reference([
+      python, script, "--pixels", pixels, "--width", String(decoded.width), "--height",
+      String(decoded.height), "--iterations", String(iterations), "--hashes", matchHashes,
+      "--queries", String(queries), "--distance", "31",
+    ])
+  }
+
+  /// `--reference-script`, else bench/reference.py in the current folder or above the binary.
+  private func referenceScriptPath() -> String? {
+    if let referenceScript { return referenceScript }
+    var candidates = ["bench/reference.py"]
+    var folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    for _ in 0..<5 {
+      folder.deleteLastPathComponent()
+      candidates.append(folder.path + "/bench/reference.py")
+    }
+    return candidates.first { FileManager.default.fileExists(atPath: $0) }
+  }
+}
+
+// MARK: - Machine
+
+/// What the figures were measured on.
+enum BenchMachine {
+  static func describe() -> String {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+      .map { $0.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "" }?
+      .trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+    let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+    let kib = meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
+      .flatMap { $0.split(separator: " ").compactMap { Int($0) }.first } ?? 0
+    return "machine: \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores (\(model)), "
+      + "\(kib / 1_048_576) GiB memory\n" + load(prefix: "load average at the start")
+  }
+
+  static func load(prefix: String) -> String {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?"
+    return prefix + ": " + text.split(separator: " ").prefix(3).joined(separator: " ")
+  }
+}

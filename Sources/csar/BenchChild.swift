@@ -1,0 +1,104 @@
+// A benchmark run as its own process, with its output and its own peak memory.
+
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// One finished child process of `csar bench all`: exit status, output, wall time and peak
+/// resident memory (the kernel's `ru_maxrss` from `wait4`, which is the child's VmHWM, or that
+/// of its largest own child when it waited for some).
+struct BenchChild {
+  var status: Int32
+  var out: String
+  var err: String
+  var seconds: Double
+  var peakBytes: Int
+
+  var succeeded: Bool { status == 0 }
+
+  /// The last non-empty line of standard error (why it failed).
+  var lastError: String {
+    err.split(separator: "\n").last.map(String.init) ?? "no message"
+  }
+
+  /// Runs `arguments[0]` (a path, or a name looked up in PATH) with the rest as arguments,
+  /// standard output and error sent to files in `folder` (no pipe to fill up); waits for it.
+  static func run(_ arguments: [String], folder: String) throws -> BenchChild {
+    let outPath = folder + "/.bench-child-\(getpid())-out"
+    let errPath = folder + "/.bench-child-\(getpid())-err"
+    defer {
+      unlink(outPath)
+      unlink(errPath)
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let argv = arguments.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let started = BenchCommand.now()
+    let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+    guard spawned == 0 else {
+      throw BenchAllError(
+        "could not start \(arguments[0]): \(String(cString: strerror(spawned)))")
+    }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 {
+      guard errno == EINTR else {
+        throw BenchAllError("waiting for \(arguments[0]): \(String(cString: strerror(errno)))")
+      }
+    }
+    let seconds = BenchCommand.now() - started
+    // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return BenchChild(
+      status: exit, out: read(outPath), err: read(errPath), seconds: seconds,
+      peakBytes: Int(usage.ru_maxrss) * 1024)
+  }
+
+  private static func read(_ path: String) -> String {
+    (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+  }
+
+  /// The first line of the output that starts with `prefix`.
+  func line(startingWith prefix: String) -> Substring? {
+    out.split(separator: "\n").first { $0.hasPrefix(prefix) }
+  }
+
+  /// The figure after `marker` on the first line starting with `prefix`, in seconds when it
+  /// is written `… ms` or `… s`, else as written (e.g. a rate).
+  func figure(_ prefix: String, after marker: String) -> Double? {
+    guard let line = line(startingWith: prefix),
+      let range = line.range(of: marker)
+    else { return nil }
+    let rest = line[range.upperBound...].drop { $0 == " " || $0 == "\t" }
+    let digits = rest.prefix { $0.isNumber || $0 == "." }
+    guard let value = Double(digits) else { return nil }
+    let unit = rest.dropFirst(digits.count).drop { $0 == " " }
+    if unit.hasPrefix("ms") { return value / 1000 }
+    return value
+  }
+}
+
+/// What `csar bench all` could not do, printed as `Error: <message>`.
+struct BenchAllError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Peak resident memory of this process (VmHWM in /proc/self/status), in bytes; 0 when unknown.
+func benchPeakBytes() -> Int {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+  else { return 0 }
+  let kib = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+  return kib * 1024
+}

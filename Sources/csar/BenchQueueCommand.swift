@@ -1,0 +1,66 @@
+import ArgumentParser
+import Compliance
+import ConsoleUI
+import Store
+import Terminal
+
+/// `csar bench queue`: how fast the review queue answers a change of filter on a database,
+/// from the key to the drawn frame (count + first page + draw), and the store queries alone.
+struct QueueBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "queue",
+    abstract: "Time the review queue's filters: keypress to frame, and the queries alone.")
+
+  @Option(name: .long, help: "Database to open (e.g. one made by `csar demo --items 100000`).")
+  var db: String
+
+  @Option(name: .long, help: "Times each measurement is repeated.")
+  var runs = 21
+
+  @Option(name: .long, help: "Screen size as WIDTHxHEIGHT.")
+  var size = "120x40"
+
+  func run() throws {
+    let parts = size.split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 2, runs >= 1 else {
+      throw ValidationError("--size must look like 120x40 and --runs be at least 1")
+    }
+    let (width, height) = (parts[0], parts[1])
+    let database = try AppDatabase.open(path: db)
+    let context = ConsoleContext(
+      database: database, operatorName: "bench", theme: try Theme.load(nameOrPath: "default"),
+      today: CalendarDate(unixSeconds: AppDatabase.systemClock()), dueSoonDays: 60)
+    let console = Console(context: context)
+    console.handle(.character("3"))
+    _ = console.render(width: width, height: height)
+
+    // `f` cycles the kind filter: all → known → new → url → all.
+    var keys: [Double] = []
+    for _ in 0..<(runs * 4) {
+      let started = BenchCommand.now()
+      console.handle(.character("f"))
+      _ = console.render(width: width, height: height)
+      keys.append(BenchCommand.now() - started)
+    }
+    print("queue filter (f: kind all/known/new/url)\tkeypress-to-frame median "
+      + "\(BenchCommand.ms(BenchCommand.median(keys))), p95 "
+      + BenchCommand.ms(keys.sorted()[keys.count * 95 / 100]))
+
+    // The same queries without the console: per service, per kind, all states.
+    var filters: [QueueFilter] = FlagKind.allCases.map { QueueFilter(kind: $0) }
+    filters += try database.services(today: context.today).map { QueueFilter(serviceId: $0.id) }
+    filters.append(QueueFilter(states: Set(FlagState.allCases)))
+    var queries: [Double] = []
+    for _ in 0..<runs {
+      for filter in filters {
+        let started = BenchCommand.now()
+        _ = try database.queueCount(filter: filter)
+        _ = try database.queuePage(filter: filter, after: nil, limit: 100)
+        queries.append(BenchCommand.now() - started)
+      }
+    }
+    print("queue filter query (count + first 100 rows)\tmedian "
+      + "\(BenchCommand.ms(BenchCommand.median(queries))), max "
+      + "\(BenchCommand.ms(queries.max() ?? 0)) over \(filters.count) filters")
+  }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// `csar bench all` at toy sizes: it makes its demo database, runs every benchmark and prints
+/// a row for each (no timing is asserted: speed is measured, not tested).
+@Suite("Bench all end to end")
+struct BenchAllEndToEndTests {
+  @Test func runsEveryBenchmarkAndPrintsEveryRow() throws {
+    let folder = try CsarBinary.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let result = try CsarBinary.run([
+      "bench", "all", "--items", "300", "--dir", folder, "--runs", "2", "--iterations", "2",
+      "--match-hashes", "1000,2000", "--queries", "10", "--consent-events", "300",
+      "--consent-runs", "1", "--consent-queries", "5", "--reports", "20", "--report-runs", "1",
+      "--contention-seconds", "0.3", "--python", "csar-test-no-such-python",
+    ])
+    #expect(result.status == 0, "\(result.out)\n\(result.err)")
+    let rows = [
+      "demo database, 300 items", "startup to first frame (warm)",
+      "startup to first frame (cold, 1 run)", "keypress-to-frame, 1 Dashboard",
+      "keypress-to-frame, 2 Services", "keypress-to-frame, 2 Services, detail open",
+      "keypress-to-frame, 2 Services, assessment wizard", "keypress-to-frame, 3 Review",
+      "keypress-to-frame, 4 Consent", "keypress-to-frame, 5 Reports & audit",
+      "review: next item", "review: less blur", "console resident memory",
+      "queue filter (f), keypress-to-frame", "queue filter query",
+      "preview 1600x1004 JPEG", "preview decode + downscale + blur", "JPEG decode 1600x1004",
+      "PDQ hash (decoded pixels)", "PDQ match d<=31, 1000 hashes",
+      "PDQ index build, 1000 hashes", "PDQ match d<=31, 2000 hashes",
+      "PDQ index build, 2000 hashes", "consent import, 300 events", "consent account search",
+      "report export, 20 reports", "contention, 2 processes", "contention, 4 processes",
+      "reference tools (pdqhash, faiss)", "bench all itself",
+    ]
+    let table = result.out.split(separator: "\n").filter { $0.hasPrefix("| ") }
+    #expect(table.first?.hasPrefix("| benchmark") == true, "\(result.out)")
+    for name in rows {
+      let line = table.first { $0.hasPrefix("| " + name) }
+      #expect(line != nil, "no row \(name) in\n\(result.out)")
+      #expect(line?.contains("failed") == false, "\(line ?? "")")
+    }
+    #expect(table.count == rows.count + 1, "\(table.joined(separator: "\n"))")
+    #expect(result.out.contains("skipped (install: pip install pdqhash faiss-cpu numpy)"))
+    #expect(result.out.contains("machine: "))
+    #expect(FileManager.default.fileExists(atPath: folder + "/demo-300.sqlite"))
+  }
+}
