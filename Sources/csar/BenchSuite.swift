@@ -180,7 +180,7 @@ struct BenchSuite {
       "bench", "contention", "--db", db, "--workers", "\(workers)", "--seconds", "\(seconds)",
     ]) else { return }
     let rate = result.figure("\(workers) workers", after: "decisions (")
-    let name = "contention, \(workers) processes"
+    let name = "contention, \(workers) reviewer processes + consent import"
     guard result.succeeded, let rate else {
       row(name, result, nil)
       return

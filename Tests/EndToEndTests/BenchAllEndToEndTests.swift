@@ -27,7 +27,8 @@ struct BenchAllEndToEndTests {
       "PDQ hash (decoded pixels)", "PDQ match d<=31, 1000 hashes",
       "PDQ index build, 1000 hashes", "PDQ match d<=31, 2000 hashes",
       "PDQ index build, 2000 hashes", "consent import, 300 events", "consent account search",
-      "report export, 20 reports", "contention, 2 processes", "contention, 4 processes",
+      "report export, 20 reports", "contention, 2 reviewer processes",
+      "contention, 4 reviewer processes",
       "reference tools (pdqhash, faiss)", "bench all itself",
     ]
     let table = result.out.split(separator: "\n").filter { $0.hasPrefix("| ") }
