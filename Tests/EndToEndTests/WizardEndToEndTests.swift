@@ -94,7 +94,9 @@ struct WizardEndToEndTests {
     try session.send("Escape")
     try session.waitFor("next due \(due)")
     try session.send("1")
-    let dashboard = try session.waitFor("Re-categorisation deadlines")
+    try session.waitFor("Re-categorisation deadlines")
+    // Wait for the row itself: a capture can land while the terminal is still being redrawn.
+    let dashboard = try session.waitFor(due)
     let row = try #require(
       dashboard.split(separator: "\n").first { $0.contains(service.name.prefix(8)) })
     #expect(row.contains(due))
