@@ -23,6 +23,7 @@ public struct Outbox: Sendable {
       guard isFolder.boolValue else {
         throw .cannotWrite(path: directory, reason: "not a folder")
       }
+      removeAbandonedTemporaries()
       return
     }
     do {
@@ -30,6 +31,20 @@ public struct Outbox: Sendable {
         atPath: directory, withIntermediateDirectories: true)
     } catch {
       throw .cannotWrite(path: directory, reason: "cannot create the folder")
+    }
+  }
+
+  /// Removes temporary files (`.NAME.PID.tmp`) left by a writer that was killed: those whose
+  /// process is gone. A running writer's files are left alone.
+  func removeAbandonedTemporaries() {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+      return
+    }
+    for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+      let parts = name.dropLast(4).split(separator: ".")
+      guard let pid = parts.last.flatMap({ Int32($0) }), pid > 0 else { continue }
+      if kill(pid, 0) == 0 || errno == EPERM { continue }
+      unlink(path(name))
     }
   }
 
