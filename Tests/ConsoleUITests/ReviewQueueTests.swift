@@ -207,6 +207,17 @@ struct ReviewQueueTests {
     #expect(coloured.contains { !isGrey($0) })
   }
 
+  @Test func eightColourTerminalsGetShadingForGreyAndHalfBlocksForColour() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice", depth: .color8)
+    console.press(.enter, .character("-"), .character("-"))
+    let grey = console.render(width: 120, height: 40).text
+    #expect(grey.contains("▒") || grey.contains("▓"))
+    #expect(!grey.contains("▀"))
+    console.press(.character("c"))
+    #expect(console.render(width: 120, height: 40).text.contains("▀"))
+  }
+
   @Test func previewBlursAgainOnTheNextItemAndWhenIdle() throws {
     let fixture = try ReviewFixture()
     let console = try fixture.console("alice")

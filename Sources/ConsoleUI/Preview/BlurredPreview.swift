@@ -75,9 +75,12 @@ public enum PreviewRenderer {
     return image
   }
 
-  /// Draws a filtered image centred in an area.
+  /// Draws a filtered image centred in an area. With `shading` (monochrome terminals, and
+  /// greyscale in 8-colour ones, whose palette has only two greys) each cell is one shading
+  /// character by brightness: five tones instead of two per half cell.
   public static func draw(
-    _ image: RGBImage, in rect: Rect, on screen: inout Screen, depth: ColorDepth
+    _ image: RGBImage, in rect: Rect, on screen: inout Screen, depth: ColorDepth,
+    shading: Bool = false
   ) {
     let rows = (image.height + 1) / 2
     let left = rect.x + max(0, (rect.width - image.width) / 2)
@@ -86,7 +89,8 @@ public enum PreviewRenderer {
       for column in 0..<min(image.width, rect.width) {
         let upper = image[column, row * 2]
         let lower = row * 2 + 1 < image.height ? image[column, row * 2 + 1] : upper
-        screen[left + column, top + row] = cell(upper: upper, lower: lower, depth: depth)
+        screen[left + column, top + row] = cell(
+          upper: upper, lower: lower, depth: shading ? .monochrome : depth)
       }
     }
   }

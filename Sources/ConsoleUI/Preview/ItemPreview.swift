@@ -129,7 +129,8 @@ public final class ItemPreview {
       filtered = (blur, colour, PreviewRenderer.filter(small, blur: blur, colour: colour))
     }
     if let shown = filtered?.image {
-      PreviewRenderer.draw(shown, in: rect, on: &screen, depth: depth)
+      PreviewRenderer.draw(
+        shown, in: rect, on: &screen, depth: depth, shading: depth == .color8 && !colour)
     }
   }
 
