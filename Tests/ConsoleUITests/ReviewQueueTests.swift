@@ -262,6 +262,22 @@ struct ReviewQueueTests {
     #expect(screen.text.contains("No preview"))
   }
 
+  @Test func aHugePictureGetsAPlaceholderNotADecode() throws {
+    // A JPEG whose header claims 6000 x 6000 (36 megapixels; the preview limit is 24).
+    var jpeg = try ImageEncoder.encodeJPEG(ReviewFixture.picture(1))
+    let sof = try #require(jpeg.indices.dropLast().first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
+    jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0x17, 0x70, 0x17, 0x70])
+    let path = NSTemporaryDirectory() + "csar-huge-\(UUID().uuidString).jpg"
+    FileManager.default.createFile(atPath: path, contents: Data(jpeg))
+    let preview = ItemPreview(itemId: 1, mediaPath: path, url: nil, databasePath: ":memory:")
+    guard case .unreadable(let why)? = preview.placeholder else {
+      Issue.record("expected a placeholder, got \(String(describing: preview.placeholder))")
+      return
+    }
+    #expect(why.contains("6000"), "\(why)")
+    #expect(!preview.clearer())
+  }
+
   @Test func undoReopensTheItem() throws {
     let fixture = try ReviewFixture()
     let console = try fixture.console("alice")

@@ -34,6 +34,9 @@ public final class ItemPreview {
 
   /// Longest side kept after decoding; panes are never wider than a few hundred cells.
   static let workingSide = 480
+  /// Largest picture decoded for a preview (a 6000x4000 camera photo): a bigger upload gets a
+  /// placeholder, so one item can never freeze the console or swell its memory.
+  public static let maxPixels = 24_000_000
 
   private var fitted: (columns: Int, rows: Int, image: RGBImage)?
   private var filtered: (blur: BlurLevel, colour: Bool, image: RGBImage)?
@@ -49,7 +52,7 @@ public final class ItemPreview {
     }
     let path = Self.resolve(mediaPath, databasePath: databasePath)
     do {
-      let decoded = try ImageDecoder.decode(path: path)
+      let decoded = try ImageDecoder.decode(path: path, maxPixels: Self.maxPixels)
       // Shown the way the camera meant (EXIF orientation); hashes use the stored pixels.
       let upright = decoded.orientation.map { decoded.image.oriented($0) } ?? decoded.image
       image = upright.downscaled(toFit: Self.workingSide)
