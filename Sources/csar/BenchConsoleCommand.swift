@@ -12,21 +12,13 @@ struct ConsoleBench: ParsableCommand {
     commandName: "console",
     abstract: "Time the console's first frame and keypress-to-frame on each screen.")
 
-  @Option(name: .long, help: "Database to open (e.g. one made by `csar demo --items 100000`).")
-  var db: String
-
-  @Option(name: .long, help: "Times each measurement is repeated.")
-  var runs = 21
-
-  @Option(name: .long, help: "Screen size as WIDTHxHEIGHT.")
-  var size = "120x40"
+  @OptionGroup var options: ConsoleBenchOptions
+  var db: String { options.db }
+  var runs: Int { options.runs }
+  var size: String { options.size }
 
   func run() throws {
-    let parts = size.split(separator: "x").compactMap { Int($0) }
-    guard parts.count == 2, runs >= 2 else {
-      throw ValidationError("--size must look like 120x40 and --runs be at least 2")
-    }
-    let (width, height) = (parts[0], parts[1])
+    let (width, height) = try options.screen(minimumRuns: 2)
     let today = CalendarDate(unixSeconds: AppDatabase.systemClock())
     let theme = try Theme.load(nameOrPath: "default")
 
@@ -122,5 +114,29 @@ struct ConsoleBench: ParsableCommand {
   private func summary(_ times: [Double]) -> String {
     "keypress-to-frame median \(BenchCommand.ms(BenchCommand.median(times))), "
       + "p95 \(BenchCommand.ms(times.sorted()[times.count * 95 / 100]))"
+  }
+}
+
+// MARK: - Shared options
+
+/// Options of the benchmarks that drive the console in-process (`console`, `queue`).
+struct ConsoleBenchOptions: ParsableArguments {
+  @Option(name: .long, help: "Database to open (e.g. one made by `csar demo --items 100000`).")
+  var db: String
+
+  @Option(name: .long, help: "Times each measurement is repeated.")
+  var runs = 21
+
+  @Option(name: .long, help: "Screen size as WIDTHxHEIGHT.")
+  var size = "120x40"
+
+  /// The screen size from `--size`, once `--runs` is at least `minimumRuns`.
+  func screen(minimumRuns: Int) throws -> (width: Int, height: Int) {
+    let parts = size.split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 2, runs >= minimumRuns else {
+      throw ValidationError(
+        "--size must look like 120x40 and --runs be at least \(minimumRuns)")
+    }
+    return (parts[0], parts[1])
   }
 }

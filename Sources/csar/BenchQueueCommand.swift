@@ -11,22 +11,12 @@ struct QueueBench: ParsableCommand {
     commandName: "queue",
     abstract: "Time the review queue's filters: keypress to frame, and the queries alone.")
 
-  @Option(name: .long, help: "Database to open (e.g. one made by `csar demo --items 100000`).")
-  var db: String
-
-  @Option(name: .long, help: "Times each measurement is repeated.")
-  var runs = 21
-
-  @Option(name: .long, help: "Screen size as WIDTHxHEIGHT.")
-  var size = "120x40"
+  @OptionGroup var options: ConsoleBenchOptions
+  var runs: Int { options.runs }
 
   func run() throws {
-    let parts = size.split(separator: "x").compactMap { Int($0) }
-    guard parts.count == 2, runs >= 1 else {
-      throw ValidationError("--size must look like 120x40 and --runs be at least 1")
-    }
-    let (width, height) = (parts[0], parts[1])
-    let database = try AppDatabase.open(path: db)
+    let (width, height) = try options.screen(minimumRuns: 1)
+    let database = try AppDatabase.open(path: options.db)
     let context = ConsoleContext(
       database: database, operatorName: "bench", theme: try Theme.load(nameOrPath: "default"),
       today: CalendarDate(unixSeconds: AppDatabase.systemClock()), dueSoonDays: 60)
