@@ -335,11 +335,9 @@ public enum ConsentImportParser {
       b[13] == 58, b[16] == 58,
       let year = num(0, 4), let month = num(5, 2), let day = num(8, 2),
       let hour = num(11, 2), let minute = num(14, 2), let second = num(17, 2),
-      (1...12).contains(month), day >= 1, hour < 24, minute < 60, second < 60
+      hour < 24, minute < 60, second < 60,
+      let date = try? CalendarDate(year: year, month: month, day: day)
     else { return nil }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-    let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-    guard day <= lengths[month - 1] else { return nil }
     var k = 19
     if b[k] == 46 {  // fractional seconds
       k += 1
@@ -349,15 +347,7 @@ public enum ConsentImportParser {
     }
     let zone = Array(b[k...])
     guard zone == [90] || zone == [122] || zone == Array("+00:00".utf8) else { return nil }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let mp = (month + 9) % 12
-    let doy = (153 * mp + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    let days = era * 146_097 + doe - 719_468
-    return Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    return Int64(date.daysSinceEpoch) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
   }
 }
 
