@@ -217,12 +217,7 @@ final class QueueScreen: ConsoleScreen {
       let claimed = try context.database.claimItem(
         id: selected.id, by: context.operatorName,
         leaseSeconds: Int64(context.review.leaseSeconds))
-      let preview = ItemPreview(
-        itemId: claimed.id, mediaPath: claimed.mediaPath, url: claimed.url,
-        databasePath: context.database.path)
-      open = OpenItem(
-        item: claimed, preview: preview,
-        claimedUntil: claimed.claimExpiresAt ?? now + Int64(context.review.leaseSeconds))
+      show(claimed, context: context)
       return .handled
     } catch let error as ClaimError {
       try? reload(context)
@@ -236,6 +231,16 @@ final class QueueScreen: ConsoleScreen {
     } catch {
       return .status(.error("Could not open item \(selected.id): \(error)"))
     }
+  }
+
+  /// Makes `item` (claimed by this operator) the open one, with a new, fully blurred preview.
+  private func show(_ item: QueueItem, context: ConsoleContext) {
+    let preview = ItemPreview(
+      itemId: item.id, mediaPath: item.mediaPath, url: item.url,
+      databasePath: context.database.path)
+    open = OpenItem(
+      item: item, preview: preview,
+      claimedUntil: item.claimExpiresAt ?? now + Int64(context.review.leaseSeconds))
   }
 
   /// Renews the open item's lease once half of it has passed; a lost claim closes the item.
@@ -319,12 +324,7 @@ final class QueueScreen: ConsoleScreen {
       open = nil
       try reload(context)
       if let item = try database.flaggedItem(id: last.itemId), item.state.isOpen {
-        let preview = ItemPreview(
-          itemId: item.id, mediaPath: item.mediaPath, url: item.url,
-          databasePath: database.path)
-        open = OpenItem(
-          item: item, preview: preview,
-          claimedUntil: item.claimExpiresAt ?? now + Int64(context.review.leaseSeconds))
+        show(item, context: context)
       }
       return .status(.info("Decision on item \(last.itemId) undone; the item is open again"))
     } catch {
