@@ -247,9 +247,11 @@ public struct BankFile: Sendable {
   }
 }
 
-/// Cleans text from files for messages: control characters shown as `\u{..}`.
-enum DisplayText {
-  static func clean(_ text: String) -> String {
+/// Makes text from files and the database safe to print in messages and command output.
+public enum DisplayText {
+  /// `text` with C0/C1 controls and DEL shown as `\u{..}` escapes, so nothing it holds can
+  /// reach a terminal as a control sequence.
+  public static func escapingControls(_ text: String) -> String {
     var out = ""
     for scalar in text.unicodeScalars {
       let v = scalar.value
@@ -259,6 +261,12 @@ enum DisplayText {
         out.unicodeScalars.append(scalar)
       }
     }
+    return out
+  }
+
+  /// ``escapingControls(_:)``, cut to 80 characters (for quoting a value in a message).
+  static func clean(_ text: String) -> String {
+    let out = escapingControls(text)
     return out.count > 80 ? String(out.prefix(80)) + "…" : out
   }
 }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Compliance
 import Foundation
+import Moderation
 import Store
 
 /// Scores a filled answers file (TOML or JSON) and stores a completed, audited assessment, as
@@ -94,7 +95,7 @@ struct AssessCommand: ParsableCommand {
     }
     let obligations = result.category.obligations
     print(
-      "\(row.code) \(DetectText.sanitise(row.name)): \(result.category.label) "
+      "\(row.code) \(DisplayText.escapingControls(row.name)): \(result.category.label) "
         + "(assessment \(assessment.id), \(methodology.id))")
     for line in result.explanation(thresholds: methodology.thresholds) { print("  \(line)") }
     print("  Sections:")

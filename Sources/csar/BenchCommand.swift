@@ -4,6 +4,7 @@ import ArgumentParser
 import ConsoleUI
 import Detection
 import Imaging
+import Moderation
 import Terminal
 
 #if canImport(Glibc)
@@ -112,7 +113,7 @@ struct BenchCommand: ParsableCommand {
       }
       let decode = BenchCommand.median(decodeTimes)
       let hash = BenchCommand.median(hashTimes)
-      print("file\t\(DetectText.sanitise(file)) (\(image.width)x\(image.height))")
+      print("file\t\(DisplayText.escapingControls(file)) (\(image.width)x\(image.height))")
       print("pdq\t\(result.hash.hex) quality \(result.quality)")
       print("decode\t\(BenchCommand.ms(decode)) (median of \(decodeTimes.count))")
       print("pdq hash\t\(BenchCommand.ms(hash)) (reused buffers)")
@@ -178,7 +179,8 @@ struct BenchCommand: ParsableCommand {
         preview.draw(in: pane, on: &screen, depth: .trueColor, theme: theme)
         stepTimes.append(BenchCommand.now() - t)
       }
-      print("item preview (decode..cells, 62x27)\t\(BenchCommand.ms(BenchCommand.median(cellTimes)))")
+      let cells = BenchCommand.ms(BenchCommand.median(cellTimes))
+      print("item preview (decode..cells, 62x27)\t\(cells)")
       print("one step less blur (redraw)\t\(BenchCommand.ms(BenchCommand.median(stepTimes)))")
     }
   }

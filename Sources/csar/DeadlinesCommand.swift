@@ -4,6 +4,7 @@ import ArgumentParser
 import Compliance
 import ConsoleUI
 import Foundation
+import Moderation
 import Store
 
 /// Prints every service's re-categorisation deadline, overdue first.
@@ -54,7 +55,7 @@ struct DeadlinesCommand: ParsableCommand {
           ]))
       } else {
         let fields = [
-          d.state.marker, row.code, DetectText.sanitise(row.name),
+          d.state.marker, row.code, DisplayText.escapingControls(row.name),
           d.category?.label ?? "-", d.lastAssessed?.description ?? "-",
           d.due?.description ?? "-", d.state.rawValue, d.daysLeft.map(String.init) ?? "-",
         ]
@@ -74,8 +75,10 @@ struct RiskCommandSetup {
 
   init(db: String?, today: String?, createIfMissing: Bool) throws {
     let environment = ProcessInfo.processInfo.environment
-    configuration = try Configuration.load(path: Configuration.defaultPath(environment: environment))
-    let path = db ?? configuration.databasePath ?? AppDatabase.defaultPath(environment: environment)
+    configuration = try Configuration.load(
+      path: Configuration.defaultPath(environment: environment))
+    let path =
+      db ?? configuration.databasePath ?? AppDatabase.defaultPath(environment: environment)
     if !createIfMissing, !FileManager.default.fileExists(atPath: path) {
       throw RiskCommandError("\(path): no database there (create one with `csar demo`)")
     }

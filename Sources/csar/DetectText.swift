@@ -27,20 +27,6 @@ enum DetectText {
     return out + "\""
   }
 
-  /// `text` with C0/C1 controls and DEL shown as `\u{..}` escapes.
-  static func sanitise(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-      let v = scalar.value
-      if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) {
-        out += "\\u{" + String(v, radix: 16) + "}"
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
-    }
-    return out
-  }
-
   /// Prints a line to stderr.
   static func printError(_ line: String) {
     let bytes = Array((line + "\n").utf8)

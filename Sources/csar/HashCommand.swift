@@ -3,6 +3,7 @@
 import ArgumentParser
 import Detection
 import Imaging
+import Moderation
 
 /// Prints the cryptographic and perceptual hashes of image files, one line per file.
 struct HashCommand: ParsableCommand {
@@ -38,7 +39,7 @@ struct HashCommand: ParsableCommand {
               + "\"pdq\":\"\(h.pdq.hash.hex)\",\"quality\":\(h.pdq.quality)}")
         } else {
           print(
-            [DetectText.sanitise(path), "\(h.width)x\(h.height)", h.digests.sha256,
+            [DisplayText.escapingControls(path), "\(h.width)x\(h.height)", h.digests.sha256,
              h.digests.md5, h.pdq.hash.hex, String(h.pdq.quality)].joined(separator: "\t"))
         }
       } catch {
@@ -47,7 +48,7 @@ struct HashCommand: ParsableCommand {
           let message = DetectText.jsonQuote(error.detail)
           print("{\"path\":\(DetectText.jsonQuote(path)),\"error\":\(message)}")
         } else {
-          DetectText.printError("csar hash: \(DetectText.sanitise(error.description))")
+          DetectText.printError("csar hash: \(DisplayText.escapingControls(error.description))")
         }
       }
     }

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import Moderation
 import Store
 
 /// Legal holds: an authority asked to keep a report or an item beyond the retention period.
@@ -86,8 +87,8 @@ struct HoldListCommand: ParsableCommand {
           ]))
       } else {
         print(
-          [String(hold.id), hold.entity, DetectText.sanitise(hold.label),
-           DetectText.sanitise(hold.reason),
+          [String(hold.id), hold.entity, DisplayText.escapingControls(hold.label),
+           DisplayText.escapingControls(hold.reason),
            hold.placedBy, hold.releasedAt == nil ? "active" : "released"]
             .joined(separator: "\t"))
       }

@@ -42,14 +42,16 @@ enum ImportReporting {
     do {
       let outcome = try body()
       for problem in outcome.problems {
-        DetectText.printError("skipped: " + DetectText.sanitise(problem.description))
+        DetectText.printError("skipped: " + DisplayText.escapingControls(problem.description))
       }
       return outcome
     } catch let error as ModerationError {
       if case .invalidLines(_, let problems) = error {
-        for problem in problems { DetectText.printError(DetectText.sanitise(problem.description)) }
+        for problem in problems {
+          DetectText.printError(DisplayText.escapingControls(problem.description))
+        }
       }
-      throw RiskCommandError("\(command): " + DetectText.sanitise(error.description))
+      throw RiskCommandError("\(command): " + DisplayText.escapingControls(error.description))
     }
   }
 

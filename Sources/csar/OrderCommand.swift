@@ -3,6 +3,7 @@
 import ArgumentParser
 import Compliance
 import Foundation
+import Moderation
 import Store
 
 /// The register of detection orders issued to the provider's services.
@@ -104,8 +105,9 @@ struct OrderListCommand: ParsableCommand {
         let state = soon ? "ending soon" : active ? "active" : left < 0 ? "ended" : "not started"
         print(
           [
-            marker + String(row.order.id), row.serviceCode, DetectText.sanitise(t.reference),
-            DetectText.sanitise(t.authority), "\(t.starts)..\(t.ends)", t.scope.codes,
+            marker + String(row.order.id), row.serviceCode,
+            DisplayText.escapingControls(t.reference),
+            DisplayText.escapingControls(t.authority), "\(t.starts)..\(t.ends)", t.scope.codes,
             t.includesEndToEndEncrypted ? "e2ee" : "-", state,
           ].joined(separator: "\t"))
       }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Compliance
 import Foundation
+import Moderation
 import Store
 
 /// Reports to the EU Centre: list, export pseudonymised, import verdicts, reveal (four eyes).
@@ -34,7 +35,8 @@ struct ReportListCommand: ParsableCommand {
   @Flag(name: .long, help: "Print JSON Lines.")
   var json = false
 
-  @Option(name: .long, help: "Only reports in this state (ready, sent, founded, revealed, closed).")
+  @Option(
+    name: .long, help: "Only reports in this state (ready, sent, founded, revealed, closed).")
   var state: String?
 
   @OptionGroup var options: ReportOptions
@@ -54,7 +56,7 @@ struct ReportListCommand: ParsableCommand {
       if report.purgedAt != nil { notes.append("purged") }
       print(
         [
-          DetectText.sanitise(report.caseRef), report.state.rawValue, report.kind.label,
+          DisplayText.escapingControls(report.caseRef), report.state.rawValue, report.kind.label,
           Self.day(report.createdAt), report.verdict?.rawValue ?? "-",
           "items " + report.itemIds.map(String.init).joined(separator: ","),
           notes.joined(separator: ", "),

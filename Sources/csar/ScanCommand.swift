@@ -87,12 +87,12 @@ struct ScanCommand: ParsableCommand {
   // MARK: - Output
 
   static func line(_ outcome: ScanOutcome) -> String {
-    let input = DetectText.sanitise(outcome.input)
+    let input = DisplayText.escapingControls(outcome.input)
     switch outcome.decision {
     case .blockedNoConsent(let state):
       return "\(input)\tblocked: no consent\t(consent \(state.rawValue))"
     case .error(let message):
-      return "\(input)\terror\t" + DetectText.sanitise(message)
+      return "\(input)\terror\t" + DisplayText.escapingControls(message)
     case .allowed:
       if outcome.isURL { return "\(input)\tallowed\tno URL list match" }
       var detail = "no match"
@@ -118,15 +118,15 @@ struct ScanCommand: ParsableCommand {
   }
 
   static func describe(_ match: KnownMatch) -> String {
-    var text = "bank \(DetectText.sanitise(match.bank)) \(match.type.rawValue)"
+    var text = "bank \(DisplayText.escapingControls(match.bank)) \(match.type.rawValue)"
     if match.type == .pdq { text += " distance \(match.distance)" }
-    if let label = match.label { text += " \"\(DetectText.sanitise(label))\"" }
+    if let label = match.label { text += " \"\(DisplayText.escapingControls(label))\"" }
     return text
   }
 
   /// A URL list hit as LIST<TAB>EXPRESSION<TAB>LABEL.
   static func line(_ hit: URLListHit) -> String {
-    [hit.list, hit.expression, hit.label ?? "-"].map(DetectText.sanitise)
+    [hit.list, hit.expression, hit.label ?? "-"].map(DisplayText.escapingControls)
       .joined(separator: "\t")
   }
 

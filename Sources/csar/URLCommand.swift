@@ -33,15 +33,16 @@ struct URLCommand: ParsableCommand {
       for url in urls {
         do {
           let canonical = try URLCanonicalizer.parse(url)
-          print(DetectText.sanitise(canonical.description))
+          print(DisplayText.escapingControls(canonical.description))
           if expressions {
             for expression in canonical.lookupExpressions {
-              print("  " + DetectText.sanitise(expression))
+              print("  " + DisplayText.escapingControls(expression))
             }
           }
         } catch {
           failed = true
-          DetectText.printError("csar url canonicalize: \(DetectText.sanitise(error.description))")
+          DetectText.printError(
+            "csar url canonicalize: " + DisplayText.escapingControls(error.description))
         }
       }
       if failed { throw ExitCode(1) }
@@ -196,7 +197,7 @@ struct URLCommand: ParsableCommand {
                 ("matches", .array(match.hits.map(ScanCommand.json))),
               ]))
           } else {
-            print(DetectText.sanitise(match.canonical.description))
+            print(DisplayText.escapingControls(match.canonical.description))
             if match.hits.isEmpty { print("  no match") }
             for hit in match.hits { print("  " + ScanCommand.line(hit)) }
           }
@@ -205,7 +206,8 @@ struct URLCommand: ParsableCommand {
           if json {
             print(JSONLine.object([("url", .string(url)), ("error", .string(error.description))]))
           } else {
-            DetectText.printError("csar url match: " + DetectText.sanitise(error.description))
+            DetectText.printError(
+              "csar url match: " + DisplayText.escapingControls(error.description))
           }
         }
       }
