@@ -22,6 +22,9 @@ public final class Console {
   private var status: StatusMessage?
   private var stale: Set<Int> = []
   private var quitRequested = false
+  /// The last frame was the "terminal too small" message: the operator cannot see what a key
+  /// would do, so only quitting (and Esc on a dialog) works until the terminal grows.
+  private var tooSmall = false
 
   /// Global keys: the same in every screen.
   enum GlobalAction: Sendable {
@@ -68,6 +71,14 @@ public final class Console {
   /// Handles one key press.
   public func handle(_ key: Key) {
     if key == .resize { return }
+    if tooSmall {
+      if overlay != nil {
+        if key == .escape { overlay = nil }
+      } else if case .quit? = Console.globalKeys.action(for: key) {
+        perform(.quit)
+      }
+      return
+    }
     if let overlay {
       handleOverlay(key, overlay)
       return
@@ -261,7 +272,8 @@ public final class Console {
     var screen = Screen(width: width, height: height)
     let theme = context.theme
     screen.clear(style: theme[.text])
-    guard width >= Console.minimumSize.width, height >= Console.minimumSize.height else {
+    tooSmall = width < Console.minimumSize.width || height < Console.minimumSize.height
+    guard !tooSmall else {
       drawTooSmall(on: &screen, theme: theme)
       return screen
     }

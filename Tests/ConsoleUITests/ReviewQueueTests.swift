@@ -132,6 +132,23 @@ struct ReviewQueueTests {
         == true)
   }
 
+  @Test func keysDoNothingUnseenInATooSmallTerminal() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    let first = try fixture.firstItemId()
+    _ = console.render(width: 20, height: 6)
+    console.press(.enter, .character("y"))
+    #expect(
+      try fixture.sql("SELECT claimed_by IS NULL FROM flagged_item WHERE id = \(first)", Bool.self)
+        == true)
+    _ = console.render(width: 120, height: 40)
+    console.press(.enter)
+    #expect(console.shows("Item \(first) · claimed until"))
+    _ = console.render(width: 20, height: 6)
+    console.press(.character("q"))
+    #expect(console.isFinished)
+  }
+
   @Test func anotherConsoleNeverOffersAClaimedItem() throws {
     let fixture = try ReviewFixture()
     let alice = try fixture.console("alice")
