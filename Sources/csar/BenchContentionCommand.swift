@@ -105,7 +105,8 @@ struct ContentionBench: ParsableCommand {
     }
     let checks = try check(database, tallies: reviewers, earlier: earlier)
     for tally in importTallies {
-      let stored = try database.consentEventCount(idPrefix: ContentionImporter.eventPrefix(tally.name))
+      let stored = try database.consentEventCount(
+        idPrefix: ContentionImporter.eventPrefix(tally.name))
       if stored != tally.decisions {
         failures.append("\(tally.name) imported \(tally.decisions) events, \(stored) stored")
       }
@@ -267,7 +268,8 @@ struct ContentionImporter {
         let service = services[i % services.count]
         let at = 1_780_000_000 + file * 1000 + i
         lines.append("\(prefix)\(file)-\(i)-g,\(account),\(service),granted,\(at),app,tos-9")
-        lines.append("\(prefix)\(file)-\(i)-w,\(account),\(service),withdrawn,\(at + 60),app,tos-9")
+        lines.append(
+          "\(prefix)\(file)-\(i)-w,\(account),\(service),withdrawn,\(at + 60),app,tos-9")
       }
       file += 1
       do {

@@ -28,7 +28,8 @@ struct ReviewFixture {
     try FileManager.default.createDirectory(
       atPath: folder + "/media", withIntermediateDirectories: true)
     let paths = try database.writer.read { db in
-      try String.fetchAll(db, sql: "SELECT DISTINCT media_path FROM flagged_item WHERE media_path IS NOT NULL")
+      try String.fetchAll(
+        db, sql: "SELECT DISTINCT media_path FROM flagged_item WHERE media_path IS NOT NULL")
     }
     for path in paths {
       let number = Int(path.filter(\.isNumber)) ?? 0
@@ -114,7 +115,8 @@ struct ReviewQueueTests {
     let next = try fixture.firstItemId()
     #expect(next != first)
     #expect(
-      try fixture.sql("SELECT claimed_by IS NOT NULL FROM flagged_item WHERE id = \(next)", Bool.self)
+      try fixture.sql(
+        "SELECT claimed_by IS NOT NULL FROM flagged_item WHERE id = \(next)", Bool.self)
         == true)
   }
 
@@ -124,7 +126,8 @@ struct ReviewQueueTests {
     let first = try fixture.firstItemId()
     console.press(.enter)
     #expect(
-      try fixture.sql("SELECT claimed_by IS NOT NULL FROM flagged_item WHERE id = \(first)", Bool.self)
+      try fixture.sql(
+        "SELECT claimed_by IS NOT NULL FROM flagged_item WHERE id = \(first)", Bool.self)
         == true)
     console.finish()
     #expect(
@@ -282,7 +285,8 @@ struct ReviewQueueTests {
   @Test func aHugePictureGetsAPlaceholderNotADecode() throws {
     // A JPEG whose header claims 6000 x 6000 (36 megapixels; the preview limit is 24).
     var jpeg = try ImageEncoder.encodeJPEG(ReviewFixture.picture(1))
-    let sof = try #require(jpeg.indices.dropLast().first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
+    let sof = try #require(
+      jpeg.indices.dropLast().first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
     jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0x17, 0x70, 0x17, 0x70])
     let path = NSTemporaryDirectory() + "csar-huge-\(UUID().uuidString).jpg"
     FileManager.default.createFile(atPath: path, contents: Data(jpeg))
@@ -335,7 +339,8 @@ struct ReviewQueueTests {
     // An edited row is found (the append-only triggers are dropped to simulate tampering).
     try fixture.open().writer.write { db in
       for name in try String.fetchAll(
-        db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
+        db,
+        sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
       {
         try db.execute(sql: "DROP TRIGGER \(name)")
       }

@@ -54,7 +54,8 @@ struct ExportFaultEndToEndTests {
     ])
     #expect(rerun.status == 0, "\(rerun.err)")
     let after = try FileManager.default.contentsOfDirectory(atPath: outbox)
-    #expect(after.allSatisfy { !$0.hasPrefix(".") }, "left behind: \(after.filter { $0.hasPrefix(".") })")
+    let hidden = after.filter { $0.hasPrefix(".") }
+    #expect(hidden.isEmpty, "left behind: \(hidden)")
     #expect(try sql("SELECT count(*) FROM report WHERE state = 'ready'") == "0")
     let sent = Int(try sql("SELECT count(*) FROM report WHERE state = 'sent'")) ?? -1
     #expect(sent - sentEarlier == after.count)

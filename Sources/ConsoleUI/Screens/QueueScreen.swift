@@ -249,7 +249,8 @@ final class QueueScreen: ConsoleScreen {
     let lease = Int64(context.review.leaseSeconds)
     guard open.claimedUntil - now < lease / 2 else { return nil }
     do {
-      try context.database.renewClaim(id: open.item.id, by: context.operatorName, leaseSeconds: lease)
+      try context.database.renewClaim(
+        id: open.item.id, by: context.operatorName, leaseSeconds: lease)
       self.open?.claimedUntil = now + lease
       return nil
     } catch {
