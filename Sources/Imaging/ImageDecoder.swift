@@ -79,6 +79,9 @@ public struct ImageDecodingError: Error, Sendable, Equatable, CustomStringConver
     case outOfMemory
     /// A valid image in a variant we do not decode.
     case unsupported
+    /// The path names something other than a regular file (a FIFO, device, folder or
+    /// symbolic link): refused without reading.
+    case notRegularFile
   }
 
   /// The kind of failure.
@@ -173,51 +176,12 @@ public enum ImageDecoder {
 
   typealias Kind = ImageDecodingError.Kind
 
-  /// Reads a whole file (at most `maxFileBytes`), with errors naming the path.
+  /// Reads a whole regular file (at most `maxFileBytes`) through ``MediaFile``, with errors
+  /// naming the path: a FIFO, device, folder or symbolic link is refused, never waited on.
   public static func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    if fd < 0 {
-      throw ImageDecodingError(kind: .unreadable, source: path, detail: errnoText())
-    }
-    defer { close(fd) }
-    var info = stat()
-    if fstat(fd, &info) != 0 {
-      throw ImageDecodingError(kind: .unreadable, source: path, detail: errnoText())
-    }
-    if (info.st_mode & S_IFMT) == S_IFDIR {
-      throw ImageDecodingError(kind: .unreadable, source: path, detail: "is a directory")
-    }
-    let size = Int(info.st_size)
-    if size > maxFileBytes {
-      throw ImageDecodingError(
-        kind: .tooLarge, source: path,
-        detail: "file is \(size) bytes, over the limit of \(maxFileBytes) bytes")
-    }
-    var bytes = [UInt8](repeating: 0, count: size)
-    var filled = 0
-    var failure: String?
-    bytes.withUnsafeMutableBytes { buffer in
-      while filled < size {
-        let n = read(fd, buffer.baseAddress! + filled, size - filled)
-        if n < 0 {
-          if errno == EINTR { continue }
-          failure = errnoText()
-          return
-        }
-        if n == 0 { break }
-        filled += n
-      }
-    }
-    if let failure {
-      throw ImageDecodingError(kind: .unreadable, source: path, detail: failure)
-    }
-    if filled < size { bytes.removeLast(size - filled) }
-    return bytes
+    try MediaFile(path: path).readAll()
   }
 
-  static func errnoText() -> String {
-    String(cString: strerror(errno))
-  }
 
   static func hex(_ byte: UInt8) -> String {
     let digits = Array("0123456789abcdef")

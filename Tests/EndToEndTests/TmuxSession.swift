@@ -104,7 +104,11 @@ final class TmuxSession {
 /// Output goes to temporary files rather than pipes: a program that forks a daemon (tmux
 /// starting its server) would hand the pipe to the daemon, and reading it would never end.
 enum Subprocess {
-  static func run(_ argv: [String]) throws -> (status: Int32, out: String, err: String) {
+  /// With a `timeout` (seconds), a program still running then is killed (SIGKILL): the
+  /// status reads 137 and `err` ends with a line saying so.
+  static func run(
+    _ argv: [String], timeout: Double? = nil
+  ) throws -> (status: Int32, out: String, err: String) {
     let folder = NSTemporaryDirectory()
     let outPath = folder + "csar-sub-\(UUID().uuidString).out"
     let errPath = folder + "csar-sub-\(UUID().uuidString).err"
@@ -126,9 +130,24 @@ enum Subprocess {
       throw TmuxError(message: "cannot start \(argv[0]): error \(spawned)")
     }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    var killed = false
+    if let timeout {
+      let deadline = Date().addingTimeInterval(timeout)
+      while waitpid(pid, &status, WNOHANG) == 0 {
+        if Date() >= deadline {
+          kill(pid, SIGKILL)
+          killed = true
+          while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+          break
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+    } else {
+      while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
     let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    var err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    if killed { err += "\n[killed after \(timeout ?? 0) s]" }
     let exited = status & 0x7F == 0
     return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out, err)
   }
@@ -159,8 +178,10 @@ enum CsarBinary {
 
   /// Runs csar with arguments; returns exit status, stdout and stderr.
   @discardableResult
-  static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    try Subprocess.run([try path] + arguments)
+  static func run(
+    _ arguments: [String], timeout: Double? = nil
+  ) throws -> (status: Int32, out: String, err: String) {
+    try Subprocess.run([try path] + arguments, timeout: timeout)
   }
 
   /// A new temporary directory for one test.
