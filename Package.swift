@@ -26,6 +26,9 @@ let package = Package(
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
 
+    // MARK: - Text safety (the one sanitiser for terminal text; no dependencies)
+    .target(name: "TextSafety"),
+
     // MARK: - Domain (no I/O)
     .target(name: "Compliance"),
 
@@ -33,20 +36,22 @@ let package = Package(
     .target(
       name: "Store",
       dependencies: [
-        "Compliance",
+        "Compliance", "TextSafety",
         .product(name: "GRDB", package: "GRDB.swift"),
         // The SQLite C API, for bulk loops (BulkStatement.swift).
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
         .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
-    .target(name: "Terminal", dependencies: ["CNCurses"]),
+    .target(name: "Terminal", dependencies: ["CNCurses", "TextSafety"]),
     .target(name: "Imaging", dependencies: ["CImageCodecs"]),
     .target(
       name: "Detection",
       dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")]
     ),
-    .target(name: "Moderation", dependencies: ["Compliance", "Store", "Detection", "Imaging"]),
+    .target(
+      name: "Moderation",
+      dependencies: ["Compliance", "Store", "Detection", "Imaging", "TextSafety"]),
 
     // MARK: - Console
     .target(
@@ -62,7 +67,8 @@ let package = Package(
       name: "csar",
       dependencies: [
         "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection",
-        "Moderation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Moderation", "TextSafety",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),
@@ -70,7 +76,7 @@ let package = Package(
     // MARK: - Tests
     .testTarget(name: "ComplianceTests", dependencies: ["Compliance"]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "Compliance"]),
-    .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+    .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety"]),
     .testTarget(
       name: "ConsoleUITests",
       dependencies: [

@@ -2,6 +2,7 @@
 
 import Foundation
 import Store
+import TextSafety
 
 /// A parsed hash list: the good entries and every bad line.
 public struct BankFile: Sendable {
@@ -247,26 +248,14 @@ public struct BankFile: Sendable {
   }
 }
 
-/// Makes text from files and the database safe to print in messages and command output.
+/// Makes text from files and the database safe to quote in messages and command output: the
+/// escaping rendering of TextSafety's one sanitiser (`SafeText.escaped`).
 public enum DisplayText {
-  /// `text` with C0/C1 controls and DEL shown as `\u{..}` escapes, so nothing it holds can
-  /// reach a terminal as a control sequence.
-  public static func escapingControls(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-      let v = scalar.value
-      if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) {
-        out += "\\u{" + String(v, radix: 16) + "}"
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
-    }
-    return out
-  }
+  /// `text` with controls, bidi controls and invisible format characters (newline and tab
+  /// included) shown as `\uXXXX` escapes, so nothing it holds can reach a terminal as a
+  /// control sequence or hide in a line.
+  public static func escapingControls(_ text: String) -> String { SafeText.escaped(text) }
 
   /// ``escapingControls(_:)``, cut to 80 characters (for quoting a value in a message).
-  static func clean(_ text: String) -> String {
-    let out = escapingControls(text)
-    return out.count > 80 ? String(out.prefix(80)) + "…" : out
-  }
+  static func clean(_ text: String) -> String { SafeText.quoted(text) }
 }

@@ -27,4 +27,15 @@ struct CSAR: ParsableCommand {
     ],
     defaultSubcommand: ConsoleCommand.self
   )
+
+  /// Runs the command; its output and ArgumentParser's messages (help, usage errors, thrown
+  /// errors) all go through ``Output``, so text from data never reaches the terminal raw.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      Output.exit(for: error, of: self)
+    }
+  }
 }

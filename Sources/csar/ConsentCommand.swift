@@ -33,9 +33,7 @@ struct ConsentCommand: ParsableCommand {
     return "\(date)T\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))Z"
   }
 
-  static func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-  }
+  static func printError(_ line: String) { Output.error(line) }
 
   // MARK: - import
 

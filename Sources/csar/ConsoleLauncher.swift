@@ -32,8 +32,7 @@ struct ConsoleLauncher {
       day = CalendarDate(unixSeconds: AppDatabase.systemClock())
     }
     if !FileManager.default.fileExists(atPath: path) {
-      FileHandle.standardError.write(
-        Data("csar: no database at \(path); creating a demo database…\n".utf8))
+      Output.error("csar: no database at \(path); creating a demo database…")
       try DemoGenerator.ensureDemoDatabase(at: path)
       try DemoMedia.write(besideDatabase: path)
     }

@@ -27,9 +27,6 @@ enum DetectText {
     return out + "\""
   }
 
-  /// Prints a line to stderr.
-  static func printError(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-  }
+  /// Prints a line to stderr (through ``Output``).
+  static func printError(_ line: String) { Output.error(line) }
 }

@@ -62,8 +62,8 @@ struct PurgeCommand: ParsableCommand {
       let summary =
         "\(plan.reports.count) report(s) and \(plan.items.count) item(s) "
         + (dryRun ? "due for purging" : "purged") + "; \(plan.held.count) kept by legal holds "
-        + "(retention \(months) months, cutoff \(ReportListCommand.day(plan.cutoff)))\n"
-      FileHandle.standardError.write(Data(summary.utf8))
+        + "(retention \(months) months, cutoff \(ReportListCommand.day(plan.cutoff)))"
+      Output.error(summary)
     }
   }
 }

@@ -106,7 +106,7 @@ struct ReportExportCommand: ParsableCommand {
       }
     }
     if !json {
-      FileHandle.standardError.write(Data("\(exported.count) report(s) exported\n".utf8))
+      Output.error("\(exported.count) report(s) exported")
     }
   }
 }

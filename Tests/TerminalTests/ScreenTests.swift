@@ -99,7 +99,7 @@ import Testing
 @Test func putSanitisesEverything() {
   var screen = Screen(width: 20, height: 1)
   screen.put("a\u{1B}[31mb\u{202E}c", x: 0, y: 0)
-  #expect(screen.rowText(0) == "a␛[31mbc")
+  #expect(screen.rowText(0) == "a␛[31mb<U+202E>c")
 }
 
 @Test func overwritingHalfAWideCharacterBlanksTheOtherHalf() {

@@ -17,13 +17,21 @@ import Testing
   #expect(TextSanitizer.clean("c1\u{9B}31m\u{85}") == "c1\u{FFFD}31m\u{FFFD}")
 }
 
-@Test func bidiAndInvisibleFormatCharactersAreRemoved() {
-  #expect(TextSanitizer.clean("invoice\u{202E}fdp.exe") == "invoicefdp.exe")
+@Test func bidiAndInvisibleFormatCharactersBecomeVisible() {
+  #expect(TextSanitizer.clean("invoice\u{202E}fdp.exe") == "invoice<U+202E>fdp.exe")
   let bidi = "\u{202A}\u{202B}\u{202C}\u{202D}\u{2066}\u{2067}\u{2068}\u{2069}"
     + "\u{200E}\u{200F}\u{61C}"
-  #expect(TextSanitizer.clean("a\(bidi)b") == "ab")
-  #expect(TextSanitizer.clean("pay\u{200B}pal\u{200C}\u{200D}\u{2060}\u{FEFF}\u{AD}") == "paypal")
-  #expect(TextSanitizer.clean("x\u{E0041}\u{E0042}y") == "xy")
+  #expect(
+    TextSanitizer.clean("a\(bidi)b")
+      == "a<U+202A><U+202B><U+202C><U+202D><U+2066><U+2067><U+2068><U+2069>"
+      + "<U+200E><U+200F><U+061C>b")
+  #expect(
+    TextSanitizer.clean("pay\u{200B}pal\u{200C}\u{200D}\u{2060}\u{FEFF}\u{AD}")
+      == "pay<U+200B>pal<U+200C><U+200D><U+2060><U+FEFF><U+00AD>")
+  #expect(TextSanitizer.clean("x\u{E0041}y") == "x<U+E0041>y")
+  // An id with a zero-width space never looks like the id without it (finding 11).
+  #expect(TextSanitizer.clean("A\u{200B}100000001") != TextSanitizer.clean("A100000001"))
+  #expect(DisplayWidth.of("A\u{200B}100000001") > DisplayWidth.of("A100000001"))
 }
 
 @Test func ordinaryTextIsUntouched() {
@@ -46,12 +54,12 @@ import Testing
   #expect(long.unicodeScalars.count == 10_000)
   let clean = TextSanitizer.clean(long)
   #expect(!clean.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E || $0 == "\n" })
-  #expect(clean.unicodeScalars.count == 9_000)
-  #expect(DisplayWidth.of(long) == 9_000)
+  #expect(clean.unicodeScalars.count == 17_000)
+  #expect(DisplayWidth.of(long) == 17_000)
   #expect(DisplayWidth.truncate(long, to: 20).hasSuffix("…"))
   var screen = Screen(width: 80, height: 1)
   #expect(screen.put(long, x: 0, y: 0) == 80)
-  #expect(screen.rowText(0).hasPrefix("␛[31mabc⏎␛[31mabc⏎"))
+  #expect(screen.rowText(0).hasPrefix("␛[31m<U+202E>abc⏎␛[31m<U+202E>abc⏎"))
 }
 
 // MARK: - Display width
@@ -91,7 +99,7 @@ import Testing
     #expect(DisplayWidth.of(text) == DisplayWidth.of(TextSanitizer.clean(text)))
   }
   #expect(DisplayWidth.of("\u{1B}[31m") == 5)
-  #expect(DisplayWidth.of("x\u{202E}y") == 2)
+  #expect(DisplayWidth.of("x\u{202E}y") == 10)
 }
 
 @Test func truncateAddsEllipsisAndNeverOverflows() {
