@@ -34,21 +34,17 @@ public final class AppDatabase: Sendable {
 
   /// Opens (creating if needed) the database file at `path`, creating its folder, and migrates
   /// it to the current schema. WAL mode, foreign keys on, a 5 s busy timeout so several
-  /// consoles can share one file.
+  /// consoles can share one file. A new folder is private (0700) and the database, its -wal
+  /// and -shm are 0600 (0660 in a team folder, see ``FileSharing``) whatever the umask; a
+  /// database that others can read or write, or a folder they can write to, is refused with
+  /// the `chmod` that fixes it.
   public static func open(
     path: String, clock: @escaping @Sendable () -> Int64 = AppDatabase.systemClock
   ) throws -> AppDatabase {
-    let folder = (path as NSString).deletingLastPathComponent
-    if !folder.isEmpty {
-      do {
-        try FileManager.default.createDirectory(
-          atPath: folder, withIntermediateDirectories: true)
-      } catch {
-        throw StoreError.cannotCreateDirectory(path: folder, reason: Self.reason(error))
-      }
-    }
+    let sharing = try prepareFiles(path: path)
     do {
       let pool = try DatabasePool(path: path, configuration: configuration())
+      try protectJournals(path: path, sharing: sharing)
       let db = AppDatabase(writer: pool, path: path, clock: clock)
       try db.migrate()
       return db
@@ -61,6 +57,58 @@ public final class AppDatabase: Sendable {
       throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error)")
     } catch {
       throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
+    }
+  }
+
+  /// The files SQLite keeps beside a database: its -wal and -shm.
+  public static func journalPaths(of path: String) -> [String] {
+    [path + "-wal", path + "-shm"]
+  }
+
+  /// Creates the folder (0700) when missing, checks that others cannot write to it, checks
+  /// the database and its journals when present, and creates the database file itself
+  /// (exclusively, 0600 or 0660) so SQLite never creates it under the umask; SQLite gives
+  /// the -wal and -shm it creates the database file's mode. Returns the folder's sharing.
+  static func prepareFiles(path: String) throws(StoreError) -> FileSharing {
+    let folder = PrivateFiles.folder(of: path)
+    do throws(PrivateFileError) {
+      let sharing = try PrivateFiles.makeFolder(folder)
+      try PrivateFiles.checkFolder(folder, what: "database folder")
+      var tooOpen: [PrivateFileError] = []
+      for file in [path] + journalPaths(of: path) {
+        do {
+          try PrivateFiles.checkFile(file, what: "database")
+        } catch .tooOpen(let path, let what, let mode, let fix) {
+          tooOpen.append(.tooOpen(path: path, what: what, mode: mode, fix: fix))
+        }
+      }
+      if tooOpen.count == 1 { throw tooOpen[0] }
+      if case .tooOpen(_, _, _, let fix) = tooOpen.first {
+        throw PrivateFileError.filesTooOpen(paths: tooOpen.map(\.path), fix: fix)
+      }
+      try PrivateFiles.createEmptyFile(path, sharing: sharing)
+      return sharing
+    } catch {
+      throw .unsafeFile(error)
+    }
+  }
+
+  /// Gives the -wal and -shm the database's sharing when this account created them under a
+  /// looser mode (a database made by an older csar), then checks them.
+  static func protectJournals(path: String, sharing: FileSharing) throws(StoreError) {
+    for file in journalPaths(of: path) {
+      var info = stat()
+      guard lstat(file, &info) == 0 else { continue }
+      if info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid(),
+        info.st_mode & 0o777 & ~sharing.fileMode != 0
+      {
+        chmod(file, sharing.fileMode)
+      }
+      do throws(PrivateFileError) {
+        try PrivateFiles.checkFile(file, what: "database")
+      } catch {
+        throw .unsafeFile(error)
+      }
     }
   }
 
@@ -78,6 +126,7 @@ public final class AppDatabase: Sendable {
   /// memory, no fsync. Not for shared use: open the file with ``open(path:clock:)`` afterwards,
   /// which switches it to WAL.
   static func openForBulkLoad(path: String) throws -> AppDatabase {
+    _ = try prepareFiles(path: path)
     var config = configuration()
     config.prepareDatabase { db in
       try db.execute(sql: "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF")

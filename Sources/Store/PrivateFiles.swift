@@ -146,6 +146,29 @@ public enum PrivateFiles {
 
   // MARK: - Checking
 
+  /// Writes `bytes` as a new file at `path` (created as ``createFile(_:sharing:)`` does; not
+  /// flushed). Fails when something is already there.
+  public static func writeNewFile(
+    _ bytes: [UInt8], to path: String, sharing: FileSharing? = nil
+  ) throws(PrivateFileError) {
+    let fd = try createFile(path, sharing: sharing)
+    defer { close(fd) }
+    try writeAll(fd, bytes, path: path)
+  }
+
+  /// Writes all of `bytes` to `fd` (retrying short writes).
+  static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(PrivateFileError) {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw .io(path: path, action: "write", reason: lastError())
+      }
+      offset += n
+    }
+  }
+
   /// Checks an existing file before csar uses it: a regular file (not a symlink), owned by
   /// the caller or root (or, in a team folder, by a member: its group is the folder's), and
   /// with no access for others; the group may read (and write, if `groupMayWrite`) only when
@@ -280,15 +303,7 @@ public enum PrivateFiles {
 
     /// Appends `bytes`.
     public func write(_ bytes: [UInt8]) throws(PrivateFileError) {
-      var offset = 0
-      while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw .io(path: path, action: "write", reason: PrivateFiles.lastError())
-        }
-        offset += n
-      }
+      try PrivateFiles.writeAll(fd, bytes, path: path)
     }
 
     /// Flushes the data to disk.
@@ -422,6 +437,8 @@ public enum PrivateFiles {
 public enum PrivateFileError: Error, Equatable, Sendable, CustomStringConvertible {
   /// Others (or a group that is not the team's) may read or write the file.
   case tooOpen(path: String, what: String, mode: mode_t, fix: mode_t)
+  /// Several files of one kind (a database and its -wal, -shm) are too open.
+  case filesTooOpen(paths: [String], fix: mode_t)
   /// The file or folder belongs to another account.
   case wrongOwner(path: String, what: String, owner: uid_t)
   /// Others (or the group, outside a team folder) may create or replace files in the folder.
@@ -450,6 +467,10 @@ public enum PrivateFileError: Error, Equatable, Sendable, CustomStringConvertibl
       return "\(path): permissions \(Self.octal(mode)) for the \(what) are too open: \(who) "
         + "can access it. Refusing to use it; restrict it with "
         + "`chmod \(String(fix, radix: 8)) \(PrivateFiles.shellWord(path))`"
+    case .filesTooOpen(let paths, let fix):
+      let words = paths.map(PrivateFiles.shellWord).joined(separator: " ")
+      return "\(paths.joined(separator: ", ")): others can access the database. Refusing to "
+        + "use it; restrict it with `chmod \(String(fix, radix: 8)) \(words)`"
     case .wrongOwner(let path, let what, let owner):
       let me = PrivateFiles.userName(geteuid())
       return "\(path): the \(what) belongs to \(PrivateFiles.userName(owner)), not to \(me); "
@@ -478,6 +499,19 @@ public enum PrivateFileError: Error, Equatable, Sendable, CustomStringConvertibl
         + "\(PrivateFiles.userName(geteuid()))`, then log in again)"
     case .io(let path, let action, let reason):
       return "\(path): cannot \(action): \(reason)"
+    }
+  }
+
+  /// The path the error is about (the first one for several).
+  public var path: String {
+    switch self {
+    case .tooOpen(let path, _, _, _), .wrongOwner(let path, _, _),
+      .folderWritable(let path, _, _, _), .symlink(let path, _), .notARegularFile(let path, _),
+      .notAFolder(let path, _), .exists(let path), .tooLarge(let path, _, _),
+      .io(let path, _, _):
+      return path
+    case .filesTooOpen(let paths, _): return paths.first ?? ""
+    case .unknownGroup(let name), .notInGroup(let name): return name
     }
   }
 

@@ -5,6 +5,9 @@ import Compliance
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The file exists but is not an SQLite database (or is encrypted, or truncated).
   case notADatabase(path: String)
+  /// A file or folder csar refuses to use (others could read or write it) or could not
+  /// create privately.
+  case unsafeFile(PrivateFileError)
   /// The folder for the database could not be created.
   case cannotCreateDirectory(path: String, reason: String)
   /// The database could not be opened or migrated.
@@ -26,6 +29,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .notADatabase(let path):
       return "\(path): not an SQLite database (or the file is damaged)"
+    case .unsafeFile(let error):
+      return error.description
     case .cannotCreateDirectory(let path, let reason):
       return "\(path): cannot create the database folder: \(reason)"
     case .cannotOpen(let path, let reason):

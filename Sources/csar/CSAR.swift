@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `csar` command: with no subcommand it opens the console; subcommands serve scripts.
 @main
@@ -30,7 +31,11 @@ struct CSAR: ParsableCommand {
 
   /// Runs the command; its output and ArgumentParser's messages (help, usage errors, thrown
   /// errors) all go through ``Output``, so text from data never reaches the terminal raw.
+  /// umask 077 first: a belt under the explicit modes Store gives the database, key, media
+  /// and outbox files (see `PrivateFiles`), so nothing csar or SQLite creates is readable by
+  /// others.
   static func main() {
+    umask(0o077)
     do {
       var command = try parseAsRoot()
       try command.run()

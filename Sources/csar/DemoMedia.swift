@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Store
 
 // MARK: - Synthetic demo images
 
@@ -17,18 +18,17 @@ enum DemoMedia {
   /// Writes the images into the `media` folder beside `databasePath`; returns how many.
   @discardableResult
   static func write(besideDatabase databasePath: String) throws -> Int {
-    let folder = (databasePath as NSString).deletingLastPathComponent
-    let media = (folder.isEmpty ? "." : folder) + "/media"
-    try FileManager.default.createDirectory(atPath: media, withIntermediateDirectories: true)
+    let folder = PrivateFiles.folder(of: databasePath)
+    let media = folder + "/media"
+    let sharing = try PrivateFiles.makeFolder(media, sharing: FileSharing.of(folder: folder))
     var written = 0
     for index in 0..<count where index != missing {
       let image = picture(index)
       let path = "\(media)/\(index).png"
       var bytes = try ImageEncoder.encodePNG(image)
       if index == truncated { bytes = Array(bytes.prefix(bytes.count / 3)) }
-      guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-      }
+      unlink(path)  // --force: replace the picture of the last demo
+      try PrivateFiles.writeNewFile(bytes, to: path, sharing: sharing)
       written += 1
     }
     return written

@@ -55,6 +55,7 @@ struct MigrationTests {
     let path = folder.file("notes.sqlite")
     try String(repeating: "this is not a database\n", count: 200)
       .write(toFile: path, atomically: true, encoding: .utf8)
+    chmod(path, 0o600)
     #expect(throws: StoreError.notADatabase(path: path)) { try AppDatabase.open(path: path) }
     #expect(StoreError.notADatabase(path: path).description.contains(path))
   }

@@ -169,3 +169,76 @@ let teamGid: gid_t = 100
     #expect(throws: PrivateFileError.self) { _ = try PrivateFiles.readPrivate(real, what: "key") }
   }
 }
+
+@Suite struct DatabaseFilesTests {
+  @Test func theDatabaseItsJournalsAndFolderArePrivateUnderALooseUmask() throws {
+    looseUmask()
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let path = temp.file("data/csar.sqlite")
+    let db = try AppDatabase.open(path: path)
+    try db.ensureOperator(name: "alice", role: .reviewer)
+    #expect(fileMode(temp.file("data")) == 0o700)
+    for file in [path, path + "-wal", path + "-shm"] {
+      #expect(FileManager.default.fileExists(atPath: file))
+      #expect(fileMode(file) == 0o600, "\(file)")
+    }
+  }
+
+  @Test func aDatabaseOthersCanReadIsRefusedNamingTheChmod() throws {
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let path = temp.file("csar.sqlite")
+    _ = try AppDatabase.open(path: path)
+    chmod(path, 0o644)
+    do {
+      _ = try AppDatabase.open(path: path)
+      Issue.record("a 0644 database was opened")
+    } catch let error as StoreError {
+      #expect(
+        error == .unsafeFile(.tooOpen(path: path, what: "database", mode: 0o644, fix: 0o600)))
+      #expect(error.description.contains("`chmod 600 \(path)`"))
+    }
+    // Its journals too, all named in one command.
+    let db = try { () throws -> AppDatabase in
+      chmod(path, 0o600)
+      return try AppDatabase.open(path: path)
+    }()
+    try db.ensureOperator(name: "alice", role: .reviewer)
+    for file in [path] + AppDatabase.journalPaths(of: path) { chmod(file, 0o664) }
+    #expect(throws: StoreError.unsafeFile(.filesTooOpen(
+      paths: [path] + AppDatabase.journalPaths(of: path), fix: 0o600))
+    ) {
+      _ = try AppDatabase.open(path: path)
+    }
+  }
+
+  @Test func aDatabaseInAFolderOthersCanWriteIsRefused() throws {
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let folder = temp.file("shared")
+    mkdir(folder, 0o700)
+    chmod(folder, 0o1777)
+    #expect(throws: StoreError.self) { _ = try AppDatabase.open(path: folder + "/csar.sqlite") }
+    #expect(!FileManager.default.fileExists(atPath: folder + "/csar.sqlite"))
+  }
+
+  @Test func aTeamDatabaseIsGroupShared() throws {
+    guard geteuid() == 0 else {
+      print("skipped: giving a folder to another group needs root")
+      return
+    }
+    looseUmask()
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let folder = temp.file("team")
+    try PrivateFiles.makeFolder(folder, sharing: .group(teamGid))
+    let path = folder + "/csar.sqlite"
+    let db = try AppDatabase.open(path: path)
+    try db.ensureOperator(name: "alice", role: .reviewer)
+    for file in [path, path + "-wal", path + "-shm"] {
+      #expect(fileMode(file) == 0o660, "\(file)")
+      #expect(fileGroup(file) == teamGid, "\(file)")
+    }
+  }
+}
