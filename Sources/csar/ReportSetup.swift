@@ -26,14 +26,22 @@ struct ReportSetup {
   /// The provider name for reports (config `provider`).
   var provider: String { risk.configuration.provider ?? "unnamed provider" }
 
-  /// The pseudonymisation key: config `provider_key`, else `<database without extension>.key`;
-  /// created with mode 0600 on first use; refused when others can read it.
+  /// The pseudonymisation key: config `provider_key`, else the default (an older key beside
+  /// the database, with a warning, else `$XDG_CONFIG_HOME/csar/provider.key`); created on
+  /// first use; refused when exposed or weak.
   func providerKey() throws -> ProviderKey {
     let path =
       risk.configuration.providerKeyPath
       ?? ProviderKey.defaultPath(databasePath: database.path)
     do {
-      return try ProviderKey.loadOrCreate(path: path)
+      let key = try ProviderKey.loadOrCreate(path: path, databasePath: database.path)
+      if key.isBesideDatabase(database.path) {
+        Output.error(
+          "csar: warning: the provider key \(path) lies beside the database, where copies "
+            + "and backups of the data take it along; move it apart and set provider_key "
+            + "in config.toml to its new place")
+      }
+      return key
     } catch {
       throw RiskCommandError(error.description)
     }

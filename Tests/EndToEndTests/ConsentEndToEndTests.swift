@@ -242,8 +242,10 @@ enum Spawned {
     }
     var cArguments = argv.map { strdup($0) } + [nil]
     defer { for pointer in cArguments { free(pointer) } }
+    var cEnvironment = Subprocess.environment(["XDG_CONFIG_HOME": CsarBinary.configHome])
+    defer { for pointer in cEnvironment { free(pointer) } }
     var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, environ)
+    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
     guard spawned == 0 else { throw TmuxError(message: "cannot start \(argv[0])") }
     return pid
   }

@@ -56,7 +56,7 @@ struct ReportCommandsEndToEndTests {
     #expect(export.status == 0, "\(export.err)")
     let files = try FileManager.default.contentsOfDirectory(atPath: outbox).sorted()
     #expect(files == ready.map { $0 + ".json" }.sorted())
-    let key = fixture.directory + "/demo.key"
+    let key = CsarBinary.configHome + "/csar/provider.key"
     let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
     #expect(mode == 0o600)
     let bytes = try #require(FileManager.default.contents(atPath: outbox + "/" + files[0]))

@@ -105,9 +105,10 @@ final class TmuxSession {
 /// starting its server) would hand the pipe to the daemon, and reading it would never end.
 enum Subprocess {
   /// With a `timeout` (seconds), a program still running then is killed (SIGKILL): the
-  /// status reads 137 and `err` ends with a line saying so.
+  /// status reads 137 and `err` ends with a line saying so. `overrides` replace or add
+  /// variables of this process's environment.
   static func run(
-    _ argv: [String], timeout: Double? = nil
+    _ argv: [String], timeout: Double? = nil, overrides: [String: String] = [:]
   ) throws -> (status: Int32, out: String, err: String) {
     let folder = NSTemporaryDirectory()
     let outPath = folder + "csar-sub-\(UUID().uuidString).out"
@@ -124,8 +125,10 @@ enum Subprocess {
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     var cArguments = argv.map { strdup($0) } + [nil]
     defer { for pointer in cArguments { free(pointer) } }
+    var cEnvironment = environment(overrides)
+    defer { for pointer in cEnvironment { free(pointer) } }
     var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, environ)
+    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
     guard spawned == 0 else {
       throw TmuxError(message: "cannot start \(argv[0]): error \(spawned)")
     }
@@ -150,6 +153,14 @@ enum Subprocess {
     if killed { err += "\n[killed after \(timeout ?? 0) s]" }
     let exited = status & 0x7F == 0
     return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out, err)
+  }
+
+  /// This process's environment with `overrides`, as `NAME=value` C strings ending in nil
+  /// (the caller frees them).
+  static func environment(_ overrides: [String: String]) -> [UnsafeMutablePointer<CChar>?] {
+    var environment = ProcessInfo.processInfo.environment
+    environment.merge(overrides) { $1 }
+    return environment.map { strdup("\($0)=\($1)") } + [nil]
   }
 }
 
@@ -176,13 +187,23 @@ enum CsarBinary {
     }
   }
 
-  /// Runs csar with arguments; returns exit status, stdout and stderr.
+  /// Runs csar with arguments; returns exit status, stdout and stderr. Its configuration
+  /// folder (and so the provider key) is ``configHome``, not the account's.
   @discardableResult
   static func run(
     _ arguments: [String], timeout: Double? = nil
   ) throws -> (status: Int32, out: String, err: String) {
-    try Subprocess.run([try path] + arguments, timeout: timeout)
+    try Subprocess.run(
+      [try path] + arguments, timeout: timeout, overrides: ["XDG_CONFIG_HOME": configHome])
   }
+
+  /// `XDG_CONFIG_HOME` of the csar processes these tests start: one folder per test run, so
+  /// the provider key they create (`csar/provider.key` in it) stays out of the account's home.
+  static let configHome: String = {
+    let path = NSTemporaryDirectory() + "csar-e2e-config-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }()
 
   /// A new temporary directory for one test.
   static func temporaryDirectory() throws -> String {

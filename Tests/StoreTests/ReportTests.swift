@@ -73,7 +73,6 @@ struct ReportTests {
     #expect(
       first.pseudonym(field: "account_id", value: "x")
         != other.pseudonym(field: "account_id", value: "x"))
-    #expect(ProviderKey.defaultPath(databasePath: "/srv/csar/csar.sqlite") == "/srv/csar/csar.key")
   }
 
   @Test func keyFileOthersCanReadIsRefused() throws {
@@ -82,10 +81,10 @@ struct ReportTests {
     let path = folder.file("provider.key")
     _ = try ProviderKey.loadOrCreate(path: path)
     chmod(path, 0o644)
-    #expect(throws: ProviderKeyError.tooOpen(path: path, mode: 0o644)) {
-      _ = try ProviderKey.loadOrCreate(path: path)
-    }
-    #expect(ProviderKeyError.tooOpen(path: path, mode: 0o644).description.contains("chmod 600"))
+    let tooOpen = ProviderKeyError.unsafe(
+      .tooOpen(path: path, what: "provider key", mode: 0o644, fix: 0o600))
+    #expect(throws: tooOpen) { _ = try ProviderKey.loadOrCreate(path: path) }
+    #expect(tooOpen.description.contains("chmod 600"))
     chmod(path, 0o600)
     try "not hex\n".write(toFile: path, atomically: false, encoding: .utf8)
     #expect(throws: ProviderKeyError.malformed(path: path)) {
