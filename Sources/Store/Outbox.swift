@@ -11,31 +11,34 @@ import Foundation
 /// all: it is written to a hidden temporary file, flushed to disk, renamed over the final name
 /// and the folder is flushed too, so a crash never leaves half a report behind, and writing the
 /// same name again replaces the file instead of adding a second one.
+///
+/// The folder must be a real folder (not a symlink) that belongs to the caller (or is a team
+/// folder of the caller's group) and that others cannot write to; it is created 0700 when
+/// missing. Temporary files are created exclusively and never through a symlink, files are
+/// 0600 (0660 in a team folder), and a symlink or anything but a regular file at a final name
+/// is refused, never followed or replaced (see ``PrivateFiles``).
 public struct Outbox: Sendable {
   /// The folder (created when missing).
   public let directory: String
 
-  /// An outbox at `directory`, creating it when needed.
+  /// An outbox at `directory`, creating it when needed; refuses a folder that is unsafe to
+  /// write reports into.
   public init(directory: String) throws(ReportError) {
     self.directory = directory
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder) {
-      guard isFolder.boolValue else {
-        throw .cannotWrite(path: directory, reason: "not a folder")
+    do throws(PrivateFileError) {
+      if try !PrivateFiles.checkFolder(directory, what: "outbox", mayBeSymlink: false) {
+        try PrivateFiles.makeFolder(directory)
+        try PrivateFiles.checkFolder(directory, what: "outbox", mayBeSymlink: false)
+        return
       }
-      removeAbandonedTemporaries()
-      return
-    }
-    do {
-      try FileManager.default.createDirectory(
-        atPath: directory, withIntermediateDirectories: true)
     } catch {
-      throw .cannotWrite(path: directory, reason: "cannot create the folder")
+      throw .unsafeFile(error)
     }
+    removeAbandonedTemporaries()
   }
 
-  /// Removes temporary files (`.NAME.PID.tmp`) left by a writer that was killed: those whose
-  /// process is gone. A running writer's files are left alone.
+  /// Removes temporary files (`.NAME.RANDOM.PID.tmp`) left by a writer that was killed: those
+  /// whose process is gone. A running writer's files are left alone.
   func removeAbandonedTemporaries() {
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
       return
@@ -65,66 +68,38 @@ public struct Outbox: Sendable {
   /// the final paths in order.
   @discardableResult
   public func write(_ files: [(name: String, text: String)]) throws(ReportError) -> [String] {
-    var temporaries: [(fd: Int32, temporary: String, final: String)] = []
-    defer {
-      for file in temporaries {
-        if file.fd >= 0 { close(file.fd) }
-        unlink(file.temporary)
-      }
+    for (name, _) in files where name.isEmpty || name.hasPrefix(".") || name.contains("/") {
+      throw .cannotWrite(path: path(name), reason: "not a plain file name")
     }
-    for (name, text) in files {
-      let final = path(name)
-      guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/") else {
-        throw .cannotWrite(path: final, reason: "not a plain file name")
+    var temporaries: [PrivateFiles.Temporary] = []
+    defer { for temporary in temporaries { temporary.discard() } }
+    do throws(PrivateFileError) {
+      for (name, text) in files {
+        let temporary = try PrivateFiles.Temporary(for: path(name))
+        temporaries.append(temporary)
+        try temporary.write(Array(text.utf8))
       }
-      let temporary = path(".\(name).\(getpid()).tmp")
-      let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-      guard fd >= 0 else { throw .cannotWrite(path: final, reason: Self.lastError()) }
-      temporaries.append((fd, temporary, final))
-      try Self.writeAll(fd, Array(text.utf8), path: final)
+      #if os(Linux)
+        if let first = temporaries.first, linuxSyncfs(first.descriptor) != 0 {
+          for temporary in temporaries { try temporary.sync() }
+        }
+      #else
+        for temporary in temporaries { try temporary.sync() }
+      #endif
+      for temporary in temporaries { try temporary.commit() }
+      if !temporaries.isEmpty { try PrivateFiles.syncFolder(directory) }
+    } catch {
+      throw .unsafeFile(error)
     }
-    #if os(Linux)
-      if let first = temporaries.first, linuxSyncfs(first.fd) != 0 {
-        throw .cannotWrite(path: first.final, reason: Self.lastError())
-      }
-    #else
-      for file in temporaries where fsync(file.fd) != 0 {
-        throw .cannotWrite(path: file.final, reason: Self.lastError())
-      }
-    #endif
-    var paths: [String] = []
-    for index in temporaries.indices {
-      close(temporaries[index].fd)
-      temporaries[index].fd = -1
-      guard rename(temporaries[index].temporary, temporaries[index].final) == 0 else {
-        throw .cannotWrite(path: temporaries[index].final, reason: Self.lastError())
-      }
-      paths.append(temporaries[index].final)
-    }
-    temporaries.removeAll()
-    if !paths.isEmpty { try syncFolder() }
-    return paths
-  }
-
-  private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(ReportError) {
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw .cannotWrite(path: path, reason: lastError())
-      }
-      offset += n
-    }
+    return temporaries.map(\.finalPath)
   }
 
   /// Flushes the folder itself, so that the renames before survive a crash.
   public func syncFolder() throws(ReportError) {
-    let folder = open(directory, O_RDONLY)
-    guard folder >= 0 else { throw .cannotWrite(path: directory, reason: Self.lastError()) }
-    defer { close(folder) }
-    guard fsync(folder) == 0 else {
-      throw .cannotWrite(path: directory, reason: Self.lastError())
+    do {
+      try PrivateFiles.syncFolder(directory)
+    } catch {
+      throw .unsafeFile(error)
     }
   }
 
@@ -132,6 +107,4 @@ public struct Outbox: Sendable {
   public func remove(_ name: String) {
     unlink(path(name))
   }
-
-  private static func lastError() -> String { String(cString: strerror(errno)) }
 }

@@ -78,6 +78,9 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
   case noRevealRequest(caseRef: String)
   /// Writing the outbox failed.
   case cannotWrite(path: String, reason: String)
+  /// The outbox or a file in it is unsafe to write (a symlink, another account's, a folder
+  /// others can write to).
+  case unsafeFile(PrivateFileError)
   /// The report was purged after the retention period.
   case purged(caseRef: String)
   /// No user notification is due for the case (not closed as manifestly unfounded).
@@ -100,6 +103,8 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
       return "nobody requested the reveal of \(ref) yet (csar report request-reveal \(ref))"
     case .cannotWrite(let path, let reason):
       return "\(path): cannot write: \(reason)"
+    case .unsafeFile(let error):
+      return error.description
     case .purged(let ref):
       return "report \(ref) was purged after the retention period"
     case .noNotificationDue(let ref):
