@@ -8,6 +8,10 @@ public enum Answer: Hashable, Sendable {
   case choices([String])
   /// A number (numeric question).
   case number(Double)
+
+  /// The largest magnitude a numeric answer may have (10^15: exact as a Double and as an
+  /// Int64, and more users than exist).
+  public static let largestNumber = 1e15
 }
 
 /// An answer that does not fit its question, or a missing one: names the question.
@@ -112,7 +116,10 @@ extension Questionnaire {
       if Set(chosen).count != chosen.count { throw fail("an answer is chosen twice") }
       return (points, labels.isEmpty ? "none" : labels.joined(separator: ", "))
     case (.numeric, .number(let value)):
-      guard value.isFinite, let band = question.band(for: value) else {
+      guard value.isFinite, abs(value) <= Answer.largestNumber else {
+        throw fail("\(value) is out of range; expected at most 10^15")
+      }
+      guard let band = question.band(for: value) else {
         let low = question.bands.first.map { ScoreResult.format($0.min) } ?? "0"
         throw fail("\(ScoreResult.format(value)) is out of range; expected at least \(low)")
       }

@@ -103,6 +103,11 @@ public struct TOMLSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
 
 /// Reads TOML (or a JSON object) into a ``TOMLTable``.
 public enum TOMLReader {
+  /// The deepest nesting of tables and arrays (dotted key parts, headers, inline tables and
+  /// arrays together) a text may have: deeper texts are refused with a syntax error rather
+  /// than read by ever deeper recursion (a stack overflow).
+  public static let maxDepth = 64
+
   /// Parses a whole document. Syntax errors do not stop the reader: it skips to the next line
   /// and goes on, so every broken line is reported at once.
   public static func parse(_ text: String) -> (table: TOMLTable, errors: [TOMLSyntaxError]) {
@@ -177,6 +182,8 @@ private struct Parser {
   var index = 0
   var line = 1
   var json = false
+  /// How deep the value being read is nested (tables of the key path, arrays, inline tables).
+  var depth = 0
 
   init(_ text: String) {
     chars = Array(text)
@@ -190,6 +197,10 @@ private struct Parser {
   }
 
   func fail(_ message: String) -> TOMLSyntaxError { TOMLSyntaxError(line: line, message: message) }
+
+  func tooDeep() -> TOMLSyntaxError {
+    fail("nested deeper than \(TOMLReader.maxDepth) levels (tables, arrays and key parts)")
+  }
 
   mutating func advance() {
     if current == "\n" || current == "\r\n" { line += 1 }
@@ -217,14 +228,16 @@ private struct Parser {
     let root = Node(line: 1)
     root.explicit = true
     var table = root
+    var tableDepth = 0
     var errors: [TOMLSyntaxError] = []
     while true {
       skipBlank(newlines: true)
       guard let c = current else { break }
       do throws(TOMLSyntaxError) {
         if c == "[" {
-          table = try header(root)
+          (table, tableDepth) = try header(root)
         } else {
+          depth = tableDepth
           try keyValue(into: table)
         }
         skipBlank(newlines: false)
@@ -239,8 +252,8 @@ private struct Parser {
     return (root.freeze(), errors)
   }
 
-  /// `[a.b]` or `[[a.b]]`: returns the table that following keys go into.
-  mutating func header(_ root: Node) throws(TOMLSyntaxError) -> Node {
+  /// `[a.b]` or `[[a.b]]`: returns the table that following keys go into, and its depth.
+  mutating func header(_ root: Node) throws(TOMLSyntaxError) -> (Node, Int) {
     let headerLine = line
     advance()
     let isArray = current == "["
@@ -271,18 +284,18 @@ private struct Parser {
       default:
         throw fail("\(name) is already defined as something other than an array of tables")
       }
-      return fresh
+      return (fresh, path.count)
     }
     switch node.children[last] {
     case nil:
       let fresh = Node(line: headerLine)
       fresh.explicit = true
       node.set(last, .table(fresh))
-      return fresh
+      return (fresh, path.count)
     case .table(let existing)?:
       if existing.explicit || existing.sealed { throw fail("table [\(name)] is defined twice") }
       existing.explicit = true
-      return existing
+      return (existing, path.count)
     default:
       throw fail("\(name) is already defined as a value")
     }
@@ -311,6 +324,10 @@ private struct Parser {
   mutating func keyValue(into table: Node) throws(TOMLSyntaxError) {
     let keyLine = line
     let path = try keyPath()
+    // The parts before the last name tables; the last names the value.
+    depth += path.count - 1
+    defer { depth -= path.count - 1 }
+    if depth > TOMLReader.maxDepth { throw tooDeep() }
     skipBlank(newlines: false)
     if json {
       guard current == ":" else { throw fail("expected \":\" after the key") }
@@ -346,6 +363,7 @@ private struct Parser {
     var path: [String] = []
     while true {
       skipBlank(newlines: false)
+      if path.count >= TOMLReader.maxDepth { throw tooDeep() }
       path.append(try key())
       skipBlank(newlines: false)
       if current == ".", !json {
@@ -381,10 +399,11 @@ private struct Parser {
       return TOMLValue(kind: .string(try basicString()), line: start)
     case "'":
       return TOMLValue(kind: .string(try literalString()), line: start)
-    case "[":
-      return try arrayValue()
-    case "{":
-      return try inlineTable()
+    case "[", "{":
+      depth += 1
+      defer { depth -= 1 }
+      if depth > TOMLReader.maxDepth { throw tooDeep() }
+      return c == "[" ? try arrayValue() : try inlineTable()
     default:
       var word = ""
       // A set of characters: in a string literal "\r\n" would be one grapheme, not two.

@@ -62,15 +62,18 @@ public struct Configuration: Equatable, Sendable {
     // malformed keys (found by the fuzz tests), and a config file must never crash csar.
     let (table, errors) = TOMLReader.parse(text)
     if let error = errors.first {
-      throw ConfigurationError(file: file, key: nil, message: error.description)
+      throw ConfigurationError(file: file, line: error.line, key: nil, message: error.message)
     }
     var config = Configuration()
     for key in table.keys {
       let value = table[key]
+      func bad(_ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: value?.line, key: key, message: message)
+      }
       switch key {
       case "operator", "theme", "database", "provider", "provider_key":
         guard let text = value?.string, !text.isEmpty else {
-          throw ConfigurationError(file: file, key: key, message: "expected a non-empty string")
+          throw bad("expected a non-empty string")
         }
         switch key {
         case "operator": config.operatorName = text
@@ -81,37 +84,35 @@ public struct Configuration: Equatable, Sendable {
         }
       case "due_soon_days":
         guard let days = value?.int, (1...366).contains(days) else {
-          throw ConfigurationError(file: file, key: key, message: "expected a number 1-366")
+          throw bad("expected a number 1-366")
         }
         config.dueSoonDays = days
       case "preview_reblur_seconds":
         guard let seconds = value?.int, (5...3600).contains(seconds) else {
-          throw ConfigurationError(file: file, key: key, message: "expected seconds 5-3600")
+          throw bad("expected seconds 5-3600")
         }
         config.review.reblurAfterSeconds = seconds
       case "break_reminder_after":
         guard let count = value?.int, (1...10_000).contains(count) else {
-          throw ConfigurationError(file: file, key: key, message: "expected a count 1-10000")
+          throw bad("expected a count 1-10000")
         }
         config.review.breakReminderAfter = count
       case "retention_months":
         guard let months = value?.int, (1...120).contains(months) else {
-          throw ConfigurationError(file: file, key: key, message: "expected months 1-120")
+          throw bad("expected months 1-120")
         }
         config.retentionMonths = months
       default:
         guard let setting = reviewNumbers[key] else {
-          throw ConfigurationError(
-            file: file, key: key,
-            message: "unknown key; expected one of "
+          throw bad(
+            "unknown key; expected one of "
               + (["operator", "theme", "database", "due_soon_days", "preview_reblur_seconds",
                 "break_reminder_after", "provider", "provider_key",
                 "retention_months"] + reviewNumbers.keys.sorted()).joined(separator: ", "))
         }
         guard let number = value?.int, setting.range.contains(number) else {
-          throw ConfigurationError(
-            file: file, key: key,
-            message: "expected \(setting.unit) \(setting.range.lowerBound)-\(setting.range.upperBound)")
+          let range = setting.range
+          throw bad("expected \(setting.unit) \(range.lowerBound)-\(range.upperBound)")
         }
         config.review[keyPath: setting.path] = number * setting.scale
       }
@@ -148,11 +149,14 @@ extension Configuration {
 /// A config file that cannot be used, naming the file and key.
 public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
   public let file: String
+  /// 1-based line of the problem, when known.
+  public var line: Int? = nil
   public let key: String?
   public let message: String
 
   public var description: String {
-    if let key { return "\(file): \(key): \(message)" }
-    return "\(file): \(message)"
+    let place = line.map { "\(file):\($0)" } ?? file
+    if let key { return "\(place): \(key): \(message)" }
+    return "\(place): \(message)"
   }
 }

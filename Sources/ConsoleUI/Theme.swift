@@ -59,12 +59,15 @@ public struct Theme: Sendable {
 /// A theme file that cannot be used: names the file, the key and what is wrong.
 public struct ThemeError: Error, Equatable, Sendable, CustomStringConvertible {
   public let file: String
+  /// 1-based line of the problem, when known (syntax errors).
+  public var line: Int? = nil
   public let key: String?
   public let message: String
 
   public var description: String {
-    if let key { return "\(file): \(key): \(message)" }
-    return "\(file): \(message)"
+    let place = line.map { "\(file):\($0)" } ?? file
+    if let key { return "\(place): \(key): \(message)" }
+    return "\(place): \(message)"
   }
 }
 
@@ -86,7 +89,7 @@ public enum ThemeParser {
     // The project's own line-aware reader (TOMLKit's parser aborts on some malformed keys).
     let (root, errors) = TOMLReader.parse(text)
     if let error = errors.first {
-      throw ThemeError(file: file, key: nil, message: error.description)
+      throw ThemeError(file: file, line: error.line, key: nil, message: error.message)
     }
     for key in root.keys where key != "name" && key != "styles" {
       throw ThemeError(file: file, key: key, message: "unknown key; expected name or styles")

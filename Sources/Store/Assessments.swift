@@ -238,7 +238,9 @@ extension AppDatabase {
       switch answer.storedValue {
       case .string(let s): object[key] = .string(s)
       case .list(let l): object[key] = .array(l.map { .string($0) })
-      case .number(let n): object[key] = n == n.rounded() ? .int(Int64(n)) : .double(n)
+      case .number(let n):
+        // Whole numbers within Int64 as integers; anything else (never a trap) as a double.
+        object[key] = n == n.rounded() && abs(n) < 9e18 ? .int(Int64(n)) : .double(n)
       }
     }
     return .object(object)

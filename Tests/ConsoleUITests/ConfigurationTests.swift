@@ -35,6 +35,7 @@ struct ConfigurationTests {
     } catch {
       #expect(error.file == "c.toml")
       #expect(error.key == key)
+      #expect(error.description.hasPrefix("c.toml:1: \(key): "))
     }
   }
 

@@ -14,8 +14,11 @@ struct HostileOutputEndToEndTests {
     "char(27) || ']0;owned' || char(7) || char(27) || '[31m' || char(155) || '2J' "
     + "|| char(8238) || char(8203) || char(8294) || 'x'"
 
-  /// Runs a program; stdout and stderr as bytes.
-  static func run(_ argv: [String]) throws -> (status: Int32, out: [UInt8], err: [UInt8]) {
+  /// Runs a program (with `environment` added to this process's); stdout and stderr as
+  /// bytes. A status above 128 is a signal.
+  static func run(_ argv: [String], environment: [String: String] = [:]) throws
+    -> (status: Int32, out: [UInt8], err: [UInt8])
+  {
     let folder = try CsarBinary.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     var actions = posix_spawn_file_actions_t()
@@ -27,13 +30,18 @@ struct HostileOutputEndToEndTests {
     var cArguments = argv.map { strdup($0) } + [nil]
     defer { for pointer in cArguments { free(pointer) } }
     var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, environ)
+    var merged = ProcessInfo.processInfo.environment
+    merged.merge(environment) { $1 }
+    var cEnvironment = merged.map { strdup("\($0)=\($1)") } + [nil]
+    defer { for pointer in cEnvironment { free(pointer) } }
+    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
     guard spawned == 0 else { throw TmuxError(message: "cannot start \(argv[0])") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     let out = FileManager.default.contents(atPath: folder + "/out") ?? Data()
     let err = FileManager.default.contents(atPath: folder + "/err") ?? Data()
-    return ((status >> 8) & 0xFF, [UInt8](out), [UInt8](err))
+    let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return (code, [UInt8](out), [UInt8](err))
   }
 
   /// The first forbidden byte sequence in `bytes`, described; nil when there is none.

@@ -187,6 +187,75 @@ struct FuzzTests {
     }
   }
 
+  // MARK: Deep nesting
+
+  /// Texts nested `depth` levels deep, in every way the TOML and JSON readers nest.
+  static func nested(_ depth: Int) -> [(name: String, text: String, json: Bool)] {
+    func times(_ text: String) -> String { String(repeating: text, count: depth) }
+    return [
+      ("array", "users = " + times("[") + times("]") + "\n", false),
+      ("multi-line array", "users = " + times("[\n") + times("]\n"), false),
+      ("inline table", "users = " + times("{a = ") + "1" + times("}") + "\n", false),
+      ("dotted key", "a" + times(".a") + " = 1\n", false),
+      ("header", "[a" + times(".a") + "]\nx = 1\n", false),
+      ("header and inline", "[" + times("a.").dropLast() + "]\nb = " + times("{c = [") + "\n",
+        false),
+      ("JSON array", "{\"users\": " + times("[") + times("]") + "}", true),
+      ("JSON object", times("{\"a\": ") + "1" + times("}"), true),
+    ]
+  }
+
+  /// 10,000 levels used to overflow the stack (a crash of every command reading the file);
+  /// now each reader refuses the text with its line.
+  @Test func deepNestingIsRefusedWithALine() throws {
+    let questionnaire = try BuiltinQuestionnaire.load()
+    for (name, text, json) in Self.nested(10_000) {
+      let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+      let (_, errors) = json ? TOMLReader.parseJSON(text) : TOMLReader.parse(text)
+      #expect(errors.contains { $0.message.contains("nested deeper") }, "\(name)")
+      #expect(errors.allSatisfy { (1...lines).contains($0.line) }, "\(name)")
+      #expect(throws: FileProblems.self, "\(name)") {
+        try questionnaire.parseAnswers(text, file: "answers.toml")
+      }
+      #expect(throws: FileProblems.self, "\(name)") {
+        try Questionnaire.parse(text, file: "q.toml")
+      }
+      do {
+        _ = try Configuration.parse(text, file: "config.toml")
+        Issue.record("\(name): config accepted")
+      } catch {
+        #expect(error.description.hasPrefix("config.toml:"), "\(name): \(error)")
+        #expect(error.line != nil, "\(name)")
+      }
+      #expect(throws: ThemeError.self, "\(name)") {
+        try ThemeParser.parse(text, file: "theme.toml")
+      }
+    }
+  }
+
+  /// The limit leaves room for every real file: 60 levels still read.
+  @Test func nestingWithinTheLimitIsRead() {
+    for (name, text, json) in Self.nested(60) where !name.hasPrefix("header and") {
+      let (_, errors) = json ? TOMLReader.parseJSON(text) : TOMLReader.parse(text)
+      #expect(errors.isEmpty, "\(name): \(errors)")
+    }
+  }
+
+  /// `users = 1e308` used to trap converting to Int64 (SIGILL); it is now out of range.
+  @Test func hugeNumericAnswersAreOutOfRange() throws {
+    let questionnaire = try BuiltinQuestionnaire.load()
+    for number in ["1e308", "-1e19", "9.3e18", "1e16"] {
+      do {
+        _ = try questionnaire.parseAnswers("users = \(number)\n", file: "answers.toml")
+        Issue.record("\(number) accepted")
+      } catch {
+        let problem = try #require(error.problems.first)
+        #expect(problem.line == 1 && problem.key == "users", "\(problem)")
+        #expect(problem.message.contains("out of range"), "\(problem)")
+      }
+    }
+  }
+
   /// The package folder (two levels above this file).
   static let repository = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

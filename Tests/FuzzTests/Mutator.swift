@@ -28,6 +28,12 @@ struct Mutator {
     Array("[[x]]".utf8), Array("= =".utf8), Array("99999999999999999999".utf8),
     Array("-1".utf8), Array("NaN".utf8), Array("\\u0000".utf8), [0xFF, 0xFE], [0xC3],
     Array(String(repeating: "A", count: 5000).utf8),
+    // Nesting far deeper than any real file, and numbers no Int64 holds.
+    Array(String(repeating: "[", count: 20_000).utf8),
+    Array(String(repeating: "{\"a\":", count: 5000).utf8),
+    Array(String(repeating: "{a=", count: 5000).utf8),
+    Array(String(repeating: "a.", count: 5000).utf8),
+    Array("1e308".utf8), Array("18446744073709551616".utf8), Array("-1e19".utf8),
   ]
 
   /// One to four mutations of `input`.
