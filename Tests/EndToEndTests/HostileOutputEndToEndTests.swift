@@ -14,8 +14,8 @@ struct HostileOutputEndToEndTests {
     "char(27) || ']0;owned' || char(7) || char(27) || '[31m' || char(155) || '2J' "
     + "|| char(8238) || char(8203) || char(8294) || 'x'"
 
-  /// Runs a program (with `environment` added to this process's); stdout and stderr as
-  /// bytes. A status above 128 is a signal.
+  /// Runs a program as ``CsarBinary/run(_:timeout:)`` does, with `environment` added;
+  /// stdout and stderr as bytes. A status above 128 is a signal.
   static func run(_ argv: [String], environment: [String: String] = [:]) throws
     -> (status: Int32, out: [UInt8], err: [UInt8])
   {
@@ -30,9 +30,8 @@ struct HostileOutputEndToEndTests {
     var cArguments = argv.map { strdup($0) } + [nil]
     defer { for pointer in cArguments { free(pointer) } }
     var pid: pid_t = 0
-    var merged = ProcessInfo.processInfo.environment
-    merged.merge(environment) { $1 }
-    var cEnvironment = merged.map { strdup("\($0)=\($1)") } + [nil]
+    var cEnvironment = Subprocess.environment(
+      ["XDG_CONFIG_HOME": CsarBinary.configHome].merging(environment) { $1 })
     defer { for pointer in cEnvironment { free(pointer) } }
     let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
     guard spawned == 0 else { throw TmuxError(message: "cannot start \(argv[0])") }
