@@ -72,13 +72,14 @@ public enum ColorApproximation {
   }
 
   /// Approximates both colours of a style and keeps its attributes. When two different
-  /// colours collapse into the same one (text would vanish), the foreground becomes black or
-  /// white, whichever contrasts with the background.
+  /// colours of text collapse into the same one (text would vanish), the foreground becomes
+  /// black or white, whichever contrasts with the background. Image cells are pixels, not
+  /// text: each colour goes to its nearest entry and nothing is forced.
   public static func approximate(_ style: CellStyle, depth: ColorDepth) -> CellStyle {
     var result = style
     result.foreground = approximate(style.foreground, depth: depth)
     result.background = approximate(style.background, depth: depth)
-    if result.foreground == result.background, result.foreground != .default,
+    if !style.isImage, result.foreground == result.background, result.foreground != .default,
       style.foreground != style.background
     {
       let (r, g, b) = components(of: result.background)
@@ -105,7 +106,8 @@ public enum ColorApproximation {
     }
   }
 
-  static func components(of color: TerminalColor) -> (UInt8, UInt8, UInt8) {
+  /// The RGB value of a colour (`.default` counts as black).
+  public static func components(of color: TerminalColor) -> (UInt8, UInt8, UInt8) {
     switch color {
     case .default: return (0, 0, 0)
     case .indexed(let i): return components(ofIndexed: i)
@@ -158,7 +160,7 @@ public enum ColorApproximation {
   }
 
   /// "Redmean" weighted distance: cheap and closer to perception than plain RGB distance.
-  static func distance(_ a: (UInt8, UInt8, UInt8), _ b: (UInt8, UInt8, UInt8)) -> Int {
+  public static func distance(_ a: (UInt8, UInt8, UInt8), _ b: (UInt8, UInt8, UInt8)) -> Int {
     let meanRed = (Int(a.0) + Int(b.0)) / 2
     let dr = Int(a.0) - Int(b.0)
     let dg = Int(a.1) - Int(b.1)

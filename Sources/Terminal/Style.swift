@@ -34,15 +34,20 @@ public struct CellStyle: Hashable, Sendable {
   public var foreground: TerminalColor
   public var background: TerminalColor
   public var attributes: TextAttributes
+  /// A cell of a picture (half blocks, shading): its colours are pixels, already chosen for
+  /// the terminal's depth, and text-contrast rules never touch them.
+  public var isImage: Bool
 
   public init(
     foreground: TerminalColor = .default,
     background: TerminalColor = .default,
-    attributes: TextAttributes = []
+    attributes: TextAttributes = [],
+    isImage: Bool = false
   ) {
     self.foreground = foreground
     self.background = background
     self.attributes = attributes
+    self.isImage = isImage
   }
 
   /// Default colours, no attributes.

@@ -39,9 +39,9 @@ public struct BlurLevel: Hashable, Comparable, Sendable, CustomStringConvertible
 
 // MARK: - Rendering
 
-/// Turns an image into terminal cells: two pixels per cell with the upper-half block (`▀`,
-/// foreground = upper pixel, background = lower pixel) in colour terminals, and shading
-/// characters (` ░▒▓█`) by brightness in monochrome ones — the chafa approach.
+/// Turns an image into terminal cells: fitted to the pane, blurred, greyscale unless colour is
+/// asked, then encoded for the terminal's depth by ``ImageCellEncoder`` (two pixels per cell,
+/// palette entries chosen for pictures, not text) — the chafa approach.
 public enum PreviewRenderer {
   /// The image scaled to fit `columns` x `rows` cells (two pixels per row), keeping its aspect
   /// ratio (terminal cells are about twice as tall as wide, which the half blocks undo).
@@ -75,43 +75,26 @@ public enum PreviewRenderer {
     return image
   }
 
-  /// Draws a filtered image centred in an area. With `shading` (monochrome terminals, and
-  /// greyscale in 8-colour ones, whose palette has only two greys) each cell is one shading
-  /// character by brightness: five tones instead of two per half cell.
-  public static func draw(
-    _ image: RGBImage, in rect: Rect, on screen: inout Screen, depth: ColorDepth,
-    shading: Bool = false
-  ) {
-    let rows = (image.height + 1) / 2
-    let left = rect.x + max(0, (rect.width - image.width) / 2)
+  /// The cells of a filtered image for a terminal of `depth` (see ``ImageCellEncoder``):
+  /// nearest palette entries, shading and error diffusion in 16 and 8 colours, greys only
+  /// for a greyscale image.
+  public static func cells(_ image: RGBImage, depth: ColorDepth, greyscale: Bool) -> [Cell] {
+    ImageCellEncoder(depth: depth, greyscale: greyscale).encode(
+      width: image.width, height: image.height
+    ) { x, y in image[x, y] }
+  }
+
+  /// Draws cells of an image `width` cells wide (from ``cells(_:depth:greyscale:)``)
+  /// centred in an area.
+  public static func draw(_ cells: [Cell], width: Int, in rect: Rect, on screen: inout Screen) {
+    guard width > 0 else { return }
+    let rows = cells.count / width
+    let left = rect.x + max(0, (rect.width - width) / 2)
     let top = rect.y + max(0, (rect.height - rows) / 2)
     for row in 0..<min(rows, rect.height) {
-      for column in 0..<min(image.width, rect.width) {
-        let upper = image[column, row * 2]
-        let lower = row * 2 + 1 < image.height ? image[column, row * 2 + 1] : upper
-        screen[left + column, top + row] = cell(
-          upper: upper, lower: lower, depth: shading ? .monochrome : depth)
+      for column in 0..<min(width, rect.width) {
+        screen[left + column, top + row] = cells[row * width + column]
       }
     }
-  }
-
-  static func cell(
-    upper: (red: UInt8, green: UInt8, blue: UInt8), lower: (red: UInt8, green: UInt8, blue: UInt8),
-    depth: ColorDepth
-  ) -> Cell {
-    if depth == .monochrome {
-      let brightness = (luma(upper) + luma(lower)) / 2
-      let shades: [Character] = [" ", "░", "▒", "▓", "█"]
-      let index = min(4, brightness * 5 / 256)
-      return Cell(character: shades[index], style: .plain, isContinuation: false)
-    }
-    let style = CellStyle(
-      foreground: .rgb(upper.red, upper.green, upper.blue),
-      background: .rgb(lower.red, lower.green, lower.blue))
-    return Cell(character: "▀", style: style, isContinuation: false)
-  }
-
-  static func luma(_ pixel: (red: UInt8, green: UInt8, blue: UInt8)) -> Int {
-    (299 * Int(pixel.red) + 587 * Int(pixel.green) + 114 * Int(pixel.blue)) / 1000
   }
 }

@@ -26,6 +26,8 @@ public final class ItemPreview {
   private(set) var colour = false
   /// The reviewer reduced the blur or turned colour on for this item at least once.
   private(set) var exposed = false
+  /// The reviewer reduced the blur at least once (new material needs this before `y`).
+  private(set) var lookedCloser = false
   /// The decoded image, reduced to at most ``workingSide`` pixels on its longer side.
   private let image: RGBImage?
   let placeholder: Placeholder?
@@ -40,6 +42,7 @@ public final class ItemPreview {
 
   private var fitted: (columns: Int, rows: Int, image: RGBImage)?
   private var filtered: (blur: BlurLevel, colour: Bool, image: RGBImage)?
+  private var encoded: (depth: ColorDepth, cells: [Cell])?
 
   /// Decodes the item's media file (relative paths are beside the database file).
   public init(itemId: Int64, mediaPath: String?, url: String?, databasePath: String) {
@@ -83,8 +86,24 @@ public final class ItemPreview {
     guard image != nil, blur > .clear else { return false }
     blur = blur.clearer
     exposed = true
+    lookedCloser = true
     return true
   }
+
+  /// Jumps to `level` (the operator's preferred one); false when nothing changed. Going
+  /// clearer counts as looking closer, as with ``clearer()``.
+  func setBlur(_ level: BlurLevel) -> Bool {
+    guard image != nil, level != blur else { return false }
+    if level < blur {
+      exposed = true
+      lookedCloser = true
+    }
+    blur = level
+    return true
+  }
+
+  /// Puts a blur level back after its audit event could not be written.
+  func restoreBlur(_ level: BlurLevel) { blur = level }
 
   /// One step more blurred; false when already fully blurred.
   func blurrier() -> Bool {
@@ -126,14 +145,19 @@ public final class ItemPreview {
       let small = PreviewRenderer.fit(image, columns: rect.width, rows: rect.height)
       fitted = (rect.width, rect.height, small)
       filtered = nil
+      encoded = nil
     }
     guard let small = fitted?.image else { return }
     if filtered?.blur != blur || filtered?.colour != colour {
       filtered = (blur, colour, PreviewRenderer.filter(small, blur: blur, colour: colour))
+      encoded = nil
     }
-    if let shown = filtered?.image {
-      PreviewRenderer.draw(
-        shown, in: rect, on: &screen, depth: depth, shading: depth == .color8 && !colour)
+    guard let shown = filtered?.image else { return }
+    if encoded?.depth != depth {
+      encoded = (depth, PreviewRenderer.cells(shown, depth: depth, greyscale: !colour))
+    }
+    if let cells = encoded?.cells {
+      PreviewRenderer.draw(cells, width: shown.width, in: rect, on: &screen)
     }
   }
 
