@@ -14,6 +14,8 @@ public enum ClaimError: Error, Equatable, Sendable, CustomStringConvertible {
   case notFound(id: Int64)
   /// The caller's lease lapsed (or was never taken): open the item again to claim it.
   case notHeld(id: Int64)
+  /// The item was escalated: only a lead (or admin) may open and decide it.
+  case leadsOnly(id: Int64)
 
   public var description: String {
     switch self {
@@ -25,6 +27,8 @@ public enum ClaimError: Error, Equatable, Sendable, CustomStringConvertible {
       return "flagged item \(id) does not exist"
     case .notHeld(let id):
       return "you no longer hold item \(id) (the claim lapsed); open it again"
+    case .leadsOnly(let id):
+      return "item \(id) was escalated: only a lead can open and decide it"
     }
   }
 
@@ -115,6 +119,7 @@ extension AppDatabase {
       let operatorId = try Self.operatorId(db, name: operatorName)
       let current = try Self.claimState(db, itemId: id)
       try Self.checkClaimable(current, itemId: id, operatorId: operatorId, now: audit.at)
+      try Self.checkRole(db, current, itemId: id, operatorName: operatorName)
       let until = audit.at + max(1, leaseSeconds)
       try db.execute(
         sql: """
@@ -213,6 +218,18 @@ extension AppDatabase {
     }
   }
 
+  /// Escalated items go to leads: a reviewer may neither claim nor decide one (the role as
+  /// stored in the `operator` table; every role above reviewer may).
+  static func checkRole(_ db: Database, _ current: ClaimState, itemId: Int64, operatorName: String)
+    throws
+  {
+    guard current.state == .escalated else { return }
+    guard let role = try operatorRow(db, name: operatorName)?.role else {
+      throw StoreError.unknownOperator(name: operatorName)
+    }
+    if role == .reviewer { throw ClaimError.leadsOnly(id: itemId) }
+  }
+
   static func checkHeld(_ current: ClaimState, itemId: Int64, operatorId: Int64, now: Int64)
     throws
   {
@@ -252,6 +269,7 @@ extension AppDatabase {
       let operatorId = try Self.operatorId(db, name: operatorName)
       let current = try Self.claimState(db, itemId: itemId)
       try Self.checkHeld(current, itemId: itemId, operatorId: operatorId, now: now)
+      try Self.checkRole(db, current, itemId: itemId, operatorName: operatorName)
 
       var newState = current.state
       var pairedItem: Int64?
