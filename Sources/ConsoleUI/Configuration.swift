@@ -13,6 +13,8 @@ import Compliance
 /// preview_reblur_seconds = 30  # idle seconds before an unblurred preview blurs again
 /// break_reminder_after = 25    # unblurred items before a break is suggested
 /// lease_minutes = 10           # how long an opened item stays claimed without activity
+/// claim_idle_minutes = 5       # an open item is given back after this long without a key
+/// preferred_blur = 2           # the blur level `b` jumps to (0 clear … 4 fully blurred)
 /// second_hit_window_days = 30  # two confirmed new-material hits within it make a report
 /// undo_seconds = 30            # how long `u` can undo the last decision
 /// sla_hours_known_match = 24   # decide items of each kind within (overdue items stand out)
@@ -135,6 +137,9 @@ extension Configuration {
 
   static let reviewNumbers: [String: ReviewNumber] = [
     "lease_minutes": ReviewNumber(range: 1...120, unit: "minutes", path: \.leaseSeconds, scale: 60),
+    "claim_idle_minutes": ReviewNumber(
+      range: 1...120, unit: "minutes", path: \.claimIdleSeconds, scale: 60),
+    "preferred_blur": ReviewNumber(range: 0...4, unit: "a level", path: \.preferredBlur),
     "second_hit_window_days": ReviewNumber(
       range: 1...365, unit: "days", path: \.secondHitWindowDays),
     "undo_seconds": ReviewNumber(range: 5...600, unit: "seconds", path: \.undoSeconds),

@@ -19,7 +19,15 @@ public final class Console {
   private var overlay: Overlay?
   private var helpScroll = 0
   private var commandLine = TextField(limit: 200)
-  private var status: StatusMessage?
+  private var status: StatusMessage? {
+    didSet { statusAge = 0 }
+  }
+  /// Seconds the status message has been shown without a key (it expires).
+  private var statusAge = 0
+  /// Seconds a status message stays: information briefly, errors a little longer.
+  static let statusSeconds = (info: 6, error: 15)
+  /// The database's data version at the last look (live refresh).
+  private var dataVersion: Int?
   private var stale: Set<Int> = []
   private var quitRequested = false
   /// The last frame was the "terminal too small" message: the operator cannot see what a key
@@ -185,6 +193,13 @@ public final class Console {
         if dialog.reasonRequired { _ = dialog.reason.handle(key) }
       }
     case .prompt(let prompt):
+      if key == .tab, let complete = prompt.complete {
+        if let completed = complete(prompt.field.text) {
+          prompt.field = TextField(text: completed)
+          prompt.onEdit?(completed)
+        }
+        return
+      }
       let outcome = prompt.field.handle(key)
       switch outcome {
       case .cancelled:
@@ -369,20 +384,52 @@ public final class Console {
 
   /// Tells the active screen that no key came for a while (called by the event loop).
   public func idle(secondsSinceKey: Int) {
+    if let status {
+      let age = statusAge + 1
+      let limit = status.role == .danger ? Self.statusSeconds.error : Self.statusSeconds.info
+      if age >= limit { self.status = nil } else { statusAge = age }
+    }
     guard overlay == nil,
       let response = screens[activeIndex].idle(secondsSinceKey: secondsSinceKey, context: context)
     else { return }
     apply(response)
   }
 
+  /// Live screens: when another connection committed since the last look, the active screen
+  /// reads its data again in place (cursor, open item and overlays stay) and the others
+  /// reload when next shown. Returns whether anything was read. Called about once a second.
+  @discardableResult
+  public func refreshIfChanged() -> Bool {
+    guard !tooSmall, let version = try? context.database.dataVersion() else { return false }
+    defer { dataVersion = version }
+    guard let last = dataVersion, last != version else { return false }
+    stale = Set(screens.indices)
+    stale.remove(activeIndex)
+    do {
+      if let message = try screens[activeIndex].liveRefresh(context) { status = message }
+    } catch {
+      status = .error("Could not refresh \(screens[activeIndex].title): \(error)")
+    }
+    return true
+  }
+
   /// Runs until the operator quits: draw, wait for a key, handle it.
   public func run(on terminal: TerminalBackend) {
     defer { terminal.shutdown() }
     var lastKey = context.database.clock()
+    let clock = ContinuousClock()
+    var lastPoll = clock.now
+    refreshIfChanged()
     while !quitRequested {
       let size = terminal.size
       terminal.draw(render(width: size.width, height: size.height))
-      guard let key = terminal.readKey(timeoutMilliseconds: 1000) else {
+      let key = terminal.readKey(timeoutMilliseconds: 1000)
+      // About once a second, between keys as well as while none come.
+      if lastPoll.duration(to: clock.now) >= .milliseconds(900) {
+        lastPoll = clock.now
+        refreshIfChanged()
+      }
+      guard let key else {
         idle(secondsSinceKey: Int(context.database.clock() - lastKey))
         continue
       }

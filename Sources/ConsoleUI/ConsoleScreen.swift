@@ -52,8 +52,12 @@ public struct ReviewSettings: Equatable, Sendable {
   public var reblurAfterSeconds = 30
   /// Exposures after which (and after each further multiple of which) a break is suggested.
   public var breakReminderAfter = 25
-  /// Seconds an opened item stays claimed without activity (renewed while open).
+  /// Seconds an opened item stays claimed without activity (renewed while keys come).
   public var leaseSeconds = 600
+  /// Seconds without a key after which the open item is given back (its claim ends).
+  public var claimIdleSeconds = 300
+  /// The blur level `b` jumps to (0 clear … 4 fully blurred).
+  public var preferredBlur = 2
   /// Days within which a second confirmed new-material hit on one account makes a report.
   public var secondHitWindowDays = 30
   /// Seconds during which `u` can undo the operator's last decision.
@@ -112,6 +116,10 @@ public protocol ConsoleScreen: AnyObject {
   var unsavedWork: String? { get }
   /// Reads fresh data from the store.
   func reload(_ context: ConsoleContext) throws
+  /// Reads what other consoles and commands changed, keeping the cursor and anything open as
+  /// they are (called about once a second when the database changed). Default: `reload`.
+  /// Returns a message when something the operator had open went away.
+  func liveRefresh(_ context: ConsoleContext) throws -> StatusMessage?
   /// Draws into its area.
   func draw(in area: Rect, on screen: inout Screen, context: ConsoleContext)
   /// Handles a key.
@@ -132,4 +140,8 @@ extension ConsoleScreen {
   public func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? { nil }
   public func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse? { nil }
   public func finish(_ context: ConsoleContext) {}
+  public func liveRefresh(_ context: ConsoleContext) throws -> StatusMessage? {
+    try reload(context)
+    return nil
+  }
 }

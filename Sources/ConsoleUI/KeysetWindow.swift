@@ -77,6 +77,15 @@ struct KeysetWindow<Row> {
     keepVisible(visible)
   }
 
+  /// Selects the first loaded row that matches; false (selection unchanged) when none does.
+  @discardableResult
+  mutating func select(visible: Int, where matches: (Row) -> Bool) -> Bool {
+    guard let index = rows.firstIndex(where: matches) else { return false }
+    selected = index
+    keepVisible(visible)
+    return true
+  }
+
   /// Keeps the selection inside the visible rows.
   mutating func keepVisible(_ visible: Int) {
     let rowsShown = max(1, visible)

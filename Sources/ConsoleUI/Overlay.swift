@@ -33,14 +33,19 @@ public final class Prompt {
   let submit: (String) -> StatusMessage?
   /// Called on every edit, for live filtering (optional).
   let onEdit: ((String) -> Void)?
+  /// Tab: the text completed (nil: nothing to complete), optional.
+  let complete: ((String) -> String?)?
 
+  /// `selectInitial`: the initial text starts selected, so typing replaces it.
   public init(
-    label: String, initial: String = "", onEdit: ((String) -> Void)? = nil,
+    label: String, initial: String = "", selectInitial: Bool = false,
+    onEdit: ((String) -> Void)? = nil, complete: ((String) -> String?)? = nil,
     submit: @escaping (String) -> StatusMessage?
   ) {
     self.label = label
-    self.field = TextField(text: initial)
+    self.field = TextField(text: initial, selected: selectInitial)
     self.onEdit = onEdit
+    self.complete = complete
     self.submit = submit
   }
 }

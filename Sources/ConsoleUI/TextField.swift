@@ -10,10 +10,16 @@ public struct TextField: Sendable, Equatable {
   /// Longest text accepted, in characters.
   public let limit: Int
 
-  public init(text: String = "", limit: Int = 500) {
+  /// The whole text is selected: the first character typed replaces it, Backspace or Del
+  /// clears it, a movement keeps it (as in a browser's address bar).
+  public private(set) var isSelected = false
+
+  /// `selected`: start with the whole (non-empty) text selected.
+  public init(text: String = "", limit: Int = 500, selected: Bool = false) {
     self.limit = limit
     self.text = String(text.prefix(limit))
     self.cursor = self.text.count
+    self.isSelected = selected && !self.text.isEmpty
   }
 
   /// What a key did to the field.
@@ -24,6 +30,20 @@ public struct TextField: Sendable, Equatable {
   /// Applies a key: printable characters insert, Backspace/Del delete, arrows/Home/End move,
   /// Ctrl-u clears, Ctrl-w deletes a word, Enter submits, Esc cancels.
   public mutating func handle(_ key: Key) -> Outcome {
+    if isSelected {
+      isSelected = false
+      switch key {
+      case .character(let c) where !c.isControlLike:
+        text = ""
+        cursor = 0
+      case .backspace, .delete:
+        text = ""
+        cursor = 0
+        return .edited
+      default:
+        break
+      }
+    }
     switch key {
     case .character(let c):
       guard text.count < limit, !c.isControlLike else { return .ignored }
@@ -85,6 +105,14 @@ public struct TextField: Sendable, Equatable {
     }
     let visible = String(characters[start...])
     screen.put(visible, x: x, y: y, style: style, maxWidth: width)
+    if isSelected {
+      for column in 0..<min(width, DisplayWidth.of(visible)) {
+        var cell = screen[x + column, y]
+        cell.style.attributes.insert(.reverse)
+        screen[x + column, y] = cell
+      }
+      return
+    }
     let cursorColumn = DisplayWidth.of(String(characters[start..<min(cursor, characters.count)]))
     if cursorColumn < width {
       var cell = screen[x + cursorColumn, y]

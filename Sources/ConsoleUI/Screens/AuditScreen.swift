@@ -43,6 +43,13 @@ final class AuditScreen: ConsoleScreen {
         beforeId: nil, limit: events.pageSize, actionPrefix: actionPrefix))
   }
 
+  /// New events arrive at the top: read them only while the cursor is there, so reading an
+  /// older event is never interrupted (the log is append-only, older rows never change).
+  func liveRefresh(_ context: ConsoleContext) throws -> StatusMessage? {
+    if events.selectedPosition == 0 { try reload(context) }
+    return nil
+  }
+
   func handle(_ key: Key, context: ConsoleContext) -> ScreenResponse {
     guard let action = keys.action(for: key) else { return .unhandled }
     let database = context.database

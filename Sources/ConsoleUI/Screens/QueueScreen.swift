@@ -14,7 +14,8 @@ import Terminal
 final class QueueScreen: ConsoleScreen {
   enum Action: Sendable {
     case down, up, pageDown, pageUp, top, bottom, open, close, kind, filter
-    case confirm, dismiss, escalate, skip, note, undo, clearer, blurrier, colour
+    case confirm, dismiss, escalate, skip, note, undo, clearer, blurrier, colour, zoom
+    case preferredBlur
   }
 
   let title = "Review"
@@ -37,7 +38,9 @@ final class QueueScreen: ConsoleScreen {
       KeyBinding([.character("u")], .undo, "Undo your last decision (short window)"),
       KeyBinding([.character("-")], .clearer, "Less blur (audited)"),
       KeyBinding([.character("+"), .character("=")], .blurrier, "More blur"),
+      KeyBinding([.character("b")], .preferredBlur, "Your preferred blur level (config)"),
       KeyBinding([.character("c")], .colour, "Colour on/off (audited)"),
+      KeyBinding([.character("z")], .zoom, "Zoom the preview to the whole screen, and back"),
       KeyBinding([.character("f")], .kind, "Filter by kind: all → known → new → url"),
       KeyBinding([.character("/")], .filter, "Filter: kind= service= bank= state="),
     ])
@@ -55,11 +58,18 @@ final class QueueScreen: ConsoleScreen {
   private var total = 0
   private var visibleRows = 10
   private var open: OpenItem?
+  /// The open item's preview fills the screen (`z`); same blur and audit rules.
+  private var zoomed = false
   /// The reviewer is stepping through items: moving opens the next one (until Esc), even
   /// when the last one could not be opened because somebody else has it.
   private var reviewing = false
   private var now: Int64 = 0
   private var serviceIds: [String: Int64] = [:]
+  private var services: [(code: String, name: String, id: Int64)] = []
+  /// Items this operator skipped or escalated this session: the next free item passes them.
+  private var passed: Set<Int64> = []
+  /// The operator's role as stored: leads (and admins) get escalated items, reviewers never.
+  private var role: OperatorRole = .reviewer
 
   var helpSection: HelpSection {
     let section = keys.helpSection
@@ -70,28 +80,69 @@ final class QueueScreen: ConsoleScreen {
       ])
   }
   var hints: [(String, String)] { keys.hints }
+  /// The item under the cursor and the one open (for tests and the status line).
+  var selectedItemId: Int64? { window.selectedRow?.id }
+  var openItemId: Int64? { open?.item.id }
 
   // MARK: Data
 
   func reload(_ context: ConsoleContext) throws {
+    try refresh(context)
+    // Coming back to the queue (or reloading it) shows the open item at the default again.
+    open?.preview.reset()
+  }
+
+  /// What colleagues changed: the list again, the open item and its preview as they are. A
+  /// claim lost meanwhile (the lease ran out and a colleague took the item) moves on.
+  func liveRefresh(_ context: ConsoleContext) throws -> StatusMessage? {
+    try refresh(context)
+    guard let open, let fresh = self.open?.item else { return nil }
+    let mine = fresh.claimedBy == context.operatorName && fresh.state.isOpen
+    guard !mine else { return nil }
+    self.open = nil
+    zoomed = false
+    let lost = "Item \(open.item.id) was taken or decided elsewhere"
+    if reviewing, openNextFree(context) == nil, let next = self.open {
+      return .error(lost + "; item \(next.item.id) is open now")
+    }
+    reviewing = false
+    return .error(lost + "; it is closed")
+  }
+
+  /// Reads the queue again, keeping the cursor on the same item when it is still listed (so
+  /// a colleague's decision above it does not move you), else on the same position.
+  func refresh(_ context: ConsoleContext) throws {
     now = context.database.clock()
     let database = context.database
+    role = try database.operatorRole(name: context.operatorName) ?? .reviewer
+    let filter = queueFilter
     total = try database.queueCount(filter: filter)
-    let services = try database.services(today: context.today)
-    serviceIds = Dictionary(services.map { ($0.code, $0.id) }, uniquingKeysWith: { a, _ in a })
+    let rows = try database.services(today: context.today)
+    services = rows.map { ($0.code, $0.name, $0.id) }
+    serviceIds = Dictionary(rows.map { ($0.code, $0.id) }, uniquingKeysWith: { a, _ in a })
     let position = window.selectedPosition
+    let selectedId = window.selectedRow?.id
     window.reset(firstPage: try database.queuePage(filter: filter, after: nil, limit: 100))
     if position > 0, total > 0 {
       try window.move(
         by: min(position, total - 1), visible: visibleRows,
-        after: { try database.queuePage(filter: self.filter, after: $0.cursor, limit: 100) },
-        before: { try database.queuePage(filter: self.filter, before: $0.cursor, limit: 100) })
+        after: { try database.queuePage(filter: filter, after: $0.cursor, limit: 100) },
+        before: { try database.queuePage(filter: filter, before: $0.cursor, limit: 100) })
     }
+    if let selectedId { window.select(visible: visibleRows) { $0.id == selectedId } }
     if let open, let fresh = try database.flaggedItem(id: open.item.id) {
       self.open?.item = fresh
     }
-    // Coming back to the queue (or reloading it) shows the open item at the default again.
-    open?.preview.reset()
+  }
+
+  /// The filter as asked, without escalated items for a reviewer (they go to leads) unless
+  /// the reviewer asked for escalated items alone.
+  var queueFilter: QueueFilter {
+    guard !AppDatabase.handlesEscalations(role) else { return filter }
+    var shown = filter
+    let states = filter.states.subtracting([.escalated])
+    if !states.isEmpty { shown.states = states }
+    return shown
   }
 
   // MARK: Keys
@@ -105,10 +156,28 @@ final class QueueScreen: ConsoleScreen {
       case .down, .up, .pageDown, .pageUp, .top, .bottom:
         try move(action, context: context)
         guard reviewing else { return .handled }
+        if action == .down || action == .up {
+          // Stepping while reviewing passes over rows a colleague holds.
+          var steps = 0
+          while steps < 50, let row = window.selectedRow, isHeldByOther(row, context: context) {
+            let before = window.selectedPosition
+            try move(action, context: context)
+            if window.selectedPosition == before { break }
+            steps += 1
+          }
+        }
         return openSelected(context)
       case .open:
         return openSelected(context)
+      case .zoom:
+        guard open != nil else { return Self.openFirst }
+        zoomed.toggle()
+        return .handled
       case .close:
+        if zoomed, open != nil {
+          zoomed = false
+          return .handled
+        }
         guard let open else {
           guard reviewing else { return .unhandled }
           reviewing = false
@@ -135,7 +204,7 @@ final class QueueScreen: ConsoleScreen {
       case .note:
         guard let open else { return Self.openFirst }
         return .overlay(.prompt(notePrompt(for: open.item.id, initial: open.note)))
-      case .clearer, .blurrier, .colour:
+      case .clearer, .blurrier, .colour, .preferredBlur:
         return changePreview(action, context: context)
       }
     } catch {
@@ -152,6 +221,17 @@ final class QueueScreen: ConsoleScreen {
   func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse? {
     guard let open else { return nil }
     now = context.database.clock()
+    if secondsSinceKey >= context.review.claimIdleSeconds {
+      try? context.database.releaseClaim(id: open.item.id, by: context.operatorName)
+      self.open = nil
+      reviewing = false
+      zoomed = false
+      try? refresh(context)
+      return .status(
+        .info(
+          "Item \(open.item.id) given back after \(secondsSinceKey / 60) min without a key;"
+            + " Enter opens it again"))
+    }
     if let lost = renewClaimIfDue(context) { return .status(lost) }
     if open.preview.isRevealed, secondsSinceKey >= context.review.reblurAfterSeconds {
       open.preview.reset()
@@ -177,7 +257,7 @@ final class QueueScreen: ConsoleScreen {
 
   private func move(_ action: Action, context: ConsoleContext) throws {
     let database = context.database
-    let filter = self.filter
+    let filter = queueFilter
     let after = { (row: QueueItem) in
       try database.queuePage(filter: filter, after: row.cursor, limit: 100)
     }
@@ -209,28 +289,80 @@ final class QueueScreen: ConsoleScreen {
     }
     reviewing = true
     if let open, open.item.id == selected.id { return .handled }
+    // The item open now stays open (and claimed) unless the new one could be claimed.
+    let still = open.map { " · still on item \($0.item.id)" } ?? ""
     do {
-      if let open {
-        try context.database.releaseClaim(id: open.item.id, by: context.operatorName)
-        self.open = nil
-      }
       let claimed = try context.database.claimItem(
         id: selected.id, by: context.operatorName,
         leaseSeconds: Int64(context.review.leaseSeconds))
+      if let open {
+        try context.database.releaseClaim(id: open.item.id, by: context.operatorName)
+      }
       show(claimed, context: context)
       return .handled
     } catch let error as ClaimError {
-      try? reload(context)
+      try? refresh(context)
       switch error {
       case .claimedByOther(let name, let until):
         return .status(
-          .error("Item \(selected.id) is being reviewed by \(name) until \(Self.clock(until))"))
+          .error(
+            "Item \(selected.id) is being reviewed by \(name) until \(Self.clock(until))"
+              + still))
       default:
-        return .status(.error("Item \(selected.id): \(error)"))
+        return .status(.error("Item \(selected.id): \(error)\(still)"))
       }
     } catch {
-      return .status(.error("Could not open item \(selected.id): \(error)"))
+      return .status(.error("Could not open item \(selected.id): \(error)\(still)"))
     }
+  }
+
+  /// A colleague's live claim, as the list last read it.
+  private func isHeldByOther(_ item: QueueItem, context: ConsoleContext) -> Bool {
+    guard let owner = item.claimedBy, owner != context.operatorName,
+      let until = item.claimExpiresAt
+    else { return false }
+    return until > now
+  }
+
+  /// Claims and opens the next free item by priority and age (see
+  /// ``AppDatabase/nextFreeItem(filter:for:excluding:scanLimit:)``) and puts the cursor on
+  /// it. A colleague who takes it first only means trying the one after. Nil when the queue
+  /// has nothing free; the reason otherwise.
+  private func openNextFree(_ context: ConsoleContext) -> String? {
+    var tried: Set<Int64> = passed
+    for _ in 0..<5 {
+      do {
+        guard
+          let next = try context.database.nextFreeItem(
+            filter: queueFilter, for: context.operatorName, excluding: tried)
+        else {
+          reviewing = false
+          return "nothing left that you can take"
+        }
+        let claimed = try context.database.claimItem(
+          id: next.id, by: context.operatorName,
+          leaseSeconds: Int64(context.review.leaseSeconds))
+        show(claimed, context: context)
+        if !window.select(visible: visibleRows, where: { $0.id == next.id }) {
+          window.reset(
+            firstPage: try context.database.queuePage(
+              filter: queueFilter, after: nil, limit: 100))
+          window.select(visible: visibleRows) { $0.id == next.id }
+        }
+        return nil
+      } catch let error as ClaimError {
+        if case .claimedByOther = error, let id = try? context.database.nextFreeItem(
+          filter: queueFilter, for: context.operatorName, excluding: tried)?.id
+        {
+          tried.insert(id)
+          continue
+        }
+        return "the next item could not be opened (\(error))"
+      } catch {
+        return "the next item could not be opened (\(error))"
+      }
+    }
+    return "the next free items were all taken by colleagues; press Enter on one"
   }
 
   /// Makes `item` (claimed by this operator) the open one, with a new, fully blurred preview.
@@ -255,9 +387,14 @@ final class QueueScreen: ConsoleScreen {
       return nil
     } catch {
       self.open = nil
+      zoomed = false
+      try? refresh(context)
+      let lost = "Your claim on item \(open.item.id) was lost (\(error))"
+      if reviewing, openNextFree(context) == nil, let next = self.open {
+        return .error(lost + "; item \(next.item.id) is open now")
+      }
       reviewing = false
-      try? reload(context)
-      return .error("Your claim on item \(open.item.id) was lost (\(error)); it is closed")
+      return .error(lost + "; it is closed")
     }
   }
 
@@ -267,6 +404,7 @@ final class QueueScreen: ConsoleScreen {
     -> ScreenResponse
   {
     guard let open else { return Self.openFirst }
+    if decision == .confirm, let refusal = needsALook(open) { return .status(.error(refusal)) }
     let outcome: DecisionOutcome
     do {
       outcome = try context.database.decide(
@@ -276,22 +414,33 @@ final class QueueScreen: ConsoleScreen {
       return .status(.error("Item \(open.item.id) not decided: \(error)"))
     }
     self.open = nil
+    // Skipped and escalated items stay in the queue: the next free item passes them.
+    if outcome.newState.isOpen { passed.insert(open.item.id) }
     var message = Self.describe(outcome, decision: decision, itemId: open.item.id)
     do {
-      try reload(context)
-      // Skipped and escalated items stay in the queue: step past them.
-      if outcome.newState.isOpen, window.selectedRow?.id == open.item.id {
-        try move(.down, context: context)
-      }
+      try refresh(context)
     } catch {
       return .status(.error(message + "; the queue could not be read again: \(error)"))
     }
-    if window.selectedRow != nil, window.selectedRow?.id != open.item.id {
-      if case .status(let failed) = openSelected(context), failed.role == .danger {
-        message += " · " + failed.text
-      }
+    if let problem = openNextFree(context) {
+      message += " · " + problem
+      try? refresh(context)
     }
     return .status(.info(message + " · u undoes"))
+  }
+
+  /// Why `y` must wait: new material (and a hash match that is not exact) is confirmed only
+  /// after the operator reduced the blur at least once. Nil when `y` may go ahead.
+  private func needsALook(_ open: OpenItem) -> String? {
+    let item = open.item
+    let exact = item.kind == .knownMatch && (item.distance ?? 0) == 0
+    guard item.kind != .urlMatch, !exact, !open.preview.lookedCloser else { return nil }
+    let what =
+      item.kind == .newMaterial ? "new material" : "a near match (d=\(item.distance ?? 0))"
+    if open.preview.placeholder != nil {
+      return "Item \(item.id) is \(what) with no picture to look at: escalate (e) or dismiss (d)"
+    }
+    return "Item \(item.id) is \(what): look closer first (- or b reduces the blur), then y"
   }
 
   static func describe(_ outcome: DecisionOutcome, decision: ReviewDecisionKind, itemId: Int64)
@@ -344,11 +493,19 @@ final class QueueScreen: ConsoleScreen {
       return .status(.error("Item \(open.item.id) has no picture to show"))
     }
     let wasExposed = preview.exposed
+    let previousBlur = preview.blur
     switch action {
     case .blurrier:
       return preview.blurrier() ? .handled : .status(.info("The preview is fully blurred"))
     case .clearer:
       guard preview.clearer() else { return .status(.info("The preview is already clear")) }
+    case .preferredBlur:
+      let preferred = BlurLevel(context.review.preferredBlur)
+      guard preview.setBlur(preferred) else {
+        return .status(.info("The preview is at your preferred blur already"))
+      }
+      // More blur shows less: nothing to audit.
+      if preferred > previousBlur { return .handled }
     default:
       guard preview.toggleColour() else { return .handled }
     }
@@ -357,17 +514,28 @@ final class QueueScreen: ConsoleScreen {
         itemId: open.item.id, blurLevel: preview.blur.value, colour: preview.colour,
         by: context.operatorName)
     } catch {
-      if action == .clearer { _ = preview.blurrier() } else { _ = preview.toggleColour() }
+      if action == .colour {
+        _ = preview.toggleColour()
+      } else {
+        preview.restoreBlur(previousBlur)
+      }
       return .status(.error("Preview unchanged: the audit log could not be written (\(error))"))
     }
     guard !wasExposed else { return .handled }
     context.exposures += 1
     let every = context.review.breakReminderAfter
     if every > 0, context.exposures % every == 0 {
-      return .status(
-        .info(
-          "You have looked closer at \(context.exposures) items this session. "
-            + "Consider a short break."))
+      // A dialog, not a status message: it stays until the operator acknowledges it.
+      let seen = context.exposures
+      return .overlay(
+        .confirm(
+          Confirmation(
+            title: "Time for a break?",
+            lines: [
+              "You have looked closer at \(seen) items this session.",
+              "Consider a short break. Enter (or Esc) goes on.",
+            ], reasonRequired: false
+          ) { _ in .info("Break reminder acknowledged after \(seen) items") }))
     }
     return .handled
   }
@@ -375,8 +543,14 @@ final class QueueScreen: ConsoleScreen {
   // MARK: Filters and notes
 
   private func filterPrompt(_ context: ConsoleContext) -> Prompt {
-    Prompt(label: "Filter (kind= service= bank= state=; empty clears)", initial: filterText) {
-      [weak self] text in
+    Prompt(
+      label: "Filter (kind= service= bank= state=; Tab completes; empty clears) ",
+      initial: filterText, selectInitial: true,
+      complete: { [weak self] text in
+        guard let self else { return nil }
+        return QueueFilterText.complete(text, services: self.services.map { ($0.code, $0.name) })
+      }
+    ) { [weak self] text in
       guard let self else { return nil }
       if case .status(let message) = self.applyFilterText(text, context: context) {
         return message
@@ -408,7 +582,7 @@ final class QueueScreen: ConsoleScreen {
   }
 
   private func applyFilterText(_ text: String, context: ConsoleContext) -> ScreenResponse {
-    switch QueueFilterText.parse(text, services: serviceIds) {
+    switch QueueFilterText.parse(text, services: services.map { ($0.code, $0.name, $0.id) }) {
     case .success(let next): return apply(next, context: context)
     case .failure(let problem): return .status(.error("filter: \(problem.message)"))
     }
@@ -425,22 +599,41 @@ final class QueueScreen: ConsoleScreen {
       return .status(.error("Could not filter: \(error)"))
     }
     let what = filterText.isEmpty ? "open items" : filterText
-    return .status(.info("\(Format.count(total)) items match (\(what))"))
+    var message = total == 0
+      ? "No match: no item matches \(what); / changes the filter"
+      : "\(Format.count(total)) items match (\(what))"
+    if let open, !matches(open.item) {
+      message += " · item \(open.item.id) stays open (outside this filter)"
+    }
+    return .status(total == 0 ? .error(message) : .info(message))
+  }
+
+  /// Whether an item is one the current filter lists.
+  private func matches(_ item: QueueItem) -> Bool {
+    let filter = queueFilter
+    return filter.states.contains(item.state) && (filter.kind.map { $0 == item.kind } ?? true)
+      && (filter.serviceId.map { $0 == item.serviceId } ?? true)
+      && (filter.bank.map { $0 == item.bank } ?? true)
   }
 
   // MARK: Drawing
 
+  /// While an item is open the layout favours its preview: the list keeps a few rows (or
+  /// two fifths of a wide screen), and `z` gives the preview the whole screen.
   func draw(in area: Rect, on screen: inout Screen, context: ConsoleContext) {
-    let theme = context.theme
     var listArea = area
     var itemArea: Rect?
+    if let open, zoomed {
+      drawZoomed(open, in: area, on: &screen, context: context)
+      return
+    }
     if open != nil {
       if area.width >= 110 {
-        let split = area.splitLeft(area.width * 9 / 20)
+        let split = area.splitLeft(area.width * 2 / 5)
         listArea = split.left
         itemArea = split.rest
       } else {
-        let split = area.splitTop(max(5, area.height / 3))
+        let split = area.splitTop(max(5, area.height / 4))
         listArea = split.top
         itemArea = split.rest
       }
@@ -455,7 +648,11 @@ final class QueueScreen: ConsoleScreen {
     let theme = context.theme
     let position = total == 0 ? "0" : "\(Format.count(window.selectedPosition + 1))"
     let filterNote = filterText.isEmpty ? "" : " · \(filterText)"
-    let title = "Review queue\(filterNote) · \(position) of \(Format.count(total))"
+    var title = "Review queue\(filterNote) · \(position) of \(Format.count(total))"
+    if let open, !matches(open.item) {
+      title = "Review queue · item \(open.item.id) open, not listed\(filterNote) · \(position)"
+        + " of \(Format.count(total))"
+    }
     let inner = screen.box(area, title: title, theme: theme, focused: open == nil)
     visibleRows = max(1, inner.height - 1)
     window.keepVisible(visibleRows)
@@ -540,6 +737,24 @@ final class QueueScreen: ConsoleScreen {
         sla.overdue ? .danger : .text),
     ]
     if !open.note.isEmpty { lines.append(("Note", open.note, .accent)) }
+    // A short, wide pane puts the details beside the preview, so the picture gets every row.
+    if inner.width >= 60, inner.height < 24 {
+      let split = inner.splitLeft(min(32, inner.width / 3))
+      var row = 0
+      for line in lines where row < split.left.height {
+        screen.put(line.0, in: split.left, row: row, style: theme[.muted])
+        row += 1
+        screen.put(line.1, in: split.left, row: row, column: 1, style: theme[line.2])
+        row += 1
+      }
+      let keys = Self.keyHelp
+      let keyTop = max(row, split.left.height - keys.count)
+      for (index, key) in keys.enumerated() where keyTop + index < split.left.height {
+        screen.put(key, in: split.left, row: keyTop + index, style: theme[.muted])
+      }
+      drawPreview(open, in: split.rest, on: &screen, context: context)
+      return
+    }
     let detailRows = min(lines.count, max(0, inner.height - 4))
     for (row, line) in lines.prefix(detailRows).enumerated() {
       screen.put(line.0, in: inner, row: row, column: 1, style: theme[.muted])
@@ -549,24 +764,49 @@ final class QueueScreen: ConsoleScreen {
     guard split.rest.height >= 3 else { return }
     // The decision keys under the preview: one row when it fits, else two.
     let keyRows = [
-      "y confirm  d dismiss  e escalate  s skip", "m note  u undo  -/+ blur  c colour  Esc close",
+      Self.keyHelp[..<3].joined(separator: "  "), Self.keyHelp[3...].joined(separator: "  "),
     ]
     let oneRow = keyRows.joined(separator: "  ")
     let keyLines = DisplayWidth.of(oneRow) <= inner.width - 2 ? [oneRow] : keyRows
     let previewArea = Rect(
       x: split.rest.x, y: split.rest.y, width: split.rest.width,
       height: split.rest.height - keyLines.count)
-    let preview = open.preview
-    let mode = preview.colour ? "colour" : "grey"
-    let size = preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? ""
-    let previewInner = screen.box(
-      previewArea, title: "Preview · blur \(preview.blur) · \(mode)\(size)", theme: theme,
-      focused: false)
-    preview.draw(in: previewInner, on: &screen, depth: context.colorDepth, theme: theme)
+    drawPreview(open, in: previewArea, on: &screen, context: context)
     for (index, line) in keyLines.enumerated() {
       let row = inner.height - keyLines.count + index
       screen.put(line, in: inner, row: row, column: 1, style: theme[.muted])
     }
+  }
+
+  /// The decision and preview keys, in short lines for a narrow column.
+  static let keyHelp = [
+    "y confirm  d dismiss", "e escalate  s skip", "m note  u undo", "-/+ blur  c colour",
+    "z zoom  Esc close",
+  ]
+
+  /// The framed preview with its blur gauge, mode and size in the title.
+  private func drawPreview(
+    _ open: OpenItem, in area: Rect, on screen: inout Screen, context: ConsoleContext,
+    prefix: String = ""
+  ) {
+    let preview = open.preview
+    let mode = preview.colour ? "colour" : "grey"
+    let size = preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? ""
+    let inner = screen.box(
+      area, title: "\(prefix)Preview · blur \(preview.blur) · \(mode)\(size)",
+      theme: context.theme, focused: false)
+    preview.draw(in: inner, on: &screen, depth: context.colorDepth, theme: context.theme)
+  }
+
+  /// `z`: the preview on the whole screen, the keys on its last row.
+  private func drawZoomed(
+    _ open: OpenItem, in area: Rect, on screen: inout Screen, context: ConsoleContext
+  ) {
+    let split = area.splitTop(area.height - 1)
+    drawPreview(
+      open, in: split.top, on: &screen, context: context, prefix: "Item \(open.item.id) · ")
+    let keys = "z/Esc back  -/+ blur  b preferred  c colour  y d e s decide  m note"
+    screen.put(keys, in: split.rest, row: 0, column: 1, style: context.theme[.muted])
   }
 
   /// `14:05` (UTC) for claim times.
