@@ -38,6 +38,11 @@ public enum OperatorRole: String, DomainCode {
   case reviewer
   /// Also approves reveals of reported metadata (the second pair of eyes).
   case lead
+  /// Also adds, binds and disables operators; may approve reveals as a lead does.
+  case admin
 
   public static let fieldName = "role"
+
+  /// Whether the role may approve a reveal (the second pair of eyes): lead or admin.
+  public var approvesReveals: Bool { self != .reviewer }
 }

@@ -48,12 +48,7 @@ extension AppDatabase {
   /// Every operator, by name.
   public func operators() throws -> [OperatorRow] {
     try read { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM operator ORDER BY name").map { row in
-        OperatorRow(
-          id: row["id"], name: row["name"],
-          role: try row.code(OperatorRole.self, "role", table: "operator"),
-          createdAt: row["created_at"])
-      }
+      try Row.fetchAll(db, sql: "SELECT * FROM operator ORDER BY name").map(Self.operatorRow)
     }
   }
 

@@ -187,24 +187,43 @@ extension AppDatabase {
     }
   }
 
-  /// A lead approves a requested reveal: the second pair of eyes. The approver must be a
-  /// `lead` and must not have requested it. Audited ("report.approve_reveal").
+  /// A lead (or an admin) approves a requested reveal: the second pair of eyes, which means a
+  /// second OS account. The approver must be enabled and bound to a uid, and that uid must
+  /// differ from the uid of every operator who requested the reveal, whatever the names
+  /// (one account may hold several operator names). A request by an operator not bound to an
+  /// OS account cannot be approved. Audited ("report.approve_reveal").
   public func approveReveal(caseRef: String, by operatorName: String) throws {
     try audited(by: operatorName) { db, audit in
       guard let approver = try Self.operatorRow(db, name: operatorName) else {
         throw StoreError.unknownOperator(name: operatorName)
       }
-      guard approver.role == .lead else { throw ReportError.notALead(operatorName: operatorName) }
+      guard approver.isEnabled else { throw IdentityError.disabled(name: operatorName) }
+      guard approver.role.approvesReveals else {
+        throw ReportError.notALead(operatorName: operatorName)
+      }
+      guard let approverUid = approver.uid else {
+        throw IdentityError.unbound(name: operatorName)
+      }
       let reportId = try Self.foundedReport(db, caseRef: caseRef)
-      let requesters = try String.fetchAll(
+      let requesters = try Row.fetchAll(
         db,
         sql: """
-          SELECT o.name FROM reveal_request r JOIN operator o ON o.id = r.operator_id
+          SELECT o.name, o.uid FROM reveal_request r JOIN operator o ON o.id = r.operator_id
           WHERE r.report_id = ? ORDER BY r.requested_at, o.name
-          """, arguments: [reportId])
+          """, arguments: [reportId]
+      ).map { (name: $0["name"] as String, uid: $0["uid"] as UInt32?) }
       guard !requesters.isEmpty else { throw ReportError.noRevealRequest(caseRef: caseRef) }
-      guard !requesters.contains(operatorName) else {
+      if requesters.contains(where: { $0.name == operatorName }) {
         throw ReportError.sameOperator(caseRef: caseRef, operatorName: operatorName)
+      }
+      for requester in requesters {
+        guard let uid = requester.uid else {
+          throw ReportError.requesterUnbound(caseRef: caseRef, requester: requester.name)
+        }
+        if uid == approverUid {
+          throw ReportError.sameAccount(
+            caseRef: caseRef, operatorName: operatorName, requester: requester.name, uid: uid)
+        }
       }
       try db.execute(
         sql: """
@@ -216,15 +235,16 @@ extension AppDatabase {
           action: "report.approve_reveal", entity: "report", entityId: String(reportId),
           after: [
             "case": .string(caseRef), "approved_by": .string(operatorName),
-            "requested_by": .array(requesters.map { .string($0) }),
+            "approver_uid": .int(Int64(approverUid)),
+            "requested_by": .array(requesters.map { .string($0.name) }),
           ])
       }
     }
   }
 
   /// Writes the clear-text metadata package of a founded case to `outbox` as
-  /// `<case ref>-reveal.json` and marks the report `revealed`. Only after a lead other than
-  /// the revealing operator approved it (four eyes). Audited ("report.reveal" with the file
+  /// `<case ref>-reveal.json` and marks the report `revealed`. Only after an enabled lead or
+  /// admin of another OS account (uid) than the revealing operator's approved it (four eyes). Audited ("report.reveal" with the file
   /// name and its SHA-256); the file is written inside the transaction, so a refused or failed
   /// reveal records nothing and a recorded one has its file.
   @discardableResult
@@ -234,14 +254,19 @@ extension AppDatabase {
   ) throws -> ExportedReport {
     try audited(by: operatorName) { db, audit in
       let operatorId = try Self.operatorId(db, name: operatorName)
+      guard let uid = try Self.operatorRow(db, name: operatorName)?.uid else {
+        throw IdentityError.unbound(name: operatorName)
+      }
       let reportId = try Self.foundedReport(db, caseRef: caseRef)
+      // Approvals count from enabled leads and admins of another OS account than the reveal's.
       let approvers = try String.fetchAll(
         db,
         sql: """
           SELECT o.name FROM reveal_approval a JOIN operator o ON o.id = a.approver_id
-          WHERE a.report_id = ? AND a.approver_id <> ? AND o.role = 'lead'
+          WHERE a.report_id = ? AND a.approver_id <> ? AND o.role IN ('lead', 'admin')
+            AND o.disabled_at IS NULL AND o.uid IS NOT NULL AND o.uid <> ?
           ORDER BY a.approved_at, o.name
-          """, arguments: [reportId, operatorId])
+          """, arguments: [reportId, operatorId, uid])
       guard !approvers.isEmpty else {
         let requested = try Bool.fetchOne(
           db, sql: "SELECT 1 FROM reveal_request WHERE report_id = ?", arguments: [reportId])

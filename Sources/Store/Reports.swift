@@ -72,6 +72,11 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
   case notALead(operatorName: String)
   /// The requester tried to approve their own reveal, or to reveal what they approved.
   case sameOperator(caseRef: String, operatorName: String)
+  /// The approver is bound to the same OS account (uid) as a requester: four eyes are two
+  /// accounts, whatever the names.
+  case sameAccount(caseRef: String, operatorName: String, requester: String, uid: UInt32)
+  /// A requester is bound to no OS account, so no approver can be shown to be another one.
+  case requesterUnbound(caseRef: String, requester: String)
   /// No lead other than the revealing operator approved the reveal yet.
   case awaitingApproval(caseRef: String)
   /// Nobody asked for the case to be revealed yet.
@@ -93,12 +98,20 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
     case .wrongState(let ref, let state, let needed):
       return "report \(ref) is \(state.rawValue); this needs it to be \(needed.rawValue)"
     case .notALead(let name):
-      return "operator \"\(name)\" is not a lead: only a lead can approve a reveal"
+      return "operator \"\(name)\" is not a lead: only a lead (or an admin) can approve a "
+        + "reveal"
     case .sameOperator(let ref, let name):
       return "\(name) cannot be both eyes on \(ref): a different lead must approve the reveal"
+    case .sameAccount(let ref, let name, let requester, let uid):
+      return "\(name) and \(requester) are the same OS account (uid \(uid)): one person "
+        + "cannot be both eyes on \(ref); a lead logged in as another OS account must approve"
+    case .requesterUnbound(let ref, let requester):
+      return "the reveal of \(ref) was requested by \"\(requester)\", who is bound to no OS "
+        + "account: an admin binds it (csar operator add \(requester) --role reviewer) "
+        + "before a lead can approve"
     case .awaitingApproval(let ref):
-      return "reveal of \(ref) requested; it needs the approval of a lead other than you "
-        + "(csar report approve \(ref) --operator LEAD)"
+      return "reveal of \(ref) requested; it needs the approval of a lead other than you, "
+        + "logged in as another OS account (csar report approve \(ref))"
     case .noRevealRequest(let ref):
       return "nobody requested the reveal of \(ref) yet (csar report request-reveal \(ref))"
     case .cannotWrite(let path, let reason):

@@ -569,20 +569,31 @@ public struct ReportRow: Hashable, Sendable {
   }
 }
 
-/// A console operator.
+/// A console operator: a name bound to an OS account (uid), with a role.
 public struct OperatorRow: Hashable, Sendable {
   public var id: Int64
   public var name: String
   public var role: OperatorRole
   public var createdAt: Int64
+  /// The OS account the name is bound to; nil while an admin has not bound it (rows made
+  /// before operators were bound to OS accounts). Nobody can act as an unbound operator.
+  public var uid: UInt32?
+  /// When an admin disabled the operator; nil while enabled.
+  public var disabledAt: Int64?
 
   /// Creates a value with every field given.
   public init(
-    id: Int64, name: String, role: OperatorRole, createdAt: Int64
+    id: Int64, name: String, role: OperatorRole, createdAt: Int64, uid: UInt32? = nil,
+    disabledAt: Int64? = nil
   ) {
     self.id = id
     self.name = name
     self.role = role
     self.createdAt = createdAt
+    self.uid = uid
+    self.disabledAt = disabledAt
   }
+
+  /// Whether the operator may still act (not disabled).
+  public var isEnabled: Bool { disabledAt == nil }
 }

@@ -21,6 +21,7 @@ enum Schema {
       try db.execute(sql: v2Consent)
     }
     migrator.registerMigration("v2-review") { db in try db.execute(sql: v2Review) }
+    migrator.registerMigration("v3-identity") { db in try db.execute(sql: v3Identity) }
     return migrator
   }
 

@@ -5,35 +5,6 @@ import GRDB
 // MARK: - Operator writes (each through the audited path)
 
 extension AppDatabase {
-  /// Registers an operator, or returns the existing one of that name (its role unchanged when
-  /// it differs; the audit records only real changes). The event is attributed to `by`, or to
-  /// the operator themself on first start.
-  @discardableResult
-  public func ensureOperator(name: String, role: OperatorRole, by: String? = nil) throws
-    -> OperatorRow
-  {
-    let trimmed = name.trimmingCharacters(in: .whitespaces)
-    guard !trimmed.isEmpty, !trimmed.contains(where: { $0.isNewline }) else {
-      throw StoreError.invalidValue(
-        field: "operator name", value: name, reason: "must be a non-empty single line")
-    }
-    if let existing = try read({ db in try Self.operatorRow(db, name: trimmed) }) {
-      return existing
-    }
-    return try audited(by: by ?? trimmed) { db, audit in
-      // Re-check inside the write lock: another console may have added it meanwhile.
-      if let existing = try Self.operatorRow(db, name: trimmed) { return existing }
-      try db.execute(
-        sql: "INSERT INTO operator (name, role, created_at) VALUES (?, ?, ?)",
-        arguments: [trimmed, role.rawValue, audit.at])
-      let id = db.lastInsertedRowID
-      try audit.record(
-        action: "operator.create", entity: "operator", entityId: String(id),
-        after: ["name": .string(trimmed), "role": .string(role.rawValue)])
-      return OperatorRow(id: id, name: trimmed, role: role, createdAt: audit.at)
-    }
-  }
-
   /// Adds a service; `code` must be unique (lowercase letters, digits and dashes).
   @discardableResult
   public func createService(
@@ -142,25 +113,5 @@ extension AppDatabase {
         occurredAt: at, source: source, termsVersion: termsVersion,
         operatorName: operatorName, reason: reason)
     }
-  }
-
-  // MARK: - Helpers
-
-  static func operatorRow(_ db: Database, name: String) throws -> OperatorRow? {
-    try Row.fetchOne(db, sql: "SELECT * FROM operator WHERE name = ?", arguments: [name]).map {
-      OperatorRow(
-        id: $0["id"], name: $0["name"],
-        role: try $0.code(OperatorRole.self, "role", table: "operator"),
-        createdAt: $0["created_at"])
-    }
-  }
-
-  /// The id of a registered operator; throws ``StoreError/unknownOperator(name:)``.
-  static func operatorId(_ db: Database, name: String) throws -> Int64 {
-    guard
-      let id = try Int64.fetchOne(
-        db.cachedStatement(sql: "SELECT id FROM operator WHERE name = ?"), arguments: [name])
-    else { throw StoreError.unknownOperator(name: name) }
-    return id
   }
 }

@@ -39,7 +39,7 @@ struct AssessCommand: ParsableCommand {
   @Option(name: .long, help: "Questionnaire file (default: the shipped csar-2024.toml).")
   var questionnaire: String?
 
-  @Option(name: .long, help: "Operator name for the audit log (default: config, then $USER).")
+  @Option(name: .long, help: CallerIdentity.optionHelp)
   var `operator`: String?
 
   func run() throws {

@@ -20,6 +20,7 @@ struct CSAR: ParsableCommand {
       FlagsCommand.self,
       HashCommand.self,
       HoldCommand.self,
+      OperatorCommand.self,
       OrderCommand.self,
       PurgeCommand.self,
       ReportCommand.self,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Compliance
+import ConsoleUI
 import Foundation
 import Store
 
@@ -61,8 +62,8 @@ struct ConsentCommand: ParsableCommand {
     @Option(name: .long, help: "Events per transaction.")
     var batch = 10_000
 
-    @Option(name: .long, help: "Name recorded in the audit log.")
-    var `operator` = "system"
+    @Option(name: .long, help: CallerIdentity.optionHelp)
+    var `operator`: String?
 
     @Flag(name: .long, help: "Print the summary as JSON.")
     var json = false
@@ -79,13 +80,14 @@ struct ConsentCommand: ParsableCommand {
         throw ConsentCommandError("\(file): cannot read the file")
       }
       let database = try ConsentCommand.open(db)
+      let acting = try CallerIdentity.resolve(database, flag: `operator`)
       let started = Date()
       let report: ConsentImportReport
       do {
         report = try database.importConsent(
           bytes: [UInt8](data), fileName: (file as NSString).lastPathComponent,
           options: ConsentImportOptions(
-            skipInvalid: skipInvalid, batchSize: batch, operatorName: `operator`))
+            skipInvalid: skipInvalid, batchSize: batch, operatorName: acting.name))
       } catch let error as StoreError {
         throw ConsentCommandError("\(file): \(error.description)")
       }

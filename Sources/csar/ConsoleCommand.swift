@@ -18,7 +18,7 @@ struct ConsoleCommand: ParsableCommand {
   @Option(name: .long, help: "Theme: default, high-contrast, mono, or a path to a .toml file.")
   var theme: String?
 
-  @Option(name: .long, help: "Operator name for the audit log (default: config, then $USER).")
+  @Option(name: .long, help: CallerIdentity.optionHelp)
   var `operator`: String?
 
   @Option(name: .long, help: "Colour depth: truecolor, 256, 16, 8 or mono (default: detect).")

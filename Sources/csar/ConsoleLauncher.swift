@@ -37,16 +37,13 @@ struct ConsoleLauncher {
       try DemoMedia.write(besideDatabase: path)
     }
     let database = try AppDatabase.open(path: path)
-    let name = operatorName ?? configuration.operatorName ?? environment["CSAR_OPERATOR"]
-      ?? environment["USER"] ?? "operator"
-    if try database.operators().first(where: { $0.name == name }) == nil {
-      try database.ensureOperator(name: name, role: .reviewer)
-    }
+    let acting = try CallerIdentity.resolve(
+      database, flag: operatorName, configuration: configuration, environment: environment)
     var chosenTheme = try Theme.load(nameOrPath: theme ?? configuration.theme ?? "default")
     let terminal = try NCursesTerminal(colorDepthOverride: colorDepth)
     if terminal.colorDepth == .monochrome { chosenTheme = Theme.monochrome }
     let context = ConsoleContext(
-      database: database, operatorName: name, theme: chosenTheme, today: day,
+      database: database, operatorName: acting.name, theme: chosenTheme, today: day,
       dueSoonDays: configuration.dueSoonDays, colorDepth: terminal.colorDepth,
       review: configuration.review, questionnaire: methodology)
     Console(context: context).run(on: terminal)

@@ -90,16 +90,14 @@ struct RiskCommandSetup {
     }
   }
 
-  /// The operator for the audit log, registered when new.
-  func operatorName(_ flag: String?) throws -> String {
-    let environment = ProcessInfo.processInfo.environment
-    let name = flag ?? configuration.operatorName ?? environment["CSAR_OPERATOR"]
-      ?? environment["USER"] ?? "operator"
-    if try database.operators().first(where: { $0.name == name }) == nil {
-      try database.ensureOperator(name: name, role: .reviewer)
-    }
-    return name
+  /// The operator this command acts as (bound to the caller's OS account; see
+  /// ``CallerIdentity``).
+  func actingOperator(_ flag: String?) throws -> ActingOperator {
+    try CallerIdentity.resolve(database, flag: flag, configuration: configuration)
   }
+
+  /// The name of the operator this command acts as, for the audit log.
+  func operatorName(_ flag: String?) throws -> String { try actingOperator(flag).name }
 
   /// The shipped questionnaire, or the one at `path`; with the text it was read from.
   static func questionnaire(path: String?) throws -> (Questionnaire, String) {

@@ -10,10 +10,11 @@ struct ModerationOptions: ParsableArguments {
   @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
   var db: String?
 
-  @Option(name: .long, help: "Operator name for the audit log (default: config, then $USER).")
+  @Option(name: .long, help: CallerIdentity.optionHelp)
   var `operator`: String?
 
-  /// The database (created when `create` and missing) and the operator, registered if new.
+  /// The database (created when `create` and missing) and the operator acting (see
+  /// ``CallerIdentity``).
   func open(create: Bool = false) throws -> (database: AppDatabase, operatorName: String) {
     let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: create)
     return (setup.database, try setup.operatorName(`operator`))

@@ -44,7 +44,7 @@ struct OrderAddCommand: ParsableCommand {
   @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
   var db: String?
 
-  @Option(name: .long, help: "Operator name for the audit log (default: config, then $USER).")
+  @Option(name: .long, help: CallerIdentity.optionHelp)
   var `operator`: String?
 
   func run() throws {

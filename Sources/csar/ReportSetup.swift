@@ -10,7 +10,7 @@ struct ReportOptions: ParsableArguments {
   @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
   var db: String?
 
-  @Option(name: .long, help: "Operator name for the audit log (default: config, then $USER).")
+  @Option(name: .long, help: CallerIdentity.optionHelp)
   var `operator`: String?
 }
 
@@ -47,6 +47,6 @@ struct ReportSetup {
     }
   }
 
-  /// The operator for the audit log (registered as a reviewer when new).
+  /// The name of the operator this command acts as (see ``CallerIdentity``).
   func operatorName(_ flag: String?) throws -> String { try risk.operatorName(flag) }
 }

@@ -277,7 +277,7 @@ struct ReportTests {
   @Test func revealNeedsTheApprovalOfAnotherLead() throws {
     let (db, refs, folder) = try Self.exported(1)
     defer { folder.cleanUp() }
-    try db.ensureOperator(name: "dana", role: .lead)
+    try db.ensureOperator(name: "dana", role: .lead, uid: 1003)
     let ref = refs[0]
     let outbox = try Outbox(directory: folder.file("reveal"))
     #expect(throws: ReportError.wrongState(caseRef: ref, state: .sent, needed: .founded)) {

@@ -21,11 +21,16 @@ struct TempFolder {
 let fixedNow: Int64 = 1_750_000_000  // 2025-06-15 15:06:40 UTC
 let fixedToday = CalendarDate(unixSeconds: fixedNow)
 
-/// An in-memory database with operators and two services.
+/// Synthetic OS accounts (uids) of the seeded operators: two people, two accounts.
+let aliceUid: UInt32 = 1001
+let baharUid: UInt32 = 1002
+
+/// An in-memory database with operators (alice, reviewer; bahar, lead; each bound to an OS
+/// account of their own) and two services.
 func seededDatabase(clock: @escaping @Sendable () -> Int64 = { fixedNow }) throws -> AppDatabase {
   let db = try AppDatabase.inMemory(clock: clock)
-  try db.ensureOperator(name: "alice", role: .reviewer)
-  try db.ensureOperator(name: "bahar", role: .lead)
+  try db.ensureOperator(name: "alice", role: .reviewer, uid: aliceUid)
+  try db.ensureOperator(name: "bahar", role: .lead, uid: baharUid)
   try db.createService(code: "chat-eu", name: "Café Chat", kind: .messaging, by: "bahar")
   try db.createService(code: "foto-de", name: "Fotobörse", kind: .hosting, by: "bahar")
   try db.writer.write { db in

@@ -28,13 +28,22 @@ public struct DemoSummary: Hashable, Sendable {
 ///
 /// Fast: rows go in through cached prepared statements, one transaction per batch; 1,000,000
 /// items take well under a minute in a release build.
+///
+/// Demo operators follow the same identity rules as real ones: they are all bound to the OS
+/// account that creates the demo (`ownerUid`), which is also its admin. So one account can
+/// act as any of them, but a reveal needs the approval of a lead of a second account.
 public struct DemoGenerator: Sendable {
   public let seed: UInt64
+  /// The OS account (uid) the demo operators are bound to: the creator's.
+  public let ownerUid: UInt32
 
   /// Items made when none are asked for.
   public static let defaultItems = 2_000
 
-  public init(seed: UInt64 = 1) { self.seed = seed }
+  public init(seed: UInt64 = 1, ownerUid: UInt32 = OSAccount.effectiveUid) {
+    self.seed = seed
+    self.ownerUid = ownerUid
+  }
 
   /// Accounts made for a number of items when none are asked for: 5,000, or a quarter of
   /// the items when that is more.
@@ -66,7 +75,7 @@ public struct DemoGenerator: Sendable {
     }
     let run = DemoRun(
       seed: seed, today: today, now: now ?? (today.unixSeconds + 14 * 3600),
-      accounts: accountCount, items: items)
+      accounts: accountCount, items: items, owner: ownerUid)
     return try run.generate(into: database)
   }
 }
@@ -101,6 +110,7 @@ private final class DemoRun {
   let now: Int64
   let accountCount: Int
   let itemCount: Int
+  let ownerUid: UInt32
   var summary = DemoSummary()
   var audits: [PendingAudit] = []
   var reportCandidates: [ReportCandidate] = []
@@ -115,8 +125,11 @@ private final class DemoRun {
     "'flagged_item', 'consent_event', 'review_decision', 'audit_event', 'report'"
   static let day: Int64 = 86_400
 
-  init(seed: UInt64, today: CalendarDate, now: Int64, accounts: Int, items: Int) {
+  init(
+    seed: UInt64, today: CalendarDate, now: Int64, accounts: Int, items: Int, owner: UInt32
+  ) {
     self.seed = seed
+    self.ownerUid = owner
     self.rng = SplitMix64(seed: seed)
     self.today = today
     self.now = now
@@ -214,16 +227,23 @@ private final class DemoRun {
 
   func setup(_ db: Database) throws {
     let origin = now - 6 * 365 * Self.day
-    for (i, (name, role)) in DemoCatalog.operators.enumerated() {
-      let at = origin + Int64(i) * 3600
+    // The creating account is the admin (an hour before the others); every demo operator is
+    // bound to it.
+    let admin = OSAccount.withUid(ownerUid).map { ($0.name, OperatorRole.admin) }
+    let demo = DemoCatalog.operators.filter { $0.0 != admin?.0 }
+    for (i, (name, role)) in (demo + (admin.map { [$0] } ?? [])).enumerated() {
+      let at = i < demo.count ? origin + Int64(i) * 3600 : origin - 3600
       try db.execute(
-        sql: "INSERT INTO operator (name, role, created_at) VALUES (?, ?, ?)",
-        arguments: [name, role.rawValue, at])
+        sql: "INSERT INTO operator (name, role, created_at, uid) VALUES (?, ?, ?, ?)",
+        arguments: [name, role.rawValue, at, ownerUid])
       let id = db.lastInsertedRowID
       operatorIds[name] = id
       audit(
-        at, name, "operator.create", "operator", id,
-        after: ["name": .string(name), "role": .string(role.rawValue)])
+        at, admin?.0 ?? name, "operator.create", "operator", id,
+        after: [
+          "name": .string(name), "role": .string(role.rawValue), "uid": .int(Int64(ownerUid)),
+          "disabled": false,
+        ])
       summary.operators += 1
     }
     let checksum = AuditChain.hex(SHA256.hash(data: Data(DemoCatalog.questionnaireId.utf8)))
