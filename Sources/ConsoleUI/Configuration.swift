@@ -6,7 +6,7 @@ import Compliance
 /// Settings read from `$XDG_CONFIG_HOME/csar/config.toml` (every key optional).
 ///
 /// ```toml
-/// operator = "alice"         # name recorded in the audit log (default: $USER)
+/// operator = "alice"         # an operator bound to your OS account (default: your login)
 /// theme = "high-contrast"    # built-in name or path to a .toml theme
 /// database = "/srv/csar/csar.sqlite"
 /// due_soon_days = 60         # window in which a deadline counts as due soon

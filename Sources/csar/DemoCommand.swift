@@ -9,7 +9,8 @@ struct DemoCommand: ParsableCommand {
     abstract: "Create a database filled with realistic synthetic data.",
     discussion: """
       Services in every risk category and deadline state, detection orders, operators \
-      (alice, bahar, chen), accounts with consent histories, a review queue with evidence, \
+      (alice, bahar, chen, and you as admin, all bound to your OS account: a reveal needs \
+      a lead of a second account), accounts with consent histories, a review queue with evidence, \
       decisions, reports in every state and a hash-chained audit log. The same seed gives \
       the same data (times are relative to now).
       """
@@ -59,7 +60,9 @@ struct DemoCommand: ParsableCommand {
     print(
       "  \(summary.services) services, \(summary.assessments) assessments, "
         + "\(summary.orders) detection orders, \(summary.measures) measures")
-    print("  \(summary.operators) operators: alice (reviewer), bahar (lead), chen (reviewer)")
+    print(
+      "  \(summary.operators) operators: alice (reviewer), bahar (lead), chen (reviewer), "
+        + "you (admin), all bound to your OS account (uid \(OSAccount.effectiveUid))")
     print("  \(summary.accounts) accounts, \(summary.consentEvents) consent events")
     print(
       "  \(summary.items) flagged items, \(summary.decisions) decisions, "

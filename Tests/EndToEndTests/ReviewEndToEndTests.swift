@@ -45,32 +45,32 @@ struct ReviewEndToEndTests {
     try #require(order.count == 3)
     let pending = Int(try sql("SELECT count(*) FROM flagged_item WHERE state = 'pending'")) ?? 0
     let alice = try open("alice")
-    let bob = try open("bob")
+    let chen = try open("chen")
 
-    // Alice opens the first item: it is hers, blurred, and Bob's screen shows it without a key.
+    // Alice opens the first item: it is hers, blurred, and Chen's screen shows it without a key.
     try alice.send("Enter")
     try alice.waitFor("Item \(order[0]) · claimed until")
     try alice.waitFor("blur ████ · grey")
-    try bob.waitFor("@alice")
-    try bob.send("Enter")
-    try bob.waitFor("being reviewed by alice")
-    try bob.send("j")
-    try bob.send("Enter")
-    try bob.waitFor("Item \(order[1]) · claimed until")
+    try chen.waitFor("@alice")
+    try chen.send("Enter")
+    try chen.waitFor("being reviewed by alice")
+    try chen.send("j")
+    try chen.send("Enter")
+    try chen.waitFor("Item \(order[1]) · claimed until")
 
-    // One step clearer is audited; Alice dismisses; Bob holds the next row, so her next free
-    // item opens: the one after it. Bob's list follows without a key.
+    // One step clearer is audited; Alice dismisses; Chen holds the next row, so her next free
+    // item opens: the one after it. Chen's list follows without a key.
     try alice.send("-")
     try alice.waitFor("blur ███░")
     try alice.waitFor("seen 1")
     try alice.send("d")
     try alice.waitFor("Item \(order[2]) · claimed until")
     try alice.waitFor("blur ████ · grey")
-    try bob.waitFor("of \(pending - 1)")
+    try chen.waitFor("of \(pending - 1)")
     try alice.send("e")
     try alice.waitFor("escalated")
-    try bob.send("d")
-    try bob.waitFor("dismissed")
+    try chen.send("d")
+    try chen.waitFor("dismissed")
 
     #expect(try sql("SELECT state FROM flagged_item WHERE id = \(order[0])") == "dismissed")
     #expect(try sql("SELECT state FROM flagged_item WHERE id = \(order[1])") == "dismissed")
@@ -87,8 +87,8 @@ struct ReviewEndToEndTests {
         == "1")
 
     try alice.send("q")
-    try bob.send("q")
+    try chen.send("q")
     try alice.waitFor("EXIT=0")
-    try bob.waitFor("EXIT=0")
+    try chen.waitFor("EXIT=0")
   }
 }
