@@ -161,6 +161,7 @@ struct IdentityTests {
             """, arguments: [Self.me.name])
       }
     }
+    chmod(path, 0o600)
     let db = try AppDatabase.open(path: path)
     let before = try db.operators()
     #expect(before.count == 3 && before.allSatisfy { $0.uid == nil && $0.isEnabled })
