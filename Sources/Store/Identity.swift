@@ -39,6 +39,8 @@ public struct ActingOperator: Hashable, Sendable, CustomStringConvertible {
 public enum IdentityError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The password database knows no account for the caller's uid.
   case noAccount(uid: UInt32)
+  /// The database file, which has no admin yet, is owned by a uid without an account.
+  case ownerWithoutAccount(path: String, uid: UInt32)
   /// The caller's OS account is not an operator of this database.
   case notAnOperator(account: OSAccount)
   /// `--operator`, `CSAR_OPERATOR` or config `operator` named an operator that does not exist.
@@ -63,6 +65,10 @@ public enum IdentityError: Error, Equatable, Sendable, CustomStringConvertible {
     case .noAccount(let uid):
       return "uid \(uid) has no entry in the password database (getpwuid): "
         + "csar acts only for named OS accounts"
+    case .ownerWithoutAccount(let path, let uid):
+      return "\(path) has no admin yet and is owned by uid \(uid), which has no account here: "
+        + "the owner of a database becomes its first admin, so chown it to that person's "
+        + "account"
     case .notAnOperator(let account):
       return "you are OS account \(account), which is not an operator of this database; "
         + "an admin adds you with: csar operator add \(account.name) --role reviewer"
@@ -136,7 +142,7 @@ extension AppDatabase {
     if try read({ db in try Self.hasBoundAdmin(db) }) { return }
     let ownerUid = try databaseOwnerUid() ?? creatorUid
     guard let owner = OSAccount.withUid(ownerUid) else {
-      throw IdentityError.noAccount(uid: ownerUid)
+      throw IdentityError.ownerWithoutAccount(path: path, uid: ownerUid)
     }
     try audited(by: owner.name) { db, audit in
       // Re-checked inside the write lock: another process may have done it meanwhile.

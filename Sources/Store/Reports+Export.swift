@@ -244,9 +244,10 @@ extension AppDatabase {
 
   /// Writes the clear-text metadata package of a founded case to `outbox` as
   /// `<case ref>-reveal.json` and marks the report `revealed`. Only after an enabled lead or
-  /// admin of another OS account (uid) than the revealing operator's approved it (four eyes). Audited ("report.reveal" with the file
-  /// name and its SHA-256); the file is written inside the transaction, so a refused or failed
-  /// reveal records nothing and a recorded one has its file.
+  /// admin of another OS account (uid) than the revealing operator's approved it (four
+  /// eyes). Audited ("report.reveal" with the file name and its SHA-256); the file is written
+  /// inside the transaction, so a refused or failed reveal records nothing and a recorded one
+  /// has its file.
   @discardableResult
   public func reveal(
     caseRef: String, to outbox: Outbox, provider: String, key: ProviderKey,

@@ -149,4 +149,33 @@ struct ConsoleEndToEndTests {
     try session.waitFor("EXIT=0")
     #expect(FileManager.default.fileExists(atPath: directory + "/data/csar/csar.sqlite"))
   }
+
+  /// The console acts as the caller's OS account: the title bar shows the operator resolved
+  /// from the effective uid (not `$USER`); `--operator` picks only a name bound to that
+  /// account, and an unknown name is refused before the screen opens, not registered.
+  @Test func titleBarShowsTheOperatorResolvedFromTheOSAccount() throws {
+    let fixture = try Fixture(items: 40)
+    let me = String(cString: try #require(getpwuid(geteuid())).pointee.pw_name)
+    let session = try TmuxSession(width: 100, height: 30, directory: fixture.directory)
+    try session.type("USER=mallory CSAR_OPERATOR= \(try fixture.command); echo \"EXIT=$?\"")
+    try session.send("Enter")
+    let pane = try session.waitFor("Re-categorisation deadlines")
+    #expect(pane.contains(" \(me) · ") && !pane.contains("mallory"), "\(pane)")
+    try session.send("q")
+    try session.waitFor("EXIT=0")
+
+    // bahar is bound to the account that made the demo: this one.
+    let bahar = try open(fixture, width: 100, height: 30, extra: "--operator bahar")
+    try bahar.waitFor(" bahar · ")
+    try bahar.send("q")
+    try bahar.waitFor("EXIT=0")
+
+    let refused = try CsarBinary.run(["--db", fixture.database, "--operator", "mallory"])
+    #expect(refused.status != 0)
+    #expect(refused.err.contains("no operator \"mallory\""), "\(refused.err)")
+    #expect(refused.err.contains("csar operator add \(me) --role reviewer"))
+    let stored = try Subprocess.run(
+      ["sqlite3", fixture.database, "SELECT count(*) FROM operator WHERE name = 'mallory'"])
+    #expect(stored.out.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+  }
 }
