@@ -43,11 +43,14 @@ extension AppDatabase {
   /// otherwise everything rolls back and ``StoreError/unauditedWrite(operatorName:)`` is
   /// thrown; a body that found nothing to change (say, another console already made the
   /// change) commits nothing and needs no event. Any error thrown by the body rolls everything
-  /// back, audit events included.
+  /// back, audit events included. A disabled operator writes nothing
+  /// (``IdentityError/disabled(name:)``), so a console left open after an admin disabled its
+  /// operator can change nothing more.
   public func audited<T>(
     by operatorName: String, _ body: (Database, AuditTrail) throws -> T
   ) throws -> T {
     try writeImmediate { db in
+      try Self.refuseDisabled(db, name: operatorName)
       let changesBefore = db.totalChangesCount
       let trail = AuditTrail(db: db, operatorName: operatorName, at: clock())
       let result = try body(db, trail)

@@ -253,15 +253,22 @@ extension AppDatabase {
       .map(operatorRow)
   }
 
-  /// The id of a registered, enabled operator; throws ``StoreError/unknownOperator(name:)``
-  /// or ``IdentityError/disabled(name:)``, so a disabled operator's console can write no more.
+  /// The id of a registered operator; throws ``StoreError/unknownOperator(name:)``.
   static func operatorId(_ db: Database, name: String) throws -> Int64 {
     guard
-      let row = try Row.fetchOne(
-        db.cachedStatement(sql: "SELECT id, disabled_at FROM operator WHERE name = ?"),
-        arguments: [name])
+      let id = try Int64.fetchOne(
+        db.cachedStatement(sql: "SELECT id FROM operator WHERE name = ?"), arguments: [name])
     else { throw StoreError.unknownOperator(name: name) }
-    if row["disabled_at"] as Int64? != nil { throw IdentityError.disabled(name: name) }
-    return row["id"]
+    return id
+  }
+
+  /// Throws ``IdentityError/disabled(name:)`` when `name` is a disabled operator (every
+  /// audited write checks it first).
+  static func refuseDisabled(_ db: Database, name: String) throws {
+    let disabled = try Bool.fetchOne(
+      db.cachedStatement(
+        sql: "SELECT 1 FROM operator WHERE name = ? AND disabled_at IS NOT NULL"),
+      arguments: [name])
+    if disabled == true { throw IdentityError.disabled(name: name) }
   }
 }

@@ -112,6 +112,12 @@ struct IdentityTests {
     #expect(throws: IdentityError.disabled(name: Self.other.name)) {
       try db.createService(code: "x", name: "X", kind: .other, by: Self.other.name)
     }
+    // Every audited write, also those that name no operator row (banks, URL lists).
+    #expect(throws: IdentityError.disabled(name: Self.other.name)) {
+      try db.audited(by: Self.other.name) { _, audit in
+        try audit.record(action: "preview.unblur", entity: "flagged_item", entityId: "1")
+      }
+    }
     #expect(throws: IdentityError.lastAdmin(name: admin)) {
       try db.disableOperator(name: admin, by: admin)
     }
