@@ -149,7 +149,7 @@ extension AppDatabase {
       if try Self.hasBoundAdmin(db) { return }
       let after: JSONValue = [
         "name": .string(owner.name), "uid": .int(Int64(owner.uid)), "role": "admin",
-        "reason": "owner of the database",
+        "disabled": false, "reason": "owner of the database",
       ]
       if let existing = try Self.operatorRow(db, name: owner.name) {
         if let bound = existing.uid, bound != owner.uid {

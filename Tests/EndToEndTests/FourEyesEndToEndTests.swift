@@ -86,6 +86,12 @@ struct FourEyesEndToEndTests {
     let listed = try CsarBinary.run(["operator", "list", "--json", "--db", fixture.database])
     #expect(listed.status == 0, "\(listed.err)")
     #expect(listed.out.contains("{\"name\":\"nobody\",\"uid\":65534,\"role\":\"lead\""))
+    // Disabled by the admin, nobody can act no more.
+    let disabled = try CsarBinary.run(["operator", "disable", "nobody", "--db", fixture.database])
+    #expect(disabled.status == 0, "\(disabled.err)")
+    let refused = try asNobody(fixture, ["report", "approve", ref])
+    #expect(refused.status != 0)
+    #expect(refused.err.contains("\"nobody\" is disabled"), "\(refused.err)")
     #expect(try CsarBinary.run(["audit", "verify", "--db", fixture.database]).status == 0)
   }
 }

@@ -150,6 +150,37 @@ struct IdentityTests {
     }
   }
 
+  // MARK: - Operators agree with the audit log
+
+  @Test func operatorRowsEditedOutsideCsarDisagreeWithTheAuditLog() throws {
+    let db = try Self.database()
+    try db.addOperator(name: "lead", uid: 4001, role: .lead, by: Self.me.name)
+    try db.addOperator(name: "rev", uid: 4002, role: .reviewer, by: Self.me.name)
+    try db.disableOperator(name: "rev", by: Self.me.name)
+    #expect(try db.operatorAuditMismatches().isEmpty)
+    #expect(try sharedDemo.operatorAuditMismatches().isEmpty)
+    // With sqlite3: a reviewer made admin, a disabled one enabled, a binding swapped (after
+    // dropping the trigger), and a row inserted.
+    try db.writer.write { db in
+      try db.execute(
+        sql: """
+          UPDATE operator SET role = 'admin' WHERE name = 'lead';
+          UPDATE operator SET disabled_at = NULL WHERE name = 'rev';
+          DROP TRIGGER operator_uid_bound_once;
+          UPDATE operator SET uid = 4003 WHERE name = 'lead';
+          INSERT INTO operator (name, role, created_at, uid) VALUES ('mallory', 'lead', 0, 4004);
+          """)
+    }
+    let problems = try db.operatorAuditMismatches().map(\.description)
+    #expect(
+      problems == [
+        "operator \"lead\" (id 2): role is admin, the audit log says lead; "
+          + "uid is 4003, the audit log says 4001",
+        "operator \"rev\" (id 3): state is enabled, the audit log says disabled",
+        "operator \"mallory\" (id 4): no audit event made it",
+      ])
+  }
+
   // MARK: - Databases made before operators were bound
 
   @Test func existingOperatorsStayUnboundUntilAnAdminBindsThem() throws {
