@@ -25,6 +25,14 @@ let package = Package(
       cSettings: [.unsafeFlags(["-O2"])],
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
+    .target(
+      name: "CVideoCodecs",
+      cSettings: [.unsafeFlags(["-O2"])],
+      linkerSettings: [
+        .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"),
+        .linkedLibrary("avutil"),
+      ]
+    ),
 
     // MARK: - Text safety (the one sanitiser for terminal text; no dependencies)
     .target(name: "TextSafety"),
@@ -45,9 +53,10 @@ let package = Package(
     ),
     .target(name: "Terminal", dependencies: ["CNCurses", "TextSafety"]),
     .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+    .target(name: "Video", dependencies: ["CVideoCodecs", "Imaging"]),
     .target(
       name: "Detection",
-      dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")]
+      dependencies: ["Imaging", "Video", .product(name: "Crypto", package: "swift-crypto")]
     ),
     .target(
       name: "Moderation",
@@ -66,7 +75,7 @@ let package = Package(
     .executableTarget(
       name: "csar",
       dependencies: [
-        "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection",
+        "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection", "Video",
         "Moderation", "TextSafety",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "GRDB", package: "GRDB.swift"),
@@ -86,6 +95,7 @@ let package = Package(
       exclude: ["__Snapshots__"]
     ),
     .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging"]),
+    .testTarget(name: "VideoTests", dependencies: ["Video", "Detection", "Imaging"]),
     .testTarget(name: "EndToEndTests", dependencies: []),
     .testTarget(
       name: "FuzzTests",

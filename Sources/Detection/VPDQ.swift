@@ -1,0 +1,146 @@
+// vPDQ, as ThreatExchange defines it: the PDQ hash of selected frames of a video, and the rule
+// that matches two such lists.
+
+import Foundation
+import Imaging
+import Video
+
+// MARK: - Features
+
+/// The PDQ hash of one video frame, with where it sits in the video.
+public struct VPDQFeature: Sendable, Equatable, Hashable {
+  /// 0-based frame number in decoding order.
+  public var frame: Int
+  /// PDQ quality 0...100.
+  public var quality: Int
+  /// The frame's PDQ hash.
+  public var hash: PDQHash
+  /// Seconds from the start: frame / frame rate, computed in single precision as upstream.
+  public var timestamp: Double
+
+  /// Creates a feature.
+  public init(frame: Int, quality: Int, hash: PDQHash, timestamp: Double) {
+    self.frame = frame
+    self.quality = quality
+    self.hash = hash
+    self.timestamp = timestamp
+  }
+}
+
+/// Everything `csar hash` and the upload gate compute for one video file.
+public struct VideoHashes: Sendable {
+  /// What the container says.
+  public var info: VideoInfo
+  /// SHA-256 and MD5 of the file's bytes.
+  public var digests: FileDigests
+  /// One feature per selected frame, in frame order.
+  public var features: [VPDQFeature]
+  /// Frames decoded (selected or not).
+  public var decodedFrames: Int
+  /// Every `frameMod`-th frame was hashed.
+  public var frameMod: Int
+
+  /// The container's duration, else decoded frames / frame rate.
+  public var duration: Double {
+    info.duration ?? Double(decodedFrames) / info.frameRate
+  }
+}
+
+// MARK: - Hashing
+
+/// vPDQ hashing: frame selection as upstream, PDQ of each whole frame.
+public enum VideoHasher {
+  /// Hash every `frameMod`-th frame: `max(1, Int(secondsPerHash * fps))`, as upstream (0 seconds
+  /// per hash hashes every frame).
+  public static func frameMod(secondsPerHash: Double, frameRate: Double) -> Int {
+    let product = secondsPerHash * frameRate
+    guard product.isFinite, product >= 1 else { return 1 }
+    return product >= Double(Int32.max) ? Int(Int32.max) : Int(product)
+  }
+
+  /// Digests, decodes and hashes a video held in memory; `name` identifies it in errors.
+  public static func hash(
+    data: [UInt8], name: String, secondsPerHash: Double = 1, limits: VideoLimits = .default,
+    hasher: PDQHasher? = nil
+  ) throws(VideoDecodingError) -> VideoHashes {
+    let digests = FileDigests(of: data)
+    let reader = try VideoReader(data: data, name: name, limits: limits)
+    let mod = frameMod(secondsPerHash: secondsPerHash, frameRate: reader.info.frameRate)
+    let pdq = hasher ?? PDQHasher()
+    let rate = Float(reader.info.frameRate)
+    var features: [VPDQFeature] = []
+    while let frame = try reader.next(frameMod: mod) {
+      let result = pdq.hash(frame.image)
+      features.append(
+        VPDQFeature(
+          frame: frame.number, quality: result.quality, hash: result.hash,
+          timestamp: Double(Float(frame.number) / rate)))
+    }
+    return VideoHashes(
+      info: reader.info, digests: digests, features: features,
+      decodedFrames: reader.decodedFrames, frameMod: mod)
+  }
+}
+
+// MARK: - Matching rule
+
+/// How much of two videos' frames match each other.
+public struct VPDQSimilarity: Sendable, Equatable {
+  /// Percent of the query's unique trusted frames within the distance of some target frame.
+  public var queryPercent: Double
+  /// Percent of the target's unique trusted frames within the distance of some query frame.
+  public var comparedPercent: Double
+
+  /// Creates a result.
+  public init(queryPercent: Double, comparedPercent: Double) {
+    self.queryPercent = queryPercent
+    self.comparedPercent = comparedPercent
+  }
+
+  /// Whether both shares reach their thresholds (percent).
+  public func matches(queryThreshold: Double, comparedThreshold: Double) -> Bool {
+    queryPercent >= queryThreshold && comparedPercent >= comparedThreshold
+  }
+}
+
+/// The vPDQ matching rule between two feature lists.
+public enum VPDQ {
+  /// Frames below this PDQ quality are left out of matching.
+  public static let minimumQuality = 50
+  /// Default frame distance.
+  public static let defaultDistance = 31
+  /// Default share of the query's frames that must match (percent).
+  public static let defaultQueryThreshold = 80.0
+  /// Default share of the target's frames that must match (percent).
+  public static let defaultComparedThreshold = 0.0
+
+  /// The unique hashes of frames with quality >= `minimumQuality`, in first-seen order.
+  public static func trustedHashes(_ features: [VPDQFeature], minimumQuality: Int = minimumQuality)
+    -> [PDQHash]
+  {
+    var seen = Set<PDQHash>()
+    return features.compactMap { feature in
+      guard feature.quality >= minimumQuality, seen.insert(feature.hash).inserted else {
+        return nil
+      }
+      return feature.hash
+    }
+  }
+
+  /// q% and c% between two videos by brute force (each unique trusted frame of one side against
+  /// every unique trusted frame of the other; distance <= `distance`). Either side with no
+  /// trusted frame gives 0 and 0.
+  public static func similarity(
+    query: [VPDQFeature], target: [VPDQFeature], distance: Int = defaultDistance,
+    minimumQuality: Int = minimumQuality
+  ) -> VPDQSimilarity {
+    let q = trustedHashes(query, minimumQuality: minimumQuality)
+    let t = trustedHashes(target, minimumQuality: minimumQuality)
+    guard !q.isEmpty, !t.isEmpty else { return VPDQSimilarity(queryPercent: 0, comparedPercent: 0) }
+    func share(_ a: [PDQHash], in b: [PDQHash]) -> Double {
+      let hits = a.filter { x in b.contains { x.distance(to: $0) <= distance } }.count
+      return Double(hits) * 100 / Double(a.count)
+    }
+    return VPDQSimilarity(queryPercent: share(q, in: t), comparedPercent: share(t, in: q))
+  }
+}
