@@ -1,6 +1,7 @@
 // Parsing and validating classifier score files (JSON Lines) for `csar flags import`.
 
 import Foundation
+import Store
 
 /// One classifier event as read from the file.
 public struct ClassifierEvent: Hashable, Sendable {
@@ -33,35 +34,34 @@ public struct FlagsFile: Sendable {
   }
 
   /// Parses JSON Lines: each line an object with `account`, `service`, `media`, `model`
-  /// (strings), `score` (number in 0...1) and an optional `id` (string or integer).
-  /// Blank lines are ignored; other fields are ignored too.
+  /// (strings), `score` (number in 0...1) and an optional `id` (a string, or a whole number
+  /// written with digits, kept exactly as written). Blank lines are ignored; other fields are
+  /// ignored too. A key given twice, invalid UTF-8 and lone surrogate escapes are bad lines.
   public static func parse(_ text: String, file: String) -> FlagsFile {
     var result = FlagsFile(events: [], problems: [])
     var seenIds: [String: Int] = [:]
+    var fields: [String: FlatJSONValue] = [:]
     for (number, line) in ImportText.lines(text) {
       if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
       func bad(_ reason: String) {
         result.problems.append(LineProblem(file: file, line: number, reason: reason))
       }
-      guard
-        let object = try? JSONSerialization.jsonObject(
-          with: Data(line.utf8), options: [.fragmentsAllowed])
-      else {
-        bad("not valid JSON")
-        continue
-      }
-      guard let fields = object as? [String: Any] else {
-        bad("not a JSON object")
+      if let problem = FlatJSON.parseObject(line, into: &fields, allowNested: true) {
+        switch line.first(where: { $0 != " " && $0 != "\t" }) {
+        case "{": bad("not valid JSON: \(problem)")
+        case "[": bad("not a JSON object")
+        default: bad("not valid JSON")
+        }
         continue
       }
       var strings: [String: String] = [:]
       var problem: String?
       for name in ["account", "service", "media", "model"] {
-        guard let value = fields[name], !(value is NSNull) else {
+        guard let value = fields[name], value != .null else {
           problem = problem ?? "missing field \"\(name)\""
           continue
         }
-        guard let text = value as? String, !isNumber(value) else {
+        guard case .string(let text) = value else {
           problem = problem ?? "field \"\(name)\" must be a string"
           continue
         }
@@ -73,17 +73,18 @@ public struct FlagsFile: Sendable {
           problem = problem ?? "field \"\(name)\" contains a control character"
           continue
         }
-        strings[name] = text
+        // Ids in one Unicode form (NFC), as the store keeps them.
+        strings[name] = name == "account" ? Identifier.normalized(text) : text
       }
       if let problem {
         bad(problem)
         continue
       }
-      guard let scoreValue = fields["score"], !(scoreValue is NSNull) else {
+      guard let scoreValue = fields["score"], scoreValue != .null else {
         bad("missing field \"score\"")
         continue
       }
-      guard isNumber(scoreValue), let score = (scoreValue as? NSNumber)?.doubleValue else {
+      guard case .number(let scoreText) = scoreValue, let score = Double(scoreText) else {
         bad("field \"score\" must be a number")
         continue
       }
@@ -92,42 +93,28 @@ public struct FlagsFile: Sendable {
         continue
       }
       var id: String?
-      if let idValue = fields["id"], !(idValue is NSNull) {
-        if let text = idValue as? String, !isNumber(idValue) {
-          id = text
-        } else if isNumber(idValue), let n = idValue as? NSNumber,
-          n.doubleValue == n.doubleValue.rounded()
-        {
-          id = String(n.int64Value)
-        } else {
-          bad("field \"id\" must be a string or an integer")
-          continue
-        }
-        if let id, id.isEmpty || ImportText.hasControl(id) {
-          bad("field \"id\" must be non-empty text without control characters")
-          continue
-        }
-        if let id, let first = seenIds[id] {
-          bad("duplicate id \"\(DisplayText.clean(id))\" (first on line \(first))")
-          continue
-        }
-        if let id { seenIds[id] = number }
+      switch fields["id"] {
+      case nil, .null?: id = nil
+      case .string(let text)?: id = Identifier.normalized(text)
+      case let value? where value.isIntegerLiteral: id = value.text
+      default:
+        bad("field \"id\" must be a string or an integer")
+        continue
       }
+      if let id, id.isEmpty || ImportText.hasControl(id) {
+        bad("field \"id\" must be non-empty text without control characters")
+        continue
+      }
+      if let id, let first = seenIds[id] {
+        bad("duplicate id \"\(DisplayText.clean(id))\" (first on line \(first))")
+        continue
+      }
+      if let id { seenIds[id] = number }
       result.events.append(
         ClassifierEvent(
           line: number, account: strings["account"]!, service: strings["service"]!,
           media: strings["media"]!, model: strings["model"]!, score: score, id: id))
     }
     return result
-  }
-
-  /// Whether a JSONSerialization value is a number (and not a Boolean or string).
-  static func isNumber(_ value: Any) -> Bool {
-    guard let n = value as? NSNumber, !(value is String) else { return false }
-    #if canImport(Darwin)
-      return CFGetTypeID(n) != CFBooleanGetTypeID()
-    #else
-      return !(type(of: value) == Bool.self) && String(cString: n.objCType) != "c"
-    #endif
   }
 }

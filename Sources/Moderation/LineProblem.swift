@@ -75,7 +75,10 @@ enum ImportText {
     do {
       let data = try Data(contentsOf: URL(fileURLWithPath: path))
       guard let text = String(data: data, encoding: .utf8) else {
-        throw ModerationError.unreadable(file: path, reason: "not UTF-8 text")
+        throw ModerationError.unreadable(
+          file: path,
+          reason: ConsentImportParser.encodingProblem([UInt8](data.prefix(512)))
+            ?? "not UTF-8 text")
       }
       return text
     } catch let error as ModerationError {
@@ -87,3 +90,4 @@ enum ImportText {
 }
 
 import Foundation
+import Store

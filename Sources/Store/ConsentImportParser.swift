@@ -75,6 +75,10 @@ public enum ConsentImportParser {
     onRecord: (ConsentImportRecord) -> Void, onIssue: (ConsentImportIssue) -> Void
   ) {
     /// The column of each of `fields` (nil: absent), once the header is read.
+    if let problem = encodingProblem(bytes) {
+      onIssue(ConsentImportIssue(line: 1, reason: problem))
+      return
+    }
     var columns: [Int?]?
     var columnCount = 0
     var values: [String?] = []
@@ -109,12 +113,12 @@ public enum ConsentImportParser {
         report(line: line, lookup: { k in header[k].flatMap { values[$0] } },
                onRecord: onRecord, onIssue: onIssue)
       case .jsonl:
-        var object: [String: String?] = [:]
-        if let problem = JSONLine.parseFlatObject(slice, into: &object) {
+        var object: [String: FlatJSONValue] = [:]
+        if let problem = FlatJSON.parseObject(slice, into: &object) {
           onIssue(ConsentImportIssue(line: line, reason: "bad JSON: \(problem)"))
           return true
         }
-        report(line: line, lookup: { k in object[fields[k]] ?? nil },
+        report(line: line, lookup: { k in object[fields[k]]?.text },
                onRecord: onRecord, onIssue: onIssue)
       }
       return true
@@ -180,7 +184,7 @@ public enum ConsentImportParser {
       if k != 3, k != 4, k != 5, let problem = identifierProblem(value) {
         return fail("\(name): \"\(printable(value))\" \(problem)")
       }
-      values.append(value)
+      values.append(k == 3 || k == 4 || k == 5 ? value : Identifier.normalized(value))
     }
     let state: ConsentState
     let source: ConsentSource
@@ -197,6 +201,7 @@ public enum ConsentImportParser {
     }
     var reason = lookup(7)
     if let text = reason, text.isEmpty { reason = nil }
+    if let problem = AppDatabase.freeTextProblem(reason, field: "reason") { return fail(problem) }
     return .success(
       ConsentImportRecord(
         line: line, eventId: values[0], account: values[1], service: values[2], state: state,
@@ -291,7 +296,10 @@ public enum ConsentImportParser {
         if i < n, bytes[i] != comma {
           return "bad CSV quoting: text after the closing quote of field \(fields.count + 1)"
         }
-        fields.append(String(decoding: value, as: UTF8.self))
+        guard let text = value.withUnsafeBufferPointer(utf8Text) else {
+          return "field \(fields.count + 1) is not valid UTF-8"
+        }
+        fields.append(text)
       } else {
         let begin = i
         while i < n, bytes[i] != comma {
@@ -300,8 +308,10 @@ public enum ConsentImportParser {
           }
           i += 1
         }
-        fields.append(
-          String(decoding: UnsafeBufferPointer(rebasing: bytes[begin..<i]), as: UTF8.self))
+        guard let text = utf8Text(UnsafeBufferPointer(rebasing: bytes[begin..<i])) else {
+          return "field \(fields.count + 1) is not valid UTF-8"
+        }
+        fields.append(text)
       }
       if i >= n { return nil }
       i += 1  // the comma
@@ -310,6 +320,26 @@ public enum ConsentImportParser {
         return nil
       }
     }
+  }
+
+  /// The text of UTF-8 bytes; nil when they are not valid UTF-8 (never a U+FFFD stand-in, which
+  /// would make different ids one).
+  static func utf8Text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+    return String(validating: bytes, as: UTF8.self)
+  }
+
+  /// Why `bytes` cannot be a UTF-8 text file, judged from its start: a UTF-16 or UTF-32 byte
+  /// order mark, or NUL bytes (UTF-16 text without one); nil when nothing says so.
+  public static func encodingProblem(_ bytes: [UInt8]) -> String? {
+    let head = bytes.prefix(4)
+    if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF])
+      || head.starts(with: [0x00, 0x00, 0xFE, 0xFF])
+      || bytes.prefix(512).contains(0)
+    {
+      return "the file is not UTF-8 text (UTF-16?); save it as UTF-8"
+    }
+    return nil
   }
 
   // MARK: - Timestamps
@@ -357,125 +387,5 @@ extension String {
     while s.first == " " || s.first == "\t" { s.removeFirst() }
     while s.last == " " || s.last == "\t" { s.removeLast() }
     return String(s)
-  }
-}
-
-// MARK: - JSON Lines
-
-/// A small parser for one flat JSON object per line: string, number, boolean and null values
-/// (numbers and booleans kept as their text); nested objects and arrays are refused.
-enum JSONLine {
-  static func parseFlatObject(
-    _ b: UnsafeBufferPointer<UInt8>, into object: inout [String: String?]
-  ) -> String? {
-    var i = 0
-    let n = b.count
-    func skip() { while i < n, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D { i += 1 } }
-    func string() -> String? {
-      guard i < n, b[i] == 0x22 else { return nil }
-      i += 1
-      var out: [UInt8] = []
-      while i < n {
-        let c = b[i]
-        if c == 0x22 {
-          i += 1
-          return String(decoding: out, as: UTF8.self)
-        }
-        if c == 0x5C {
-          i += 1
-          guard i < n else { return nil }
-          switch b[i] {
-          case 0x22: out.append(0x22)
-          case 0x5C: out.append(0x5C)
-          case 0x2F: out.append(0x2F)
-          case UInt8(ascii: "b"): out.append(0x08)
-          case UInt8(ascii: "f"): out.append(0x0C)
-          case UInt8(ascii: "n"): out.append(0x0A)
-          case UInt8(ascii: "r"): out.append(0x0D)
-          case UInt8(ascii: "t"): out.append(0x09)
-          case UInt8(ascii: "u"):
-            guard let unit = hex4(i + 1) else { return nil }
-            i += 4
-            var scalar = unit
-            if (0xD800..<0xDC00).contains(unit), i + 6 < n, b[i + 1] == 0x5C,
-              b[i + 2] == UInt8(ascii: "u"), let low = hex4(i + 3), (0xDC00..<0xE000).contains(low)
-            {
-              scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-              i += 6
-            }
-            let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-            out.append(contentsOf: Array(String(Character(value)).utf8))
-          default: return nil
-          }
-          i += 1
-          continue
-        }
-        if c < 0x20 { return nil }
-        out.append(c)
-        i += 1
-      }
-      return nil
-    }
-    func hex4(_ at: Int) -> UInt32? {
-      guard at + 4 <= n else { return nil }
-      var v: UInt32 = 0
-      for k in at..<(at + 4) {
-        let c = b[k]
-        let d: UInt32
-        switch c {
-        case 48...57: d = UInt32(c - 48)
-        case 65...70: d = UInt32(c - 55)
-        case 97...102: d = UInt32(c - 87)
-        default: return nil
-        }
-        v = v << 4 | d
-      }
-      return v
-    }
-    skip()
-    guard i < n, b[i] == 0x7B else { return "expected an object starting with {" }
-    i += 1
-    skip()
-    if i < n, b[i] == 0x7D {
-      i += 1
-    } else {
-      while true {
-        skip()
-        guard let key = string() else { return "expected a quoted key at byte \(i + 1)" }
-        skip()
-        guard i < n, b[i] == 0x3A else { return "expected : after key \"\(key)\"" }
-        i += 1
-        skip()
-        guard i < n else { return "missing value of \"\(key)\"" }
-        if b[i] == 0x22 {
-          guard let value = string() else { return "unterminated string value of \"\(key)\"" }
-          object[key] = .some(value)
-        } else if b[i] == 0x7B || b[i] == 0x5B {
-          return "\(key): nested objects and arrays are not accepted"
-        } else {
-          let begin = i
-          while i < n, b[i] != 0x2C, b[i] != 0x7D, b[i] != 0x20, b[i] != 0x09 { i += 1 }
-          let word = String(decoding: UnsafeBufferPointer(rebasing: b[begin..<i]), as: UTF8.self)
-          if word == "null" {
-            object[key] = .some(nil)
-          } else if word == "true" || word == "false" || Double(word) != nil {
-            object[key] = .some(word)
-          } else {
-            return "\(key): \"\(word)\" is not a JSON value"
-          }
-        }
-        skip()
-        guard i < n else { return "missing } at the end" }
-        if b[i] == 0x2C {
-          i += 1
-          continue
-        }
-        guard b[i] == 0x7D else { return "expected , or } after \"\(key)\"" }
-        i += 1
-        break
-      }
-    }
-    skip()
-    return i == n ? nil : "text after the closing }"
   }
 }

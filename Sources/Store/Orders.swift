@@ -53,6 +53,7 @@ extension AppDatabase {
     guard !reason.isEmpty else {
       throw StoreError.invalidValue(field: "reason", value: "", reason: "a reason is required")
     }
+    try Self.checkFreeText(reason, field: "reason")
     return try audited(by: operatorName) { db, audit in
       let operatorId = try Self.operatorId(db, name: operatorName)
       let code = try Self.serviceCode(db, id: serviceId)

@@ -8,6 +8,7 @@ extension AppDatabase {
   /// lower case), by provider id; two indexed range scans, at most `limit` rows each.
   public func searchAccounts(prefix: String, limit: Int) throws -> [AccountSummary] {
     guard limit > 0 else { return [] }
+    let prefix = Identifier.normalized(prefix)
     return try read { db in
       // Every string with the prefix sorts in [prefix, prefix + U+10FFFF) under BINARY
       // collation (UTF-8 byte order), so the unique indexes answer with a range scan.

@@ -12,7 +12,7 @@ extension AppDatabase {
         sql: """
           SELECT * FROM account WHERE external_id = ?1
           UNION ALL SELECT * FROM account WHERE pseudonym = lower(?1) LIMIT 1
-          """, arguments: [key]
+          """, arguments: [Identifier.normalized(key)]
       ).map {
         AccountSummary(
           id: $0["id"], externalId: $0["external_id"], pseudonym: $0["pseudonym"],

@@ -49,7 +49,10 @@ public enum VerdictFileParser {
     var issues: [ConsentImportIssue] = []
     var header: [String: Int]?
     var fields: [String?] = []
-    var object: [String: String?] = [:]
+    var object: [String: FlatJSONValue] = [:]
+    if let problem = ConsentImportParser.encodingProblem(bytes) {
+      return ([], [ConsentImportIssue(line: 1, reason: problem)])
+    }
     ConsentImportParser.forEachLine(bytes) { line, slice in
       let lookup: (String) -> String?
       switch format {
@@ -79,12 +82,12 @@ public enum VerdictFileParser {
         lookup = { name in columns[name].flatMap { $0 < row.count ? row[$0] : nil } }
       case .jsonl:
         object.removeAll(keepingCapacity: true)
-        if let problem = JSONLine.parseFlatObject(slice, into: &object) {
+        if let problem = FlatJSON.parseObject(slice, into: &object) {
           issues.append(ConsentImportIssue(line: line, reason: "bad JSON: \(problem)"))
           return true
         }
         let values = object
-        lookup = { name in values[name] ?? nil }
+        lookup = { name in values[name]?.text }
       }
       let caseRef = lookup("case_ref")?.trimmingSpaces() ?? ""
       let verdictText = lookup("verdict")?.trimmingSpaces() ?? ""

@@ -211,6 +211,7 @@ extension AppDatabase {
   public func placeLegalHold(
     caseRef: String? = nil, itemId: Int64? = nil, reason: String, by operatorName: String
   ) throws -> LegalHold {
+    try Self.checkFreeText(reason, field: "reason")
     let reason = Self.sanitiseNote(reason)
     guard !reason.isEmpty else {
       throw StoreError.invalidValue(

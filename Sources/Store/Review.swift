@@ -349,6 +349,25 @@ extension AppDatabase {
     }
   }
 
+  /// Why free text (a reason, a note, a label) is too long for field `field`; nil when it fits
+  /// ``maxNoteLength`` characters. Imports and audited writes refuse such text rather than
+  /// store megabytes of it.
+  public static func freeTextProblem(_ text: String?, field: String) -> String? {
+    guard let text, text.utf8.count > maxNoteLength else { return nil }
+    let count = text.count
+    guard count > maxNoteLength else { return nil }
+    return "\(field): \(count) characters; at most \(maxNoteLength)"
+  }
+
+  /// Throws ``StoreError/invalidValue(field:value:reason:)`` when `text` is longer than
+  /// ``maxNoteLength`` characters.
+  static func checkFreeText(_ text: String?, field: String) throws {
+    guard let text, freeTextProblem(text, field: field) != nil else { return }
+    throw StoreError.invalidValue(
+      field: field, value: String(text.prefix(40)) + "…",
+      reason: "\(text.count) characters; at most \(maxNoteLength)")
+  }
+
   /// Control characters (escape sequences included) become spaces; trimmed; at most 2000
   /// characters.
   static func sanitiseNote(_ note: String?) -> String {

@@ -301,7 +301,7 @@ extension AppDatabase {
   static func accountId(_ db: Database, externalId: String) throws -> Int64? {
     try Int64.fetchOne(
       db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?"),
-      arguments: [externalId])
+      arguments: [Identifier.normalized(externalId)])
   }
 
   static func serviceId(_ db: Database, code: String) throws -> Int64? {

@@ -52,6 +52,7 @@ extension AppDatabase {
     termsVersion: String, reason: String?, by operatorName: String
   ) throws -> ConsentEventRow {
     let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+    try Self.checkFreeText(reason, field: "reason")
     if source == .support, reason?.isEmpty ?? true {
       throw StoreError.invalidValue(
         field: "reason", value: "", reason: "a change made through support needs a reason")

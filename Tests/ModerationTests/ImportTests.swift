@@ -102,7 +102,8 @@ struct ImportTests {
         name: "known", path: missing, skipInvalid: true, threshold: nil, database: db, by: "mod")
     } throws: { "\($0)".hasPrefix(missing + ": cannot read") }
     let binary = try scratch.write("bin.csv", bytes: [0xFF, 0xFE, 0x00, 0xC3])
-    #expect(throws: ModerationError.unreadable(file: binary, reason: "not UTF-8 text")) {
+    let utf16 = "the file is not UTF-8 text (UTF-16?); save it as UTF-8"
+    #expect(throws: ModerationError.unreadable(file: binary, reason: utf16)) {
       try Imports.bank(
         name: "known", path: binary, skipInvalid: false, threshold: nil, database: db, by: "mod")
     }
