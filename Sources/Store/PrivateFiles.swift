@@ -389,6 +389,32 @@ public enum PrivateFiles {
     }
   }
 
+  // MARK: - Locks
+
+  /// Runs `body` holding an exclusive lock on the lock file at `path` (`flock`; created empty
+  /// and private when missing, never through a symlink). Another process (or another open of
+  /// the file in this one) waits until the lock is released; the kernel releases it when the
+  /// holder dies, so a killed process never leaves it stuck.
+  public static func withLock<T>(
+    _ path: String, _ body: () throws -> T
+  ) throws -> T {
+    try createEmptyFile(path)
+    let fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else {
+      if errno == ELOOP { throw PrivateFileError.symlink(path: path, what: "lock file") }
+      throw PrivateFileError.io(path: path, action: "open the lock file", reason: lastError())
+    }
+    defer { close(fd) }
+    try checkOpenFile(fd, path: path, what: "lock file")
+    while flock(fd, LOCK_EX) != 0 {
+      guard errno == EINTR else {
+        throw PrivateFileError.io(path: path, action: "lock", reason: lastError())
+      }
+    }
+    defer { flock(fd, LOCK_UN) }
+    return try body()
+  }
+
   // MARK: - Helpers
 
   /// The folder holding `path` (`.` for a bare name).

@@ -69,7 +69,9 @@ extension AppDatabase {
   ///
   /// Works in batches: the contents are read from a snapshot, the files written atomically
   /// and flushed (``Outbox/write(_:)``), and only then a short write transaction marks the
-  /// reports that are still `ready` (consoles never wait for the disk). A crash in between
+  /// reports that are still `ready` (consoles never wait for the disk). Exports of one
+  /// database run one at a time (a lock file beside it): a concurrent one waits, then finds
+  /// the reports sent, so each report is written once. A crash in between
   /// leaves files whose reports are still `ready`: the next run writes the same names again
   /// (replacing them) and marks them, so a report is never in the outbox twice and never
   /// marked sent without its file. A report voided meanwhile (its decision undone) has its
@@ -91,6 +93,31 @@ extension AppDatabase {
     batchSize: Int, beforeMarking: () throws -> Void
   ) throws -> [ExportedReport] {
     _ = try read { db in try Self.operatorId(db, name: operatorName) }
+    // One export at a time per database: a second one waits, then finds the reports sent,
+    // so no report is written twice. The lock is a file beside the database, not SQLite's:
+    // consoles keep writing meanwhile.
+    return try withExportLock {
+      try exportUnlocked(
+        to: outbox, provider: provider, key: key, by: operatorName, batchSize: batchSize,
+        beforeMarking: beforeMarking)
+    }
+  }
+
+  /// The lock file that serialises exports of this database (`csar.sqlite-export.lock`);
+  /// an in-memory database has one process only and needs none.
+  private func withExportLock<T>(_ body: () throws -> T) throws -> T {
+    if path == ":memory:" { return try body() }
+    do {
+      return try PrivateFiles.withLock(path + "-export.lock", body)
+    } catch let error as PrivateFileError {
+      throw ReportError.unsafeFile(error)
+    }
+  }
+
+  private func exportUnlocked(
+    to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
+    batchSize: Int, beforeMarking: () throws -> Void
+  ) throws -> [ExportedReport] {
     var exported: [ExportedReport] = []
     var after: Int64 = 0
     while true {

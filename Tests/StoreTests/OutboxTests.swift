@@ -105,3 +105,62 @@ import Testing
     ) { _ = try Outbox(directory: folder) }
   }
 }
+
+/// The result of work done on another thread.
+final class ResultBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value: Result<[ExportedReport], any Error>?
+
+  func set(_ result: Result<[ExportedReport], any Error>) { lock.withLock { value = result } }
+  func get() -> Result<[ExportedReport], any Error>? { lock.withLock { value } }
+}
+
+/// Two exports of one database at the same time.
+@Suite struct ConcurrentExportTests {
+  /// The inode of each file in `folder`, by name.
+  static func inodes(_ folder: String) throws -> [String: UInt64] {
+    var result: [String: UInt64] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+      var info = stat()
+      if lstat(folder + "/" + name, &info) == 0 { result[name] = UInt64(info.st_ino) }
+    }
+    return result
+  }
+
+  @Test func aSecondExportWaitsAndWritesNothingTwice() throws {
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let path = temp.file("csar.sqlite")
+    let (first, refs) = try ReportTests.withReadyReports(4, path: path)
+    let second = try AppDatabase.open(path: path)
+    let outbox = try Outbox(directory: temp.file("outbox"))
+    let otherDone = DispatchSemaphore(value: 0)
+    let other = ResultBox()
+    var atFirstWrite: [String: UInt64] = [:]
+    var finishedMeanwhile = false
+    // The first export has written its files and not marked them yet: a second export
+    // starts now, in another thread with its own connection, as another process would.
+    let exported = try first.exportReadyReports(
+      to: outbox, provider: "P", key: ReportTests.key, by: "alice", batchSize: 100,
+      beforeMarking: {
+        atFirstWrite = try Self.inodes(outbox.directory)
+        Thread.detachNewThread {
+          let result = Result {
+            try second.exportReadyReports(
+              to: outbox, provider: "P", key: ReportTests.key, by: "bahar")
+          }
+          other.set(result)
+          otherDone.signal()
+        }
+        // Give it the chance to write meanwhile (it must wait for this export instead).
+        finishedMeanwhile = otherDone.wait(timeout: .now() + 2) == .success
+      })
+    if !finishedMeanwhile { otherDone.wait() }
+    let secondExported = try #require(other.get()).get()
+    #expect(exported.map(\.caseRef) == refs)
+    #expect(secondExported.isEmpty)
+    #expect(try Self.inodes(outbox.directory) == atFirstWrite, "a file was written again")
+    #expect(
+      try count(first, "SELECT count(*) FROM audit_event WHERE action = 'report.export'") == 4)
+  }
+}

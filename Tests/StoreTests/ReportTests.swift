@@ -11,10 +11,10 @@ struct ReportTests {
 
   /// A database with `n` ready known-material reports for account 1 (which has an IP address,
   /// a device id and a name).
-  static func withReadyReports(_ n: Int, clock: TestClock = TestClock()) throws
-    -> (AppDatabase, [String])
+  static func withReadyReports(_ n: Int, clock: TestClock = TestClock(), path: String? = nil)
+    throws -> (AppDatabase, [String])
   {
-    let db = try seededDatabase(clock: clock.function)
+    let db = try seededDatabase(path: path, clock: clock.function)
     try db.writer.write { db in
       try db.execute(
         sql: """

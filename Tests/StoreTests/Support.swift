@@ -25,10 +25,13 @@ let fixedToday = CalendarDate(unixSeconds: fixedNow)
 let aliceUid: UInt32 = 1001
 let baharUid: UInt32 = 1002
 
-/// An in-memory database with operators (alice, reviewer; bahar, lead; each bound to an OS
-/// account of their own) and two services.
-func seededDatabase(clock: @escaping @Sendable () -> Int64 = { fixedNow }) throws -> AppDatabase {
-  let db = try AppDatabase.inMemory(clock: clock)
+/// An in-memory database (or one in the file at `path`) with operators (alice, reviewer;
+/// bahar, lead; each bound to an OS account of their own) and two services.
+func seededDatabase(
+  path: String? = nil, clock: @escaping @Sendable () -> Int64 = { fixedNow }
+) throws -> AppDatabase {
+  let db = try path.map { try AppDatabase.open(path: $0, clock: clock) }
+    ?? AppDatabase.inMemory(clock: clock)
   try db.ensureOperator(name: "alice", role: .reviewer, uid: aliceUid)
   try db.ensureOperator(name: "bahar", role: .lead, uid: baharUid)
   try db.createService(code: "chat-eu", name: "Café Chat", kind: .messaging, by: "bahar")
