@@ -66,7 +66,7 @@ let package = Package(
     .target(
       name: "ConsoleUI",
       dependencies: [
-        "Compliance", "Store", "Terminal", "Imaging",
+        "Compliance", "Store", "Terminal", "Imaging", "Detection",
       ],
       resources: []
     ),
@@ -89,7 +89,7 @@ let package = Package(
     .testTarget(
       name: "ConsoleUITests",
       dependencies: [
-        "ConsoleUI", "Store", "Terminal", "Compliance", "Imaging",
+        "ConsoleUI", "Store", "Terminal", "Compliance", "Imaging", "Detection",
         .product(name: "GRDB", package: "GRDB.swift"),
       ],
       exclude: ["__Snapshots__"]

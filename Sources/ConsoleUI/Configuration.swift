@@ -23,6 +23,7 @@ import Compliance
 /// provider = "Example GmbH"    # provider name written into reports
 /// provider_key = "/srv/csar/provider.key"  # pseudonymisation key (default: beside the db)
 /// retention_months = 12        # purge decided items and reports after this many months
+/// media_roots = ["/srv/uploads"]  # where media may be read from (default: media/ beside the db)
 /// ```
 public struct Configuration: Equatable, Sendable {
   public var operatorName: String?
@@ -36,6 +37,8 @@ public struct Configuration: Equatable, Sendable {
   public var providerKeyPath: String?
   /// Months after which decided items and reports are purged (legal holds exempt).
   public var retentionMonths: Int = 12
+  /// Folders media files may be read from (absolute paths); nil: `media/` beside the database.
+  public var mediaRoots: [String]?
 
   public init() {}
 
@@ -99,6 +102,15 @@ public struct Configuration: Equatable, Sendable {
           throw bad("expected a count 1-10000")
         }
         config.review.breakReminderAfter = count
+      case "media_roots":
+        guard let list = value?.array, !list.isEmpty,
+          case let paths = list.compactMap(\.string), paths.count == list.count,
+          paths.allSatisfy({ $0.hasPrefix("/") && !$0.split(separator: "/").contains("..") })
+        else {
+          throw ConfigurationError(
+            file: file, key: key, message: "expected a list of absolute folder paths")
+        }
+        config.mediaRoots = paths
       case "retention_months":
         guard let months = value?.int, (1...120).contains(months) else {
           throw bad("expected months 1-120")
@@ -110,7 +122,8 @@ public struct Configuration: Equatable, Sendable {
             "unknown key; expected one of "
               + (["operator", "theme", "database", "due_soon_days", "preview_reblur_seconds",
                 "break_reminder_after", "provider", "provider_key",
-                "retention_months"] + reviewNumbers.keys.sorted()).joined(separator: ", "))
+                "retention_months", "media_roots"] + reviewNumbers.keys.sorted())
+              .joined(separator: ", "))
         }
         guard let number = value?.int, setting.range.contains(number) else {
           let range = setting.range

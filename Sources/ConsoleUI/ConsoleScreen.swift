@@ -1,4 +1,5 @@
 import Compliance
+import Imaging
 import Store
 import Terminal
 
@@ -20,6 +21,8 @@ public final class ConsoleContext {
   public var exposures = 0
   /// The questionnaire the assessment wizard asks (nil: the shipped one), with its text.
   public var questionnaire: (questionnaire: Questionnaire, source: String)?
+  /// The folders previews may read media from (nil: the `media` folder beside the database).
+  public var mediaRoots: MediaRoots?
 
   public init(
     database: AppDatabase, operatorName: String, theme: Theme, today: CalendarDate,

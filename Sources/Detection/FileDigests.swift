@@ -16,6 +16,9 @@ public struct FileDigests: Sendable, Equatable, Hashable {
     md5 = Self.hex(Insecure.MD5.hash(data: bytes))
   }
 
+  /// SHA-256 of `bytes` alone, as lowercase hex.
+  public static func sha256(of bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
+
   /// Creates digests from known hex values.
   public init(sha256: String, md5: String) {
     self.sha256 = sha256

@@ -2,6 +2,7 @@
 
 import Compliance
 import Detection
+import Imaging
 import Store
 
 /// Imports of hash banks, URL lists and classifier scores from files: every bad line is
@@ -46,11 +47,14 @@ public enum Imports {
   /// Imports classifier scores (JSON Lines): scores at or above `threshold` become
   /// `new_material` items (priority 1 from 0.97, else 2); lower ones are only counted. An
   /// event for an account that has not granted consent on the service is a bad line: detection
-  /// before transmission is for consenting users only.
+  /// before transmission is for consenting users only. Media paths must lie inside
+  /// `mediaRoots` (default: `media/` beside the database) and a queued item's file must be
+  /// readable: its SHA-256 and MD5 are recorded, so a file replaced later is noticed.
   public static func flags(
     path: String, skipInvalid: Bool, threshold: Double, database: AppDatabase,
-    by operatorName: String
+    mediaRoots: MediaRoots? = nil, by operatorName: String
   ) throws -> Outcome<FlagImportSummary> {
+    let roots = mediaRoots ?? MediaRoots(databasePath: database.path)
     guard threshold.isFinite, (0...1).contains(threshold) else {
       throw ModerationError.badThreshold("--threshold \(threshold): use a score in 0...1")
     }
@@ -89,12 +93,24 @@ public enum Imports {
               + "its uploads may not be scanned"))
         continue
       }
-      let item =
-        event.score >= threshold
-        ? NewFlaggedItem(
+      let digests: FileDigests?
+      do {
+        let located = try roots.resolve(event.media)
+        digests =
+          event.score >= threshold
+          ? FileDigests(of: try MediaFile(path: located).readAll()) : nil
+      } catch {
+        file.problems.append(
+          LineProblem(
+            file: path, line: event.line, reason: DisplayText.escapingControls("\(error)")))
+        continue
+      }
+      let item = digests.map {
+        NewFlaggedItem(
           kind: .newMaterial, priority: event.score >= 0.97 ? 1 : 2, serviceId: serviceId,
-          accountId: accountId, mediaPath: event.media, model: event.model, score: event.score)
-        : nil
+          accountId: accountId, mediaPath: event.media, sha256: $0.sha256, md5: $0.md5,
+          model: event.model, score: event.score)
+      }
       records.append(ClassifierImport(externalRef: reference(of: event), item: item))
     }
     file.problems.sort { $0.line < $1.line }

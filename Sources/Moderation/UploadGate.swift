@@ -84,14 +84,19 @@ public final class UploadGate {
   let operatorName: String
   let dihedral: Bool
   let maxPixels: Int
+  let mediaRoots: MediaRoots?
   private var matcher: BankMatcher?
   private let hasher = PDQHasher()
 
   /// Creates a gate. The bank index is built on the first file that needs it (or pass one).
+  /// With `mediaRoots`, files scanned for an account must lie inside them (their items are
+  /// shown in the console, which reads only there); lookups read any regular file.
   public init(
     database: AppDatabase, operatorName: String, dihedral: Bool = false,
-    maxPixels: Int = ImageDecoder.defaultMaxPixels, matcher: BankMatcher? = nil
+    maxPixels: Int = ImageDecoder.defaultMaxPixels, matcher: BankMatcher? = nil,
+    mediaRoots: MediaRoots? = nil
   ) {
+    self.mediaRoots = mediaRoots
     self.database = database
     self.operatorName = operatorName
     self.dihedral = dihedral
@@ -150,10 +155,16 @@ public final class UploadGate {
 
   /// Digests of any file are matched exactly; PDQ needs a decodable image. A file that is not
   /// a decodable image is an error unless its digests matched a bank.
-  func scanFile(_ path: String, subject: ScanSubject?) throws -> ScanOutcome {
+  func scanFile(_ input: String, subject: ScanSubject?) throws -> ScanOutcome {
+    // An upload's item records where it lies, absolute, inside the media roots.
+    var path = input
+    if subject != nil, let mediaRoots {
+      path = try mediaRoots.resolve(
+        input.hasPrefix("/") ? input : FileManager.default.currentDirectoryPath + "/" + input)
+    }
     let bytes = try ImageDecoder.readFile(path)
     let digests = FileDigests(of: bytes)
-    var outcome = ScanOutcome(input: path, isURL: false, decision: .allowed)
+    var outcome = ScanOutcome(input: input, isURL: false, decision: .allowed)
     outcome.sha256 = digests.sha256
     outcome.md5 = digests.md5
     let matcher = try bankMatcher()

@@ -540,4 +540,36 @@ extension AppDatabase {
         after: ["blur": .int(Int64(blurLevel)), "colour": .bool(colour)])
     }
   }
+
+  /// Audits that an item's media file was not shown because its SHA-256 differs from the one
+  /// recorded at scan or import time (the file was replaced). ("preview.media_mismatch")
+  public func recordMediaMismatch(
+    itemId: Int64, path: String, recorded: String, found: String, by operatorName: String
+  ) throws {
+    try audited(by: operatorName) { db, audit in
+      _ = try Self.operatorId(db, name: operatorName)
+      try audit.record(
+        action: "preview.media_mismatch", entity: "flagged_item", entityId: String(itemId),
+        before: ["media": .string(path), "sha256": .string(recorded)],
+        after: ["sha256": .string(found)])
+    }
+  }
+
+  /// Records the SHA-256 of an item's media file the first time it is shown, for items
+  /// imported before digests were recorded; later views are checked against it. Does nothing
+  /// when the item already has one. ("preview.media_digest")
+  public func recordFirstMediaDigest(
+    itemId: Int64, sha256: String, by operatorName: String
+  ) throws {
+    try audited(by: operatorName) { db, audit in
+      _ = try Self.operatorId(db, name: operatorName)
+      try db.execute(
+        sql: "UPDATE flagged_item SET sha256 = ? WHERE id = ? AND sha256 IS NULL",
+        arguments: [sha256, itemId])
+      guard db.changesCount > 0 else { return }
+      try audit.record(
+        action: "preview.media_digest", entity: "flagged_item", entityId: String(itemId),
+        before: ["sha256": nil], after: ["sha256": .string(sha256)])
+    }
+  }
 }

@@ -171,7 +171,9 @@ struct BenchCommand: ParsableCommand {
       for _ in 0..<max(1, iterations) {
         var screen = Screen(width: pane.width, height: pane.height)
         var t = BenchCommand.now()
-        let preview = ItemPreview(itemId: 0, mediaPath: file, url: nil, databasePath: ":memory:")
+        let preview = ItemPreview(
+          itemId: 0, mediaPath: file, url: nil, databasePath: ":memory:",
+          roots: MediaRoots(configured: ["/"], databasePath: ":memory:"))
         preview.draw(in: pane, on: &screen, depth: .trueColor, theme: theme)
         cellTimes.append(BenchCommand.now() - t)
         t = BenchCommand.now()

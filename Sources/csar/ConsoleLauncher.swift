@@ -2,6 +2,7 @@ import ArgumentParser
 import Compliance
 import ConsoleUI
 import Foundation
+import Imaging
 import Store
 import Terminal
 
@@ -33,8 +34,11 @@ struct ConsoleLauncher {
     }
     if !FileManager.default.fileExists(atPath: path) {
       Output.error("csar: no database at \(path); creating a demo database…")
-      try DemoGenerator.ensureDemoDatabase(at: path)
-      try DemoMedia.write(besideDatabase: path)
+      // Items record the real SHA-256 of the pictures they point at (previews check it).
+      let pictures = try DemoMedia.files()
+      try DemoGenerator.ensureDemoDatabase(
+        at: path, mediaDigests: DemoMedia.digests(of: pictures))
+      try DemoMedia.write(pictures, besideDatabase: path)
     }
     let database = try AppDatabase.open(path: path)
     let acting = try CallerIdentity.resolve(
@@ -46,6 +50,7 @@ struct ConsoleLauncher {
       database: database, operatorName: acting.name, theme: chosenTheme, today: day,
       dueSoonDays: configuration.dueSoonDays, colorDepth: terminal.colorDepth,
       review: configuration.review, questionnaire: methodology)
+    context.mediaRoots = MediaRoots(configured: configuration.mediaRoots, databasePath: path)
     Console(context: context).run(on: terminal)
   }
 }

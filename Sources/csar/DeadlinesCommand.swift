@@ -4,6 +4,7 @@ import ArgumentParser
 import Compliance
 import ConsoleUI
 import Foundation
+import Imaging
 import Moderation
 import Store
 
@@ -88,6 +89,12 @@ struct RiskCommandSetup {
     } else {
       self.today = CalendarDate(unixSeconds: AppDatabase.systemClock())
     }
+  }
+
+  /// The folders media may be read from: config `media_roots`, else `media/` beside the
+  /// database.
+  var mediaRoots: MediaRoots {
+    MediaRoots(configured: configuration.mediaRoots, databasePath: database.path)
   }
 
   /// The operator this command acts as (bound to the caller's OS account; see

@@ -46,15 +46,18 @@ struct DemoCommand: ParsableCommand {
     }
     let started = Date()
     let summary: DemoSummary
+    // Items record the real SHA-256 of the pictures they point at (previews check it).
+    let pictures = try DemoMedia.files()
     do {
       summary = try DemoGenerator.makeDatabase(
-        at: path, items: items, accounts: accounts, seed: seed, replace: force)
+        at: path, items: items, accounts: accounts, seed: seed, replace: force,
+        mediaDigests: DemoMedia.digests(of: pictures))
     } catch let error as StoreError {
       throw DemoCommandError(error.description)
     }
     let seconds = Date().timeIntervalSince(started)
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-    let images = try DemoMedia.write(besideDatabase: path)
+    let images = try DemoMedia.write(pictures, besideDatabase: path)
     print("created \(path)")
     print("  \(images) synthetic images in media/ (one truncated, one missing, on purpose)")
     print(

@@ -1,3 +1,4 @@
+import Detection
 import Foundation
 import Imaging
 import Store
@@ -15,23 +16,34 @@ enum DemoMedia {
   /// The one picture of camera size (1600x1004).
   static let largeIndex = 4
 
+  /// The encoded pictures by media path (`media/N.png`), the truncated one cut short.
+  static func files() throws -> [(name: String, bytes: [UInt8])] {
+    try (0..<count).filter { $0 != missing }.map { index in
+      var bytes = try ImageEncoder.encodePNG(picture(index))
+      if index == truncated { bytes = Array(bytes.prefix(bytes.count / 3)) }
+      return ("media/\(index).png", bytes)
+    }
+  }
+
+  /// SHA-256 of each picture by media path, for the demo items that point at them.
+  static func digests(of files: [(name: String, bytes: [UInt8])]) -> [String: String] {
+    Dictionary(uniqueKeysWithValues: files.map { ($0.name, FileDigests.sha256(of: $0.bytes)) })
+  }
+
   /// Writes the images into the `media` folder beside `databasePath`; returns how many.
   @discardableResult
-  static func write(besideDatabase databasePath: String) throws -> Int {
+  static func write(
+    _ files: [(name: String, bytes: [UInt8])]? = nil, besideDatabase databasePath: String
+  ) throws -> Int {
     let folder = PrivateFiles.folder(of: databasePath)
     let media = folder + "/media"
     let sharing = try PrivateFiles.makeFolder(media, sharing: FileSharing.of(folder: folder))
-    var written = 0
-    for index in 0..<count where index != missing {
-      let image = picture(index)
-      let path = "\(media)/\(index).png"
-      var bytes = try ImageEncoder.encodePNG(image)
-      if index == truncated { bytes = Array(bytes.prefix(bytes.count / 3)) }
+    for file in try files ?? Self.files() {
+      let path = folder + "/" + file.name
       unlink(path)  // --force: replace the picture of the last demo
-      try PrivateFiles.writeNewFile(bytes, to: path, sharing: sharing)
-      written += 1
+      try PrivateFiles.writeNewFile(file.bytes, to: path, sharing: sharing)
     }
-    return written
+    return count - 1
   }
 
   /// One synthetic picture; the pattern and size follow from the index.

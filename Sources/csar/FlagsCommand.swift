@@ -28,6 +28,9 @@ struct FlagsImportCommand: ParsableCommand {
       counted only. Re-importing is harmless: an event seen before (by id, or by all its \
       fields when it has none) is not queued again. Every bad line is printed as \
       FILE:LINE: reason; a file with any bad line imports nothing unless --skip-invalid. \
+      media paths (relative ones are beside the database) must lie inside the media roots \
+      (config media_roots; default: the media folder beside the database), and the file of \
+      a queued item must be readable: its SHA-256 is recorded and checked before display. \
       One transaction; audited per item (flag.create) and per file (flags.import).
       """)
 
@@ -40,11 +43,13 @@ struct FlagsImportCommand: ParsableCommand {
   @OptionGroup var options: ImportOptions
 
   func run() throws {
-    let (database, operatorName) = try options.moderation.open()
+    let setup = try options.moderation.setup()
+    let database = setup.database
+    let operatorName = try setup.operatorName(options.moderation.operator)
     let outcome = try ImportReporting.run("csar flags import") {
       try Imports.flags(
         path: file, skipInvalid: options.skipInvalid, threshold: threshold, database: database,
-        by: operatorName)
+        mediaRoots: setup.mediaRoots, by: operatorName)
     }
     let s = outcome.summary
     if options.json {

@@ -16,8 +16,13 @@ struct ModerationOptions: ParsableArguments {
   /// The database (created when `create` and missing) and the operator acting (see
   /// ``CallerIdentity``).
   func open(create: Bool = false) throws -> (database: AppDatabase, operatorName: String) {
-    let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: create)
+    let setup = try setup(create: create)
     return (setup.database, try setup.operatorName(`operator`))
+  }
+
+  /// The database and configuration (for what else a command needs, e.g. the media roots).
+  func setup(create: Bool = false) throws -> RiskCommandSetup {
+    try RiskCommandSetup(db: db, today: nil, createIfMissing: create)
   }
 }
 

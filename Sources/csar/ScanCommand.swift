@@ -18,9 +18,10 @@ struct ScanCommand: ParsableCommand {
       (nothing is read). Otherwise each file is hashed (SHA-256, MD5, PDQ) and matched \
       against the enabled banks (digests exactly, PDQ within each bank's threshold; with \
       --dihedral also rotated and flipped), each URL against the enabled URL lists, and a \
-      match becomes a review-queue item. PDQ matches of images with quality below 50 are \
-      reported, not queued. Without --account the scan is a lookup: matches are reported as \
-      `matched` and nothing is queued.
+      match becomes a review-queue item (files scanned for an account must lie inside the \
+      media roots: config media_roots, default the media folder beside the database). PDQ \
+      matches of images with quality below 50 are reported, not queued. Without --account \
+      the scan is a lookup: matches are reported as `matched` and nothing is queued.
       Plain output, one line per input: INPUT<TAB>DECISION<TAB>DETAIL, DECISION being \
       allowed, flagged, matched, blocked or error. With --json, one object per line: \
       {"input","type","decision",...} with "reason" and "consent" (blocked), "item" and \
@@ -56,9 +57,11 @@ struct ScanCommand: ParsableCommand {
   }
 
   func run() throws {
-    let (database, operatorName) = try options.open()
+    let setup = try options.setup()
+    let database = setup.database
     let gate = UploadGate(
-      database: database, operatorName: operatorName, dihedral: dihedral, maxPixels: maxPixels)
+      database: database, operatorName: try setup.operatorName(options.operator),
+      dihedral: dihedral, maxPixels: maxPixels, mediaRoots: setup.mediaRoots)
     let outcomes: [ScanOutcome]
     if let account {
       outcomes = try gate.scan(

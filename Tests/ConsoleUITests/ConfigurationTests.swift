@@ -11,7 +11,9 @@ struct ConfigurationTests {
       theme = "mono"
       database = "/srv/csar.sqlite"
       due_soon_days = 30
+      media_roots = ["/srv/uploads", "/mnt/flagged/"]
       """, file: "config.toml")
+    #expect(config.mediaRoots == ["/srv/uploads", "/mnt/flagged/"])
     #expect(config.operatorName == "bahar")
     #expect(config.theme == "mono")
     #expect(config.databasePath == "/srv/csar.sqlite")
@@ -27,6 +29,8 @@ struct ConfigurationTests {
   @Test(arguments: [
     ("due_soon_days = 0", "due_soon_days"), ("due_soon_days = \"60\"", "due_soon_days"),
     ("operater = \"x\"", "operater"), ("theme = \"\"", "theme"),
+    ("media_roots = \"/srv\"", "media_roots"), ("media_roots = [\"uploads\"]", "media_roots"),
+    ("media_roots = [\"/srv/../etc\"]", "media_roots"), ("media_roots = []", "media_roots"),
   ])
   func badValuesNameTheKey(text: String, key: String) {
     do {

@@ -1,4 +1,5 @@
 import Compliance
+import Detection
 import Foundation
 import GRDB
 import Imaging
@@ -22,19 +23,21 @@ struct ReviewFixture {
     folder = NSTemporaryDirectory() + "csar-review-\(UUID().uuidString)"
     databasePath = folder + "/csar.sqlite"
     today = try CalendarDate(parsing: "2026-11-25")
-    let database = try open()
-    try DemoGenerator(seed: 7).generate(into: database, items: items, accounts: 60, today: today)
-    try database.ensureOperator(name: "bob", role: .reviewer)
+    // The pictures first: the items record their real SHA-256 (previews check it).
     try FileManager.default.createDirectory(
       atPath: folder + "/media", withIntermediateDirectories: true)
-    let paths = try database.writer.read { db in
-      try String.fetchAll(
-        db, sql: "SELECT DISTINCT media_path FROM flagged_item WHERE media_path IS NOT NULL")
+    var digests: [String: String] = [:]
+    for number in 0..<64 {
+      let name = "media/\(number).png"
+      let png = try ImageEncoder.encodePNG(Self.picture(number))
+      FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(png))
+      digests[name] = FileDigests.sha256(of: png)
     }
-    for path in paths {
-      let number = Int(path.filter(\.isNumber)) ?? 0
-      try ImageEncoder.writePNG(Self.picture(number), to: folder + "/" + path)
-    }
+    let database = try open()
+    var generator = DemoGenerator(seed: 7)
+    generator.mediaDigests = digests
+    try generator.generate(into: database, items: items, accounts: 60, today: today)
+    try database.ensureOperator(name: "bob", role: .reviewer)
   }
 
   /// A benign synthetic picture: a diagonal gradient with a bright disc.
@@ -302,6 +305,70 @@ struct ReviewQueueTests {
     #expect(screen.text.contains("No preview"))
   }
 
+  @Test func aReplacedFileIsNotShownAndTheMismatchIsAudited() throws {
+    let fixture = try ReviewFixture()
+    let first = try fixture.firstItemId()
+    let path = try #require(
+      try fixture.sql("SELECT media_path FROM flagged_item WHERE id = \(first)"))
+    // Another valid picture in its place, after the item recorded the original's SHA-256.
+    try ImageEncoder.writePNG(ReviewFixture.picture(99), to: fixture.folder + "/" + path)
+    let console = try fixture.console("alice")
+    console.press(.enter)
+    #expect(console.shows("Item \(first) · claimed until"))
+    #expect(console.shows("changed since it was scanned"))
+    console.press(.character("-"))
+    #expect(console.shows("has no picture"))
+    let audited = try fixture.sql(
+      """
+      SELECT count(*) FROM audit_event WHERE action = 'preview.media_mismatch'
+        AND entity_id = '\(first)'
+      """, Int.self)
+    #expect(audited == 1)
+  }
+
+  @Test func anItemWithoutADigestRecordsItOnFirstViewThenChecksIt() throws {
+    let fixture = try ReviewFixture()
+    let first = try fixture.firstItemId()
+    let path = try #require(
+      try fixture.sql("SELECT media_path FROM flagged_item WHERE id = \(first)"))
+    try fixture.open().writer.write {
+      try $0.execute(sql: "UPDATE flagged_item SET sha256 = NULL WHERE id = \(first)")
+    }
+    let console = try fixture.console("alice")
+    console.press(.enter)
+    #expect(!console.shows("No preview"))
+    let png = try ImageEncoder.encodePNG(ReviewFixture.picture(Int(path.filter(\.isNumber))!))
+    #expect(
+      try fixture.sql("SELECT sha256 FROM flagged_item WHERE id = \(first)")
+        == FileDigests.sha256(of: png))
+    #expect(
+      try fixture.sql(
+        "SELECT count(*) FROM audit_event WHERE action = 'preview.media_digest'", Int.self) == 1)
+    try ImageEncoder.writePNG(ReviewFixture.picture(99), to: fixture.folder + "/" + path)
+    console.press(.escape, .enter)
+    #expect(console.shows("changed since it was scanned"))
+  }
+
+  @Test func mediaOutsideTheRootsIsNotRead() throws {
+    let fixture = try ReviewFixture()
+    let first = try fixture.firstItemId()
+    // A picture beside the database but outside its media folder, then a system file.
+    try ImageEncoder.writePNG(ReviewFixture.picture(1), to: fixture.folder + "/beside.png")
+    for path in ["beside.png", "/etc/passwd", "media/../beside.png"] {
+      try fixture.open().writer.write {
+        try $0.execute(
+          sql: "UPDATE flagged_item SET media_path = ?, sha256 = NULL WHERE id = \(first)",
+          arguments: [path])
+      }
+      let console = try fixture.console("alice")
+      console.press(.enter)
+      #expect(console.shows("is outside the media roots", width: 300), "\(path)")
+      #expect(console.shows(path), "\(path)")
+      console.press(.escape)
+      #expect(try fixture.sql("SELECT sha256 FROM flagged_item WHERE id = \(first)") == nil)
+    }
+  }
+
   @Test func aHugePictureGetsAPlaceholderNotADecode() throws {
     // A JPEG whose header claims 6000 x 6000 (36 megapixels; the preview limit is 24).
     var jpeg = try ImageEncoder.encodeJPEG(ReviewFixture.picture(1))
@@ -310,7 +377,9 @@ struct ReviewQueueTests {
     jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0x17, 0x70, 0x17, 0x70])
     let path = NSTemporaryDirectory() + "csar-huge-\(UUID().uuidString).jpg"
     FileManager.default.createFile(atPath: path, contents: Data(jpeg))
-    let preview = ItemPreview(itemId: 1, mediaPath: path, url: nil, databasePath: ":memory:")
+    let preview = ItemPreview(
+      itemId: 1, mediaPath: path, url: nil, databasePath: ":memory:",
+      roots: MediaRoots(configured: [NSTemporaryDirectory()], databasePath: ":memory:"))
     guard case .unreadable(let why)? = preview.placeholder else {
       Issue.record("expected a placeholder, got \(String(describing: preview.placeholder))")
       return

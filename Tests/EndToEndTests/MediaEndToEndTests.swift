@@ -45,4 +45,30 @@ struct MediaEndToEndTests {
     // Quitting gave the item back: no claim is left behind.
     #expect(try f.sql(claims) == claimedBefore)
   }
+
+  @Test func flagsNamingFilesOutsideTheMediaRootsAreBadLines() throws {
+    let f = try Fixture()
+    let (account, service) = try f.account("granted")
+    let who = #""account":"\#(account)","service":"\#(service)","model":"nm","score":0.9"#
+    let file = try f.write(
+      "flags.jsonl",
+      """
+      {\(who),"media":"/etc/shadow"}
+      {\(who),"media":"\(f.database)"}
+      {\(who),"media":"media/2.png"}
+      """)
+    let refused = try f.csar("flags", "import", file)
+    #expect(refused.status != 0)
+    let roots = "(\(f.directory)/media)"
+    let first = "\(file):1: media path \"/etc/shadow\" is outside the media roots \(roots)"
+    #expect(refused.err.contains(first), "\(refused.err)")
+    #expect(refused.err.contains("\(file):2: media path \"\(f.database)\" is outside"))
+    #expect(!refused.err.contains("\(file):3:"))
+    let imported = try f.csar("flags", "import", file, "--skip-invalid")
+    #expect(imported.status == 0, "\(imported.err)")
+    let recorded = try f.sql(
+      "SELECT sha256 FROM flagged_item WHERE media_path = 'media/2.png' ORDER BY id DESC LIMIT 1")
+    let hashed = try CsarBinary.run(["hash", "--json", f.media(2)])
+    #expect(f.json(hashed.out).first?["sha256"] as? String == recorded)
+  }
 }

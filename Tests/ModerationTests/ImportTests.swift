@@ -1,4 +1,6 @@
 import Foundation
+import Detection
+import Imaging
 import Testing
 
 @testable import Moderation
@@ -178,13 +180,39 @@ struct ImportTests {
     "id":"e3"}
     """.replacingOccurrences(of: ",\n\"id\"", with: ",\"id\"")
 
+  /// The media roots of a scratch folder (`m/` beside a database file there), with the
+  /// pictures `m/1.png` and `m/2.png` the flags name.
+  static func mediaRoots(_ scratch: Scratch) throws -> MediaRoots {
+    try FileManager.default.createDirectory(
+      atPath: scratch.path + "/m", withIntermediateDirectories: true)
+    for n in 1...2 {
+      try scratch.write("m/\(n).png", bytes: ImageEncoder.encodePNG(Picture.make(seed: n)))
+    }
+    return MediaRoots(configured: [scratch.path + "/m"], databasePath: scratch.path + "/db")
+  }
+
+  /// The bad lines a flags import of `path` stops on (nil when it does not stop on them).
+  static func badLines(_ path: String, _ db: AppDatabase, _ roots: MediaRoots) throws
+    -> [String]?
+  {
+    do {
+      _ = try Imports.flags(
+        path: path, skipInvalid: false, threshold: 0.8, database: db, mediaRoots: roots,
+        by: "mod")
+      return nil
+    } catch ModerationError.invalidLines(_, let problems) {
+      return problems.map(\.description)
+    }
+  }
+
   @Test func flagsImportQueuesAndIsIdempotent() throws {
     let db = try moderationDatabase()
     let scratch = try Scratch()
     defer { scratch.remove() }
     let path = try scratch.write("flags.jsonl", Self.flags)
+    let roots = try Self.mediaRoots(scratch)
     let first = try Imports.flags(
-      path: path, skipInvalid: false, threshold: 0.8, database: db, by: "mod")
+      path: path, skipInvalid: false, threshold: 0.8, database: db, mediaRoots: roots, by: "mod")
     #expect(first.summary.queued.count == 2)
     #expect(first.summary.belowThreshold == 1)
     let rows: [String] = try column(
@@ -194,8 +222,11 @@ struct ImportTests {
       FROM flagged_item ORDER BY id
       """)
     #expect(rows == ["new_material 1 m/1.png nm-2 0.99", "new_material 2 m/2.png nm-2 0.85"])
+    let recorded: [String] = try column(db, "SELECT sha256 FROM flagged_item ORDER BY id")
+    let files = try (1...2).map { try MediaFile(path: scratch.path + "/m/\($0).png").readAll() }
+    #expect(recorded == files.map { FileDigests.sha256(of: $0) })
     let again = try Imports.flags(
-      path: path, skipInvalid: false, threshold: 0.8, database: db, by: "mod")
+      path: path, skipInvalid: false, threshold: 0.8, database: db, mediaRoots: roots, by: "mod")
     #expect(again.summary.queued.isEmpty)
     #expect(again.summary.alreadyImported == 3)
     #expect(try count(db, "SELECT count(*) FROM flagged_item") == 2)
@@ -216,24 +247,50 @@ struct ImportTests {
         + "\n" + #"{"account":"A-refused","service":"chat-eu","media":"x","model":"m","score":1}"#
         + "\n" + #"{"account":"A-granted","service":"foto-de","media":"x","model":"m","score":1}"#
         + "\n")
-    #expect {
-      try Imports.flags(path: path, skipInvalid: false, threshold: 0.8, database: db, by: "mod")
-    } throws: { error in
-      guard case .invalidLines(_, let problems) = error as? ModerationError else { return false }
-      return problems.map(\.description) == [
+    let roots = try Self.mediaRoots(scratch)
+    #expect(
+      try Self.badLines(path, db, roots) == [
         path + ":4: unknown account \"A-nobody\"", path + ":5: unknown service \"nope\"",
         path + ":6: account \"A-refused\" has not granted consent on chat-eu (refused): "
           + "its uploads may not be scanned",
         path + ":7: account \"A-granted\" has not granted consent on foto-de (not_asked): "
           + "its uploads may not be scanned",
-      ]
-    }
+      ])
     #expect(try count(db, "SELECT count(*) FROM flagged_item") == 0)
     let skipped = try Imports.flags(
-      path: path, skipInvalid: true, threshold: 0.8, database: db, by: "mod")
+      path: path, skipInvalid: true, threshold: 0.8, database: db, mediaRoots: roots, by: "mod")
     #expect(skipped.summary.queued.count == 2 && skipped.summary.skipped == 4)
     #expect(throws: ModerationError.self) {
-      try Imports.flags(path: path, skipInvalid: true, threshold: 1.5, database: db, by: "mod")
+      try Imports.flags(
+        path: path, skipInvalid: true, threshold: 1.5, database: db, mediaRoots: roots,
+        by: "mod")
     }
+  }
+
+  @Test func flagsNamingMediaOutsideTheRootsAreBadLines() throws {
+    let db = try moderationDatabase()
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let roots = try Self.mediaRoots(scratch)
+    let key = try scratch.write("csar.key", String(repeating: "k", count: 32))
+    // A folder link inside the root that leads out of it.
+    try FileManager.default.createSymbolicLink(
+      atPath: scratch.path + "/m/out", withDestinationPath: scratch.path)
+    let who = #""account":"A-granted","service":"chat-eu","model":"nm","score":0.9"#
+    let media = ["/etc/shadow", key, "m/../csar.key", "m/out/csar.key", "m/missing.png"]
+    let path = try scratch.write(
+      "flags.jsonl",
+      media.map { #"{\#(who),"media":"\#($0)"}"# }.joined(separator: "\n")
+        + "\n" + #"{\#(who),"media":"m/1.png"}"# + "\n")
+    let all = scratch.path + "/m"
+    let expected = [
+      ":1: media path \"/etc/shadow\" is outside the media roots (\(all))",
+      ":2: media path \"\(key)\" is outside the media roots (\(all))",
+      ":3: media path \"m/../csar.key\" is outside the media roots (\(all))",
+      ":4: media path \"m/out/csar.key\" is outside the media roots (\(all))",
+      ":5: \(all)/missing.png: No such file or directory",
+    ]
+    #expect(try Self.badLines(path, db, roots) == expected.map { path + $0 })
+    #expect(try count(db, "SELECT count(*) FROM flagged_item") == 0)
   }
 }

@@ -70,6 +70,28 @@ struct ScanTests {
     }
   }
 
+  @Test func uploadsOutsideTheMediaRootsAreNotQueued() throws {
+    let setup = try Setup(alsoSHA256: true)
+    defer { setup.scratch.remove() }
+    let uploads = setup.scratch.path + "/uploads"
+    try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
+    let roots = MediaRoots(configured: [uploads], databasePath: ":memory:")
+    let gate = UploadGate(database: setup.db, operatorName: "mod", mediaRoots: roots)
+    let outcome = try gate.scan(inputs: [setup.original], account: "A-granted", service: "chat-eu")
+    #expect(outcome[0].decision == .error(
+      "media path \"\(setup.original)\" is outside the media roots (\(uploads))"))
+    #expect(try count(setup.db, "SELECT count(*) FROM flagged_item") == 0)
+    // A lookup (no uploader, nothing queued) may read any regular file.
+    #expect(gate.lookup(inputs: [setup.original])[0].decision == .matched(kind: .knownMatch))
+    // Inside the roots, the item records the absolute path it was read from.
+    let inside = uploads + "/upload.png"
+    try FileManager.default.copyItem(atPath: setup.original, toPath: inside)
+    let queued = try gate.scan(inputs: [inside], account: "A-granted", service: "chat-eu")
+    #expect(queued[0].decision.code == "flagged")
+    let paths: [String] = try column(setup.db, "SELECT media_path FROM flagged_item")
+    #expect(paths == [inside])
+  }
+
   @Test func exactAndPerceptualMatchFlagsAnItem() throws {
     let setup = try Setup(alsoSHA256: true)
     defer { setup.scratch.remove() }

@@ -1,3 +1,4 @@
+import Detection
 import Foundation
 import Imaging
 import Terminal
@@ -17,8 +18,12 @@ public final class ItemPreview {
     case url(String)
     /// The item names no media file.
     case noMedia
-    /// The file could not be read or decoded (the message names the file and the problem).
+    /// The file could not be read or decoded, or lies outside the media roots (the message
+    /// names the file and the problem).
     case unreadable(String)
+    /// The file's SHA-256 is not the one recorded when it was scanned or imported: it was
+    /// replaced or changed since, and is not shown.
+    case mismatch(path: String, recorded: String, found: String)
   }
 
   let itemId: Int64
@@ -44,18 +49,39 @@ public final class ItemPreview {
   private var filtered: (blur: BlurLevel, colour: Bool, image: RGBImage)?
   private var encoded: (depth: ColorDepth, cells: [Cell])?
 
-  /// Decodes the item's media file (relative paths are beside the database file).
-  public init(itemId: Int64, mediaPath: String?, url: String?, databasePath: String) {
+  /// The SHA-256 recorded for the item (at scan or import), if any.
+  let recordedSHA256: String?
+  /// The SHA-256 of the bytes read now (nil when nothing could be read).
+  private(set) var foundSHA256: String?
+
+  /// Reads the item's media file (relative paths are beside the database file) if it lies
+  /// inside `roots` (default: the `media` folder beside the database), checks its SHA-256
+  /// against `recordedSHA256`, and decodes it.
+  public init(
+    itemId: Int64, mediaPath: String?, url: String?, databasePath: String,
+    recordedSHA256: String? = nil, roots: MediaRoots? = nil
+  ) {
     self.itemId = itemId
+    self.recordedSHA256 = recordedSHA256?.lowercased()
     guard let mediaPath, !mediaPath.isEmpty else {
       image = nil
       originalSize = nil
       placeholder = url.map { .url($0) } ?? .noMedia
       return
     }
-    let path = Self.resolve(mediaPath, databasePath: databasePath)
+    var path = mediaPath
     do {
-      let decoded = try ImageDecoder.decode(path: path, maxPixels: Self.maxPixels)
+      path = try (roots ?? MediaRoots(databasePath: databasePath)).resolve(mediaPath)
+      let bytes = try MediaFile(path: path).readAll()
+      let found = FileDigests.sha256(of: bytes)
+      foundSHA256 = found
+      if let recorded = self.recordedSHA256, recorded != found {
+        image = nil
+        originalSize = nil
+        placeholder = .mismatch(path: mediaPath, recorded: recorded, found: found)
+        return
+      }
+      let decoded = try ImageDecoder.decode(data: bytes, name: path, maxPixels: Self.maxPixels)
       // Shown the way the camera meant (EXIF orientation); hashes use the stored pixels.
       let upright = decoded.orientation.map { decoded.image.oriented($0) } ?? decoded.image
       image = upright.downscaled(toFit: Self.workingSide)
@@ -66,14 +92,6 @@ public final class ItemPreview {
       originalSize = nil
       placeholder = .unreadable("\(error)".replacingOccurrences(of: path, with: mediaPath))
     }
-  }
-
-  /// `mediaPath` as is when absolute; otherwise relative to the database's folder.
-  static func resolve(_ mediaPath: String, databasePath: String) -> String {
-    if mediaPath.hasPrefix("/") { return mediaPath }
-    let folder = (databasePath as NSString).deletingLastPathComponent
-    guard databasePath != ":memory:", !folder.isEmpty else { return mediaPath }
-    return folder + "/" + mediaPath
   }
 
   // MARK: Changing what is shown
@@ -136,6 +154,10 @@ public final class ItemPreview {
       switch placeholder {
       case .url(let url): text = "URL item (no picture): \(url)"
       case .unreadable(let why): text = "No preview: \(why)"
+      case .mismatch(let path, let recorded, let found):
+        text =
+          "No preview: \(path) changed since it was scanned (SHA-256 \(recorded.prefix(12))… "
+          + "recorded, \(found.prefix(12))… now)"
       case .noMedia, nil: text = "No preview: the item names no media file"
       }
       drawPlaceholder(text, in: rect, on: &screen, theme: theme)

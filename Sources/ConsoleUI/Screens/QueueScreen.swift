@@ -369,10 +369,24 @@ final class QueueScreen: ConsoleScreen {
   private func show(_ item: QueueItem, context: ConsoleContext) {
     let preview = ItemPreview(
       itemId: item.id, mediaPath: item.mediaPath, url: item.url,
-      databasePath: context.database.path)
+      databasePath: context.database.path, recordedSHA256: item.sha256,
+      roots: context.mediaRoots)
+    auditMediaCheck(preview, item: item, context: context)
     open = OpenItem(
       item: item, preview: preview,
       claimedUntil: item.claimExpiresAt ?? now + Int64(context.review.leaseSeconds))
+  }
+
+  /// A replaced media file is audited; an item without a recorded digest gets the one just
+  /// read (so a later replacement is caught).
+  private func auditMediaCheck(_ preview: ItemPreview, item: QueueItem, context: ConsoleContext) {
+    if case .mismatch(let path, let recorded, let found)? = preview.placeholder {
+      try? context.database.recordMediaMismatch(
+        itemId: item.id, path: path, recorded: recorded, found: found, by: context.operatorName)
+    } else if item.sha256 == nil, let found = preview.foundSHA256 {
+      try? context.database.recordFirstMediaDigest(
+        itemId: item.id, sha256: found, by: context.operatorName)
+    }
   }
 
   /// Renews the open item's lease once half of it has passed; a lost claim closes the item.

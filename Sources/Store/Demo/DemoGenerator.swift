@@ -36,6 +36,9 @@ public struct DemoGenerator: Sendable {
   public let seed: UInt64
   /// The OS account (uid) the demo operators are bound to: the creator's.
   public let ownerUid: UInt32
+  /// SHA-256 of the demo's media files by media path (`media/N.png`): items pointing at a
+  /// file record its real digest, so previews can check it. Others get random digests.
+  public var mediaDigests: [String: String] = [:]
 
   /// Items made when none are asked for.
   public static let defaultItems = 2_000
@@ -75,7 +78,7 @@ public struct DemoGenerator: Sendable {
     }
     let run = DemoRun(
       seed: seed, today: today, now: now ?? (today.unixSeconds + 14 * 3600),
-      accounts: accountCount, items: items, owner: ownerUid)
+      accounts: accountCount, items: items, owner: ownerUid, mediaDigests: mediaDigests)
     return try run.generate(into: database)
   }
 }
@@ -125,11 +128,15 @@ private final class DemoRun {
     "'flagged_item', 'consent_event', 'review_decision', 'audit_event', 'report'"
   static let day: Int64 = 86_400
 
+  let mediaDigests: [String: String]
+
   init(
-    seed: UInt64, today: CalendarDate, now: Int64, accounts: Int, items: Int, owner: UInt32
+    seed: UInt64, today: CalendarDate, now: Int64, accounts: Int, items: Int, owner: UInt32,
+    mediaDigests: [String: String]
   ) {
     self.seed = seed
     self.ownerUid = owner
+    self.mediaDigests = mediaDigests
     self.rng = SplitMix64(seed: seed)
     self.today = today
     self.now = now
@@ -694,6 +701,7 @@ private final class DemoRun {
           + (rng.chance(0.3) ? "?ref=" + String(rng.int(1...999)) : "")
         priority = rng.int(3...5)
       }
+      if let media, let digest = mediaDigests[media] { sha = digest }
       if state == .escalated { priority = max(1, priority - 1) }
       if kind == .knownMatch { bank = bank.isEmpty ? "in-house" : bank }
 
@@ -849,7 +857,8 @@ extension DemoGenerator {
   @discardableResult
   public static func makeDatabase(
     at path: String, items: Int = DemoGenerator.defaultItems, accounts: Int? = nil,
-    seed: UInt64 = 1, replace: Bool = false, now: Int64 = AppDatabase.systemClock()
+    seed: UInt64 = 1, replace: Bool = false, now: Int64 = AppDatabase.systemClock(),
+    mediaDigests: [String: String] = [:]
   ) throws -> DemoSummary {
     let files = FileManager.default
     if files.fileExists(atPath: path) {
@@ -871,7 +880,9 @@ extension DemoGenerator {
     let summary: DemoSummary
     do {
       let bulk = try AppDatabase.openForBulkLoad(path: path)
-      summary = try DemoGenerator(seed: seed).generate(
+      var generator = DemoGenerator(seed: seed)
+      generator.mediaDigests = mediaDigests
+      summary = try generator.generate(
         into: bulk, items: items, accounts: accounts,
         today: CalendarDate(unixSeconds: now), now: now)
     } catch {
@@ -886,10 +897,11 @@ extension DemoGenerator {
   /// `items` items and returns true; returns false when a file is already there.
   @discardableResult
   public static func ensureDemoDatabase(
-    at path: String, items: Int = DemoGenerator.defaultItems
+    at path: String, items: Int = DemoGenerator.defaultItems,
+    mediaDigests: [String: String] = [:]
   ) throws -> Bool {
     guard !FileManager.default.fileExists(atPath: path) else { return false }
-    try makeDatabase(at: path, items: items)
+    try makeDatabase(at: path, items: items, mediaDigests: mediaDigests)
     return true
   }
 }
