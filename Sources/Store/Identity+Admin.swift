@@ -18,14 +18,19 @@ public enum OperatorChange: String, Sendable {
 
 extension AppDatabase {
   /// `csar operator add LOGIN --role ROLE`: binds the OS account `login` (looked up with
-  /// getpwnam, so its uid is known) as an operator with `role`. See
-  /// ``addOperator(name:uid:role:by:)``.
+  /// getpwnam, so its uid is known) as an operator with `role`. An operator already bound
+  /// keeps its uid, so the role of a name that is no login (a demo operator) can change too.
+  /// See ``addOperator(name:uid:role:by:)``.
   @discardableResult
   public func addOperator(login: String, role: OperatorRole, by admin: String) throws
     -> (operator: OperatorRow, change: OperatorChange)
   {
-    guard let account = OSAccount.named(login) else { throw IdentityError.unknownLogin(login) }
-    return try addOperator(name: account.name, uid: account.uid, role: role, by: admin)
+    if let account = OSAccount.named(login) {
+      return try addOperator(name: account.name, uid: account.uid, role: role, by: admin)
+    }
+    let bound = try read { db in try Self.operatorRow(db, name: login) }?.uid
+    guard let bound else { throw IdentityError.unknownLogin(login) }
+    return try addOperator(name: login, uid: bound, role: role, by: admin)
   }
 
   /// Adds an operator bound to `uid`, binds an unbound one of that name, or changes the role

@@ -148,6 +148,11 @@ struct IdentityTests {
     #expect(throws: IdentityError.unknownLogin("no-such-login-csar")) {
       try db.addOperator(login: "no-such-login-csar", role: .reviewer, by: Self.me.name)
     }
+    // A bound name that is no login (as in the demo) keeps its uid; its role can change.
+    try db.ensureOperator(name: "demo-lead", role: .reviewer, uid: Self.me.uid)
+    let (changed, change) = try db.addOperator(
+      login: "demo-lead", role: .lead, by: Self.me.name)
+    #expect(change == .updated && changed.uid == Self.me.uid && changed.role == .lead)
   }
 
   // MARK: - Operators agree with the audit log
