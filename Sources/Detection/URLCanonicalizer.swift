@@ -3,9 +3,10 @@
 //
 // Canonical form: tab/CR/LF removed, surrounding spaces trimmed, fragment dropped, percent-
 // escapes undone repeatedly, scheme defaulted to http, userinfo and port dropped; host without
-// leading/trailing dots, runs of dots collapsed, IPv4 in any inet_aton form written as dotted
-// decimal, lowercased; path with "." and ".." segments resolved and runs of "/" collapsed (the
-// query is left alone); finally bytes <= 0x20, >= 0x7F, '#' and '%' are escaped as %XX.
+// leading/trailing dots, runs of dots collapsed, a Unicode host in its IDNA ASCII form
+// (`xn--`), IPv4 in any inet_aton form written as dotted decimal, lowercased; path with "."
+// and ".." segments resolved and runs of "/" collapsed (the query is left alone); finally
+// bytes <= 0x20, >= 0x7F, '#' and '%' are escaped as %XX.
 
 // MARK: - Errors
 
@@ -215,9 +216,12 @@ public enum URLCanonicalizer {
   }
 
   static func canonicalHost(_ raw: [UInt8]) -> [UInt8] {
+    // A Unicode host in its ASCII (Punycode) form, so lists and uploads compare in one form
+    // (bytes that are not UTF-8 stay, and are escaped below).
+    let ascii = raw.contains { $0 >= 0x80 } ? IDNA.toASCII(raw) ?? raw : raw
     // Strip leading/trailing dots, collapse runs of dots.
     var host: [UInt8] = []
-    for b in raw {
+    for b in ascii {
       if b == UInt8(ascii: "."), host.last == UInt8(ascii: ".") || host.isEmpty { continue }
       host.append(b)
     }
