@@ -60,7 +60,7 @@ let package = Package(
     ),
     .target(
       name: "Moderation",
-      dependencies: ["Compliance", "Store", "Detection", "Imaging", "TextSafety"]),
+      dependencies: ["Compliance", "Store", "Detection", "Imaging", "Video", "TextSafety"]),
 
     // MARK: - Console
     .target(
@@ -95,11 +95,16 @@ let package = Package(
       exclude: ["__Snapshots__"]
     ),
     .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging"]),
-    .testTarget(name: "VideoTests", dependencies: ["Video", "Detection", "Imaging"]),
+    .testTarget(
+      name: "VideoTests",
+      dependencies: [
+        "Video", "Detection", "Imaging", "Moderation", "Store", "Compliance",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]),
     .testTarget(name: "EndToEndTests", dependencies: []),
     .testTarget(
       name: "FuzzTests",
-      dependencies: ["Imaging", "Compliance", "Moderation", "Store", "ConsoleUI"]),
+      dependencies: ["Imaging", "Video", "Compliance", "Moderation", "Store", "ConsoleUI"]),
     .testTarget(
       name: "ModerationTests",
       dependencies: ["Moderation", "Store", "Detection", "Imaging", "Compliance"]),

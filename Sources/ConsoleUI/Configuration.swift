@@ -24,6 +24,10 @@ import Compliance
 /// provider_key = "/srv/csar/provider.key"  # pseudonymisation key (default: beside the db)
 /// retention_months = 12        # purge decided items and reports after this many months
 /// media_roots = ["/srv/uploads"]  # where media may be read from (default: media/ beside the db)
+/// video_max_seconds = 3600     # videos longer than this are refused (scan, hash)
+/// video_max_frames = 216000    # ... or with more frames
+/// video_max_pixels = 8294400   # ... or with larger frames (width x height)
+/// video_max_decode_seconds = 300  # ... or taking longer than this to decode
 /// ```
 public struct Configuration: Equatable, Sendable {
   public var operatorName: String?
@@ -39,6 +43,8 @@ public struct Configuration: Equatable, Sendable {
   public var retentionMonths: Int = 12
   /// Folders media files may be read from (absolute paths); nil: `media/` beside the database.
   public var mediaRoots: [String]?
+  /// Caps on the videos `csar scan` and `csar hash` decode.
+  public var video = VideoCaps()
 
   public init() {}
 
@@ -116,13 +122,21 @@ public struct Configuration: Equatable, Sendable {
           throw bad("expected months 1-120")
         }
         config.retentionMonths = months
+      case _ where videoNumbers[key] != nil:
+        let setting = videoNumbers[key]!
+        guard let number = value?.int, setting.range.contains(number) else {
+          let range = setting.range
+          throw bad("expected \(setting.unit) \(range.lowerBound)-\(range.upperBound)")
+        }
+        config.video[keyPath: setting.path] = number
       default:
         guard let setting = reviewNumbers[key] else {
           throw bad(
             "unknown key; expected one of "
               + (["operator", "theme", "database", "due_soon_days", "preview_reblur_seconds",
                 "break_reminder_after", "provider", "provider_key",
-                "retention_months", "media_roots"] + reviewNumbers.keys.sorted())
+                "retention_months", "media_roots"] + reviewNumbers.keys.sorted()
+                + videoNumbers.keys.sorted())
               .joined(separator: ", "))
         }
         guard let number = value?.int, setting.range.contains(number) else {
@@ -161,6 +175,40 @@ extension Configuration {
     "sla_hours_new_material": ReviewNumber(
       range: 1...720, unit: "hours", path: \.slaHoursNewMaterial),
     "sla_hours_url_match": ReviewNumber(range: 1...720, unit: "hours", path: \.slaHoursURLMatch),
+  ]
+}
+
+// MARK: - Video caps
+
+/// Caps on one video's decoding (see `video_max_*` in the config file).
+public struct VideoCaps: Equatable, Sendable {
+  /// Longest video, in seconds.
+  public var maxSeconds = 3600
+  /// Most frames.
+  public var maxFrames = 216_000
+  /// Largest frame, in pixels.
+  public var maxPixels = 8_294_400
+  /// Longest decoding time, in seconds.
+  public var maxDecodeSeconds = 300
+
+  /// The defaults.
+  public init() {}
+}
+
+extension Configuration {
+  /// A whole-number video cap: its allowed range, unit, and where it goes.
+  struct VideoNumber: Sendable {
+    let range: ClosedRange<Int>
+    let unit: String
+    let path: WritableKeyPath<VideoCaps, Int> & Sendable
+  }
+
+  static let videoNumbers: [String: VideoNumber] = [
+    "video_max_seconds": VideoNumber(range: 1...86_400, unit: "seconds", path: \.maxSeconds),
+    "video_max_frames": VideoNumber(range: 1...10_000_000, unit: "frames", path: \.maxFrames),
+    "video_max_pixels": VideoNumber(range: 1...100_000_000, unit: "pixels", path: \.maxPixels),
+    "video_max_decode_seconds": VideoNumber(
+      range: 1...3600, unit: "seconds", path: \.maxDecodeSeconds),
   ]
 }
 

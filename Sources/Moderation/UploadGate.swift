@@ -5,6 +5,7 @@ import Detection
 import Foundation
 import Imaging
 import Store
+import Video
 
 // MARK: - Outcomes
 
@@ -61,8 +62,10 @@ public struct ScanOutcome: Hashable, Sendable {
   public var urlHits: [URLListHit] = []
   /// The canonical URL.
   public var canonicalURL: String?
-  /// Why the file could not be decoded as an image, when its digests were still matched.
+  /// Why the file could not be decoded as an image (or video), when its digests still matched.
   public var imageError: String?
+  /// For a video: frames hashed (one per second), duration in seconds and frame rate.
+  public var video: ScannedVideo?
 
   /// Creates an outcome with nothing computed yet.
   public init(input: String, isURL: Bool, decision: ScanDecision) {
@@ -70,6 +73,18 @@ public struct ScanOutcome: Hashable, Sendable {
     self.isURL = isURL
     self.decision = decision
   }
+}
+
+/// What the gate learnt about a video upload.
+public struct ScannedVideo: Hashable, Sendable {
+  /// Frames hashed with PDQ.
+  public var hashedFrames: Int
+  /// Of those, frames with quality >= 50 (the ones matched against image banks).
+  public var trustedFrames: Int
+  /// Seconds.
+  public var duration: Double
+  /// Frames per second.
+  public var frameRate: Double
 }
 
 // MARK: - The gate
@@ -85,6 +100,8 @@ public final class UploadGate {
   let dihedral: Bool
   let maxPixels: Int
   let mediaRoots: MediaRoots?
+  let videoLimits: VideoLimits
+  let secondsPerHash: Double
   private var matcher: BankMatcher?
   private let hasher = PDQHasher()
 
@@ -93,14 +110,16 @@ public final class UploadGate {
   /// shown in the console, which reads only there); lookups read any regular file.
   public init(
     database: AppDatabase, operatorName: String, dihedral: Bool = false,
-    maxPixels: Int = ImageDecoder.defaultMaxPixels, matcher: BankMatcher? = nil,
-    mediaRoots: MediaRoots? = nil
+    maxPixels: Int = ImageDecoder.defaultMaxPixels, videoLimits: VideoLimits = .default,
+    secondsPerHash: Double = 1, matcher: BankMatcher? = nil, mediaRoots: MediaRoots? = nil
   ) {
     self.mediaRoots = mediaRoots
     self.database = database
     self.operatorName = operatorName
     self.dihedral = dihedral
     self.maxPixels = maxPixels
+    self.videoLimits = videoLimits
+    self.secondsPerHash = secondsPerHash
     self.matcher = matcher
   }
 
@@ -170,6 +189,9 @@ public final class UploadGate {
     let matcher = try bankMatcher()
     let exact = try matcher.exactMatches(sha256: digests.sha256, md5: digests.md5)
     outcome.matches = exact
+    if ImageFormat.sniff(bytes) == nil, VideoContainer.sniff(bytes) != nil {
+      return try scanVideo(bytes, path: path, outcome: outcome, subject: subject)
+    }
     let decoded: DecodedImage
     do {
       decoded = try ImageDecoder.decode(data: bytes, name: path, maxPixels: maxPixels)
@@ -200,6 +222,45 @@ public final class UploadGate {
     } else {
       outcome.matches += perceptual
     }
+    return try flag(outcome, path: path, subject: subject)
+  }
+
+  /// A video: every hashed frame's PDQ against the image banks (a known image inside a video
+  /// matches); frames below quality 50 are reported, not acted on. A video that cannot be
+  /// decoded is an error unless its digests matched.
+  func scanVideo(
+    _ bytes: [UInt8], path: String, outcome scanned: ScanOutcome, subject: ScanSubject?
+  ) throws -> ScanOutcome {
+    var outcome = scanned
+    let video: VideoHashes
+    do {
+      video = try VideoHasher.hash(
+        data: bytes, name: path, secondsPerHash: secondsPerHash, limits: videoLimits,
+        hasher: hasher)
+    } catch {
+      outcome.imageError = error.description
+      guard !outcome.matches.isEmpty else {
+        outcome.decision = .error(error.description)
+        return outcome
+      }
+      return try flag(outcome, path: path, subject: subject)
+    }
+    outcome.width = video.info.width
+    outcome.height = video.info.height
+    let trusted = video.features.filter { $0.quality >= Self.minimumTrustedQuality }
+    outcome.video = ScannedVideo(
+      hashedFrames: video.features.count, trustedFrames: trusted.count,
+      duration: video.duration, frameRate: video.info.frameRate)
+    let matcher = try bankMatcher()
+    var best: [String: KnownMatch] = [:]
+    for feature in trusted {
+      for match in try matcher.pdqMatches(feature.hash) {
+        let key = "\(match.bank)\u{0}\(match.sourceId ?? "")\u{0}\(match.label ?? "")"
+        if let known = best[key], known.distance <= match.distance { continue }
+        best[key] = match
+      }
+    }
+    outcome.matches += best.values.sorted { ($0.distance, $0.bank) < ($1.distance, $1.bank) }
     return try flag(outcome, path: path, subject: subject)
   }
 

@@ -46,12 +46,14 @@ struct HashCommand: ParsableCommand {
   mutating func run() throws {
     var failed = false
     let hasher = PDQHasher()
+    let limits = try VideoSettings.limits()
     for path in files {
       do {
         let bytes = try ImageDecoder.readFile(path)
         if ImageFormat.sniff(bytes) == nil, VideoContainer.sniff(bytes) != nil {
           let video = try VideoHasher.hash(
-            data: bytes, name: path, secondsPerHash: secondsPerHash, hasher: hasher)
+            data: bytes, name: path, secondsPerHash: secondsPerHash, limits: limits,
+            hasher: hasher)
           print(json ? Self.json(path: path, video) : Self.line(path: path, video))
           continue
         }

@@ -2,8 +2,11 @@
 // operator options, and reporting of bad import lines.
 
 import ArgumentParser
+import ConsoleUI
+import Foundation
 import Moderation
 import Store
+import Video
 
 /// `--db` and `--operator`, as every audited moderation command takes them.
 struct ModerationOptions: ParsableArguments {
@@ -23,6 +26,18 @@ struct ModerationOptions: ParsableArguments {
   /// The database and configuration (for what else a command needs, e.g. the media roots).
   func setup(create: Bool = false) throws -> RiskCommandSetup {
     try RiskCommandSetup(db: db, today: nil, createIfMissing: create)
+  }
+}
+
+/// The video caps of the config file (`video_max_*`), as decoder limits.
+enum VideoSettings {
+  static func limits() throws -> VideoLimits {
+    let environment = ProcessInfo.processInfo.environment
+    let caps = try Configuration.load(path: Configuration.defaultPath(environment: environment))
+      .video
+    return VideoLimits(
+      maxPixels: caps.maxPixels, maxSeconds: Double(caps.maxSeconds), maxFrames: caps.maxFrames,
+      maxDecodeSeconds: Double(caps.maxDecodeSeconds))
   }
 }
 

@@ -47,7 +47,7 @@ struct ScanCommand: ParsableCommand {
 
   @OptionGroup var options: ModerationOptions
 
-  @Argument(help: "Image files or URLs (anything with scheme://).")
+  @Argument(help: "Image or video files, or URLs (anything with scheme://).")
   var inputs: [String]
 
   func validate() throws {
@@ -61,7 +61,8 @@ struct ScanCommand: ParsableCommand {
     let database = setup.database
     let gate = UploadGate(
       database: database, operatorName: try setup.operatorName(options.operator),
-      dihedral: dihedral, maxPixels: maxPixels, mediaRoots: setup.mediaRoots)
+      dihedral: dihedral, maxPixels: maxPixels, videoLimits: try VideoSettings.limits(),
+      mediaRoots: setup.mediaRoots)
     let outcomes: [ScanOutcome]
     if let account {
       outcomes = try gate.scan(
@@ -101,6 +102,9 @@ struct ScanCommand: ParsableCommand {
       var detail = "no match"
       if let pdq = outcome.pdq, let quality = outcome.quality {
         detail += "; pdq \(pdq) quality \(quality)"
+      }
+      if let video = outcome.video {
+        detail += "; video, \(video.hashedFrames) frames hashed (\(video.trustedFrames) trusted)"
       }
       if let weak = outcome.untrustedPDQMatches.first {
         detail += "; untrusted PDQ match (quality < 50): " + describe(weak)
@@ -178,6 +182,14 @@ struct ScanCommand: ParsableCommand {
         ("matches", .array(outcome.matches.map(json))),
         ("untrusted_pdq_matches", .array(outcome.untrustedPDQMatches.map(json))),
       ]
+      if let video = outcome.video {
+        pairs.append(
+          ("video", .object([
+            "hashed_frames": .int(Int64(video.hashedFrames)),
+            "trusted_frames": .int(Int64(video.trustedFrames)),
+            "duration": .double(video.duration),
+          ])))
+      }
       if let imageError = outcome.imageError, outcome.decision.code != "error" {
         pairs.append(("image_error", .string(imageError)))
       }

@@ -51,3 +51,25 @@ struct ConfigurationTests {
       Configuration.defaultPath(environment: ["HOME": "/h"]) == "/h/.config/csar/config.toml")
   }
 }
+
+// MARK: - Video caps
+
+@Test func videoCapsAreReadAndCheckedNamingTheKey() throws {
+  let config = try Configuration.parse(
+    "video_max_seconds = 600\nvideo_max_frames = 5000\nvideo_max_decode_seconds = 30\n",
+    file: "config.toml")
+  #expect(config.video.maxSeconds == 600)
+  #expect(config.video.maxFrames == 5000)
+  #expect(config.video.maxDecodeSeconds == 30)
+  #expect(config.video.maxPixels == VideoCaps().maxPixels)
+  #expect(throws: ConfigurationError.self) {
+    try Configuration.parse("video_max_pixels = 0\n", file: "config.toml")
+  }
+  do {
+    _ = try Configuration.parse("\nvideo_max_seconds = \"long\"\n", file: "config.toml")
+    Issue.record("a bad cap was accepted")
+  } catch {
+    #expect(error.description.contains("config.toml"))
+    #expect(error.description.contains("video_max_seconds"))
+  }
+}
