@@ -48,23 +48,24 @@ struct ConsoleBench: ParsableCommand {
       console.handle(.character(Character(String(index + 1))))
       _ = console.render(width: width, height: height)
       let switchTime = BenchCommand.now() - switchStart
-      let moves = time(console, width: width, height: height) {
+      let moves = try time(console, width: width, height: height) {
         $0 % 20 < 15 ? .character("j") : .character("k")
       }
       print("\(name): switch \(BenchCommand.ms(switchTime)), " + summary(moves))
     }
+    try benchLiveRefresh(console, width: width, height: height)
     try benchReviewFlow(console, width: width, height: height)
 
     // Services with a service's detail open, then the assessment wizard (reads only: moving
     // between options and questions stores nothing).
     console.handle(.character("2"))
     console.handle(.enter)
-    let detail = time(console, width: width, height: height) {
+    let detail = try time(console, width: width, height: height) {
       $0 % 20 < 15 ? .character("j") : .character("k")
     }
     print("2 Services, detail open: " + summary(detail))
     console.handle(.character("a"))
-    let wizard = time(console, width: width, height: height) {
+    let wizard = try time(console, width: width, height: height) {
       [.tab, .character("j"), .character("k"), .backTab, .tab][$0 % 5]
     }
     print("2 Services, assessment wizard: " + summary(wizard))
@@ -97,13 +98,47 @@ struct ConsoleBench: ParsableCommand {
         + "\(BenchCommand.ms(BenchCommand.median(unblurs)))")
   }
 
-  /// Times `runs * 10` keys (chosen by step) from keypress to drawn frame.
+  /// The review queue while a colleague works the same file: before each key another
+  /// connection claims or gives back an item, so the live refresh (data_version changed)
+  /// reads the queue again as part of the key's frame.
+  private func benchLiveRefresh(_ console: Console, width: Int, height: Int) throws {
+    let colleague = try AppDatabase.open(path: db)
+    try colleague.ensureOperator(name: "bench-colleague", role: .reviewer)
+    console.handle(.character("3"))
+    let items = try colleague.queuePage(
+      filter: QueueFilter(states: [.pending]), after: nil, limit: 40
+    ).map(\.id).suffix(20)
+    guard !items.isEmpty else { return }
+    var held: Int64?
+    let moves = try time(
+      console, width: width, height: height,
+      before: { step in
+        if let item = held {
+          try colleague.releaseClaim(id: item, by: "bench-colleague")
+          held = nil
+        } else {
+          let item = items[items.startIndex + step % items.count]
+          try colleague.claimItem(id: item, by: "bench-colleague", leaseSeconds: 60)
+          held = item
+        }
+      }
+    ) { $0 % 20 < 15 ? .character("j") : .character("k") }
+    if let held { try colleague.releaseClaim(id: held, by: "bench-colleague") }
+    print("3 Review, a colleague writing before each key: " + summary(moves))
+  }
+
+  /// Times `runs * 10` keys (chosen by step) from keypress to drawn frame, live refresh on:
+  /// each key is followed by the check for changes by others (and their reading when any),
+  /// as the console does about once a second. `before` runs outside the timing.
   private func time(
-    _ console: Console, width: Int, height: Int, key: (Int) -> Key
-  ) -> [Double] {
+    _ console: Console, width: Int, height: Int, before: (Int) throws -> Void = { _ in },
+    key: (Int) -> Key
+  ) throws -> [Double] {
     var times: [Double] = []
     for step in 0..<(runs * 10) {
+      try before(step)
       let started = BenchCommand.now()
+      console.refreshIfChanged()
       console.handle(key(step))
       _ = console.render(width: width, height: height)
       times.append(BenchCommand.now() - started)

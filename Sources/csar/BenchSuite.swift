@@ -96,7 +96,8 @@ struct BenchSuite {
     }
     for screen in [
       "1 Dashboard:", "2 Services:", "2 Services, detail open:", "2 Services, assessment wizard:",
-      "3 Review:", "4 Consent:", "5 Reports & audit:",
+      "3 Review:", "3 Review, a colleague writing before each key:", "4 Consent:",
+      "5 Reports & audit:",
     ] {
       row("keypress-to-frame, " + screen.dropLast(), result,
           result.figure(screen, after: "keypress-to-frame median"), target: Self.keypressTarget)
