@@ -104,6 +104,11 @@ public final class Console {
       perform(action)
       return
     }
+    if case .unhandled = response, key == .character("/") {
+      status = .info(
+        "No search on \(screen.title): / searches in Review, Consent and Reports & audit")
+      return
+    }
     apply(response)
     openRequestedService()
   }
@@ -205,9 +210,15 @@ public final class Console {
       case .cancelled:
         overlay = nil
       case .submitted:
+        let message = prompt.submit(prompt.field.text)
+        if let message, message.role == .danger {
+          prompt.error = message.text
+          return
+        }
         overlay = nil
-        if let message = prompt.submit(prompt.field.text) { status = message }
+        if let message { status = message }
       case .edited:
+        prompt.error = nil
         prompt.onEdit?(prompt.field.text)
       default:
         break

@@ -35,6 +35,9 @@ public final class Prompt {
   let onEdit: ((String) -> Void)?
   /// Tab: the text completed (nil: nothing to complete), optional.
   let complete: ((String) -> String?)?
+  /// Why the last submitted text was refused: the prompt stays open with the text, so
+  /// correcting it never sends the retyped keys to the screen behind.
+  var error: String?
 
   /// `selectInitial`: the initial text starts selected, so typing replaces it.
   public init(
@@ -103,12 +106,17 @@ enum OverlayRenderer {
   static func drawConfirmation(
     _ dialog: Confirmation, in area: Rect, on screen: inout Screen, theme: Theme
   ) {
-    let height = dialog.lines.count + (dialog.reasonRequired ? 3 : 0) + 5
-    let box = centred(width: 64, height: height, in: area)
+    // Long lines wrap to the dialog's width instead of being cut.
+    let width = min(64, area.width)
+    let lines = dialog.lines.flatMap { line in
+      DisplayWidth.of(line) <= width - 4 ? [line] : TextWrap.lines(line, width: max(1, width - 4))
+    }
+    let height = lines.count + (dialog.reasonRequired ? 3 : 0) + 5
+    let box = centred(width: width, height: height, in: area)
     screen.fill(box, style: theme[.modal])
     let inner = screen.box(box, title: dialog.title, theme: theme, focused: true)
     var row = 0
-    for line in dialog.lines {
+    for line in lines {
       screen.put(line, in: inner, row: row, column: 1, style: theme[.modal])
       row += 1
     }
@@ -131,6 +139,12 @@ enum OverlayRenderer {
   static func drawPrompt(
     _ prompt: Prompt, y: Int, width: Int, on screen: inout Screen, theme: Theme
   ) {
+    if let error = prompt.error, y > 0 {
+      screen.fill(Rect(x: 0, y: y - 1, width: width, height: 1), style: theme[.statusBar])
+      var style = theme[.danger]
+      style.background = theme[.statusBar].background
+      screen.put(" " + error, x: 0, y: y - 1, style: style, maxWidth: width)
+    }
     let label = prompt.label
     let used = screen.put(label, x: 0, y: y, style: theme[.statusKey], maxWidth: width)
     prompt.field.draw(at: used, y: y, width: width - used, on: &screen, style: theme[.input])

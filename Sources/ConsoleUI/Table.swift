@@ -138,25 +138,27 @@ public struct ListCursor: Sendable, Equatable {
       return
     }
     selected = min(max(0, selected + delta), count - 1)
-    keepVisible(visible: visible)
+    keepVisible(visible: visible, count: count)
   }
 
   /// Jumps to the first or last row.
   public mutating func jump(toEnd: Bool, count: Int, visible: Int) {
     selected = toEnd ? max(0, count - 1) : 0
-    keepVisible(visible: visible)
+    keepVisible(visible: visible, count: count)
   }
 
   /// Re-clamps after the rows changed (reload, filter).
   public mutating func clamp(count: Int, visible: Int) {
     selected = min(selected, max(0, count - 1))
-    keepVisible(visible: visible)
+    keepVisible(visible: visible, count: count)
   }
 
-  private mutating func keepVisible(visible: Int) {
+  /// Keeps the selection in view and never scrolls further than needed: once every row
+  /// fits (or the area grew), the list starts at its top again.
+  private mutating func keepVisible(visible: Int, count: Int) {
     let rows = max(1, visible)
     if selected < top { top = selected }
     if selected >= top + rows { top = selected - rows + 1 }
-    top = max(0, top)
+    top = max(0, min(top, count - rows))
   }
 }

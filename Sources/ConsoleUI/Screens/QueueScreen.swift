@@ -619,7 +619,7 @@ final class QueueScreen: ConsoleScreen {
     if let open, !matches(open.item) {
       message += " · item \(open.item.id) stays open (outside this filter)"
     }
-    return .status(total == 0 ? .error(message) : .info(message))
+    return .status(.info(message))
   }
 
   /// Whether an item is one the current filter lists.
@@ -806,9 +806,11 @@ final class QueueScreen: ConsoleScreen {
     let preview = open.preview
     let mode = preview.colour ? "colour" : "grey"
     let size = preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? ""
-    let inner = screen.box(
-      area, title: "\(prefix)Preview · blur \(preview.blur) · \(mode)\(size)",
-      theme: context.theme, focused: false)
+    // A blur gauge only where there is a picture to blur.
+    let title =
+      preview.placeholder == nil
+      ? "\(prefix)Preview · blur \(preview.blur) · \(mode)\(size)" : "\(prefix)No picture"
+    let inner = screen.box(area, title: title, theme: context.theme, focused: false)
     preview.draw(in: inner, on: &screen, depth: context.colorDepth, theme: context.theme)
   }
 

@@ -1,0 +1,70 @@
+import Compliance
+import Foundation
+import Store
+import Terminal
+import Testing
+
+@testable import ConsoleUI
+
+@Suite("Screens that don't lose you")
+struct ScreensKeepYouTests {
+  @Test func aListScrollsBackOnceEveryRowFits() {
+    var cursor = ListCursor()
+    cursor.jump(toEnd: true, count: 12, visible: 5)
+    #expect(cursor.top == 7)
+    // The area grew (a panel closed, a first draw measured it): every row fits again.
+    cursor.clamp(count: 12, visible: 20)
+    #expect(cursor.top == 0)
+    #expect(cursor.selected == 11)
+    cursor.move(by: -1, count: 12, visible: 8)
+    #expect(cursor.top == 3)
+    cursor.jump(toEnd: true, count: 12, visible: 8)
+    #expect(cursor.top == 4, "never scrolled further than the rows need")
+  }
+
+  @Test func aSlashWhereThereIsNoSearchSaysSo() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    console.press(.character("1"), .character("/"))
+    #expect(console.shows("No search on Dashboard"))
+  }
+
+  @Test func aRefusedPromptKeepsItsTextAndTheScreen() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    console.press(.character("/"), .control("u"))
+    console.type("kind=video")
+    console.press(.enter)
+    #expect(console.shows("kind is known, new or url"))
+    // The prompt is still open: retyped text goes into it, not to the screens behind.
+    console.press(.backspace, .backspace, .backspace, .backspace, .backspace)
+    console.type("url 2")
+    #expect(console.shows("kind=url 2"))
+    #expect(console.shows("Review queue"))
+    console.press(.backspace, .backspace, .enter)
+    #expect(console.shows("kind=url_match"))
+  }
+
+  @Test func longDialogLinesWrap() {
+    var screen = Screen(width: 60, height: 20)
+    let dialog = Confirmation(
+      title: "Quit?",
+      lines: [
+        "The answers of the assessment of Café Chat are not saved yet; quitting now loses"
+          + " them all, including the last question's"
+      ], reasonRequired: false
+    ) { _ in .info("") }
+    OverlayRenderer.drawConfirmation(
+      dialog, in: Rect(x: 0, y: 0, width: 60, height: 20), on: &screen,
+      theme: try! Theme.load(nameOrPath: "mono"))
+    #expect(screen.text.contains("question's"))
+  }
+
+  @Test func aURLItemShowsNoBlurGauge() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    console.press(.character("f"), .character("f"), .character("f"), .enter)
+    #expect(console.shows("URL item (no picture)"))
+    #expect(!console.shows("blur ████"))
+  }
+}
