@@ -1,4 +1,5 @@
 import Compliance
+import TextSafety
 
 // MARK: - Parsing consent import files (pure: bytes in, records and issues out)
 
@@ -224,13 +225,9 @@ public enum ConsentImportParser {
     return nil
   }
 
-  /// A value for a message: control characters shown as `?`, cut at 60 characters.
-  static func printable(_ value: String) -> String {
-    let cleaned = String(
-      String.UnicodeScalarView(
-        value.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
-    return cleaned.count > 60 ? String(cleaned.prefix(60)) + "…" : cleaned
-  }
+  /// A value for a message: controls, bidi and invisible characters escaped (TextSafety),
+  /// cut at 60 characters.
+  static func printable(_ value: String) -> String { SafeText.quoted(value, limit: 60) }
 
   static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 }
