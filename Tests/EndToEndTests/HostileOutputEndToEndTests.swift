@@ -183,3 +183,23 @@ struct HostileOutputEndToEndTests {
     #expect(history.contains { $0["reason"] as? String == h })
   }
 }
+
+/// The writer cannot be bypassed: no command file writes to stdout or stderr except through
+/// `Output` (csar's own `print` is `Output`'s, so `print` is fine).
+@Test func onlyTheWriterWritesToTheTerminal() throws {
+  let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources")
+  let bypasses = [
+    "FileHandle.standardError", "FileHandle.standardOutput", "fputs(", "Swift.print(",
+    "write(1,", "write(2,", "putchar(", "vprintf(", "printf(",
+  ]
+  let files = try #require(FileManager.default.enumerator(atPath: folder.path))
+    .compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+  #expect(files.contains("csar/Output.swift"))
+  for file in files where file != "csar/Output.swift" {
+    let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+    for bypass in bypasses where text.contains(bypass) {
+      Issue.record("\(file) writes with \(bypass) instead of Output")
+    }
+  }
+}
