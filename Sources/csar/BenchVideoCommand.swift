@@ -1,0 +1,150 @@
+// `csar bench video`: vPDQ hashing of a generated test video beside the `vpdq` package, and
+// matching one video against a bank of many.
+
+import ArgumentParser
+import Detection
+import Foundation
+import Video
+
+/// Times vPDQ of a generated 720p test pattern (ffmpeg's testsrc2, H.264) at one frame per
+/// second, the `vpdq` Python package on the same file when installed, and a vPDQ query of
+/// 60 frames against N bank videos of 60 frames each.
+struct VideoBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "video",
+    abstract: "Time vPDQ hashing of a test video (beside the vpdq package) and vPDQ matching.")
+
+  @Option(name: .long, help: "Length of the generated video in seconds.")
+  var seconds = 60
+
+  @Option(name: .long, help: "Frame size as WIDTHxHEIGHT.")
+  var size = "1280x720"
+
+  @Option(name: .long, help: "Timed runs of each step (the median is shown).")
+  var runs = 3
+
+  @Option(name: .long, help: "Bank videos for the matching benchmark.")
+  var videos = 10_000
+
+  @Option(name: .long, help: "Frames per bank video and per query.")
+  var frames = 60
+
+  func run() throws {
+    guard size.split(separator: "x").compactMap({ Int($0) }).count == 2, seconds >= 1,
+      runs >= 1, videos >= 1, frames >= 1
+    else { throw ValidationError("--size like 1280x720; --seconds, --runs, --videos >= 1") }
+    try hashing()
+    matching()
+  }
+
+  // MARK: - Hashing
+
+  func hashing() throws {
+    let folder = NSTemporaryDirectory() + "csar-bench-video-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/test.mp4"
+    let made = Self.run([
+      "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+      "testsrc2=size=\(size):rate=30:duration=\(seconds)", "-c:v", "libx264", "-pix_fmt",
+      "yuv420p", path,
+    ])
+    guard made.status == 0 else {
+      print("vpdq hash\tskipped: ffmpeg could not make the test video (\(made.output))")
+      return
+    }
+    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+    var times: [Double] = []
+    var cpuTimes: [Double] = []
+    var result: VideoHashes?
+    for _ in 0..<runs {
+      let t = BenchCommand.now()
+      let cpu = ConsentBench.cpuSeconds()
+      result = try VideoHasher.hash(data: bytes, name: path, secondsPerHash: 1)
+      times.append(BenchCommand.now() - t)
+      cpuTimes.append(ConsentBench.cpuSeconds() - cpu)
+    }
+    guard let result else { return }
+    let median = BenchCommand.median(times)
+    let hashed = max(1, result.features.count)
+    print("vpdq hash\t\(seconds) s \(size) H.264 at 30 frames/s, 1 frame/s: "
+          + "\(BenchCommand.format(median, 3)) s per video (CPU "
+          + "\(BenchCommand.format(BenchCommand.median(cpuTimes), 3)) s), "
+          + "\(BenchCommand.format(median / Double(hashed) * 1000, 2)) ms per hashed frame, "
+          + "\(result.decodedFrames) frames decoded, \(result.features.count) hashed")
+    let script = """
+      import sys, time, vpdq
+      times = []
+      for _ in range(int(sys.argv[2])):
+          t = time.perf_counter(); f = vpdq.computeHash(sys.argv[1], seconds_per_hash=1.0)
+          times.append(time.perf_counter() - t)
+      times.sort(); print(times[len(times) // 2], len(f))
+      """
+    let reference = Self.run(["python3", "-c", script, path, String(runs)])
+    let parts = reference.output.split(separator: " ")
+    if reference.status == 0, parts.count == 2, let seconds = Double(parts[0]) {
+      print("vpdq hash (vpdq package)\t\(BenchCommand.format(seconds, 3)) s per video, "
+            + "\(parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) frames hashed; "
+            + "csar/ref \(BenchCommand.format(median / seconds, 2))x")
+    } else {
+      print("vpdq hash (vpdq package)\tskipped: python3 with the vpdq package is needed "
+            + "(pip install vpdq)")
+    }
+  }
+
+  // MARK: - Matching
+
+  func matching() {
+    var random = BenchRandom(seed: 14)
+    func hash() -> PDQHash {
+      PDQHash(words: SIMD4(random.next(), random.next(), random.next(), random.next()))
+    }
+    var bank: [(id: Int, features: [VPDQFeature])] = []
+    bank.reserveCapacity(videos)
+    for id in 0..<videos {
+      bank.append((id, (0..<frames).map {
+        VPDQFeature(frame: $0, quality: 100, hash: hash(), timestamp: Double($0))
+      }))
+    }
+    var t = BenchCommand.now()
+    let index = VPDQIndex(videos: bank)
+    let build = BenchCommand.now() - t
+    // Queries: noisy copies of bank videos (up to 12 bits flipped per frame).
+    var times: [Double] = []
+    var found = 0
+    for q in 0..<max(20, runs) {
+      let source = bank[(q * 7919) % videos].features
+      let query = source.map { feature -> VPDQFeature in
+        var h = feature.hash
+        for _ in 0..<(random.next() % 13) { h.words[Int(random.next() % 4)] ^= 1 << (random.next() % 64) }
+        return VPDQFeature(frame: feature.frame, quality: 100, hash: h, timestamp: feature.timestamp)
+      }
+      t = BenchCommand.now()
+      let matches = index.query(query)
+      times.append(BenchCommand.now() - t)
+      if matches.first?.similarity.matches(queryThreshold: 80, comparedThreshold: 0) == true {
+        found += 1
+      }
+    }
+    print("vpdq match\t\(frames)-frame query against \(videos) videos of \(frames) frames "
+          + "(\(index.frameCount) frames indexed), d<=31: "
+          + "\(BenchCommand.format(BenchCommand.median(times) * 1000, 3)) ms median of "
+          + "\(times.count) queries (target < 50 ms), each found its video: "
+          + "\(found)/\(times.count); index built in \(BenchCommand.format(build, 2)) s")
+  }
+
+  /// Exit status and combined output of a program on PATH.
+  static func run(_ arguments: [String]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    do { try process.run() } catch { return (127, "\(error)") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+}
