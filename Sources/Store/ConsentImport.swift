@@ -19,6 +19,9 @@ public struct ConsentImportOptions: Sendable {
   public var operatorName = "system"
   /// Stops after this many committed batches, as if the process had been killed (tests).
   var stopAfterBatches: Int?
+  /// Runs after the file was checked and before the first write (tests: another import of
+  /// the same file runs here, as a concurrent process would).
+  var beforeWriting: (@Sendable () throws -> Void)?
 
   public init(skipInvalid: Bool = false, batchSize: Int = 10_000, operatorName: String = "system")
   {
@@ -93,6 +96,7 @@ extension AppDatabase {
       return report
     }
 
+    try options.beforeWriting?()
     // A batch dirties index pages all over (random pseudonyms, event ids): with SQLite's
     // default 2 MB cache they spill to the WAL mid-transaction and are written many times.
     let previousCache = try writer.writeWithoutTransaction { db -> Int in
@@ -122,6 +126,7 @@ extension AppDatabase {
           fileRejected: report.rejected.count)
       }
       report.accepted += outcome.accepted
+      report.duplicates += outcome.duplicates
       report.accountsCreated += outcome.accountsCreated
       report.rejected += outcome.issues
       if outcome.accepted > 0 { report.batches += 1 }
@@ -170,12 +175,7 @@ struct ConsentImportPlan {
     for row in try Row.fetchAll(db, sql: "SELECT id, code FROM service") {
       services[row["code"]] = row["id"]
     }
-    let findEvent = try db.cachedStatement(
-      sql: """
-        SELECT a.external_id, s.code, e.state, e.occurred_at
-        FROM consent_event e JOIN account a ON a.id = e.account_id
-        JOIN service s ON s.id = e.service_id WHERE e.event_id = ?
-        """)
+    let findEvent = try db.cachedStatement(sql: Self.findEventSQL)
     let findAccount = try db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?")
     // A first import into an empty database needs no look-ups.
     let hasEvents = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM consent_event)")
@@ -212,16 +212,10 @@ struct ConsentImportPlan {
       }
       seenIds[record.eventId] = Int32(index)
       if hasEvents, let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) {
-        let same =
-          stored[0] == record.account && stored[1] == record.service
-          && stored[2] == record.state.rawValue && stored[3] == record.occurredAt
-        if same {
+        if Self.matches(stored, record) {
           duplicates += 1
         } else {
-          issues.append(
-            ConsentImportIssue(
-              line: record.line,
-              reason: "event_id \(record.eventId) is already recorded with different content"))
+          issues.append(Self.conflict(record))
         }
         continue
       }
@@ -311,6 +305,8 @@ struct ConsentImportPlan {
 
   struct BatchOutcome {
     var accepted = 0
+    /// Events another import recorded after this one was planned.
+    var duplicates = 0
     var accountsCreated = 0
     var issues: [ConsentImportIssue] = []
   }
@@ -428,6 +424,12 @@ struct ConsentImportPlan {
           (try $0.code(ConsentState.self, "state", table: "consent_current"), $0["updated_at"])
         }
         if now?.0 != pairs[p].seen?.state || now?.1 != pairs[p].seen?.at {
+          try Self.dropRecordedMeanwhile(
+            &pairs[p], db, records: records, outcome: &outcome)
+          guard !pairs[p].records.isEmpty else {
+            pairs[p].accepted.removeAll()
+            continue
+          }
           try Self.check(
             &pairs[p], db, accountId: accountId, records: records, issues: &outcome.issues)
         }
@@ -464,6 +466,48 @@ struct ConsentImportPlan {
         ])
     }
     return outcome
+  }
+
+  /// Removes from a pair the events recorded since planning (another import of the same
+  /// events, running at the same time): the same content counts as a duplicate, other content
+  /// under the same event id is rejected, as when planning.
+  static func dropRecordedMeanwhile(
+    _ pair: inout Pair, _ db: Database, records: [ConsentImportRecord],
+    outcome: inout BatchOutcome
+  ) throws {
+    let findEvent = try db.cachedStatement(sql: Self.findEventSQL)
+    pair.records = try pair.records.filter { index in
+      let record = records[Int(index)]
+      guard let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) else {
+        return true
+      }
+      if Self.matches(stored, record) {
+        outcome.duplicates += 1
+      } else {
+        outcome.issues.append(Self.conflict(record))
+      }
+      return false
+    }
+  }
+
+  /// A stored event by event id: account, service code, state, time (see ``matches(_:_:)``).
+  static let findEventSQL = """
+    SELECT a.external_id, s.code, e.state, e.occurred_at
+    FROM consent_event e JOIN account a ON a.id = e.account_id
+    JOIN service s ON s.id = e.service_id WHERE e.event_id = ?
+    """
+
+  /// Whether a stored event (account, service code, state, time) is `record`.
+  static func matches(_ stored: Row, _ record: ConsentImportRecord) -> Bool {
+    stored[0] == record.account && stored[1] == record.service
+      && stored[2] == record.state.rawValue && stored[3] == record.occurredAt
+  }
+
+  /// The issue of an event id already recorded with other content.
+  static func conflict(_ record: ConsentImportRecord) -> ConsentImportIssue {
+    ConsentImportIssue(
+      line: record.line,
+      reason: "event_id \(record.eventId) is already recorded with different content")
   }
 
   static let hexDigits = Array("0123456789abcdef".utf8)

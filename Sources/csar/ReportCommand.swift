@@ -76,8 +76,10 @@ struct ReportExportCommand: ParsableCommand {
       Each report becomes <case ref>.json in the outbox, written atomically (temporary file, \
       fsync, rename), then marked sent in the database and audited with the file's SHA-256. \
       Personal data (account id, IP addresses, device ids, names) is replaced by HMAC-SHA-256 \
-      under the provider key (config provider_key, default beside the database; created with \
-      mode 0600 on first use). Running it again exports nothing twice.
+      under the provider key (config provider_key, default $XDG_CONFIG_HOME/csar/provider.key; \
+      created with mode 0600 on first use). Running it again, or two at once, exports each \
+      report once. The outbox must be a real folder of yours (or of your team group) that \
+      others cannot write to; it is created 0700, its files 0600.
       """)
 
   @Option(name: .long, help: "Folder the files are written to (created if missing).")

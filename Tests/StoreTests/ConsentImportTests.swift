@@ -282,3 +282,58 @@ struct ConsentImportTests {
     #expect(try db.verifyAuditChain().isOK)
   }
 }
+
+// MARK: - Two imports of one file at the same time
+
+@Suite("Concurrent consent imports")
+struct ConcurrentConsentImportTests {
+  static let lines = [
+    "c1,A100000001,chat-eu,granted,2025-01-01T10:00:00Z,app,tos-1,",
+    "c2,A100000001,chat-eu,withdrawn,2025-02-01T10:00:00Z,app,tos-1,",
+    "c3,A100000001,chat-eu,granted,2025-03-01T10:00:00Z,app,tos-1,",
+    "c4,NEW-9,foto-de,granted,2025-01-05T10:00:00Z,app,tos-1,",
+    "c5,NEW-9,foto-de,withdrawn,2025-01-06T10:00:00Z,app,tos-1,",
+  ]
+
+  @Test func theSecondImportCountsDuplicatesInsteadOfIllegalTransitions() throws {
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let path = temp.file("csar.sqlite")
+    let db = try seededDatabase(path: path)
+    let other = try AppDatabase.open(path: path)
+    let bytes = consentCSV(Self.lines)
+    let first = Locked<ConsentImportReport>()
+    // The second import has checked the file; the first runs whole before it writes.
+    var options = ConsentImportOptions()
+    options.beforeWriting = {
+      first.set(try other.importConsent(bytes: bytes, fileName: "consent.csv"))
+    }
+    let second = try db.importConsent(bytes: bytes, fileName: "consent.csv", options: options)
+    let firstReport = try #require(first.get())
+    #expect(firstReport.accepted == 5 && firstReport.rejected.isEmpty)
+    #expect(second.rejected.isEmpty, "\(second.rejected)")
+    #expect(second.accepted == 0 && second.duplicates == 5)
+    #expect(second.committed)
+    #expect(try db.historyIds("A100000001") == ["c1", "c2", "c3"])
+    #expect(try db.historyIds("NEW-9") == ["c4", "c5"])
+    #expect(try count(db, "SELECT count(*) FROM account WHERE external_id = 'NEW-9'") == 1)
+  }
+
+  @Test func anEventRecordedMeanwhileWithOtherContentIsRejected() throws {
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let path = temp.file("csar.sqlite")
+    let db = try seededDatabase(path: path)
+    let other = try AppDatabase.open(path: path)
+    var options = ConsentImportOptions(skipInvalid: true)
+    options.beforeWriting = {
+      _ = try other.importConsent(
+        bytes: consentCSV(["c1,A100000001,chat-eu,refused,2025-01-01T10:00:00Z,app,tos-1,"]),
+        fileName: "other.csv")
+    }
+    let report = try db.importConsent(
+      bytes: consentCSV(Self.lines), fileName: "consent.csv", options: options)
+    #expect(report.rejected.first?.line == 2)
+    #expect(report.rejected.first?.reason.contains("different content") == true)
+  }
+}

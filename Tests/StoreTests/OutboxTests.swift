@@ -106,15 +106,6 @@ import Testing
   }
 }
 
-/// The result of work done on another thread.
-final class ResultBox: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value: Result<[ExportedReport], any Error>?
-
-  func set(_ result: Result<[ExportedReport], any Error>) { lock.withLock { value = result } }
-  func get() -> Result<[ExportedReport], any Error>? { lock.withLock { value } }
-}
-
 /// Two exports of one database at the same time.
 @Suite struct ConcurrentExportTests {
   /// The inode of each file in `folder`, by name.
@@ -135,7 +126,7 @@ final class ResultBox: @unchecked Sendable {
     let second = try AppDatabase.open(path: path)
     let outbox = try Outbox(directory: temp.file("outbox"))
     let otherDone = DispatchSemaphore(value: 0)
-    let other = ResultBox()
+    let other = Locked<Result<[ExportedReport], any Error>>()
     var atFirstWrite: [String: UInt64] = [:]
     var finishedMeanwhile = false
     // The first export has written its files and not marked them yet: a second export

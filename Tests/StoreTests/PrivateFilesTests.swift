@@ -20,6 +20,15 @@ func fileGroup(_ path: String) -> gid_t {
 /// The umask most systems start with: group and others may read what is created.
 func looseUmask() { umask(0o022) }
 
+/// A value set on one thread and read on another.
+final class Locked<Value>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value: Value?
+
+  func set(_ newValue: Value) { lock.withLock { value = newValue } }
+  func get() -> Value? { lock.withLock { value } }
+}
+
 /// A group other than root's for team-folder tests (`users`, gid 100, on Debian).
 let teamGid: gid_t = 100
 
