@@ -50,11 +50,14 @@ public enum FileSharing: Hashable, Sendable, CustomStringConvertible {
     return .group(info.st_gid)
   }
 
-  /// The team group named `name` (`csar init --group NAME`); the caller must belong to it.
+  /// The team group named `name` (`csar init --group NAME`); the caller must belong to it
+  /// (or be root).
   public static func team(named name: String) throws(PrivateFileError) -> FileSharing {
     guard let entry = getgrnam(name) else { throw .unknownGroup(name: name) }
     let gid = entry.pointee.gr_gid
-    guard PrivateFiles.callerBelongs(to: gid) else { throw .notInGroup(name: name) }
+    guard geteuid() == 0 || PrivateFiles.callerBelongs(to: gid) else {
+      throw .notInGroup(name: name)
+    }
     return .group(gid)
   }
 
@@ -75,8 +78,8 @@ public enum FileSharing: Hashable, Sendable, CustomStringConvertible {
 /// folder that others can read or write is refused with a message naming the `chmod` (or
 /// `chown`) that fixes it, as ssh does.
 public enum PrivateFiles {
-  /// Creates the folder at `path` (and missing parents, 0700) with `sharing`'s mode (0700 or
-  /// 2770 owned by the group), whatever the umask. An existing folder is left as it is.
+  /// Creates the folder at `path` (and missing parents) with `sharing`'s mode (0700 or 2770
+  /// owned by the group, so the team can reach it), whatever the umask. An existing folder is left as it is.
   /// Returns the sharing of the folder (an existing team folder's group).
   @discardableResult
   public static func makeFolder(
@@ -91,18 +94,24 @@ public enum PrivateFiles {
     }
     let parent = (path as NSString).deletingLastPathComponent
     if !parent.isEmpty, parent != path, stat(parent, &info) != 0 {
-      try makeFolder(parent)
+      try makeFolder(parent, sharing: sharing)
     }
     if mkdir(path, 0o700) != 0, errno != EEXIST {
       throw .io(path: path, action: "create the folder", reason: lastError())
     }
+    try share(folder: path, sharing)
+    return sharing
+  }
+
+  /// Gives an existing folder of the caller `sharing`'s group and mode (2770 owned by the
+  /// group, or 0700), so files created in it afterwards follow.
+  public static func share(folder path: String, _ sharing: FileSharing) throws(PrivateFileError) {
     if case .group(let gid) = sharing, chown(path, uid_t.max, gid) != 0 {
       throw .io(path: path, action: "give the folder to its group", reason: lastError())
     }
     if chmod(path, sharing.folderMode) != 0 {
       throw .io(path: path, action: "set the folder's mode", reason: lastError())
     }
-    return sharing
   }
 
   /// Creates a new file at `path` for writing (`O_CREAT|O_EXCL|O_NOFOLLOW`, so neither an

@@ -20,6 +20,7 @@ struct CSAR: ParsableCommand {
       FlagsCommand.self,
       HashCommand.self,
       HoldCommand.self,
+      InitCommand.self,
       OperatorCommand.self,
       OrderCommand.self,
       PurgeCommand.self,

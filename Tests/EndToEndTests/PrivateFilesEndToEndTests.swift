@@ -145,3 +145,52 @@ final class Locked<Value>: @unchecked Sendable {
     }
   }
 }
+
+/// `csar init --group`: a team on one host, tried with a second OS account.
+@Suite("Team database end to end", .serialized)
+struct TeamDatabaseEndToEndTests {
+  /// Runs csar as `nobody` (uid 65534), in group `users` (100) or in no group.
+  static func asNobody(inUsers: Bool, _ arguments: [String]) throws
+    -> (status: Int32, out: String, err: String)
+  {
+    try Subprocess.run(
+      ["setpriv", "--reuid=65534", "--regid=65534", inUsers ? "--groups=100" : "--clear-groups",
+       try CsarBinary.path] + arguments,
+      overrides: ["XDG_CONFIG_HOME": CsarBinary.configHome, "HOME": "/nonexistent"])
+  }
+
+  @Test func membersOfTheGroupShareTheDatabaseAndOthersCannotReadIt() throws {
+    guard geteuid() == 0 else {
+      print("skipped: a second OS account needs root (setpriv)")
+      return
+    }
+    let directory = try CsarBinary.temporaryDirectory()
+    let database = directory + "/team/data/csar.sqlite"
+    let key = directory + "/team/key/provider.key"
+    let made = try CsarBinary.run(
+      ["init", "--db", database, "--group", "users", "--key", key])
+    try #require(made.status == 0, "\(made.err)")
+    #expect(made.out.contains("provider_key = \"\(key)\""))
+    let mode = PrivateFilesEndToEndTests.mode
+    #expect(mode(directory + "/team/data") == 0o2770)
+    #expect(mode(database) == 0o660)
+    #expect(mode(key) == 0o640)
+    var info = stat()
+    #expect(stat(database, &info) == 0 && info.st_gid == 100)
+
+    // A member (another account, in group users) works on it; its files stay the team's.
+    let member = try Self.asNobody(inUsers: true, ["deadlines", "--db", database])
+    #expect(member.status == 0, "\(member.err)")
+    for file in [database + "-wal", database + "-shm"] where stat(file, &info) == 0 {
+      #expect(info.st_gid == 100 && info.st_mode & 0o777 == 0o660, "\(file)")
+    }
+    // Someone outside the group cannot even reach it.
+    let outsider = try Self.asNobody(inUsers: false, ["deadlines", "--db", database])
+    #expect(outsider.status != 0)
+    #expect(
+      outsider.err.contains("Permission denied") || outsider.err.contains("no database there"),
+      "\(outsider.err)")
+    // A second init does not replace it.
+    #expect(try CsarBinary.run(["init", "--db", database]).status != 0)
+  }
+}
