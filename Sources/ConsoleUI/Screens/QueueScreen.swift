@@ -95,7 +95,7 @@ final class QueueScreen: ConsoleScreen {
   /// What colleagues changed: the list again, the open item and its preview as they are. A
   /// claim lost meanwhile (the lease ran out and a colleague took the item) moves on.
   func liveRefresh(_ context: ConsoleContext) throws -> StatusMessage? {
-    try refresh(context)
+    try refresh(context, services: false)
     guard let open, let fresh = self.open?.item else { return nil }
     let mine = fresh.claimedBy == context.operatorName && fresh.state.isOpen
     guard !mine else { return nil }
@@ -111,15 +111,19 @@ final class QueueScreen: ConsoleScreen {
 
   /// Reads the queue again, keeping the cursor on the same item when it is still listed (so
   /// a colleague's decision above it does not move you), else on the same position.
-  func refresh(_ context: ConsoleContext) throws {
+  /// `services: false` (live refresh) keeps the operator's role and the service names read
+  /// when the screen was last loaded: only the queue is read again.
+  func refresh(_ context: ConsoleContext, services reloadServices: Bool = true) throws {
     now = context.database.clock()
     let database = context.database
-    role = try database.operatorRole(name: context.operatorName) ?? .reviewer
+    if reloadServices {
+      role = try database.operatorRole(name: context.operatorName) ?? .reviewer
+      let rows = try database.services(today: context.today)
+      services = rows.map { ($0.code, $0.name, $0.id) }
+      serviceIds = Dictionary(rows.map { ($0.code, $0.id) }, uniquingKeysWith: { a, _ in a })
+    }
     let filter = queueFilter
     total = try database.queueCount(filter: filter)
-    let rows = try database.services(today: context.today)
-    services = rows.map { ($0.code, $0.name, $0.id) }
-    serviceIds = Dictionary(rows.map { ($0.code, $0.id) }, uniquingKeysWith: { a, _ in a })
     let position = window.selectedPosition
     let selectedId = window.selectedRow?.id
     window.reset(firstPage: try database.queuePage(filter: filter, after: nil, limit: 100))
