@@ -113,8 +113,7 @@ public struct Configuration: Equatable, Sendable {
           case let paths = list.compactMap(\.string), paths.count == list.count,
           paths.allSatisfy({ $0.hasPrefix("/") && !$0.split(separator: "/").contains("..") })
         else {
-          throw ConfigurationError(
-            file: file, key: key, message: "expected a list of absolute folder paths")
+          throw bad("expected a list of absolute folder paths")
         }
         config.mediaRoots = paths
       case "retention_months":

@@ -59,7 +59,8 @@ struct ExactIdTests {
       Self.line("9223372036854775808", media: "m/1.png") + "\n"
         + Self.line("9223372036854775809", media: "m/2.png") + "\n")
     let outcome = try Imports.flags(
-      path: path, skipInvalid: false, threshold: 0.8, database: db, by: "mod")
+      path: path, skipInvalid: false, threshold: 0.8, database: db,
+      mediaRoots: try ImportTests.mediaRoots(scratch), by: "mod")
     #expect(outcome.summary.queued.count == 2)
     #expect(outcome.summary.alreadyImported == 0)
   }
