@@ -156,6 +156,11 @@ struct HostileOutputEndToEndTests {
       ["--theme", theme] + db, ["--theme", h] + db, ["--questionnaire", questionnaire] + db,
       ["--bogus\(h)"], ["consent", h], ["hash", "--max-pixels", h, image],
       ["demo", "--db", directory + "/demo\(h).sqlite", "--items", "5"],
+      ["operator", "list"] + db, ["operator", "list", "--json"] + db,
+      ["operator", "add", h, "--role", "reviewer"] + db, ["operator", "disable", h] + db,
+      ["init", "--db", directory + "/init\(h)/csar.sqlite"],
+      ["init", "--db", directory + "/init2/csar.sqlite", "--group", h],
+      ["hash", "--json", directory + "/video\(h).mp4"], ["help", h],
     ]
     var ran = 0
     for arguments in commands {
