@@ -12,6 +12,14 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    // The service (`csar serve`): HTTP on SwiftNIO, graceful shutdown, logs and metrics.
+    // Hummingbird's default traits pull in swift-configuration, which csar does not use.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
   ],
   targets: [
     // MARK: - C shims (only where Swift cannot import a macro or must survive setjmp)
@@ -62,6 +70,22 @@ let package = Package(
       name: "Moderation",
       dependencies: ["Compliance", "Store", "Detection", "Imaging", "Video", "TextSafety"]),
 
+    // MARK: - Service (`csar serve`)
+    .target(
+      name: "Service",
+      dependencies: [
+        "Compliance", "Store", "Imaging", "Detection", "Moderation",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      resources: [.copy("openapi.json")]
+    ),
+
     // MARK: - Console
     .target(
       name: "ConsoleUI",
@@ -76,7 +100,7 @@ let package = Package(
       name: "csar",
       dependencies: [
         "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection", "Video",
-        "Moderation", "TextSafety",
+        "Moderation", "TextSafety", "Service",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "GRDB", package: "GRDB.swift"),
       ]
@@ -105,6 +129,9 @@ let package = Package(
     .testTarget(
       name: "FuzzTests",
       dependencies: ["Imaging", "Video", "Compliance", "Moderation", "Store", "ConsoleUI"]),
+    .testTarget(
+      name: "ServiceTests",
+      dependencies: ["Service", "Moderation", "Store", "Detection", "Compliance"]),
     .testTarget(
       name: "ModerationTests",
       dependencies: ["Moderation", "Store", "Detection", "Imaging", "Compliance"]),

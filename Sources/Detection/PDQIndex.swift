@@ -67,6 +67,14 @@ public struct PDQIndex: Sendable {
     self.init(words: words, ids: ids, multiIndex: multiIndex)
   }
 
+  /// An index from its parts, as a snapshot holds them (already checked to fit).
+  init(words: [UInt64], ids: [Int], offsets: [UInt32], members: [UInt32]) {
+    self.words = words
+    self.ids = ids
+    self.offsets = offsets
+    self.members = members
+  }
+
   /// Builds an index from packed words (four per hash) and identifiers.
   public init(words: [UInt64], ids: [Int], multiIndex: Bool? = nil) {
     precondition(words.count == ids.count * 4, "four words per identifier")

@@ -257,5 +257,5 @@ public enum DisplayText {
   public static func escapingControls(_ text: String) -> String { SafeText.escaped(text) }
 
   /// ``escapingControls(_:)``, cut to 80 characters (for quoting a value in a message).
-  static func clean(_ text: String) -> String { SafeText.quoted(text) }
+  public static func clean(_ text: String) -> String { SafeText.quoted(text) }
 }

@@ -28,37 +28,73 @@ public final class BankMatcher: Sendable {
   /// Largest threshold among the enabled banks (the index is queried with it, then each
   /// hit is held to its own bank's threshold).
   public let maxThreshold: Int
-  /// Seconds spent reading hashes from the store.
+  /// Seconds spent reading hashes from the store (or the snapshot).
   public let loadSeconds: Double
-  /// Seconds spent building the index.
+  /// Seconds spent building the index (0 when it came from a snapshot).
   public let buildSeconds: Double
+  /// The banks' stamp the index was built for (see ``AppDatabase/bankStamp()``).
+  public let stamp: String
+  /// Whether the index was read from a snapshot file.
+  public let fromSnapshot: Bool
 
-  /// Loads the enabled banks' PDQ hashes and builds the index.
-  public init(database: AppDatabase) throws {
+  /// Loads the enabled banks' PDQ hashes and builds the index. With `snapshot`, a snapshot
+  /// file of the same banks is read instead, and a missing or stale one is written after
+  /// the build (a file that cannot be written is left alone: the index is still right).
+  public init(database: AppDatabase, snapshot: String? = nil) throws {
     self.database = database
     let start = Date()
-    var words: [UInt64] = []
-    var ids: [Int] = []
-    try database.forEachEnabledPDQHash { id, hex in
-      guard let hash = PDQHash(hex: hex) else { return }
-      words.append(hash.words[0])
-      words.append(hash.words[1])
-      words.append(hash.words[2])
-      words.append(hash.words[3])
-      ids.append(Int(id))
+    stamp = try database.bankStamp()
+    if let snapshot, let saved = try? PDQIndexSnapshot.read(path: snapshot, tag: stamp) {
+      index = saved
+      fromSnapshot = true
+      loadSeconds = Date().timeIntervalSince(start)
+      buildSeconds = 0
+    } else {
+      var words: [UInt64] = []
+      var ids: [Int] = []
+      try database.forEachEnabledPDQHash { id, hex in
+        guard let hash = PDQHash(hex: hex) else { return }
+        words.append(hash.words[0])
+        words.append(hash.words[1])
+        words.append(hash.words[2])
+        words.append(hash.words[3])
+        ids.append(Int(id))
+      }
+      let loaded = Date()
+      index = PDQIndex(words: words, ids: ids)
+      fromSnapshot = false
+      loadSeconds = loaded.timeIntervalSince(start)
+      buildSeconds = Date().timeIntervalSince(loaded)
+      if let snapshot { try? Self.save(index, tag: stamp, to: snapshot) }
     }
-    let loaded = Date()
-    index = PDQIndex(words: words, ids: ids)
-    loadSeconds = loaded.timeIntervalSince(start)
-    buildSeconds = Date().timeIntervalSince(loaded)
-    maxThreshold = try database.hashBanks().filter(\.enabled).map(\.pdqThreshold).max() ?? 31
+    maxThreshold = try database.maxEnabledPDQThreshold() ?? 31
+  }
+
+  /// Writes a snapshot privately and atomically (a temporary file beside it, flushed, renamed).
+  static func save(_ index: PDQIndex, tag: String, to path: String) throws {
+    let temporary = try PrivateFiles.Temporary(for: path)
+    defer { temporary.discard() }
+    try PDQIndexSnapshot.write(index, tag: tag, to: temporary.descriptor, path: temporary.path)
+    try temporary.sync()
+    try temporary.commit()
+  }
+
+  /// The snapshot file of a database's bank index (`csar.sqlite` -> `csar.pdqindex`), or nil
+  /// for a database that has no file.
+  public static func snapshotPath(database: AppDatabase) -> String? {
+    let path = database.path
+    guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file::memory:") else { return nil }
+    return (path as NSString).deletingPathExtension + ".pdqindex"
   }
 
   /// Exact digest matches in the enabled banks: SHA-256 first, then MD5.
   public func exactMatches(sha256: String, md5: String) throws -> [KnownMatch] {
-    let hits = try database.exactBankHits(type: .sha256, hash: sha256)
-      + database.exactBankHits(type: .md5, hash: md5)
-    return hits.map {
+    try exactMatches(type: .sha256, hash: sha256) + exactMatches(type: .md5, hash: md5)
+  }
+
+  /// Exact matches of one digest in the enabled banks.
+  public func exactMatches(type: BankHashType, hash: String) throws -> [KnownMatch] {
+    try database.exactBankHits(type: type, hash: hash).map {
       KnownMatch(bank: $0.bank, type: $0.type, distance: 0, label: $0.label, sourceId: $0.sourceId)
     }
   }

@@ -54,11 +54,22 @@ public enum Imports {
     path: String, skipInvalid: Bool, threshold: Double, database: AppDatabase,
     mediaRoots: MediaRoots? = nil, by operatorName: String
   ) throws -> Outcome<FlagImportSummary> {
-    let roots = mediaRoots ?? MediaRoots(databasePath: database.path)
     guard threshold.isFinite, (0...1).contains(threshold) else {
       throw ModerationError.badThreshold("--threshold \(threshold): use a score in 0...1")
     }
-    var file = try FlagsFile.load(path: path)
+    return try flags(
+      FlagsFile.load(path: path), name: path, skipInvalid: skipInvalid, threshold: threshold,
+      database: database, mediaRoots: mediaRoots, by: operatorName)
+  }
+
+  /// Imports parsed classifier events (`name` is the file, or what sent them), as
+  /// ``flags(path:skipInvalid:threshold:database:by:)``.
+  public static func flags(
+    _ parsed: FlagsFile, name path: String, skipInvalid: Bool, threshold: Double,
+    database: AppDatabase, mediaRoots: MediaRoots? = nil, by operatorName: String
+  ) throws -> Outcome<FlagImportSummary> {
+    let roots = mediaRoots ?? MediaRoots(databasePath: database.path)
+    var file = parsed
     let accounts = try database.accountIds(externalIds: file.events.map(\.account))
     let services = try database.serviceIds(codes: file.events.map(\.service))
     let pairs = file.events.compactMap { event -> AccountService? in

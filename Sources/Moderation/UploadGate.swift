@@ -34,6 +34,14 @@ public enum ScanDecision: Hashable, Sendable {
   }
 }
 
+/// Whether an upload may be scanned at all (consent comes before reading anything).
+public enum ScanAdmission: Hashable, Sendable {
+  /// The account granted consent on the service.
+  case granted(ScanSubject)
+  /// It did not: the upload is blocked in this state, unread.
+  case blocked(ConsentState)
+}
+
 /// The gate's answer for one input, with what it computed.
 public struct ScanOutcome: Hashable, Sendable {
   /// The input as given.
@@ -102,6 +110,7 @@ public final class UploadGate {
   let mediaRoots: MediaRoots?
   let videoLimits: VideoLimits
   let secondsPerHash: Double
+  let groupCommit: GroupCommit?
   private var matcher: BankMatcher?
   private let hasher = PDQHasher()
 
@@ -111,8 +120,10 @@ public final class UploadGate {
   public init(
     database: AppDatabase, operatorName: String, dihedral: Bool = false,
     maxPixels: Int = ImageDecoder.defaultMaxPixels, videoLimits: VideoLimits = .default,
-    secondsPerHash: Double = 1, matcher: BankMatcher? = nil, mediaRoots: MediaRoots? = nil
+    secondsPerHash: Double = 1, matcher: BankMatcher? = nil, mediaRoots: MediaRoots? = nil,
+    groupCommit: GroupCommit? = nil
   ) {
+    self.groupCommit = groupCommit
     self.mediaRoots = mediaRoots
     self.database = database
     self.operatorName = operatorName
@@ -123,10 +134,18 @@ public final class UploadGate {
     self.matcher = matcher
   }
 
-  /// The bank matcher (built now if it was not yet).
+  /// Writes review items, grouped when a ``GroupCommit`` was given.
+  func createFlaggedItems(_ items: [NewFlaggedItem]) throws -> [Int64] {
+    if let groupCommit { return try groupCommit.createFlaggedItems(items, source: "scan") }
+    return try database.createFlaggedItems(items, source: "scan", by: operatorName)
+  }
+
+  /// The bank matcher (built now if it was not yet; from the snapshot beside the database
+  /// when that holds the same banks).
   public func bankMatcher() throws -> BankMatcher {
     if let matcher { return matcher }
-    let built = try BankMatcher(database: database)
+    let built = try BankMatcher(
+      database: database, snapshot: BankMatcher.snapshotPath(database: database))
     matcher = built
     return built
   }
@@ -143,15 +162,51 @@ public final class UploadGate {
   /// matches become review-queue items. Throws only for an unknown service; per-input
   /// problems become `.error` outcomes.
   public func scan(inputs: [String], account: String, service: String) throws -> [ScanOutcome] {
+    switch try admit(account: account, service: service, inputs: inputs.count) {
+    case .blocked(let state):
+      return inputs.map {
+        ScanOutcome(input: $0, isURL: Self.isURL($0), decision: .blockedNoConsent(state))
+      }
+    case .granted(let subject):
+      return inputs.map { process($0, subject: subject) }
+    }
+  }
+
+  /// Whether `account` may upload on `service`: consent is checked before anything of the
+  /// upload is read. A refusal is recorded (one `scan.blocked` event for `inputs` inputs).
+  /// Throws ``StoreError/notFound(entity:id:)`` for an unknown service.
+  public func admit(account: String, service: String, inputs: Int = 1) throws -> ScanAdmission {
     let subject = try database.scanSubject(accountExternalId: account, serviceCode: service)
     guard subject.consent == .granted else {
-      try database.recordBlockedScan(subject, inputs: inputs.count, by: operatorName)
-      return inputs.map {
-        ScanOutcome(
-          input: $0, isURL: Self.isURL($0), decision: .blockedNoConsent(subject.consent))
+      if let groupCommit {
+        try groupCommit.recordBlockedScan(subject, inputs: inputs)
+      } else {
+        try database.recordBlockedScan(subject, inputs: inputs, by: operatorName)
       }
+      return .blocked(subject.consent)
     }
-    return inputs.map { process($0, subject: subject) }
+    return .granted(subject)
+  }
+
+  /// Scans an upload's bytes for an admitted subject (see ``admit(account:service:inputs:)``).
+  /// `input` names it in the outcome; `keep` stores the bytes of an upload that matched and
+  /// returns the path the review item shows (called only on a match, before the item is
+  /// written).
+  public func scan(
+    bytes: [UInt8], input: String, subject: ScanSubject, keep: ([UInt8]) throws -> String
+  ) -> ScanOutcome {
+    do {
+      return try scanBytes(bytes, input: input, name: input, subject: subject) {
+        try keep(bytes)
+      }
+    } catch {
+      return ScanOutcome(input: input, isURL: false, decision: .error(Self.message(error)))
+    }
+  }
+
+  /// Scans a URL for an admitted subject.
+  public func scan(url: String, subject: ScanSubject) -> ScanOutcome {
+    process(url, subject: subject)
   }
 
   /// Looks inputs up without an uploader (an operator checking files or URLs): matches are
@@ -181,7 +236,18 @@ public final class UploadGate {
       path = try mediaRoots.resolve(
         input.hasPrefix("/") ? input : FileManager.default.currentDirectoryPath + "/" + input)
     }
-    let bytes = try ImageDecoder.readFile(path)
+    return try scanBytes(
+      ImageDecoder.readFile(path), input: input, name: path, subject: subject
+    ) { path }
+  }
+
+  /// Digests, PDQ and bank matches of an upload's bytes (`name` names it to the decoders);
+  /// `mediaPath` says where a review item finds the media (asked only when something matched
+  /// and a subject is given).
+  func scanBytes(
+    _ bytes: [UInt8], input: String, name path: String, subject: ScanSubject?,
+    mediaPath: () throws -> String
+  ) throws -> ScanOutcome {
     let digests = FileDigests(of: bytes)
     var outcome = ScanOutcome(input: input, isURL: false, decision: .allowed)
     outcome.sha256 = digests.sha256
@@ -190,7 +256,8 @@ public final class UploadGate {
     let exact = try matcher.exactMatches(sha256: digests.sha256, md5: digests.md5)
     outcome.matches = exact
     if ImageFormat.sniff(bytes) == nil, VideoContainer.sniff(bytes) != nil {
-      return try scanVideo(bytes, path: path, outcome: outcome, subject: subject)
+      return try scanVideo(
+        bytes, path: path, outcome: outcome, subject: subject, mediaPath: mediaPath)
     }
     let decoded: DecodedImage
     do {
@@ -201,7 +268,7 @@ public final class UploadGate {
         outcome.decision = .error(error.description)
         return outcome
       }
-      return try flag(outcome, path: path, subject: subject)
+      return try flag(outcome, mediaPath: mediaPath, subject: subject)
     }
     outcome.width = decoded.width
     outcome.height = decoded.height
@@ -222,14 +289,15 @@ public final class UploadGate {
     } else {
       outcome.matches += perceptual
     }
-    return try flag(outcome, path: path, subject: subject)
+    return try flag(outcome, mediaPath: mediaPath, subject: subject)
   }
 
   /// A video: every hashed frame's PDQ against the image banks (a known image inside a video
   /// matches); frames below quality 50 are reported, not acted on. A video that cannot be
   /// decoded is an error unless its digests matched.
   func scanVideo(
-    _ bytes: [UInt8], path: String, outcome scanned: ScanOutcome, subject: ScanSubject?
+    _ bytes: [UInt8], path: String, outcome scanned: ScanOutcome, subject: ScanSubject?,
+    mediaPath: () throws -> String
   ) throws -> ScanOutcome {
     var outcome = scanned
     let video: VideoHashes
@@ -243,7 +311,7 @@ public final class UploadGate {
         outcome.decision = .error(error.description)
         return outcome
       }
-      return try flag(outcome, path: path, subject: subject)
+      return try flag(outcome, mediaPath: mediaPath, subject: subject)
     }
     outcome.width = video.info.width
     outcome.height = video.info.height
@@ -261,11 +329,13 @@ public final class UploadGate {
       }
     }
     outcome.matches += best.values.sorted { ($0.distance, $0.bank) < ($1.distance, $1.bank) }
-    return try flag(outcome, path: path, subject: subject)
+    return try flag(outcome, mediaPath: mediaPath, subject: subject)
   }
 
   /// Queues the best match of a file (or reports it, without a subject).
-  func flag(_ scanned: ScanOutcome, path: String, subject: ScanSubject?) throws -> ScanOutcome {
+  func flag(
+    _ scanned: ScanOutcome, mediaPath: () throws -> String, subject: ScanSubject?
+  ) throws -> ScanOutcome {
     var outcome = scanned
     if let best = outcome.matches.first {
       guard let subject else {
@@ -274,10 +344,10 @@ public final class UploadGate {
       }
       let item = NewFlaggedItem(
         kind: .knownMatch, priority: 1, serviceId: subject.serviceId,
-        accountId: subject.accountId, mediaPath: path, sha256: outcome.sha256,
+        accountId: subject.accountId, mediaPath: try mediaPath(), sha256: outcome.sha256,
         md5: outcome.md5, pdq: outcome.pdq, bank: best.bank, label: best.label,
         distance: best.distance)
-      let ids = try database.createFlaggedItems([item], source: "scan", by: operatorName)
+      let ids = try createFlaggedItems([item])
       outcome.decision = .flagged(kind: .knownMatch, itemId: ids[0])
     }
     return outcome
@@ -299,7 +369,7 @@ public final class UploadGate {
         kind: .urlMatch, priority: 1, serviceId: subject.serviceId,
         accountId: subject.accountId, url: match.canonical.description, bank: best.list,
         label: best.label)
-      let ids = try database.createFlaggedItems([item], source: "scan", by: operatorName)
+      let ids = try createFlaggedItems([item])
       outcome.decision = .flagged(kind: .urlMatch, itemId: ids[0])
     }
     return outcome

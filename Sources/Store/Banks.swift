@@ -258,6 +258,50 @@ extension AppDatabase {
     try read { db in try Self.bankRow(db, name: name) }
   }
 
+  /// A value that changes whenever what the banks match changes: a bank created, enabled,
+  /// disabled or given a new threshold, or hashes imported (hashes are only ever added, so
+  /// the highest row id tells). Cheap (two index lookups and the small bank table): a
+  /// long-running matcher polls it to know when to rebuild.
+  public func bankStamp() throws -> String {
+    try read { db in
+      let banks =
+        try String.fetchOne(
+          db,
+          sql: """
+            SELECT group_concat(id || ':' || enabled || ':' || pdq_threshold, ',')
+            FROM (SELECT id, enabled, pdq_threshold FROM bank ORDER BY id)
+            """) ?? ""
+      let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM bank_hash") ?? 0
+      return banks + "/" + String(top)
+    }
+  }
+
+  /// The largest PDQ threshold among the enabled banks (nil when none is enabled).
+  public func maxEnabledPDQThreshold() throws -> Int? {
+    try read { db in
+      try Int.fetchOne(db, sql: "SELECT max(pdq_threshold) FROM bank WHERE enabled = 1")
+    }
+  }
+
+  /// Enabled banks, and their hashes of each type (counted through the `(bank_id, type)`
+  /// index: a range count per bank and type).
+  public func enabledBankCounts() throws -> (banks: Int, pdq: Int, digests: Int) {
+    try read { db in
+      let ids = try Int64.fetchAll(db, sql: "SELECT id FROM bank WHERE enabled = 1")
+      let statement = try db.cachedStatement(
+        sql: "SELECT count(*) FROM bank_hash WHERE bank_id = ? AND type = ?")
+      var pdq = 0
+      var digests = 0
+      for id in ids {
+        pdq += try Int.fetchOne(statement, arguments: [id, "pdq"]) ?? 0
+        for type in ["md5", "sha256"] {
+          digests += try Int.fetchOne(statement, arguments: [id, type]) ?? 0
+        }
+      }
+      return (ids.count, pdq, digests)
+    }
+  }
+
   /// Calls `body` with every PDQ hash of the enabled banks (row id, lowercase hex), in one
   /// read snapshot, streaming.
   public func forEachEnabledPDQHash(_ body: (Int64, String) throws -> Void) throws {

@@ -94,3 +94,14 @@ public enum JSONValue: Hashable, Sendable, CustomStringConvertible,
     out += "\""
   }
 }
+
+// MARK: - Objects with keys in a chosen order
+
+/// JSON objects with keys in a chosen order (JSON Lines output of commands, service replies).
+public enum OrderedJSON {
+  /// `{"key":value,...}` in the order given.
+  public static func object(_ pairs: [(String, JSONValue)]) -> String {
+    "{" + pairs.map { "\(JSONValue.string($0.0).description):\($0.1.description)" }
+      .joined(separator: ",") + "}"
+  }
+}

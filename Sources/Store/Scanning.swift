@@ -193,14 +193,18 @@ extension AppDatabase {
     throws
   {
     _ = try audited(by: operatorName) { _, audit in
-      try audit.record(
-        action: "scan.blocked", entity: "account",
-        entityId: subject.accountId.map { String($0) } ?? "unknown",
-        after: [
-          "service": .string(subject.serviceCode), "consent": .string(subject.consent.rawValue),
-          "inputs": .int(Int64(inputs)), "reason": "no consent",
-        ])
+      try Self.recordBlocked(subject, inputs: inputs, audit: audit)
     }
+  }
+
+  static func recordBlocked(_ subject: ScanSubject, inputs: Int, audit: AuditTrail) throws {
+    try audit.record(
+      action: "scan.blocked", entity: "account",
+      entityId: subject.accountId.map { String($0) } ?? "unknown",
+      after: [
+        "service": .string(subject.serviceCode), "consent": .string(subject.consent.rawValue),
+        "inputs": .int(Int64(inputs)), "reason": "no consent",
+      ])
   }
 
   /// Puts items in the review queue (state `pending`), each with a `flag.create` event whose

@@ -81,7 +81,7 @@ struct AssessCommand: ParsableCommand {
          "score": .double(round1($0.contribution))]
       }
       print(
-        JSONLine.object([
+        OrderedJSON.object([
           ("service", .string(row.code)), ("assessment", .int(assessment.id)),
           ("questionnaire", .string(methodology.id)),
           ("category", .string(result.category.rawValue)),

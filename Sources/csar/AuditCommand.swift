@@ -40,7 +40,7 @@ struct AuditVerifyCommand: ParsableCommand {
       let head = try setup.database.auditHead()
       if json {
         print(
-          JSONLine.object([
+          OrderedJSON.object([
             ("ok", .bool(true)), ("events", .int(Int64(count))),
             ("head_id", head.map { .int($0.id) } ?? .null),
             ("head_hash", head.map { .string($0.hash) } ?? .null),
@@ -52,7 +52,7 @@ struct AuditVerifyCommand: ParsableCommand {
     case .broken(let id, let reason):
       print(
         json
-          ? JSONLine.object([
+          ? OrderedJSON.object([
             ("ok", .bool(false)), ("event", .int(id)), ("reason", .string(reason)),
           ])
           : result.description)

@@ -18,7 +18,7 @@ struct BankCommand: ParsableCommand {
 
   /// One bank as a JSON line.
   static func json(_ bank: BankRow) -> String {
-    JSONLine.object([
+    OrderedJSON.object([
       ("name", .string(bank.name)), ("enabled", .bool(bank.enabled)),
       ("pdq_threshold", .int(Int64(bank.pdqThreshold))), ("pdq", .int(Int64(bank.pdqCount))),
       ("md5", .int(Int64(bank.md5Count))), ("sha256", .int(Int64(bank.sha256Count))),
@@ -78,7 +78,7 @@ struct BankImportCommand: ParsableCommand {
     let bank = try database.hashBank(name: name)
     if options.json {
       print(
-        JSONLine.object([
+        OrderedJSON.object([
           ("bank", .string(s.bank)), ("created", .bool(s.created)),
           ("added", .int(Int64(s.added))), ("already_present", .int(Int64(s.alreadyPresent))),
           ("skipped_lines", .int(Int64(s.skipped))), ("total", .int(Int64(bank.total))),

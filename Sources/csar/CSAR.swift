@@ -3,7 +3,7 @@ import Foundation
 
 /// The `csar` command: with no subcommand it opens the console; subcommands serve scripts.
 @main
-struct CSAR: ParsableCommand {
+struct CSAR: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "csar",
     abstract: "A keyboard-driven console for CSA Regulation compliance work.",
@@ -21,11 +21,13 @@ struct CSAR: ParsableCommand {
       HashCommand.self,
       HoldCommand.self,
       InitCommand.self,
+      LookupCommand.self,
       OperatorCommand.self,
       OrderCommand.self,
       PurgeCommand.self,
       ReportCommand.self,
       ScanCommand.self,
+      ServeCommand.self,
       URLCommand.self,
     ],
     defaultSubcommand: ConsoleCommand.self
@@ -36,11 +38,15 @@ struct CSAR: ParsableCommand {
   /// umask 077 first: a belt under the explicit modes Store gives the database, key, media
   /// and outbox files (see `PrivateFiles`), so nothing csar or SQLite creates is readable by
   /// others.
-  static func main() {
+  static func main() async {
     umask(0o077)
     do {
       var command = try parseAsRoot()
-      try command.run()
+      if var service = command as? any AsyncParsableCommand {
+        try await service.run()  // `csar serve`
+      } else {
+        try command.run()
+      }
     } catch {
       Output.exit(for: error, of: self)
     }

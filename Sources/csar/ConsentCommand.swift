@@ -2,6 +2,7 @@ import ArgumentParser
 import Compliance
 import ConsoleUI
 import Foundation
+import Moderation
 import Store
 
 #if canImport(Glibc)
@@ -27,12 +28,7 @@ struct ConsentCommand: ParsableCommand {
     }
   }
 
-  static func timestamp(_ seconds: Int64) -> String {
-    let date = CalendarDate(unixSeconds: seconds)
-    let s = ((seconds % 86_400) + 86_400) % 86_400
-    func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-    return "\(date)T\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))Z"
-  }
+  static func timestamp(_ seconds: Int64) -> String { ConsentDocument.timestamp(seconds) }
 
   static func printError(_ line: String) { Output.error(line) }
 
@@ -142,33 +138,14 @@ struct ConsentCommand: ParsableCommand {
       guard let found = try database.account(externalIdOrPseudonym: account) else {
         throw ConsentCommandError("account \(account): not found (by id or pseudonym)")
       }
-      let states = try database.consentStates(accountId: found.id)
-      let history = try database.consentHistory(accountId: found.id)
       if json {
-        let value: JSONValue = [
-          "account": .string(found.externalId), "pseudonym": .string(found.pseudonym),
-          "services": .array(
-            states.map {
-              [
-                "service": .string($0.serviceCode), "state": .string($0.state.rawValue),
-                "updated_at": $0.updatedAt.map { .string(ConsentCommand.timestamp($0)) } ?? .null,
-                "may_share_visual_content_and_urls": .bool($0.state.mayShareVisualContentAndURLs),
-              ]
-            }),
-          "history": .array(
-            history.map {
-              [
-                "event_id": .string($0.eventId), "service": .string($0.serviceCode),
-                "state": .string($0.state.rawValue),
-                "occurred_at": .string(ConsentCommand.timestamp($0.occurredAt)),
-                "source": .string($0.source.rawValue), "terms_version": .string($0.termsVersion),
-                "operator": .text($0.operatorName), "reason": .text($0.reason),
-              ]
-            }),
-        ]
-        print(value.description)
+        if let value = try ConsentDocument.json(database: database, account: account) {
+          print(value.description)
+        }
         return
       }
+      let states = try database.consentStates(accountId: found.id)
+      let history = try database.consentHistory(accountId: found.id)
       print("account \(found.externalId) (pseudonym \(found.pseudonym))")
       let width = max(8, states.map(\.serviceCode.count).max() ?? 8)
       for state in states {

@@ -47,7 +47,7 @@ struct DeadlinesCommand: ParsableCommand {
       let d = row.deadline
       if json {
         print(
-          JSONLine.object([
+          OrderedJSON.object([
             ("service", .string(row.code)), ("name", .string(row.name)),
             ("category", .text(d.category?.rawValue)),
             ("last_assessed", .text(d.lastAssessed?.description)),
@@ -130,12 +130,4 @@ struct RiskCommandSetup {
 struct RiskCommandError: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
-}
-
-/// JSON objects with keys in a chosen order (JSON Lines output).
-enum JSONLine {
-  static func object(_ pairs: [(String, JSONValue)]) -> String {
-    "{" + pairs.map { "\(JSONValue.string($0.0).description):\($0.1.description)" }
-      .joined(separator: ",") + "}"
-  }
 }

@@ -54,7 +54,7 @@ struct FlagsImportCommand: ParsableCommand {
     let s = outcome.summary
     if options.json {
       print(
-        JSONLine.object([
+        OrderedJSON.object([
           ("queued", .int(Int64(s.queued.count))), ("items", .array(s.queued.map { .int($0) })),
           ("below_threshold", .int(Int64(s.belowThreshold))),
           ("already_imported", .int(Int64(s.alreadyImported))),

@@ -78,7 +78,7 @@ struct HoldListCommand: ParsableCommand {
     for hold in try setup.database.legalHolds() {
       if json {
         print(
-          JSONLine.object([
+          OrderedJSON.object([
             ("id", .int(hold.id)), ("entity", .string(hold.entity)),
             ("entity_id", .int(hold.entityId)), ("label", .string(hold.label)),
             ("reason", .string(hold.reason)),

@@ -68,7 +68,7 @@ struct OperatorListCommand: ParsableCommand {
       let state = row.isEnabled ? (row.uid == nil ? "unbound" : "enabled") : "disabled"
       if json {
         print(
-          JSONLine.object([
+          OrderedJSON.object([
             ("name", .string(row.name)), ("uid", row.uid.map { .int(Int64($0)) } ?? .null),
             ("role", .string(row.role.rawValue)), ("state", .string(state)),
             ("created_at", .int(row.createdAt)),

@@ -92,7 +92,7 @@ struct OrderListCommand: ParsableCommand {
       let left = setup.today.days(until: t.ends)
       if json {
         print(
-          JSONLine.object([
+          OrderedJSON.object([
             ("id", .int(row.order.id)), ("service", .string(row.serviceCode)),
             ("authority", .string(t.authority)), ("reference", .string(t.reference)),
             ("from", .string(t.starts.description)), ("to", .string(t.ends.description)),

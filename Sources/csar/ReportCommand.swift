@@ -99,7 +99,7 @@ struct ReportExportCommand: ParsableCommand {
     for report in exported {
       if json {
         print(
-          JSONLine.object([
+          OrderedJSON.object([
             ("case_ref", .string(report.caseRef)), ("file", .string(report.path)),
             ("sha256", .string(report.sha256)),
           ]))

@@ -20,7 +20,12 @@ struct ReportSetup {
   var database: AppDatabase { risk.database }
 
   init(_ options: ReportOptions) throws {
-    risk = try RiskCommandSetup(db: options.db, today: nil, createIfMissing: false)
+    try self.init(db: options.db)
+  }
+
+  /// The database at `db` (or the configured one), which must exist.
+  init(db: String?) throws {
+    risk = try RiskCommandSetup(db: db, today: nil, createIfMissing: false)
   }
 
   /// The provider name for reports (config `provider`).

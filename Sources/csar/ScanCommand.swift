@@ -71,7 +71,7 @@ struct ScanCommand: ParsableCommand {
       outcomes = gate.lookup(inputs: inputs)
     }
     for outcome in outcomes {
-      print(json ? Self.json(outcome) : Self.line(outcome))
+      print(json ? outcome.jsonLine : Self.line(outcome))
     }
     if outcomes.contains(where: { $0.decision.code == "error" }) { throw ExitCode(1) }
   }
@@ -135,65 +135,5 @@ struct ScanCommand: ParsableCommand {
   static func line(_ hit: URLListHit) -> String {
     [hit.list, hit.expression, hit.label ?? "-"].map(DisplayText.escapingControls)
       .joined(separator: "\t")
-  }
-
-  static func json(_ hit: URLListHit) -> JSONValue {
-    .object([
-      "list": .string(hit.list), "expression": .string(hit.expression),
-      "label": .text(hit.label),
-    ])
-  }
-
-  static func json(_ match: KnownMatch) -> JSONValue {
-    .object([
-      "bank": .string(match.bank), "type": .string(match.type.rawValue),
-      "distance": .int(Int64(match.distance)), "label": .text(match.label),
-      "source_id": .text(match.sourceId),
-    ])
-  }
-
-  static func json(_ outcome: ScanOutcome) -> String {
-    var pairs: [(String, JSONValue)] = [
-      ("input", .string(outcome.input)), ("type", .string(outcome.isURL ? "url" : "file")),
-      ("decision", .string(outcome.decision.code)),
-    ]
-    switch outcome.decision {
-    case .blockedNoConsent(let state):
-      pairs += [("reason", "no consent"), ("consent", .string(state.rawValue))]
-    case .flagged(let kind, let itemId):
-      pairs += [("item", .int(itemId)), ("kind", .string(kind.rawValue))]
-    case .matched(let kind):
-      pairs.append(("kind", .string(kind.rawValue)))
-    case .error(let message):
-      pairs.append(("error", .string(message)))
-    case .allowed:
-      break
-    }
-    if case .blockedNoConsent = outcome.decision { return JSONLine.object(pairs) }
-    if outcome.isURL {
-      pairs.append(("canonical", .text(outcome.canonicalURL)))
-      pairs.append(("matches", .array(outcome.urlHits.map(json))))
-    } else if outcome.sha256 != nil {
-      pairs += [
-        ("sha256", .text(outcome.sha256)), ("md5", .text(outcome.md5)),
-        ("pdq", .text(outcome.pdq)), ("quality", outcome.quality.map { .int(Int64($0)) } ?? .null),
-        ("width", outcome.width.map { .int(Int64($0)) } ?? .null),
-        ("height", outcome.height.map { .int(Int64($0)) } ?? .null),
-        ("matches", .array(outcome.matches.map(json))),
-        ("untrusted_pdq_matches", .array(outcome.untrustedPDQMatches.map(json))),
-      ]
-      if let video = outcome.video {
-        pairs.append(
-          ("video", .object([
-            "hashed_frames": .int(Int64(video.hashedFrames)),
-            "trusted_frames": .int(Int64(video.trustedFrames)),
-            "duration": .double(video.duration),
-          ])))
-      }
-      if let imageError = outcome.imageError, outcome.decision.code != "error" {
-        pairs.append(("image_error", .string(imageError)))
-      }
-    }
-    return JSONLine.object(pairs)
   }
 }

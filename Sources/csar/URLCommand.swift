@@ -81,7 +81,7 @@ struct URLCommand: ParsableCommand {
       let s = outcome.summary
       if options.json {
         print(
-          JSONLine.object([
+          OrderedJSON.object([
             ("list", .string(s.list)), ("created", .bool(s.created)),
             ("added", .int(Int64(s.added))), ("already_present", .int(Int64(s.alreadyPresent))),
             ("skipped_lines", .int(Int64(s.skipped))),
@@ -118,7 +118,7 @@ struct URLCommand: ParsableCommand {
       for list in try setup.database.urlLists() {
         if json {
           print(
-            JSONLine.object([
+            OrderedJSON.object([
               ("name", .string(list.name)), ("enabled", .bool(list.enabled)),
               ("expressions", .int(Int64(list.count))), ("created_at", .int(list.createdAt)),
             ]))
@@ -192,9 +192,9 @@ struct URLCommand: ParsableCommand {
           let match = try URLListMatcher.match(url, in: setup.database)
           if json {
             print(
-              JSONLine.object([
+              OrderedJSON.object([
                 ("url", .string(url)), ("canonical", .string(match.canonical.description)),
-                ("matches", .array(match.hits.map(ScanCommand.json))),
+                ("matches", .array(match.hits.map(\.json))),
               ]))
           } else {
             print(DisplayText.escapingControls(match.canonical.description))
@@ -204,7 +204,7 @@ struct URLCommand: ParsableCommand {
         } catch let error as URLCanonicalizationError {
           failed = true
           if json {
-            print(JSONLine.object([("url", .string(url)), ("error", .string(error.description))]))
+            print(OrderedJSON.object([("url", .string(url)), ("error", .string(error.description))]))
           } else {
             DetectText.printError(
               "csar url match: " + DisplayText.escapingControls(error.description))

@@ -117,21 +117,7 @@ enum Subprocess {
       try? FileManager.default.removeItem(atPath: outPath)
       try? FileManager.default.removeItem(atPath: errPath)
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    var cArguments = argv.map { strdup($0) } + [nil]
-    defer { for pointer in cArguments { free(pointer) } }
-    var cEnvironment = environment(overrides)
-    defer { for pointer in cEnvironment { free(pointer) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
-    guard spawned == 0 else {
-      throw TmuxError(message: "cannot start \(argv[0]): error \(spawned)")
-    }
+    let pid = try spawn(argv, out: outPath, err: errPath, overrides: overrides)
     var status: Int32 = 0
     var killed = false
     if let timeout {
@@ -161,6 +147,32 @@ enum Subprocess {
     var environment = ProcessInfo.processInfo.environment
     environment.merge(overrides) { $1 }
     return environment.map { strdup("\($0)=\($1)") } + [nil]
+  }
+}
+
+extension Subprocess {
+  /// Starts a program (found on PATH) with stdin from /dev/null, stdout / stderr into files
+  /// and `overrides` in its environment; returns its pid without waiting.
+  static func spawn(
+    _ argv: [String], out outPath: String, err errPath: String,
+    overrides: [String: String] = [:]
+  ) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    var cArguments = argv.map { strdup($0) } + [nil]
+    defer { for pointer in cArguments { free(pointer) } }
+    var cEnvironment = environment(overrides)
+    defer { for pointer in cEnvironment { free(pointer) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
+    guard spawned == 0 else {
+      throw TmuxError(message: "cannot start \(argv[0]): error \(spawned)")
+    }
+    return pid
   }
 }
 

@@ -1,0 +1,114 @@
+// Lookup by hash alone, for providers that hash on their own upload workers: the same answer
+// from `csar lookup` and the service's `POST /v1/lookup`.
+
+import Detection
+import Store
+
+// MARK: - Queries
+
+/// The hash types a lookup takes. SHA-1 is accepted (platforms send it) but no bank holds
+/// SHA-1 hashes, so it never matches.
+public enum LookupHashType: String, Sendable, CaseIterable {
+  case pdq, md5, sha256, sha1
+
+  /// Hex digits of a hash of this type.
+  public var hexLength: Int {
+    switch self {
+    case .pdq, .sha256: 64
+    case .md5: 32
+    case .sha1: 40
+    }
+  }
+}
+
+/// One hash to look up: its type and lowercase hex digits.
+public struct HashQuery: Hashable, Sendable {
+  /// The type.
+  public var type: LookupHashType
+  /// Lowercase hex.
+  public var value: String
+
+  /// Checks `type` and `value`; `field` names them in an error (such as `hashes[3]`).
+  public init(type: String, value: String, field: String) throws(HashQueryError) {
+    guard let known = LookupHashType(rawValue: type.lowercased()) else {
+      throw HashQueryError(
+        field: field + ".type",
+        reason: "unknown hash type \"\(DisplayText.clean(type))\" (use pdq, md5, sha256 or sha1)")
+    }
+    let hex = value.lowercased()
+    guard hex.utf8.count == known.hexLength,
+      hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+    else {
+      throw HashQueryError(
+        field: field + ".value",
+        reason: "a \(known.rawValue) hash is \(known.hexLength) hex digits")
+    }
+    self.type = known
+    self.value = hex
+  }
+
+  /// Parses `TYPE:HEX` (the command line's form).
+  public init(parsing text: String, field: String) throws(HashQueryError) {
+    guard let colon = text.firstIndex(of: ":") else {
+      throw HashQueryError(field: field, reason: "write TYPE:HEX, such as pdq:<64 hex digits>")
+    }
+    try self.init(
+      type: String(text[..<colon]), value: String(text[text.index(after: colon)...]),
+      field: field)
+  }
+}
+
+/// A hash query that cannot be looked up; names the field (`hashes[2].value`, an argument).
+public struct HashQueryError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// Which field was wrong.
+  public var field: String
+  /// Why.
+  public var reason: String
+
+  /// Creates an error.
+  public init(field: String, reason: String) {
+    self.field = field
+    self.reason = reason
+  }
+
+  public var description: String { "\(field): \(reason)" }
+}
+
+// MARK: - Results
+
+/// What one hash matched: every enabled bank entry within its bank's threshold (PDQ) or
+/// equal (digests), nearest first.
+public struct HashLookupResult: Hashable, Sendable {
+  /// The query.
+  public var query: HashQuery
+  /// The matches.
+  public var matches: [KnownMatch]
+
+  /// `{"type","value","matches":[{"bank","distance","label","source_id","type"}]}`.
+  public var jsonLine: String {
+    OrderedJSON.object([
+      ("type", .string(query.type.rawValue)), ("value", .string(query.value)),
+      ("matches", .array(matches.map(\.json))),
+    ])
+  }
+}
+
+extension BankMatcher {
+  /// Looks hashes up in the enabled banks (nothing is queued or recorded).
+  public func lookup(_ queries: [HashQuery]) throws -> [HashLookupResult] {
+    try queries.map { query in
+      let matches: [KnownMatch]
+      switch query.type {
+      case .pdq:
+        guard let hash = PDQHash(hex: query.value) else { return .init(query: query, matches: []) }
+        matches = try pdqMatches(hash)
+      case .md5, .sha256:
+        matches = try exactMatches(
+          type: query.type == .md5 ? .md5 : .sha256, hash: query.value)
+      case .sha1:
+        matches = []
+      }
+      return HashLookupResult(query: query, matches: matches)
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// The JSON forms of the gate's answers: one line of `csar scan --json`, and the body of the
+// service's `/v1/scan` replies (the same object, so scripts read both alike).
+
+import Store
+
+extension ScanOutcome {
+  /// `{"input","type","decision",...}`: "reason" and "consent" (blocked), "item" and "kind"
+  /// (flagged), "sha256","md5","pdq","quality","width","height","matches",
+  /// "untrusted_pdq_matches" (files), "canonical","matches" (URLs), "error".
+  public var jsonLine: String {
+    var pairs: [(String, JSONValue)] = [
+      ("input", .string(input)), ("type", .string(isURL ? "url" : "file")),
+      ("decision", .string(decision.code)),
+    ]
+    switch decision {
+    case .blockedNoConsent(let state):
+      pairs += [("reason", "no consent"), ("consent", .string(state.rawValue))]
+    case .flagged(let kind, let itemId):
+      pairs += [("item", .int(itemId)), ("kind", .string(kind.rawValue))]
+    case .matched(let kind):
+      pairs.append(("kind", .string(kind.rawValue)))
+    case .error(let message):
+      pairs.append(("error", .string(message)))
+    case .allowed:
+      break
+    }
+    if case .blockedNoConsent = decision { return OrderedJSON.object(pairs) }
+    if isURL {
+      pairs.append(("canonical", .text(canonicalURL)))
+      pairs.append(("matches", .array(urlHits.map(\.json))))
+    } else if sha256 != nil {
+      pairs += [
+        ("sha256", .text(sha256)), ("md5", .text(md5)),
+        ("pdq", .text(pdq)), ("quality", quality.map { .int(Int64($0)) } ?? .null),
+        ("width", width.map { .int(Int64($0)) } ?? .null),
+        ("height", height.map { .int(Int64($0)) } ?? .null),
+        ("matches", .array(matches.map(\.json))),
+        ("untrusted_pdq_matches", .array(untrustedPDQMatches.map(\.json))),
+      ]
+      if let video {
+        pairs.append(
+          (
+            "video",
+            .object([
+              "hashed_frames": .int(Int64(video.hashedFrames)),
+              "trusted_frames": .int(Int64(video.trustedFrames)),
+              "duration": .double(video.duration),
+            ])
+          ))
+      }
+      if let imageError, decision.code != "error" {
+        pairs.append(("image_error", .string(imageError)))
+      }
+    }
+    return OrderedJSON.object(pairs)
+  }
+}
+
+extension KnownMatch {
+  /// `{"bank","distance","label","source_id","type"}`.
+  public var json: JSONValue {
+    .object([
+      "bank": .string(bank), "type": .string(type.rawValue),
+      "distance": .int(Int64(distance)), "label": .text(label), "source_id": .text(sourceId),
+    ])
+  }
+}
+
+extension URLListHit {
+  /// `{"expression","label","list"}`.
+  public var json: JSONValue {
+    .object([
+      "list": .string(list), "expression": .string(expression), "label": .text(label),
+    ])
+  }
+}

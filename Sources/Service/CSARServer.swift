@@ -1,0 +1,148 @@
+// `csar serve`: the service that runs the upload gate for a provider's platform.
+
+import Foundation
+import Hummingbird
+import Imaging
+import Logging
+import Moderation
+import NIOCore
+import ServiceLifecycle
+import Store
+
+/// The HTTP service over one database: routes, middleware, the live bank index, the work
+/// pool, and a graceful shutdown on SIGTERM / SIGINT (in-flight requests are answered first).
+public struct CSARServer: Sendable {
+  let database: AppDatabase
+  let token: ServiceToken
+  let key: ProviderKey
+  let operatorName: String
+  let settings: ServiceSettings
+  let logger: Logger
+
+  /// A server; nothing runs until ``run(onListening:)``.
+  public init(
+    database: AppDatabase, token: ServiceToken, key: ProviderKey, operatorName: String,
+    settings: ServiceSettings, logger: Logger = CSARServer.makeLogger()
+  ) {
+    self.database = database
+    self.token = token
+    self.key = key
+    self.operatorName = operatorName
+    self.settings = settings
+    self.logger = logger
+  }
+
+  /// A logger writing JSON lines to stderr.
+  public static func makeLogger(level: Logger.Level = .info) -> Logger {
+    var logger = Logger(label: "csar.serve") { label in JSONLogHandler(label: label) }
+    logger.logLevel = level
+    return logger
+  }
+
+  /// The OpenAPI document shipped with the service.
+  public static func openAPIDocument() throws -> [UInt8] {
+    guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
+      throw ServiceSettingsError(field: "openapi.json", reason: "missing from the bundle")
+    }
+    return Array(try Data(contentsOf: url))
+  }
+
+  /// The routes the service answers (method and documented path), without starting it.
+  public static func routeTable(database: AppDatabase) throws -> [RouteEntry] {
+    let router = Router(context: ServiceContext.self)
+    let settings = ServiceSettings(mediaRoots: MediaRoots(databasePath: database.path))
+    let routes = Routes(
+      database: database, banks: try LiveBankMatcher(database: database),
+      pool: WorkPool(threads: 1, queueCapacity: 0), metrics: ServiceMetrics(),
+      settings: settings, operatorName: "system", openAPI: [],
+      logKey: ProviderKey(bytes: Array(repeating: 0, count: 32)))
+    return routes.register(on: router)
+  }
+
+  /// Loads the banks, listens, and serves until SIGTERM or SIGINT; `onListening` gets the
+  /// address actually bound (the port chosen for port 0).
+  public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+    let metrics = ServiceMetrics()
+    let started = ContinuousClock.now
+    let banks = try LiveBankMatcher(database: database)
+    metrics.indexBuilt(banks.currentGeneration, since: started, "bank index loaded", logger)
+    let pool = WorkPool(threads: settings.workers, queueCapacity: settings.queueCapacity)
+    pool.start()
+    let routes = Routes(
+      database: database, banks: banks, pool: pool, metrics: metrics, settings: settings,
+      operatorName: operatorName, openAPI: try Self.openAPIDocument(), logKey: key)
+    let router = Router(context: ServiceContext.self)
+    router.add(middleware: AccessLogMiddleware(logger: logger, key: key))
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: BearerAuthMiddleware(token: token))
+    routes.register(on: router)
+
+    let address: BindAddress
+    switch settings.listen {
+    case .tcp(let host, let port): address = .hostname(host, port: port)
+    case .unixSocket(let path):
+      unlink(path)
+      address = .unixDomainSocket(path: path)
+    }
+    let logger = logger
+    let listen = settings.listen
+    let app = Application(
+      router: router,
+      server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+      configuration: .init(address: address, serverName: "csar"),
+      onServerRunning: { channel in
+        let bound: String
+        switch listen {
+        case .tcp(let host, _):
+          let port = channel.localAddress?.port ?? 0
+          bound = ServiceSettings.Listen.tcp(host: host, port: port).description
+        case .unixSocket: bound = listen.description
+        }
+        logger.info("listening", metadata: ["address": .string(bound)])
+        onListening(bound)
+      },
+      logger: logger)
+    let refresher = BankRefresher(
+      banks: banks, interval: settings.refreshInterval, metrics: metrics, logger: logger)
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [
+          .init(service: app),
+          .init(service: refresher, successTerminationBehavior: .ignore),
+        ],
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+    try await pool.shutdown()
+    logger.info("stopped")
+  }
+}
+
+/// Polls the banks' stamp and swaps in a rebuilt index when they changed.
+struct BankRefresher: Service {
+  let banks: LiveBankMatcher
+  let interval: Duration
+  let metrics: ServiceMetrics
+  let logger: Logger
+
+  func run() async throws {
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+      try? await Task.sleep(for: interval)
+      let started = ContinuousClock.now
+      do {
+        let banks = banks
+        let swapped = try await withCheckedThrowingContinuation { continuation in
+          // Building reads millions of rows: a thread of its own, off the event loops.
+          Thread.detachNewThread {
+            continuation.resume(with: Result { try banks.refresh() })
+          }
+        }
+        if swapped {
+          metrics.indexBuilt(
+            banks.currentGeneration, since: started, "bank index rebuilt", logger)
+        }
+      } catch {
+        logger.error("bank index refresh failed", metadata: ["error": "\(error)"])
+      }
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// The middleware every route goes through: access log (pseudonyms only), errors as JSON,
+// and bearer-token authentication.
+
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Store
+
+// MARK: - Access log
+
+/// One structured line per request: method, route (never the query string, which carries
+/// account ids), status, milliseconds, and what the handler noted (account pseudonyms,
+/// decisions).
+struct AccessLogMiddleware: RouterMiddleware {
+  typealias Context = ServiceContext
+  let logger: Logger
+  let key: ProviderKey
+
+  func handle(
+    _ request: Request, context: Context,
+    next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    let start = ContinuousClock.now
+    let response: Response
+    do {
+      response = try await next(request, context)
+    } catch let error as APIError {
+      response = error.response
+    } catch {
+      response = ErrorMapping.map(error, logger: logger)
+    }
+    var metadata: Logger.Metadata = [
+      "method": .string(request.method.rawValue),
+      "route": .string(context.endpointPath ?? "unmatched"),
+      "status": .stringConvertible(response.status.code),
+      "ms": .string(String(format: "%.2f", Self.milliseconds(since: start))),
+    ]
+    if let account = request.uri.queryParameters.get("account")
+      ?? context.parameters.get("account")
+    {
+      metadata["account"] = .string(Self.pseudonym(account, key: key))
+    }
+    for (name, value) in context.notes.all { metadata[name] = .string(value) }
+    logger.info("request", metadata: metadata)
+    return response
+  }
+
+  /// A short pseudonym of an account id for logs (the first 16 hex digits of the provider
+  /// key's HMAC: stable, and unlinkable without the key).
+  static func pseudonym(_ account: String, key: ProviderKey) -> String {
+    String(key.pseudonym(field: "log.account", value: account).prefix(16))
+  }
+
+  static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) * 1000
+      + Double(elapsed.components.attoseconds) / 1e15
+  }
+}
+
+// MARK: - Errors as JSON
+
+/// Maps any error a handler threw to a JSON response.
+enum ErrorMapping {
+  static func map(_ error: any Error, logger: Logger) -> Response {
+    switch error {
+    case let error as APIError:
+      return error.response
+    case is NIOTooManyBytesError:
+      return APIError(
+        status: .contentTooLarge, message: "the body is larger than the limit", field: "body"
+      ).response
+    case let error as HTTPError:
+      let message = error.body ?? (error.status == .notFound ? "no such route" : "\(error)")
+      return APIError(status: error.status, message: message, field: nil).response
+    default:
+      logger.error("internal error", metadata: ["error": .string(String(describing: error))])
+      return APIError(status: .internalServerError, message: "internal error", field: nil)
+        .response
+    }
+  }
+}
+
+// MARK: - Authentication
+
+/// Requires `Authorization: Bearer TOKEN` on every route; 401 otherwise.
+struct BearerAuthMiddleware: RouterMiddleware {
+  typealias Context = ServiceContext
+  let token: ServiceToken
+
+  func handle(
+    _ request: Request, context: Context,
+    next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+      token.accepts(header.dropFirst("Bearer ".count))
+    else {
+      throw APIError(
+        status: .unauthorized, message: "missing or wrong bearer token", field: "Authorization",
+        headers: [.wwwAuthenticate: "Bearer realm=\"csar\""])
+    }
+    return try await next(request, context)
+  }
+}

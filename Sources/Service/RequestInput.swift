@@ -1,0 +1,104 @@
+// Reading requests: content types, bodies within the limit, JSON with errors naming fields.
+
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Checks and reads what a request brings.
+enum RequestInput {
+  /// A required query parameter; 400 naming it when missing or empty.
+  static func query(_ request: Request, _ name: String) throws -> String {
+    guard let value = request.uri.queryParameters.get(name), !value.isEmpty else {
+      throw APIError.badRequest(name, "the query parameter \(name) is required")
+    }
+    return value
+  }
+
+  /// The media type of the body, lowercased, without parameters (nil when not given).
+  static func mediaType(_ request: Request) -> String? {
+    guard let header = request.headers[.contentType] else { return nil }
+    return header.split(separator: ";").first.map {
+      $0.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+  }
+
+  /// 415 unless the body is declared JSON (or not declared at all).
+  static func requireJSON(_ request: Request) throws {
+    if let type = mediaType(request), type != "application/json" {
+      throw APIError(
+        status: .unsupportedMediaType,
+        message: "send application/json, not \(type)", field: "Content-Type")
+    }
+  }
+
+  /// 413 at once when the declared length is over `limit`.
+  static func checkLength(_ request: Request, limit: Int) throws {
+    if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+      throw tooLarge(limit)
+    }
+  }
+
+  static func tooLarge(_ limit: Int) -> APIError {
+    APIError(
+      status: .contentTooLarge, message: "the body is larger than the limit of \(limit) bytes",
+      field: "body")
+  }
+
+  /// The whole body, at most `limit` bytes (413 beyond).
+  static func bytes(_ request: Request, limit: Int) async throws -> [UInt8] {
+    try checkLength(request, limit: limit)
+    do {
+      let buffer = try await request.body.collect(upTo: limit)
+      return Array(buffer.readableBytesView)
+    } catch is NIOTooManyBytesError {
+      throw tooLarge(limit)
+    }
+  }
+
+  /// The body parsed as JSON (415 when declared otherwise, 413 over the limit, 400 when it is
+  /// not JSON).
+  static func json(_ request: Request, limit: Int) async throws -> Any {
+    try requireJSON(request)
+    let bytes = try await bytes(request, limit: limit)
+    guard !bytes.isEmpty else { throw APIError.badRequest("body", "the body is empty") }
+    do {
+      return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+    } catch {
+      throw APIError.badRequest("body", "the body is not valid JSON")
+    }
+  }
+
+  /// A JSON object's string member; 400 naming `field` when missing or not a string.
+  static func string(_ object: [String: Any], _ name: String, field: String? = nil) throws
+    -> String
+  {
+    let field = field ?? name
+    guard let value = object[name] else {
+      throw APIError.badRequest(field, "\(field) is required")
+    }
+    guard let text = value as? String, !text.isEmpty else {
+      throw APIError.badRequest(field, "\(field) must be a non-empty string")
+    }
+    return text
+  }
+
+  /// The body as a JSON array (400 naming `body` otherwise).
+  static func array(_ value: Any) throws -> [Any] {
+    guard let array = value as? [Any] else {
+      throw APIError.badRequest("body", "the body must be a JSON array")
+    }
+    return array
+  }
+
+  /// Each element of an array as one JSON Lines line (what the file importers read), so the
+  /// element at index i is line i + 1.
+  static func jsonLines(_ elements: [Any]) -> String {
+    elements.map { element -> String in
+      guard
+        let data = try? JSONSerialization.data(
+          withJSONObject: element, options: [.fragmentsAllowed])
+      else { return "null" }
+      return String(decoding: data, as: UTF8.self)
+    }.joined(separator: "\n")
+  }
+}

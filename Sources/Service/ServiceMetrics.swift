@@ -1,0 +1,84 @@
+// Prometheus metrics: requests and latencies (Hummingbird's middleware, by route), and the
+// service's own: matches, index size and age, work queue depth.
+
+import Foundation
+import Logging
+import Metrics
+import Moderation
+import Prometheus
+import Synchronization
+
+/// The registry `GET /metrics` prints, and the service's own series.
+final class ServiceMetrics: Sendable {
+  let registry: PrometheusCollectorRegistry
+  let indexHashes: Prometheus.Gauge
+  let indexBanks: Prometheus.Gauge
+  let indexAge: Prometheus.Gauge
+  let indexBuilds: Prometheus.Counter
+  let queueDepth: Prometheus.Gauge
+  let scanDecisions: Mutex<[String: Prometheus.Counter]> = Mutex([:])
+  let lookupMatches: Prometheus.Counter
+
+  /// The process's metrics system is bootstrapped once (swift-metrics allows one factory).
+  private static let bootstrapped = Mutex<PrometheusCollectorRegistry?>(nil)
+
+  init() {
+    registry = Self.bootstrapped.withLock { existing in
+      if let existing { return existing }
+      let fresh = PrometheusCollectorRegistry()
+      MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: fresh))
+      existing = fresh
+      return fresh
+    }
+    indexHashes = registry.makeGauge(
+      name: "csar_index_hashes", help: "Hashes in the enabled banks the index serves")
+    indexBanks = registry.makeGauge(name: "csar_index_banks", help: "Enabled banks")
+    indexAge = registry.makeGauge(
+      name: "csar_index_age_seconds", help: "Seconds since the bank index was built")
+    indexBuilds = registry.makeCounter(
+      name: "csar_index_builds_total", help: "Bank index builds (start and refreshes)")
+    queueDepth = registry.makeGauge(
+      name: "csar_work_queue_depth", help: "Work admitted and not finished (running + waiting)")
+    lookupMatches = registry.makeCounter(
+      name: "csar_lookup_matches_total", help: "Bank entries matched by /v1/lookup")
+  }
+
+  /// Counts a scan decision (`allowed`, `blocked`, `flagged`, `matched`, `error`).
+  func countScan(_ decision: String, kind: String) {
+    let counter = scanDecisions.withLock { counters in
+      let key = kind + "/" + decision
+      if let counter = counters[key] { return counter }
+      let made = registry.makeCounter(
+        name: "csar_scans_total", labels: [("kind", kind), ("decision", decision)],
+        help: "Scans by kind (file, url) and decision")
+      counters[key] = made
+      return made
+    }
+    counter.increment()
+  }
+
+  /// Records a new bank index (counts, a build) and logs `message` with its figures.
+  func indexBuilt(
+    _ generation: LiveBankMatcher.Generation, since started: ContinuousClock.Instant,
+    _ message: Logger.Message, _ logger: Logger
+  ) {
+    indexBuilds.increment()
+    indexHashes.set(Double(generation.hashes))
+    indexBanks.set(Double(generation.banks))
+    logger.info(
+      message,
+      metadata: [
+        "banks": .stringConvertible(generation.banks),
+        "hashes": .stringConvertible(generation.hashes),
+        "snapshot": .stringConvertible(generation.matcher.fromSnapshot),
+        "ms": .string(String(format: "%.1f", AccessLogMiddleware.milliseconds(since: started))),
+      ])
+  }
+
+  /// The text exposition format.
+  func exposition() -> [UInt8] {
+    var buffer: [UInt8] = []
+    registry.emit(into: &buffer)
+    return buffer
+  }
+}

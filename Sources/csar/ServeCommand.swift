@@ -1,0 +1,90 @@
+// `csar serve`: the upload gate as an HTTP service (options only; the service is `Service`).
+
+import ArgumentParser
+import Foundation
+import Service
+import Store
+
+/// Runs the service until SIGTERM / SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Serve the upload gate, hash lookups, consent and flags over HTTP.",
+    discussion: """
+      Every request needs `Authorization: Bearer TOKEN`, the token being the content of the \
+      token file (created on first start with mode 0600 as service.token beside the \
+      provider key; refused when others can read it). Listens on 127.0.0.1:8480 by default: \
+      put TLS in front with a reverse proxy. Routes: GET /v1/health, POST /v1/lookup, \
+      POST /v1/scan?account=ID&service=CODE (raw bytes), POST /v1/scan/url, \
+      POST /v1/consent/events, GET /v1/consent/{account}, POST /v1/flags, GET /metrics, \
+      GET /openapi.json (the full description). Logs are JSON lines on stderr, with account \
+      pseudonyms only. Bank changes made by any process are served within about a second.
+      """)
+
+  @OptionGroup var options: ModerationOptions
+
+  @Option(name: .long, help: "HOST:PORT to listen on (port 0 picks a free port).")
+  var listen: String?
+
+  @Option(name: .long, help: "Listen on this Unix domain socket instead of TCP.")
+  var socket: String?
+
+  @Option(name: .long, help: "The bearer token file (default: beside the provider key).")
+  var tokenFile: String?
+
+  @Option(name: .long, help: "Largest request body in bytes.")
+  var maxBody = 32 << 20
+
+  @Option(name: .long, help: "Seconds one request may take before it is answered 503.")
+  var timeout = 10.0
+
+  @Option(name: .long, help: "Threads doing the blocking work (default: cores, at least 2).")
+  var workers: Int?
+
+  @Option(name: .long, help: "Requests that may wait for a worker before 503s.")
+  var queue = 256
+
+  @Option(
+    name: .long, help: "Folder for uploads that matched (default: uploads/ in the media root).")
+  var uploads: String?
+
+  func validate() throws {
+    if listen != nil, socket != nil { throw ValidationError("give --listen or --socket") }
+    if maxBody < 1 { throw ValidationError("--max-body must be at least 1") }
+    if !(timeout > 0) { throw ValidationError("--timeout must be above 0 seconds") }
+  }
+
+  func run() async throws {
+    let setup = try ReportSetup(db: options.db)
+    let database = setup.database
+    let operatorName = try setup.operatorName(options.operator)
+    let key = try setup.providerKey()
+    let token: ServiceToken
+    do {
+      token = try ServiceToken.loadOrCreate(
+        path: tokenFile ?? ServiceToken.defaultPath(keyPath: key.path))
+    } catch {
+      throw RiskCommandError(error.description)
+    }
+    var settings = ServiceSettings(mediaRoots: setup.risk.mediaRoots, uploadsFolder: uploads)
+    do {
+      if let listen { settings.listen = try .init(parsing: listen) }
+    } catch {
+      throw ValidationError(error.description)
+    }
+    if let socket { settings.listen = .unixSocket(socket) }
+    settings.maxBodyBytes = maxBody
+    settings.requestTimeout = .milliseconds(Int64(timeout * 1000))
+    if let workers { settings.workers = max(1, workers) }
+    settings.queueCapacity = max(0, queue)
+    let server = CSARServer(
+      database: database, token: token, key: key, operatorName: operatorName,
+      settings: settings)
+    let tokenPath = token.path
+    try await server.run { address in
+      let url = address.hasPrefix("unix:") ? address : "http://" + address
+      let line = "csar serve: listening on \(url) (token in \(tokenPath))\n"
+      FileHandle.standardOutput.write(Data(line.utf8))
+    }
+  }
+}

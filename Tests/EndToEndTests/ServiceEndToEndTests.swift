@@ -1,0 +1,333 @@
+// `csar serve` end to end: the real binary on an ephemeral port, driven over real HTTP.
+
+import Foundation
+import Testing
+
+@Suite("Service end to end", .serialized)
+struct ServiceEndToEndTests {
+  /// A demo database with a bank holding the PDQ of one demo picture.
+  struct Fixture {
+    let directory: String
+    let database: String
+    let pdq: String
+
+    init(items: Int = 30) throws {
+      directory = try CsarBinary.temporaryDirectory()
+      database = directory + "/demo.sqlite"
+      let made = try CsarBinary.run(["demo", "--db", database, "--items", String(items)])
+      #expect(made.status == 0, "csar demo failed: \(made.err)")
+      let hashed = try CsarBinary.run(["hash", "--json", directory + "/media/1.png"])
+      let object = try JSONSerialization.jsonObject(with: Data(hashed.out.utf8))
+      pdq = try #require((object as? [String: Any])?["pdq"] as? String)
+    }
+
+    /// The service's own configuration folder: its provider key and token live there.
+    var configHome: String { directory + "/config" }
+    var tokenPath: String { configHome + "/csar/service.token" }
+    var token: String {
+      get throws {
+        try String(contentsOfFile: tokenPath, encoding: .utf8)
+          .trimmingCharacters(in: .whitespacesAndNewlines)
+      }
+    }
+
+    func csar(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
+      try CsarBinary.run(arguments + ["--db", database])
+    }
+
+    func sql(_ query: String) throws -> String {
+      try Subprocess.run(["sqlite3", database, query]).out
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+      let path = directory + "/" + name
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+
+    /// Imports the picture's PDQ into bank `known`.
+    func importBank() throws {
+      let file = try write("bank.csv", "type,hash,label\npdq,\(pdq),demo sample\n")
+      let imported = try csar("bank", "import", "known", file)
+      #expect(imported.status == 0, "\(imported.err)")
+    }
+
+    func serve(_ arguments: String...) throws -> ServerProcess {
+      try ServerProcess(["--db", database] + arguments, configHome: configHome)
+    }
+
+    func media(_ n: Int) throws -> [UInt8] {
+      Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/media/\(n).png")))
+    }
+  }
+
+  static func lookupBody(_ pdq: String) -> String {
+    #"{"hashes":[{"type":"pdq","value":"\#(pdq)"}]}"#
+  }
+
+  // MARK: - Auth, bad input, description
+
+  @Test func authBadInputLimitsAndTheDescription() throws {
+    let f = try Fixture()
+    let server = try f.serve("--max-body", "4096")
+    let token = try f.token
+    let mode = try FileManager.default.attributesOfItem(atPath: f.tokenPath)[.posixPermissions]
+    #expect(mode as? Int == 0o600)
+
+    #expect(try server.request("GET", "/v1/health", token: nil).status == 401)
+    let wrong = try server.request("GET", "/v1/health", token: String(repeating: "0", count: 64))
+    #expect(wrong.status == 401)
+    #expect(wrong.json["field"] as? String == "Authorization")
+    #expect(wrong.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+    let health = try server.request("GET", "/v1/health", token: token)
+    #expect(health.status == 200)
+    #expect(health.json["status"] as? String == "ok")
+    #expect(health.json["banks"] as? Int == 0)
+    #expect(try server.request("GET", "/v1/nothing", token: token).status == 404)
+
+    func rejected(_ body: String, field: String) throws {
+      let reply = try server.json("POST", "/v1/lookup", token: token, body)
+      #expect(reply.status == 400, "\(body): \(reply.text)")
+      #expect(reply.json["field"] as? String == field, "\(body): \(reply.text)")
+    }
+    try rejected("{", field: "body")
+    try rejected("[]", field: "body")
+    try rejected(#"{"hashes":3}"#, field: "hashes")
+    try rejected(#"{"hashes":[{"type":"pdq"}]}"#, field: "hashes[0].value")
+    try rejected(#"{"hashes":[{"type":"crc","value":"00"}]}"#, field: "hashes[0].type")
+    try rejected(#"{"hashes":[{"type":"md5","value":"abc"}]}"#, field: "hashes[0].value")
+    let many = Array(repeating: #"{"type":"md5","value":"\#(String(repeating: "0", count: 32))"}"#,
+      count: 101).joined(separator: ",")
+    // 101 hashes fit in 4096 bytes? No: this is over the body limit, so it is a 413.
+    let tooBig = try server.json("POST", "/v1/lookup", token: token, #"{"hashes":[\#(many)]}"#)
+    #expect(tooBig.status == 413)
+    #expect(tooBig.json["field"] as? String == "body")
+    let typed = try server.request(
+      "POST", "/v1/lookup", token: token, headers: ["Content-Type": "text/plain"],
+      body: Array(Self.lookupBody(f.pdq).utf8))
+    #expect(typed.status == 415)
+    #expect(typed.json["field"] as? String == "Content-Type")
+    let scanType = try server.request(
+      "POST", "/v1/scan?account=a&service=b", token: token,
+      headers: ["Content-Type": "text/html"], body: [1, 2, 3])
+    #expect(scanType.status == 415)
+    let noAccount = try server.request("POST", "/v1/scan?service=b", token: token, body: [1])
+    #expect(noAccount.status == 400)
+    #expect(noAccount.json["field"] as? String == "account")
+    let badService = try server.request(
+      "POST", "/v1/scan?account=a&service=nope", token: token, body: [1])
+    #expect(badService.status == 400)
+    #expect(badService.json["field"] as? String == "service")
+
+    let openAPI = try server.request("GET", "/openapi.json", token: token)
+    #expect(openAPI.status == 200)
+    let paths = try #require(openAPI.json["paths"] as? [String: Any])
+    #expect(paths.keys.contains("/v1/consent/{account}"))
+    let metrics = try server.request("GET", "/metrics", token: token)
+    #expect(metrics.status == 200)
+    #expect(metrics.text.contains("csar_index_hashes 0"))
+    #expect(metrics.text.contains("hb_requests"))
+    #expect(server.stop() == 0)
+    #expect(server.log.contains("\"route\":\"/v1/lookup\""))
+    #expect(server.log.contains("\"status\":\"413\""))
+
+    // A token file that others can read is refused at start, naming the fix.
+    chmod(f.tokenPath, 0o644)
+    do {
+      _ = try f.serve()
+      Issue.record("csar serve started with a token file others can read")
+    } catch {
+      #expect("\(error)".contains("chmod 600 \(f.tokenPath)"), "\(error)")
+    }
+  }
+
+  // MARK: - The gate over HTTP
+
+  @Test func consentGateScansLookupsConsentAndFlags() throws {
+    let f = try Fixture()
+    try f.importBank()
+    let service = try f.sql("SELECT code FROM service ORDER BY id LIMIT 1")
+    let server = try f.serve()
+    let token = try f.token
+    #expect(try server.request("GET", "/v1/health", token: token).json["hashes"] as? Int == 1)
+
+    // Consent events: one new account granted, one refused; a repeat is a duplicate, a bad
+    // event is rejected by index.
+    let events = """
+      [{"event_id":"e2e-1","account":"api-user-1","service":"\(service)","state":"granted",
+        "occurred_at":"2026-11-01T10:00:00Z","source":"app","terms_version":"v9"},
+       {"event_id":"e2e-2","account":"api-user-2","service":"\(service)","state":"refused",
+        "occurred_at":1761991200,"source":"app","terms_version":"v9"},
+       {"event_id":"e2e-3","account":"api-user-3","service":"no-such","state":"granted",
+        "occurred_at":"2026-11-01T10:00:00Z","source":"app","terms_version":"v9"}]
+      """
+    let recorded = try server.json("POST", "/v1/consent/events", token: token, events)
+    #expect(recorded.status == 200, "\(recorded.text)")
+    #expect(recorded.json["accepted"] as? Int == 2)
+    let rejected = try #require(recorded.json["rejected"] as? [[String: Any]])
+    #expect(rejected.map { $0["index"] as? Int } == [2])
+    let again = try server.json("POST", "/v1/consent/events", token: token, events)
+    #expect(again.json["duplicates"] as? Int == 2)
+    #expect(again.json["accepted"] as? Int == 0)
+    let shown = try server.request("GET", "/v1/consent/api-user-1", token: token)
+    #expect(shown.status == 200)
+    let states = try #require(shown.json["services"] as? [[String: Any]])
+    #expect(states.first?["state"] as? String == "granted")
+    #expect(try server.request("GET", "/v1/consent/nobody", token: token).status == 404)
+
+    // Blocked: answered without the body being read (only its length is sent).
+    let blocked = try server.request(
+      "POST", "/v1/scan?account=api-user-2&service=\(service)", token: token,
+      headers: ["Content-Type": "image/png", "Content-Length": "1000000"], body: [],
+      sendBody: false)
+    #expect(blocked.status == 200)
+    #expect(blocked.json["decision"] as? String == "blocked")
+    #expect(blocked.json["consent"] as? String == "refused")
+    #expect(blocked.json["sha256"] == nil)
+
+    // Granted: the matching picture is flagged and kept for review; another is allowed.
+    let flagged = try server.request(
+      "POST", "/v1/scan?account=api-user-1&service=\(service)&name=one.png", token: token,
+      headers: ["Content-Type": "image/png"], body: try f.media(1))
+    #expect(flagged.status == 200, "\(flagged.text)")
+    #expect(flagged.json["decision"] as? String == "flagged", "\(flagged.text)")
+    #expect(flagged.json["input"] as? String == "one.png")
+    let item = try #require(flagged.json["item"] as? Int)
+    let kept = try f.sql("SELECT media_path FROM flagged_item WHERE id = \(item)")
+    #expect(FileManager.default.fileExists(atPath: kept))
+    #expect(kept.hasPrefix(f.directory + "/media/uploads/"), "inside the media root")
+    let mode = try FileManager.default.attributesOfItem(atPath: kept)[.posixPermissions]
+    #expect(mode as? Int == 0o600)
+    let allowed = try server.request(
+      "POST", "/v1/scan?account=api-user-1&service=\(service)", token: token,
+      body: try f.media(2))
+    #expect(allowed.json["decision"] as? String == "allowed", "\(allowed.text)")
+    let url = try server.json(
+      "POST", "/v1/scan/url", token: token,
+      #"{"account":"api-user-2","service":"\#(service)","url":"http://example.com/a"}"#)
+    #expect(url.json["decision"] as? String == "blocked")
+    let noURL = try server.json(
+      "POST", "/v1/scan/url", token: token, #"{"account":"api-user-2","service":"x"}"#)
+    #expect(noURL.status == 400)
+    #expect(noURL.json["field"] as? String == "url")
+
+    // Lookup: the same answer as `csar lookup --json`.
+    let looked = try server.json("POST", "/v1/lookup", token: token, Self.lookupBody(f.pdq))
+    #expect(looked.status == 200)
+    let results = try #require(looked.json["results"] as? [[String: Any]])
+    let matches = try #require(results.first?["matches"] as? [[String: Any]])
+    #expect(matches.first?["bank"] as? String == "known")
+    let cli = try f.csar("lookup", "--json", "pdq:" + f.pdq)
+    #expect(cli.status == 0, "\(cli.err)")
+    let line = try JSONSerialization.jsonObject(with: Data(cli.out.utf8)) as? NSDictionary
+    #expect(line == results.first.map { NSDictionary(dictionary: $0) })
+
+    // Flags: a consenting account's score is queued; others are rejected by index.
+    let flags = try server.json(
+      "POST", "/v1/flags", token: token,
+      """
+      [{"account":"api-user-1","service":"\(service)","media":"media/1.png","model":"m1",
+        "score":0.99,"id":"f-1"},
+       {"account":"api-user-2","service":"\(service)","media":"media/2.png","model":"m1",
+        "score":0.99,"id":"f-2"},
+       {"account":"api-user-1","service":"\(service)","media":"/etc/passwd","model":"m1",
+        "score":0.99,"id":"f-3"}]
+      """)
+    #expect(flags.status == 200, "\(flags.text)")
+    #expect(flags.json["queued"] as? Int == 1)
+    let flagsRejected = (flags.json["rejected"] as? [[String: Any]]) ?? []
+    #expect(flagsRejected.map { $0["index"] as? Int } == [1, 2], "\(flags.text)")
+
+    #expect(server.stop() == 0)
+    // Logs carry pseudonyms, never the account ids.
+    #expect(!server.log.contains("api-user-"), "an account id leaked into the log")
+    #expect(server.log.contains("\"account\":"))
+  }
+
+  // MARK: - Live bank refresh
+
+  @Test func bankChangesByAnotherProcessAreServedWithoutARestart() throws {
+    let f = try Fixture()
+    let server = try f.serve()
+    let token = try f.token
+    func matched() throws -> Bool {
+      let reply = try server.json("POST", "/v1/lookup", token: token, Self.lookupBody(f.pdq))
+      let results = reply.json["results"] as? [[String: Any]]
+      return !((results?.first?["matches"] as? [Any]) ?? []).isEmpty
+    }
+    #expect(try !matched())
+    try f.importBank()
+    let imported = Date()
+    try Self.waitUntil("the imported bank to be served") { try matched() }
+    let seconds = Date().timeIntervalSince(imported)
+    print("bank import served after \(String(format: "%.2f", seconds)) s")
+    #expect(try f.csar("bank", "disable", "known").status == 0)
+    try Self.waitUntil("the disabled bank to stop matching") { try !matched() }
+    #expect(server.stop() == 0)
+    #expect(server.log.contains("bank index rebuilt"))
+  }
+
+  // MARK: - Graceful shutdown
+
+  @Test func sigtermAnswersRequestsInFlightThenExits() throws {
+    let f = try Fixture()
+    let service = try f.sql("SELECT code FROM service ORDER BY id LIMIT 1")
+    let server = try f.serve("--workers", "1")
+    let token = try f.token
+    _ = try server.json(
+      "POST", "/v1/consent/events", token: token,
+      """
+      [{"event_id":"t-1","account":"drain-user","service":"\(service)","state":"granted",
+        "occurred_at":"2026-11-01T10:00:00Z","source":"app","terms_version":"v9"}]
+      """)
+    let picture = try f.media(3)
+    let count = 6
+    let replies = Replies()
+    let group = DispatchGroup()
+    for _ in 0..<count {
+      group.enter()
+      Thread.detachNewThread {
+        defer { group.leave() }
+        let reply = try? server.request(
+          "POST", "/v1/scan?account=drain-user&service=\(service)", token: token,
+          body: picture)
+        replies.add(reply?.status ?? -1)
+      }
+    }
+    // Wait until work is in hand, then ask the server to stop while it is.
+    var inHand = 0.0
+    try Self.waitUntil("the scans to reach the server") {
+      let text = try server.request("GET", "/metrics", token: token).text
+      let line = text.split(separator: "\n").first { $0.hasPrefix("csar_work_queue_depth ") }
+      inHand = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+      return inHand >= 1
+    }
+    #expect(server.stop(SIGTERM) == 0, "\(server.log)")
+    group.wait()
+    let statuses = replies.statuses
+    // Requests in hand are answered; ones that arrived after the stop began may find the
+    // port closed (-1), but none is answered with an error.
+    #expect(statuses.filter { $0 == 200 }.count >= Int(inHand), "\(statuses) \(inHand)")
+    #expect(statuses.allSatisfy { $0 == 200 || $0 == -1 }, "\(statuses)")
+    #expect(server.log.contains("stopped"))
+  }
+
+  final class Replies: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int] = []
+    func add(_ status: Int) { lock.withLock { values.append(status) } }
+    var statuses: [Int] { lock.withLock { values } }
+  }
+
+  static func waitUntil(
+    _ what: String, timeout: Double = 60, _ condition: () throws -> Bool
+  ) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if try condition() { return }
+      usleep(50_000)
+    }
+    throw HTTPClient.Failure(description: "timed out waiting for \(what)")
+  }
+}
