@@ -22,7 +22,7 @@ public struct CSARServer: Sendable {
   /// A server; nothing runs until ``run(onListening:)``.
   public init(
     database: AppDatabase, token: ServiceToken, key: ProviderKey, operatorName: String,
-    settings: ServiceSettings, logger: Logger = CSARServer.makeLogger()
+    settings: ServiceSettings, logger: Logger
   ) {
     self.database = database
     self.token = token
@@ -32,9 +32,13 @@ public struct CSARServer: Sendable {
     self.logger = logger
   }
 
-  /// A logger writing JSON lines to stderr.
-  public static func makeLogger(level: Logger.Level = .info) -> Logger {
-    var logger = Logger(label: "csar.serve") { label in JSONLogHandler(label: label) }
+  /// A logger of JSON lines, each handed to `write` (which adds the newline).
+  public static func makeLogger(
+    level: Logger.Level = .info, write: @escaping @Sendable (String) -> Void
+  ) -> Logger {
+    var logger = Logger(label: "csar.serve") { label in
+      JSONLogHandler(label: label, write: write)
+    }
     logger.logLevel = level
     return logger
   }

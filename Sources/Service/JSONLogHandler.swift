@@ -4,10 +4,12 @@ import Foundation
 import Logging
 import Store
 
-/// A swift-log handler writing `{"ts","level","msg",...metadata}` lines to stderr. Callers
-/// put pseudonyms, never clear account ids, in metadata.
+/// A swift-log handler writing `{"ts","level","msg",...metadata}` lines through `write`
+/// (the command line's one writer, to stderr). Callers put pseudonyms, never clear account
+/// ids, in metadata.
 struct JSONLogHandler: LogHandler {
   let label: String
+  let write: @Sendable (String) -> Void
   var logLevel: Logger.Level = .info
   var metadata: Logger.Metadata = [:]
 
@@ -25,7 +27,7 @@ struct JSONLogHandler: LogHandler {
     for key in merged.keys.sorted() {
       pairs.append((key, .string(merged[key]!.description)))
     }
-    FileHandle.standardError.write(Data((OrderedJSON.object(pairs) + "\n").utf8))
+    write(OrderedJSON.object(pairs))
   }
 
   static func timestamp() -> String {

@@ -79,12 +79,12 @@ struct ServeCommand: AsyncParsableCommand {
     settings.queueCapacity = max(0, queue)
     let server = CSARServer(
       database: database, token: token, key: key, operatorName: operatorName,
-      settings: settings)
+      settings: settings, logger: CSARServer.makeLogger { Output.error($0) })
     let tokenPath = token.path
     try await server.run { address in
       let url = address.hasPrefix("unix:") ? address : "http://" + address
-      let line = "csar serve: listening on \(url) (token in \(tokenPath))\n"
-      FileHandle.standardOutput.write(Data(line.utf8))
+      Output.line("csar serve: listening on \(url) (token in \(tokenPath))")
+      fflush(nil)
     }
   }
 }
