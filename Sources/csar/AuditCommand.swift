@@ -35,6 +35,7 @@ struct AuditVerifyCommand: ParsableCommand {
   func run() throws {
     let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: false)
     let result = try setup.database.verifyAuditChain()
+    try checkOperators(setup.database, chain: result)
     switch result {
     case .ok(let count):
       let head = try setup.database.auditHead()
@@ -58,5 +59,21 @@ struct AuditVerifyCommand: ParsableCommand {
           : result.description)
       throw ExitCode(1)
     }
+  }
+
+  /// With an intact chain, every operator row must agree with its last audited change (a
+  /// role, uid or state edited outside csar); the first that does not fails the check.
+  private func checkOperators(_ database: AppDatabase, chain: AuditVerification) throws {
+    guard case .ok = chain, let mismatch = try database.operatorAuditMismatches().first
+    else { return }
+    let reason = mismatch.description + " (edited outside csar)"
+    print(
+      json
+        ? OrderedJSON.object([
+          ("ok", .bool(false)), ("operator", .string(mismatch.name)),
+          ("reason", .string(reason)),
+        ])
+        : "audit log broken: " + reason)
+    throw ExitCode(1)
   }
 }

@@ -151,6 +151,17 @@ struct ReportCommandsEndToEndTests {
     #expect(plain.status == 1 && plain.out.contains("broken at event 5"))
   }
 
+  @Test func auditVerifyNamesAnOperatorEditedOutsideCsar() throws {
+    let fixture = try Fixture()
+    _ = try fixture.sql("UPDATE operator SET role = 'admin' WHERE name = 'alice'")
+    let broken = try CsarBinary.run(["audit", "verify", "--db", fixture.database])
+    #expect(broken.status == 1)
+    #expect(
+      broken.out.contains(
+        "operator \"alice\" (id 1): role is admin, the audit log says reviewer"),
+      "\(broken.out)")
+  }
+
   @Test func purgeDryRunThenPurge() throws {
     let fixture = try Fixture()
     // Age everything decided by two years.
