@@ -78,12 +78,14 @@ public enum FileSharing: Hashable, Sendable, CustomStringConvertible {
 /// folder that others can read or write is refused with a message naming the `chmod` (or
 /// `chown`) that fixes it, as ssh does.
 public enum PrivateFiles {
-  /// Creates the folder at `path` (and missing parents) with `sharing`'s mode (0700 or 2770
-  /// owned by the group, so the team can reach it), whatever the umask. An existing folder is left as it is.
-  /// Returns the sharing of the folder (an existing team folder's group).
+  /// Creates the folder at `path` (and missing parents) with `sharing`'s mode (0700, or 2770
+  /// owned by the group so the team can reach it), whatever the umask. Without `sharing`, a
+  /// new folder shares as its parent does: inside a team folder it is the team's, elsewhere
+  /// private. An existing folder is left as it is. Returns the folder's sharing (an existing
+  /// team folder's group).
   @discardableResult
   public static func makeFolder(
-    _ path: String, sharing: FileSharing = .owner
+    _ path: String, sharing: FileSharing? = nil
   ) throws(PrivateFileError) -> FileSharing {
     var info = stat()
     if stat(path, &info) == 0 {
@@ -96,6 +98,7 @@ public enum PrivateFiles {
     if !parent.isEmpty, parent != path, stat(parent, &info) != 0 {
       try makeFolder(parent, sharing: sharing)
     }
+    let sharing = sharing ?? FileSharing.of(folder: parent.isEmpty ? "." : parent)
     if mkdir(path, 0o700) != 0, errno != EEXIST {
       throw .io(path: path, action: "create the folder", reason: lastError())
     }

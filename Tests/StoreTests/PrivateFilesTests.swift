@@ -64,6 +64,10 @@ let teamGid: gid_t = 100
     #expect(fileMode(folder) == 0o2770)
     #expect(fileGroup(folder) == teamGid)
     #expect(FileSharing.of(folder: folder) == .group(teamGid))
+    // A folder made inside it (anchors, media) is the team's too.
+    #expect(try PrivateFiles.makeFolder(folder + "/anchors") == .group(teamGid))
+    #expect(fileMode(folder + "/anchors") == 0o2770)
+    #expect(fileGroup(folder + "/anchors") == teamGid)
     let file = folder + "/csar.sqlite"
     try PrivateFiles.createEmptyFile(file)
     #expect(fileMode(file) == 0o660)
