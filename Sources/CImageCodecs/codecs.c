@@ -102,9 +102,11 @@ static void png_read_from_memory(png_structp png, png_bytep target, png_size_t c
   context->offset += count;
 }
 
-csar_codec_status csar_decode_png(const uint8_t *data, size_t length, uint64_t max_pixels,
-                                  csar_decoded_image *out, char *message,
-                                  size_t message_size) {
+csar_codec_status csar_decode_png_rows(const uint8_t *data, size_t length,
+                                       uint64_t max_pixels, csar_size_sink on_size,
+                                       csar_row_sink on_row, void *sink,
+                                       csar_decoded_image *out, char *message,
+                                       size_t message_size) {
   memset(out, 0, sizeof(*out));
   set_message(message, message_size, "");
   if (length < 8 || png_sig_cmp(data, 0, 8) != 0) {
@@ -171,7 +173,7 @@ csar_codec_status csar_decode_png(const uint8_t *data, size_t length, uint64_t m
   if (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA) {
     png_set_gray_to_rgb(png);
   }
-  png_set_interlace_handling(png);
+  int passes = png_set_interlace_handling(png);
   png_read_update_info(png, info);
   int channels = png_get_channels(png, info);
   int depth = png_get_bit_depth(png, info);
@@ -190,36 +192,110 @@ csar_codec_status csar_decode_png(const uint8_t *data, size_t length, uint64_t m
   }
 
   size_t stride = (size_t)width * (size_t)channels;
-  ctx->pixels = malloc(stride * (size_t)height);
-  ctx->rows = malloc(sizeof(png_bytep) * (size_t)height);
+  // Adam7 spreads every row over seven passes: an interlaced image is decoded whole, so its
+  // size is bounded by memory as well as by the pixel limit.
+  if (passes > 1 && stride * (size_t)height > CSAR_WHOLE_IMAGE_BYTES) {
+    ctx->status = CSAR_CODEC_TOO_LARGE;
+    set_message(message, message_size,
+                "PNG: interlaced image is %ux%u; interlaced PNGs are decoded whole and may "
+                "hold at most %llu MiB of pixels", (unsigned)width, (unsigned)height,
+                (unsigned long long)(CSAR_WHOLE_IMAGE_BYTES >> 20));
+    png_error(png, "too large");
+  }
+  out->width = (int32_t)width;
+  out->height = (int32_t)height;
+  if (on_size(sink, (int32_t)width, (int32_t)height, 0) != 0) {
+    ctx->status = CSAR_CODEC_NO_MEMORY;
+    set_message(message, message_size, "PNG: out of memory for %ux%u pixels", (unsigned)width,
+                (unsigned)height);
+    png_error(png, "memory");
+  }
+  size_t buffered = passes > 1 ? (size_t)height : 1;
+  ctx->pixels = malloc(stride * buffered);
+  ctx->rows = malloc(sizeof(png_bytep) * buffered);
   if (ctx->pixels == NULL || ctx->rows == NULL) {
     ctx->status = CSAR_CODEC_NO_MEMORY;
     set_message(message, message_size, "PNG: out of memory for %ux%u pixels", (unsigned)width,
                 (unsigned)height);
     png_error(png, "memory");
   }
-  for (png_uint_32 y = 0; y < height; y++) ctx->rows[y] = ctx->pixels + stride * y;
-  png_read_image(png, ctx->rows);
+  for (size_t y = 0; y < buffered; y++) ctx->rows[y] = ctx->pixels + stride * y;
+  if (passes > 1) png_read_image(png, ctx->rows);
   // The end chunk (and its CRC) is not needed for the pixels: don't fail files that lack it.
-
-  uint8_t *pixels = ctx->pixels;
-  if (channels == 4) {  // Palette with tRNS: drop the expanded alpha in place.
-    size_t count = (size_t)width * (size_t)height;
-    for (size_t i = 0; i < count; i++) {
-      pixels[i * 3 + 0] = pixels[i * 4 + 0];
-      pixels[i * 3 + 1] = pixels[i * 4 + 1];
-      pixels[i * 3 + 2] = pixels[i * 4 + 2];
+  for (png_uint_32 y = 0; y < height; y++) {
+    uint8_t *row = passes > 1 ? ctx->rows[y] : ctx->pixels;
+    if (passes == 1) png_read_row(png, row, NULL);
+    if (channels == 4) {  // Palette with tRNS: drop the expanded alpha in place.
+      for (size_t x = 0; x < width; x++) {
+        row[x * 3 + 0] = row[x * 4 + 0];
+        row[x * 3 + 1] = row[x * 4 + 1];
+        row[x * 3 + 2] = row[x * 4 + 2];
+      }
     }
+    on_row(sink, row, (int32_t)y);
   }
   free(ctx->rows);
+  free(ctx->pixels);
   ctx->rows = NULL;
   ctx->pixels = NULL;
   png_destroy_read_struct(&png, &info, NULL);
-  out->pixels = pixels;
-  out->width = (int32_t)width;
-  out->height = (int32_t)height;
   out->orientation = 0;
   return CSAR_CODEC_OK;
+}
+
+// MARK: - Whole images
+
+/// Collects rows into one malloc'd RGB buffer (the whole-image decoders).
+typedef struct {
+  uint8_t *pixels;
+  size_t stride;
+} collect_sink;
+
+static int collect_size(void *context, int32_t width, int32_t height, int32_t orientation) {
+  (void)orientation;
+  collect_sink *sink = context;
+  sink->stride = (size_t)width * 3;
+  sink->pixels = malloc(sink->stride * (size_t)height);
+  return sink->pixels == NULL;
+}
+
+static void collect_row(void *context, const uint8_t *rgb, int32_t y) {
+  collect_sink *sink = context;
+  memcpy(sink->pixels + sink->stride * (size_t)y, rgb, sink->stride);
+}
+
+typedef csar_codec_status (*rows_decoder)(const uint8_t *, size_t, uint64_t, csar_size_sink,
+                                          csar_row_sink, void *, csar_decoded_image *, char *,
+                                          size_t);
+
+/// Runs a row decoder with the collecting sink: the whole image in `out->pixels`.
+static csar_codec_status decode_whole(rows_decoder decode, const uint8_t *data, size_t length,
+                                      uint64_t max_pixels, csar_decoded_image *out,
+                                      char *message, size_t message_size) {
+  collect_sink sink = {NULL, 0};
+  csar_codec_status status = decode(data, length, max_pixels, collect_size, collect_row, &sink,
+                                    out, message, message_size);
+  if (status != CSAR_CODEC_OK) {
+    free(sink.pixels);
+    out->pixels = NULL;
+    return status;
+  }
+  out->pixels = sink.pixels;
+  return status;
+}
+
+csar_codec_status csar_decode_png(const uint8_t *data, size_t length, uint64_t max_pixels,
+                                  csar_decoded_image *out, char *message,
+                                  size_t message_size) {
+  return decode_whole(csar_decode_png_rows, data, length, max_pixels, out, message,
+                      message_size);
+}
+
+csar_codec_status csar_decode_jpeg(const uint8_t *data, size_t length, uint64_t max_pixels,
+                                   csar_decoded_image *out, char *message,
+                                   size_t message_size) {
+  return decode_whole(csar_decode_jpeg_rows, data, length, max_pixels, out, message,
+                      message_size);
 }
 
 // MARK: - JPEG decoding
@@ -245,6 +321,7 @@ static void jpeg_error_exit_handler(j_common_ptr cinfo) {
   jpeg_error_context *context = (jpeg_error_context *)cinfo->err;
   int code = cinfo->err->msg_code;
   jpeg_record_error(cinfo, code == JERR_OUT_OF_MEMORY ? CSAR_CODEC_NO_MEMORY
+                         : code == JERR_NO_BACKING_STORE ? CSAR_CODEC_TOO_LARGE
                          : code == JERR_INPUT_EMPTY ? CSAR_CODEC_TRUNCATED
                                                     : CSAR_CODEC_CORRUPT);
   longjmp(context->jump, 1);
@@ -313,9 +390,11 @@ typedef struct {
   int created;
 } jpeg_read_context;
 
-csar_codec_status csar_decode_jpeg(const uint8_t *data, size_t length, uint64_t max_pixels,
-                                   csar_decoded_image *out, char *message,
-                                   size_t message_size) {
+csar_codec_status csar_decode_jpeg_rows(const uint8_t *data, size_t length,
+                                        uint64_t max_pixels, csar_size_sink on_size,
+                                        csar_row_sink on_row, void *sink,
+                                        csar_decoded_image *out, char *message,
+                                        size_t message_size) {
   memset(out, 0, sizeof(*out));
   set_message(message, message_size, "");
   if (length < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) {
@@ -358,8 +437,11 @@ csar_codec_status csar_decode_jpeg(const uint8_t *data, size_t length, uint64_t 
                 (unsigned long long)pixel_count, (unsigned long long)max_pixels);
     longjmp(ctx->error.jump, 1);
   }
-  // Progressive/multi-scan images buffer coefficients for the whole image: bound that too.
-  cinfo->mem->max_memory_to_use = (long)(max_pixels * 16 > LONG_MAX ? LONG_MAX : max_pixels * 16);
+  // Progressive/multi-scan images buffer coefficients for the whole image: bound that too
+  // (beyond it libjpeg-turbo, which has no backing store, stops with JERR_NO_BACKING_STORE).
+  uint64_t coefficients = max_pixels * 16;
+  if (coefficients > CSAR_WHOLE_IMAGE_BYTES) coefficients = CSAR_WHOLE_IMAGE_BYTES;
+  cinfo->mem->max_memory_to_use = (long)coefficients;
 
   int32_t orientation = 0;
   for (jpeg_saved_marker_ptr marker = cinfo->marker_list; marker; marker = marker->next) {
@@ -388,7 +470,16 @@ csar_codec_status csar_decode_jpeg(const uint8_t *data, size_t length, uint64_t 
     set_message(message, message_size, "JPEG: unexpected %zu output components", components);
     longjmp(ctx->error.jump, 1);
   }
-  ctx->pixels = malloc(width * height * 3);
+  out->width = (int32_t)width;
+  out->height = (int32_t)height;
+  out->orientation = orientation;
+  if (on_size(sink, (int32_t)width, (int32_t)height, orientation) != 0) {
+    ctx->error.status = CSAR_CODEC_NO_MEMORY;
+    set_message(message, message_size, "JPEG: out of memory for %zux%zu pixels", width,
+                height);
+    longjmp(ctx->error.jump, 1);
+  }
+  ctx->pixels = malloc(width * 3);
   if (cmyk) ctx->row = malloc(width * 4);
   if (ctx->pixels == NULL || (cmyk && ctx->row == NULL)) {
     ctx->error.status = CSAR_CODEC_NO_MEMORY;
@@ -397,11 +488,12 @@ csar_codec_status csar_decode_jpeg(const uint8_t *data, size_t length, uint64_t 
     longjmp(ctx->error.jump, 1);
   }
   while (cinfo->output_scanline < cinfo->output_height) {
-    size_t y = cinfo->output_scanline;
-    uint8_t *target = ctx->pixels + y * width * 3;
+    int32_t y = (int32_t)cinfo->output_scanline;
+    uint8_t *target = ctx->pixels;
     if (!cmyk) {
       JSAMPROW rows[1] = {target};
       jpeg_read_scanlines(cinfo, rows, 1);
+      on_row(sink, ctx->pixels, y);
       continue;
     }
     JSAMPROW rows[1] = {ctx->row};
@@ -421,15 +513,12 @@ csar_codec_status csar_decode_jpeg(const uint8_t *data, size_t length, uint64_t 
       target[1] = (uint8_t)(nk - mul_div_255(m, nk));
       target[2] = (uint8_t)(nk - mul_div_255(yy, nk));
     }
+    on_row(sink, ctx->pixels, y);
   }
   jpeg_finish_decompress(cinfo);
 
-  out->pixels = ctx->pixels;
-  out->width = (int32_t)width;
-  out->height = (int32_t)height;
-  out->orientation = orientation;
-  ctx->pixels = NULL;
   jpeg_destroy_decompress(cinfo);
+  free(ctx->pixels);
   free(ctx->row);
   free(ctx);
   return CSAR_CODEC_OK;

@@ -20,8 +20,8 @@ public struct MediaHashes: Sendable, Equatable {
 
 /// Computes `MediaHashes` for files and in-memory images.
 public enum MediaHasher {
-  /// Reads, digests, decodes and PDQ-hashes the file at `path`. Pass a `hasher` to reuse
-  /// its buffers across many files.
+  /// Reads, digests, decodes and PDQ-hashes the file at `path` (a regular file, see
+  /// ``MediaFile``).
   public static func hash(
     path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels, hasher: PDQHasher? = nil
   ) throws(ImageDecodingError) -> MediaHashes {
@@ -29,16 +29,20 @@ public enum MediaHasher {
     return try hash(data: bytes, name: path, maxPixels: maxPixels, hasher: hasher)
   }
 
-  /// Digests, decodes and PDQ-hashes image bytes; `name` identifies them in errors.
+  /// Digests, decodes and PDQ-hashes image bytes; `name` identifies them in errors. The image
+  /// is hashed as it decodes (``PDQRowHasher``), so its pixels are never all in memory: a
+  /// 100-megapixel image takes a few MB besides its file. `hasher` is not needed for that; it
+  /// stays for callers that share one with video hashing.
   public static func hash(
     data: [UInt8], name: String, maxPixels: Int = ImageDecoder.defaultMaxPixels,
     hasher: PDQHasher? = nil
   ) throws(ImageDecodingError) -> MediaHashes {
     let digests = FileDigests(of: data)
-    let decoded = try ImageDecoder.decode(data: data, name: name, maxPixels: maxPixels)
+    let rows = PDQRowHasher()
+    let header = try ImageDecoder.decodeRows(
+      data: data, name: name, maxPixels: maxPixels, into: rows)
     return MediaHashes(
-      width: decoded.width, height: decoded.height, digests: digests,
-      pdq: (hasher ?? PDQHasher()).hash(decoded.image), format: decoded.format,
-      orientation: decoded.orientation)
+      width: header.width, height: header.height, digests: digests, pdq: rows.result(),
+      format: header.format, orientation: header.orientation)
   }
 }

@@ -58,6 +58,29 @@ public struct DecodedImage: Sendable {
   public var height: Int { image.height }
 }
 
+/// What a row-by-row decode said about the image (its pixels went to the sink).
+public struct ImageHeader: Sendable, Equatable {
+  /// Width of the stored pixels.
+  public var width: Int
+  /// Height of the stored pixels.
+  public var height: Int
+  /// The file format.
+  public var format: ImageFormat
+  /// The EXIF orientation, when the file has one (JPEG only).
+  public var orientation: ImageOrientation?
+  /// How the source stored its pixels.
+  public var sourceDescription: String
+}
+
+/// Receives an image row by row from ``ImageDecoder/decodeRows(data:name:maxPixels:into:)``.
+public protocol ImageRowSink: AnyObject {
+  /// The size (and EXIF orientation) before any row; false stops the decode (out of memory).
+  func begin(width: Int, height: Int, orientation: ImageOrientation?) -> Bool
+  /// Row `y` as `width * 3` bytes of 8-bit RGB, valid only during the call; rows come in
+  /// order, each once.
+  func row(_ rgb: UnsafePointer<UInt8>, y: Int)
+}
+
 /// Why an image could not be decoded: names the file (or data source) and the problem.
 public struct ImageDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
   /// The kind of failure.
@@ -123,20 +146,7 @@ public enum ImageDecoder {
   public static func decode(
     data: [UInt8], name: String = "<data>", maxPixels: Int = defaultMaxPixels
   ) throws(ImageDecodingError) -> DecodedImage {
-    if data.isEmpty {
-      throw ImageDecodingError(kind: .empty, source: name, detail: "file is empty (0 bytes)")
-    }
-    guard let format = ImageFormat.sniff(data) else {
-      if let other = ImageFormat.otherFormatName(data) {
-        throw ImageDecodingError(
-          kind: .unknownFormat, source: name,
-          detail: "\(other) images are not supported (only PNG and JPEG)")
-      }
-      let head = data.prefix(4).map { hex($0) }.joined(separator: " ")
-      throw ImageDecodingError(
-        kind: .unknownFormat, source: name,
-        detail: "not a PNG or JPEG image (starts with bytes \(head))")
-    }
+    let format = try sniffed(data, name: name)
     var raw = csar_decoded_image()
     var message = [CChar](repeating: 0, count: 512)
     let limit = UInt64(max(0, maxPixels))
@@ -172,9 +182,84 @@ public enum ImageDecoder {
       sourceDescription: describe(format: format, raw: raw))
   }
 
+  // MARK: - Row by row
+
+  /// Decodes image bytes row by row into `sink`, keeping about one row in memory (interlaced
+  /// PNGs and progressive JPEGs excepted, and bounded): for hashing and previews of large
+  /// images without holding their pixels. Returns what `decode` would, without pixels.
+  public static func decodeRows(
+    data: [UInt8], name: String = "<data>", maxPixels: Int = defaultMaxPixels,
+    into sink: some ImageRowSink
+  ) throws(ImageDecodingError) -> ImageHeader {
+    let format = try sniffed(data, name: name)
+    var raw = csar_decoded_image()
+    var message = [CChar](repeating: 0, count: 512)
+    let limit = UInt64(max(0, maxPixels))
+    let box = SinkBox(sink)
+    let context = Unmanaged.passUnretained(box).toOpaque()
+    let onSize: csar_size_sink = { context, width, height, orientation in
+      let box = Unmanaged<SinkBox>.fromOpaque(context!).takeUnretainedValue()
+      return box.sink.begin(
+        width: Int(width), height: Int(height),
+        orientation: ImageOrientation(rawValue: Int(orientation))) ? 0 : 1
+    }
+    let onRow: csar_row_sink = { context, rgb, y in
+      let box = Unmanaged<SinkBox>.fromOpaque(context!).takeUnretainedValue()
+      box.sink.row(rgb!, y: Int(y))
+    }
+    let status = data.withUnsafeBufferPointer { buffer in
+      message.withUnsafeMutableBufferPointer { text in
+        switch format {
+        case .png:
+          csar_decode_png_rows(
+            buffer.baseAddress, buffer.count, limit, onSize, onRow, context, &raw,
+            text.baseAddress, text.count)
+        case .jpeg:
+          csar_decode_jpeg_rows(
+            buffer.baseAddress, buffer.count, limit, onSize, onRow, context, &raw,
+            text.baseAddress, text.count)
+        }
+      }
+    }
+    guard status == CSAR_CODEC_OK else {
+      let detail = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) },
+                          as: UTF8.self)
+      throw ImageDecodingError(kind: Kind(status), source: name, detail: detail)
+    }
+    return ImageHeader(
+      width: Int(raw.width), height: Int(raw.height), format: format,
+      orientation: ImageOrientation(rawValue: Int(raw.orientation)),
+      sourceDescription: describe(format: format, raw: raw))
+  }
+
+  /// Holds a sink for the C callbacks.
+  private final class SinkBox {
+    let sink: any ImageRowSink
+    init(_ sink: any ImageRowSink) { self.sink = sink }
+  }
+
   // MARK: - Helpers
 
   typealias Kind = ImageDecodingError.Kind
+
+  /// The format of `data`, or an error naming what it is instead.
+  static func sniffed(_ data: [UInt8], name: String) throws(ImageDecodingError) -> ImageFormat {
+    if data.isEmpty {
+      throw ImageDecodingError(kind: .empty, source: name, detail: "file is empty (0 bytes)")
+    }
+    guard let format = ImageFormat.sniff(data) else {
+      if let other = ImageFormat.otherFormatName(data) {
+        throw ImageDecodingError(
+          kind: .unknownFormat, source: name,
+          detail: "\(other) images are not supported (only PNG and JPEG)")
+      }
+      let head = data.prefix(4).map { hex($0) }.joined(separator: " ")
+      throw ImageDecodingError(
+        kind: .unknownFormat, source: name,
+        detail: "not a PNG or JPEG image (starts with bytes \(head))")
+    }
+    return format
+  }
 
   /// Reads a whole regular file (at most `maxFileBytes`) through ``MediaFile``, with errors
   /// naming the path: a FIFO, device, folder or symbolic link is refused, never waited on.

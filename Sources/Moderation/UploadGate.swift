@@ -112,6 +112,7 @@ public final class UploadGate {
   let secondsPerHash: Double
   let groupCommit: GroupCommit?
   private var matcher: BankMatcher?
+  /// Reused across video frames (images are hashed row by row instead).
   private let hasher = PDQHasher()
 
   /// Creates a gate. The bank index is built on the first file that needs it (or pass one).
@@ -259,9 +260,12 @@ public final class UploadGate {
       return try scanVideo(
         bytes, path: path, outcome: outcome, subject: subject, mediaPath: mediaPath)
     }
-    let decoded: DecodedImage
+    // Hashed as it decodes: the image's pixels are never all in memory.
+    let rows = PDQRowHasher()
+    let header: ImageHeader
     do {
-      decoded = try ImageDecoder.decode(data: bytes, name: path, maxPixels: maxPixels)
+      header = try ImageDecoder.decodeRows(
+        data: bytes, name: path, maxPixels: maxPixels, into: rows)
     } catch {
       outcome.imageError = error.description
       guard !exact.isEmpty else {
@@ -270,16 +274,16 @@ public final class UploadGate {
       }
       return try flag(outcome, mediaPath: mediaPath, subject: subject)
     }
-    outcome.width = decoded.width
-    outcome.height = decoded.height
+    outcome.width = header.width
+    outcome.height = header.height
     let pdq: PDQResult
     var variants: PDQDihedralHashes?
     if dihedral {
-      let all = hasher.dihedralHashes(decoded.image)
+      let all = rows.dihedralResult()
       variants = all
       pdq = PDQResult(hash: all.original, quality: all.quality)
     } else {
-      pdq = hasher.hash(decoded.image)
+      pdq = rows.result()
     }
     outcome.pdq = pdq.hash.hex
     outcome.quality = pdq.quality

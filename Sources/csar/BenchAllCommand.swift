@@ -29,6 +29,9 @@ struct AllBench: ParsableCommand {
   @Option(name: .long, help: "Items in the demo database.")
   var items = 1_000_000
 
+  @Option(name: .long, help: "Side of the large square PNG and JPEG hashed for peak memory.")
+  var largeSide = 9999
+
   @Option(name: .long, help: "Folder for the databases and files the benchmarks make.")
   var dir = "csar-bench"
 
@@ -80,7 +83,7 @@ struct AllBench: ParsableCommand {
   static let bridgeImage = "/work/shared/conformance/pdq/images/bridge-1-original.jpg"
 
   func validate() throws {
-    guard items >= 1, runs >= 2, iterations >= 1, queries >= 1, consentEvents >= 1,
+    guard items >= 1, largeSide >= 1, runs >= 2, iterations >= 1, queries >= 1, consentEvents >= 1,
       consentRuns >= 1, consentQueries >= 1, reports >= 1, reportRuns >= 1,
       contentionSeconds > 0
     else {
@@ -110,6 +113,7 @@ struct AllBench: ParsableCommand {
     let picture = try pictureFile()
     suite.preview(file: picture, iterations: iterations)
     suite.pdq(file: picture, iterations: iterations)
+    suite.largeImages(side: largeSide)
     for count in sizes(matchHashes) { suite.match(hashes: count, queries: queries) }
     suite.consent(events: consentEvents, runs: consentRuns, queries: consentQueries)
     suite.reports(reports, runs: reportRuns)

@@ -25,6 +25,11 @@ struct BenchSuite {
 
   static let keypressTarget = 0.016
 
+  /// Runs csar with `arguments` as its own process, echoing its output (for extensions).
+  mutating func runChild(_ title: String, _ arguments: [String]) -> BenchChild? {
+    child(title, arguments)
+  }
+
   /// Runs `arguments` (csar's, or a whole command line when `own` is false), echoing its output.
   private mutating func child(_ title: String, _ arguments: [String], own: Bool = true)
     -> BenchChild?

@@ -13,6 +13,7 @@ struct BenchAllEndToEndTests {
       "--match-hashes", "1000,2000", "--queries", "10", "--consent-events", "300",
       "--consent-runs", "1", "--consent-queries", "5", "--reports", "20", "--report-runs", "1",
       "--contention-seconds", "0.3", "--python", "csar-test-no-such-python",
+      "--large-side", "300",
     ])
     #expect(result.status == 0, "\(result.out)\n\(result.err)")
     let rows = [
@@ -26,7 +27,8 @@ struct BenchAllEndToEndTests {
       "preview 1600x1004 JPEG", "preview decode + downscale + blur", "JPEG decode 1600x1004",
       "PDQ hash (decoded pixels)", "PDQ match d<=31, 1000 hashes",
       "PDQ index build, 1000 hashes", "PDQ match d<=31, 2000 hashes",
-      "PDQ index build, 2000 hashes", "consent import, 300 events", "consent account search",
+      "PDQ index build, 2000 hashes", "hash 300x300 PNG", "hash 300x300 JPEG",
+      "preview 300x200 JPEG", "consent import, 300 events", "consent account search",
       "report export, 20 reports", "contention, 2 reviewer processes",
       "contention, 4 reviewer processes",
       "reference tools (pdqhash, faiss)", "bench all itself",

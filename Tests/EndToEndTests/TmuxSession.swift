@@ -110,6 +110,15 @@ enum Subprocess {
   static func run(
     _ argv: [String], timeout: Double? = nil, overrides: [String: String] = [:]
   ) throws -> (status: Int32, out: String, err: String) {
+    let result = try measured(argv, timeout: timeout, overrides: overrides)
+    return (result.status, result.out, result.err)
+  }
+
+  /// As ``run(_:timeout:overrides:)``, with the program's peak resident memory (`ru_maxrss`
+  /// from `wait4`: its own VmHWM, or that of its largest child).
+  static func measured(
+    _ argv: [String], timeout: Double? = nil, overrides: [String: String] = [:]
+  ) throws -> (status: Int32, out: String, err: String, peakBytes: Int) {
     let folder = NSTemporaryDirectory()
     let outPath = folder + "csar-sub-\(UUID().uuidString).out"
     let errPath = folder + "csar-sub-\(UUID().uuidString).err"
@@ -119,26 +128,30 @@ enum Subprocess {
     }
     let pid = try spawn(argv, out: outPath, err: errPath, overrides: overrides)
     var status: Int32 = 0
+    var usage = rusage()
     var killed = false
     if let timeout {
       let deadline = Date().addingTimeInterval(timeout)
-      while waitpid(pid, &status, WNOHANG) == 0 {
+      while wait4(pid, &status, WNOHANG, &usage) == 0 {
         if Date() >= deadline {
           kill(pid, SIGKILL)
           killed = true
-          while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+          while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
           break
         }
         Thread.sleep(forTimeInterval: 0.05)
       }
     } else {
-      while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+      while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
     }
     let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     var err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
     if killed { err += "\n[killed after \(timeout ?? 0) s]" }
     let exited = status & 0x7F == 0
-    return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out, err)
+    return (
+      exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out, err,
+      Int(usage.ru_maxrss) * 1024
+    )
   }
 
   /// This process's environment with `overrides`, as `NAME=value` C strings ending in nil

@@ -45,6 +45,35 @@ typedef struct {
   int32_t source_components;
 } csar_decoded_image;
 
+/// Pixel memory an image decoded whole may take (interlaced PNGs, progressive JPEGs'
+/// coefficients): 160 MiB, so that one input stays well under 256 MB of resident memory.
+#define CSAR_WHOLE_IMAGE_BYTES ((uint64_t)160 << 20)
+
+/// Told the size (and the EXIF orientation, JPEG only) before any row; returns 0 to go on,
+/// non-zero to stop (reported as out of memory).
+typedef int (*csar_size_sink)(void *context, int32_t width, int32_t height, int32_t orientation);
+
+/// Receives one decoded row `y` (top first, each once): `width * 3` bytes of 8-bit RGB, valid
+/// only during the call.
+typedef void (*csar_row_sink)(void *context, const uint8_t *rgb, int32_t y);
+
+/// Decodes a PNG row by row into `on_row` (as `csar_decode_png` converts it), keeping one row
+/// in memory (interlaced images: the whole image, refused above CSAR_WHOLE_IMAGE_BYTES).
+/// `out` receives the size and source description; its `pixels` stay NULL.
+csar_codec_status csar_decode_png_rows(const uint8_t *data, size_t length,
+                                       uint64_t max_pixels, csar_size_sink on_size,
+                                       csar_row_sink on_row, void *sink,
+                                       csar_decoded_image *out, char *message,
+                                       size_t message_size);
+
+/// Decodes a JPEG row by row into `on_row` (as `csar_decode_jpeg` converts it). Progressive
+/// images keep their coefficients for the whole image, at most CSAR_WHOLE_IMAGE_BYTES.
+csar_codec_status csar_decode_jpeg_rows(const uint8_t *data, size_t length,
+                                        uint64_t max_pixels, csar_size_sink on_size,
+                                        csar_row_sink on_row, void *sink,
+                                        csar_decoded_image *out, char *message,
+                                        size_t message_size);
+
 /// Decodes a PNG held in memory to 8-bit RGB. Every colour type and bit depth is expanded:
 /// palette -> RGB, grey (1/2/4/8/16-bit) -> RGB, 16-bit -> 8-bit (high byte), alpha dropped
 /// (as PIL's `convert("RGB")` does). Images claiming more than `max_pixels` pixels are refused
