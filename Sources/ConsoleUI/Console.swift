@@ -180,6 +180,13 @@ public final class Console {
       case .escape:
         overlay = nil
         status = .info("Cancelled; nothing changed")
+      case .character(let c) where c == dialog.alternative?.key:
+        do {
+          status = try dialog.alternative?.perform()
+          overlay = nil
+        } catch {
+          dialog.error = "\(error)"
+        }
       case .enter:
         let reason = dialog.reason.text.trimmingCharacters(in: .whitespaces)
         if dialog.reasonRequired && reason.isEmpty {
@@ -267,14 +274,28 @@ public final class Console {
 
   /// Quits, or asks first when a screen holds work that quitting would lose.
   private func quitOrAsk() {
-    guard let work = screens.lazy.compactMap(\.unsavedWork).first else {
+    guard let holder = screens.first(where: { $0.unsavedWork != nil }),
+      let work = holder.unsavedWork
+    else {
       quitRequested = true
       return
     }
+    let context = self.context
     overlay = .confirm(
       Confirmation(
-        title: "Quit?", lines: [work, "Enter quits without saving; Esc stays (:q! never asks)."],
-        reasonRequired: false
+        title: "Quit?",
+        lines: [
+          work, "Enter quits without saving; s saves, then quits; Esc stays (:q! never asks).",
+        ],
+        reasonRequired: false,
+        alternative: (
+          "s", "save and quit",
+          { [weak self] in
+            let saved = try holder.saveWork(context)
+            self?.quitRequested = true
+            return saved
+          }
+        )
       ) { [weak self] _ in
         self?.quitRequested = true
         return .info("Quitting")

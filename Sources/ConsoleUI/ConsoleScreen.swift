@@ -117,6 +117,8 @@ public protocol ConsoleScreen: AnyObject {
   var capturesText: Bool { get }
   /// Work that quitting now would lose (e.g. unsaved answers), so `q` asks first; nil if none.
   var unsavedWork: String? { get }
+  /// Saves that work (the quit dialog's `s`); throws when it could not be saved.
+  func saveWork(_ context: ConsoleContext) throws -> StatusMessage
   /// Reads fresh data from the store.
   func reload(_ context: ConsoleContext) throws
   /// Reads what other consoles and commands changed, keeping the cursor and anything open as
@@ -139,6 +141,7 @@ public protocol ConsoleScreen: AnyObject {
 extension ConsoleScreen {
   public var capturesText: Bool { false }
   public var unsavedWork: String? { nil }
+  public func saveWork(_ context: ConsoleContext) throws -> StatusMessage { .info("Nothing to save") }
   public var hints: [(String, String)] { [] }
   public func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? { nil }
   public func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse? { nil }

@@ -14,14 +14,19 @@ public final class Confirmation {
   var reason = TextField(limit: 300)
   var error: String?
   let perform: (String) throws -> StatusMessage
+  /// A second answer on its own key (the quit dialog's `s` saves, then quits); only in
+  /// dialogs without a typed reason. It throws to keep the dialog open with the error.
+  let alternative: (key: Character, label: String, perform: () throws -> StatusMessage)?
 
   public init(
     title: String, lines: [String], reasonRequired: Bool,
+    alternative: (key: Character, label: String, perform: () throws -> StatusMessage)? = nil,
     perform: @escaping (String) throws -> StatusMessage
   ) {
     self.title = title
     self.lines = lines
     self.reasonRequired = reasonRequired
+    self.alternative = reasonRequired ? nil : alternative
     self.perform = perform
   }
 }
@@ -130,7 +135,8 @@ enum OverlayRenderer {
           style: theme[.input])
       }
     }
-    let footer = dialog.error ?? "Enter confirm   Esc cancel"
+    let choices = dialog.alternative.map { "   \($0.key) \($0.label)" } ?? ""
+    let footer = dialog.error ?? "Enter confirm\(choices)   Esc cancel"
     screen.put(
       footer, in: inner, row: inner.height - 1, column: 1,
       style: dialog.error == nil ? theme[.muted] : theme[.danger])

@@ -1,5 +1,6 @@
 import Compliance
 import Foundation
+import GRDB
 import Store
 import Terminal
 import Testing
@@ -66,5 +67,26 @@ struct ScreensKeepYouTests {
     console.press(.character("f"), .character("f"), .character("f"), .enter)
     #expect(console.shows("URL item (no picture)"))
     #expect(!console.shows("blur ████"))
+  }
+}
+
+@Suite("Quit dialog")
+struct QuitDialogTests {
+  @Test func sInTheQuitDialogSavesTheDraftThenQuits() throws {
+    let console = try makeConsole()
+    func drafts() throws -> Int? {
+      try console.context.database.writer.read { db in
+        try Int.fetchOne(
+          db, sql: "SELECT count(*) FROM audit_event WHERE action = 'assessment.draft'")
+      }
+    }
+    let before = try drafts() ?? 0
+    console.press(.character("2"), .character("a"))
+    console.type("42")
+    console.press(.enter, .character("q"))
+    #expect(console.render(width: 80, height: 24).text.contains("s save and quit"))
+    console.press(.character("s"))
+    #expect(console.isFinished)
+    #expect(try drafts() == before + 1)
   }
 }

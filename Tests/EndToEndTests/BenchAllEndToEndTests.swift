@@ -21,6 +21,7 @@ struct BenchAllEndToEndTests {
       "startup to first frame (cold, 1 run)", "keypress-to-frame, 1 Dashboard",
       "keypress-to-frame, 2 Services", "keypress-to-frame, 2 Services, detail open",
       "keypress-to-frame, 2 Services, assessment wizard", "keypress-to-frame, 3 Review",
+      "keypress-to-frame, 3 Review, a colleague writing before each key",
       "keypress-to-frame, 4 Consent", "keypress-to-frame, 5 Reports & audit",
       "review: next item", "review: less blur", "console resident memory",
       "queue filter (f), keypress-to-frame", "queue filter query",

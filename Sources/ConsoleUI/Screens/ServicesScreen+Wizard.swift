@@ -108,7 +108,7 @@ extension ServicesScreen {
 
   // MARK: Saving, completing, leaving
 
-  private func saveDraft(_ wizard: AssessmentWizard, context: ConsoleContext) -> ScreenResponse {
+  func saveDraft(_ wizard: AssessmentWizard, context: ConsoleContext) -> ScreenResponse {
     wizard.commitPending()
     do {
       try context.database.saveAssessmentDraft(

@@ -52,6 +52,23 @@ final class ServicesScreen: ConsoleScreen {
     return "Unsaved answers of \(wizard.service.name); s saves a draft."
   }
 
+  /// The quit dialog's `s`: the open assessment as a draft.
+  func saveWork(_ context: ConsoleContext) throws -> StatusMessage {
+    guard let wizard else { return .info("Nothing to save") }
+    let response = saveDraft(wizard, context: context)
+    if case .status(let message) = response, message.role == .danger {
+      throw SaveFailed(message: message.text)
+    }
+    if case .status(let message) = response { return message }
+    return .info("Draft saved")
+  }
+
+  /// A save the quit dialog reports instead of quitting.
+  struct SaveFailed: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+  }
+
   /// Digits go to a numeric question instead of switching screens.
   var capturesText: Bool { wizard?.capturesDigits ?? false }
 
