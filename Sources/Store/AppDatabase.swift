@@ -15,14 +15,21 @@ public final class AppDatabase: Sendable {
   public let path: String
   /// The clock used to timestamp writes, in Unix seconds (tests may pin it).
   public let clock: @Sendable () -> Int64
+  /// The key of the audit chain: needed for audited writes and verification; nil opens the
+  /// database for reading only.
+  public let auditKey: AuditKey?
 
   /// How long a write waits for another process's lock before failing.
   public static let busyTimeout: TimeInterval = 5
 
-  init(writer: any DatabaseWriter, path: String, clock: @escaping @Sendable () -> Int64) {
+  init(
+    writer: any DatabaseWriter, path: String, clock: @escaping @Sendable () -> Int64,
+    auditKey: AuditKey?
+  ) {
     self.writer = writer
     self.path = path
     self.clock = clock
+    self.auditKey = auditKey
   }
 
   /// The current Unix time in seconds.
@@ -37,16 +44,20 @@ public final class AppDatabase: Sendable {
   /// consoles can share one file. A new folder is private (0700) and the database, its -wal
   /// and -shm are 0600 (0660 in a team folder, see ``FileSharing``) whatever the umask; a
   /// database that others can read or write, or a folder they can write to, is refused with
-  /// the `chmod` that fixes it.
+  /// the `chmod` that fixes it. With `auditKey` the audit chain is keyed if it is not yet
+  /// (a log from before keyed chains is re-keyed once, if intact: see
+  /// ``prepareAuditChain()``); without it the database can only be read.
   public static func open(
-    path: String, clock: @escaping @Sendable () -> Int64 = AppDatabase.systemClock
+    path: String, clock: @escaping @Sendable () -> Int64 = AppDatabase.systemClock,
+    auditKey: AuditKey? = nil
   ) throws -> AppDatabase {
     let sharing = try prepareFiles(path: path)
     do {
       let pool = try DatabasePool(path: path, configuration: configuration())
       try protectJournals(path: path, sharing: sharing)
-      let db = AppDatabase(writer: pool, path: path, clock: clock)
+      let db = AppDatabase(writer: pool, path: path, clock: clock, auditKey: auditKey)
       try db.migrate()
+      try db.prepareAuditChain()
       return db
     } catch let error as StoreError {
       throw error
@@ -112,28 +123,31 @@ public final class AppDatabase: Sendable {
     }
   }
 
-  /// A fresh, migrated in-memory database (for tests and previews).
+  /// A fresh, migrated in-memory database (for tests and previews), its audit chain keyed
+  /// with a random key.
   public static func inMemory(
     clock: @escaping @Sendable () -> Int64 = AppDatabase.systemClock
   ) throws -> AppDatabase {
     let queue = try DatabaseQueue(configuration: configuration())
-    let db = AppDatabase(writer: queue, path: ":memory:", clock: clock)
+    let db = AppDatabase(writer: queue, path: ":memory:", clock: clock, auditKey: .random())
     try db.migrate()
+    try db.prepareAuditChain()
     return db
   }
 
   /// A single connection for filling a brand-new file fast (demo data): rollback journal in
-  /// memory, no fsync. Not for shared use: open the file with ``open(path:clock:)`` afterwards,
-  /// which switches it to WAL.
-  static func openForBulkLoad(path: String) throws -> AppDatabase {
+  /// memory, no fsync. Not for shared use: open the file with ``open(path:clock:auditKey:)``
+  /// afterwards, which switches it to WAL.
+  static func openForBulkLoad(path: String, auditKey: AuditKey) throws -> AppDatabase {
     _ = try prepareFiles(path: path)
     var config = configuration()
     config.prepareDatabase { db in
       try db.execute(sql: "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF")
     }
     let queue = try DatabaseQueue(path: path, configuration: config)
-    let db = AppDatabase(writer: queue, path: path, clock: systemClock)
+    let db = AppDatabase(writer: queue, path: path, clock: systemClock, auditKey: auditKey)
     try db.migrate()
+    try db.prepareAuditChain()
     return db
   }
 

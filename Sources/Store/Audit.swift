@@ -13,12 +13,18 @@ public final class AuditTrail {
   public let at: Int64
   /// How many events the body has recorded so far.
   public private(set) var count = 0
+  /// The newest event's id and link once the body recorded one (for the anchor).
+  private(set) var head: (id: Int64, link: AuditLink)?
   private let db: Database
+  private let key: AuditKey
+  private let path: String
 
-  init(db: Database, operatorName: String, at: Int64) {
+  init(db: Database, operatorName: String, at: Int64, key: AuditKey, path: String) {
     self.db = db
     self.operatorName = operatorName
     self.at = at
+    self.key = key
+    self.path = path
   }
 
   /// Appends one audit event: what was done (`action`, e.g. `consent.change`), to what
@@ -29,11 +35,13 @@ public final class AuditTrail {
     before: JSONValue? = nil, after: JSONValue? = nil
   ) throws -> Int64 {
     let details: JSONValue = ["before": before ?? .null, "after": after ?? .null]
-    let id = try AuditChain.append(
-      db, at: at, operatorName: operatorName, action: action, entity: entity,
-      entityId: entityId, detailsJSON: details.description)
+    let prev = try head?.link ?? AuditChain.head(db, key: key, path: path)
+    let appended = try AuditChain.append(
+      db, key: key, prev: prev, at: at, operatorName: operatorName, action: action,
+      entity: entity, entityId: entityId, detailsJSON: details.description)
+    head = (appended.id, appended.link)
     count += 1
-    return id
+    return appended.id
   }
 }
 
@@ -45,14 +53,16 @@ extension AppDatabase {
   /// change) commits nothing and needs no event. Any error thrown by the body rolls everything
   /// back, audit events included. A disabled operator writes nothing
   /// (``IdentityError/disabled(name:)``), so a console left open after an admin disabled its
-  /// operator can change nothing more.
+  /// operator can change nothing more. Needs the audit key (``AuditError/noAuditKey(path:)``).
   public func audited<T>(
     by operatorName: String, _ body: (Database, AuditTrail) throws -> T
   ) throws -> T {
-    try writeImmediate { db in
+    guard let auditKey else { throw AuditError.noAuditKey(path: path) }
+    return try writeImmediate { db in
       try Self.refuseDisabled(db, name: operatorName)
       let changesBefore = db.totalChangesCount
-      let trail = AuditTrail(db: db, operatorName: operatorName, at: clock())
+      let trail = AuditTrail(
+        db: db, operatorName: operatorName, at: clock(), key: auditKey, path: path)
       let result = try body(db, trail)
       if trail.count == 0, db.totalChangesCount != changesBefore {
         throw StoreError.unauditedWrite(operatorName: operatorName)
@@ -62,19 +72,28 @@ extension AppDatabase {
   }
 }
 
-// MARK: - The hash chain
+// MARK: - The chain
 
-/// The audit log's hash chain: `hash = SHA-256(prev_hash ‖ canonical fields)` in lowercase hex;
-/// the first event's `prev_hash` is 64 zeros.
+/// One event's place in the two chains: the unkeyed SHA-256 `hash` and the keyed `mac`.
+struct AuditLink: Equatable {
+  var hash: String
+  var mac: String
+}
+
+/// The audit log's chains. `hash = SHA-256(prev_hash ‖ canonical fields)` in lowercase hex,
+/// the first event's `prev_hash` 64 zeros: anyone can recompute it, so it only finds
+/// accidental damage. `mac = HMAC-SHA-256(audit key, previous mac ‖ canonical fields)`, the
+/// first event's previous mac being the database's genesis value (``AuditKey/genesis``):
+/// without the key nobody can make an edited, deleted or moved event verify again.
 enum AuditChain {
   static let genesis = String(repeating: "0", count: 64)
 
-  /// Canonical bytes of an event: each field as `<utf8 length>:<text>\n`, so no choice of
-  /// field values can make two different events hash the same input.
-  static func hash(
+  /// Canonical bytes of an event after `prev`: each field as `<utf8 length>:<text>\n`, so no
+  /// choice of field values can make two different events hash the same input.
+  static func canonical(
     prev: String, at: Int64, operatorName: String, action: String, entity: String,
     entityId: String, detailsJSON: String
-  ) -> String {
+  ) -> Data {
     var input = ""
     for field in [prev, String(at), operatorName, action, entity, entityId, detailsJSON] {
       input += String(field.utf8.count)
@@ -82,8 +101,30 @@ enum AuditChain {
       input += field
       input += "\n"
     }
-    let digest = SHA256.hash(data: Data(input.utf8))
-    return hex(digest)
+    return Data(input.utf8)
+  }
+
+  /// The unkeyed SHA-256 link of an event.
+  static func hash(
+    prev: String, at: Int64, operatorName: String, action: String, entity: String,
+    entityId: String, detailsJSON: String
+  ) -> String {
+    hex(
+      SHA256.hash(
+        data: canonical(
+          prev: prev, at: at, operatorName: operatorName, action: action, entity: entity,
+          entityId: entityId, detailsJSON: detailsJSON)))
+  }
+
+  /// The keyed link of an event.
+  static func mac(
+    key: AuditKey, prev: String, at: Int64, operatorName: String, action: String,
+    entity: String, entityId: String, detailsJSON: String
+  ) -> String {
+    key.mac(
+      canonical(
+        prev: prev, at: at, operatorName: operatorName, action: action, entity: entity,
+        entityId: entityId, detailsJSON: detailsJSON))
   }
 
   static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
@@ -97,132 +138,58 @@ enum AuditChain {
     return String(decoding: out, as: UTF8.self)
   }
 
-  /// The hash of the last event, or the genesis value. Call inside a write transaction.
-  static func lastHash(_ db: Database) throws -> String {
-    try String.fetchOne(
-      db.cachedStatement(sql: "SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1"))
-      ?? genesis
+  /// The database's identity and the check value of the key its chain was keyed with.
+  static func identity(_ db: Database) throws -> (databaseId: String, keyCheck: String?) {
+    guard
+      let row = try Row.fetchOne(
+        db.cachedStatement(sql: "SELECT database_id, key_check FROM audit_chain WHERE id = 1"))
+    else { return ("", nil) }
+    return (row["database_id"], row["key_check"])
   }
 
-  /// Appends an event after the current last one. Must run inside a write transaction that
-  /// holds the write lock (IMMEDIATE), so no other writer can append in between.
-  static func append(
-    _ db: Database, at: Int64, operatorName: String, action: String, entity: String,
-    entityId: String, detailsJSON: String
-  ) throws -> Int64 {
-    let prev = try lastHash(db)
-    return try append(
-      db, prev: prev, at: at, operatorName: operatorName, action: action, entity: entity,
-      entityId: entityId, detailsJSON: detailsJSON
-    ).id
+  /// The link to append after: the last event's, or the genesis of an empty log. Refuses a
+  /// chain keyed with another key, or not keyed at all. Call inside a write transaction.
+  static func head(_ db: Database, key: AuditKey, path: String) throws -> AuditLink {
+    let identity = try identity(db)
+    guard identity.keyCheck == key.check else {
+      if identity.keyCheck != nil { throw AuditError.wrongKey(path: path) }
+      throw AuditError.notKeyed(
+        path: path, reason: "it was not re-keyed when the database was opened with the key")
+    }
+    guard
+      let row = try Row.fetchOne(
+        db.cachedStatement(
+          sql: "SELECT id, hash, mac FROM audit_event ORDER BY id DESC LIMIT 1"))
+    else { return AuditLink(hash: genesis, mac: key.genesis(databaseId: identity.databaseId)) }
+    guard let mac = row["mac"] as String? else {
+      throw AuditError.missingMac(path: path, eventId: row["id"])
+    }
+    return AuditLink(hash: row["hash"], mac: mac)
   }
 
-  /// Appends with a known previous hash (bulk writers keep it in hand); returns the new id and
-  /// hash.
+  /// Appends an event after `prev` (the caller holds the write lock: an IMMEDIATE
+  /// transaction); returns its id and link.
   static func append(
-    _ db: Database, prev: String, at: Int64, operatorName: String, action: String,
-    entity: String, entityId: String, detailsJSON: String
-  ) throws -> (id: Int64, hash: String) {
-    let hash = hash(
-      prev: prev, at: at, operatorName: operatorName, action: action, entity: entity,
-      entityId: entityId, detailsJSON: detailsJSON)
+    _ db: Database, key: AuditKey, prev: AuditLink, at: Int64, operatorName: String,
+    action: String, entity: String, entityId: String, detailsJSON: String
+  ) throws -> (id: Int64, link: AuditLink) {
+    let link = AuditLink(
+      hash: hash(
+        prev: prev.hash, at: at, operatorName: operatorName, action: action, entity: entity,
+        entityId: entityId, detailsJSON: detailsJSON),
+      mac: mac(
+        key: key, prev: prev.mac, at: at, operatorName: operatorName, action: action,
+        entity: entity, entityId: entityId, detailsJSON: detailsJSON))
     let statement = try db.cachedStatement(
       sql: """
         INSERT INTO audit_event
-          (at, operator, action, entity, entity_id, details_json, prev_hash, hash)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+          (at, operator, action, entity, entity_id, details_json, prev_hash, hash, mac)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
     statement.setUncheckedArguments([
-      at, operatorName, action, entity, entityId, detailsJSON, prev, hash,
+      at, operatorName, action, entity, entityId, detailsJSON, prev.hash, link.hash, link.mac,
     ])
     try statement.execute()
-    return (db.lastInsertedRowID, hash)
-  }
-}
-
-// MARK: - Verification
-
-/// The outcome of checking the audit log's hash chain.
-public enum AuditVerification: Hashable, Sendable, CustomStringConvertible {
-  /// Every event's hash matches its contents and links to the one before.
-  case ok(count: Int)
-  /// The first event that does not verify, and why.
-  case broken(eventId: Int64, reason: String)
-
-  public var isOK: Bool {
-    if case .ok = self { return true }
-    return false
-  }
-
-  public var description: String {
-    switch self {
-    case .ok(let count): "audit log ok: \(count) events, chain intact"
-    case .broken(let id, let reason): "audit log broken at event \(id): \(reason)"
-    }
-  }
-}
-
-extension AppDatabase {
-  /// Walks the audit log in id order (streaming, never loading it whole) and checks each
-  /// event's hash and link; reports the first event that fails: an edited row (its hash no
-  /// longer matches), a deleted row (a gap in the ids, or the next event's link is broken) or
-  /// deleted events at the end (fewer rows than the ids handed out).
-  public func verifyAuditChain() throws -> AuditVerification {
-    try read { db in
-      let rows = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT id, at, operator, action, entity, entity_id, details_json, prev_hash, hash
-          FROM audit_event ORDER BY id
-          """)
-      var expectedPrev = AuditChain.genesis
-      var expectedId: Int64 = 1
-      var count = 0
-      while let row = try rows.next() {
-        let id: Int64 = row[0]
-        let prev: String = row[7]
-        let stored: String = row[8]
-        if id != expectedId {
-          let missing = expectedId == id - 1 ? "\(expectedId)" : "\(expectedId)–\(id - 1)"
-          return .broken(eventId: id, reason: "event(s) \(missing) before it were deleted")
-        }
-        if prev != expectedPrev {
-          return .broken(
-            eventId: id,
-            reason: "its link does not match the previous event's hash "
-              + "(the previous event was edited or replaced)")
-        }
-        let actual = AuditChain.hash(
-          prev: prev, at: row[1], operatorName: row[2], action: row[3], entity: row[4],
-          entityId: row[5], detailsJSON: row[6])
-        if actual != stored {
-          return .broken(eventId: id, reason: "its contents were edited (hash mismatch)")
-        }
-        expectedPrev = stored
-        expectedId = id + 1
-        count += 1
-      }
-      let issued =
-        try Int64.fetchOne(
-          db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_event'") ?? 0
-      if issued >= expectedId {
-        return .broken(
-          eventId: expectedId,
-          reason: "events \(expectedId)–\(issued) at the end of the log were deleted")
-      }
-      return .ok(count: count)
-    }
-  }
-}
-
-extension AppDatabase {
-  /// The newest audit event's id and hash (nil for an empty log). Recording it elsewhere now
-  /// and then (a ticket, a printout) anchors the chain: a log rewritten from some event on,
-  /// hashes recomputed, no longer ends in a recorded hash.
-  public func auditHead() throws -> (id: Int64, hash: String)? {
-    try read { db in
-      try Row.fetchOne(db, sql: "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1")
-        .map { ($0["id"], $0["hash"]) }
-    }
+    return (db.lastInsertedRowID, link)
   }
 }

@@ -13,7 +13,7 @@ import Foundation
 public struct ProviderKey: Sendable {
   /// Where the key was read from.
   public let path: String
-  private let bytes: [UInt8]
+  let bytes: [UInt8]
 
   /// A key from raw bytes (tests).
   public init(bytes: [UInt8], path: String = "<memory>") {

@@ -22,6 +22,7 @@ enum Schema {
     }
     migrator.registerMigration("v2-review") { db in try db.execute(sql: v2Review) }
     migrator.registerMigration("v3-identity") { db in try db.execute(sql: v3Identity) }
+    migrator.registerMigration("v3-audit-keyed") { db in try db.execute(sql: v3AuditKeyed) }
     return migrator
   }
 

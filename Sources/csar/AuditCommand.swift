@@ -44,17 +44,18 @@ struct AuditVerifyCommand: ParsableCommand {
           OrderedJSON.object([
             ("ok", .bool(true)), ("events", .int(Int64(count))),
             ("head_id", head.map { .int($0.id) } ?? .null),
-            ("head_hash", head.map { .string($0.hash) } ?? .null),
+            ("head_hash", head.map { .string($0.mac) } ?? .null),
           ]))
       } else {
         print(result.description)
-        if let head { print("head: event \(head.id) \(head.hash)") }
+        if let head { print("head: event \(head.id) \(head.mac)") }
       }
     case .broken(let id, let reason):
       print(
         json
           ? OrderedJSON.object([
-            ("ok", .bool(false)), ("event", .int(id)), ("reason", .string(reason)),
+            ("ok", .bool(false)), ("event", id.map { .int($0) } ?? .null),
+            ("reason", .string(reason)),
           ])
           : result.description)
       throw ExitCode(1)

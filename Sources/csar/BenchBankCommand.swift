@@ -36,7 +36,7 @@ struct BankBench: ParsableCommand {
     let folder = NSTemporaryDirectory() + "csar-bench-bank-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let database = try AppDatabase.open(path: folder + "/bench.sqlite")
+    let database = try DatabaseAccess.openScratch(path: folder + "/bench.sqlite")
     try database.ensureOperator(name: "bench", role: .lead)
     try database.createService(code: "bench", name: "Bench", kind: .hosting, by: "bench")
     let consent = Array(

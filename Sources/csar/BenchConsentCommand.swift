@@ -57,7 +57,7 @@ struct ConsentBench: ParsableCommand {
       if !path.isEmpty { Self.remove(path) }
       path = directory + "/csar-bench-consent-\(getpid())-\(run).sqlite"
       Self.remove(path)
-      let db = try AppDatabase.open(path: path)
+      let db = try DatabaseAccess.openScratch(path: path)
       try db.ensureOperator(name: "bench", role: .lead)
       try db.createService(code: "chat", name: "Chat", kind: .messaging, by: "bench")
       try db.createService(code: "photos", name: "Photos", kind: .hosting, by: "bench")

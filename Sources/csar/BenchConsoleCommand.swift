@@ -27,7 +27,7 @@ struct ConsoleBench: ParsableCommand {
     var console: Console?
     for _ in 0..<runs {
       let started = BenchCommand.now()
-      let database = try AppDatabase.open(path: db)
+      let database = try DatabaseAccess.open(path: db)
       let context = ConsoleContext(
         database: database, operatorName: "bench", theme: theme, today: today, dueSoonDays: 60)
       let fresh = Console(context: context)

@@ -59,7 +59,7 @@ struct ContentionBench: ParsableCommand {
   // MARK: - Coordinator
 
   private func coordinate() throws {
-    let database = try AppDatabase.open(path: db)
+    let database = try DatabaseAccess.open(path: db)
     for index in 1...workers {
       try database.ensureOperator(name: "contention-\(index)", role: .reviewer)
     }
@@ -189,7 +189,7 @@ struct ContentionWorker {
   let seconds: Double
 
   init(db: String, name: String, seconds: Double) throws {
-    database = try AppDatabase.open(path: db)
+    database = try DatabaseAccess.open(path: db)
     self.name = name
     self.seconds = seconds
   }
@@ -247,7 +247,7 @@ struct ContentionImporter {
   let seconds: Double
 
   init(db: String, seconds: Double) throws {
-    database = try AppDatabase.open(path: db)
+    database = try DatabaseAccess.open(path: db)
     name = Self.namePrefix + String(ProcessInfo.processInfo.processIdentifier)
     self.seconds = seconds
   }

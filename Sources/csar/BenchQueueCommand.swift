@@ -16,7 +16,7 @@ struct QueueBench: ParsableCommand {
 
   func run() throws {
     let (width, height) = try options.screen(minimumRuns: 1)
-    let database = try AppDatabase.open(path: options.db)
+    let database = try DatabaseAccess.open(path: options.db)
     let context = ConsoleContext(
       database: database, operatorName: "bench", theme: try Theme.load(nameOrPath: "default"),
       today: CalendarDate(unixSeconds: AppDatabase.systemClock()), dueSoonDays: 60)

@@ -40,7 +40,7 @@ struct ReportsBench: ParsableCommand {
     try FileManager.default.createDirectory(
       atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let db = try AppDatabase.open(path: directory + "/bench.sqlite")
+    let db = try DatabaseAccess.openScratch(path: directory + "/bench.sqlite")
     try db.ensureOperator(name: "bench", role: .lead)
     try db.createService(code: "photos", name: "Photos", kind: .hosting, by: "bench")
     try fill(db)

@@ -22,7 +22,7 @@ struct ConsentCommand: ParsableCommand {
   /// Opens the database named by `--db` (or the default one), mapping store errors.
   static func open(_ path: String?) throws -> AppDatabase {
     do {
-      return try AppDatabase.open(path: path ?? AppDatabase.defaultPath())
+      return try DatabaseAccess.open(path: path ?? AppDatabase.defaultPath())
     } catch let error as StoreError {
       throw ConsentCommandError(error.description)
     }

@@ -37,10 +37,12 @@ struct ConsoleLauncher {
       // Items record the real SHA-256 of the pictures they point at (previews check it).
       let pictures = try DemoMedia.files()
       try DemoGenerator.ensureDemoDatabase(
-        at: path, mediaDigests: DemoMedia.digests(of: pictures))
+        at: path,
+        auditKey: DatabaseAccess.auditKey(configuration: configuration, databasePath: path),
+        mediaDigests: DemoMedia.digests(of: pictures))
       try DemoMedia.write(pictures, besideDatabase: path)
     }
-    let database = try AppDatabase.open(path: path)
+    let database = try DatabaseAccess.open(path: path, configuration: configuration)
     let acting = try CallerIdentity.resolve(
       database, flag: operatorName, configuration: configuration, environment: environment)
     var chosenTheme = try Theme.load(nameOrPath: theme ?? configuration.theme ?? "default")

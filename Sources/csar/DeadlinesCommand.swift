@@ -72,6 +72,8 @@ struct DeadlinesCommand: ParsableCommand {
 struct RiskCommandSetup {
   let configuration: Configuration
   let database: AppDatabase
+  /// The provider key the database was opened with (its audit key derives from it).
+  let providerKey: ProviderKey
   let today: CalendarDate
 
   init(db: String?, today: String?, createIfMissing: Bool) throws {
@@ -83,7 +85,8 @@ struct RiskCommandSetup {
     if !createIfMissing, !FileManager.default.fileExists(atPath: path) {
       throw RiskCommandError("\(path): no database there (create one with `csar demo`)")
     }
-    database = try AppDatabase.open(path: path)
+    (database, providerKey) = try DatabaseAccess.openWithKey(
+      path: path, configuration: configuration)
     if let today {
       self.today = try CalendarDate(parsing: today, field: "--today")
     } else {

@@ -50,7 +50,10 @@ struct DemoCommand: ParsableCommand {
     let pictures = try DemoMedia.files()
     do {
       summary = try DemoGenerator.makeDatabase(
-        at: path, items: items, accounts: accounts, seed: seed, replace: force,
+        at: path,
+        auditKey: DatabaseAccess.auditKey(
+          configuration: DatabaseAccess.defaultConfiguration(), databasePath: path),
+        items: items, accounts: accounts, seed: seed, replace: force,
         mediaDigests: DemoMedia.digests(of: pictures))
     } catch let error as StoreError {
       throw DemoCommandError(error.description)
@@ -79,7 +82,10 @@ struct DemoCommand: ParsableCommand {
   /// Creates a demo database at `path` when none exists (first start of `csar`); returns true
   /// when it made one.
   static func ensureDemoDatabase(at path: String) throws -> Bool {
-    try DemoGenerator.ensureDemoDatabase(at: path)
+    try DemoGenerator.ensureDemoDatabase(
+      at: path,
+      auditKey: DatabaseAccess.auditKey(
+        configuration: DatabaseAccess.defaultConfiguration(), databasePath: path))
   }
 
   static func formatSize(_ bytes: Int) -> String {

@@ -35,21 +35,7 @@ struct ReportSetup {
   /// the database, with a warning, else `$XDG_CONFIG_HOME/csar/provider.key`); created on
   /// first use; refused when exposed or weak.
   func providerKey() throws -> ProviderKey {
-    let path =
-      risk.configuration.providerKeyPath
-      ?? ProviderKey.defaultPath(databasePath: database.path)
-    do {
-      let key = try ProviderKey.loadOrCreate(path: path, databasePath: database.path)
-      if key.isBesideDatabase(database.path) {
-        Output.error(
-          "csar: warning: the provider key \(path) lies beside the database, where copies "
-            + "and backups of the data take it along; move it apart and set provider_key "
-            + "in config.toml to its new place")
-      }
-      return key
-    } catch {
-      throw RiskCommandError(error.description)
-    }
+    risk.providerKey
   }
 
   /// The name of the operator this command acts as (see ``CallerIdentity``).

@@ -58,7 +58,11 @@ struct ReviewFixture {
   }
 
   func open() throws -> AppDatabase {
-    try AppDatabase.open(path: databasePath, clock: { Self.now })
+    try AppDatabase.open(
+      path: databasePath, clock: { Self.now },
+      auditKey: AuditKey(
+        providerKey: ProviderKey(
+          bytes: Array(repeating: 7, count: 32), path: folder + "/csar.key")))
   }
 
   func console(_ operatorName: String, depth: ColorDepth = .monochrome) throws -> Console {

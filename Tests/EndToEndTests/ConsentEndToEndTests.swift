@@ -122,6 +122,9 @@ struct ConsentEndToEndTests {
     let file = try fixture.write("big.csv", lines.joined(separator: "\n"))
     let reference = fixture.directory + "/reference.sqlite"
     _ = try Subprocess.run(["cp", fixture.database, reference])
+    // The copy's audit chain is keyed with the demo's key: it goes with it.
+    _ = try Subprocess.run(
+      ["cp", fixture.directory + "/demo.key", fixture.directory + "/reference.key"])
     let binary = try CsarBinary.path
 
     let pid = try Spawned.start([binary, "consent", "import", file, "--db", fixture.database,

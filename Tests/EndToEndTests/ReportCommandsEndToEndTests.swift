@@ -128,14 +128,15 @@ struct ReportCommandsEndToEndTests {
     let result = try fixture.csar(["report", "export", "--outbox", fixture.directory + "/o"])
     #expect(result.status != 0)
     #expect(result.err.contains("chmod 600"))
-    #expect(try fixture.reports().contains { $0["state"] as? String == "ready" })
+    // Every command refuses the key now; nothing was sent.
+    #expect(try fixture.sql("SELECT count(*) FROM report WHERE state = 'ready'") != "0")
   }
 
   @Test func auditVerifyNamesTheEditedRow() throws {
     let fixture = try Fixture()
     let ok = try CsarBinary.run(["audit", "verify", "--json", "--db", fixture.database])
     #expect(ok.status == 0 && ok.out.contains("\"ok\":true"), "\(ok.err)")
-    let head = try fixture.sql("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1")
+    let head = try fixture.sql("SELECT mac FROM audit_event ORDER BY id DESC LIMIT 1")
     #expect(ok.out.contains("\"head_hash\":\"\(head)\""))
     // The sqlite3 shell can edit the log only after dropping the append-only trigger.
     let blocked = try Subprocess.run(

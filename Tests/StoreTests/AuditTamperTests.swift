@@ -12,7 +12,8 @@ struct AuditTamperTests {
   static func tampered(_ sql: String) throws -> AuditVerification {
     let folder = try TempFolder()
     defer { folder.cleanUp() }
-    let db = try AppDatabase.open(path: folder.file("audit.sqlite"), clock: { fixedNow })
+    let db = try AppDatabase.open(
+      path: folder.file("audit.sqlite"), clock: { fixedNow }, auditKey: folder.auditKey)
     try db.ensureOperator(name: "alice", role: .reviewer)
     for n in 0..<10 {
       try db.createService(code: "svc-\(n)", name: "S\(n)", kind: .hosting, by: "alice")

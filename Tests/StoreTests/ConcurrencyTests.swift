@@ -11,7 +11,7 @@ struct ConcurrencyTests {
     let folder = try TempFolder()
     defer { folder.cleanUp() }
     let path = folder.file("shared.sqlite")
-    let first = try AppDatabase.open(path: path)
+    let first = try AppDatabase.open(path: path, auditKey: folder.auditKey)
     try first.ensureOperator(name: "alice", role: .reviewer)
     try first.ensureOperator(name: "chen", role: .reviewer)
     try first.createService(code: "chat-eu", name: "Café Chat", kind: .messaging, by: "alice")
@@ -23,7 +23,7 @@ struct ConcurrencyTests {
       }
     }
     // A second, independent connection pool: as a second csar process would open it.
-    let second = try AppDatabase.open(path: path)
+    let second = try AppDatabase.open(path: path, auditKey: folder.auditKey)
     let errors = ErrorBox()
     let group = DispatchGroup()
     for (db, name, accounts) in [(first, "alice", 1...50), (second, "chen", 51...100)] {

@@ -33,7 +33,7 @@ struct MigrationTests {
     defer { folder.cleanUp() }
     let path = folder.file("nested/deeper/csar.sqlite")
     do {
-      let db = try AppDatabase.open(path: path)
+      let db = try AppDatabase.open(path: path, auditKey: folder.auditKey)
       try db.ensureOperator(name: "alice", role: .reviewer)
       let (mode, tables) = try db.writer.read { db in
         (
@@ -44,7 +44,7 @@ struct MigrationTests {
       #expect(mode == "wal")
       #expect(tables == Self.tables)
     }
-    let again = try AppDatabase.open(path: path)
+    let again = try AppDatabase.open(path: path, auditKey: folder.auditKey)
     #expect(try again.operators().map(\.name) == ["alice"])
     #expect(try again.verifyAuditChain() == .ok(count: 1))
   }
@@ -56,7 +56,9 @@ struct MigrationTests {
     try String(repeating: "this is not a database\n", count: 200)
       .write(toFile: path, atomically: true, encoding: .utf8)
     chmod(path, 0o600)
-    #expect(throws: StoreError.notADatabase(path: path)) { try AppDatabase.open(path: path) }
+    #expect(throws: StoreError.notADatabase(path: path)) {
+      try AppDatabase.open(path: path, auditKey: folder.auditKey)
+    }
     #expect(StoreError.notADatabase(path: path).description.contains(path))
   }
 
@@ -64,12 +66,12 @@ struct MigrationTests {
     let folder = try TempFolder()
     defer { folder.cleanUp() }
     let path = folder.file("csar.sqlite")
-    let first = try AppDatabase.open(path: path)
+    let first = try AppDatabase.open(path: path, auditKey: folder.auditKey)
     try first.writer.write { db in
       try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')")
     }
     #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v99"])) {
-      try AppDatabase.open(path: path)
+      try AppDatabase.open(path: path, auditKey: folder.auditKey)
     }
   }
 

@@ -144,7 +144,8 @@ struct ReviewDecisionTests {
     let path = folder.file("race.sqlite")
     let aliceClock = TestClock()
     let baharClock = TestClock(fixedNow + 700)
-    let alice = try AppDatabase.open(path: path, clock: aliceClock.function)
+    let alice = try AppDatabase.open(
+      path: path, clock: aliceClock.function, auditKey: folder.auditKey)
     try alice.ensureOperator(name: "alice", role: .reviewer)
     try alice.ensureOperator(name: "bahar", role: .lead)
     try alice.createService(code: "chat-eu", name: "Café Chat", kind: .messaging, by: "bahar")
@@ -157,7 +158,8 @@ struct ReviewDecisionTests {
     }
     let items = try (0..<60).map { _ in try queueItem(alice, kind: .knownMatch, account: 1) }
     for item in items { try alice.claimItem(id: item, by: "alice", leaseSeconds: 600) }
-    let bahar = try AppDatabase.open(path: path, clock: baharClock.function)
+    let bahar = try AppDatabase.open(
+      path: path, clock: baharClock.function, auditKey: folder.auditKey)
     let errors = ErrorBox()
     let decided = ErrorBox()
     let group = DispatchGroup()

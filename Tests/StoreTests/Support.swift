@@ -15,6 +15,13 @@ struct TempFolder {
 
   func file(_ name: String) -> String { path + "/" + name }
 
+  /// The audit key of the databases in this folder: one fixed provider key, as if kept in
+  /// `csar.key` here, so anchors go to `anchors/` here.
+  var auditKey: AuditKey {
+    AuditKey(
+      providerKey: ProviderKey(bytes: Array(repeating: 7, count: 32), path: file("csar.key")))
+  }
+
   func cleanUp() { try? FileManager.default.removeItem(atPath: path) }
 }
 

@@ -215,14 +215,17 @@ private final class DemoRun {
     var start = 0
     while start < ordered.count {
       let end = min(ordered.count, start + Self.batchSize)
+      guard let key = database.auditKey else {
+        throw AuditError.noAuditKey(path: database.path)
+      }
       try database.writeImmediate { db in
-        var prev = try AuditChain.lastHash(db)
+        var prev = try AuditChain.head(db, key: key, path: database.path)
         for event in ordered[start..<end] {
           prev = try AuditChain.append(
-            db, prev: prev, at: event.at, operatorName: event.operatorName,
+            db, key: key, prev: prev, at: event.at, operatorName: event.operatorName,
             action: event.action, entity: event.entity, entityId: event.entityId,
             detailsJSON: event.details
-          ).hash
+          ).link
         }
       }
       start = end
@@ -853,12 +856,12 @@ private final class DemoRun {
 extension DemoGenerator {
   /// Creates a demo database file at `path` (folder included) and fills it. Fails if a file is
   /// already there unless `replace` is true, which first removes it with its `-wal` and `-shm`
-  /// files.
+  /// files. Its audit chain is keyed with `auditKey`.
   @discardableResult
   public static func makeDatabase(
-    at path: String, items: Int = DemoGenerator.defaultItems, accounts: Int? = nil,
-    seed: UInt64 = 1, replace: Bool = false, now: Int64 = AppDatabase.systemClock(),
-    mediaDigests: [String: String] = [:]
+    at path: String, auditKey: AuditKey, items: Int = DemoGenerator.defaultItems,
+    accounts: Int? = nil, seed: UInt64 = 1, replace: Bool = false,
+    now: Int64 = AppDatabase.systemClock(), mediaDigests: [String: String] = [:]
   ) throws -> DemoSummary {
     let files = FileManager.default
     if files.fileExists(atPath: path) {
@@ -876,10 +879,10 @@ extension DemoGenerator {
     }
     // Create the folder and the schema the normal way, then fill the file through a single
     // unjournalled connection (twice as fast as WAL for a fresh file), then reopen it as WAL.
-    _ = try AppDatabase.open(path: path)
+    _ = try AppDatabase.open(path: path, auditKey: auditKey)
     let summary: DemoSummary
     do {
-      let bulk = try AppDatabase.openForBulkLoad(path: path)
+      let bulk = try AppDatabase.openForBulkLoad(path: path, auditKey: auditKey)
       var generator = DemoGenerator(seed: seed)
       generator.mediaDigests = mediaDigests
       summary = try generator.generate(
@@ -889,7 +892,7 @@ extension DemoGenerator {
       for suffix in ["", "-wal", "-shm"] { try? files.removeItem(atPath: path + suffix) }
       throw error
     }
-    _ = try AppDatabase.open(path: path)
+    _ = try AppDatabase.open(path: path, auditKey: auditKey)
     return summary
   }
 
@@ -897,11 +900,11 @@ extension DemoGenerator {
   /// `items` items and returns true; returns false when a file is already there.
   @discardableResult
   public static func ensureDemoDatabase(
-    at path: String, items: Int = DemoGenerator.defaultItems,
+    at path: String, auditKey: AuditKey, items: Int = DemoGenerator.defaultItems,
     mediaDigests: [String: String] = [:]
   ) throws -> Bool {
     guard !FileManager.default.fileExists(atPath: path) else { return false }
-    try makeDatabase(at: path, items: items, mediaDigests: mediaDigests)
+    try makeDatabase(at: path, auditKey: auditKey, items: items, mediaDigests: mediaDigests)
     return true
   }
 }

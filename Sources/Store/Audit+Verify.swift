@@ -1,0 +1,148 @@
+import GRDB
+
+// MARK: - The outcome
+
+/// The outcome of checking the audit log.
+public enum AuditVerification: Hashable, Sendable, CustomStringConvertible {
+  /// Every event's hash and MAC match its contents and link to the one before.
+  case ok(count: Int)
+  /// What does not verify: the first bad event when one is to blame (nil for problems of the
+  /// log as a whole, such as a wrong key), and why.
+  case broken(eventId: Int64?, reason: String)
+
+  public var isOK: Bool {
+    if case .ok = self { return true }
+    return false
+  }
+
+  public var description: String {
+    switch self {
+    case .ok(let count): "audit log ok: \(count) events, chain intact"
+    case .broken(let id?, let reason): "audit log broken at event \(id): \(reason)"
+    case .broken(nil, let reason): "audit log broken: \(reason)"
+    }
+  }
+}
+
+// MARK: - Walking the chain
+
+extension AuditChain {
+  /// The result of one walk over the log, with the newest event's id and link.
+  struct Walk {
+    var verification: AuditVerification
+    var head: (id: Int64, link: AuditLink)?
+  }
+
+  /// Walks the log in id order (streaming, never loading it whole) and checks each event's id
+  /// (no gaps), its link to the event before, its hash and, with a key, its MAC. Reports the
+  /// first event that fails: an edited row (its hash or MAC no longer matches), a deleted row
+  /// (a gap in the ids, or the next event's link is broken), a rewritten chain (hashes
+  /// recomputed, MACs cannot be) or deleted events at the end (fewer rows than the ids handed
+  /// out; see the anchor for a cut that also fixed `sqlite_sequence`).
+  static func walk(_ db: Database, key: AuditKey?, databaseId: String) throws -> Walk {
+    let rows = try Row.fetchCursor(
+      db,
+      sql: """
+        SELECT id, at, operator, action, entity, entity_id, details_json, prev_hash, hash, mac
+        FROM audit_event ORDER BY id
+        """)
+    var expected = AuditLink(hash: genesis, mac: key?.genesis(databaseId: databaseId) ?? "")
+    var expectedId: Int64 = 1
+    var count = 0
+    func broken(_ id: Int64, _ reason: String) -> Walk {
+      Walk(verification: .broken(eventId: id, reason: reason), head: nil)
+    }
+    while let row = try rows.next() {
+      let id: Int64 = row[0]
+      let prev: String = row[7]
+      let stored: String = row[8]
+      if id != expectedId {
+        let missing = expectedId == id - 1 ? "\(expectedId)" : "\(expectedId)–\(id - 1)"
+        return broken(id, "event(s) \(missing) before it were deleted")
+      }
+      if prev != expected.hash {
+        return broken(
+          id,
+          "its link does not match the previous event's hash "
+            + "(the previous event was edited or replaced)")
+      }
+      let at: Int64 = row[1]
+      let operatorName: String = row[2]
+      let action: String = row[3]
+      let entity: String = row[4]
+      let entityId: String = row[5]
+      let details: String = row[6]
+      let actual = hash(
+        prev: prev, at: at, operatorName: operatorName, action: action, entity: entity,
+        entityId: entityId, detailsJSON: details)
+      if actual != stored {
+        return broken(id, "its contents were edited (hash mismatch)")
+      }
+      var link = AuditLink(hash: stored, mac: "")
+      if let key {
+        guard let storedMac = row[9] as String? else {
+          return broken(id, "it carries no MAC (it was added without the audit key)")
+        }
+        let mac = mac(
+          key: key, prev: expected.mac, at: at, operatorName: operatorName, action: action,
+          entity: entity, entityId: entityId, detailsJSON: details)
+        if mac != storedMac {
+          return broken(
+            id,
+            "its MAC does not match: the event, or one before it, was edited, deleted or "
+              + "inserted and the chain recomputed without the audit key")
+        }
+        link.mac = storedMac
+      }
+      expected = link
+      expectedId = id + 1
+      count += 1
+    }
+    let issued =
+      try Int64.fetchOne(
+        db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_event'") ?? 0
+    if issued >= expectedId {
+      return broken(
+        expectedId, "events \(expectedId)–\(issued) at the end of the log were deleted")
+    }
+    return Walk(
+      verification: .ok(count: count), head: count == 0 ? nil : (expectedId - 1, expected))
+  }
+}
+
+// MARK: - Verification
+
+extension AppDatabase {
+  /// Checks the whole audit log with the audit key (see ``AuditChain/walk(_:key:databaseId:)``)
+  /// and names the first event that fails. A log that was never keyed is checked as the
+  /// unkeyed chain it is, and reported as not keyed even when intact.
+  public func verifyAuditChain() throws -> AuditVerification {
+    guard let auditKey else { throw AuditError.noAuditKey(path: path) }
+    return try read { db in
+      let identity = try AuditChain.identity(db)
+      guard let keyCheck = identity.keyCheck else {
+        let walk = try AuditChain.walk(db, key: nil, databaseId: identity.databaseId)
+        guard case .ok(let count) = walk.verification, count > 0 else {
+          return walk.verification
+        }
+        return .broken(
+          eventId: nil,
+          reason: "the log is not keyed yet (open the database with its provider key)")
+      }
+      guard keyCheck == auditKey.check else {
+        return .broken(eventId: nil, reason: AuditError.wrongKey(path: path).description)
+      }
+      return try AuditChain.walk(db, key: auditKey, databaseId: identity.databaseId)
+        .verification
+    }
+  }
+
+  /// The newest audit event's id and MAC (nil for an empty log): the head that exports carry
+  /// and `csar audit verify --expect-head` compares with a head recorded elsewhere.
+  public func auditHead() throws -> (id: Int64, mac: String)? {
+    try read { db in
+      try Row.fetchOne(db, sql: "SELECT id, mac FROM audit_event ORDER BY id DESC LIMIT 1")
+        .map { ($0["id"], $0["mac"] ?? "") }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// The one way the commands and the console open a database: with the provider key and the
+// audit key derived from it, so every audited write is keyed and anchored.
+
+import ConsoleUI
+import Foundation
+import Store
+
+/// Opens databases with their keys. Every command that opens a database goes through
+/// ``open(path:configuration:)``; the report commands get the provider key itself from
+/// ``providerKey(configuration:databasePath:)``, so both always agree on the key file.
+enum DatabaseAccess {
+  /// The provider key file of the database at `databasePath`: config `provider_key`, else the
+  /// default location.
+  static func providerKeyPath(configuration: Configuration?, databasePath: String) -> String {
+    configuration?.providerKeyPath ?? ProviderKey.defaultPath(databasePath: databasePath)
+  }
+
+  /// The provider key: config `provider_key`, else the default (an older key beside the
+  /// database, with a warning, else `$XDG_CONFIG_HOME/csar/provider.key`); created on first
+  /// use; refused when exposed or weak.
+  static func providerKey(configuration: Configuration?, databasePath: String) throws
+    -> ProviderKey
+  {
+    let path = providerKeyPath(configuration: configuration, databasePath: databasePath)
+    do {
+      let key = try ProviderKey.loadOrCreate(path: path, databasePath: databasePath)
+      if key.isBesideDatabase(databasePath) {
+        Output.error(
+          "csar: warning: the provider key \(path) lies beside the database, where copies "
+            + "and backups of the data take it along; move it apart and set provider_key "
+            + "in config.toml to its new place")
+      }
+      return key
+    } catch {
+      throw RiskCommandError(error.description)
+    }
+  }
+
+  /// The audit key of the database at `databasePath` (derived from its provider key; anchors
+  /// beside the key file).
+  static func auditKey(configuration: Configuration?, databasePath: String) throws -> AuditKey {
+    AuditKey(
+      providerKey: try providerKey(configuration: configuration, databasePath: databasePath))
+  }
+
+  /// Opens (creating if needed) the database at `path` with its audit key; the key file is
+  /// found through `configuration`, by default the one at its default place.
+  static func open(path: String, configuration: Configuration? = nil) throws -> AppDatabase {
+    try openWithKey(path: path, configuration: configuration).database
+  }
+
+  /// ``open(path:configuration:)``, also handing back the provider key it loaded.
+  static func openWithKey(path: String, configuration: Configuration? = nil) throws
+    -> (database: AppDatabase, providerKey: ProviderKey)
+  {
+    let configuration = try configuration ?? defaultConfiguration()
+    let key = try providerKey(configuration: configuration, databasePath: path)
+    return (try AppDatabase.open(path: path, auditKey: AuditKey(providerKey: key)), key)
+  }
+
+  /// Opens a scratch database that lives only for one run (benchmarks): a random audit key,
+  /// anchors in the database's folder.
+  static func openScratch(path: String) throws -> AppDatabase {
+    let folder = (path as NSString).deletingLastPathComponent
+    return try AppDatabase.open(
+      path: path, auditKey: .random(anchorFolder: (folder.isEmpty ? "." : folder) + "/anchors"))
+  }
+
+  /// The configuration at its default place (for commands that do not load it otherwise).
+  static func defaultConfiguration() throws -> Configuration {
+    try Configuration.load(
+      path: Configuration.defaultPath(environment: ProcessInfo.processInfo.environment))
+  }
+}
