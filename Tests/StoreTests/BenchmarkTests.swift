@@ -24,7 +24,8 @@ struct BenchmarkTests {
   @Test func queries() throws {
     let path = ProcessInfo.processInfo.environment["CSAR_STORE_BENCH_DB"]!
     let open = DispatchTime.now().uptimeNanoseconds
-    let db = try AppDatabase.open(path: path)
+    let key = try ProviderKey.loadOrCreate(path: ProviderKey.defaultPath(databasePath: path))
+    let db = try AppDatabase.open(path: path, auditKey: AuditKey(providerKey: key))
     print("bench open: \(Double(DispatchTime.now().uptimeNanoseconds - open) / 1e6) ms")
     let today = CalendarDate(unixSeconds: AppDatabase.systemClock())
     try Self.median("dashboard") { _ = try db.dashboard(today: today) }
