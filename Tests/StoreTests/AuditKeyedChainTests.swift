@@ -140,6 +140,8 @@ struct AuditKeyedChainTests {
         prev = hash
       }
     }
+    try queue.close()
+    chmod(path, 0o600)
   }
 
   /// One audited write of one event.

@@ -189,7 +189,7 @@ let teamGid: gid_t = 100
     let temp = try TempFolder()
     defer { temp.cleanUp() }
     let path = temp.file("data/csar.sqlite")
-    let db = try AppDatabase.open(path: path)
+    let db = try AppDatabase.open(path: path, auditKey: temp.auditKey)
     try db.ensureOperator(name: "alice", role: .reviewer)
     #expect(fileMode(temp.file("data")) == 0o700)
     for file in [path, path + "-wal", path + "-shm"] {
@@ -215,7 +215,7 @@ let teamGid: gid_t = 100
     // Its journals too, all named in one command.
     let db = try { () throws -> AppDatabase in
       chmod(path, 0o600)
-      return try AppDatabase.open(path: path)
+      return try AppDatabase.open(path: path, auditKey: temp.auditKey)
     }()
     try db.ensureOperator(name: "alice", role: .reviewer)
     for file in [path] + AppDatabase.journalPaths(of: path) { chmod(file, 0o664) }
@@ -247,7 +247,7 @@ let teamGid: gid_t = 100
     let folder = temp.file("team")
     try PrivateFiles.makeFolder(folder, sharing: .group(teamGid))
     let path = folder + "/csar.sqlite"
-    let db = try AppDatabase.open(path: path)
+    let db = try AppDatabase.open(path: path, auditKey: temp.auditKey)
     try db.ensureOperator(name: "alice", role: .reviewer)
     for file in [path, path + "-wal", path + "-shm"] {
       #expect(fileMode(file) == 0o660, "\(file)")
