@@ -13,8 +13,9 @@ final class TmuxSession {
     name = "e2e-\(UUID().uuidString.prefix(8))"
     let arguments = [
       "new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "-c", directory,
+      // The csar processes the commands start share one key (and audit anchors) with them.
       "env -i PATH=/usr/bin:/bin HOME=\(directory) TERM=xterm-256color LANG=C.UTF-8 "
-        + "PS1='$ ' sh",
+        + "XDG_CONFIG_HOME=\(CsarBinary.configHome) PS1='$ ' sh",
     ]
     // Suites run in parallel: two sessions may race to start this process's tmux server, and
     // the loser's new-session fails. Try again once the server is up.

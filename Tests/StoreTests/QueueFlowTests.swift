@@ -73,8 +73,9 @@ struct QueueFlowTests {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/csar.sqlite"
-    let mine = try AppDatabase.open(path: path, clock: { fixedNow })
-    let other = try AppDatabase.open(path: path, clock: { fixedNow })
+    let key = AuditKey.random()
+    let mine = try AppDatabase.open(path: path, clock: { fixedNow }, auditKey: key)
+    let other = try AppDatabase.open(path: path, clock: { fixedNow }, auditKey: key)
     let start = try mine.dataVersion()
     try mine.ensureOperator(name: "alice", role: .reviewer)
     #expect(try mine.dataVersion() == start)
