@@ -16,6 +16,7 @@ struct FourEyesEndToEndTests {
   {
     try shareWithUsers(fixture.directory)
     let home = fixture.directory + "/nobody-home"
+    try teamKey(fixture.directory, home: home)
     return try Subprocess.run(
       [
         "setpriv", "--reuid=65534", "--regid=65534", "--groups=100", "env", "-u",
@@ -33,6 +34,26 @@ struct FourEyesEndToEndTests {
       let path = directory + "/" + name
       guard name.hasPrefix("demo.sqlite") else { continue }
       #expect(chown(path, 0, 100) == 0 && chmod(path, 0o660) == 0)
+    }
+  }
+
+  /// Every account that writes the audit log needs the team's key (its audit key derives from
+  /// it): a copy of the demo's key in a team folder (2770, key 0640, group `users`), named by
+  /// `provider_key` in nobody's config.
+  func teamKey(_ directory: String, home: String) throws {
+    let team = directory + "/team"
+    guard !FileManager.default.fileExists(atPath: team) else { return }
+    #expect(mkdir(team, 0o700) == 0 && chown(team, 0, 100) == 0 && chmod(team, 0o2770) == 0)
+    let key = team + "/provider.key"
+    try FileManager.default.copyItem(
+      atPath: CsarBinary.configHome + "/csar/provider.key", toPath: key)
+    #expect(chown(key, 0, 100) == 0 && chmod(key, 0o640) == 0)
+    let config = home + "/.config/csar"
+    try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+    try "provider_key = \"\(key)\"\n".write(
+      toFile: config + "/config.toml", atomically: false, encoding: .utf8)
+    for path in [home, home + "/.config", config, config + "/config.toml"] {
+      #expect(chown(path, 65534, 65534) == 0)
     }
   }
 

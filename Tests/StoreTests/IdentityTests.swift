@@ -204,7 +204,7 @@ struct IdentityTests {
       }
     }
     chmod(path, 0o600)
-    let db = try AppDatabase.open(path: path)
+    let db = try AppDatabase.open(path: path, auditKey: folder.auditKey)
     let before = try db.operators()
     #expect(before.count == 3 && before.allSatisfy { $0.uid == nil && $0.isEnabled })
     #expect(before.first { $0.name == "bahar" }?.role == .lead)
