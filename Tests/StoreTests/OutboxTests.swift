@@ -123,7 +123,7 @@ import Testing
     defer { temp.cleanUp() }
     let path = temp.file("csar.sqlite")
     let (first, refs) = try ReportTests.withReadyReports(4, path: path)
-    let second = try AppDatabase.open(path: path)
+    let second = try AppDatabase.open(path: path, auditKey: temp.auditKey)
     let outbox = try Outbox(directory: temp.file("outbox"))
     let otherDone = DispatchSemaphore(value: 0)
     let other = Locked<Result<[ExportedReport], any Error>>()

@@ -17,16 +17,22 @@ struct TempFolder {
 
   /// The audit key of the databases in this folder: one fixed provider key, as if kept in
   /// `csar.key` here, so anchors go to `anchors/` here.
-  var auditKey: AuditKey {
-    AuditKey(
-      providerKey: ProviderKey(bytes: Array(repeating: 7, count: 32), path: file("csar.key")))
-  }
+  var auditKey: AuditKey { testAuditKey(besideDatabase: file("csar.sqlite")) }
 
   func cleanUp() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 let fixedNow: Int64 = 1_750_000_000  // 2025-06-15 15:06:40 UTC
 let fixedToday = CalendarDate(unixSeconds: fixedNow)
+
+/// The audit key of test databases in the folder of `path`: one fixed provider key, as if
+/// kept in `csar.key` there, so anchors go to `anchors/` there.
+func testAuditKey(besideDatabase path: String) -> AuditKey {
+  AuditKey(
+    providerKey: ProviderKey(
+      bytes: Array(repeating: 7, count: 32),
+      path: (path as NSString).deletingLastPathComponent + "/csar.key"))
+}
 
 /// Synthetic OS accounts (uids) of the seeded operators: two people, two accounts.
 let aliceUid: UInt32 = 1001
@@ -37,7 +43,10 @@ let baharUid: UInt32 = 1002
 func seededDatabase(
   path: String? = nil, clock: @escaping @Sendable () -> Int64 = { fixedNow }
 ) throws -> AppDatabase {
-  let db = try path.map { try AppDatabase.open(path: $0, clock: clock) }
+  let db =
+    try path.map {
+      try AppDatabase.open(path: $0, clock: clock, auditKey: testAuditKey(besideDatabase: $0))
+    }
     ?? AppDatabase.inMemory(clock: clock)
   try db.ensureOperator(name: "alice", role: .reviewer, uid: aliceUid)
   try db.ensureOperator(name: "bahar", role: .lead, uid: baharUid)
