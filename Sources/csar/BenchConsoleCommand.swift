@@ -104,7 +104,7 @@ struct ConsoleBench: ParsableCommand {
   /// connection claims or gives back an item, so the live refresh (data_version changed)
   /// reads the queue again as part of the key's frame.
   private func benchLiveRefresh(_ console: Console, width: Int, height: Int) throws {
-    let colleague = try AppDatabase.open(path: db)
+    let colleague = try DatabaseAccess.open(path: db)
     try colleague.ensureOperator(name: "bench-colleague", role: .reviewer)
     console.handle(.character("3"))
     let items = try colleague.queuePage(
