@@ -50,13 +50,13 @@ struct InitCommand: ParsableCommand {
     try Self.prepare(folder: folder, sharing: sharing)
     let keyPath = key ?? ProviderKey.defaultPath(databasePath: path)
     if key != nil { try Self.prepare(folder: PrivateFiles.folder(of: keyPath), sharing: sharing) }
-    let database = try AppDatabase.open(path: path)
     let providerKey: ProviderKey
     do {
       providerKey = try ProviderKey.loadOrCreate(path: keyPath, databasePath: path)
     } catch {
       throw RiskCommandError(error.description)
     }
+    let database = try AppDatabase.open(path: path, auditKey: AuditKey(providerKey: providerKey))
     try database.ensureFirstAdmin()
     let me = PrivateFiles.userName(geteuid())
     print("created \(path) (\(sharing); folder \(Self.octal(sharing.folderMode)), files "

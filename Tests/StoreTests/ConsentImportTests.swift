@@ -300,7 +300,7 @@ struct ConcurrentConsentImportTests {
     defer { temp.cleanUp() }
     let path = temp.file("csar.sqlite")
     let db = try seededDatabase(path: path)
-    let other = try AppDatabase.open(path: path)
+    let other = try AppDatabase.open(path: path, auditKey: temp.auditKey)
     let bytes = consentCSV(Self.lines)
     let first = Locked<ConsentImportReport>()
     // The second import has checked the file; the first runs whole before it writes.
@@ -324,7 +324,7 @@ struct ConcurrentConsentImportTests {
     defer { temp.cleanUp() }
     let path = temp.file("csar.sqlite")
     let db = try seededDatabase(path: path)
-    let other = try AppDatabase.open(path: path)
+    let other = try AppDatabase.open(path: path, auditKey: temp.auditKey)
     var options = ConsentImportOptions(skipInvalid: true)
     options.beforeWriting = {
       _ = try other.importConsent(
