@@ -150,13 +150,28 @@ final class Locked<Value>: @unchecked Sendable {
 @Suite("Team database end to end", .serialized)
 struct TeamDatabaseEndToEndTests {
   /// Runs csar as `nobody` (uid 65534), in group `users` (100) or in no group.
-  static func asNobody(inUsers: Bool, _ arguments: [String]) throws
+  /// With `config`, its own config folder (a member's `provider_key` line, as init prints).
+  static func asNobody(inUsers: Bool, config: String? = nil, _ arguments: [String]) throws
     -> (status: Int32, out: String, err: String)
   {
     try Subprocess.run(
       ["setpriv", "--reuid=65534", "--regid=65534", inUsers ? "--groups=100" : "--clear-groups",
        try CsarBinary.path] + arguments,
-      overrides: ["XDG_CONFIG_HOME": CsarBinary.configHome, "HOME": "/nonexistent"])
+      overrides: ["XDG_CONFIG_HOME": config ?? CsarBinary.configHome, "HOME": "/nonexistent"])
+  }
+
+  /// A config folder of nobody's naming the team's key (every member uses it: the audit key
+  /// derives from it).
+  static func memberConfig(_ directory: String, key: String) throws -> String {
+    let config = directory + "/nobody-config"
+    try FileManager.default.createDirectory(
+      atPath: config + "/csar", withIntermediateDirectories: true)
+    try "provider_key = \"\(key)\"\n".write(
+      toFile: config + "/csar/config.toml", atomically: false, encoding: .utf8)
+    for path in [config, config + "/csar", config + "/csar/config.toml"] {
+      #expect(chown(path, 65534, 65534) == 0)
+    }
+    return config
   }
 
   @Test func membersOfTheGroupShareTheDatabaseAndOthersCannotReadIt() throws {
@@ -179,7 +194,9 @@ struct TeamDatabaseEndToEndTests {
     #expect(stat(database, &info) == 0 && info.st_gid == 100)
 
     // A member (another account, in group users) works on it; its files stay the team's.
-    let member = try Self.asNobody(inUsers: true, ["deadlines", "--db", database])
+    let member = try Self.asNobody(
+      inUsers: true, config: try Self.memberConfig(directory, key: key),
+      ["deadlines", "--db", database])
     #expect(member.status == 0, "\(member.err)")
     for file in [database + "-wal", database + "-shm"] where stat(file, &info) == 0 {
       #expect(info.st_gid == 100 && info.st_mode & 0o777 == 0o660, "\(file)")
