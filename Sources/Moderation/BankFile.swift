@@ -1,4 +1,5 @@
-// Parsing and validating hash list files (CSV or TSV) for `csar bank import`.
+// Parsing and validating hash list files for `csar bank import`: csar's CSV/TSV,
+// `threatexchange dataset --csv` output and threatexchange's `TYPE VALUE` lists.
 
 import Foundation
 import Store
@@ -10,7 +11,7 @@ public struct BankFile: Sendable {
   public var entries: [BankHashEntry]
   /// Every bad line.
   public var problems: [LineProblem]
-  /// The delimiter found (`,` or tab).
+  /// The delimiter found (`,`, tab, or space for `TYPE VALUE` lists).
   public var delimiter: Character
   /// Whether the first line was a header.
   public var hasHeader: Bool
@@ -20,11 +21,15 @@ public struct BankFile: Sendable {
     parse(try ImportText.read(path), file: path)
   }
 
-  /// Parses hash list text. Columns: type (`pdq`, `md5`, `sha256`), hash, optional label,
+  /// Parses hash list text. Columns: type (`pdq`, `md5`, `sha256` or an alias such as
+  /// `video_md5`, `HASH_PDQ`, `ImagePDQ`; see ``hashType(named:)``), hash, optional label,
   /// optional source id. A header line (a first line whose first field is a column name such
-  /// as `type` or `hash`) is optional and may reorder the columns. The delimiter is a tab when
-  /// the first line has one, else a comma. Blank lines and lines starting with `#` are ignored.
-  /// Works on UTF-8 bytes (a million-line list parses in a second or two).
+  /// as `type` or `hash`, or that names both a type and a hash column) is optional and may
+  /// reorder the columns; other header columns (threatexchange's `collab`, `tags`, ...) are
+  /// kept as metadata, appended to the label as `name=value`. The delimiter is a tab when the
+  /// first line has one, else a comma, else runs of spaces (threatexchange's `pdq <hex>`
+  /// lines). Blank lines and lines starting with `#` are ignored. Works on UTF-8 bytes (a
+  /// million-line list parses in a second or two).
   public static func parse(_ text: String, file: String) -> BankFile {
     var text = text
     return text.withUTF8 { parse(bytes: $0, file: file) }
@@ -33,12 +38,12 @@ public struct BankFile: Sendable {
   static func parse(bytes: UnsafeBufferPointer<UInt8>, file: String) -> BankFile {
     let lines = byteLines(bytes)
     let firstLine = lines.first { !isSkippable(bytes[$0.range]) }
-    let tab = UInt8(ascii: "\t")
-    let delimiterByte = firstLine.map { bytes[$0.range].contains(tab) } == true
-      ? tab : UInt8(ascii: ",")
+    let delimiterByte = firstLine.map { delimiter(of: bytes[$0.range]) } ?? UInt8(ascii: ",")
+    let spaced = delimiterByte == UInt8(ascii: " ")
     let delimiter = Character(Unicode.Scalar(delimiterByte))
     var columns = ["type", "hash", "label", "source_id"]
     var hasHeader = false
+    var metadata: [(index: Int, name: Substring)] = []
     var result = BankFile(entries: [], problems: [], delimiter: delimiter, hasHeader: false)
     result.entries.reserveCapacity(lines.count)
     var seen: [BankHashType: [String: Int]] = [:]
@@ -49,7 +54,10 @@ public struct BankFile: Sendable {
         result.problems.append(LineProblem(file: file, line: number, reason: reason))
       }
       let fields: [String]
-      if !line.contains(UInt8(ascii: "\"")) {
+      if spaced {
+        fields = trimmed(line).split(separator: delimiterByte)
+          .map { String(decoding: trimmed($0), as: UTF8.self) }
+      } else if !line.contains(UInt8(ascii: "\"")) {
         fields = line.split(separator: delimiterByte, omittingEmptySubsequences: false)
           .map { String(decoding: trimmed($0), as: UTF8.self) }
       } else {
@@ -67,6 +75,9 @@ public struct BankFile: Sendable {
         case .success(let names):
           columns = names
           hasHeader = true
+          metadata = names.enumerated().compactMap { i, name in
+            name.hasPrefix(metadataPrefix) ? (i, name.dropFirst(metadataPrefix.count)) : nil
+          }
         case .failure(let problem):
           bad(problem.reason)
         }
@@ -86,10 +97,9 @@ public struct BankFile: Sendable {
         bad("missing hash type (pdq, md5 or sha256)")
         continue
       }
-      guard let type = BankHashType(rawValue: typeText) ?? BankHashType(
-        rawValue: typeText.lowercased())
-      else {
-        bad("unknown hash type \"\(DisplayText.clean(typeText))\" (use pdq, md5 or sha256)")
+      guard let type = BankHashType(rawValue: typeText) ?? hashType(named: typeText) else {
+        bad("unknown hash type \"\(DisplayText.clean(typeText))\" (use pdq, md5 or sha256, "
+          + "or an alias such as video_md5, HASH_PDQ, ImagePDQ)")
         continue
       }
       var hash = value("hash") ?? ""
@@ -107,7 +117,11 @@ public struct BankFile: Sendable {
         bad("\(type.rawValue) hash must have \(type.hexLength) hex digits, not \(hash.count)")
         continue
       }
-      let label = value("label").flatMap { $0.isEmpty ? nil : $0 }
+      var label = value("label").flatMap { $0.isEmpty ? nil : $0 }
+      for (i, name) in metadata where i < fields.count && !fields[i].isEmpty {
+        let pair = "\(name)=\(fields[i])"
+        label = label.map { $0 + "; " + pair } ?? pair
+      }
       let source = value("source_id").flatMap { $0.isEmpty ? nil : $0 }
       if let label, ImportText.hasControl(label) {
         bad("label contains a control character")
@@ -164,6 +178,27 @@ public struct BankFile: Sendable {
     return t.isEmpty || t.first == UInt8(ascii: "#")
   }
 
+  /// The delimiter of a list whose first line is `line`: tab, else comma, else space.
+  static func delimiter(of line: Slice<UnsafeBufferPointer<UInt8>>) -> UInt8 {
+    for byte in [UInt8(ascii: "\t"), UInt8(ascii: ",")] where line.contains(byte) {
+      return byte
+    }
+    return trimmed(line).contains(UInt8(ascii: " ")) ? UInt8(ascii: " ") : UInt8(ascii: ",")
+  }
+
+  /// csar's type for a type name other tools write, case-insensitively and ignoring `_`, `-`
+  /// and spaces: threatexchange's `pdq`, `video_md5`, `video_sha256`; HMA's `HASH_PDQ`,
+  /// `HASH_MD5`; StopNCII's `ImagePDQ`, `VideoMD5`; `photo_`/`image_`/`file_` forms. An MD5 or
+  /// SHA-256 of a video is the digest of its file, which is what csar's digest types are.
+  public static func hashType(named name: String) -> BankHashType? {
+    let ignored = "_- ".unicodeScalars
+    let key = String(name.lowercased().unicodeScalars.filter { !ignored.contains($0) })
+    for prefix in ["hash", "video", "photo", "image", "file", ""] where key.hasPrefix(prefix) {
+      if let type = BankHashType(rawValue: String(key.dropFirst(prefix.count))) { return type }
+    }
+    return nil
+  }
+
   static func isHexDigit(_ s: Unicode.Scalar) -> Bool {
     ("0"..."9").contains(s) || ("a"..."f").contains(s)
   }
@@ -172,23 +207,34 @@ public struct BankFile: Sendable {
   static let headerNames: [String: String] = [
     "type": "type", "hash_type": "type", "kind": "type", "signal_type": "type",
     "hash": "hash", "value": "hash", "signal": "hash", "signal_value": "hash",
-    "digest": "hash", "label": "label", "labels": "label", "tag": "label", "tags": "label",
-    "category": "label", "source_id": "source_id", "source": "source_id", "id": "source_id",
-    "source id": "source_id",
+    "signal_str": "hash", "digest": "hash", "label": "label", "labels": "label",
+    "tag": "label", "tags": "label", "category": "label", "source_id": "source_id",
+    "source": "source_id", "id": "source_id", "source id": "source_id",
   ]
 
-  /// Header names: a header is a first line whose first field is a column name.
+  /// How a metadata column (a header column csar has no field for) is named in `columns`.
+  static let metadataPrefix = "meta:"
+
+  /// Header names: a header is a first line whose first field is a column name, or that names
+  /// both a type and a hash column. Columns after the first label column, and columns csar
+  /// does not know, are metadata (kept in the label as `name=value`).
   static func headerColumns(_ fields: [String]) -> Result<[String], FieldError>? {
     let names = fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-    guard let first = names.first, headerNames[first] != nil else { return nil }
+    let known = names.compactMap { headerNames[$0] }
+    guard let first = names.first,
+      headerNames[first] != nil || (known.contains("type") && known.contains("hash"))
+    else { return nil }
     var columns: [String] = []
     for name in names {
       switch headerNames[name] {
+      case "label"? where columns.contains("label"):
+        columns.append(metadataPrefix + name)
       case let column?: columns.append(column)
       case nil:
-        return .failure(FieldError(
-          reason: "unknown header column \"\(DisplayText.clean(name))\" "
-            + "(use type, hash, label, source_id)"))
+        guard !name.isEmpty, !ImportText.hasControl(name) else {
+          return .failure(FieldError(reason: "header has an empty or unreadable column name"))
+        }
+        columns.append(metadataPrefix + name)
       }
     }
     guard columns.contains("hash"), columns.contains("type") else {

@@ -45,11 +45,14 @@ struct BankCommand: ParsableCommand {
 struct BankImportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "import",
-    abstract: "Import a CSV or TSV hash list into a bank (created when new).",
+    abstract: "Import a hash list (CSV, TSV, threatexchange) into a bank (created when new).",
     discussion: """
-      Columns: hash type (pdq, md5 or sha256), hash (hex), then optionally a label and the \
-      list's own id. A header line (type,hash,label,source_id) is optional and may reorder \
-      the columns; the delimiter is a tab when the first line has one, else a comma. Blank \
+      Columns: hash type (pdq, md5 or sha256, or an alias such as video_md5, HASH_PDQ, \
+      ImagePDQ, VideoMD5, any case), hash (hex), then optionally a label and the list's own \
+      id. A header line (type,hash,label,source_id) is optional and may reorder the columns; \
+      other header columns are kept in the label as name=value, so `threatexchange dataset \
+      -P --csv` output imports as it is. The delimiter is a tab when the first line has one, \
+      else a comma, else spaces (threatexchange's `pdq <hex>` lines). Blank \
       lines and lines starting with # are ignored. Every bad line is printed as \
       FILE:LINE: reason; a file with any bad line imports nothing unless --skip-invalid. \
       Hashes the bank holds already are counted, not added twice. One transaction, one \
@@ -59,7 +62,7 @@ struct BankImportCommand: ParsableCommand {
   @Argument(help: "Bank name (letters, digits, '-', '_', '.').")
   var name: String
 
-  @Argument(help: "CSV or TSV file.")
+  @Argument(help: "CSV, TSV or threatexchange file.")
   var file: String
 
   @Option(name: .long, help: "Set the bank's PDQ threshold (0...64; new banks get 31).")

@@ -76,6 +76,54 @@ struct ImportTests {
     #expect(try count(db, "SELECT count(*) FROM audit_event WHERE action = 'bank.import'") == 2)
   }
 
+  /// A `threatexchange dataset -P --csv` file as the CLI writes it imports as it is: aliases
+  /// mapped, `collab` and `tags` kept in the label.
+  @Test func threatExchangeDatasetCSVImports() throws {
+    let db = try moderationDatabase()
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let sha = String(repeating: "5a", count: 32)
+    let path = try scratch.write(
+      "te.csv",
+      "collab,signal_type,signal_str,category,tags\r\n"
+        + "Sample Signals,pdq,\(Self.pdqA),TRUE_POSITIVE,sample\r\n"
+        + "Sample Signals,video_md5,\(Self.md5),TRUE_POSITIVE,\r\n"
+        + "Sample Signals,video_sha256,\(sha),TRUE_POSITIVE,\r\n")
+    let outcome = try Imports.bank(
+      name: "te", path: path, skipInvalid: false, threshold: nil, database: db, by: "mod")
+    #expect(outcome.summary.added == 3 && outcome.problems.isEmpty)
+    let bank = try db.hashBank(name: "te")
+    #expect((bank.pdqCount, bank.md5Count, bank.sha256Count) == (1, 1, 1))
+    #expect(
+      try db.exactBankHits(type: .md5, hash: Self.md5).first?.label
+        == "TRUE_POSITIVE; collab=Sample Signals")
+    #expect(try db.exactBankHits(type: .sha256, hash: sha).count == 1)
+  }
+
+  /// threatexchange's `TYPE VALUE` list imports; one bad line imports nothing and is named.
+  @Test func threatExchangeTypeValueListImportsAllOrNothing() throws {
+    let db = try moderationDatabase()
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let bad = try scratch.write("bad.txt", "pdq \(Self.pdqA)\nurl https://example.com/\n")
+    #expect {
+      try Imports.bank(
+        name: "te", path: bad, skipInvalid: false, threshold: nil, database: db, by: "mod")
+    } throws: { error in
+      guard case .invalidLines(_, let problems) = error as? ModerationError else { return false }
+      return problems.map(\.description) == [
+        "\(bad):2: unknown hash type \"url\" (use pdq, md5 or sha256, "
+          + "or an alias such as video_md5, HASH_PDQ, ImagePDQ)"
+      ]
+    }
+    #expect(try count(db, "SELECT count(*) FROM bank_hash") == 0)
+    let good = try scratch.write("te.txt", "pdq \(Self.pdqA)\nHASH_MD5 \(Self.md5)\n")
+    let outcome = try Imports.bank(
+      name: "te", path: good, skipInvalid: false, threshold: nil, database: db, by: "mod")
+    #expect(outcome.summary.added == 2)
+    #expect(try db.exactBankHits(type: .md5, hash: Self.md5).count == 1)
+  }
+
   @Test func manyPDQHitsAreLookedUpInChunks() throws {
     let db = try moderationDatabase()
     let entries = (0..<1_200).map { i in
