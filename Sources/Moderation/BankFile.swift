@@ -38,7 +38,7 @@ public struct BankFile: Sendable {
   static func parse(bytes: UnsafeBufferPointer<UInt8>, file: String) -> BankFile {
     let lines = byteLines(bytes)
     let firstLine = lines.first { !isSkippable(bytes[$0.range]) }
-    let delimiterByte = firstLine.map { delimiter(of: bytes[$0.range]) } ?? UInt8(ascii: ",")
+    let delimiterByte = firstLine.map { Self.separator(of: bytes[$0.range]) } ?? UInt8(ascii: ",")
     let spaced = delimiterByte == UInt8(ascii: " ")
     let delimiter = Character(Unicode.Scalar(delimiterByte))
     var columns = ["type", "hash", "label", "source_id"]
@@ -179,7 +179,7 @@ public struct BankFile: Sendable {
   }
 
   /// The delimiter of a list whose first line is `line`: tab, else comma, else space.
-  static func delimiter(of line: Slice<UnsafeBufferPointer<UInt8>>) -> UInt8 {
+  static func separator(of line: Slice<UnsafeBufferPointer<UInt8>>) -> UInt8 {
     for byte in [UInt8(ascii: "\t"), UInt8(ascii: ",")] where line.contains(byte) {
       return byte
     }
