@@ -41,8 +41,7 @@ public struct AuditKey: Sendable {
 
   /// `<folder of the key file>/anchors`.
   public static func anchorFolder(besideKey keyPath: String) -> String {
-    let folder = (keyPath as NSString).deletingLastPathComponent
-    return (folder.isEmpty ? "." : folder) + "/anchors"
+    PrivateFiles.folder(of: keyPath) + "/anchors"
   }
 
   // MARK: - MACs

@@ -94,7 +94,7 @@ public enum PrivateFiles {
       }
       return FileSharing.of(folderInfo: info)
     }
-    let parent = (path as NSString).deletingLastPathComponent
+    let parent = parentFolder(of: path)
     if !parent.isEmpty, parent != path, stat(parent, &info) != 0 {
       try makeFolder(parent, sharing: sharing)
     }
@@ -431,8 +431,21 @@ public enum PrivateFiles {
 
   /// The folder holding `path` (`.` for a bare name).
   public static func folder(of path: String) -> String {
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = parentFolder(of: path)
     return folder.isEmpty ? "." : folder
+  }
+
+  /// The folder part of `path`: `""` for a bare name, `/` for an entry of the root; trailing
+  /// slashes ignored. Written on String rather than with NSString's
+  /// `deletingLastPathComponent`, which traps (Swift 6.3.1, Linux Foundation) on a one-part
+  /// name that an earlier NSString path call returned, so `--db d/csar.sqlite` crashed.
+  static func parentFolder(of path: String) -> String {
+    var rest = Substring(path)
+    while rest.count > 1, rest.hasSuffix("/") { rest = rest.dropLast() }
+    guard let slash = rest.lastIndex(of: "/") else { return "" }
+    var head = rest[..<slash]
+    while head.hasSuffix("/") { head = head.dropLast() }
+    return head.isEmpty ? "/" : String(head)
   }
 
   /// Whether the calling process has `gid` as its effective or a supplementary group.

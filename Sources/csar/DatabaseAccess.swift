@@ -61,9 +61,8 @@ enum DatabaseAccess {
   /// Opens a scratch database that lives only for one run (benchmarks): a random audit key,
   /// anchors in the database's folder.
   static func openScratch(path: String) throws -> AppDatabase {
-    let folder = (path as NSString).deletingLastPathComponent
-    return try AppDatabase.open(
-      path: path, auditKey: .random(anchorFolder: (folder.isEmpty ? "." : folder) + "/anchors"))
+    try AppDatabase.open(
+      path: path, auditKey: .random(anchorFolder: PrivateFiles.folder(of: path) + "/anchors"))
   }
 
   /// The configuration at its default place (for commands that do not load it otherwise).

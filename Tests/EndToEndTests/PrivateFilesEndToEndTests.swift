@@ -57,6 +57,18 @@ struct PrivateFilesEndToEndTests {
     #expect(refused.err.contains("chmod 600 \(database)"), "\(refused.err)")
   }
 
+  @Test func aRelativeDatabasePathInANewFolderWorks() throws {
+    // `--db d/demo.sqlite` crashed (Foundation trapped on the folder of the folder).
+    let directory = try CsarBinary.temporaryDirectory()
+    let demo = try Subprocess.run(
+      ["/bin/sh", "-c", "cd \"$1\" && exec \"$2\" demo --db d/demo.sqlite --items 20",
+       "sh", directory, try CsarBinary.path],
+      overrides: ["XDG_CONFIG_HOME": CsarBinary.configHome])
+    #expect(demo.status == 0, "\(demo.err)")
+    #expect(Self.mode(directory + "/d") == 0o700)
+    #expect(Self.mode(directory + "/d/demo.sqlite") == 0o600)
+  }
+
   @Test func twoExportsAtOnceSendEachReportOnce() throws {
     let directory = try CsarBinary.temporaryDirectory()
     let database = directory + "/demo.sqlite"

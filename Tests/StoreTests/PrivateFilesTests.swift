@@ -51,6 +51,18 @@ let teamGid: gid_t = 100
       == Array("hello\n".utf8))
   }
 
+  @Test func folderOfRelativeAndOddPaths() {
+    // A one-part folder that an earlier call returned (`--db d/csar.sqlite`) used to trap
+    // in Foundation's deletingLastPathComponent.
+    #expect(PrivateFiles.folder(of: PrivateFiles.folder(of: "d/csar.sqlite")) == ".")
+    #expect(PrivateFiles.folder(of: "d/csar.sqlite") == "d")
+    #expect(PrivateFiles.folder(of: "csar.sqlite") == ".")
+    #expect(PrivateFiles.folder(of: "/csar.sqlite") == "/")
+    #expect(PrivateFiles.folder(of: "/srv//csar/csar.sqlite") == "/srv//csar")
+    #expect(PrivateFiles.folder(of: "/srv/csar//data/") == "/srv/csar")
+    #expect(PrivateFiles.folder(of: "a/b/c") == "a/b")
+  }
+
   @Test func aTeamFolderIsSetgidAndItsFilesGroupReadable() throws {
     guard geteuid() == 0 else {
       print("skipped: giving a folder to another group needs root")
