@@ -58,6 +58,15 @@ extension AppDatabase {
     }
   }
 
+  /// Throws unless audited writes can be made with this database's key: the chain is keyed
+  /// with it (not with another provider key, and not left unkeyed because it was broken).
+  /// For long-running writers (`csar serve`), so a wrong key stops them at start instead of
+  /// failing every request.
+  public func checkAuditKeyForWrites() throws {
+    guard let auditKey else { throw AuditError.noAuditKey(path: path) }
+    try read { db in _ = try AuditChain.head(db, key: auditKey, path: path) }
+  }
+
   /// Fills `mac` of every event, in id order and in batches; the update guard is lifted for
   /// the transaction and put back exactly as it was.
   private static func addMacs(_ db: Database, key: AuditKey, databaseId: String) throws {

@@ -59,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
     let database = setup.database
     let operatorName = try setup.operatorName(options.operator)
     let key = try setup.providerKey()
+    try database.checkAuditKeyForWrites()
     let token: ServiceToken
     do {
       token = try ServiceToken.loadOrCreate(

@@ -19,6 +19,16 @@ struct ServiceEndToEndTests {
       let hashed = try CsarBinary.run(["hash", "--json", directory + "/media/1.png"])
       let object = try JSONSerialization.jsonObject(with: Data(hashed.out.utf8))
       pdq = try #require((object as? [String: Any])?["pdq"] as? String)
+      // The service has its own configuration folder (its token lives there) but must chain
+      // the audit log with the provider key the demo was made with: a copy of that key.
+      let keyFolder = directory + "/config/csar"
+      try FileManager.default.createDirectory(
+        atPath: keyFolder, withIntermediateDirectories: true,
+        attributes: [.posixPermissions: 0o700])
+      try FileManager.default.copyItem(
+        atPath: CsarBinary.configHome + "/csar/provider.key",
+        toPath: keyFolder + "/provider.key")
+      chmod(keyFolder + "/provider.key", 0o600)
     }
 
     /// The service's own configuration folder: its provider key and token live there.
@@ -139,6 +149,22 @@ struct ServiceEndToEndTests {
       Issue.record("csar serve started with a token file others can read")
     } catch {
       #expect("\(error)".contains("chmod 600 \(f.tokenPath)"), "\(error)")
+    }
+  }
+
+  @Test func aProviderKeyOtherThanTheDatabasesIsRefusedAtStart() throws {
+    let f = try Fixture()
+    let other = (0..<32).map { _ in UInt8.random(in: 0...255) }
+    let keyPath = f.configHome + "/csar/provider.key"
+    try Data(other.map { String(format: "%02x", $0) }.joined().utf8 + [0x0A])
+      .write(to: URL(fileURLWithPath: keyPath))
+    chmod(keyPath, 0o600)
+    do {
+      let server = try f.serve()
+      server.stop(SIGKILL)
+      Issue.record("csar serve started with another provider key than the database's")
+    } catch {
+      #expect("\(error)".contains("another provider key"), "\(error)")
     }
   }
 

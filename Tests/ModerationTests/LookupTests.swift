@@ -121,7 +121,8 @@ struct LookupTests {
   @Test func theSnapshotBesideTheDatabaseIsUsedOnlyForTheSameBanks() throws {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    let db = try AppDatabase.open(path: scratch.path + "/csar.sqlite")
+    let db = try AppDatabase.open(
+      path: scratch.path + "/csar.sqlite", auditKey: .random(anchorFolder: scratch.path))
     try db.ensureOperator(name: "mod", role: .lead)
     try db.importBank(name: "known", entries: [.init(type: .pdq, hash: Self.pdq)], by: "mod")
     let path = try #require(BankMatcher.snapshotPath(database: db))

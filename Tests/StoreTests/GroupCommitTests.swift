@@ -9,7 +9,7 @@ import Testing
 @Suite("Group commit")
 struct GroupCommitTests {
   static func database(_ folder: TempFolder) throws -> AppDatabase {
-    let db = try AppDatabase.open(path: folder.file("group.sqlite"))
+    let db = try AppDatabase.open(path: folder.file("group.sqlite"), auditKey: folder.auditKey)
     try db.ensureOperator(name: "service", role: .reviewer)
     try db.createService(code: "chat-eu", name: "Chat", kind: .messaging, by: "service")
     return db
@@ -29,7 +29,8 @@ struct GroupCommitTests {
     let db = try Self.database(folder)
     let group = GroupCommit(database: db, operatorName: "service")
     // Another process holds the write lock, so the first write (the leader) waits in BEGIN.
-    let other = try AppDatabase.open(path: folder.file("group.sqlite"))
+    let other = try AppDatabase.open(
+      path: folder.file("group.sqlite"), auditKey: folder.auditKey)
     let results = Mutex<[Int: Result<[Int64], any Error>]>([:])
     let done = DispatchGroup()
     func submit(_ n: Int, priority: Int) {
