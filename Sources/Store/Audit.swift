@@ -35,7 +35,9 @@ public final class AuditTrail {
     before: JSONValue? = nil, after: JSONValue? = nil
   ) throws -> Int64 {
     let details: JSONValue = ["before": before ?? .null, "after": after ?? .null]
-    let prev = try head?.link ?? AuditChain.head(db, key: key, path: path)
+    // Always from the table, never cached: a savepoint rolled back (group commit) may have
+    // taken the previous event of this transaction away again.
+    let prev = try AuditChain.head(db, key: key, path: path)
     let appended = try AuditChain.append(
       db, key: key, prev: prev, at: at, operatorName: operatorName, action: action,
       entity: entity, entityId: entityId, detailsJSON: details.description)

@@ -117,6 +117,24 @@ struct AuditKeyedChainTests {
     }
   }
 
+  /// A savepoint rolled back inside an audited write (as group commit does for a failing
+  /// request) takes its event away; the next event links to the one before it.
+  @Test func anEventRolledBackInASavepointIsNotLinkedTo() throws {
+    struct Refused: Error {}
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let db = try Self.database(folder)
+    try db.audited(by: "alice") { db, trail in
+      try trail.record(action: "test.kept", entity: "test", entityId: "1")
+      try? db.inSavepoint {
+        try trail.record(action: "test.rolled_back", entity: "test", entityId: "2")
+        throw Refused()
+      }
+      try trail.record(action: "test.kept", entity: "test", entityId: "3")
+    }
+    #expect(try db.verifyAuditChain() == .ok(count: 13))
+  }
+
   // MARK: - Chains from before keyed chains
 
   /// A database as the release before keyed chains left it: migrated up to `v2-review`, with
