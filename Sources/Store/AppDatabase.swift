@@ -57,7 +57,7 @@ public final class AppDatabase: Sendable {
       try protectJournals(path: path, sharing: sharing)
       let db = AppDatabase(writer: pool, path: path, clock: clock, auditKey: auditKey)
       try db.migrate()
-      try db.prepareAuditChain()
+      if let head = try db.prepareAuditChain() { db.anchor(head: head) }
       return db
     } catch let error as StoreError {
       throw error

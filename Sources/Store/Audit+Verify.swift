@@ -132,8 +132,10 @@ extension AppDatabase {
       guard keyCheck == auditKey.check else {
         return .broken(eventId: nil, reason: AuditError.wrongKey(path: path).description)
       }
-      return try AuditChain.walk(db, key: auditKey, databaseId: identity.databaseId)
-        .verification
+      let walk = try AuditChain.walk(db, key: auditKey, databaseId: identity.databaseId)
+      guard case .ok(let count) = walk.verification else { return walk.verification }
+      return try Self.checkAnchor(
+        db, key: auditKey, databaseId: identity.databaseId, count: count)
     }
   }
 

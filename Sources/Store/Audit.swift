@@ -60,7 +60,8 @@ extension AppDatabase {
     by operatorName: String, _ body: (Database, AuditTrail) throws -> T
   ) throws -> T {
     guard let auditKey else { throw AuditError.noAuditKey(path: path) }
-    return try writeImmediate { db in
+    var head: (id: Int64, link: AuditLink)?
+    let result = try writeImmediate { db in
       try Self.refuseDisabled(db, name: operatorName)
       let changesBefore = db.totalChangesCount
       let trail = AuditTrail(
@@ -69,8 +70,12 @@ extension AppDatabase {
       if trail.count == 0, db.totalChangesCount != changesBefore {
         throw StoreError.unauditedWrite(operatorName: operatorName)
       }
+      head = trail.head
       return result
     }
+    // After the commit: a crash before this line leaves the database ahead of its anchor.
+    if let head { anchor(head: head) }
+    return result
   }
 }
 

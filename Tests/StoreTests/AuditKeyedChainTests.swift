@@ -211,3 +211,41 @@ struct AuditKeyedChainTests {
     #expect(throws: AuditError.self) { try Self.write(db) }
   }
 }
+
+/// The anchor beside the key: a log cut at the end (with `sqlite_sequence` fixed) no longer
+/// reaches it; a log ahead of it is fine; a missing anchor is an error.
+@Suite("Audit anchor")
+struct AuditAnchorTests {
+  @Test func aCutTailWithTheSequenceFixedIsFoundThroughTheAnchor() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let db = try AuditKeyedChainTests.database(folder)
+    try db.writer.write { db in
+      try AuditKeyedChainTests.dropGuards(db)
+      try db.execute(sql: "DELETE FROM audit_event WHERE id >= 9")
+      try db.execute(sql: "UPDATE sqlite_sequence SET seq = 8 WHERE name = 'audit_event'")
+    }
+    guard case .broken(let id, let reason) = try db.verifyAuditChain() else {
+      Issue.record("a cut log verified")
+      return
+    }
+    #expect(id == 9)
+    #expect(reason.contains("anchor records 11"))
+  }
+
+  @Test func aLogAheadOfItsAnchorIsFineAMissingAnchorIsNot() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let db = try AuditKeyedChainTests.database(folder)
+    let anchors = try FileManager.default.contentsOfDirectory(atPath: folder.file("anchors"))
+    #expect(anchors.count == 1)
+    let anchor = folder.file("anchors/" + anchors[0])
+    let older = try String(contentsOfFile: anchor, encoding: .utf8)
+    try AuditKeyedChainTests.write(db)
+    #expect(try db.verifyAuditChain() == .ok(count: 12))
+    try older.write(toFile: anchor, atomically: true, encoding: .utf8)
+    #expect(try db.verifyAuditChain() == .ok(count: 12))
+    try FileManager.default.removeItem(atPath: anchor)
+    #expect(try db.verifyAuditChain().isOK == false)
+  }
+}

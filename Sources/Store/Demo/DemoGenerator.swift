@@ -218,16 +218,19 @@ private final class DemoRun {
       guard let key = database.auditKey else {
         throw AuditError.noAuditKey(path: database.path)
       }
-      try database.writeImmediate { db in
+      let last = try database.writeImmediate { db -> (id: Int64, link: AuditLink)? in
         var prev = try AuditChain.head(db, key: key, path: database.path)
+        var last: (id: Int64, link: AuditLink)?
         for event in ordered[start..<end] {
-          prev = try AuditChain.append(
+          last = try AuditChain.append(
             db, key: key, prev: prev, at: event.at, operatorName: event.operatorName,
             action: event.action, entity: event.entity, entityId: event.entityId,
-            detailsJSON: event.details
-          ).link
+            detailsJSON: event.details)
+          prev = last!.link
         }
+        return last
       }
+      if let last { database.anchor(head: last) }
       start = end
     }
     summary.auditEvents = ordered.count

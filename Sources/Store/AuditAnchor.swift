@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+
+// MARK: - The anchor outside the database
+
+/// The audit log's head recorded outside the database, beside the key
+/// (`<key folder>/anchors/<database id>.anchor`): the number of events and the newest event's
+/// MAC, MACed with the audit key. Written after each audited commit, so a log cut at the end
+/// (rows deleted and `sqlite_sequence` fixed) no longer reaches its anchor. A database ahead
+/// of its anchor (a crash between commit and anchor, a concurrent writer) is fine as long as
+/// the anchored event is still in the chain; behind it or diverging from it is not.
+struct AuditAnchor: Equatable {
+  var databaseId: String
+  /// How many events the log had (the newest event's id).
+  var count: Int64
+  /// The MAC of event `count`.
+  var head: String
+
+  static let format = "csar-audit-anchor 1"
+
+  /// The anchor file of `databaseId` in `folder`.
+  static func path(folder: String, databaseId: String) -> String {
+    folder + "/" + databaseId + ".anchor"
+  }
+
+  private func signed(_ key: AuditKey) -> String {
+    key.mac(Data("csar audit anchor v1\n\(databaseId)\n\(count)\n\(head)".utf8))
+  }
+
+  /// The file's text.
+  func text(key: AuditKey) -> String {
+    """
+    \(Self.format)
+    database \(databaseId)
+    events \(count)
+    head \(head)
+    mac \(signed(key))
+
+    """
+  }
+
+  /// Reads an anchor back; the reason when the file is not one, or not for this database, or
+  /// its MAC does not verify under `key`.
+  static func parse(_ text: String, databaseId: String, key: AuditKey) -> Result<
+    AuditAnchor, AnchorProblem
+  > {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    guard lines.first == format else { return .failure(.malformed("not an anchor file")) }
+    var fields: [String: String] = [:]
+    for line in lines.dropFirst() {
+      guard let space = line.firstIndex(of: " ") else {
+        return .failure(.malformed("a line without a value"))
+      }
+      fields[String(line[..<space])] = String(line[line.index(after: space)...])
+    }
+    guard let id = fields["database"], let countText = fields["events"],
+      let count = Int64(countText), count >= 0, let head = fields["head"],
+      let mac = fields["mac"]
+    else { return .failure(.malformed("a field is missing or not a number")) }
+    let anchor = AuditAnchor(databaseId: id, count: count, head: head)
+    guard anchor.signed(key) == mac else { return .failure(.forged) }
+    guard id == databaseId else { return .failure(.otherDatabase(id)) }
+    return .success(anchor)
+  }
+
+  /// Why an anchor file cannot be used.
+  enum AnchorProblem: Error, Equatable, CustomStringConvertible {
+    case missing
+    case unreadable(String)
+    case malformed(String)
+    case forged
+    case otherDatabase(String)
+
+    var description: String {
+      switch self {
+      case .missing: "it is missing"
+      case .unreadable(let reason): "it cannot be read: \(reason)"
+      case .malformed(let reason): "it is damaged: \(reason)"
+      case .forged: "its MAC does not verify (written without the audit key)"
+      case .otherDatabase(let id): "it belongs to database \(id)"
+      }
+    }
+  }
+
+  /// The anchor of `databaseId` under `folder`.
+  static func read(folder: String, databaseId: String, key: AuditKey) -> Result<
+    AuditAnchor, AnchorProblem
+  > {
+    let file = path(folder: folder, databaseId: databaseId)
+    guard FileManager.default.fileExists(atPath: file) else { return .failure(.missing) }
+    guard let data = FileManager.default.contents(atPath: file) else {
+      return .failure(.unreadable(String(cString: strerror(errno))))
+    }
+    return parse(String(decoding: data, as: UTF8.self), databaseId: databaseId, key: key)
+  }
+
+  /// Writes the anchor atomically (a private temporary file, then rename) into `folder`,
+  /// created private when missing.
+  func write(folder: String, key: AuditKey) throws {
+    try PrivateFiles.makeFolder(folder)
+    try PrivateFiles.writeAtomically(
+      text(key: key), to: Self.path(folder: folder, databaseId: databaseId))
+  }
+}
+
+// MARK: - Anchoring and checking
+
+extension AppDatabase {
+  /// Writes the anchor for the head `(id, link)` just committed. A failure is not thrown: the
+  /// write it follows has committed, and a database ahead of its anchor is fine (verification
+  /// says how far the anchor lags).
+  func anchor(head: (id: Int64, link: AuditLink)) {
+    guard let auditKey, let folder = auditKey.anchorFolder,
+      let databaseId = try? read({ try AuditChain.identity($0).databaseId })
+    else { return }
+    try? AuditAnchor(databaseId: databaseId, count: head.id, head: head.link.mac)
+      .write(folder: folder, key: auditKey)
+  }
+
+  /// Checks an intact keyed chain of `count` events against its anchor: missing (with
+  /// events), forged, ahead of the log (events cut at the end) or diverging is broken.
+  static func checkAnchor(
+    _ db: Database, key: AuditKey, databaseId: String, count: Int
+  ) throws -> AuditVerification {
+    guard let folder = key.anchorFolder else { return .ok(count: count) }
+    let file = AuditAnchor.path(folder: folder, databaseId: databaseId)
+    switch AuditAnchor.read(folder: folder, databaseId: databaseId, key: key) {
+    case .failure(.missing):
+      if count == 0 { return .ok(count: count) }
+      return .broken(
+        eventId: nil,
+        reason: "no anchor at \(file): the end of the log cannot be checked (if it was "
+          + "deleted, events at the end may have been cut)")
+    case .failure(let problem):
+      return .broken(eventId: nil, reason: "the anchor \(file) cannot be used: \(problem)")
+    case .success(let anchor):
+      if anchor.count > Int64(count) {
+        return .broken(
+          eventId: Int64(count) + 1,
+          reason: "the log ends at event \(count) but its anchor records \(anchor.count) "
+            + "events: events \(count + 1)–\(anchor.count) were cut")
+      }
+      if anchor.count > 0 {
+        let mac = try String.fetchOne(
+          db, sql: "SELECT mac FROM audit_event WHERE id = ?", arguments: [anchor.count])
+        if mac != anchor.head {
+          return .broken(
+            eventId: anchor.count,
+            reason: "the log diverges from its anchor at event \(anchor.count)")
+        }
+      }
+      return .ok(count: count)
+    }
+  }
+}
