@@ -70,7 +70,13 @@ extension AppDatabase {
       if trail.count == 0, db.totalChangesCount != changesBefore {
         throw StoreError.unauditedWrite(operatorName: operatorName)
       }
-      head = trail.head
+      if trail.count > 0 {
+        // The newest event as committed (a savepoint may have rolled back the trail's last).
+        head = try Row.fetchOne(
+          db.cachedStatement(
+            sql: "SELECT id, hash, mac FROM audit_event ORDER BY id DESC LIMIT 1")
+        ).map { ($0["id"], AuditLink(hash: $0["hash"], mac: $0["mac"] ?? "")) }
+      }
       return result
     }
     // After the commit: a crash before this line leaves the database ahead of its anchor.
