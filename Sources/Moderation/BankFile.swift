@@ -94,11 +94,11 @@ public struct BankFile: Sendable {
       }
       let typeText = value("type") ?? ""
       guard !typeText.isEmpty else {
-        bad("missing hash type (pdq, md5 or sha256)")
+        bad("missing hash type (pdq, md5, sha256 or sha1)")
         continue
       }
       guard let type = BankHashType(rawValue: typeText) ?? hashType(named: typeText) else {
-        bad("unknown hash type \"\(DisplayText.clean(typeText))\" (use pdq, md5 or sha256, "
+        bad("unknown hash type \"\(DisplayText.clean(typeText))\" (use pdq, md5, sha256, sha1, "
           + "or an alias such as video_md5, HASH_PDQ, ImagePDQ)")
         continue
       }

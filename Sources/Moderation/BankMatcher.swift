@@ -8,7 +8,7 @@ import Store
 public struct KnownMatch: Hashable, Sendable {
   /// The bank's name.
   public var bank: String
-  /// What matched: `sha256`, `md5` or `pdq`.
+  /// What matched: `sha256`, `md5`, `sha1` or `pdq`.
   public var type: BankHashType
   /// PDQ Hamming distance (0 for exact digests).
   public var distance: Int
@@ -87,9 +87,12 @@ public final class BankMatcher: Sendable {
     return (path as NSString).deletingPathExtension + ".pdqindex"
   }
 
-  /// Exact digest matches in the enabled banks: SHA-256 first, then MD5.
-  public func exactMatches(sha256: String, md5: String) throws -> [KnownMatch] {
-    try exactMatches(type: .sha256, hash: sha256) + exactMatches(type: .md5, hash: md5)
+  /// Exact digest matches in the enabled banks: SHA-256 first, then MD5, then SHA-1 (when
+  /// known).
+  public func exactMatches(_ digests: FileDigests) throws -> [KnownMatch] {
+    try exactMatches(type: .sha256, hash: digests.sha256)
+      + exactMatches(type: .md5, hash: digests.md5)
+      + (digests.sha1.isEmpty ? [] : exactMatches(type: .sha1, hash: digests.sha1))
   }
 
   /// Exact matches of one digest in the enabled banks.

@@ -6,8 +6,8 @@ import Store
 
 // MARK: - Queries
 
-/// The hash types a lookup takes. SHA-1 is accepted (platforms send it) but no bank holds
-/// SHA-1 hashes, so it never matches.
+/// The hash types a lookup takes (SHA-1 is what NCMEC fingerprint lists and some platforms
+/// use).
 public enum LookupHashType: String, Sendable, CaseIterable {
   case pdq, md5, sha256, sha1
 
@@ -102,11 +102,9 @@ extension BankMatcher {
       case .pdq:
         guard let hash = PDQHash(hex: query.value) else { return .init(query: query, matches: []) }
         matches = try pdqMatches(hash)
-      case .md5, .sha256:
-        matches = try exactMatches(
-          type: query.type == .md5 ? .md5 : .sha256, hash: query.value)
-      case .sha1:
-        matches = []
+      case .md5: matches = try exactMatches(type: .md5, hash: query.value)
+      case .sha256: matches = try exactMatches(type: .sha256, hash: query.value)
+      case .sha1: matches = try exactMatches(type: .sha1, hash: query.value)
       }
       return HashLookupResult(query: query, matches: matches)
     }

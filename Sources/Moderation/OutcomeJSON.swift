@@ -5,7 +5,7 @@ import Store
 
 extension ScanOutcome {
   /// `{"input","type","decision",...}`: "reason" and "consent" (blocked), "item" and "kind"
-  /// (flagged), "sha256","md5","pdq","quality","width","height","matches",
+  /// (flagged), "sha256","md5","sha1","pdq","quality","width","height","matches",
   /// "untrusted_pdq_matches" (files), "canonical","matches" (URLs), "error".
   public var jsonLine: String {
     var pairs: [(String, JSONValue)] = [
@@ -30,7 +30,7 @@ extension ScanOutcome {
       pairs.append(("matches", .array(urlHits.map(\.json))))
     } else if sha256 != nil {
       pairs += [
-        ("sha256", .text(sha256)), ("md5", .text(md5)),
+        ("sha256", .text(sha256)), ("md5", .text(md5)), ("sha1", .text(sha1)),
         ("pdq", .text(pdq)), ("quality", quality.map { .int(Int64($0)) } ?? .null),
         ("width", width.map { .int(Int64($0)) } ?? .null),
         ("height", height.map { .int(Int64($0)) } ?? .null),

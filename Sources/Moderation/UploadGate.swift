@@ -54,6 +54,8 @@ public struct ScanOutcome: Hashable, Sendable {
   public var sha256: String?
   /// MD5 of the file's bytes.
   public var md5: String?
+  /// SHA-1 of the file's bytes.
+  public var sha1: String?
   /// PDQ hash (hex); nil when the file is not a decodable image.
   public var pdq: String?
   /// PDQ quality 0...100.
@@ -253,8 +255,9 @@ public final class UploadGate {
     var outcome = ScanOutcome(input: input, isURL: false, decision: .allowed)
     outcome.sha256 = digests.sha256
     outcome.md5 = digests.md5
+    outcome.sha1 = digests.sha1
     let matcher = try bankMatcher()
-    let exact = try matcher.exactMatches(sha256: digests.sha256, md5: digests.md5)
+    let exact = try matcher.exactMatches(digests)
     outcome.matches = exact
     if ImageFormat.sniff(bytes) == nil, VideoContainer.sniff(bytes) != nil {
       return try scanVideo(

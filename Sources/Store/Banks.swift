@@ -11,9 +11,20 @@ public enum BankHashType: String, Sendable, CaseIterable, Hashable {
   case md5
   /// SHA-256 of the file bytes: 64 hex digits.
   case sha256
+  /// SHA-1 of the file bytes: 40 hex digits (NCMEC fingerprint lists use it).
+  case sha1
 
   /// How many hex digits a hash of this type has.
-  public var hexLength: Int { self == .md5 ? 32 : 64 }
+  public var hexLength: Int {
+    switch self {
+    case .md5: 32
+    case .sha1: 40
+    case .pdq, .sha256: 64
+    }
+  }
+
+  /// Whether this is a digest of the file bytes (matched exactly), not a perceptual hash.
+  public var isDigest: Bool { self != .pdq }
 }
 
 /// One hash to import into a bank (`hash` lowercase hex, already validated).
@@ -26,13 +37,19 @@ public struct BankHashEntry: Hashable, Sendable {
   public var label: String?
   /// The list's own identifier of the hash (optional).
   public var sourceId: String?
+  /// The list's other columns or fields, as a JSON object of text values (optional).
+  public var metadata: String?
 
   /// Creates an entry.
-  public init(type: BankHashType, hash: String, label: String? = nil, sourceId: String? = nil) {
+  public init(
+    type: BankHashType, hash: String, label: String? = nil, sourceId: String? = nil,
+    metadata: String? = nil
+  ) {
     self.type = type
     self.hash = hash
     self.label = label
     self.sourceId = sourceId
+    self.metadata = metadata
   }
 }
 
@@ -54,9 +71,11 @@ public struct BankRow: Hashable, Sendable {
   public var md5Count: Int
   /// SHA-256 hashes.
   public var sha256Count: Int
+  /// SHA-1 hashes.
+  public var sha1Count: Int = 0
 
   /// Every hash of the bank.
-  public var total: Int { pdqCount + md5Count + sha256Count }
+  public var total: Int { pdqCount + md5Count + sha256Count + sha1Count }
 }
 
 /// What an import did.
@@ -120,7 +139,14 @@ extension AppDatabase {
   /// Orders entries as the `(type, hash)` index does, nearly: the type, then the hash's first
   /// 15 hex digits (ties, about one in 10^18, stay in file order).
   static func indexKey(_ entry: BankHashEntry) -> UInt64 {
-    let rank: UInt64 = entry.type == .md5 ? 0 : entry.type == .pdq ? 1 : 2
+    // The index orders types by name: md5, pdq, sha1, sha256.
+    let rank: UInt64 =
+      switch entry.type {
+      case .md5: 0
+      case .pdq: 1
+      case .sha1: 2
+      case .sha256: 3
+      }
     var key = rank
     for digit in entry.hash.utf8.prefix(15) {
       let value = digit <= 0x39 ? digit &- 0x30 : digit &- 0x57
@@ -168,15 +194,15 @@ extension AppDatabase {
       }
       let insert = try db.cachedStatement(
         sql: """
-          INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label, source_id)
-          VALUES (?, ?, ?, ?, ?)
+          INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label, source_id, metadata)
+          VALUES (?, ?, ?, ?, ?, ?)
           """)
       var added = 0
       var perTypeCount: [BankHashType: Int] = [:]
       for entry in entries {
         perTypeCount[entry.type, default: 0] += 1
         insert.setUncheckedArguments([
-          bankId, entry.type.rawValue, entry.hash, entry.label, entry.sourceId,
+          bankId, entry.type.rawValue, entry.hash, entry.label, entry.sourceId, entry.metadata,
         ])
         try insert.execute()
         added += db.changesCount
@@ -294,8 +320,8 @@ extension AppDatabase {
       var digests = 0
       for id in ids {
         pdq += try Int.fetchOne(statement, arguments: [id, "pdq"]) ?? 0
-        for type in ["md5", "sha256"] {
-          digests += try Int.fetchOne(statement, arguments: [id, type]) ?? 0
+        for type in BankHashType.allCases where type.isDigest {
+          digests += try Int.fetchOne(statement, arguments: [id, type.rawValue]) ?? 0
         }
       }
       return (ids.count, pdq, digests)
@@ -382,7 +408,7 @@ extension AppDatabase {
     return BankRow(
       id: id, name: row[1], enabled: row[2], pdqThreshold: row[3], createdAt: row[4],
       pdqCount: counts["pdq"] ?? 0, md5Count: counts["md5"] ?? 0,
-      sha256Count: counts["sha256"] ?? 0)
+      sha256Count: counts["sha256"] ?? 0, sha1Count: counts["sha1"] ?? 0)
   }
 
   static func checkThreshold(_ threshold: Int) throws {

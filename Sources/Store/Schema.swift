@@ -23,6 +23,7 @@ enum Schema {
     migrator.registerMigration("v2-review") { db in try db.execute(sql: v2Review) }
     migrator.registerMigration("v3-identity") { db in try db.execute(sql: v3Identity) }
     migrator.registerMigration("v3-audit-keyed") { db in try db.execute(sql: v3AuditKeyed) }
+    migrator.registerMigration("v4-bank-sha1") { db in try v4BankSHA1(db) }
     return migrator
   }
 

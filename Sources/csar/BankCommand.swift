@@ -5,7 +5,7 @@ import Foundation
 import Moderation
 import Store
 
-/// Hash banks: lists of PDQ, MD5 and SHA-256 hashes of known material that scans match.
+/// Hash banks: lists of PDQ, MD5, SHA-256 and SHA-1 hashes of known material that scans match.
 struct BankCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bank",
@@ -22,6 +22,7 @@ struct BankCommand: ParsableCommand {
       ("name", .string(bank.name)), ("enabled", .bool(bank.enabled)),
       ("pdq_threshold", .int(Int64(bank.pdqThreshold))), ("pdq", .int(Int64(bank.pdqCount))),
       ("md5", .int(Int64(bank.md5Count))), ("sha256", .int(Int64(bank.sha256Count))),
+      ("sha1", .int(Int64(bank.sha1Count))),
       ("total", .int(Int64(bank.total))), ("created_at", .int(bank.createdAt)),
     ])
   }
@@ -37,6 +38,7 @@ struct BankCommand: ParsableCommand {
     [
       bank.name, bank.enabled ? "enabled" : "disabled", "threshold \(bank.pdqThreshold)",
       "pdq \(bank.pdqCount)", "md5 \(bank.md5Count)", "sha256 \(bank.sha256Count)",
+      "sha1 \(bank.sha1Count)",
     ].joined(separator: "\t")
   }
 }
@@ -47,7 +49,7 @@ struct BankImportCommand: ParsableCommand {
     commandName: "import",
     abstract: "Import a hash list (CSV, TSV, threatexchange) into a bank (created when new).",
     discussion: """
-      Columns: hash type (pdq, md5 or sha256, or an alias such as video_md5, HASH_PDQ, \
+      Columns: hash type (pdq, md5, sha256 or sha1, or an alias such as video_md5, HASH_PDQ, \
       ImagePDQ, VideoMD5, any case), hash (hex), then optionally a label and the list's own \
       id. A header line (type,hash,label,source_id) is optional and may reorder the columns; \
       other header columns are kept in the label as name=value, so `threatexchange dataset \
@@ -106,9 +108,9 @@ struct BankListCommand: ParsableCommand {
     commandName: "list",
     abstract: "List the banks with their state, PDQ threshold and hash counts.",
     discussion: """
-      Plain: NAME<TAB>enabled|disabled<TAB>threshold N<TAB>pdq N<TAB>md5 N<TAB>sha256 N. \
-      With --json, one object per line: {"name","enabled","pdq_threshold","pdq","md5",\
-      "sha256","total","created_at"}.
+      Plain: NAME<TAB>enabled|disabled<TAB>threshold N<TAB>pdq N<TAB>md5 N<TAB>sha256 N\
+      <TAB>sha1 N. With --json, one object per line: {"name","enabled","pdq_threshold","pdq",\
+      "md5","sha256","sha1","total","created_at"}.
       """)
 
   @Flag(name: .long, help: "Print JSON Lines.")

@@ -11,13 +11,13 @@ import Video
 struct HashCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "hash",
-    abstract: "Print SHA-256, MD5 and PDQ hashes of images (PNG, JPEG) and vPDQ of videos.",
+    abstract: "Print SHA-256, MD5, SHA-1 and PDQ of images (PNG, JPEG) and vPDQ of videos.",
     discussion: """
-      Plain output: PATH<TAB>WxH<TAB>SHA256<TAB>MD5<TAB>PDQ<TAB>QUALITY for an image, \
+      Plain output: PATH<TAB>WxH<TAB>SHA256<TAB>MD5<TAB>PDQ<TAB>QUALITY<TAB>SHA1 for an image, \
       PATH<TAB>WxH<TAB>SHA256<TAB>MD5<TAB>vpdq<TAB>FRAMES<TAB>SECONDS<TAB>FPS for a video.
       With --json, one object per line: {"path","width","height","sha256","md5","pdq",\
-      "quality"} for an image, {"path","type":"video","width","height","duration","fps",\
-      "md5","sha256","vpdq":[{"frame","quality","pdq","timestamp"}...]} for a video (MP4, \
+      "quality","sha1"} for an image, {"path","type":"video","width","height","duration",\
+      "fps","md5","sha256","sha1","vpdq":[{"frame","quality","pdq","timestamp"}...]} for a video (MP4, \
       MOV, WebM, MKV, AVI, FLV, MPEG), or {"path","error"} for a file that failed. Exits 1 if \
       any file failed.
       """
@@ -62,11 +62,13 @@ struct HashCommand: ParsableCommand {
           print(
             "{\"path\":\(DetectText.jsonQuote(path)),\"width\":\(h.width),\"height\":\(h.height),"
               + "\"sha256\":\"\(h.digests.sha256)\",\"md5\":\"\(h.digests.md5)\","
-              + "\"pdq\":\"\(h.pdq.hash.hex)\",\"quality\":\(h.pdq.quality)}")
+              + "\"pdq\":\"\(h.pdq.hash.hex)\",\"quality\":\(h.pdq.quality),"
+              + "\"sha1\":\"\(h.digests.sha1)\"}")
         } else {
           print(
             [DisplayText.escapingControls(path), "\(h.width)x\(h.height)", h.digests.sha256,
-             h.digests.md5, h.pdq.hash.hex, String(h.pdq.quality)].joined(separator: "\t"))
+             h.digests.md5, h.pdq.hash.hex, String(h.pdq.quality), h.digests.sha1]
+              .joined(separator: "\t"))
         }
       } catch {
         failed = true
@@ -101,6 +103,7 @@ struct HashCommand: ParsableCommand {
       + "\"width\":\(v.info.width),\"height\":\(v.info.height),"
       + "\"duration\":\(number(v.duration, digits: 3)),\"fps\":\(number(v.info.frameRate, digits: 3)),"
       + "\"md5\":\"\(v.digests.md5)\",\"sha256\":\"\(v.digests.sha256)\","
+      + "\"sha1\":\"\(v.digests.sha1)\","
       + "\"vpdq\":[\(frames.joined(separator: ","))]}"
   }
 

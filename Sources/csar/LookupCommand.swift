@@ -15,7 +15,7 @@ struct LookupCommand: ParsableCommand {
       per match: TYPE:HEX<TAB>BANK<TAB>DISTANCE<TAB>LABEL, or TYPE:HEX<TAB>no match. With \
       --json one object per hash, as each element of /v1/lookup's "results": \
       {"type","value","matches":[{"bank","distance","label","source_id","type"}]}. \
-      No bank holds SHA-1, so sha1 never matches. Exits 1 when no hash matched.
+      Exits 1 when no hash matched.
       """)
 
   @Flag(name: .long, help: "Print JSON Lines.")

@@ -25,7 +25,7 @@ struct ScanCommand: ParsableCommand {
       Plain output, one line per input: INPUT<TAB>DECISION<TAB>DETAIL, DECISION being \
       allowed, flagged, matched, blocked or error. With --json, one object per line: \
       {"input","type","decision",...} with "reason" and "consent" (blocked), "item" and \
-      "kind" (flagged), "sha256","md5","pdq","quality","width","height","matches",\
+      "kind" (flagged), "sha256","md5","sha1","pdq","quality","width","height","matches",\
       "untrusted_pdq_matches" (files), "canonical","matches" (URLs), "error". Exits 1 if an \
       input could not be scanned.
       """)

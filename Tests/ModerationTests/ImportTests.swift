@@ -112,7 +112,7 @@ struct ImportTests {
     } throws: { error in
       guard case .invalidLines(_, let problems) = error as? ModerationError else { return false }
       return problems.map(\.description) == [
-        "\(bad):2: unknown hash type \"url\" (use pdq, md5 or sha256, "
+        "\(bad):2: unknown hash type \"url\" (use pdq, md5, sha256, sha1, "
           + "or an alias such as video_md5, HASH_PDQ, ImagePDQ)"
       ]
     }

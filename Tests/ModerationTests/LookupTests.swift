@@ -29,19 +29,23 @@ struct LookupTests {
       entries: [
         BankHashEntry(type: .pdq, hash: Self.pdq, label: "ring"),
         BankHashEntry(type: .md5, hash: Self.md5, sourceId: "S-1"),
+        BankHashEntry(type: .sha1, hash: String(repeating: "1", count: 40), sourceId: "N-1"),
       ], threshold: 20, by: "mod")
     let queries = try [
       HashQuery(type: "pdq", value: Self.near(12).uppercased(), field: "q"),
       HashQuery(type: "PDQ", value: Self.near(21), field: "q"),
       HashQuery(type: "md5", value: Self.md5, field: "q"),
       HashQuery(parsing: "sha1:" + String(repeating: "1", count: 40), field: "q"),
+      HashQuery(parsing: "sha1:" + String(repeating: "2", count: 40), field: "q"),
     ]
     let results = try BankMatcher(database: db).lookup(queries)
     #expect(results[0].matches.map(\.distance) == [12])
     #expect(results[0].matches.first?.label == "ring")
     #expect(results[1].matches.isEmpty, "21 bits is beyond the bank's threshold of 20")
     #expect(results[2].matches.map(\.sourceId) == ["S-1"])
-    #expect(results[3].matches.isEmpty)
+    #expect(results[3].matches.map(\.sourceId) == ["N-1"], "SHA-1 digests match exactly")
+    #expect(results[3].matches.map(\.type) == [.sha1])
+    #expect(results[4].matches.isEmpty)
     #expect(
       results[2].jsonLine
         == #"{"type":"md5","value":"\#(Self.md5)","matches":[{"bank":"known","distance":0,"#

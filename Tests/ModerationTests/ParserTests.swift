@@ -95,7 +95,7 @@ struct ParserTests {
     let file = BankFile.parse(text, file: "te.csv")
     #expect(file.hasHeader)
     #expect(file.problems.map(\.description) == [
-      "te.csv:4: unknown hash type \"url\" (use pdq, md5 or sha256, "
+      "te.csv:4: unknown hash type \"url\" (use pdq, md5, sha256, sha1, "
         + "or an alias such as video_md5, HASH_PDQ, ImagePDQ)"
     ])
     #expect(

@@ -230,6 +230,23 @@ struct ScanTests {
     #expect(outcome.pdq == nil && outcome.imageError != nil)
   }
 
+  @Test func aSHA1DigestFromAFingerprintListMatches() throws {
+    let setup = try Setup()
+    defer { setup.scratch.remove() }
+    let bytes = try ImageDecoder.readFile(setup.original)
+    // SHA-1 of the PNG's bytes, computed independently of csar (the `sha1sum` tool's value).
+    let sha1 = try sha1sum(setup.original)
+    #expect(FileDigests(of: bytes).sha1 == sha1)
+    try setup.db.setBankEnabled(name: "known", enabled: false, by: "mod")
+    try setup.db.importBank(name: "ncmec", entries: [.init(type: .sha1, hash: sha1)], by: "mod")
+    let outcome = try setup.scan([setup.original])[0]
+    #expect(outcome.decision.code == "flagged")
+    #expect(outcome.matches.map(\.type) == [.sha1])
+    #expect(outcome.matches.first?.bank == "ncmec")
+    #expect(outcome.sha1 == sha1)
+    #expect(outcome.jsonLine.contains(#""sha1":"\#(sha1)""#))
+  }
+
   @Test func lowQualityPDQMatchesAreReportedNotActedOn() throws {
     let db = try moderationDatabase()
     let scratch = try Scratch()
@@ -266,4 +283,17 @@ struct ScanTests {
     #expect(outcomes[0].decision == .matched(kind: .knownMatch))
     #expect(try count(setup.db, "SELECT count(*) FROM flagged_item") == 0)
   }
+}
+
+/// The SHA-1 of a file as `sha1sum` prints it.
+func sha1sum(_ path: String) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/sha1sum")
+  process.arguments = [path]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
 }

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 
+@testable import Moderation
 @testable import Service
 @testable import Store
 
@@ -55,6 +56,27 @@ struct ServiceTests {
       #expect(components[parts[0]]?[parts[1]] != nil, "unresolved reference \(parts)")
       rest = tail[end...]
     }
+  }
+
+  @Test func theDocumentNamesEveryHashTypeAndDigestTheServiceAnswers() throws {
+    let bytes = try CSARServer.openAPIDocument()
+    let root = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+    let schemas = try #require(
+      (root["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+    func properties(_ name: String) -> [String: [String: Any]] {
+      schemas[name]?["properties"] as? [String: [String: Any]] ?? [:]
+    }
+    let matchTypes = properties("Match")["type"]?["enum"] as? [String] ?? []
+    #expect(Set(matchTypes) == Set(BankHashType.allCases.map(\.rawValue)))
+    let queryTypes = properties("HashQuery")["type"]?["enum"] as? [String] ?? []
+    #expect(Set(queryTypes) == Set(LookupHashType.allCases.map(\.rawValue)))
+    // Every key of a scanned file's reply is described.
+    var outcome = ScanOutcome(input: "upload", isURL: false, decision: .allowed)
+    outcome.sha256 = ""
+    let reply = try #require(
+      try JSONSerialization.jsonObject(with: Data(outcome.jsonLine.utf8)) as? [String: Any])
+    #expect(reply["sha1"] != nil)
+    #expect(Set(reply.keys).subtracting(properties("ScanOutcome").keys).isEmpty)
   }
 
   @Test func theTokenFileIsCreatedPrivateAndRefusedWhenOthersCanReadIt() throws {
