@@ -22,6 +22,7 @@ import Compliance
 /// sla_hours_url_match = 24
 /// provider = "Example GmbH"    # provider name written into reports
 /// provider_key = "/srv/csar/provider.key"  # pseudonymisation key (default: beside the db)
+/// outbox = "/srv/csar/outbox"  # the console exports reports here (default: outbox/ by the db)
 /// retention_months = 12        # purge decided items and reports after this many months
 /// media_roots = ["/srv/uploads"]  # where media may be read from (default: media/ beside the db)
 /// video_max_seconds = 3600     # videos longer than this are refused (scan, hash)
@@ -39,6 +40,9 @@ public struct Configuration: Equatable, Sendable {
   public var provider: String?
   /// The pseudonymisation key file (mode 0600; default: beside the database).
   public var providerKeyPath: String?
+  /// The folder the console's Reports screen exports to (default: `outbox/` beside the
+  /// database).
+  public var outbox: String?
   /// Months after which decided items and reports are purged (legal holds exempt).
   public var retentionMonths: Int = 12
   /// Folders media files may be read from (absolute paths); nil: `media/` beside the database.
@@ -82,7 +86,7 @@ public struct Configuration: Equatable, Sendable {
         ConfigurationError(file: file, line: value?.line, key: key, message: message)
       }
       switch key {
-      case "operator", "theme", "database", "provider", "provider_key":
+      case "operator", "theme", "database", "provider", "provider_key", "outbox":
         guard let text = value?.string, !text.isEmpty else {
           throw bad("expected a non-empty string")
         }
@@ -91,6 +95,7 @@ public struct Configuration: Equatable, Sendable {
         case "theme": config.theme = text
         case "provider": config.provider = text
         case "provider_key": config.providerKeyPath = text
+        case "outbox": config.outbox = text
         default: config.databasePath = text
         }
       case "due_soon_days":
@@ -133,7 +138,7 @@ public struct Configuration: Equatable, Sendable {
           throw bad(
             "unknown key; expected one of "
               + (["operator", "theme", "database", "due_soon_days", "preview_reblur_seconds",
-                "break_reminder_after", "provider", "provider_key",
+                "break_reminder_after", "provider", "provider_key", "outbox",
                 "retention_months", "media_roots"] + reviewNumbers.keys.sorted()
                 + videoNumbers.keys.sorted())
               .joined(separator: ", "))

@@ -65,9 +65,10 @@ public final class Console {
   public init(context: ConsoleContext) {
     self.context = context
     self.screens = [
-      DashboardScreen(), ServicesScreen(), QueueScreen(), ConsentScreen(), AuditScreen(),
+      DashboardScreen(), ServicesScreen(), QueueScreen(), ConsentScreen(), ReportsScreen(),
     ]
     stale = Set(screens.indices)
+    if !context.isDemo { context.isDemo = (try? context.database.isDemo()) ?? false }
     loadIfStale(activeIndex)
   }
 
@@ -367,6 +368,12 @@ public final class Console {
   private func drawTabs(on screen: inout Screen, theme: Theme) {
     screen.fill(Rect(x: 0, y: 0, width: screen.width, height: 1), style: theme[.tabInactive])
     var x = screen.put(" csar ", x: 0, y: 0, style: theme[.statusKey])
+    if context.isDemo {
+      // Synthetic data: said on every screen, before anything a narrow terminal cuts off.
+      var style = theme[.danger]
+      style.attributes.insert(.reverse)
+      x += screen.put(" DEMO ", x: x, y: 0, style: style)
+    }
     for (index, page) in screens.enumerated() {
       let active = index == activeIndex
       let label = active ? "[\(index + 1) \(page.title)]" : " \(index + 1) \(page.title) "

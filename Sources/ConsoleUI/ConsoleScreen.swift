@@ -23,6 +23,11 @@ public final class ConsoleContext {
   public var questionnaire: (questionnaire: Questionnaire, source: String)?
   /// The folders previews may read media from (nil: the `media` folder beside the database).
   public var mediaRoots: MediaRoots?
+  /// What exporting and revealing reports needs (provider name, key, outbox); nil: the
+  /// Reports screen lists and follows up reports but cannot write them.
+  public var reporting: ReportingSettings?
+  /// The database is a demo (synthetic data): every screen says so.
+  public var isDemo = false
 
   public init(
     database: AppDatabase, operatorName: String, theme: Theme, today: CalendarDate,
@@ -46,6 +51,23 @@ public final class ConsoleContext {
       questionnaire: try BuiltinQuestionnaire.load(), source: BuiltinQuestionnaire.text + "\n")
     questionnaire = shipped
     return shipped
+  }
+}
+
+/// What the Reports screen needs to write reports: the same provider name and key as
+/// `csar report export`, and the folder it offers to export to.
+public struct ReportingSettings: Sendable {
+  /// Provider name written into reports.
+  public var provider: String
+  /// The pseudonymisation key (the audit key derives from it too).
+  public var key: ProviderKey
+  /// The outbox folder the export and reveal prompts start with.
+  public var outbox: String
+
+  public init(provider: String, key: ProviderKey, outbox: String) {
+    self.provider = provider
+    self.key = key
+    self.outbox = outbox
   }
 }
 

@@ -64,12 +64,10 @@ extension AppDatabase {
         arguments: [from, limit])
     }
     let ordered = newer ? rows.reversed() : rows
-    return ordered.map { row in
-      AuditEventRow(
-        id: row["id"], at: row["at"], operatorName: row["operator"], action: row["action"],
-        entity: row["entity"], entityId: row["entity_id"], detailsJSON: row["details_json"],
-        prevHash: row["prev_hash"], hash: row["hash"])
-    }
+    var events = ordered.map(auditEventRow)
+    let refs = try caseRefs(db, for: events)
+    for index in events.indices { events[index].caseRef = refs[events[index].id] }
+    return events
   }
 
   /// Number of audit events.

@@ -6,7 +6,10 @@ import GRDB
 extension AppDatabase {
   /// Accounts whose provider id or pseudonym starts with `prefix` (pseudonyms compared in
   /// lower case), by provider id; two indexed range scans, at most `limit` rows each.
-  public func searchAccounts(prefix: String, limit: Int) throws -> [AccountSummary] {
+  /// `after` pages on: only accounts whose provider id sorts after it (the last one shown).
+  public func searchAccounts(prefix: String, limit: Int, after: String? = nil) throws
+    -> [AccountSummary]
+  {
     guard limit > 0 else { return [] }
     let prefix = Identifier.normalized(prefix)
     return try read { db in
@@ -14,18 +17,22 @@ extension AppDatabase {
       // collation (UTF-8 byte order), so the unique indexes answer with a range scan.
       let high = "\u{10FFFF}"
       let lowered = prefix.lowercased()
+      // The provider-id scan starts at the prefix, or just after the last account shown.
+      let startAfter = after.map { $0 >= prefix } ?? false
       let rows = try Row.fetchAll(
         db.cachedStatement(
           sql: """
             SELECT * FROM (SELECT id, external_id, pseudonym, created_at FROM account
-              WHERE external_id >= ?1 AND external_id < ?1 || ?3
+              WHERE \(startAfter ? "external_id > ?5" : "external_id >= ?1")
+                AND external_id < ?1 || ?3
               ORDER BY external_id LIMIT ?4)
             UNION
             SELECT * FROM (SELECT id, external_id, pseudonym, created_at FROM account
               WHERE pseudonym >= ?2 AND pseudonym < ?2 || ?3
+                AND (?5 IS NULL OR external_id > ?5)
               ORDER BY pseudonym LIMIT ?4)
             ORDER BY external_id LIMIT ?4
-            """), arguments: [prefix, lowered, high, limit])
+            """), arguments: [prefix, lowered, high, limit, after])
       return rows.map {
         AccountSummary(
           id: $0["id"], externalId: $0["external_id"], pseudonym: $0["pseudonym"],

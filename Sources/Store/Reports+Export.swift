@@ -17,19 +17,7 @@ extension AppDatabase {
             (SELECT group_concat(item_id) FROM report_item WHERE report_id = r.id) AS items
           FROM report r WHERE ?1 IS NULL OR r.state = ?1 ORDER BY r.id
           """, arguments: [state?.rawValue])
-      return try rows.map { row in
-        let items: String = row["items"] ?? ""
-        return ReportListing(
-          id: row["id"], caseRef: row["case_ref"],
-          state: try row.code(ReportState.self, "state", table: "report"),
-          kind: try row.code(FlagKind.self, "kind", table: "report"),
-          accountId: row["account_id"], createdAt: row["created_at"], sentAt: row["sent_at"],
-          verdict: try row.optionalCode(ReportVerdict.self, "verdict", table: "report"),
-          verdictAt: row["verdict_at"], notifyDueAt: row["notify_due_at"],
-          notifiedAt: row["notified_at"],
-          revealedAt: row["revealed_at"], purgedAt: row["purged_at"],
-          itemIds: items.split(separator: ",").compactMap { Int64($0) }.sorted())
-      }
+      return try rows.map(Self.reportListing)
     }
   }
 

@@ -516,12 +516,16 @@ public struct AuditEventRow: Hashable, Sendable {
   public var detailsJSON: String
   public var prevHash: String
   public var hash: String
+  /// The case reference the event concerns (a report's, or that of the report an item is
+  /// part of), when the audit page looked it up.
+  public var caseRef: String?
 
   /// Creates a value with every field given.
   public init(
     id: Int64, at: Int64, operatorName: String, action: String, entity: String, entityId: String,
-    detailsJSON: String, prevHash: String, hash: String
+    detailsJSON: String, prevHash: String, hash: String, caseRef: String? = nil
   ) {
+    self.caseRef = caseRef
     self.id = id
     self.at = at
     self.operatorName = operatorName

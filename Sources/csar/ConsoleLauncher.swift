@@ -42,7 +42,8 @@ struct ConsoleLauncher {
         mediaDigests: DemoMedia.digests(of: pictures))
       try DemoMedia.write(pictures, besideDatabase: path)
     }
-    let database = try DatabaseAccess.open(path: path, configuration: configuration)
+    let (database, providerKey) = try DatabaseAccess.openWithKey(
+      path: path, configuration: configuration)
     let acting = try CallerIdentity.resolve(
       database, flag: operatorName, configuration: configuration, environment: environment)
     var chosenTheme = try Theme.load(nameOrPath: theme ?? configuration.theme ?? "default")
@@ -53,6 +54,10 @@ struct ConsoleLauncher {
       dueSoonDays: configuration.dueSoonDays, colorDepth: terminal.colorDepth,
       review: configuration.review, questionnaire: methodology)
     context.mediaRoots = MediaRoots(configured: configuration.mediaRoots, databasePath: path)
+    // The Reports screen exports and reveals as `csar report export` / `reveal` do.
+    context.reporting = ReportingSettings(
+      provider: configuration.provider ?? "unnamed provider", key: providerKey,
+      outbox: configuration.outbox ?? PrivateFiles.folder(of: path) + "/outbox")
     Console(context: context).run(on: terminal)
   }
 }

@@ -119,6 +119,7 @@ struct ConsentScreenTests {
     #expect(try database.verifyAuditChain().isOK)
     // The timeline shows the new change first.
     #expect(text.contains("granted → withdrawn  support"))
+    #expect(text.contains("by alice · reason: Ticket 4711: user asked by e-mail"))
   }
 
   @Test func illegalChangesAreExplainedAndEscapeCancels() throws {
@@ -158,6 +159,69 @@ struct ConsentScreenTests {
     #expect(console.render(width: 120, height: 40).text.contains("Consent of \(second.externalId)"))
     let history = try console.context.database.consentHistory(accountId: second.id)
     #expect(screen.history == history)
+  }
+
+  @Test func theCursorFollowsTheChangedServiceAfterAResort() throws {
+    // An account where a never-asked service sits below a decided one.
+    let probe = try makeConsole().context.database
+    var target: AccountSummary?
+    for account in try probe.searchAccounts(prefix: "A1", limit: 100) {
+      let states = try probe.consentStates(accountId: account.id)
+      if states.contains(where: { $0.updatedAt != nil }),
+        states.filter({ $0.state == .notAsked }).count >= 2
+      {
+        target = account
+        break
+      }
+    }
+    let account = try #require(target)
+    let (console, screen) = try openAccount(account.externalId)
+    // The last never-asked service: a first decision moves it up among the decided ones.
+    let index = try #require(screen.states.lastIndex { $0.state == .notAsked })
+    let service = screen.states[index]
+    console.press(.character("g"))
+    for _ in 0..<index { console.press(.character("j")) }
+    #expect(screen.selectedService?.serviceId == service.serviceId)
+    console.press(.character("a"))
+    console.type("Ticket 4712: user opted in by phone, confirmed by e-mail the same day")
+    console.press(.enter)
+    let moved = try #require(screen.states.firstIndex { $0.serviceId == service.serviceId })
+    #expect(moved < index, "the services were re-sorted")
+    #expect(screen.selectedService?.serviceId == service.serviceId)
+    #expect(screen.selectedService?.state == .granted)
+    // The history shows the reason whole, even at 80 columns.
+    let text = console.render(width: 80, height: 24).text
+    #expect(text.contains("by alice · reason: Ticket 4712: user opted in by phone"))
+    #expect(text.contains("same day"))
+  }
+
+  @Test func oneEnterOpensASingleMatch() throws {
+    let console = try makeConsole()
+    console.press(.character("4"), .character("/"))
+    console.type("A100000042")
+    console.press(.enter)
+    let screen = try #require(console.screens[3] as? ConsentScreen)
+    #expect(screen.isOpen)
+    #expect(console.shows("Consent of A100000042"))
+  }
+
+  @Test func theAccountListPagesPast200() throws {
+    let console = try makeConsole()
+    console.press(.character("4"))
+    let screen = try #require(console.screens[3] as? ConsentScreen)
+    #expect(screen.results.count == ConsentScreen.resultLimit && screen.hasMore)
+    #expect(console.shows("Accounts · 200+"))
+    for _ in 0..<250 { console.press(.character("j")) }
+    let all = try console.context.database.searchAccounts(prefix: "", limit: 1000)
+    #expect(all.count == 300)
+    #expect(screen.selectedAccount?.externalId == all[250].externalId)
+    console.press(.character("G"))
+    #expect(screen.selectedAccount?.externalId == all.last?.externalId)
+    #expect(!screen.hasMore)
+    #expect(console.shows("Accounts · 300 "))
+    // A live refresh keeps the place past the first page.
+    _ = try screen.liveRefresh(console.context)
+    #expect(screen.selectedAccount?.externalId == all.last?.externalId)
   }
 
   @Test func changeKeysNeedAnOpenAccount() throws {

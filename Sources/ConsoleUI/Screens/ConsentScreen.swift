@@ -47,7 +47,10 @@ final class ConsentScreen: ConsoleScreen {
   private(set) var isOpen = false
   /// While an account is open: whether keys move in the account list rather than its services.
   private var listFocused = false
+  /// Accounts are read a page at a time; moving near the end of the list reads the next.
   static let resultLimit = 200
+  /// The last page read was full: more accounts match.
+  private(set) var hasMore = false
 
   var helpSection: HelpSection { keys.helpSection }
   var hints: [(String, String)] { keys.hints }
@@ -62,7 +65,10 @@ final class ConsentScreen: ConsoleScreen {
 
   func reload(_ context: ConsoleContext) throws {
     let open = isOpen ? selectedAccount?.id : nil
-    results = try context.database.searchAccounts(prefix: query, limit: Self.resultLimit)
+    // As many as were shown, so a live refresh never loses a place past the first page.
+    let limit = max(Self.resultLimit, results.count)
+    results = try context.database.searchAccounts(prefix: query, limit: limit)
+    hasMore = results.count >= limit
     cursor.clamp(count: results.count, visible: visibleRows)
     if let open, selectedAccount?.id != open,
       let index = results.firstIndex(where: { $0.id == open })
@@ -82,11 +88,28 @@ final class ConsentScreen: ConsoleScreen {
     }
     // Services with a recorded decision first (by code), then those never asked.
     func key(_ s: ServiceConsent) -> (Int, String) { (s.updatedAt == nil ? 1 : 0, s.serviceCode) }
+    let selectedServiceId = selectedService?.serviceId
     states = try context.database.consentStates(accountId: account.id).sorted {
       key($0) < key($1)
     }
     history = try context.database.consentHistory(accountId: account.id)
     serviceCursor.clamp(count: states.count, visible: serviceRows)
+    // A change re-sorts the services (a first decision moves one up): the cursor follows it.
+    if let selectedServiceId,
+      let index = states.firstIndex(where: { $0.serviceId == selectedServiceId })
+    {
+      serviceCursor.move(
+        by: index - serviceCursor.selected, count: states.count, visible: serviceRows)
+    }
+  }
+
+  /// Reads the next page of matching accounts after the last one listed.
+  private func loadMore(_ context: ConsoleContext) throws {
+    guard hasMore, let last = results.last else { return }
+    let page = try context.database.searchAccounts(
+      prefix: query, limit: Self.resultLimit, after: last.externalId)
+    results += page
+    hasMore = page.count >= Self.resultLimit
   }
 
   // MARK: Keys
@@ -137,6 +160,9 @@ final class ConsentScreen: ConsoleScreen {
       return
     }
     let before = selectedAccount?.id
+    // Within a screen of the end of what is read, read on (j, G and paging never stop at a
+    // page boundary).
+    if hasMore, cursor.selected + visibleRows >= results.count - 1 { try loadMore(context) }
     body(&cursor, results.count, visibleRows)
     if isOpen, selectedAccount?.id != before {
       historyScroll = 0
@@ -151,8 +177,17 @@ final class ConsentScreen: ConsoleScreen {
       submit: { [weak self] text in
         guard let self else { return nil }
         self.search(text, context: context)
-        let more = self.results.count >= Self.resultLimit ? "+" : ""
+        let more = self.hasMore ? "+" : ""
         let n = self.results.count
+        // One match: the same Enter opens it.
+        if n == 1 {
+          self.isOpen = true
+          self.listFocused = false
+          self.serviceCursor = ListCursor()
+          self.historyScroll = 0
+          try? self.loadAccount(context)
+          return .info("1 account matches \"\(self.query)\": open")
+        }
         let matches = n == 1 ? "account matches" : "accounts match"
         return .info("\(n)\(more) \(matches) \"\(self.query)\"")
       })
@@ -163,6 +198,7 @@ final class ConsentScreen: ConsoleScreen {
     cursor = ListCursor()
     isOpen = false
     results = (try? context.database.searchAccounts(prefix: query, limit: Self.resultLimit)) ?? []
+    hasMore = results.count >= Self.resultLimit
   }
 
   // MARK: Support changes
@@ -239,7 +275,7 @@ final class ConsentScreen: ConsoleScreen {
   }
 
   private func drawAccounts(in rect: Rect, on screen: inout Screen, theme: Theme) {
-    let more = results.count >= Self.resultLimit ? "+" : ""
+    let more = hasMore ? "+" : ""
     let title =
       query.isEmpty
       ? "Accounts · \(results.count)\(more) · / to search"
@@ -294,7 +330,7 @@ final class ConsentScreen: ConsoleScreen {
 
   /// The history, newest first, each line `time  service  from → to  source · terms · by`.
   private func drawHistory(in rect: Rect, on screen: inout Screen, theme: Theme) {
-    let lines = ConsentHistoryLine.lines(history)
+    let lines = ConsentHistoryLine.lines(history, width: rect.width - 2)
     historyRows = max(1, rect.height - 1)
     historyScroll = min(historyScroll, max(0, lines.count - historyRows))
     let shown = lines.isEmpty ? "" : " · \(historyScroll + 1)–"
@@ -322,8 +358,9 @@ struct ConsentHistoryLine {
   let serviceId: Int64
   let text: String
 
-  /// The history (oldest first) as lines, newest first, each with the state it came from.
-  static func lines(_ history: [ConsentEventRow]) -> [ConsentHistoryLine] {
+  /// The history (oldest first) as lines, newest first, each with the state it came from and
+  /// its reason wrapped to `width` columns under it.
+  static func lines(_ history: [ConsentEventRow], width: Int = 80) -> [ConsentHistoryLine] {
     var previous: [Int64: ConsentState] = [:]
     var lines: [ConsentHistoryLine] = []
     lines.reserveCapacity(history.count)
@@ -334,8 +371,17 @@ struct ConsentHistoryLine {
         "\(Format.timestamp(event.occurredAt))  \(event.serviceCode)  "
         + "\(from.rawValue) → \(event.state.rawValue)  \(event.source.rawValue)"
         + " · \(event.termsVersion)"
-      if let by = event.operatorName { text += " · by \(by)" }
-      if let reason = event.reason { text += " · \(reason)" }
+      // Who and why on their own lines under the change (newest first once reversed), so a
+      // narrow pane never cuts them off.
+      var who: [String] = []
+      if let by = event.operatorName { who.append("by \(by)") }
+      if let reason = event.reason, !reason.isEmpty { who.append("reason: " + reason) }
+      if !who.isEmpty {
+        let wrapped = TextWrap.lines(who.joined(separator: " · "), width: max(10, width - 4))
+        for line in wrapped.reversed() {
+          lines.append(ConsentHistoryLine(serviceId: event.serviceId, text: "    " + line))
+        }
+      }
       lines.append(ConsentHistoryLine(serviceId: event.serviceId, text: text))
     }
     return lines.reversed()
