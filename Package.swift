@@ -28,8 +28,14 @@ let package = Package(
       pkgConfig: "ncursesw",
       providers: [.apt(["libncurses-dev"])]
     ),
+    // Image formats beyond PNG and JPEG, read by CImageCodecs (its formats.c).
+    .systemLibrary(name: "CWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
+    .systemLibrary(name: "CGIF", pkgConfig: "libgif", providers: [.apt(["libgif-dev"])]),
+    .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+    .systemLibrary(name: "CHEIF", pkgConfig: "libheif", providers: [.apt(["libheif-dev"])]),
     .target(
       name: "CImageCodecs",
+      dependencies: ["CWebP", "CGIF", "CTIFF", "CHEIF"],
       cSettings: [.unsafeFlags(["-O2"])],
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
@@ -118,7 +124,10 @@ let package = Package(
       ],
       exclude: ["__Snapshots__"]
     ),
-    .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging"]),
+    .testTarget(
+      name: "DetectionTests", dependencies: ["Detection", "Imaging"],
+      // Image-format fixtures (read by path) and the script and encoder that make them.
+      exclude: ["Fixtures/images"]),
     .testTarget(
       name: "VideoTests",
       dependencies: [

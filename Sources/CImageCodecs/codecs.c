@@ -243,61 +243,6 @@ csar_codec_status csar_decode_png_rows(const uint8_t *data, size_t length,
   return CSAR_CODEC_OK;
 }
 
-// MARK: - Whole images
-
-/// Collects rows into one malloc'd RGB buffer (the whole-image decoders).
-typedef struct {
-  uint8_t *pixels;
-  size_t stride;
-} collect_sink;
-
-static int collect_size(void *context, int32_t width, int32_t height, int32_t orientation) {
-  (void)orientation;
-  collect_sink *sink = context;
-  sink->stride = (size_t)width * 3;
-  sink->pixels = malloc(sink->stride * (size_t)height);
-  return sink->pixels == NULL;
-}
-
-static void collect_row(void *context, const uint8_t *rgb, int32_t y) {
-  collect_sink *sink = context;
-  memcpy(sink->pixels + sink->stride * (size_t)y, rgb, sink->stride);
-}
-
-typedef csar_codec_status (*rows_decoder)(const uint8_t *, size_t, uint64_t, csar_size_sink,
-                                          csar_row_sink, void *, csar_decoded_image *, char *,
-                                          size_t);
-
-/// Runs a row decoder with the collecting sink: the whole image in `out->pixels`.
-static csar_codec_status decode_whole(rows_decoder decode, const uint8_t *data, size_t length,
-                                      uint64_t max_pixels, csar_decoded_image *out,
-                                      char *message, size_t message_size) {
-  collect_sink sink = {NULL, 0};
-  csar_codec_status status = decode(data, length, max_pixels, collect_size, collect_row, &sink,
-                                    out, message, message_size);
-  if (status != CSAR_CODEC_OK) {
-    free(sink.pixels);
-    out->pixels = NULL;
-    return status;
-  }
-  out->pixels = sink.pixels;
-  return status;
-}
-
-csar_codec_status csar_decode_png(const uint8_t *data, size_t length, uint64_t max_pixels,
-                                  csar_decoded_image *out, char *message,
-                                  size_t message_size) {
-  return decode_whole(csar_decode_png_rows, data, length, max_pixels, out, message,
-                      message_size);
-}
-
-csar_codec_status csar_decode_jpeg(const uint8_t *data, size_t length, uint64_t max_pixels,
-                                   csar_decoded_image *out, char *message,
-                                   size_t message_size) {
-  return decode_whole(csar_decode_jpeg_rows, data, length, max_pixels, out, message,
-                      message_size);
-}
-
 // MARK: - JPEG decoding
 
 typedef struct {

@@ -1,0 +1,2 @@
+// giflib, for the CImageCodecs shim.
+#include <gif_lib.h>

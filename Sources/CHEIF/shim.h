@@ -1,0 +1,2 @@
+// libheif (HEIF/HEIC and AVIF), for the CImageCodecs shim.
+#include <libheif/heif.h>

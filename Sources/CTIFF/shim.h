@@ -1,0 +1,2 @@
+// libtiff, for the CImageCodecs shim.
+#include <tiffio.h>
