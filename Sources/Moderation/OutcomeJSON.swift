@@ -48,6 +48,17 @@ extension ScanOutcome {
             ])
           ))
       }
+      if let animation {
+        pairs.append(
+          (
+            "animation",
+            .object([
+              "frames": .int(Int64(animation.frames)),
+              "trusted_frames": .int(Int64(animation.trustedFrames)),
+              "more_frames": .bool(animation.moreFrames),
+            ])
+          ))
+      }
       if let imageError, decision.code != "error" {
         pairs.append(("image_error", .string(imageError)))
       }

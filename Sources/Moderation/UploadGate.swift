@@ -76,6 +76,8 @@ public struct ScanOutcome: Hashable, Sendable {
   public var imageError: String?
   /// For a video: frames hashed (one per second), duration in seconds and frame rate.
   public var video: ScannedVideo?
+  /// For an animated image: frames checked.
+  public var animation: ScannedAnimation?
 
   /// Creates an outcome with nothing computed yet.
   public init(input: String, isURL: Bool, decision: ScanDecision) {
@@ -97,6 +99,16 @@ public struct ScannedVideo: Hashable, Sendable {
   public var frameRate: Double
 }
 
+/// What the gate learnt about an animated image (GIF, animated WebP).
+public struct ScannedAnimation: Hashable, Sendable {
+  /// Frames decoded and hashed (the first one included), within the frame limits.
+  public var frames: Int
+  /// Frames after the first with PDQ quality >= 50 (the ones matched against image banks).
+  public var trustedFrames: Int
+  /// The file has more frames than the limits let through: they were not checked.
+  public var moreFrames: Bool
+}
+
 // MARK: - The gate
 
 /// Scans uploads for one account on one service: consent, hashes, banks, URL lists, and
@@ -111,10 +123,11 @@ public final class UploadGate {
   let maxPixels: Int
   let mediaRoots: MediaRoots?
   let videoLimits: VideoLimits
+  let frameLimits: FrameLimits
   let secondsPerHash: Double
   let groupCommit: GroupCommit?
   private var matcher: BankMatcher?
-  /// Reused across video frames (images are hashed row by row instead).
+  /// Reused across video and animation frames (images are hashed row by row instead).
   private let hasher = PDQHasher()
 
   /// Creates a gate. The bank index is built on the first file that needs it (or pass one).
@@ -123,6 +136,7 @@ public final class UploadGate {
   public init(
     database: AppDatabase, operatorName: String, dihedral: Bool = false,
     maxPixels: Int = ImageDecoder.defaultMaxPixels, videoLimits: VideoLimits = .default,
+    frameLimits: FrameLimits = .default,
     secondsPerHash: Double = 1, matcher: BankMatcher? = nil, mediaRoots: MediaRoots? = nil,
     groupCommit: GroupCommit? = nil
   ) {
@@ -133,6 +147,7 @@ public final class UploadGate {
     self.dihedral = dihedral
     self.maxPixels = maxPixels
     self.videoLimits = videoLimits
+    self.frameLimits = frameLimits
     self.secondsPerHash = secondsPerHash
     self.matcher = matcher
   }
@@ -291,11 +306,19 @@ public final class UploadGate {
     outcome.pdq = pdq.hash.hex
     outcome.quality = pdq.quality
     let perceptual = try matcher.pdqMatches(pdq.hash, dihedral: variants)
+    var trusted: [KnownMatch] = []
     if pdq.quality < Self.minimumTrustedQuality {
       outcome.untrustedPDQMatches = perceptual
     } else {
-      outcome.matches += perceptual
+      trusted = perceptual
     }
+    // A known image in any frame of an animation matches (the first frame was hashed above).
+    if header.format.canAnimate {
+      let (frames, animation) = try animationMatches(bytes, name: path, matcher: matcher)
+      if animation.frames > 1 || animation.moreFrames { outcome.animation = animation }
+      trusted = Self.best(trusted + frames)
+    }
+    outcome.matches += trusted
     return try flag(outcome, mediaPath: mediaPath, subject: subject)
   }
 
@@ -327,16 +350,47 @@ public final class UploadGate {
       hashedFrames: video.features.count, trustedFrames: trusted.count,
       duration: video.duration, frameRate: video.info.frameRate)
     let matcher = try bankMatcher()
-    var best: [String: KnownMatch] = [:]
-    for feature in trusted {
-      for match in try matcher.pdqMatches(feature.hash) {
-        let key = "\(match.bank)\u{0}\(match.sourceId ?? "")\u{0}\(match.label ?? "")"
-        if let known = best[key], known.distance <= match.distance { continue }
-        best[key] = match
-      }
-    }
-    outcome.matches += best.values.sorted { ($0.distance, $0.bank) < ($1.distance, $1.bank) }
+    outcome.matches += Self.best(try trusted.flatMap { try matcher.pdqMatches($0.hash) })
     return try flag(outcome, mediaPath: mediaPath, subject: subject)
+  }
+
+  /// The closest of several matches of one bank entry (frames of a video or an animation),
+  /// best first.
+  static func best(_ matches: [KnownMatch]) -> [KnownMatch] {
+    var best: [String: KnownMatch] = [:]
+    for match in matches {
+      let key = "\(match.bank)\u{0}\(match.sourceId ?? "")\u{0}\(match.label ?? "")"
+      if let known = best[key], known.distance <= match.distance { continue }
+      best[key] = match
+    }
+    return best.values.sorted { ($0.distance, $0.bank) < ($1.distance, $1.bank) }
+  }
+
+  /// An animation (GIF, animated WebP): every frame after the first (which the caller
+  /// hashed) within ``frameLimits``, PDQ-hashed; frames of quality 50 or more are matched
+  /// against the image banks. Returns their matches and what was checked.
+  func animationMatches(
+    _ bytes: [UInt8], name: String, matcher: BankMatcher
+  ) throws -> (matches: [KnownMatch], animation: ScannedAnimation) {
+    var hashes: [PDQHash] = []
+    var qualities = 0
+    let summary = try ImageDecoder.decodeFrames(
+      data: bytes, name: name, maxPixels: maxPixels, limits: frameLimits
+    ) { frame, index in
+      guard index > 0 else { return true }
+      let result = hasher.hash(frame)
+      if result.quality >= Self.minimumTrustedQuality {
+        hashes.append(result.hash)
+        qualities += 1
+      }
+      return true
+    }
+    let matches = try hashes.flatMap { try matcher.pdqMatches($0) }
+    return (
+      matches,
+      ScannedAnimation(
+        frames: summary.frames, trustedFrames: qualities, moreFrames: summary.moreFrames)
+    )
   }
 
   /// Queues the best match of a file (or reports it, without a subject).

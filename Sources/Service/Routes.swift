@@ -161,8 +161,11 @@ final class Routes: Sendable {
     }
   }
 
+  /// Content types `/v1/scan` accepts (the format itself is recognised from the bytes).
   static let imageTypes: Set<String> = [
     "application/octet-stream", "image/png", "image/jpeg", "image/jpg", "image/pjpeg",
+    "image/webp", "image/gif", "image/bmp", "image/x-bmp", "image/x-ms-bmp", "image/tiff",
+    "image/heic", "image/heif", "image/avif",
   ]
 
   func scan(_ request: Request, _ context: ServiceContext) async throws -> Response {
@@ -175,8 +178,9 @@ final class Routes: Sendable {
     if let type = RequestInput.mediaType(request), !Self.imageTypes.contains(type) {
       throw APIError(
         status: .unsupportedMediaType,
-        message: "send the upload's bytes as image/png, image/jpeg or "
-          + "application/octet-stream, not \(type)", field: "Content-Type")
+        message: "send the upload's bytes as application/octet-stream or an image type ("
+          + Self.imageTypes.filter { $0.hasPrefix("image/") }.sorted().joined(separator: ", ")
+          + "), not \(type)", field: "Content-Type")
     }
     try RequestInput.checkLength(request, limit: settings.maxBodyBytes)
     let gate = gate(dihedral: dihedral)

@@ -81,7 +81,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Repetitions.")
     var iterations = 30
 
-    @Argument(help: "An image file (PNG or JPEG).")
+    @Argument(help: "An image file (PNG, JPEG, WebP, GIF, BMP, TIFF or HEIF).")
     var file: String
 
     mutating func run() throws {
@@ -141,7 +141,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Blur sigma on the preview, in preview pixels.")
     var sigma = 2.0
 
-    @Argument(help: "An image file (PNG or JPEG).")
+    @Argument(help: "An image file (PNG, JPEG, WebP, GIF, BMP, TIFF or HEIF).")
     var file: String
 
     mutating func run() throws {

@@ -11,7 +11,9 @@ import Video
 struct HashCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "hash",
-    abstract: "Print SHA-256, MD5, SHA-1 and PDQ of images (PNG, JPEG) and vPDQ of videos.",
+    abstract:
+      "Print SHA-256, MD5, SHA-1 and PDQ of images (PNG, JPEG, WebP, GIF, BMP, TIFF, HEIF) and "
+      + "vPDQ of videos.",
     discussion: """
       Plain output: PATH<TAB>WxH<TAB>SHA256<TAB>MD5<TAB>PDQ<TAB>QUALITY<TAB>SHA1 for an image, \
       PATH<TAB>WxH<TAB>SHA256<TAB>MD5<TAB>vpdq<TAB>FRAMES<TAB>SECONDS<TAB>FPS for a video.

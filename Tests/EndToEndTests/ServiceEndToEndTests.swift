@@ -229,6 +229,21 @@ struct ServiceEndToEndTests {
       "POST", "/v1/scan?account=api-user-1&service=\(service)", token: token,
       body: try f.media(2))
     #expect(allowed.json["decision"] as? String == "allowed", "\(allowed.text)")
+    // WebP, GIF, BMP, TIFF, HEIC and AVIF uploads, each sent with its own type.
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("../DetectionTests/Fixtures/images").standardized.path
+    for (file, type) in [
+      ("picture.webp", "image/webp"), ("animated.gif", "image/gif"), ("picture.bmp", "image/bmp"),
+      ("picture.tiff", "image/tiff"), ("photo.heic", "image/heic"), ("photo.avif", "image/avif"),
+    ] {
+      let body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixtures + "/" + file)))
+      let reply = try server.request(
+        "POST", "/v1/scan?account=api-user-1&service=\(service)&name=\(file)", token: token,
+        headers: ["Content-Type": type], body: body)
+      #expect(reply.status == 200, "\(file): \(reply.text)")
+      #expect(reply.json["decision"] as? String == "allowed", "\(file): \(reply.text)")
+      #expect((reply.json["pdq"] as? String)?.count == 64, "\(file): \(reply.text)")
+    }
     let url = try server.json(
       "POST", "/v1/scan/url", token: token,
       #"{"account":"api-user-2","service":"\#(service)","url":"http://example.com/a"}"#)

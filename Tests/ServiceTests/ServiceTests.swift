@@ -35,6 +35,22 @@ struct ServiceTests {
     #expect(documented.count == 9)
   }
 
+  /// `/v1/scan` documents exactly the content types it accepts (WebP, GIF, BMP, TIFF and
+  /// HEIF/AVIF among them).
+  @Test func theScanRouteDocumentsTheImageTypesItAccepts() throws {
+    let bytes = try CSARServer.openAPIDocument()
+    let root = try #require(
+      try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+    let paths = try #require(root["paths"] as? [String: Any])
+    let scan = try #require((paths["/v1/scan"] as? [String: Any])?["post"] as? [String: Any])
+    let body = try #require(scan["requestBody"] as? [String: Any])
+    let content = try #require(body["content"] as? [String: Any])
+    #expect(Set(content.keys) == Routes.imageTypes)
+    for type in ["image/webp", "image/gif", "image/bmp", "image/tiff", "image/heic", "image/avif"] {
+      #expect(Routes.imageTypes.contains(type), "\(type)")
+    }
+  }
+
   @Test func everyDocumentedOperationDeclaresUnauthorizedAndItsReferencesResolve() throws {
     let bytes = try CSARServer.openAPIDocument()
     let text = String(decoding: bytes, as: UTF8.self)

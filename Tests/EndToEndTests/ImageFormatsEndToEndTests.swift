@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// `csar hash` on WebP, GIF, BMP, TIFF and HEIF files and on damaged copies of them, as a
+/// script runs it: every file gets a JSON line, and the C libraries print nothing of their
+/// own (libtiff and libheif write warnings to stderr unless told not to).
+@Suite("Image formats end to end", .serialized)
+struct ImageFormatsEndToEndTests {
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../DetectionTests/Fixtures/images").standardized.path
+
+  @Test func hashReadsEveryFormatAndDamagedFilesQuietly() throws {
+    let folder = try CsarBinary.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let names = [
+      "picture.webp", "animated.webp", "picture.gif", "animated.gif", "picture.bmp",
+      "picture-565.bmp", "picture.tiff", "picture-grey.tiff", "photo.heic", "photo.avif",
+    ]
+    var paths: [String] = []
+    var damaged = 0
+    for name in names {
+      let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/" + name)))
+      // A disguise: the extension says PNG; the content decides.
+      let intact = folder + "/\(name).png"
+      try Data(bytes).write(to: URL(fileURLWithPath: intact))
+      paths.append(intact)
+      // Cut short at several points, and with bytes flipped through the middle.
+      for (index, cut) in [bytes.count / 5, bytes.count / 2, bytes.count - 9].enumerated() {
+        var copy = Array(bytes.prefix(cut))
+        if index == 1 { for at in stride(from: 40, to: copy.count, by: 97) { copy[at] ^= 0x5A } }
+        let path = folder + "/\(name)-damaged-\(index)"
+        try Data(copy).write(to: URL(fileURLWithPath: path))
+        paths.append(path)
+        damaged += 1
+      }
+    }
+    let result = try CsarBinary.run(["hash", "--json"] + paths, timeout: 300)
+    #expect(result.err.isEmpty, "stderr: \(result.err.prefix(500))")
+    let lines = result.out.split(separator: "\n").map {
+      (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:]
+    }
+    #expect(lines.count == paths.count)
+    for (path, line) in zip(paths, lines) {
+      #expect(line["path"] as? String == path)
+      if !path.contains("-damaged-") {
+        #expect((line["pdq"] as? String)?.count == 64, "\(path): \(line)")
+        #expect(line["width"] as? Int == 192, "\(path): \(line)")
+      } else {
+        #expect(line["pdq"] != nil || line["error"] != nil, "\(path): \(line)")
+      }
+    }
+    let errors = lines.filter { $0["error"] != nil }.count
+    #expect(errors > 0 && errors <= damaged, "some damaged copies are refused")
+    #expect(result.status == 1, "a failed file makes the exit status 1")
+  }
+}
