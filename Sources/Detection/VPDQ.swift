@@ -118,12 +118,16 @@ public enum VPDQ {
   public static func trustedHashes(_ features: [VPDQFeature], minimumQuality: Int = minimumQuality)
     -> [PDQHash]
   {
+    trustedFeatures(features, minimumQuality: minimumQuality).map(\.hash)
+  }
+
+  /// The first frame of each unique hash among frames with quality >= `minimumQuality`.
+  public static func trustedFeatures(
+    _ features: [VPDQFeature], minimumQuality: Int = minimumQuality
+  ) -> [VPDQFeature] {
     var seen = Set<PDQHash>()
-    return features.compactMap { feature in
-      guard feature.quality >= minimumQuality, seen.insert(feature.hash).inserted else {
-        return nil
-      }
-      return feature.hash
+    return features.filter { feature in
+      feature.quality >= minimumQuality && seen.insert(feature.hash).inserted
     }
   }
 

@@ -11,11 +11,18 @@ public struct VPDQIndex: Sendable {
     public var id: Int
     /// q% and c%.
     public var similarity: VPDQSimilarity
+    /// Indices (into ``VPDQ/trustedFeatures(_:minimumQuality:)`` of the query) of the query's
+    /// unique trusted frames that found this video, ascending.
+    public var matchedQuery: [Int]
+    /// Earliest and latest time (seconds) of this video's frames that were found.
+    public var targetSpan: ClosedRange<Double>
   }
 
   private let frames: PDQIndex
   /// Video ordinal of each indexed frame.
   private let frameVideo: [Int32]
+  /// Time (seconds) of each indexed frame (the first frame with that hash in its video).
+  private let frameTime: [Double]
   private let videoIds: [Int]
   /// Unique trusted frames per video.
   private let videoFrames: [Int32]
@@ -32,19 +39,23 @@ public struct VPDQIndex: Sendable {
   ) {
     var words: [UInt64] = []
     var owners: [Int32] = []
+    var times: [Double] = []
     var ids: [Int] = []
     var counts: [Int32] = []
     for (id, features) in videos {
-      let hashes = VPDQ.trustedHashes(features, minimumQuality: minimumQuality)
-      for hash in hashes {
-        words += [hash.words[0], hash.words[1], hash.words[2], hash.words[3]]
+      let unique = VPDQ.trustedFeatures(features, minimumQuality: minimumQuality)
+      for feature in unique {
+        let words4 = feature.hash.words
+        words += [words4[0], words4[1], words4[2], words4[3]]
         owners.append(Int32(ids.count))
+        times.append(feature.timestamp)
       }
       ids.append(id)
-      counts.append(Int32(hashes.count))
+      counts.append(Int32(unique.count))
     }
     frames = PDQIndex(words: words, ids: Array(0..<owners.count))
     frameVideo = owners
+    frameTime = times
     videoIds = ids
     videoFrames = counts
   }
@@ -68,12 +79,15 @@ public struct VPDQIndex: Sendable {
       }
     }
     return queryHits.map { video, hits in
-      let found = frameHits[video]?.count ?? 0
+      let found = frameHits[video] ?? []
+      let times = found.map { frameTime[$0] }
       return Match(
         id: videoIds[Int(video)],
         similarity: VPDQSimilarity(
           queryPercent: Double(hits.count) * 100 / Double(query.count),
-          comparedPercent: Double(found) * 100 / Double(videoFrames[Int(video)])))
+          comparedPercent: Double(found.count) * 100 / Double(videoFrames[Int(video)])),
+        matchedQuery: hits.sorted(),
+        targetSpan: (times.min() ?? 0)...(times.max() ?? 0))
     }.sorted {
       ($0.similarity.queryPercent, -$0.id) > ($1.similarity.queryPercent, -$1.id)
     }
@@ -138,7 +152,8 @@ extension VPDQ {
     return features
   }
 
-  static func feature(
+  /// One frame from the three text fields of a hash file (`line` names it in an error).
+  public static func feature(
     hex: Substring, quality: Substring, timestamp: Substring, frame: Int, line: Int
   ) throws(VPDQParseError) -> VPDQFeature {
     guard hex.count == 64, let hash = PDQHash(hex: hex) else {

@@ -16,6 +16,13 @@ public struct KnownMatch: Hashable, Sendable {
   public var label: String?
   /// The list's identifier of the entry, if any.
   public var sourceId: String?
+  /// For a match found in a video: the frame that matched, and its time in seconds (PDQ of
+  /// one frame), or the first matched frame and the matched segment (vPDQ).
+  public var frame: Int? = nil
+  /// The matched segment of the upload, in seconds (one instant for a single frame).
+  public var segment: ClosedRange<Double>? = nil
+  /// The bank video matched by the vPDQ rule, with both shares.
+  public var video: VideoMatch? = nil
 }
 
 /// The enabled banks' PDQ hashes in a `PDQIndex` (digests are looked up exactly in the store,

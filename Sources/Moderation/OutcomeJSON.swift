@@ -45,6 +45,7 @@ extension ScanOutcome {
               "hashed_frames": .int(Int64(video.hashedFrames)),
               "trusted_frames": .int(Int64(video.trustedFrames)),
               "duration": .double(video.duration),
+              "frame_rate": .double(video.frameRate),
             ])
           ))
       }
@@ -68,12 +69,26 @@ extension ScanOutcome {
 }
 
 extension KnownMatch {
-  /// `{"bank","distance","label","source_id","type"}`.
+  /// `{"bank","distance","label","source_id","type"}`; a match found in a video adds
+  /// "frame" and "segment" ([start, end] seconds of the upload), and a vPDQ match (type
+  /// `vpdq`) "query_percent", "compared_percent" and "bank_segment".
   public var json: JSONValue {
-    .object([
-      "bank": .string(bank), "type": .string(type.rawValue),
+    var object: [String: JSONValue] = [
+      "bank": .string(bank), "type": .string(video == nil ? type.rawValue : "vpdq"),
       "distance": .int(Int64(distance)), "label": .text(label), "source_id": .text(sourceId),
-    ])
+    ]
+    if let frame { object["frame"] = .int(Int64(frame)) }
+    if let segment {
+      object["segment"] = .array([.double(segment.lowerBound), .double(segment.upperBound)])
+    }
+    if let video {
+      object["query_percent"] = .double(video.queryPercent)
+      object["compared_percent"] = .double(video.comparedPercent)
+      object["bank_segment"] = .array([
+        .double(video.bankSegment.lowerBound), .double(video.bankSegment.upperBound),
+      ])
+    }
+    return .object(object)
   }
 }
 

@@ -127,8 +127,11 @@ public final class UploadGate {
   let secondsPerHash: Double
   let groupCommit: GroupCommit?
   private var matcher: BankMatcher?
+  /// The known videos of the enabled banks (built on the first video scanned; share one
+  /// between gates of a long-running process).
+  let videoBanks: LiveVideoBankMatcher
   /// Reused across video and animation frames (images are hashed row by row instead).
-  private let hasher = PDQHasher()
+  let hasher = PDQHasher()
 
   /// Creates a gate. The bank index is built on the first file that needs it (or pass one).
   /// With `mediaRoots`, files scanned for an account must lie inside them (their items are
@@ -138,8 +141,9 @@ public final class UploadGate {
     maxPixels: Int = ImageDecoder.defaultMaxPixels, videoLimits: VideoLimits = .default,
     frameLimits: FrameLimits = .default,
     secondsPerHash: Double = 1, matcher: BankMatcher? = nil, mediaRoots: MediaRoots? = nil,
-    groupCommit: GroupCommit? = nil
+    groupCommit: GroupCommit? = nil, videoBanks: LiveVideoBankMatcher? = nil
   ) {
+    self.videoBanks = videoBanks ?? LiveVideoBankMatcher(database: database)
     self.groupCommit = groupCommit
     self.mediaRoots = mediaRoots
     self.database = database
@@ -322,38 +326,6 @@ public final class UploadGate {
     return try flag(outcome, mediaPath: mediaPath, subject: subject)
   }
 
-  /// A video: every hashed frame's PDQ against the image banks (a known image inside a video
-  /// matches); frames below quality 50 are reported, not acted on. A video that cannot be
-  /// decoded is an error unless its digests matched.
-  func scanVideo(
-    _ bytes: [UInt8], path: String, outcome scanned: ScanOutcome, subject: ScanSubject?,
-    mediaPath: () throws -> String
-  ) throws -> ScanOutcome {
-    var outcome = scanned
-    let video: VideoHashes
-    do {
-      video = try VideoHasher.hash(
-        data: bytes, name: path, secondsPerHash: secondsPerHash, limits: videoLimits,
-        hasher: hasher)
-    } catch {
-      outcome.imageError = error.description
-      guard !outcome.matches.isEmpty else {
-        outcome.decision = .error(error.description)
-        return outcome
-      }
-      return try flag(outcome, mediaPath: mediaPath, subject: subject)
-    }
-    outcome.width = video.info.width
-    outcome.height = video.info.height
-    let trusted = video.features.filter { $0.quality >= Self.minimumTrustedQuality }
-    outcome.video = ScannedVideo(
-      hashedFrames: video.features.count, trustedFrames: trusted.count,
-      duration: video.duration, frameRate: video.info.frameRate)
-    let matcher = try bankMatcher()
-    outcome.matches += Self.best(try trusted.flatMap { try matcher.pdqMatches($0.hash) })
-    return try flag(outcome, mediaPath: mediaPath, subject: subject)
-  }
-
   /// The closest of several matches of one bank entry (frames of a video or an animation),
   /// best first.
   static func best(_ matches: [KnownMatch]) -> [KnownMatch] {
@@ -403,11 +375,12 @@ public final class UploadGate {
         outcome.decision = .matched(kind: .knownMatch)
         return outcome
       }
-      let item = NewFlaggedItem(
+      var item = NewFlaggedItem(
         kind: .knownMatch, priority: 1, serviceId: subject.serviceId,
         accountId: subject.accountId, mediaPath: try mediaPath(), sha256: outcome.sha256,
         md5: outcome.md5, pdq: outcome.pdq, bank: best.bank, label: best.label,
         distance: best.distance)
+      item.video = outcome.video.map { Self.videoRecord($0, best: best) }
       let ids = try createFlaggedItems([item])
       outcome.decision = .flagged(kind: .knownMatch, itemId: ids[0])
     }

@@ -63,6 +63,8 @@ public struct NewFlaggedItem: Hashable, Sendable {
   public var model: String?
   /// Classifier score, for new material.
   public var score: Double?
+  /// For a video upload: what it matched (recorded with the item, in `flagged_item_video`).
+  public var video: FlaggedVideoMatch?
 
   /// Creates an item.
   public init(
@@ -296,6 +298,10 @@ extension AppDatabase {
       "model": .text(item.model),
     ]
     if let score = item.score { after["score"] = .double(score) }
+    if let video = item.video {
+      try insertVideoMatch(db, itemId: id, video)
+      after["video"] = video.json
+    }
     try audit.record(
       action: "flag.create", entity: "flagged_item", entityId: String(id),
       after: .object(after))

@@ -12,18 +12,20 @@ struct BankCommand: ParsableCommand {
     abstract: "Import hash banks, list them, enable or disable them, set PDQ thresholds.",
     subcommands: [
       BankImportCommand.self, BankListCommand.self, BankEnableCommand.self,
-      BankDisableCommand.self, BankThresholdCommand.self,
+      BankDisableCommand.self, BankThresholdCommand.self, BankExportCommand.self,
+      BankVPDQThresholdCommand.self,
     ]
   )
 
   /// One bank as a JSON line.
-  static func json(_ bank: BankRow) -> String {
+  static func json(_ bank: BankRow, videos: Int = 0) -> String {
     OrderedJSON.object([
       ("name", .string(bank.name)), ("enabled", .bool(bank.enabled)),
       ("pdq_threshold", .int(Int64(bank.pdqThreshold))), ("pdq", .int(Int64(bank.pdqCount))),
       ("md5", .int(Int64(bank.md5Count))), ("sha256", .int(Int64(bank.sha256Count))),
       ("sha1", .int(Int64(bank.sha1Count))),
       ("total", .int(Int64(bank.total))), ("created_at", .int(bank.createdAt)),
+      ("vpdq", .int(Int64(videos))),
     ])
   }
 
@@ -34,12 +36,12 @@ struct BankCommand: ParsableCommand {
   }
 
   /// One bank as a tab-separated line.
-  static func line(_ bank: BankRow) -> String {
-    [
+  static func line(_ bank: BankRow, videos: Int? = nil) -> String {
+    ([
       bank.name, bank.enabled ? "enabled" : "disabled", "threshold \(bank.pdqThreshold)",
       "pdq \(bank.pdqCount)", "md5 \(bank.md5Count)", "sha256 \(bank.sha256Count)",
       "sha1 \(bank.sha1Count)",
-    ].joined(separator: "\t")
+    ] + (videos.map { ["vpdq \($0)"] } ?? [])).joined(separator: "\t")
   }
 }
 
@@ -55,7 +57,9 @@ struct BankImportCommand: ParsableCommand {
       other header columns are kept in the label as name=value, so `threatexchange dataset \
       -P --csv` output imports as it is. The delimiter is a tab when the first line has one, \
       else a comma, else spaces (threatexchange's `pdq <hex>` lines). Blank \
-      lines and lines starting with # are ignored. Every bad line is printed as \
+      lines and lines starting with # are ignored. A folder, or a file of vPDQ frames \
+      (frame,quality,hex,timestamp lines, or threatexchange's JSON array of \
+      "hex,quality,timestamp"), imports known videos, one per file. Every bad line is printed as \
       FILE:LINE: reason; a file with any bad line imports nothing unless --skip-invalid. \
       Hashes the bank holds already are counted, not added twice. One transaction, one \
       audit event (bank.import).
@@ -64,7 +68,7 @@ struct BankImportCommand: ParsableCommand {
   @Argument(help: "Bank name (letters, digits, '-', '_', '.').")
   var name: String
 
-  @Argument(help: "CSV, TSV or threatexchange file.")
+  @Argument(help: "CSV, TSV or threatexchange file; or vPDQ hash files (a file or a folder).")
   var file: String
 
   @Option(name: .long, help: "Set the bank's PDQ threshold (0...64; new banks get 31).")
@@ -73,6 +77,10 @@ struct BankImportCommand: ParsableCommand {
   @OptionGroup var options: ImportOptions
 
   func run() throws {
+    if VideoBankFile.isVideoHashes(path: file) {
+      return try BankVideoImport.run(
+        name: name, path: file, threshold: threshold, options: options)
+    }
     let (database, operatorName) = try options.moderation.open(create: true)
     let outcome = try ImportReporting.run("csar bank import") {
       try Imports.bank(
@@ -109,8 +117,8 @@ struct BankListCommand: ParsableCommand {
     abstract: "List the banks with their state, PDQ threshold and hash counts.",
     discussion: """
       Plain: NAME<TAB>enabled|disabled<TAB>threshold N<TAB>pdq N<TAB>md5 N<TAB>sha256 N\
-      <TAB>sha1 N. With --json, one object per line: {"name","enabled","pdq_threshold","pdq",\
-      "md5","sha256","sha1","total","created_at"}.
+      <TAB>sha1 N<TAB>vpdq N (known videos). With --json, one object per line: {"name",\
+      "enabled","pdq_threshold","pdq","md5","sha256","sha1","total","created_at","vpdq"}.
       """)
 
   @Flag(name: .long, help: "Print JSON Lines.")
@@ -121,8 +129,10 @@ struct BankListCommand: ParsableCommand {
 
   func run() throws {
     let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: false)
+    let videos = try setup.database.bankVideoCounts()
     for bank in try setup.database.hashBanks() {
-      print(json ? BankCommand.json(bank) : BankCommand.line(bank))
+      let n = videos[bank.name] ?? 0
+      print(json ? BankCommand.json(bank, videos: n) : BankCommand.line(bank, videos: n))
     }
   }
 }

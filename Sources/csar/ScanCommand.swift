@@ -125,9 +125,17 @@ struct ScanCommand: ParsableCommand {
   }
 
   static func describe(_ match: KnownMatch) -> String {
+    if let video = match.video {
+      return "bank \(DisplayText.escapingControls(match.bank)) vpdq "
+        + "\"\(DisplayText.escapingControls(match.label ?? video.video.name))\" "
+        + VideoScanText.describe(video)
+    }
     var text = "bank \(DisplayText.escapingControls(match.bank)) \(match.type.rawValue)"
     if match.type == .pdq { text += " distance \(match.distance)" }
     if let label = match.label { text += " \"\(DisplayText.escapingControls(label))\"" }
+    if let frame = match.frame, let at = match.segment?.lowerBound {
+      text += " at frame \(frame) (" + VideoScanText.seconds(at) + ")"
+    }
     return text
   }
 

@@ -1,0 +1,87 @@
+// The upload gate on videos: digests (already matched by the caller), the vPDQ rule against
+// the banks' known videos, and every hashed frame's PDQ against the image banks.
+
+import Detection
+import Foundation
+import Store
+import Video
+
+extension UploadGate {
+  /// The known-video matcher (built now if it was not yet, or rebuilt when the video banks
+  /// changed since).
+  public func videoBankMatcher() throws -> VideoBankMatcher { try videoBanks.current() }
+
+  /// A video: the vPDQ rule against the banks' known videos, and every hashed frame's PDQ
+  /// against the image banks (a known image inside a video matches); frames below quality 50
+  /// are left out of both. Matches come after exact digest matches, vPDQ before single
+  /// frames. A video that cannot be decoded is an error unless its digests matched.
+  func scanVideo(
+    _ bytes: [UInt8], path: String, outcome scanned: ScanOutcome, subject: ScanSubject?,
+    mediaPath: () throws -> String
+  ) throws -> ScanOutcome {
+    var outcome = scanned
+    let video: VideoHashes
+    do {
+      video = try VideoHasher.hash(
+        data: bytes, name: path, secondsPerHash: secondsPerHash, limits: videoLimits,
+        hasher: hasher)
+    } catch {
+      outcome.imageError = error.description
+      guard !outcome.matches.isEmpty else {
+        outcome.decision = .error(error.description)
+        return outcome
+      }
+      return try flag(outcome, mediaPath: mediaPath, subject: subject)
+    }
+    outcome.width = video.info.width
+    outcome.height = video.info.height
+    let trusted = video.features.filter { $0.quality >= Self.minimumTrustedQuality }
+    outcome.video = ScannedVideo(
+      hashedFrames: video.features.count, trustedFrames: trusted.count,
+      duration: video.duration, frameRate: video.info.frameRate)
+    outcome.matches += try videoBankMatcher().matches(video.features).map { found in
+      KnownMatch(
+        bank: found.video.bank, type: .pdq, distance: 0,
+        label: found.video.label ?? found.video.name, sourceId: found.video.name,
+        frame: found.firstFrame, segment: found.segment, video: found)
+    }
+    outcome.matches += try frameMatches(trusted)
+    return try flag(outcome, mediaPath: mediaPath, subject: subject)
+  }
+
+  /// Each image-bank entry found in some frame, once, at its nearest frame (the earliest on
+  /// a tie); nearest first.
+  func frameMatches(_ trusted: [VPDQFeature]) throws -> [KnownMatch] {
+    let matcher = try bankMatcher()
+    var best: [String: KnownMatch] = [:]
+    for feature in trusted {
+      for var match in try matcher.pdqMatches(feature.hash) {
+        let key = "\(match.bank)\u{0}\(match.sourceId ?? "")\u{0}\(match.label ?? "")"
+        if let known = best[key], known.distance <= match.distance { continue }
+        match.frame = feature.frame
+        match.segment = feature.timestamp...feature.timestamp
+        best[key] = match
+      }
+    }
+    return best.values.sorted {
+      ($0.distance, $0.bank, $0.frame ?? 0) < ($1.distance, $1.bank, $1.frame ?? 0)
+    }
+  }
+
+  /// What a video item records: the upload, and how its best match was found.
+  static func videoRecord(_ video: ScannedVideo, best: KnownMatch) -> FlaggedVideoMatch {
+    var record = FlaggedVideoMatch(
+      kind: best.video != nil ? .vpdq : best.frame != nil ? .framePDQ : .digest,
+      duration: video.duration, frameRate: video.frameRate, hashedFrames: video.hashedFrames,
+      frame: best.frame, startSeconds: best.segment?.lowerBound,
+      endSeconds: best.segment?.upperBound)
+    if let found = best.video {
+      record.bankVideoId = found.video.id
+      record.queryPercent = found.queryPercent
+      record.comparedPercent = found.comparedPercent
+      record.bankStartSeconds = found.bankSegment.lowerBound
+      record.bankEndSeconds = found.bankSegment.upperBound
+    }
+    return record
+  }
+}
