@@ -93,6 +93,12 @@ public enum TableView {
       if isSelected {
         let band = Rect(x: rect.x, y: rect.y + 1 + line, width: rect.width, height: 1)
         screen.fill(band, style: style)
+        // Unfocused, the row is marked in the frame too: an attribute alone is lost where
+        // the terminal cannot show it (TERM=linux drops underline from coloured text).
+        if !focused, rect.x > 0 {
+          screen.put(
+            "►", x: rect.x - 1, y: rect.y + 1 + line, style: theme[rows[index].role])
+        }
       }
       drawLine(
         rows[index].cells, columns: columns, widths: widths, y: rect.y + 1 + line,

@@ -48,6 +48,8 @@ public final class NCursesTerminal: TerminalBackend {
   private var isShutDown = false
   private var needsFullRepaint = false
   private var cursorVisible = false
+  /// What the terminal cannot combine with colour (terminfo `ncv`).
+  private var noColorVideo = NoColorVideo(mask: 0)
   private var lastSize: (width: Int, height: Int)
 
   /// Takes over the terminal. `colorDepthOverride` (e.g. from a `--color` flag) wins over
@@ -91,6 +93,7 @@ public final class NCursesTerminal: TerminalBackend {
     }
     if colorDepth != .monochrome, start_color() == OK {
       usesDefaultColors = use_default_colors() == OK
+      noColorVideo = NoColorVideo(mask: tigetnum("ncv"))
     } else {
       usesDefaultColors = false
     }
@@ -206,7 +209,10 @@ public final class NCursesTerminal: TerminalBackend {
     let pair = alloc_pair(
       colorNumber(approximated.foreground, isForeground: true),
       colorNumber(approximated.background, isForeground: false))
-    return (attributes, pair < 0 ? 0 : pair)
+    guard pair > 0 else { return (attributes, 0) }
+    // A coloured cell: what the terminal cannot show with colour is replaced, not lost.
+    let shown = noColorVideo.substitute(style.attributes)
+    return (csar_attributes(UInt32(shown.rawValue)), pair)
   }
 
   private func colorNumber(_ color: TerminalColor, isForeground: Bool) -> Int32 {

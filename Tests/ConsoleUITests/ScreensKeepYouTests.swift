@@ -61,6 +61,18 @@ struct ScreensKeepYouTests {
     #expect(screen.text.contains("question's"))
   }
 
+  @Test func theDashboardsConsentPanelSaysWhenServicesAreHidden() throws {
+    let console = try makeConsole()
+    let services = try console.context.database.services(today: console.context.today).count
+    let small = console.render(width: 80, height: 24).text
+    let shown = try #require(
+      small.split(separator: "\n").first { $0.contains("more services (a taller window") })
+    let hidden = Int(shown.split(separator: "+ ")[1].split(separator: " ")[0]) ?? 0
+    #expect(hidden > 0 && hidden < services)
+    // Tall enough for all: nothing is hidden, nothing said.
+    #expect(!console.render(width: 120, height: 60).text.contains("more service"))
+  }
+
   @Test func aURLItemShowsNoBlurGauge() throws {
     let fixture = try ReviewFixture()
     let console = try fixture.console("alice")

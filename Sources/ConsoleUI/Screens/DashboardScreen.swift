@@ -160,15 +160,27 @@ final class DashboardScreen: ConsoleScreen {
       TableColumn("Not asked", .fixed(9), alignRight: true),
       TableColumn("Withdrawn", .fixed(9), alignRight: true),
     ]
-    let rows = summary.consent.map { stats in
+    var rows = summary.consent.map { stats in
       TableRow([
         stats.name, Format.percent(stats.granted, of: stats.total),
         Format.percent(stats.refused, of: stats.total), Format.count(stats.notAsked),
         Format.count(stats.withdrawalsThisMonth),
       ])
     }
+    // Services that do not fit are said to exist, never silently left out.
+    let room = inner.height - 1
+    var hidden = 0
+    if rows.count > room, room >= 2 {
+      hidden = rows.count - (room - 1)
+      rows = Array(rows.prefix(room - 1))
+    }
     TableView.draw(
       columns: columns, rows: rows, selected: nil, in: inner, on: &screen, theme: theme)
+    if hidden > 0 {
+      screen.put(
+        "+ \(hidden) more service\(hidden == 1 ? "" : "s") (a taller window shows all)",
+        in: inner, row: room, style: theme[.muted])
+    }
   }
 
   static func drawPairs(
