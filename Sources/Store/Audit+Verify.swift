@@ -125,9 +125,18 @@ extension AppDatabase {
         guard case .ok(let count) = walk.verification, count > 0 else {
           return walk.verification
         }
+        let anchors = AuditAnchor.count(folder: auditKey.anchorFolder, key: auditKey)
+        guard anchors > 0 else {
+          return .broken(
+            eventId: nil,
+            reason: "the log is not keyed yet (open the database with its provider key)")
+        }
         return .broken(
           eventId: nil,
-          reason: "the log is not keyed yet (open the database with its provider key)")
+          reason: "the log is not keyed, and this provider key already anchors \(anchors) "
+            + "database(s), so it was not keyed automatically (a log rewritten without the "
+            + "key looks just like this); if it is genuine, an admin keys it with "
+            + "`csar audit rekey`")
       }
       guard keyCheck == auditKey.check else {
         return .broken(eventId: nil, reason: AuditError.wrongKey(path: path).description)
@@ -139,12 +148,118 @@ extension AppDatabase {
     }
   }
 
-  /// The newest audit event's id and MAC (nil for an empty log): the head that exports carry
-  /// and `csar audit verify --expect-head` compares with a head recorded elsewhere.
-  public func auditHead() throws -> (id: Int64, mac: String)? {
-    try read { db in
-      try Row.fetchOne(db, sql: "SELECT id, mac FROM audit_event ORDER BY id DESC LIMIT 1")
-        .map { ($0["id"], $0["mac"] ?? "") }
+  /// The newest audit event (nil for an empty log): the head that exports carry and
+  /// `csar audit verify --expect-head` compares with a head recorded elsewhere.
+  public func auditHead() throws -> AuditHead? {
+    try read { db in try Self.auditHead(db) }
+  }
+
+  static func auditHead(_ db: Database) throws -> AuditHead? {
+    try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT id, mac FROM audit_event ORDER BY id DESC LIMIT 1")
+    ).map { AuditHead(events: $0["id"], mac: $0["mac"] ?? "") }
+  }
+}
+
+// MARK: - The head
+
+/// The audit log's head: how many events it had (the newest event's id: ids run from 1 without
+/// gaps in an intact log) and the newest event's MAC. Written as `EVENTS:MAC`; exports carry
+/// it, `csar audit verify` prints it, and `--expect-head` checks that a head recorded
+/// elsewhere is still in the log.
+public struct AuditHead: Hashable, Sendable, CustomStringConvertible {
+  public var events: Int64
+  public var mac: String
+
+  public init(events: Int64, mac: String) {
+    self.events = events
+    self.mac = mac
+  }
+
+  /// Reads `EVENTS:MAC` or a bare MAC (64 lowercase hex digits; events then 0, unknown).
+  public init?(parsing text: String) {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+    let macText = String(parts.last ?? "").lowercased()
+    guard parts.count <= 2, macText.count == 64,
+      macText.allSatisfy({ $0.isHexDigit })
+    else { return nil }
+    var events: Int64 = 0
+    if parts.count == 2 {
+      guard let n = Int64(parts[0]), n > 0 else { return nil }
+      events = n
     }
+    self.init(events: events, mac: macText)
+  }
+
+  /// `EVENTS:MAC`.
+  public var description: String { "\(events):\(mac)" }
+
+  /// `{"events":N,"mac":"..."}`, as exports carry it.
+  public var json: JSONValue { ["events": .int(events), "mac": .string(mac)] }
+}
+
+// MARK: - Everything verify checks
+
+/// The outcome of `csar audit verify`: the chain (keyed MACs, ids, anchor), the triggers,
+/// operators, reports and items that must agree with the log, and optionally a head recorded
+/// elsewhere.
+public struct AuditCheck: Sendable {
+  /// The chain and its anchor.
+  public var chain: AuditVerification
+  /// The newest event, when the log has one.
+  public var head: AuditHead?
+  /// Triggers, operators, reports and items that disagree with the log (at most 20 of each
+  /// kind of row).
+  public var mismatches: [AuditMismatch]
+  /// Why the expected head does not verify (nil when none was given, or it is in the log).
+  public var expectedHeadProblem: String?
+  /// With an expected head that is in the log: how many events came after it.
+  public var eventsSinceExpectedHead: Int64?
+
+  public var isOK: Bool { chain.isOK && mismatches.isEmpty && expectedHeadProblem == nil }
+
+  /// Every problem, one line each (empty when ok).
+  public var problems: [String] {
+    var out: [String] = []
+    if !chain.isOK { out.append(chain.description) }
+    out += mismatches.map { "audit log broken: " + $0.description }
+    if let expectedHeadProblem { out.append("audit log broken: " + expectedHeadProblem) }
+    return out
+  }
+}
+
+extension AppDatabase {
+  /// Everything `csar audit verify` checks: the chain with its anchor
+  /// (``verifyAuditChain()``), the triggers (``triggerMismatches()``), operators
+  /// (``operatorAuditMismatches()``), reports and items (``stateMismatches(limit:)``) against
+  /// the log, and, when given, that `expectedHead` (a head recorded elsewhere: written down,
+  /// or carried by an export) is an event of the intact chain with that MAC.
+  public func verifyAudit(expectedHead: AuditHead? = nil) throws -> AuditCheck {
+    let chain = try verifyAuditChain()
+    var check = AuditCheck(
+      chain: chain, head: try auditHead(), mismatches: try triggerMismatches(),
+      expectedHeadProblem: nil, eventsSinceExpectedHead: nil)
+    check.mismatches += try operatorAuditMismatches().map {
+      AuditMismatch(
+        entity: "operator", label: "\"\($0.name)\" (id \($0.id))",
+        problem: $0.problem + " (edited outside csar)")
+    }
+    check.mismatches += try stateMismatches()
+    guard let expectedHead, chain.isOK else { return check }
+    let found = try read { db in
+      try Int64.fetchOne(
+        db, sql: "SELECT id FROM audit_event WHERE mac = ?", arguments: [expectedHead.mac])
+    }
+    if let found, expectedHead.events == 0 || expectedHead.events == found {
+      check.eventsSinceExpectedHead = (check.head?.events ?? found) - found
+    } else if let found {
+      check.expectedHeadProblem =
+        "the expected head's MAC is event \(found)'s, not event \(expectedHead.events)'s"
+    } else {
+      check.expectedHeadProblem =
+        "the expected head \(expectedHead) is not in the log: the log was rewritten or cut "
+        + "back to before it (or it belongs to another database)"
+    }
+    return check
   }
 }

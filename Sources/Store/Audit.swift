@@ -167,7 +167,9 @@ enum AuditChain {
     guard identity.keyCheck == key.check else {
       if identity.keyCheck != nil { throw AuditError.wrongKey(path: path) }
       throw AuditError.notKeyed(
-        path: path, reason: "it was not re-keyed when the database was opened with the key")
+        path: path,
+        reason: "it is broken, or it is a log from before keyed chains that an admin keys with "
+          + "`csar audit rekey`")
     }
     guard
       let row = try Row.fetchOne(

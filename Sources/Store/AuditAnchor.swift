@@ -94,6 +94,23 @@ struct AuditAnchor: Equatable {
     return parse(String(decoding: data, as: UTF8.self), databaseId: databaseId, key: key)
   }
 
+  /// How many anchor files in `folder` carry a MAC made with `key` (of any database): once a
+  /// key anchors a database, unkeyed logs are no longer keyed automatically with it.
+  static func count(folder: String?, key: AuditKey) -> Int {
+    guard let folder,
+      let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
+    else { return 0 }
+    return names.filter { name in
+      guard name.hasSuffix(".anchor"),
+        let data = FileManager.default.contents(atPath: folder + "/" + name)
+      else { return false }
+      switch parse(String(decoding: data, as: UTF8.self), databaseId: "", key: key) {
+      case .success, .failure(.otherDatabase): return true
+      default: return false
+      }
+    }.count
+  }
+
   /// Writes the anchor atomically (a private temporary file, then rename) into `folder`,
   /// created private when missing.
   func write(folder: String, key: AuditKey) throws {

@@ -71,7 +71,8 @@ public enum AuditError: Error, Equatable, Sendable, CustomStringConvertible {
   case noAuditKey(path: String)
   /// The chain was keyed with another key than the one given.
   case wrongKey(path: String)
-  /// The chain made before keyed chains existed is broken, so it was not keyed.
+  /// The log is not keyed: broken, or from before keyed chains and waiting for an admin's
+  /// `csar audit rekey`.
   case notKeyed(path: String, reason: String)
   /// An event of a keyed chain carries no MAC.
   case missingMac(path: String, eventId: Int64)
@@ -87,8 +88,8 @@ public enum AuditError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(path): the audit chain was keyed with another provider key than the one "
         + "given; use the key file this database was made with"
     case .notKeyed(let path, let reason):
-      return "\(path): the audit log from before keyed chains is broken (\(reason)), so it "
-        + "was left unkeyed and nothing more is written; run `csar audit verify`"
+      return "\(path): the audit log is not keyed with the provider key (\(reason)), so "
+        + "nothing more is written; run `csar audit verify`"
     case .missingMac(let path, let id):
       return "\(path): audit event \(id) carries no MAC; run `csar audit verify`"
     case .cannotWriteAnchor(let path, let reason):

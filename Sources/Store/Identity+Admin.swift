@@ -123,6 +123,18 @@ extension AppDatabase {
   }
 
   /// Throws unless `name` is an enabled, bound admin.
+  /// Throws unless `name` is an enabled lead or admin bound to an OS account (purges and
+  /// legal holds); `action` says what was refused, e.g. `purge`.
+  static func requireLead(_ db: Database, name: String, action: String) throws {
+    guard let row = try operatorRow(db, name: name) else {
+      throw StoreError.unknownOperator(name: name)
+    }
+    guard row.isEnabled else { throw IdentityError.disabled(name: name) }
+    guard row.role.approvesReveals, row.uid != nil else {
+      throw IdentityError.notALead(name: name, action: action)
+    }
+  }
+
   static func requireAdmin(_ db: Database, name: String) throws {
     guard let row = try operatorRow(db, name: name) else {
       throw StoreError.unknownOperator(name: name)

@@ -59,6 +59,8 @@ public enum IdentityError: Error, Equatable, Sendable, CustomStringConvertible {
   case rebind(name: String, boundUid: UInt32, uid: UInt32)
   /// Disabling this operator would leave the database without an enabled admin.
   case lastAdmin(name: String)
+  /// The step (a purge, a legal hold) is for leads and admins; the operator is a reviewer.
+  case notALead(name: String, action: String)
 
   public var description: String {
     switch self {
@@ -98,6 +100,9 @@ public enum IdentityError: Error, Equatable, Sendable, CustomStringConvertible {
     case .lastAdmin(let name):
       return "\"\(name)\" is the last enabled admin: add another admin before disabling it "
         + "(csar operator add LOGIN --role admin)"
+    case .notALead(let name, let action):
+      return "operator \"\(name)\" is a reviewer: only a lead or an admin may \(action) "
+        + "(an admin changes the role with: csar operator add \(name) --role lead)"
     }
   }
 }

@@ -108,6 +108,13 @@ extension AppDatabase {
   ) throws -> [ExportedReport] {
     var exported: [ExportedReport] = []
     var after: Int64 = 0
+    // Before any file is written: every ready report must agree with its audit trail.
+    try read { db in
+      try Self.refuseDisagreeing(
+        db,
+        ids: Int64.fetchAll(
+          db, sql: "SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL"))
+    }
     while true {
       let files = try read { db -> [(id: Int64, name: String, text: String)] in
         let ids = try Int64.fetchAll(
@@ -116,10 +123,13 @@ extension AppDatabase {
             SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL AND id > ?
             ORDER BY id LIMIT ?
             """, arguments: [after, max(1, batchSize)])
+        try Self.refuseDisagreeing(db, ids: ids)
+        let head = try Self.auditHead(db)
         return try ids.map { id in
           let contents = try Self.reportContents(db, reportId: id, provider: provider)
             .pseudonymised(key.pseudonym)
-          return (id, contents.caseRef + ".json", contents.json.description + "\n")
+          let document = Self.carryingHead(contents.json, head)
+          return (id, contents.caseRef + ".json", document.description + "\n")
         }
       }
       guard let last = files.last else { return exported }
@@ -151,6 +161,27 @@ extension AppDatabase {
       }
       for name in voided { outbox.remove(name) }
     }
+  }
+}
+
+// MARK: - Exports agree with the audit log
+
+extension AppDatabase {
+  /// Throws ``ReportError/disagreesWithAudit(_:)`` for the first of the reports `ids` whose
+  /// state disagrees with its audit trail: such a report is neither exported nor revealed.
+  static func refuseDisagreeing(_ db: Database, ids: [Int64]) throws {
+    if let mismatch = try reportMismatches(db, ids: ids).first {
+      throw ReportError.disagreesWithAudit(mismatch)
+    }
+  }
+
+  /// `document` (a JSON object) with `audit_head`: the audit log's head (events and MAC) when
+  /// the export was made, so the package can later be checked against the log
+  /// (`csar audit verify --expect-head EVENTS:MAC`).
+  static func carryingHead(_ document: JSONValue, _ head: AuditHead?) -> JSONValue {
+    guard case .object(var fields) = document else { return document }
+    fields["audit_head"] = head?.json ?? .null
+    return .object(fields)
   }
 }
 
@@ -291,6 +322,7 @@ extension AppDatabase {
       }
       let clear = try Self.reportContents(db, reportId: reportId, provider: provider)
       let sent = clear.pseudonymised(key.pseudonym)
+      let head = try Self.auditHead(db)
       let package: JSONValue = [
         "format": "csar-reveal/1", "case_ref": .string(caseRef), "provider": .string(provider),
         "revealed_at": .string(ClaimError.utc(audit.at)),
@@ -298,6 +330,7 @@ extension AppDatabase {
         "approved_by": .array(approvers.map { .string($0) }),
         "report": clear.json,
         "pseudonyms": Self.pseudonymTable(clear: clear.account, sent: sent.account),
+        "audit_head": head?.json ?? .null,
       ]
       let text = package.description + "\n"
       let name = caseRef + "-reveal.json"
@@ -346,6 +379,7 @@ extension AppDatabase {
     guard state == .founded else {
       throw ReportError.wrongState(caseRef: caseRef, state: state, needed: .founded)
     }
+    try refuseDisagreeing(db, ids: [row["id"]])
     return row["id"]
   }
 }

@@ -90,6 +90,9 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
   case purged(caseRef: String)
   /// No user notification is due for the case (not closed as manifestly unfounded).
   case noNotificationDue(caseRef: String)
+  /// The report's state disagrees with its audit trail (changed outside csar, say set back
+  /// to `ready` with sqlite3): it is neither exported nor revealed.
+  case disagreesWithAudit(AuditMismatch)
 
   public var description: String {
     switch self {
@@ -123,6 +126,9 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
     case .noNotificationDue(let ref):
       return "no user notification is due for \(ref): only a case closed as manifestly "
         + "unfounded notifies the user"
+    case .disagreesWithAudit(let mismatch):
+      return "refused: \(mismatch) (changed outside csar); nothing was written for it; "
+        + "run `csar audit verify`"
     }
   }
 }

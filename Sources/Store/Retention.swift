@@ -142,13 +142,14 @@ extension AppDatabase {
   /// become `purged`; reports lose their account and stored contents and get `purged_at`;
   /// account details no longer needed by any kept item or report are deleted. The audit trail
   /// is kept whole; each purged report and item is an audit event ("report.purge",
-  /// "item.purge"). Returns the plan that was carried out.
+  /// "item.purge"). Leads and admins only (``IdentityError/notALead(name:action:)``); the plan
+  /// itself (``purgePlan(retentionMonths:)``) anyone may read. Returns the plan carried out.
   @discardableResult
   public func purge(retentionMonths: Int = defaultRetentionMonths, by operatorName: String)
     throws -> PurgePlan
   {
     try audited(by: operatorName) { db, audit in
-      _ = try Self.operatorId(db, name: operatorName)
+      try Self.requireLead(db, name: operatorName, action: "purge data")
       let plan = try Self.purgePlan(
         db, cutoff: Self.retentionCutoff(now: audit.at, months: retentionMonths))
       var accounts = Set<Int64>()
@@ -207,6 +208,7 @@ extension AppDatabase {
   // MARK: - Legal holds
 
   /// Places a legal hold on a report (by case reference) or an item, audited ("hold.place").
+  /// Leads and admins only (``IdentityError/notALead(name:action:)``).
   @discardableResult
   public func placeLegalHold(
     caseRef: String? = nil, itemId: Int64? = nil, reason: String, by operatorName: String
@@ -218,6 +220,7 @@ extension AppDatabase {
         field: "reason", value: "", reason: "a legal hold needs the authority's request")
     }
     return try audited(by: operatorName) { db, audit in
+      try Self.requireLead(db, name: operatorName, action: "place a legal hold")
       let operatorId = try Self.operatorId(db, name: operatorName)
       let entity: String
       let entityId: Int64
@@ -251,10 +254,11 @@ extension AppDatabase {
     }
   }
 
-  /// Releases a legal hold, audited ("hold.release"); the hold's row is kept.
+  /// Releases a legal hold, audited ("hold.release"); the hold's row is kept. Leads and
+  /// admins only.
   public func releaseLegalHold(id: Int64, by operatorName: String) throws {
     try audited(by: operatorName) { db, audit in
-      _ = try Self.operatorId(db, name: operatorName)
+      try Self.requireLead(db, name: operatorName, action: "release a legal hold")
       guard
         let row = try Row.fetchOne(
           db, sql: "SELECT entity, entity_id FROM legal_hold WHERE id = ? AND released_at IS NULL",

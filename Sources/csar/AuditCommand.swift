@@ -1,4 +1,4 @@
-// `csar audit verify [--json]`: checks the audit log's hash chain.
+// `csar audit verify [--json] [--expect-head EVENTS:MAC]`, `csar audit rekey`: the audit log.
 
 import ArgumentParser
 import Foundation
@@ -8,73 +8,116 @@ import Store
 struct AuditCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "audit",
-    abstract: "Check the audit log.",
-    subcommands: [AuditVerifyCommand.self]
+    abstract: "Check the audit log; key an old one (admins).",
+    subcommands: [AuditVerifyCommand.self, AuditRekeyCommand.self]
   )
 }
 
-/// `csar audit verify`: walks the hash chain and names the first bad event; exit 1 if broken.
+/// `csar audit verify`: the chain, its anchor, the triggers, and operators, reports and items
+/// against the log; exit 1 naming what is wrong.
 struct AuditVerifyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "verify",
-    abstract: "Verify the audit log's hash chain; exit 1 naming the first bad event.",
+    abstract: "Verify the audit log; exit 1 naming the first bad event or row.",
     discussion: """
-      Each event's hash covers its fields and the previous event's hash, so an edited row, a \
-      deleted row (a gap in the ids, a broken link) and rows deleted at the end are found. \
-      The newest event's hash is printed too: record it elsewhere to notice a log rewritten \
-      from some event on. With --json: {"ok":true,"events":N,"head_id":ID,"head_hash":HEX} \
-      or {"ok":false,"event":ID,"reason":"..."}.
+      Checks: each event's MAC (HMAC-SHA-256 under a key derived from the provider key, \
+      which the database does not hold) covers its fields and the previous event's MAC, and \
+      ids run from 1 without gaps, so an edited, deleted, inserted or renumbered event is \
+      found even when the unkeyed hashes were recomputed; the anchor beside the key records \
+      how many events there were, so a log cut at the end is found; the triggers that keep \
+      the log append-only and operators bound exist with their SQL; every operator, report \
+      and review item agrees with its last audited change. The head (EVENTS:MAC) is printed: \
+      write it down, and later --expect-head checks that it is still in the log (exports \
+      carry the head they were made at). With --json: {"ok":true,"events":N,"head_id":ID,\
+      "head_hash":HEX,"head":"N:HEX"} or {"ok":false,"event":ID,"reason":"...",\
+      "problems":[...]}.
       """)
 
   @Flag(name: .long, help: "Print one JSON object.")
   var json = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Fail unless this head (EVENTS:MAC, or the MAC alone) is an event of the intact log.",
+      valueName: "HEAD"))
+  var expectHead: String?
+
   @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
   var db: String?
 
-  func run() throws {
-    let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: false)
-    let result = try setup.database.verifyAuditChain()
-    try checkOperators(setup.database, chain: result)
-    switch result {
-    case .ok(let count):
-      let head = try setup.database.auditHead()
-      if json {
-        print(
-          OrderedJSON.object([
-            ("ok", .bool(true)), ("events", .int(Int64(count))),
-            ("head_id", head.map { .int($0.id) } ?? .null),
-            ("head_hash", head.map { .string($0.mac) } ?? .null),
-          ]))
-      } else {
-        print(result.description)
-        if let head { print("head: event \(head.id) \(head.mac)") }
-      }
-    case .broken(let id, let reason):
-      print(
-        json
-          ? OrderedJSON.object([
-            ("ok", .bool(false)), ("event", id.map { .int($0) } ?? .null),
-            ("reason", .string(reason)),
-          ])
-          : result.description)
-      throw ExitCode(1)
+  func validate() throws {
+    if let expectHead, AuditHead(parsing: expectHead) == nil {
+      throw ValidationError(
+        "--expect-head: \"\(expectHead)\" is not EVENTS:MAC or a MAC of 64 hex digits")
     }
   }
 
-  /// With an intact chain, every operator row must agree with its last audited change (a
-  /// role, uid or state edited outside csar); the first that does not fails the check.
-  private func checkOperators(_ database: AppDatabase, chain: AuditVerification) throws {
-    guard case .ok = chain, let mismatch = try database.operatorAuditMismatches().first
-    else { return }
-    let reason = mismatch.description + " (edited outside csar)"
-    print(
-      json
-        ? OrderedJSON.object([
-          ("ok", .bool(false)), ("operator", .string(mismatch.name)),
-          ("reason", .string(reason)),
-        ])
-        : "audit log broken: " + reason)
-    throw ExitCode(1)
+  func run() throws {
+    let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: false)
+    let expected = expectHead.flatMap(AuditHead.init(parsing:))
+    let check = try setup.database.verifyAudit(expectedHead: expected)
+    guard check.isOK else {
+      let eventId: Int64? =
+        if case .broken(let id, _) = check.chain { id } else { nil }
+      if json {
+        print(
+          OrderedJSON.object([
+            ("ok", .bool(false)), ("event", eventId.map { .int($0) } ?? .null),
+            ("reason", .string(check.problems[0])),
+            ("problems", .array(check.problems.map { .string($0) })),
+          ]))
+      } else {
+        for problem in check.problems { print(problem) }
+      }
+      throw ExitCode(1)
+    }
+    let count: Int = if case .ok(let count) = check.chain { count } else { 0 }
+    if json {
+      var fields: [(String, JSONValue)] = [
+        ("ok", .bool(true)), ("events", .int(Int64(count))),
+        ("head_id", check.head.map { .int($0.events) } ?? .null),
+        ("head_hash", check.head.map { .string($0.mac) } ?? .null),
+        ("head", check.head.map { .string($0.description) } ?? .null),
+      ]
+      if let since = check.eventsSinceExpectedHead {
+        fields.append(("events_since_expected_head", .int(since)))
+      }
+      print(OrderedJSON.object(fields))
+      return
+    }
+    print(check.chain.description)
+    print("triggers, operators, reports and items agree with the log")
+    if let since = check.eventsSinceExpectedHead {
+      print("expected head found: \(since) event(s) added since")
+    }
+    if let head = check.head { print("head: \(head)") }
+  }
+}
+
+/// `csar audit rekey`: an admin keys an intact log that was not keyed automatically.
+struct AuditRekeyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rekey",
+    abstract: "Key an intact unkeyed audit log with the provider key (admins; audited).",
+    discussion: """
+      A log from before keyed chains is keyed automatically at its first open only while the \
+      provider key anchors no database yet. After that an unkeyed log might be one rewritten \
+      by someone without the key, so keying it (accepting its history) is an admin's \
+      explicit decision: check it first (`csar audit verify`), then \
+      run this. The chain must be intact; the audit.rekey event names the admin and the \
+      unkeyed head that was accepted.
+      """)
+
+  @OptionGroup var options: ModerationOptions
+
+  func run() throws {
+    let (database, admin) = try options.open()
+    guard try database.rekeyAuditChain(by: admin) else {
+      print("the audit log is keyed with this provider key already: nothing to do")
+      return
+    }
+    let head = try database.auditHead()
+    print("audit log keyed by \(admin)" + (head.map { "; head: \($0)" } ?? ""))
   }
 }

@@ -9,10 +9,10 @@ struct ReportCommandsEndToEndTests {
     let directory: String
     let database: String
 
-    init() throws {
+    init(items: Int = 40) throws {
       directory = try CsarBinary.temporaryDirectory()
       database = directory + "/demo.sqlite"
-      let result = try CsarBinary.run(["demo", "--db", database, "--items", "40"])
+      let result = try CsarBinary.run(["demo", "--db", database, "--items", String(items)])
       #expect(result.status == 0, "csar demo failed: \(result.err)")
     }
 

@@ -219,12 +219,12 @@ struct ReviewDecisionTests {
     let item = try queueItem(db, kind: .knownMatch, account: 1)
     let outcome = try claimAndDecide(db, item, .confirm)
     let caseRef = try #require(outcome.reportCaseRef)
-    let hold = try db.placeLegalHold(caseRef: caseRef, reason: "CA request 7", by: "alice")
+    let hold = try db.placeLegalHold(caseRef: caseRef, reason: "CA request 7", by: "bahar")
     #expect(throws: UndoError.reportHeld(caseRef: caseRef)) {
       try db.undoDecision(outcome.decisionId, by: "alice")
     }
     #expect(try itemState(db, item) == "confirmed")
-    try db.releaseLegalHold(id: hold.id, by: "alice")
+    try db.releaseLegalHold(id: hold.id, by: "bahar")
     try db.undoDecision(outcome.decisionId, by: "alice")
     #expect(try itemState(db, item) == "pending")
   }
