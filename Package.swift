@@ -50,6 +50,8 @@ let package = Package(
 
     // MARK: - Text safety (the one sanitiser for terminal text; no dependencies)
     .target(name: "TextSafety"),
+    // The folder of a path on String alone (no NSString path calls; no dependencies).
+    .target(name: "PathText"),
 
     // MARK: - Domain (no I/O)
     .target(name: "Compliance"),
@@ -58,7 +60,7 @@ let package = Package(
     .target(
       name: "Store",
       dependencies: [
-        "Compliance", "TextSafety",
+        "Compliance", "TextSafety", "PathText",
         .product(name: "GRDB", package: "GRDB.swift"),
         // The SQLite C API, for bulk loops (BulkStatement.swift).
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -66,7 +68,7 @@ let package = Package(
       ]
     ),
     .target(name: "Terminal", dependencies: ["CNCurses", "TextSafety"]),
-    .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+    .target(name: "Imaging", dependencies: ["CImageCodecs", "PathText"]),
     .target(name: "Video", dependencies: ["CVideoCodecs", "Imaging"]),
     .target(
       name: "Detection",
@@ -114,6 +116,7 @@ let package = Package(
 
     // MARK: - Tests
     .testTarget(name: "ComplianceTests", dependencies: ["Compliance"]),
+    .testTarget(name: "PathTextTests", dependencies: ["PathText"]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "Compliance"]),
     .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety"]),
     .testTarget(

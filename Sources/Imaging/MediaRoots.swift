@@ -8,6 +8,7 @@
 // cannot lead out either. The file itself is opened with O_NOFOLLOW by ``MediaFile``.
 
 import Foundation
+import PathText
 
 /// Why a media path may not be read.
 public struct MediaPathError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -48,7 +49,7 @@ public struct MediaRoots: Sendable, Equatable {
 
   /// The folder of the database file (the working folder for `:memory:` or a bare name).
   static func databaseFolder(_ databasePath: String) -> String {
-    let folder = (databasePath as NSString).deletingLastPathComponent
+    let folder = PathParts.parent(of: databasePath)
     if databasePath == ":memory:" || folder.isEmpty {
       return FileManager.default.currentDirectoryPath
     }
@@ -68,7 +69,7 @@ public struct MediaRoots: Sendable, Equatable {
       throw MediaPathError(path: mediaPath, roots: folders)
     }
     // Links in the folders on the way: the real folder must still be inside the real root.
-    let parent = (absolute as NSString).deletingLastPathComponent
+    let parent = PathParts.parent(of: absolute)
     guard let realParent = Self.realPath(parent) else {
       throw MediaPathError(
         path: mediaPath, roots: folders, unresolvable: "no folder \(parent)")

@@ -1,4 +1,5 @@
 import Foundation
+import PathText
 
 #if canImport(Glibc)
   import Glibc
@@ -429,24 +430,11 @@ public enum PrivateFiles {
 
   // MARK: - Helpers
 
-  /// The folder holding `path` (`.` for a bare name).
-  public static func folder(of path: String) -> String {
-    let folder = parentFolder(of: path)
-    return folder.isEmpty ? "." : folder
-  }
+  /// The folder holding `path` (`.` for a bare name); see ``PathParts/folder(of:)``.
+  public static func folder(of path: String) -> String { PathParts.folder(of: path) }
 
-  /// The folder part of `path`: `""` for a bare name, `/` for an entry of the root; trailing
-  /// slashes ignored. Written on String rather than with NSString's
-  /// `deletingLastPathComponent`, which traps (Swift 6.3.1, Linux Foundation) on a one-part
-  /// name that an earlier NSString path call returned, so `--db d/csar.sqlite` crashed.
-  static func parentFolder(of path: String) -> String {
-    var rest = Substring(path)
-    while rest.count > 1, rest.hasSuffix("/") { rest = rest.dropLast() }
-    guard let slash = rest.lastIndex(of: "/") else { return "" }
-    var head = rest[..<slash]
-    while head.hasSuffix("/") { head = head.dropLast() }
-    return head.isEmpty ? "/" : String(head)
-  }
+  /// The folder part of `path` (`""` for a bare name); see ``PathParts/parent(of:)``.
+  static func parentFolder(of path: String) -> String { PathParts.parent(of: path) }
 
   /// Whether the calling process has `gid` as its effective or a supplementary group.
   public static func callerBelongs(to gid: gid_t) -> Bool {

@@ -31,7 +31,7 @@ func testAuditKey(besideDatabase path: String) -> AuditKey {
   AuditKey(
     providerKey: ProviderKey(
       bytes: Array(repeating: 7, count: 32),
-      path: (path as NSString).deletingLastPathComponent + "/csar.key"))
+      path: PrivateFiles.folder(of: path) + "/csar.key"))
 }
 
 /// Synthetic OS accounts (uids) of the seeded operators: two people, two accounts.
