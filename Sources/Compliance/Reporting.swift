@@ -61,13 +61,16 @@ public struct ReportedItem: Hashable, Sendable {
   /// Classifier and score for new material.
   public var model: String?
   public var score: Double?
+  /// The version of the bank's list that matched (1, 2, ...), when the bank has versions.
+  public var bankVersion: Int?
 
   /// Creates a value with every field given.
   public init(
     itemId: Int64, kind: FlagKind, flaggedAt: Int64, sha256: String? = nil, md5: String? = nil,
     pdq: String? = nil, url: String? = nil, bank: String? = nil, label: String? = nil,
-    distance: Int? = nil, model: String? = nil, score: Double? = nil
+    distance: Int? = nil, model: String? = nil, score: Double? = nil, bankVersion: Int? = nil
   ) {
+    self.bankVersion = bankVersion
     self.itemId = itemId
     self.kind = kind
     self.flaggedAt = flaggedAt

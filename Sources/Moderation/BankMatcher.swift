@@ -23,6 +23,26 @@ public struct KnownMatch: Hashable, Sendable {
   public var segment: ClosedRange<Double>? = nil
   /// The bank video matched by the vPDQ rule, with both shares.
   public var video: VideoMatch? = nil
+  /// The bank's version when it matched (`bank_version` row id and number).
+  public var versionId: Int64? = nil
+  /// The version number (1, 2, ...).
+  public var version: Int? = nil
+  /// What the bank says a match does.
+  public var onMatch: BankMatchAction = .review
+}
+
+extension KnownMatch {
+  /// A match of bank hash `hit` at `distance`.
+  init(_ hit: BankHashHit, distance: Int) {
+    bank = hit.bank
+    type = hit.type
+    self.distance = distance
+    label = hit.label
+    sourceId = hit.sourceId
+    versionId = hit.versionId
+    version = hit.version
+    onMatch = hit.onMatch
+  }
 }
 
 /// The enabled banks' PDQ hashes in a `PDQIndex` (digests are looked up exactly in the store,
@@ -104,9 +124,7 @@ public final class BankMatcher: Sendable {
 
   /// Exact matches of one digest in the enabled banks.
   public func exactMatches(type: BankHashType, hash: String) throws -> [KnownMatch] {
-    try database.exactBankHits(type: type, hash: hash).map {
-      KnownMatch(bank: $0.bank, type: $0.type, distance: 0, label: $0.label, sourceId: $0.sourceId)
-    }
+    try database.exactBankHits(type: type, hash: hash).map { KnownMatch($0, distance: 0) }
   }
 
   /// PDQ matches within each bank's threshold, nearest first; with `dihedral`, the best
@@ -123,8 +141,7 @@ public final class BankMatcher: Sendable {
     let hits = try database.bankHashes(ids: found.map { Int64($0.id) })
     return hits.compactMap { hit -> KnownMatch? in
       guard let d = distance[hit.hashId], d <= hit.pdqThreshold else { return nil }
-      return KnownMatch(
-        bank: hit.bank, type: .pdq, distance: d, label: hit.label, sourceId: hit.sourceId)
+      return KnownMatch(hit, distance: d)
     }.sorted { ($0.distance, $0.bank) < ($1.distance, $1.bank) }
   }
 }

@@ -25,7 +25,7 @@ public enum Imports {
     try check(file.problems, file: path, entries: file.entries.count, skipInvalid: skipInvalid)
     let summary = try database.importBank(
       name: name, entries: file.entries, threshold: threshold, skipped: file.problems.count,
-      by: operatorName)
+      source: file.source(path: path), by: operatorName)
     return Outcome(summary: summary, problems: file.problems)
   }
 

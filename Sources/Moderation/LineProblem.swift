@@ -30,6 +30,16 @@ public enum ModerationError: Error, Hashable, Sendable, CustomStringConvertible 
   case empty(file: String)
   /// A threshold given on the command line is out of range.
   case badThreshold(String)
+  /// A removal or retraction list had bad lines: nothing was changed (they apply whole).
+  case invalidRemovalLines(file: String, problems: [LineProblem])
+
+  /// The bad lines the error is about (empty for other errors).
+  public var problems: [LineProblem] {
+    switch self {
+    case .invalidLines(_, let problems), .invalidRemovalLines(_, let problems): problems
+    default: []
+    }
+  }
 
   public var description: String {
     switch self {
@@ -40,6 +50,10 @@ public enum ModerationError: Error, Hashable, Sendable, CustomStringConvertible 
     case .unreadable(let file, let reason): return "\(file): cannot read: \(reason)"
     case .empty(let file): return "\(file): no entries to import"
     case .badThreshold(let reason): return reason
+    case .invalidRemovalLines(let file, let problems):
+      let n = problems.count
+      return "\(file): \(n) bad line\(n == 1 ? "" : "s"); nothing changed (a removal or "
+        + "retraction list applies whole or not at all: fix the lines and run it again)"
     }
   }
 }

@@ -69,13 +69,16 @@ extension ScanOutcome {
 }
 
 extension KnownMatch {
-  /// `{"bank","distance","label","source_id","type"}`; a match found in a video adds
+  /// `{"bank","distance","label","source_id","type",
+  /// "bank_version","on_match"}`; a match found in a video adds
   /// "frame" and "segment" ([start, end] seconds of the upload), and a vPDQ match (type
   /// `vpdq`) "query_percent", "compared_percent" and "bank_segment".
   public var json: JSONValue {
     var object: [String: JSONValue] = [
       "bank": .string(bank), "type": .string(video == nil ? type.rawValue : "vpdq"),
       "distance": .int(Int64(distance)), "label": .text(label), "source_id": .text(sourceId),
+      "bank_version": version.map { .int(Int64($0)) } ?? .null,
+      "on_match": .string(onMatch.rawValue),
     ]
     if let frame { object["frame"] = .int(Int64(frame)) }
     if let segment {

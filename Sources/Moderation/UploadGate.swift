@@ -365,12 +365,16 @@ public final class UploadGate {
     )
   }
 
-  /// Queues the best match of a file (or reports it, without a subject).
+  /// Queues the best match of a file (or reports it, without a subject): the nearest match of
+  /// a bank set to report on match, else the nearest match.
   func flag(
     _ scanned: ScanOutcome, mediaPath: () throws -> String, subject: ScanSubject?
   ) throws -> ScanOutcome {
     var outcome = scanned
-    if let best = outcome.matches.first {
+    // A bank that reports its matches at once wins over nearer matches of review banks.
+    if let best = outcome.matches.first(where: { $0.onMatch == .report })
+      ?? outcome.matches.first
+    {
       guard let subject else {
         outcome.decision = .matched(kind: .knownMatch)
         return outcome
@@ -379,7 +383,8 @@ public final class UploadGate {
         kind: .knownMatch, priority: 1, serviceId: subject.serviceId,
         accountId: subject.accountId, mediaPath: try mediaPath(), sha256: outcome.sha256,
         md5: outcome.md5, pdq: outcome.pdq, bank: best.bank, label: best.label,
-        distance: best.distance)
+        distance: best.distance, bankVersionId: best.versionId,
+        reportOnMatch: best.onMatch == .report)
       item.video = outcome.video.map { Self.videoRecord($0, best: best) }
       let ids = try createFlaggedItems([item])
       outcome.decision = .flagged(kind: .knownMatch, itemId: ids[0])

@@ -73,10 +73,25 @@ public struct BankRow: Hashable, Sendable {
   public var sha256Count: Int
   /// SHA-1 hashes.
   public var sha1Count: Int = 0
+  /// What a match does: wait for review, or be reported at once.
+  public var onMatch: BankMatchAction = .review
+  /// The list's current version (nil only for a bank written outside csar).
+  public var version: BankVersion?
+  /// The source of the newest version that came from a file (a rename has none).
+  public var lastSource: BankSource?
 
   /// Every hash of the bank.
   public var total: Int { pdqCount + md5Count + sha256Count + sha1Count }
 }
+
+/// What a match against a bank does.
+public enum BankMatchAction: String, Sendable, CaseIterable, Hashable {
+  /// The match waits in the review queue for a reviewer (the default).
+  case review
+  /// The match is confirmed and a report created at once (for lists of verified material).
+  case report
+}
+
 
 /// What an import did.
 public struct BankImportSummary: Hashable, Sendable {
@@ -90,6 +105,8 @@ public struct BankImportSummary: Hashable, Sendable {
   public var alreadyPresent: Int
   /// Bad lines left out (with `--skip-invalid`).
   public var skipped: Int
+  /// The version the import made (nil when it changed nothing).
+  public var version: BankVersion?
 }
 
 /// A bank hash matched by exact lookup (or looked up by id after a PDQ match).
@@ -108,6 +125,12 @@ public struct BankHashHit: Hashable, Sendable {
   public var label: String?
   /// The list's identifier, if any.
   public var sourceId: String?
+  /// What a match does.
+  public var onMatch: BankMatchAction = .review
+  /// The bank's version when the hit was read (`bank_version` row id and number).
+  public var versionId: Int64?
+  /// The version number.
+  public var version: Int?
 }
 
 /// The highest PDQ threshold a bank may have; beyond it unrelated images start matching.
@@ -123,7 +146,7 @@ extension AppDatabase {
   @discardableResult
   public func importBank(
     name: String, entries: [BankHashEntry], threshold: Int? = nil, skipped: Int = 0,
-    by operatorName: String
+    source: BankSource? = nil, by operatorName: String
   ) throws -> BankImportSummary {
     try Self.checkListName(name, field: "bank name")
     if let threshold { try Self.checkThreshold(threshold) }
@@ -132,9 +155,17 @@ extension AppDatabase {
     return try withImportCache(large: entries.count > 10_000) {
       try importSortedBank(
         name: name, entries: order.lazy.map { entries[$0.1] }, count: entries.count,
-        threshold: threshold, skipped: skipped, by: operatorName)
+        threshold: threshold, skipped: skipped, source: source, by: operatorName)
     }
   }
+
+  /// Creates an enabled bank (name, PDQ threshold, creation time) under a new id, never one
+  /// of a deleted bank (its versions keep that id as evidence).
+  static let insertNewBank = """
+    INSERT INTO bank (id, name, enabled, pdq_threshold, created_at)
+    VALUES (max(coalesce((SELECT max(id) FROM bank), 0),
+      coalesce((SELECT max(bank_id) FROM bank_version), 0)) + 1, ?, 1, ?, ?)
+    """
 
   /// Orders entries as the `(type, hash)` index does, nearly: the type, then the hash's first
   /// 15 hex digits (ties, about one in 10^18, stay in file order).
@@ -174,7 +205,7 @@ extension AppDatabase {
 
   func importSortedBank(
     name: String, entries: some Sequence<BankHashEntry>, count: Int, threshold: Int?,
-    skipped: Int, by operatorName: String
+    skipped: Int, source: BankSource? = nil, by operatorName: String
   ) throws -> BankImportSummary {
     try audited(by: operatorName) { db, audit in
       var created = false
@@ -183,9 +214,7 @@ extension AppDatabase {
       let oldThreshold = try Int.fetchOne(
         db, sql: "SELECT pdq_threshold FROM bank WHERE name = ?", arguments: [name])
       if bankId == nil {
-        try db.execute(
-          sql: "INSERT INTO bank (name, enabled, pdq_threshold, created_at) VALUES (?, 1, ?, ?)",
-          arguments: [name, threshold ?? 31, audit.at])
+        try db.execute(sql: Self.insertNewBank, arguments: [name, threshold ?? 31, audit.at])
         bankId = db.lastInsertedRowID
         created = true
       } else if let threshold, threshold != oldThreshold {
@@ -211,20 +240,28 @@ extension AppDatabase {
       for type in BankHashType.allCases {
         perType[type.rawValue] = .int(Int64(perTypeCount[type] ?? 0))
       }
-      let summary = BankImportSummary(
+      var summary = BankImportSummary(
         bank: name, created: created, added: added, alreadyPresent: count - added,
         skipped: skipped)
       let retuned = threshold != nil && threshold != oldThreshold
       guard created || added > 0 || retuned else { return summary }
+      var versionFields: [String: JSONValue] = [:]
+      if created || added > 0 {
+        let version = try Self.recordBankVersion(
+          db, bankId: bankId!, name: name, change: .import, added: added, removed: 0,
+          source: source, audit: audit)
+        summary.version = version
+        versionFields = Self.versionDetails(version)
+      }
       try audit.record(
         action: "bank.import", entity: "bank", entityId: String(bankId!),
         before: created ? nil : ["pdq_threshold": .int(Int64(oldThreshold ?? 31))],
-        after: [
+        after: .object([
           "name": .string(name), "created": .bool(created), "added": .int(Int64(added)),
           "already_present": .int(Int64(summary.alreadyPresent)),
           "skipped_lines": .int(Int64(skipped)), "by_type": .object(perType),
           "pdq_threshold": .int(Int64(threshold ?? oldThreshold ?? 31)),
-        ])
+        ].merging(versionFields) { a, _ in a }))
       return summary
     }
   }
@@ -285,17 +322,19 @@ extension AppDatabase {
   }
 
   /// A value that changes whenever what the banks match changes: a bank created, enabled,
-  /// disabled or given a new threshold, or hashes imported (hashes are only ever added, so
-  /// the highest row id tells). Cheap (two index lookups and the small bank table): a
-  /// long-running matcher polls it to know when to rebuild.
+  /// disabled, deleted, renamed or given new settings, or hashes imported, removed or
+  /// retracted (each of those makes a new version, so the bank's current version tells).
+  /// Cheap (two index lookups and the small bank table): a long-running matcher polls it to
+  /// know when to rebuild.
   public func bankStamp() throws -> String {
     try read { db in
       let banks =
         try String.fetchOne(
           db,
           sql: """
-            SELECT group_concat(id || ':' || enabled || ':' || pdq_threshold, ',')
-            FROM (SELECT id, enabled, pdq_threshold FROM bank ORDER BY id)
+            SELECT group_concat(id || ':' || enabled || ':' || pdq_threshold || ':'
+              || coalesce(current_version_id, '') || ':' || on_match, ',')
+            FROM (SELECT * FROM bank ORDER BY id)
             """) ?? ""
       let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM bank_hash") ?? 0
       return banks + "/" + String(top)
@@ -376,8 +415,10 @@ extension AppDatabase {
   // MARK: - Helpers
 
   static let hitSelect = """
-    SELECT h.id, b.name, b.pdq_threshold, h.type, h.hash, h.label, h.source_id
+    SELECT h.id, b.name, b.pdq_threshold, h.type, h.hash, h.label, h.source_id, b.on_match,
+      b.current_version_id, v.version
     FROM bank_hash h JOIN bank b ON b.id = h.bank_id
+    LEFT JOIN bank_version v ON v.id = b.current_version_id
     """
 
   static func hit(_ row: Row) throws -> BankHashHit {
@@ -388,13 +429,19 @@ extension AppDatabase {
     }
     return BankHashHit(
       hashId: row[0], bank: row[1], pdqThreshold: row[2], type: type, hash: row[4],
-      label: row[5], sourceId: row[6])
+      label: row[5], sourceId: row[6],
+      onMatch: BankMatchAction(rawValue: row[7] as String) ?? .review, versionId: row[8],
+      version: row[9])
   }
 
   static func bankRow(_ db: Database, name: String) throws -> BankRow {
     guard
       let row = try Row.fetchOne(
-        db, sql: "SELECT id, name, enabled, pdq_threshold, created_at FROM bank WHERE name = ?",
+        db,
+        sql: """
+          SELECT id, name, enabled, pdq_threshold, created_at, on_match, current_version_id
+          FROM bank WHERE name = ?
+          """,
         arguments: [name])
     else { throw StoreError.notFound(entity: "bank", id: name) }
     let id: Int64 = row[0]
@@ -408,7 +455,20 @@ extension AppDatabase {
     return BankRow(
       id: id, name: row[1], enabled: row[2], pdqThreshold: row[3], createdAt: row[4],
       pdqCount: counts["pdq"] ?? 0, md5Count: counts["md5"] ?? 0,
-      sha256Count: counts["sha256"] ?? 0, sha1Count: counts["sha1"] ?? 0)
+      sha256Count: counts["sha256"] ?? 0, sha1Count: counts["sha1"] ?? 0,
+      onMatch: BankMatchAction(rawValue: row[5] as String) ?? .review,
+      version: try (row[6] as Int64?).flatMap { try bankVersion(db, id: $0) },
+      lastSource: try Row.fetchOne(
+        db.cachedStatement(
+          sql: """
+            SELECT source_file, source_format FROM bank_version
+            WHERE bank_id = ? AND source_file IS NOT NULL ORDER BY version DESC LIMIT 1
+            """), arguments: [id]
+      ).map { source in
+        var found = BankSource(file: nil, format: source[1])
+        found.file = source[0]
+        return found
+      })
   }
 
   static func checkThreshold(_ threshold: Int) throws {

@@ -93,7 +93,8 @@ extension AppDatabase {
 
   static let itemSelect = """
     SELECT f.*, s.code AS service_code, s.name AS service_name,
-      a.pseudonym AS account_pseudonym, o.name AS claimed_by_name
+      a.pseudonym AS account_pseudonym, o.name AS claimed_by_name,
+      (SELECT v.version FROM bank_version v WHERE v.id = f.bank_version_id) AS bank_version
     FROM flagged_item f
     JOIN service s ON s.id = f.service_id
     LEFT JOIN account a ON a.id = f.account_id
@@ -174,6 +175,6 @@ extension AppDatabase {
       pdq: row["pdq"], bank: row["bank"], label: row["label"], distance: row["distance"],
       model: row["model"], score: row["score"], createdAt: row["created_at"],
       claimedBy: row["claimed_by_name"], claimExpiresAt: row["claim_expires_at"],
-      decidedAt: row["decided_at"])
+      decidedAt: row["decided_at"], bankVersion: row["bank_version"])
   }
 }

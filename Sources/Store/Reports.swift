@@ -200,6 +200,8 @@ extension AppDatabase {
       db,
       sql: """
         SELECT f.*, s.code AS service_code, s.name AS service_name,
+          (SELECT v.version FROM bank_version v WHERE v.id = f.bank_version_id)
+            AS bank_version,
           (SELECT max(d.decided_at) FROM review_decision d
             WHERE d.item_id = f.id AND d.decision = 'confirm' AND d.undone_at IS NULL)
             AS confirmed_at
@@ -216,7 +218,8 @@ extension AppDatabase {
           itemId: row["id"], kind: try row.code(FlagKind.self, "kind", table: "flagged_item"),
           flaggedAt: row["created_at"], sha256: row["sha256"], md5: row["md5"],
           pdq: row["pdq"], url: row["url"], bank: row["bank"], label: row["label"],
-          distance: row["distance"], model: row["model"], score: row["score"]))
+          distance: row["distance"], model: row["model"], score: row["score"],
+          bankVersion: row["bank_version"]))
       priorities.append(row["priority"])
       if let at = row["confirmed_at"] as Int64? ?? row["decided_at"] as Int64? {
         confirmedAt = items.count == 1 ? at : max(confirmedAt, at)
@@ -261,6 +264,7 @@ extension ReportContents {
         "bank": opt(item.bank), "label": opt(item.label),
         "distance": item.distance.map { .int(Int64($0)) } ?? .null,
         "model": opt(item.model), "score": item.score.map { .double($0) } ?? .null,
+        "bank_version": item.bankVersion.map { .int(Int64($0)) } ?? .null,
       ]
     }
     return [

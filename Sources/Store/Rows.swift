@@ -370,6 +370,8 @@ public struct QueueItem: Hashable, Sendable {
   public var label: String?
   /// PDQ Hamming distance (0...31) for perceptual matches.
   public var distance: Int?
+  /// The version of the bank's list that matched (1, 2, ...), when known.
+  public var bankVersion: Int?
   /// Classifier for new-material items.
   public var model: String?
   /// Classifier score 0...1.
@@ -394,8 +396,9 @@ public struct QueueItem: Hashable, Sendable {
     sha256: String? = nil, md5: String? = nil, pdq: String? = nil, bank: String? = nil,
     label: String? = nil, distance: Int? = nil, model: String? = nil, score: Double? = nil,
     createdAt: Int64, claimedBy: String? = nil, claimExpiresAt: Int64? = nil,
-    decidedAt: Int64? = nil
+    decidedAt: Int64? = nil, bankVersion: Int? = nil
   ) {
+    self.bankVersion = bankVersion
     self.id = id
     self.kind = kind
     self.state = state

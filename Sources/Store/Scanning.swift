@@ -65,14 +65,22 @@ public struct NewFlaggedItem: Hashable, Sendable {
   public var score: Double?
   /// For a video upload: what it matched (recorded with the item, in `flagged_item_video`).
   public var video: FlaggedVideoMatch?
+  /// The `bank_version` row of the list that matched (see ``BankHashHit/versionId``).
+  public var bankVersionId: Int64?
+  /// The bank reports its matches at once (``BankMatchAction/report``): the item is confirmed
+  /// and a report created in the same transaction, without waiting for review.
+  public var reportOnMatch = false
 
   /// Creates an item.
   public init(
     kind: FlagKind, priority: Int, serviceId: Int64, accountId: Int64?,
     mediaPath: String? = nil, url: String? = nil, sha256: String? = nil, md5: String? = nil,
     pdq: String? = nil, bank: String? = nil, label: String? = nil, distance: Int? = nil,
-    model: String? = nil, score: Double? = nil
+    model: String? = nil, score: Double? = nil, bankVersionId: Int64? = nil,
+    reportOnMatch: Bool = false
   ) {
+    self.bankVersionId = bankVersionId
+    self.reportOnMatch = reportOnMatch
     self.kind = kind
     self.priority = priority
     self.serviceId = serviceId
@@ -276,16 +284,20 @@ extension AppDatabase {
       throw StoreError.invalidValue(
         field: "priority", value: String(item.priority), reason: "use 1...5")
     }
+    // Only a known match (a verified list) may skip review; new material never does.
+    let reportNow = item.reportOnMatch && item.kind == .knownMatch
     let statement = try db.cachedStatement(
       sql: """
         INSERT INTO flagged_item (kind, state, priority, service_id, account_id, media_path,
-          url, sha256, md5, pdq, bank, label, distance, model, score, created_at)
-        VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          url, sha256, md5, pdq, bank, label, distance, model, score, created_at,
+          bank_version_id, decided_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
     try statement.execute(arguments: [
-      item.kind.rawValue, item.priority, item.serviceId, item.accountId, item.mediaPath,
-      item.url, item.sha256, item.md5, item.pdq, item.bank, item.label, item.distance,
-      item.model, item.score, audit.at,
+      item.kind.rawValue, reportNow ? "confirmed" : "pending", item.priority, item.serviceId,
+      item.accountId, item.mediaPath, item.url, item.sha256, item.md5, item.pdq, item.bank,
+      item.label, item.distance, item.model, item.score, audit.at, item.bankVersionId,
+      reportNow ? audit.at : nil,
     ])
     let id = db.lastInsertedRowID
     var after: [String: JSONValue] = [
@@ -302,9 +314,21 @@ extension AppDatabase {
       try insertVideoMatch(db, itemId: id, video)
       after["video"] = video.json
     }
+    if let version = item.bankVersionId { after["bank_version_id"] = .int(version) }
+    if reportNow { after["state"] = "confirmed" }
     try audit.record(
       action: "flag.create", entity: "flagged_item", entityId: String(id),
       after: .object(after))
+    if reportNow {
+      let report = try createReport(
+        db, audit: audit, kind: item.kind, accountId: item.accountId, itemIds: [id])
+      try audit.record(
+        action: "item.report_on_match", entity: "flagged_item", entityId: String(id),
+        before: ["state": "pending"],
+        after: [
+          "state": "confirmed", "report": .string(report.caseRef), "bank": .text(item.bank),
+        ])
+    }
     return id
   }
 

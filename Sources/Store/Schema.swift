@@ -25,6 +25,7 @@ enum Schema {
     migrator.registerMigration("v3-audit-keyed") { db in try db.execute(sql: v3AuditKeyed) }
     migrator.registerMigration("v4-bank-sha1") { db in try v4BankSHA1(db) }
     migrator.registerMigration("v4-video-banks") { db in try db.execute(sql: v4VideoBanks) }
+    migrator.registerMigration("v4-bank-curation") { db in try db.execute(sql: v4BankCuration) }
     return migrator
   }
 

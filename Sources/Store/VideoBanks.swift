@@ -201,11 +201,7 @@ extension AppDatabase {
         var bankId = try Int64.fetchOne(
           db, sql: "SELECT id FROM bank WHERE name = ?", arguments: [name])
         if bankId == nil {
-          try db.execute(
-            sql: """
-              INSERT INTO bank (name, enabled, pdq_threshold, created_at) VALUES (?, 1, 31, ?)
-              """,
-            arguments: [name, audit.at])
+          try db.execute(sql: Self.insertNewBank, arguments: [name, 31, audit.at])
           bankId = db.lastInsertedRowID
           created = true
         }

@@ -9,11 +9,14 @@ import Store
 struct BankCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bank",
-    abstract: "Import hash banks, list them, enable or disable them, set PDQ thresholds.",
+    abstract: "Import, curate and list hash banks; enable, disable and tune them.",
     subcommands: [
       BankImportCommand.self, BankListCommand.self, BankEnableCommand.self,
       BankDisableCommand.self, BankThresholdCommand.self, BankExportCommand.self,
       BankVPDQThresholdCommand.self,
+      // Curation (BankCurationCommands.swift).
+      BankRemoveCommand.self, BankRetractCommand.self, BankDeleteCommand.self,
+      BankRenameCommand.self, BankOnMatchCommand.self, BankVersionsCommand.self,
     ]
   )
 
@@ -26,6 +29,11 @@ struct BankCommand: ParsableCommand {
       ("sha1", .int(Int64(bank.sha1Count))),
       ("total", .int(Int64(bank.total))), ("created_at", .int(bank.createdAt)),
       ("vpdq", .int(Int64(videos))),
+      ("on_match", .string(bank.onMatch.rawValue)),
+      ("version", bank.version.map { .int(Int64($0.version)) } ?? .null),
+      ("source_file", .text(bank.lastSource?.file)),
+      ("source_format", .text(bank.lastSource?.format)),
+      ("changed_at", bank.version.map { .int($0.createdAt) } ?? .null),
     ])
   }
 
@@ -41,6 +49,11 @@ struct BankCommand: ParsableCommand {
       bank.name, bank.enabled ? "enabled" : "disabled", "threshold \(bank.pdqThreshold)",
       "pdq \(bank.pdqCount)", "md5 \(bank.md5Count)", "sha256 \(bank.sha256Count)",
       "sha1 \(bank.sha1Count)",
+      "on match: \(bank.onMatch.rawValue)",
+      bank.version.map { "v\($0.version) \($0.change.rawValue)" } ?? "v?",
+      (bank.lastSource?.file).map { file in
+        "from " + file + ((bank.lastSource?.format).map { " (\($0))" } ?? "")
+      } ?? "from -",
     ] + (videos.map { ["vpdq \($0)"] } ?? [])).joined(separator: "\t")
   }
 }
@@ -117,8 +130,11 @@ struct BankListCommand: ParsableCommand {
     abstract: "List the banks with their state, PDQ threshold and hash counts.",
     discussion: """
       Plain: NAME<TAB>enabled|disabled<TAB>threshold N<TAB>pdq N<TAB>md5 N<TAB>sha256 N\
-      <TAB>sha1 N<TAB>vpdq N (known videos). With --json, one object per line: {"name",\
-      "enabled","pdq_threshold","pdq","md5","sha256","sha1","total","created_at","vpdq"}.
+      <TAB>sha1 N<TAB>on match: review|report<TAB>vN CHANGE (the current version)\
+      <TAB>from FILE (FORMAT) (the newest file it took hashes from; `bank versions NAME` lists \
+      every version)[<TAB>vpdq N (known videos)]. With --json, one object per line: {"name",\
+      "enabled","pdq_threshold","pdq","md5","sha256","sha1","total","created_at","vpdq",\
+      "on_match","version","source_file","source_format","changed_at"}.
       """)
 
   @Flag(name: .long, help: "Print JSON Lines.")

@@ -67,10 +67,8 @@ enum ImportReporting {
       }
       return outcome
     } catch let error as ModerationError {
-      if case .invalidLines(_, let problems) = error {
-        for problem in problems {
-          DetectText.printError(DisplayText.escapingControls(problem.description))
-        }
+      for problem in error.problems {
+        DetectText.printError(DisplayText.escapingControls(problem.description))
       }
       throw RiskCommandError("\(command): " + DisplayText.escapingControls(error.description))
     }

@@ -48,8 +48,8 @@ struct LookupTests {
     #expect(results[4].matches.isEmpty)
     #expect(
       results[2].jsonLine
-        == #"{"type":"md5","value":"\#(Self.md5)","matches":[{"bank":"known","distance":0,"#
-        + #""label":null,"source_id":"S-1","type":"md5"}]}"#)
+        == #"{"type":"md5","value":"\#(Self.md5)","matches":[{"bank":"known","bank_version":1,"#
+        + #""distance":0,"label":null,"on_match":"review","source_id":"S-1","type":"md5"}]}"#)
     #expect(try count(db, "SELECT count(*) FROM flagged_item") == 0)
   }
 
