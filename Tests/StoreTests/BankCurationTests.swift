@@ -204,5 +204,7 @@ struct BankCurationTests {
         arguments: [String(reported[0])])
     }
     #expect(actions.contains("item.report_on_match") && actions.contains("report.create"))
+    // The item's and the report's states agree with their trail.
+    #expect(try db.verifyAudit().problems == [])
   }
 }
