@@ -84,17 +84,21 @@ enum ImportText {
       || (0x80...0x9F).contains($0.value) }
   }
 
+  /// The UTF-8 text of a file's bytes (`file` names it in the error).
+  static func decode(_ bytes: [UInt8], file path: String) throws(ModerationError) -> String {
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      throw ModerationError.unreadable(
+        file: path,
+        reason: ConsentImportParser.encodingProblem(Array(bytes.prefix(512)))
+          ?? "not UTF-8 text")
+    }
+    return text
+  }
+
   /// Reads a whole text file.
   static func read(_ path: String) throws(ModerationError) -> String {
     do {
-      let data = try Data(contentsOf: URL(fileURLWithPath: path))
-      guard let text = String(data: data, encoding: .utf8) else {
-        throw ModerationError.unreadable(
-          file: path,
-          reason: ConsentImportParser.encodingProblem([UInt8](data.prefix(512)))
-            ?? "not UTF-8 text")
-      }
-      return text
+      return try decode([UInt8](Data(contentsOf: URL(fileURLWithPath: path))), file: path)
     } catch let error as ModerationError {
       throw error
     } catch {

@@ -101,39 +101,47 @@ extension AppDatabase {
     let sorted = Self.inIndexOrder(entries)
     return try withImportCache(large: entries.count > 10_000) {
       try audited(by: operatorName) { db, audit in
-        try Self.requireLead(db, operatorName, "apply a retraction list")
-        let delete = try db.cachedStatement(
-          sql: "DELETE FROM bank_hash WHERE type = ? AND hash = ? RETURNING bank_id")
-        var perBank: [Int64: Int] = [:]
-        var found = 0
-        for entry in sorted {
-          let banks = try Int64.fetchAll(
-            delete, arguments: [entry.type.rawValue, entry.hash])
-          if !banks.isEmpty { found += 1 }
-          for bank in banks { perBank[bank, default: 0] += 1 }
-        }
-        var summary = RetractionSummary(
-          requested: sorted.count, removed: perBank.values.reduce(0, +),
-          notPresent: sorted.count - found, versions: [])
-        for (bankId, removed) in perBank.sorted(by: { $0.key < $1.key }) {
-          guard
-            let name = try String.fetchOne(
-              db, sql: "SELECT name FROM bank WHERE id = ?", arguments: [bankId])
-          else { continue }
-          let version = try Self.recordBankVersion(
-            db, bankId: bankId, name: name, change: .retract, added: 0, removed: removed,
-            source: source, audit: audit)
-          summary.versions.append(version)
-          try audit.record(
-            action: "bank.retract", entity: "bank", entityId: String(bankId),
-            after: .object(
-              Self.versionDetails(version).merging([
-                "name": .string(name), "listed": .int(Int64(sorted.count)),
-              ]) { a, _ in a }))
-        }
-        return summary
+        try Self.retract(db, audit: audit, entries: sorted, source: source)
       }
     }
+  }
+
+  /// The retraction's writes inside a caller's audited transaction (entries without
+  /// duplicates, in index order). Leads and admins only.
+  static func retract(
+    _ db: Database, audit: AuditTrail, entries sorted: [BankHashEntry], source: BankSource?
+  ) throws -> RetractionSummary {
+    try requireLead(db, audit.operatorName, "apply a retraction list")
+    let delete = try db.cachedStatement(
+      sql: "DELETE FROM bank_hash WHERE type = ? AND hash = ? RETURNING bank_id")
+    var perBank: [Int64: Int] = [:]
+    var found = 0
+    for entry in sorted {
+      let banks = try Int64.fetchAll(
+        delete, arguments: [entry.type.rawValue, entry.hash])
+      if !banks.isEmpty { found += 1 }
+      for bank in banks { perBank[bank, default: 0] += 1 }
+    }
+    var summary = RetractionSummary(
+      requested: sorted.count, removed: perBank.values.reduce(0, +),
+      notPresent: sorted.count - found, versions: [])
+    for (bankId, removed) in perBank.sorted(by: { $0.key < $1.key }) {
+      guard
+        let name = try String.fetchOne(
+          db, sql: "SELECT name FROM bank WHERE id = ?", arguments: [bankId])
+      else { continue }
+      let version = try Self.recordBankVersion(
+        db, bankId: bankId, name: name, change: .retract, added: 0, removed: removed,
+        source: source, audit: audit)
+      summary.versions.append(version)
+      try audit.record(
+        action: "bank.retract", entity: "bank", entityId: String(bankId),
+        after: .object(
+          Self.versionDetails(version).merging([
+            "name": .string(name), "listed": .int(Int64(sorted.count)),
+          ]) { a, _ in a }))
+    }
+    return summary
   }
 
   /// Deletes bank `name` and its hashes; its versions stay (review items point at them), the

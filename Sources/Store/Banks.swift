@@ -208,62 +208,72 @@ extension AppDatabase {
     skipped: Int, source: BankSource? = nil, by operatorName: String
   ) throws -> BankImportSummary {
     try audited(by: operatorName) { db, audit in
-      var created = false
-      var bankId = try Int64.fetchOne(
-        db, sql: "SELECT id FROM bank WHERE name = ?", arguments: [name])
-      let oldThreshold = try Int.fetchOne(
-        db, sql: "SELECT pdq_threshold FROM bank WHERE name = ?", arguments: [name])
-      if bankId == nil {
-        try db.execute(sql: Self.insertNewBank, arguments: [name, threshold ?? 31, audit.at])
-        bankId = db.lastInsertedRowID
-        created = true
-      } else if let threshold, threshold != oldThreshold {
-        try db.execute(
-          sql: "UPDATE bank SET pdq_threshold = ? WHERE id = ?", arguments: [threshold, bankId])
-      }
-      let insert = try db.cachedStatement(
-        sql: """
-          INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label, source_id, metadata)
-          VALUES (?, ?, ?, ?, ?, ?)
-          """)
-      var added = 0
-      var perTypeCount: [BankHashType: Int] = [:]
-      for entry in entries {
-        perTypeCount[entry.type, default: 0] += 1
-        insert.setUncheckedArguments([
-          bankId, entry.type.rawValue, entry.hash, entry.label, entry.sourceId, entry.metadata,
-        ])
-        try insert.execute()
-        added += db.changesCount
-      }
-      var perType: [String: JSONValue] = [:]
-      for type in BankHashType.allCases {
-        perType[type.rawValue] = .int(Int64(perTypeCount[type] ?? 0))
-      }
-      var summary = BankImportSummary(
-        bank: name, created: created, added: added, alreadyPresent: count - added,
-        skipped: skipped)
-      let retuned = threshold != nil && threshold != oldThreshold
-      guard created || added > 0 || retuned else { return summary }
-      var versionFields: [String: JSONValue] = [:]
-      if created || added > 0 {
-        let version = try Self.recordBankVersion(
-          db, bankId: bankId!, name: name, change: .import, added: added, removed: 0,
-          source: source, audit: audit)
-        summary.version = version
-        versionFields = Self.versionDetails(version)
-      }
-      try audit.record(
-        action: "bank.import", entity: "bank", entityId: String(bankId!),
-        before: created ? nil : ["pdq_threshold": .int(Int64(oldThreshold ?? 31))],
-        after: .object([
-          "name": .string(name), "created": .bool(created), "added": .int(Int64(added)),
-          "already_present": .int(Int64(summary.alreadyPresent)),
-          "skipped_lines": .int(Int64(skipped)), "by_type": .object(perType),
-          "pdq_threshold": .int(Int64(threshold ?? oldThreshold ?? 31)),
-        ].merging(versionFields) { a, _ in a }))
-      return summary
+      try Self.importSorted(
+        db, audit: audit, name: name, entries: entries, count: count, threshold: threshold,
+        skipped: skipped, source: source)
     }
+  }
+
+  /// The import's writes inside a caller's audited transaction (entries in index order).
+  static func importSorted(
+    _ db: Database, audit: AuditTrail, name: String, entries: some Sequence<BankHashEntry>,
+    count: Int, threshold: Int?, skipped: Int, source: BankSource?
+  ) throws -> BankImportSummary {
+    var created = false
+    var bankId = try Int64.fetchOne(
+      db, sql: "SELECT id FROM bank WHERE name = ?", arguments: [name])
+    let oldThreshold = try Int.fetchOne(
+      db, sql: "SELECT pdq_threshold FROM bank WHERE name = ?", arguments: [name])
+    if bankId == nil {
+      try db.execute(sql: Self.insertNewBank, arguments: [name, threshold ?? 31, audit.at])
+      bankId = db.lastInsertedRowID
+      created = true
+    } else if let threshold, threshold != oldThreshold {
+      try db.execute(
+        sql: "UPDATE bank SET pdq_threshold = ? WHERE id = ?", arguments: [threshold, bankId])
+    }
+    let insert = try db.cachedStatement(
+      sql: """
+        INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label, source_id, metadata)
+        VALUES (?, ?, ?, ?, ?, ?)
+        """)
+    var added = 0
+    var perTypeCount: [BankHashType: Int] = [:]
+    for entry in entries {
+      perTypeCount[entry.type, default: 0] += 1
+      insert.setUncheckedArguments([
+        bankId, entry.type.rawValue, entry.hash, entry.label, entry.sourceId, entry.metadata,
+      ])
+      try insert.execute()
+      added += db.changesCount
+    }
+    var perType: [String: JSONValue] = [:]
+    for type in BankHashType.allCases {
+      perType[type.rawValue] = .int(Int64(perTypeCount[type] ?? 0))
+    }
+    var summary = BankImportSummary(
+      bank: name, created: created, added: added, alreadyPresent: count - added,
+      skipped: skipped)
+    let retuned = threshold != nil && threshold != oldThreshold
+    guard created || added > 0 || retuned else { return summary }
+    var versionFields: [String: JSONValue] = [:]
+    if created || added > 0 {
+      let version = try Self.recordBankVersion(
+        db, bankId: bankId!, name: name, change: .import, added: added, removed: 0,
+        source: source, audit: audit)
+      summary.version = version
+      versionFields = Self.versionDetails(version)
+    }
+    try audit.record(
+      action: "bank.import", entity: "bank", entityId: String(bankId!),
+      before: created ? nil : ["pdq_threshold": .int(Int64(oldThreshold ?? 31))],
+      after: .object([
+        "name": .string(name), "created": .bool(created), "added": .int(Int64(added)),
+        "already_present": .int(Int64(summary.alreadyPresent)),
+        "skipped_lines": .int(Int64(skipped)), "by_type": .object(perType),
+        "pdq_threshold": .int(Int64(threshold ?? oldThreshold ?? 31)),
+      ].merging(versionFields) { a, _ in a }))
+    return summary
   }
 
   /// Enables or disables a bank; returns the bank. No event when nothing changes.

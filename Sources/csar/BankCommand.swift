@@ -17,6 +17,7 @@ struct BankCommand: ParsableCommand {
       // Curation (BankCurationCommands.swift).
       BankRemoveCommand.self, BankRetractCommand.self, BankDeleteCommand.self,
       BankRenameCommand.self, BankOnMatchCommand.self, BankVersionsCommand.self,
+      BankSyncCommand.self,
     ]
   )
 

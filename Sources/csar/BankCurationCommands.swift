@@ -256,3 +256,121 @@ struct BankVersionsCommand: ParsableCommand {
     }
   }
 }
+
+// MARK: - sync
+
+/// `csar bank sync DIR --bank NAME | --retract`.
+struct BankSyncCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sync",
+    abstract: "Take the new files of a drop folder once: import them, or apply retractions.",
+    discussion: """
+      A provider's fetcher writes hash lists into DIR (best: write NAME.part, then rename). \
+      Each new regular file is imported into the bank --bank names (created when new), or \
+      with --retract applied as a retraction list to every bank, and remembered in the \
+      database by name, size and SHA-256: a file is taken once, a changed file again. Names \
+      starting with '.' or ending in .tmp, .part or ~ are left for a later run. Symlinks, \
+      non-regular files and files with a bad line are named (FILE:LINE: reason) and not \
+      taken; the others are, and the exit status is 1. Safe from cron: runs on one \
+      database take turns (<db>-bank-sync.lock) and never take a file twice. A folder any \
+      account can write into is refused.
+      """)
+
+  @Argument(help: "The drop folder.")
+  var folder: String
+
+  @Option(name: .long, help: "Import the files into this bank.")
+  var bank: String?
+
+  @Flag(name: .long, help: "Apply the files as retraction lists (leads and admins).")
+  var retract = false
+
+  @Flag(name: .long, help: "Print only problems (for cron).")
+  var quiet = false
+
+  @Flag(name: .long, help: "Print one JSON line per file taken or refused, then a summary.")
+  var json = false
+
+  @OptionGroup var options: ModerationOptions
+
+  func validate() throws {
+    guard (bank != nil) != retract else {
+      throw ValidationError("give exactly one of --bank NAME and --retract")
+    }
+  }
+
+  func run() throws {
+    let target: BankSyncTarget = bank.map { .bank($0) } ?? .retract
+    let (database, operatorName) = try options.open(create: true)
+    let report: DropFolder.Report
+    do {
+      report = try DropFolder.sync(
+        folder: folder, target: target, database: database, by: operatorName)
+    } catch let error as DropFolder.FolderError {
+      throw RiskCommandError("csar bank sync: " + DisplayText.escapingControls(error.description))
+    }
+    for failure in report.failed {
+      for problem in failure.problems {
+        DetectText.printError(DisplayText.escapingControls(problem.description))
+      }
+      DetectText.printError("not taken: " + failure.description)
+    }
+    for (name, result) in report.taken where !quiet {
+      print(json ? Self.json(name, result) : Self.line(name, result))
+    }
+    if json {
+      for failure in report.failed {
+        print(
+          OrderedJSON.object([
+            ("file", .string(failure.name)), ("taken", .bool(false)),
+            ("error", .string(failure.reason)),
+          ]))
+      }
+    }
+    if !quiet {
+      let summary: [(String, JSONValue)] = [
+        ("folder", .string(folder)), ("taken", .int(Int64(report.taken.count))),
+        ("already_taken", .int(Int64(report.alreadyTaken.count))),
+        ("ignored", .int(Int64(report.ignored.count))),
+        ("failed", .int(Int64(report.failed.count))),
+      ]
+      print(
+        json
+          ? OrderedJSON.object(summary)
+          : "sync \(folder): \(report.taken.count) taken, \(report.alreadyTaken.count) taken "
+            + "before, \(report.ignored.count) being written, \(report.failed.count) refused")
+    }
+    if !report.failed.isEmpty { throw ExitCode(1) }
+  }
+
+  static func line(_ name: String, _ result: BankSyncResult) -> String {
+    switch result {
+    case .alreadyTaken: "\(name): taken before"
+    case .imported(let summary):
+      "\(name): bank \(summary.bank) +\(summary.added) (\(summary.alreadyPresent) already)"
+        + (summary.version.map { " v\($0.version) =\($0.total)" } ?? ", no change")
+    case .retracted(let summary):
+      "\(name): retraction, \(summary.removed) removed from "
+        + ImportReporting.plural(summary.versions.count, "bank")
+    }
+  }
+
+  static func json(_ name: String, _ result: BankSyncResult) -> String {
+    var pairs: [(String, JSONValue)] = [("file", .string(name)), ("taken", .bool(true))]
+    switch result {
+    case .alreadyTaken: break
+    case .imported(let summary):
+      pairs += [
+        ("bank", .string(summary.bank)), ("added", .int(Int64(summary.added))),
+        ("already_present", .int(Int64(summary.alreadyPresent))),
+        ("version", summary.version.map { .int(Int64($0.version)) } ?? .null),
+      ]
+    case .retracted(let summary):
+      pairs += [
+        ("retracted", .int(Int64(summary.removed))),
+        ("banks", .array(summary.versions.map { .string($0.label) })),
+      ]
+    }
+    return OrderedJSON.object(pairs)
+  }
+}
