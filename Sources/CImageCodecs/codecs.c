@@ -335,11 +335,12 @@ typedef struct {
   int created;
 } jpeg_read_context;
 
-csar_codec_status csar_decode_jpeg_rows(const uint8_t *data, size_t length,
-                                        uint64_t max_pixels, csar_size_sink on_size,
-                                        csar_row_sink on_row, void *sink,
-                                        csar_decoded_image *out, char *message,
-                                        size_t message_size) {
+/// The JPEG row decoder; `max_side` > 0 decodes at the smallest scale of 1/2, 1/4 and 1/8
+/// whose longer side is still at least `max_side` (libjpeg-turbo's DCT scaling).
+static csar_codec_status jpeg_rows(const uint8_t *data, size_t length, uint64_t max_pixels,
+                                   int32_t max_side, csar_size_sink on_size,
+                                   csar_row_sink on_row, void *sink, csar_decoded_image *out,
+                                   char *message, size_t message_size) {
   memset(out, 0, sizeof(*out));
   set_message(message, message_size, "");
   if (length < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) {
@@ -405,6 +406,17 @@ csar_codec_status csar_decode_jpeg_rows(const uint8_t *data, size_t length,
   // libjpeg defaults, as PIL decodes: ISLOW IDCT and fancy upsampling.
   cinfo->dct_method = JDCT_ISLOW;
   cinfo->do_fancy_upsampling = TRUE;
+  if (max_side > 0) {
+    JDIMENSION longer = cinfo->image_width > cinfo->image_height ? cinfo->image_width
+                                                                  : cinfo->image_height;
+    unsigned denominator = 1;
+    while (denominator < 8 && (longer + denominator * 2 - 1) / (denominator * 2) >=
+                                  (JDIMENSION)max_side) {
+      denominator *= 2;
+    }
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = denominator;
+  }
   jpeg_start_decompress(cinfo);
 
   size_t width = cinfo->output_width;
@@ -415,8 +427,9 @@ csar_codec_status csar_decode_jpeg_rows(const uint8_t *data, size_t length,
     set_message(message, message_size, "JPEG: unexpected %zu output components", components);
     longjmp(ctx->error.jump, 1);
   }
-  out->width = (int32_t)width;
-  out->height = (int32_t)height;
+  // The file's own size (a scaled decode gives fewer rows and columns to the sinks).
+  out->width = (int32_t)cinfo->image_width;
+  out->height = (int32_t)cinfo->image_height;
   out->orientation = orientation;
   if (on_size(sink, (int32_t)width, (int32_t)height, orientation) != 0) {
     ctx->error.status = CSAR_CODEC_NO_MEMORY;
@@ -467,6 +480,24 @@ csar_codec_status csar_decode_jpeg_rows(const uint8_t *data, size_t length,
   free(ctx->row);
   free(ctx);
   return CSAR_CODEC_OK;
+}
+
+csar_codec_status csar_decode_jpeg_rows(const uint8_t *data, size_t length,
+                                        uint64_t max_pixels, csar_size_sink on_size,
+                                        csar_row_sink on_row, void *sink,
+                                        csar_decoded_image *out, char *message,
+                                        size_t message_size) {
+  return jpeg_rows(data, length, max_pixels, 0, on_size, on_row, sink, out, message,
+                   message_size);
+}
+
+csar_codec_status csar_decode_jpeg_rows_scaled(const uint8_t *data, size_t length,
+                                               uint64_t max_pixels, int32_t max_side,
+                                               csar_size_sink on_size, csar_row_sink on_row,
+                                               void *sink, csar_decoded_image *out,
+                                               char *message, size_t message_size) {
+  return jpeg_rows(data, length, max_pixels, max_side > 0 ? max_side : 1, on_size, on_row,
+                   sink, out, message, message_size);
 }
 
 // MARK: - PNG encoding

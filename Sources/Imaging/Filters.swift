@@ -108,22 +108,7 @@ enum PixelOps {
                 for y in y0..<y1 {
                   let row = y * width * channels
                   if channels == 3 {
-                    for ox in 0..<outW {
-                      var r: UInt32 = 0
-                      var g: UInt32 = 0
-                      var b: UInt32 = 0
-                      var p = row + x0[ox] * 3
-                      let end = row + x1[ox] * 3
-                      while p < end {
-                        r &+= UInt32(src[p])
-                        g &+= UInt32(src[p + 1])
-                        b &+= UInt32(src[p + 2])
-                        p += 3
-                      }
-                      acc[ox * 3] &+= r
-                      acc[ox * 3 + 1] &+= g
-                      acc[ox * 3 + 2] &+= b
-                    }
+                    addRGBRow(src.baseAddress! + row, x0: x0, x1: x1, into: acc)
                   } else {
                     for ox in 0..<outW {
                       for c in 0..<channels {
@@ -154,6 +139,31 @@ enum PixelOps {
         }
       }
       initialised = count
+    }
+  }
+
+  /// Adds one RGB row's boxes (source columns `x0[ox] ..< x1[ox]`) to the sums of output
+  /// columns `ox`.
+  @inline(__always)
+  static func addRGBRow(
+    _ row: UnsafePointer<UInt8>, x0: UnsafeBufferPointer<Int>, x1: UnsafeBufferPointer<Int>,
+    into acc: UnsafeMutableBufferPointer<UInt32>
+  ) {
+    for ox in 0..<x0.count {
+      var r: UInt32 = 0
+      var g: UInt32 = 0
+      var b: UInt32 = 0
+      var p = x0[ox] * 3
+      let end = x1[ox] * 3
+      while p < end {
+        r &+= UInt32(row[p])
+        g &+= UInt32(row[p + 1])
+        b &+= UInt32(row[p + 2])
+        p += 3
+      }
+      acc[ox * 3] &+= r
+      acc[ox * 3 + 1] &+= g
+      acc[ox * 3 + 2] &+= b
     }
   }
 

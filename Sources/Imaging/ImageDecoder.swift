@@ -264,21 +264,11 @@ public enum ImageDecoder {
     let limit = UInt64(max(0, maxPixels))
     let box = SinkBox(sink)
     let context = Unmanaged.passUnretained(box).toOpaque()
-    let onSize: csar_size_sink = { context, width, height, orientation in
-      let box = Unmanaged<SinkBox>.fromOpaque(context!).takeUnretainedValue()
-      return box.sink.begin(
-        width: Int(width), height: Int(height),
-        orientation: ImageOrientation(rawValue: Int(orientation))) ? 0 : 1
-    }
-    let onRow: csar_row_sink = { context, rgb, y in
-      let box = Unmanaged<SinkBox>.fromOpaque(context!).takeUnretainedValue()
-      box.sink.row(rgb!, y: Int(y))
-    }
     let decoder = rowDecoder(format)
     let status = data.withUnsafeBufferPointer { buffer in
       message.withUnsafeMutableBufferPointer { text in
         decoder(
-          buffer.baseAddress, buffer.count, limit, onSize, onRow, context, &raw,
+          buffer.baseAddress, buffer.count, limit, SinkBox.onSize, SinkBox.onRow, context, &raw,
           text.baseAddress, text.count)
       }
     }
@@ -387,9 +377,23 @@ public enum ImageDecoder {
   }
 
   /// Holds a sink for the C callbacks.
-  private final class SinkBox {
+  final class SinkBox {
     let sink: any ImageRowSink
     init(_ sink: any ImageRowSink) { self.sink = sink }
+
+    /// The size callback: the box is the context.
+    static let onSize: csar_size_sink = { context, width, height, orientation in
+      let box = Unmanaged<SinkBox>.fromOpaque(context!).takeUnretainedValue()
+      return box.sink.begin(
+        width: Int(width), height: Int(height),
+        orientation: ImageOrientation(rawValue: Int(orientation))) ? 0 : 1
+    }
+
+    /// The row callback.
+    static let onRow: csar_row_sink = { context, rgb, y in
+      let box = Unmanaged<SinkBox>.fromOpaque(context!).takeUnretainedValue()
+      box.sink.row(rgb!, y: Int(y))
+    }
   }
 
   // MARK: - Helpers

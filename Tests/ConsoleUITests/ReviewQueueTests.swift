@@ -392,6 +392,24 @@ struct ReviewQueueTests {
     #expect(!preview.clearer())
   }
 
+  /// WebP, GIF, BMP, TIFF, HEIC and AVIF uploads are shown (before: a placeholder saying the
+  /// format is not supported), blurred and grey like any picture.
+  @Test func everyUploadFormatIsPreviewed() throws {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("../DetectionTests/Fixtures/images").standardized.path
+    for name in [
+      "picture.webp", "animated.gif", "picture.bmp", "picture.tiff", "photo.heic", "photo.avif",
+    ] {
+      let preview = ItemPreview(
+        itemId: 1, mediaPath: fixtures + "/" + name, url: nil, databasePath: ":memory:",
+        roots: MediaRoots(configured: [fixtures], databasePath: ":memory:"))
+      #expect(preview.placeholder == nil, "\(name): \(String(describing: preview.placeholder))")
+      #expect(preview.originalSize?.width == 192 && preview.originalSize?.height == 144)
+      #expect(preview.blur == .fullyBlurred && !preview.colour)
+      #expect(preview.clearer(), "\(name): a picture can be unblurred a step")
+    }
+  }
+
   @Test func undoReopensTheItem() throws {
     let fixture = try ReviewFixture()
     let console = try fixture.console("alice")

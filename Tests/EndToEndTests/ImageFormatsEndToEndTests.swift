@@ -53,4 +53,34 @@ struct ImageFormatsEndToEndTests {
     #expect(errors > 0 && errors <= damaged, "some damaged copies are refused")
     #expect(result.status == 1, "a failed file makes the exit status 1")
   }
+
+  /// Before: the console's preview decoded a 6000x4000 photo whole (72 MB of RGB) and then
+  /// shrank it. Now it shrinks while decoding (JPEG at 1/8 scale), so its peak stays far
+  /// below that of a whole decode in the same program (`--whole`).
+  @Test func aCameraSizedPreviewNeverHoldsThePictureAtFullSize() throws {
+    let folder = try CsarBinary.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let photo = folder + "/camera.jpg"
+    let made = try Subprocess.run(
+      ["/usr/bin/env", "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+       "testsrc2=size=6000x4000:rate=1", "-frames:v", "1", "-q:v", "3", photo], timeout: 300)
+    #expect(made.status == 0, "ffmpeg: \(made.err)")
+    let shrunk = try Subprocess.measured(
+      [try CsarBinary.path, "bench", "preview", "--iterations", "1", photo], timeout: 300)
+    let whole = try Subprocess.measured(
+      [try CsarBinary.path, "bench", "preview", "--iterations", "1", "--whole", photo],
+      timeout: 300)
+    #expect(shrunk.status == 0 && whole.status == 0, "\(shrunk.err)\(whole.err)")
+    #expect(shrunk.out.contains("item preview"), "\(shrunk.out)")
+    // The program's own high-water mark (wait4's ru_maxrss also counts the test process,
+    // whose memory the child shares until it execs).
+    func peak(_ out: String) -> Int {
+      let line = out.split(separator: "\n").first { $0.hasPrefix("peak resident memory\t") }
+      return (line?.split(separator: "\t").last?.split(separator: " ").first)
+        .flatMap { Int($0) }.map { $0 / 1_000_000 } ?? 0
+    }
+    let (small, large) = (peak(shrunk.out), peak(whole.out))
+    #expect(small > 0, "\(shrunk.out)")
+    #expect(large - small >= 40, "peak \(small) MB shrunk while decoding, \(large) MB whole")
+  }
 }

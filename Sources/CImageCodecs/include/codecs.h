@@ -88,6 +88,15 @@ csar_codec_status csar_decode_jpeg_rows(const uint8_t *data, size_t length,
                                         csar_decoded_image *out, char *message,
                                         size_t message_size);
 
+/// As `csar_decode_jpeg_rows`, decoded at the smallest of 1/2, 1/4 and 1/8 scale whose longer
+/// side is still at least `max_side` (for previews): the sinks get the scaled rows, `out`
+/// the file's own size.
+csar_codec_status csar_decode_jpeg_rows_scaled(const uint8_t *data, size_t length,
+                                               uint64_t max_pixels, int32_t max_side,
+                                               csar_size_sink on_size, csar_row_sink on_row,
+                                               void *sink, csar_decoded_image *out,
+                                               char *message, size_t message_size);
+
 // MARK: - WebP, GIF, TIFF, HEIF (formats.c)
 
 /// How much of an animation is decoded: at most `max_frames` frames, and at most

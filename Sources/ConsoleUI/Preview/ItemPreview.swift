@@ -81,11 +81,13 @@ public final class ItemPreview {
         placeholder = .mismatch(path: mediaPath, recorded: recorded, found: found)
         return
       }
-      let decoded = try ImageDecoder.decode(data: bytes, name: path, maxPixels: Self.maxPixels)
-      // Shown the way the camera meant (EXIF orientation); hashes use the stored pixels.
-      let upright = decoded.orientation.map { decoded.image.oriented($0) } ?? decoded.image
-      image = upright.downscaled(toFit: Self.workingSide)
-      originalSize = (decoded.image.width, decoded.image.height)
+      // Shrunk while it decodes (a JPEG at 1/8 scale, rows averaged as they come), so a
+      // camera photo never lies in memory at full size; shown the way the camera meant (EXIF
+      // orientation), while hashes use the stored pixels.
+      let decoded = try ImageDecoder.decodePreview(
+        data: bytes, name: path, maxPixels: Self.maxPixels, maxSide: Self.workingSide)
+      image = decoded.upright
+      originalSize = (decoded.width, decoded.height)
       placeholder = nil
     } catch {
       image = nil
