@@ -73,6 +73,25 @@ struct ScreensKeepYouTests {
     #expect(!console.render(width: 120, height: 60).text.contains("more service"))
   }
 
+  @Test func reopeningADoneMeasureAsksFirst() throws {
+    let console = try makeConsole()
+    console.press(.character("2"), .character("m"))
+    let screen = try #require(console.screens[1] as? ServicesScreen)
+    let measure = try #require(screen.panel?.detail.measures.first)
+    func status() throws -> MeasureStatus? {
+      try #require(screen.panel?.detail.measures.first { $0.id == measure.id }).status
+    }
+    for _ in 0..<3 where try status() != .done { console.press(.character(" ")) }
+    #expect(try status() == .done)
+    console.press(.character(" "))
+    #expect(console.shows("Reopen a done measure?"))
+    console.press(.escape)
+    #expect(try status() == .done, "Esc keeps it done")
+    console.press(.character(" "), .enter)
+    #expect(try status() == .planned)
+    #expect(console.shows("Saved: \(measure.title): planned"))
+  }
+
   @Test func aURLItemShowsNoBlurGauge() throws {
     let fixture = try ReviewFixture()
     let console = try fixture.console("alice")

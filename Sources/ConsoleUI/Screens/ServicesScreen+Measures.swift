@@ -40,6 +40,9 @@ extension ServicesScreen {
         case .inProgress: .done
         case .done: .planned
         }
+      if measure.status == .done {
+        return reopen(measure, context: context)
+      }
       return write(context, "\(measure.title): \(next.label)") {
         _ = try context.database.setMeasureStatus(
           id: measure.id, to: next, by: context.operatorName)
@@ -73,6 +76,25 @@ extension ServicesScreen {
       return .overlay(.prompt(prompt))
     }
     return .handled
+  }
+
+  /// A done measure is set back to planned only after the operator confirms: one stray space
+  /// would otherwise undo recorded work.
+  private func reopen(_ measure: MeasureRow, context: ConsoleContext) -> ScreenResponse {
+    let database = context.database
+    let name = context.operatorName
+    let dialog = Confirmation(
+      title: "Reopen a done measure?",
+      lines: [
+        "\(measure.code) \(measure.title) is done. Enter sets it back to planned (audited);"
+          + " Esc keeps it done."
+      ], reasonRequired: false
+    ) { [weak self] _ in
+      _ = try database.setMeasureStatus(id: measure.id, to: .planned, by: name)
+      try self?.reload(context)
+      return .info("Saved: \(measure.title): \(MeasureStatus.planned.label)")
+    }
+    return .overlay(.confirm(dialog))
   }
 
   /// Runs an audited write, then re-reads the screen; a status either way.
