@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,30 @@ static void csar_term_define_fallback_keys(void) {
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     if (key_defined(keys[i].sequence) == 0) define_key(keys[i].sequence, keys[i].code);
   }
+}
+
+/// Writes raw bytes (a graphics protocol's sequences) after what curses wrote, on the same
+/// stdio stream, and flushes.
+static inline void csar_term_write(const unsigned char *bytes, size_t count) {
+  fwrite(bytes, 1, count, stdout);
+  fflush(stdout);
+}
+
+/// Reads what the terminal sent within timeout_ms: the byte count, 0 when nothing came.
+static inline long csar_term_read(unsigned char *buffer, size_t capacity, int timeout_ms) {
+  struct pollfd request = {STDIN_FILENO, POLLIN, 0};
+  if (poll(&request, 1, timeout_ms) <= 0) return 0;
+  long got = read(STDIN_FILENO, buffer, capacity);
+  return got < 0 ? 0 : got;
+}
+
+/// tmux's allow-passthrough option ("on", "all", "off"), or "" when tmux cannot say.
+static inline void csar_tmux_passthrough(char *out, size_t capacity) {
+  out[0] = 0;
+  FILE *pipe = popen("tmux show -gv allow-passthrough 2>/dev/null", "r");
+  if (pipe == NULL) return;
+  if (fgets(out, (int)capacity, pipe) == NULL) out[0] = 0;
+  pclose(pipe);
 }
 
 /// Result codes of csar_term_start.

@@ -328,6 +328,8 @@ public final class Console {
     drawTabs(on: &screen, theme: theme)
     let body = Rect(x: 0, y: 1, width: width, height: height - 2)
     screens[activeIndex].draw(in: body, on: &screen, context: context)
+    // A picture drawn by the terminal would cover a dialog or prompt: the cells show then.
+    if overlay != nil { screen.graphics.removeAll() }
     switch overlay {
     case .help:
       var sections = [screens[activeIndex].helpSection, Console.globalKeys.helpSection]

@@ -15,6 +15,8 @@ public final class ConsoleContext {
   public var dueSoonDays: Int
   /// What the terminal can show; previews are drawn for it.
   public var colorDepth: ColorDepth
+  /// The graphics protocol the terminal answered to (nil: previews in text cells only).
+  public var graphics: GraphicsProtocol?
   /// Reviewer-wellness settings of the review queue.
   public var review: ReviewSettings
   /// Items seen with less than full blur (or in colour) this session.

@@ -35,10 +35,13 @@ public protocol TerminalBackend: AnyObject {
   func shutdown()
   /// Makes the next `draw` repaint every cell (for ctrl-L). Default: nothing.
   func requestFullRepaint()
+  /// The graphics protocol the terminal answered to (default: none, text cells only).
+  var graphics: GraphicsSupport { get }
 }
 
 extension TerminalBackend {
   public func requestFullRepaint() {}
+  public var graphics: GraphicsSupport { .none }
 }
 
 // MARK: - Scripted backend

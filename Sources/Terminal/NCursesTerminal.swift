@@ -50,6 +50,10 @@ public final class NCursesTerminal: TerminalBackend {
   private var cursorVisible = false
   /// What the terminal cannot combine with colour (terminfo `ncv`).
   private var noColorVideo = NoColorVideo(mask: 0)
+  /// The graphics protocol the terminal answered to when asked at start.
+  public private(set) var graphics = GraphicsSupport.none
+  /// The pictures on the terminal now (drawn by the graphics protocol).
+  var shownGraphics: [ScreenGraphic] = []
   private var lastSize: (width: Int, height: Int)
 
   /// Takes over the terminal. `colorDepthOverride` (e.g. from a `--color` flag) wins over
@@ -98,6 +102,7 @@ public final class NCursesTerminal: TerminalBackend {
       usesDefaultColors = false
     }
     lastSize = (Int(csar_getmaxx(window)), Int(csar_getmaxy(window)))
+    graphics = Self.detectGraphics()
   }
 
   deinit { shutdown() }
@@ -113,6 +118,7 @@ public final class NCursesTerminal: TerminalBackend {
   public func shutdown() {
     guard !isShutDown else { return }
     isShutDown = true
+    clearGraphics()
     csar_term_stop()
   }
 
@@ -125,6 +131,8 @@ public final class NCursesTerminal: TerminalBackend {
     if needsFullRepaint {
       clearok(window, true)
       needsFullRepaint = false
+      // A cleared screen loses sixel pixels: send the pictures again.
+      if graphics.graphicsProtocol == .sixel { shownGraphics = [] }
     }
     var styles: [CellStyle: (attributes: attr_t, pair: Int32)] = [:]
     var cchar = cchar_t()
@@ -162,6 +170,7 @@ public final class NCursesTerminal: TerminalBackend {
     placeCursor(screen.cursor, rows: rows, columns: columns)
     wnoutrefresh(window)
     doupdate()
+    if graphics.graphicsProtocol != nil { drawGraphics(screen.graphics) }
   }
 
   public func readKey(timeoutMilliseconds: Int) -> Key? {

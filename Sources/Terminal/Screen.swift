@@ -12,6 +12,9 @@ public struct Screen: Sendable {
   public let height: Int
   /// Where the backend shows the text cursor (for input fields); nil hides it.
   public var cursor: (x: Int, y: Int)?
+  /// Pictures to show over cells through the terminal's graphics protocol, where it has one
+  /// (the cells beneath hold the same picture as text).
+  public var graphics: [ScreenGraphic] = []
   private var cells: [Cell]
 
   public init(width: Int, height: Int) {

@@ -104,4 +104,32 @@ struct ReportsConsoleEndToEndTests {
     try session.send("q")
     try session.waitFor("EXIT=0")
   }
+
+  /// Inside tmux the terminal is asked for graphics only through passthrough; with
+  /// passthrough on and no terminal behind it to answer, the console waits briefly and draws
+  /// the preview in text cells, with nothing of the question on the screen.
+  @Test func insideTmuxThePreviewFallsBackToCells() throws {
+    // One after the other: the option is global to the test's tmux server.
+    for passthrough in ["off", "on"] { try previewInTmux(passthrough: passthrough) }
+  }
+
+  func previewInTmux(passthrough: String) throws {
+    let fixture = try Fixture()
+    let session = try TmuxSession(width: 100, height: 30, directory: fixture.directory)
+    try TmuxSession.tmux(["set-option", "-g", "allow-passthrough", passthrough])
+    let socket = try TmuxSession.tmux(["display-message", "-p", "-t", session.name, "#{socket_path}"])
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    try session.type("TMUX=\(socket),1,0 \(try fixture.command); echo \"EXIT=$?\"")
+    try session.send("Enter")
+    try session.waitFor("Re-categorisation deadlines")
+    try session.send("3")
+    try session.waitFor("Review queue · 1 of")
+    try session.send("Enter")
+    let pane = try session.waitFor("Preview · blur ████")
+    #expect(pane.contains { "▀▄░▒▓█".contains($0) }, "the cells show:\n\(pane)")
+    #expect(!pane.contains("Gi=31") && !pane.contains("[?"), "no question or answer as text")
+    try session.send("q")
+    try session.waitFor("EXIT=0")
+    try TmuxSession.tmux(["set-option", "-g", "allow-passthrough", "off"])
+  }
 }

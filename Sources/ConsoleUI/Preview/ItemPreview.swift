@@ -48,6 +48,9 @@ public final class ItemPreview {
   private var fitted: (columns: Int, rows: Int, image: RGBImage)?
   private var filtered: (blur: BlurLevel, colour: Bool, image: RGBImage)?
   private var encoded: (depth: ColorDepth, cells: [Cell])?
+  /// The picture for a graphics protocol: the same fit, blur and colour at up to 8 pixels a
+  /// cell column (and per half row), so it shows detail where the blur allows and never more.
+  private var graphic: (blur: BlurLevel, colour: Bool, columns: Int, rows: Int, image: RGBImage)?
 
   /// The SHA-256 recorded for the item (at scan or import), if any.
   let recordedSHA256: String?
@@ -148,8 +151,12 @@ public final class ItemPreview {
 
   // MARK: Drawing
 
-  /// Draws the picture, or a placeholder saying why there is none, centred in `rect`.
-  public func draw(in rect: Rect, on screen: inout Screen, depth: ColorDepth, theme: Theme) {
+  /// Draws the picture, or a placeholder saying why there is none, centred in `rect`; with a
+  /// graphics protocol, also asks for the picture over its cells (blurred the same way).
+  public func draw(
+    in rect: Rect, on screen: inout Screen, depth: ColorDepth, theme: Theme,
+    graphics: GraphicsProtocol? = nil
+  ) {
     guard !rect.isEmpty else { return }
     guard let image else {
       let text: String
@@ -182,7 +189,44 @@ public final class ItemPreview {
     }
     if let cells = encoded?.cells {
       PreviewRenderer.draw(cells, width: shown.width, in: rect, on: &screen)
+      if graphics != nil, let fitted = fitted?.image {
+        screen.graphics.append(graphicCells(fitted, source: image, cells: cells, in: rect))
+      }
     }
+  }
+
+  /// The graphics-protocol picture over the cells ``PreviewRenderer/draw`` filled.
+  private func graphicCells(
+    _ fitted: RGBImage, source: RGBImage, cells: [Cell], in rect: Rect
+  ) -> ScreenGraphic {
+    let columns = min(fitted.width, rect.width)
+    let rows = min(cells.count / max(1, fitted.width), rect.height)
+    if graphic?.blur != blur || graphic?.colour != colour || graphic?.columns != columns
+      || graphic?.rows != rows
+    {
+      graphic = (blur, colour, columns, rows, Self.graphicImage(source, fitted: fitted, blur: blur, colour: colour))
+    }
+    let image = graphic!.image
+    return ScreenGraphic(
+      x: rect.x + max(0, (rect.width - fitted.width) / 2),
+      y: rect.y + max(0, (rect.height - cells.count / max(1, fitted.width)) / 2),
+      columns: columns, rows: rows, width: image.width, height: image.height,
+      pixels: image.pixels)
+  }
+
+  /// `source` at the fitted picture's aspect, through the same blur and greyscale as the
+  /// cells (the blur's sigma is relative to the picture's size, so both show the same): 8
+  /// pixels per fitted pixel when clear, fewer as the blur leaves less to see (the terminal
+  /// scales the picture to its cells), never more than the source has.
+  static func graphicImage(
+    _ source: RGBImage, fitted: RGBImage, blur: BlurLevel, colour: Bool
+  ) -> RGBImage {
+    let detail = [8.0, 4, 2, 2, 2][blur.value]
+    let scale = min(detail, Double(source.width) / Double(max(1, fitted.width)))
+    let width = max(1, Int((Double(fitted.width) * max(1, scale)).rounded()))
+    let height = max(1, Int((Double(fitted.height) * max(1, scale)).rounded()))
+    return PreviewRenderer.filter(
+      source.downscaled(width: width, height: height), blur: blur, colour: colour)
   }
 
   /// A framed message in the middle of the pane, wrapped to its width.

@@ -815,7 +815,9 @@ final class QueueScreen: ConsoleScreen {
       preview.placeholder == nil
       ? "\(prefix)Preview · blur \(preview.blur) · \(mode)\(size)" : "\(prefix)No picture"
     let inner = screen.box(area, title: title, theme: context.theme, focused: false)
-    preview.draw(in: inner, on: &screen, depth: context.colorDepth, theme: context.theme)
+    preview.draw(
+      in: inner, on: &screen, depth: context.colorDepth, theme: context.theme,
+      graphics: context.graphics)
   }
 
   /// `z`: the preview on the whole screen, the keys on its last row.
