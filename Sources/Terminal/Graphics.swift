@@ -75,7 +75,8 @@ public struct GraphicsSupport: Sendable, Equatable {
   /// Every sequence must be wrapped for tmux's passthrough.
   public var throughTmux: Bool
 
-  public static let none = GraphicsSupport(graphicsProtocol: nil, cellPixels: nil, throughTmux: false)
+  public static let none = GraphicsSupport(
+    graphicsProtocol: nil, cellPixels: nil, throughTmux: false)
 
   public init(
     graphicsProtocol: GraphicsProtocol?, cellPixels: (width: Int, height: Int)?,
@@ -133,7 +134,9 @@ public enum GraphicsDetection {
     public var deviceAttributes: [Int]? {
       guard let body = sequence(after: Array("\u{1B}[?".utf8), endingWith: UInt8(ascii: "c"))
       else { return nil }
-      return body.split(separator: UInt8(ascii: ";")).compactMap { Int(String(decoding: $0, as: UTF8.self)) }
+      return body.split(separator: UInt8(ascii: ";")).compactMap {
+        Int(String(decoding: $0, as: UTF8.self))
+      }
     }
 
     /// The kitty query was answered OK.

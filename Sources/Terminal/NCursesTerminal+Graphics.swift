@@ -16,7 +16,8 @@ extension NCursesTerminal {
     if !(environment["TMUX"] ?? "").isEmpty {
       var buffer = [CChar](repeating: 0, count: 32)
       csar_tmux_passthrough(&buffer, buffer.count)
-      passthrough = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      passthrough = String(
+        decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
     let plan = GraphicsDetection.plan(environment: environment, tmuxPassthrough: passthrough)
     guard plan.ask else { return .none }
@@ -50,7 +51,8 @@ extension NCursesTerminal {
     case .kitty:
       clearGraphics()
       for (index, graphic) in wanted.enumerated() {
-        Self.write(Array("\u{1B}7\u{1B}[\(graphic.y + 1);\(graphic.x + 1)H".utf8), throughTmux: false)
+        Self.write(
+          Array("\u{1B}7\u{1B}[\(graphic.y + 1);\(graphic.x + 1)H".utf8), throughTmux: false)
         Self.write(KittyEncoder.encode(graphic, id: index + 1), throughTmux: tmux)
         Self.write(Array("\u{1B}8".utf8), throughTmux: false)
       }
@@ -65,8 +67,10 @@ extension NCursesTerminal {
         let width = graphic.columns * cell.width
         let height = graphic.rows * cell.height
         let pixels = graphic.resampled(width: width, height: height)
-        Self.write(Array("\u{1B}7\u{1B}[\(graphic.y + 1);\(graphic.x + 1)H".utf8), throughTmux: false)
-        Self.write(SixelEncoder.encode(width: width, height: height, pixels: pixels), throughTmux: tmux)
+        Self.write(
+          Array("\u{1B}7\u{1B}[\(graphic.y + 1);\(graphic.x + 1)H".utf8), throughTmux: false)
+        Self.write(
+          SixelEncoder.encode(width: width, height: height, pixels: pixels), throughTmux: tmux)
         Self.write(Array("\u{1B}8".utf8), throughTmux: false)
       }
     case nil:

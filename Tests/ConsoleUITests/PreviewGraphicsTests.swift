@@ -14,9 +14,13 @@ struct PreviewGraphicsTests {
         let dx = x - width / 3
         let dy = y - height / 2
         let disc = dx * dx + dy * dy < (height / 4) * (height / 4)
-        pixels += disc
+        pixels +=
+          disc
           ? [250, 240, 200]
-          : [UInt8(x * 255 / width), UInt8(y * 255 / height), UInt8((x + y) * 127 / (width + height))]
+          : [
+            UInt8(x * 255 / width), UInt8(y * 255 / height),
+            UInt8((x + y) * 127 / (width + height)),
+          ]
       }
     }
     return RGBImage(width: width, height: height, pixels: pixels)
@@ -32,16 +36,24 @@ struct PreviewGraphicsTests {
     let cells = PreviewRenderer.filter(fitted, blur: blur, colour: colour)
     let graphic = ItemPreview.graphicImage(source, fitted: fitted, blur: blur, colour: colour)
     #expect(graphic.width >= fitted.width * (level == 0 ? 8 : 2), "more detail than the cells")
-    #expect(graphic.width * fitted.height == graphic.height * fitted.width || abs(
-      Double(graphic.width) / Double(graphic.height) - Double(fitted.width) / Double(fitted.height)) < 0.05)
+    #expect(
+      graphic.width * fitted.height == graphic.height * fitted.width
+        || abs(
+          Double(graphic.width) / Double(graphic.height) - Double(fitted.width)
+            / Double(fitted.height)) < 0.05
+    )
     let down = graphic.downscaled(width: fitted.width, height: fitted.height)
     var total = 0
-    for index in cells.pixels.indices { total += abs(Int(cells.pixels[index]) - Int(down.pixels[index])) }
+    for index in cells.pixels.indices {
+      total += abs(Int(cells.pixels[index]) - Int(down.pixels[index]))
+    }
     let mean = Double(total) / Double(cells.pixels.count)
     #expect(mean < (level == 0 ? 14 : 8), "mean difference \(mean) at blur \(level)")
     if !colour {
       for i in stride(from: 0, to: graphic.pixels.count, by: 3) {
-        #expect(graphic.pixels[i] == graphic.pixels[i + 1] && graphic.pixels[i + 1] == graphic.pixels[i + 2])
+        #expect(
+          graphic.pixels[i] == graphic.pixels[i + 1]
+            && graphic.pixels[i + 1] == graphic.pixels[i + 2])
       }
     }
   }

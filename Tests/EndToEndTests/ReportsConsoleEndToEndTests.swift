@@ -117,7 +117,8 @@ struct ReportsConsoleEndToEndTests {
     let fixture = try Fixture()
     let session = try TmuxSession(width: 100, height: 30, directory: fixture.directory)
     try TmuxSession.tmux(["set-option", "-g", "allow-passthrough", passthrough])
-    let socket = try TmuxSession.tmux(["display-message", "-p", "-t", session.name, "#{socket_path}"])
+    let socket = try TmuxSession.tmux(
+      ["display-message", "-p", "-t", session.name, "#{socket_path}"])
       .trimmingCharacters(in: .whitespacesAndNewlines)
     try session.type("TMUX=\(socket),1,0 \(try fixture.command); echo \"EXIT=$?\"")
     try session.send("Enter")

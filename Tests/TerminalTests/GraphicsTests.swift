@@ -6,7 +6,8 @@ import Testing
 // MARK: - Decoders (the tests' own, to read the encoders' output back)
 
 /// Reads kitty graphics commands back: the control keys of the first and the decoded payload.
-func decodeKitty(_ bytes: [UInt8]) throws -> (keys: [String: String], payload: [UInt8], chunks: Int) {
+func decodeKitty(_ bytes: [UInt8]) throws -> (keys: [String: String], payload: [UInt8], chunks: Int)
+{
   let text = String(decoding: bytes, as: UTF8.self)
   var keys: [String: String] = [:]
   var base64 = ""
@@ -40,8 +41,12 @@ func decodeSixel(_ bytes: [UInt8]) throws -> (width: Int, height: Int, pixels: [
     text = text.dropFirst(digits.count)
     return Int(digits) ?? 0
   }
-  _ = number(); text = text.dropFirst(); _ = number(); text = text.dropFirst()
-  let width = number(); text = text.dropFirst()
+  _ = number()
+  text = text.dropFirst()
+  _ = number()
+  text = text.dropFirst()
+  let width = number()
+  text = text.dropFirst()
   let height = number()
   var registers: [Int: (UInt8, UInt8, UInt8)] = [:]
   var pixels = [UInt8](repeating: 0, count: width * height * 3)
@@ -67,9 +72,13 @@ func decodeSixel(_ bytes: [UInt8]) throws -> (width: Int, height: Int, pixels: [
     case "#":
       current = number()
       if text.first == ";" {
-        text = text.dropFirst(); _ = number(); text = text.dropFirst()
-        let r = number(); text = text.dropFirst()
-        let g = number(); text = text.dropFirst()
+        text = text.dropFirst()
+        _ = number()
+        text = text.dropFirst()
+        let r = number()
+        text = text.dropFirst()
+        let g = number()
+        text = text.dropFirst()
         let b = number()
         func byte(_ p: Int) -> UInt8 { UInt8((p * 255 + 50) / 100) }
         registers[current] = (byte(r), byte(g), byte(b))
@@ -113,18 +122,24 @@ struct GraphicsTests {
       x: 3, y: 2, columns: 35, rows: 10, width: 70, height: 41, pixels: pixels)
     let decoded = try decodeKitty(KittyEncoder.encode(graphic, id: 7))
     #expect(decoded.payload == pixels)
-    #expect(decoded.chunks == (pixels.count * 4 / 3 + KittyEncoder.chunkSize - 1) / KittyEncoder.chunkSize)
+    #expect(
+      decoded.chunks == (pixels.count * 4 / 3 + KittyEncoder.chunkSize - 1) / KittyEncoder.chunkSize
+    )
     #expect(decoded.keys["a"] == "T" && decoded.keys["f"] == "24")
     #expect(decoded.keys["s"] == "70" && decoded.keys["v"] == "41")
     #expect(decoded.keys["c"] == "35" && decoded.keys["r"] == "10")
     #expect(decoded.keys["i"] == "7" && decoded.keys["C"] == "1" && decoded.keys["q"] == "2")
-    #expect(String(decoding: KittyEncoder.delete(id: 7), as: UTF8.self) == "\u{1B}_Ga=d,d=I,i=7,q=2\u{1B}\\")
+    #expect(
+      String(decoding: KittyEncoder.delete(id: 7), as: UTF8.self)
+        == "\u{1B}_Ga=d,d=I,i=7,q=2\u{1B}\\")
   }
 
   @Test(arguments: [(1, 1), (2, 1), (3, 1), (5, 2)])
   func base64MatchesFoundation(count: Int, seed: Int) {
     let bytes = (0..<count * 7 + seed).map { UInt8(truncatingIfNeeded: $0 * 37 + seed) }
-    #expect(String(decoding: KittyEncoder.base64(bytes), as: UTF8.self) == Data(bytes).base64EncodedString())
+    #expect(
+      String(decoding: KittyEncoder.base64(bytes), as: UTF8.self)
+        == Data(bytes).base64EncodedString())
   }
 
   @Test func sixelDecodesBackToTheNearestPaletteColours() throws {
@@ -139,7 +154,9 @@ struct GraphicsTests {
       // Registers are given in percent: the palette entry, within that rounding.
       let channels = [expected.0, expected.1, expected.2]
       for c in 0..<3 { #expect(abs(Int(decoded.pixels[i * 3 + c]) - Int(channels[c])) <= 2) }
-      for c in 0..<3 { worst = max(worst, abs(Int(decoded.pixels[i * 3 + c]) - Int(pixels[i * 3 + c]))) }
+      for c in 0..<3 {
+        worst = max(worst, abs(Int(decoded.pixels[i * 3 + c]) - Int(pixels[i * 3 + c])))
+      }
     }
     #expect(worst <= 28, "every channel within half a cube step")
   }
@@ -168,10 +185,17 @@ struct GraphicsTests {
     #expect(GraphicsDetection.plan(environment: tmux, tmuxPassthrough: nil) == (false, false))
     #expect(GraphicsDetection.plan(environment: tmux, tmuxPassthrough: "on\n") == (true, true))
     #expect(GraphicsDetection.plan(environment: tmux, tmuxPassthrough: "all") == (true, true))
-    #expect(GraphicsDetection.plan(environment: ["STY": "1.pts"], tmuxPassthrough: nil) == (false, false))
-    #expect(GraphicsDetection.plan(environment: ["CSAR_GRAPHICS": "off"], tmuxPassthrough: nil) == (false, false))
+    #expect(
+      GraphicsDetection.plan(environment: ["STY": "1.pts"], tmuxPassthrough: nil) == (false, false))
+    #expect(
+      GraphicsDetection.plan(environment: ["CSAR_GRAPHICS": "off"], tmuxPassthrough: nil) == (
+        false, false
+      ))
     // TERM never decides: a terminal named like kitty is still asked.
-    #expect(GraphicsDetection.plan(environment: ["TERM": "xterm-kitty"], tmuxPassthrough: nil) == (true, false))
+    #expect(
+      GraphicsDetection.plan(environment: ["TERM": "xterm-kitty"], tmuxPassthrough: nil) == (
+        true, false
+      ))
   }
 
   @Test func kittyWhenItAnswersOK() {
@@ -209,6 +233,8 @@ struct GraphicsTests {
 
   @Test func tmuxPassthroughDoublesEveryEscape() {
     let wrapped = GraphicsDetection.wrapForTmux(Array("\u{1B}_Ga=q\u{1B}\\".utf8))
-    #expect(String(decoding: wrapped, as: UTF8.self) == "\u{1B}Ptmux;\u{1B}\u{1B}_Ga=q\u{1B}\u{1B}\\\u{1B}\\")
+    #expect(
+      String(decoding: wrapped, as: UTF8.self)
+        == "\u{1B}Ptmux;\u{1B}\u{1B}_Ga=q\u{1B}\u{1B}\\\u{1B}\\")
   }
 }

@@ -204,7 +204,8 @@ public final class ItemPreview {
     if graphic?.blur != blur || graphic?.colour != colour || graphic?.columns != columns
       || graphic?.rows != rows
     {
-      graphic = (blur, colour, columns, rows, Self.graphicImage(source, fitted: fitted, blur: blur, colour: colour))
+      let image = Self.graphicImage(source, fitted: fitted, blur: blur, colour: colour)
+      graphic = (blur, colour, columns, rows, image)
     }
     let image = graphic!.image
     return ScreenGraphic(
