@@ -189,8 +189,10 @@ extension AppDatabase {
 
 extension AppDatabase {
   /// Records that the user of a case closed as manifestly unfounded was notified. Audited
-  /// ("report.user_notified"); recording it twice changes nothing.
-  public func markUserNotified(caseRef: String, by operatorName: String) throws {
+  /// ("report.user_notified"); recording it twice changes nothing. Returns false when it was
+  /// recorded already.
+  @discardableResult
+  public func markUserNotified(caseRef: String, by operatorName: String) throws -> Bool {
     try audited(by: operatorName) { db, audit in
       _ = try Self.operatorId(db, name: operatorName)
       let reportId = try Self.reportId(db, caseRef: caseRef)
@@ -202,11 +204,11 @@ extension AppDatabase {
       try db.execute(
         sql: "UPDATE report SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
         arguments: [audit.at, reportId])
-      if db.changesCount > 0 {
-        try audit.record(
-          action: "report.user_notified", entity: "report", entityId: String(reportId),
-          after: ["case": .string(caseRef), "notified_at": .int(audit.at)])
-      }
+      guard db.changesCount > 0 else { return false }
+      try audit.record(
+        action: "report.user_notified", entity: "report", entityId: String(reportId),
+        after: ["case": .string(caseRef), "notified_at": .int(audit.at)])
+      return true
     }
   }
 }
@@ -215,8 +217,9 @@ extension AppDatabase {
 
 extension AppDatabase {
   /// Asks for the metadata of a founded case to be revealed in the clear. Audited
-  /// ("report.request_reveal"); asking twice changes nothing.
-  public func requestReveal(caseRef: String, by operatorName: String) throws {
+  /// ("report.request_reveal"); asking twice changes nothing (returns false).
+  @discardableResult
+  public func requestReveal(caseRef: String, by operatorName: String) throws -> Bool {
     try audited(by: operatorName) { db, audit in
       let operatorId = try Self.operatorId(db, name: operatorName)
       let reportId = try Self.foundedReport(db, caseRef: caseRef)
@@ -225,11 +228,11 @@ extension AppDatabase {
           INSERT INTO reveal_request (report_id, operator_id, requested_at) VALUES (?, ?, ?)
           ON CONFLICT DO NOTHING
           """, arguments: [reportId, operatorId, audit.at])
-      if db.changesCount > 0 {
-        try audit.record(
-          action: "report.request_reveal", entity: "report", entityId: String(reportId),
-          after: ["case": .string(caseRef), "requested_by": .string(operatorName)])
-      }
+      guard db.changesCount > 0 else { return false }
+      try audit.record(
+        action: "report.request_reveal", entity: "report", entityId: String(reportId),
+        after: ["case": .string(caseRef), "requested_by": .string(operatorName)])
+      return true
     }
   }
 
@@ -237,8 +240,10 @@ extension AppDatabase {
   /// second OS account. The approver must be enabled and bound to a uid, and that uid must
   /// differ from the uid of every operator who requested the reveal, whatever the names
   /// (one account may hold several operator names). A request by an operator not bound to an
-  /// OS account cannot be approved. Audited ("report.approve_reveal").
-  public func approveReveal(caseRef: String, by operatorName: String) throws {
+  /// OS account cannot be approved. Audited ("report.approve_reveal"); approving twice
+  /// changes nothing (returns false).
+  @discardableResult
+  public func approveReveal(caseRef: String, by operatorName: String) throws -> Bool {
     try audited(by: operatorName) { db, audit in
       guard let approver = try Self.operatorRow(db, name: operatorName) else {
         throw StoreError.unknownOperator(name: operatorName)
@@ -276,15 +281,15 @@ extension AppDatabase {
           INSERT INTO reveal_approval (report_id, approver_id, approved_at) VALUES (?, ?, ?)
           ON CONFLICT DO NOTHING
           """, arguments: [reportId, approver.id, audit.at])
-      if db.changesCount > 0 {
-        try audit.record(
-          action: "report.approve_reveal", entity: "report", entityId: String(reportId),
-          after: [
-            "case": .string(caseRef), "approved_by": .string(operatorName),
-            "approver_uid": .int(Int64(approverUid)),
-            "requested_by": .array(requesters.map { .string($0.name) }),
-          ])
-      }
+      guard db.changesCount > 0 else { return false }
+      try audit.record(
+        action: "report.approve_reveal", entity: "report", entityId: String(reportId),
+        after: [
+          "case": .string(caseRef), "approved_by": .string(operatorName),
+          "approver_uid": .int(Int64(approverUid)),
+          "requested_by": .array(requesters.map { .string($0.name) }),
+        ])
+      return true
     }
   }
 

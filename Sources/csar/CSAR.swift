@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The `csar` command: with no subcommand it opens the console; subcommands serve scripts.
 @main
 struct CSAR: AsyncParsableCommand {
@@ -35,13 +39,22 @@ struct CSAR: AsyncParsableCommand {
 
   /// Runs the command; its output and ArgumentParser's messages (help, usage errors, thrown
   /// errors) all go through ``Output``, so text from data never reaches the terminal raw.
+  /// The arguments pass ``CommandLineFixes`` first (`--db X` before the subcommand, a
+  /// mistyped subcommand named with the closest ones).
   /// umask 077 first: a belt under the explicit modes Store gives the database, key, media
   /// and outbox files (see `PrivateFiles`), so nothing csar or SQLite creates is readable by
   /// others.
   static func main() async {
     umask(0o077)
     do {
-      var command = try parseAsRoot()
+      let arguments: [String]
+      switch CommandLineFixes.fix(Array(CommandLine.arguments.dropFirst()), root: CSAR.self) {
+      case .success(let fixed): arguments = fixed
+      case .failure(let unknown):
+        Output.error(unknown.description)
+        Glibc.exit(64)  // EX_USAGE, as ArgumentParser's usage errors
+      }
+      var command = try parseAsRoot(arguments)
       if var service = command as? any AsyncParsableCommand {
         try await service.run()  // `csar serve`
       } else {

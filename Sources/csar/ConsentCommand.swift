@@ -88,9 +88,7 @@ struct ConsentCommand: ParsableCommand {
         throw ConsentCommandError("\(file): \(error.description)")
       }
       let seconds = Date().timeIntervalSince(started)
-      for issue in report.rejected {
-        ConsentCommand.printError("\(file):\(issue.line): \(issue.reason)")
-      }
+      ImportReporting.printBadLines(report.rejected.map { "\(file):\($0.line): \($0.reason)" })
       if json {
         let summary: JSONValue = [
           "file": .string(file), "format": .string(report.format.rawValue),

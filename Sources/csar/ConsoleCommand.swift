@@ -1,14 +1,16 @@
 import ArgumentParser
 import Terminal
 
-/// `csar` / `csar console`: opens the console (creating a demo database when none exists).
+/// `csar` / `csar console`: opens the console (a demo database on the first start only).
 struct ConsoleCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "console",
     abstract: "Open the console (the default when no subcommand is given).",
     discussion: """
-      When the database file does not exist yet, a demo database is created there first, so \
-      `csar` on a fresh machine opens on realistic synthetic data.
+      On the first start (no --db, no configured database, and nothing at the default path) \
+      a demo database is created there first, so `csar` on a fresh machine opens on realistic \
+      synthetic data. A database named with --db or in the config must exist: a missing one \
+      is refused, never created (make one with `csar init` or `csar demo`).
       """
   )
 

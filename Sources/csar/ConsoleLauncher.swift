@@ -33,7 +33,15 @@ struct ConsoleLauncher {
       day = CalendarDate(unixSeconds: AppDatabase.systemClock())
     }
     if !FileManager.default.fileExists(atPath: path) {
-      Output.error("csar: no database at \(path); creating a demo database…")
+      // Only the first start on the default path makes a demo: a path given with --db or in
+      // the config that does not exist is a typo, or a database that went missing.
+      if databasePath != nil || configuration.databasePath != nil {
+        throw RiskCommandError(
+          "\(path): no database there (a typo, or a moved file?); nothing was created. "
+            + "Make one with `csar init --db \(path)` (empty) or `csar demo --db \(path)` "
+            + "(synthetic data)")
+      }
+      Output.error("csar: no database at \(path) (first start); creating a demo database…")
       // Items record the real SHA-256 of the pictures they point at (previews check it).
       let pictures = try DemoMedia.files()
       try DemoGenerator.ensureDemoDatabase(

@@ -62,15 +62,26 @@ enum ImportReporting {
   ) throws -> Imports.Outcome<Summary> {
     do {
       let outcome = try body()
-      for problem in outcome.problems {
-        DetectText.printError("skipped: " + DisplayText.escapingControls(problem.description))
-      }
+      printBadLines(
+        outcome.problems.map { "skipped: " + DisplayText.escapingControls($0.description) })
       return outcome
     } catch let error as ModerationError {
-      for problem in error.problems {
-        DetectText.printError(DisplayText.escapingControls(problem.description))
-      }
+      printBadLines(error.problems.map { DisplayText.escapingControls($0.description) })
       throw RiskCommandError("\(command): " + DisplayText.escapingControls(error.description))
+    }
+  }
+
+  /// The most bad lines an import prints; the rest are counted (a file of a million bad
+  /// lines must not flood the terminal).
+  static let maxBadLinesShown = 20
+
+  /// Prints `lines` to stderr, at most ``maxBadLinesShown``, then how many more there were.
+  static func printBadLines(_ lines: [String]) {
+    for line in lines.prefix(maxBadLinesShown) { Output.error(line) }
+    if lines.count > maxBadLinesShown {
+      Output.error(
+        "… and \(plural(lines.count - maxBadLinesShown, "more bad line")) (not shown; "
+          + "\(plural(lines.count, "bad line")) in all)")
     }
   }
 

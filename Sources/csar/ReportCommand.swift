@@ -139,9 +139,17 @@ struct ReportVerdictCommand: ParsableCommand {
     let bytes = [UInt8](data)
     let setup = try ReportSetup(options)
     let name = try setup.operatorName(options.operator)
-    let summary = try setup.database.importVerdicts(
-      bytes, format: ConsentImportFormat.detect(path: file, bytes: bytes),
-      file: (file as NSString).lastPathComponent, by: name)
+    let summary: VerdictImportSummary
+    do {
+      summary = try setup.database.importVerdicts(
+        bytes, format: ConsentImportFormat.detect(path: file, bytes: bytes),
+        file: (file as NSString).lastPathComponent, by: name)
+    } catch let error as VerdictImportError {
+      ImportReporting.printBadLines(error.issues.map { "\(error.file):\($0.line): \($0.reason)" })
+      throw RiskCommandError(
+        "\(error.file): \(ImportReporting.plural(error.issues.count, "problem")); "
+          + "nothing was imported")
+    }
     for ref in summary.founded { print("\(ref)\tfounded: may be revealed (four eyes)") }
     for ref in summary.closed { print("\(ref)\tclosed: manifestly unfounded; notify the user") }
     print("\(summary.applied) verdict(s) recorded, \(summary.unchanged) already known")
@@ -162,7 +170,10 @@ struct ReportNotifiedCommand: ParsableCommand {
   func run() throws {
     let setup = try ReportSetup(options)
     let name = try setup.operatorName(options.operator)
-    try setup.database.markUserNotified(caseRef: caseRef, by: name)
+    guard try setup.database.markUserNotified(caseRef: caseRef, by: name) else {
+      print("\(caseRef): already recorded: the user notification was recorded before")
+      return
+    }
     print("\(caseRef): user notification recorded by \(name)")
   }
 }

@@ -18,7 +18,10 @@ struct ReportRequestRevealCommand: ParsableCommand {
   func run() throws {
     let setup = try ReportSetup(options)
     let name = try setup.operatorName(options.operator)
-    try setup.database.requestReveal(caseRef: caseRef, by: name)
+    guard try setup.database.requestReveal(caseRef: caseRef, by: name) else {
+      print("\(caseRef): already recorded: \(name) asked for this reveal before")
+      return
+    }
     print("\(caseRef): reveal requested by \(name); a lead other than \(name) must approve it")
   }
 }
@@ -37,7 +40,10 @@ struct ReportApproveCommand: ParsableCommand {
   func run() throws {
     let setup = try ReportSetup(options)
     let name = try setup.operatorName(options.operator)
-    try setup.database.approveReveal(caseRef: caseRef, by: name)
+    guard try setup.database.approveReveal(caseRef: caseRef, by: name) else {
+      print("\(caseRef): already recorded: \(name) approved this reveal before")
+      return
+    }
     print("\(caseRef): reveal approved by \(name)")
   }
 }

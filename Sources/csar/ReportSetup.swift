@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Compliance
+import ConsoleUI
 import Foundation
 import Store
 
@@ -29,7 +30,16 @@ struct ReportSetup {
   }
 
   /// The provider name for reports (config `provider`).
-  var provider: String { risk.configuration.provider ?? "unnamed provider" }
+  /// When none is configured: "unnamed provider", with a warning on stderr naming the config
+  /// line to add (the EU Centre cannot tell whose report it is).
+  var provider: String {
+    if let name = risk.configuration.provider, !name.isEmpty { return name }
+    Output.error(
+      "csar: warning: no provider name configured; the files say \"unnamed provider\". "
+        + "Add provider = \"Your Company Ltd\" to "
+        + Configuration.defaultPath(environment: ProcessInfo.processInfo.environment))
+    return "unnamed provider"
+  }
 
   /// The pseudonymisation key: config `provider_key`, else the default (an older key beside
   /// the database, with a warning, else `$XDG_CONFIG_HOME/csar/provider.key`); created on

@@ -2,6 +2,7 @@ import Compliance
 import Crypto
 import Foundation
 import GRDB
+import PathText
 
 // MARK: - Public entry point
 
@@ -858,8 +859,13 @@ private final class DemoRun {
 
 extension DemoGenerator {
   /// Creates a demo database file at `path` (folder included) and fills it. Fails if a file is
-  /// already there unless `replace` is true, which first removes it with its `-wal` and `-shm`
-  /// files. Its audit chain is keyed with `auditKey`.
+  /// already there unless `replace` is true, which replaces it (and drops its `-wal` and
+  /// `-shm`). Its audit chain is keyed with `auditKey`.
+  ///
+  /// The database is built in a hidden temporary file beside `path`
+  /// (`.NAME.building-PID`) and renamed into place only when whole: an interrupted or failed
+  /// run never leaves a half-built database at `path` (a failed one removes its temporary;
+  /// one killed leaves only the hidden temporary, which the next run replaces).
   @discardableResult
   public static func makeDatabase(
     at path: String, auditKey: AuditKey, items: Int = DemoGenerator.defaultItems,
@@ -867,36 +873,66 @@ extension DemoGenerator {
     now: Int64 = AppDatabase.systemClock(), mediaDigests: [String: String] = [:]
   ) throws -> DemoSummary {
     let files = FileManager.default
-    if files.fileExists(atPath: path) {
-      guard replace else {
-        throw StoreError.duplicate(entity: "database file", field: "path", value: path)
-      }
-      for suffix in ["", "-wal", "-shm"] where files.fileExists(atPath: path + suffix) {
-        do {
-          try files.removeItem(atPath: path + suffix)
-        } catch {
-          throw StoreError.cannotOpen(
-            path: path + suffix, reason: "cannot remove it: \(error.localizedDescription)")
-        }
-      }
+    if files.fileExists(atPath: path), !replace {
+      throw StoreError.duplicate(entity: "database file", field: "path", value: path)
     }
+    let building = PrivateFiles.folder(of: path) + "/." + PathParts.name(of: path)
+      + ".building-\(getpid())"
+    func removeBuilding() {
+      for suffix in ["", "-wal", "-shm"] { try? files.removeItem(atPath: building + suffix) }
+    }
+    removeBuilding()
     // Create the folder and the schema the normal way, then fill the file through a single
-    // unjournalled connection (twice as fast as WAL for a fresh file), then reopen it as WAL.
-    _ = try AppDatabase.open(path: path, auditKey: auditKey)
+    // unjournalled connection (twice as fast as WAL for a fresh file), then reopen it as WAL
+    // and close it (which checkpoints and removes the -wal) before it is renamed.
     let summary: DemoSummary
     do {
-      let bulk = try AppDatabase.openForBulkLoad(path: path, auditKey: auditKey)
+      _ = try AppDatabase.open(path: building, auditKey: auditKey)
+      let bulk = try AppDatabase.openForBulkLoad(path: building, auditKey: auditKey)
       var generator = DemoGenerator(seed: seed)
       generator.mediaDigests = mediaDigests
       summary = try generator.generate(
         into: bulk, items: items, accounts: accounts,
         today: CalendarDate(unixSeconds: now), now: now)
+      let done = try AppDatabase.open(path: building, auditKey: auditKey)
+      try done.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     } catch {
-      for suffix in ["", "-wal", "-shm"] { try? files.removeItem(atPath: path + suffix) }
+      removeBuilding()
       throw error
     }
-    _ = try AppDatabase.open(path: path, auditKey: auditKey)
+    try install(building, at: path, replace: replace)
+    removeBuilding()
     return summary
+  }
+
+  /// Moves the finished database `building` to `path`: without `replace` only when nothing
+  /// is there (a hard link, which fails on an existing name, then the temporary's removal);
+  /// with it by an atomic rename, after removing the old database's `-wal` and `-shm`, which
+  /// must never be read with the new file.
+  private static func install(_ building: String, at path: String, replace: Bool) throws {
+    if replace {
+      for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix)
+      {
+        do {
+          try FileManager.default.removeItem(atPath: path + suffix)
+        } catch {
+          throw StoreError.cannotOpen(
+            path: path + suffix, reason: "cannot remove it: \(error.localizedDescription)")
+        }
+      }
+      guard rename(building, path) == 0 else {
+        throw StoreError.cannotOpen(
+          path: path, reason: "cannot rename the finished demo into place: "
+            + String(cString: strerror(errno)))
+      }
+      return
+    }
+    guard link(building, path) == 0 else {
+      let reason = errno == EEXIST
+        ? "a database appeared there while the demo was built"
+        : String(cString: strerror(errno))
+      throw StoreError.cannotOpen(path: path, reason: reason)
+    }
   }
 
   /// For first start: when no database file exists at `path`, creates a demo one with
