@@ -98,7 +98,7 @@ let package = Package(
     .target(
       name: "ConsoleUI",
       dependencies: [
-        "Compliance", "Store", "Terminal", "Imaging", "Detection",
+        "Compliance", "Store", "Terminal", "Imaging", "Detection", "Video",
       ],
       resources: []
     ),

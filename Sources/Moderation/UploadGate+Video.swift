@@ -50,22 +50,18 @@ extension UploadGate {
   }
 
   /// Each image-bank entry found in some frame, once, at its nearest frame (the earliest on
-  /// a tie); nearest first.
+  /// a tie), with that frame's number and time; nearest first.
   func frameMatches(_ trusted: [VPDQFeature]) throws -> [KnownMatch] {
     let matcher = try bankMatcher()
-    var best: [String: KnownMatch] = [:]
-    for feature in trusted {
-      for var match in try matcher.pdqMatches(feature.hash) {
-        let key = "\(match.bank)\u{0}\(match.sourceId ?? "")\u{0}\(match.label ?? "")"
-        if let known = best[key], known.distance <= match.distance { continue }
-        match.frame = feature.frame
-        match.segment = feature.timestamp...feature.timestamp
-        best[key] = match
-      }
-    }
-    return best.values.sorted {
-      ($0.distance, $0.bank, $0.frame ?? 0) < ($1.distance, $1.bank, $1.frame ?? 0)
-    }
+    return Self.best(
+      try trusted.flatMap { feature in
+        try matcher.pdqMatches(feature.hash).map { found in
+          var match = found
+          match.frame = feature.frame
+          match.segment = feature.timestamp...feature.timestamp
+          return match
+        }
+      })
   }
 
   /// What a video item records: the upload, and how its best match was found.

@@ -28,6 +28,8 @@ final class Routes: Sendable {
   let logKey: ProviderKey
   /// Review items and blocked-upload events of concurrent requests, grouped.
   let groupCommit: GroupCommit
+  /// The banks' known videos, shared by every request's gate (loaded at the first video).
+  let videoBanks: LiveVideoBankMatcher
 
   init(
     database: AppDatabase, banks: LiveBankMatcher, pool: WorkPool, metrics: ServiceMetrics,
@@ -35,6 +37,7 @@ final class Routes: Sendable {
   ) {
     self.logKey = logKey
     self.groupCommit = GroupCommit(database: database, operatorName: operatorName)
+    self.videoBanks = LiveVideoBankMatcher(database: database)
     self.database = database
     self.banks = banks
     self.pool = pool
@@ -139,11 +142,12 @@ final class Routes: Sendable {
   /// A gate for one request (cheap: the bank index is shared); made on the worker thread.
   func gate(dihedral: Bool) -> @Sendable () -> UploadGate {
     let (database, operatorName, maxPixels) = (database, operatorName, settings.maxPixels)
-    let (matcher, groupCommit) = (banks.current, groupCommit)
+    let (matcher, groupCommit, videoBanks) = (banks.current, groupCommit, videoBanks)
     return {
       UploadGate(
         database: database, operatorName: operatorName, dihedral: dihedral,
-        maxPixels: maxPixels, matcher: matcher, groupCommit: groupCommit)
+        maxPixels: maxPixels, matcher: matcher, groupCommit: groupCommit,
+        videoBanks: videoBanks)
     }
   }
 
@@ -168,6 +172,15 @@ final class Routes: Sendable {
     "image/heic", "image/heif", "image/avif",
   ]
 
+  /// Video content types `/v1/scan` accepts (the container is recognised from the bytes).
+  static let videoTypes: Set<String> = [
+    "video/mp4", "video/quicktime", "video/x-m4v", "video/3gpp", "video/webm",
+    "video/x-matroska", "video/x-msvideo", "video/x-flv", "video/mp2t", "video/mpeg",
+  ]
+
+  /// Every content type `/v1/scan` accepts.
+  static var uploadTypes: Set<String> { imageTypes.union(videoTypes) }
+
   func scan(_ request: Request, _ context: ServiceContext) async throws -> Response {
     let deadline = deadline
     let account = try RequestInput.query(request, "account")
@@ -175,12 +188,12 @@ final class Routes: Sendable {
     let dihedral = ["1", "true", "yes"].contains(
       request.uri.queryParameters.get("dihedral")?.lowercased() ?? "")
     let name = request.uri.queryParameters.get("name") ?? "upload"
-    if let type = RequestInput.mediaType(request), !Self.imageTypes.contains(type) {
+    if let type = RequestInput.mediaType(request), !Self.uploadTypes.contains(type) {
       throw APIError(
         status: .unsupportedMediaType,
-        message: "send the upload's bytes as application/octet-stream or an image type ("
-          + Self.imageTypes.filter { $0.hasPrefix("image/") }.sorted().joined(separator: ", ")
-          + "), not \(type)", field: "Content-Type")
+        message: "send the upload's bytes as application/octet-stream or an image or video "
+          + "type (" + Self.uploadTypes.filter { $0 != "application/octet-stream" }.sorted()
+            .joined(separator: ", ") + "), not \(type)", field: "Content-Type")
     }
     try RequestInput.checkLength(request, limit: settings.maxBodyBytes)
     let gate = gate(dihedral: dihedral)

@@ -8,7 +8,11 @@ struct VideoCommandsEndToEndTests {
 
   /// A 3 s 320x240 H.264 test pattern in the demo's media folder; nil without ffmpeg.
   static func clip(_ f: Fixture) throws -> String? {
-    let path = f.directory + "/media/clip.mp4"
+    try clip(at: f.directory + "/media/clip.mp4")
+  }
+
+  /// The same test pattern at `path`; nil without ffmpeg.
+  static func clip(at path: String) throws -> String? {
     let made = try? Subprocess.run([
       "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
       "testsrc2=size=320x240:rate=25:duration=3", "-c:v", "libx264", "-pix_fmt", "yuv420p", path,
@@ -27,7 +31,7 @@ struct VideoCommandsEndToEndTests {
     #expect(result.status == 0, "\(result.err)")
     let object = try #require(f.json(result.out).first)
     #expect(Set(object.keys) == [
-      "path", "type", "width", "height", "duration", "fps", "md5", "sha256", "vpdq",
+      "path", "type", "width", "height", "duration", "fps", "md5", "sha256", "sha1", "vpdq",
     ])
     #expect(object["type"] as? String == "video")
     #expect(object["width"] as? Int == 320 && object["height"] as? Int == 240)

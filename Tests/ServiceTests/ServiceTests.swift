@@ -45,9 +45,13 @@ struct ServiceTests {
     let scan = try #require((paths["/v1/scan"] as? [String: Any])?["post"] as? [String: Any])
     let body = try #require(scan["requestBody"] as? [String: Any])
     let content = try #require(body["content"] as? [String: Any])
-    #expect(Set(content.keys) == Routes.imageTypes)
+    #expect(Set(content.keys) == Routes.uploadTypes)
     for type in ["image/webp", "image/gif", "image/bmp", "image/tiff", "image/heic", "image/avif"] {
       #expect(Routes.imageTypes.contains(type), "\(type)")
+    }
+    // Videos too (before: a video/mp4 upload was refused with 415).
+    for type in ["video/mp4", "video/quicktime", "video/webm", "video/x-matroska"] {
+      #expect(Routes.uploadTypes.contains(type), "\(type)")
     }
   }
 

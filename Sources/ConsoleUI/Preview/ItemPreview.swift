@@ -1,6 +1,7 @@
 import Detection
 import Foundation
 import Imaging
+import Store
 import Terminal
 
 // MARK: - The preview of one open item
@@ -52,6 +53,11 @@ public final class ItemPreview {
   /// cell column (and per half row), so it shows detail where the blur allows and never more.
   private var graphic: (blur: BlurLevel, colour: Bool, columns: Int, rows: Int, image: RGBImage)?
 
+  /// For a video: the contact sheet shown (its frames, duration and frame count).
+  private(set) var video: VideoContactSheet?
+  /// For a video item: what matched and where ("vPDQ 100% ...; match 0.0-2.0 s (tiles 1-5)").
+  private(set) var videoMatchText: String?
+
   /// The SHA-256 recorded for the item (at scan or import), if any.
   let recordedSHA256: String?
   /// The SHA-256 of the bytes read now (nil when nothing could be read).
@@ -62,7 +68,7 @@ public final class ItemPreview {
   /// against `recordedSHA256`, and decodes it.
   public init(
     itemId: Int64, mediaPath: String?, url: String?, databasePath: String,
-    recordedSHA256: String? = nil, roots: MediaRoots? = nil
+    recordedSHA256: String? = nil, roots: MediaRoots? = nil, videoMatch: FlaggedVideoMatch? = nil
   ) {
     self.itemId = itemId
     self.recordedSHA256 = recordedSHA256?.lowercased()
@@ -82,6 +88,15 @@ public final class ItemPreview {
         image = nil
         originalSize = nil
         placeholder = .mismatch(path: mediaPath, recorded: recorded, found: found)
+        return
+      }
+      // A video opens as a contact sheet of evenly spaced frames, decoded now.
+      if let sheet = try VideoContactSheet.make(bytes: bytes, name: path) {
+        image = sheet.image
+        originalSize = (sheet.info.width, sheet.info.height)
+        placeholder = nil
+        video = sheet
+        videoMatchText = videoMatch.map { VideoContactSheet.describe($0, sheet: sheet) }
         return
       }
       // Shrunk while it decodes (a JPEG at 1/8 scale, rows averaged as they come), so a

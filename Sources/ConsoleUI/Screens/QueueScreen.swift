@@ -374,7 +374,7 @@ final class QueueScreen: ConsoleScreen {
     let preview = ItemPreview(
       itemId: item.id, mediaPath: item.mediaPath, url: item.url,
       databasePath: context.database.path, recordedSHA256: item.sha256,
-      roots: context.mediaRoots)
+      roots: context.mediaRoots, videoMatch: try? context.database.videoMatch(itemId: item.id))
     auditMediaCheck(preview, item: item, context: context)
     open = OpenItem(
       item: item, preview: preview,
@@ -754,6 +754,9 @@ final class QueueScreen: ConsoleScreen {
       ("Flagged", Format.timestamp(item.createdAt) + " · SLA " + sla.text,
         sla.overdue ? .danger : .text),
     ]
+    if let video = open.preview.video {
+      lines.append(("Video", open.preview.videoMatchText ?? video.summary, .text))
+    }
     if !open.note.isEmpty { lines.append(("Note", open.note, .accent)) }
     // A short, wide pane puts the details beside the preview, so the picture gets every row.
     if inner.width >= 60, inner.height < 24 {
@@ -809,7 +812,9 @@ final class QueueScreen: ConsoleScreen {
   ) {
     let preview = open.preview
     let mode = preview.colour ? "colour" : "grey"
-    let size = preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? ""
+    let size =
+      (preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? "")
+      + (preview.video.map { " · " + $0.summary } ?? "")
     // A blur gauge only where there is a picture to blur.
     let title =
       preview.placeholder == nil

@@ -1,0 +1,97 @@
+// A video item's preview: a contact sheet of evenly spaced frames, decoded at open time,
+// blurred and grey like any picture; a damaged video gets a placeholder naming the file.
+
+import Foundation
+import Imaging
+import Store
+import Terminal
+import Testing
+
+@testable import ConsoleUI
+
+@Suite struct VideoContactSheetTests {
+  /// A 3 s 320x240 test pattern at 25 frames/s made with the ffmpeg CLI; nil without it.
+  static func clip() throws -> String? {
+    let dir = NSTemporaryDirectory() + "csar-sheet-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let path = dir + "/clip.mp4"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [
+      "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+      "testsrc2=size=320x240:rate=25:duration=3", "-c:v", "libx264", "-pix_fmt", "yuv420p", path,
+    ]
+    process.standardInput = FileHandle.nullDevice
+    guard (try? process.run()) != nil else {
+      print("skipped: ffmpeg is not installed")
+      return nil
+    }
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      print("skipped: ffmpeg could not make the clip")
+      return nil
+    }
+    return path
+  }
+
+  static func roots(_ path: String) -> MediaRoots {
+    MediaRoots(
+      configured: [(path as NSString).deletingLastPathComponent], databasePath: ":memory:")
+  }
+
+  @Test func nineEvenlySpacedFramesInAGrid() throws {
+    guard let path = try Self.clip() else { return }
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    let sheet = try #require(try VideoContactSheet.make(bytes: bytes, name: path))
+    #expect(sheet.tiles.map(\.frame) == [0, 9, 18, 27, 36, 45, 54, 63, 72])
+    #expect(sheet.image.width <= 480 && sheet.image.height <= 480)
+    #expect(sheet.image.width == 3 * 158 + 2 * 2)
+    #expect(sheet.summary == "video 3.0 s · 75 frames")
+    // Tiles differ: the sheet shows frames from across the video, not one frame nine times.
+    let first = Array(sheet.image.pixels.prefix(158 * 3))
+    let middle = (118 + 2) * sheet.image.width * 3 + (158 + 2) * 3
+    #expect(first != Array(sheet.image.pixels[middle..<middle + 158 * 3]))
+    // A picture is not a video.
+    let png = try ImageEncoder.encodePNG(RGBImage(width: 8, height: 8, red: 9))
+    #expect(try VideoContactSheet.make(bytes: png, name: "p.png") == nil)
+  }
+
+  /// Before: a video item showed "No preview: ... not a PNG or JPEG". Now it opens as a
+  /// contact sheet, fully blurred and grey, and one step clearer works as for pictures.
+  @Test func aVideoItemOpensBlurredAndGreyWithWhatMatched() throws {
+    guard let path = try Self.clip() else { return }
+    let match = FlaggedVideoMatch(
+      kind: .vpdq, duration: 3, frameRate: 25, hashedFrames: 3, bankVideoId: 1,
+      queryPercent: 100, comparedPercent: 12, frame: 0, startSeconds: 0, endSeconds: 2)
+    let preview = ItemPreview(
+      itemId: 7, mediaPath: path, url: nil, databasePath: ":memory:", roots: Self.roots(path),
+      videoMatch: match)
+    #expect(preview.placeholder == nil)
+    #expect(preview.blur == .fullyBlurred && !preview.colour)
+    #expect(preview.originalSize?.width == 320)
+    #expect(
+      preview.videoMatchText
+        == "vPDQ q 100% c 12%, match 0.0-2.0 s (tiles 1-6 of 9)")
+    var screen = Screen(width: 40, height: 14)
+    preview.draw(
+      in: Rect(x: 0, y: 0, width: 40, height: 14), on: &screen, depth: .trueColor,
+      theme: try Theme.load(nameOrPath: "default"))
+    let cells = (0..<14).flatMap { y in (0..<40).map { screen[$0, y] } }
+    #expect(cells.filter(\.style.isImage).count > 100, "a picture is drawn")
+    #expect(preview.clearer())
+  }
+
+  @Test func aDamagedVideoGetsAPlaceholderNamingIt() throws {
+    guard let path = try Self.clip() else { return }
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    try bytes.prefix(600).write(to: URL(fileURLWithPath: path))
+    let preview = ItemPreview(
+      itemId: 8, mediaPath: path, url: nil, databasePath: ":memory:", roots: Self.roots(path))
+    guard case .unreadable(let why)? = preview.placeholder else {
+      Issue.record("expected a placeholder, got \(String(describing: preview.placeholder))")
+      return
+    }
+    #expect(why.contains("clip.mp4"), "\(why)")
+    #expect(!preview.clearer())
+  }
+}

@@ -1,0 +1,55 @@
+// A video item in the real console, in tmux: it opens as a blurred grey contact sheet with
+// the video's duration, frame count and what matched; unblurring is audited as for pictures.
+
+import Foundation
+import Testing
+
+@Suite("Video review end to end (tmux)", .serialized)
+struct VideoReviewEndToEndTests {
+  typealias Fixture = DetectionCommandsEndToEndTests.Fixture
+
+  @Test func aVideoItemOpensAsABlurredContactSheet() throws {
+    let f = try Fixture()
+    guard let clip = try VideoCommandsEndToEndTests.clip(f) else { return }
+    let file = try f.write("pattern.txt", try VideoBankEndToEndTests.sampleHashes(of: clip))
+    #expect(try f.csar("bank", "import", "videos", file).status == 0)
+    let (account, service) = try f.account("granted")
+    let scan = try f.csar("scan", "--account", account, "--service", service, "--json", clip)
+    let item = try #require(f.json(scan.out).first?["item"] as? Int, "\(scan.out) \(scan.err)")
+
+    let session = try TmuxSession(width: 120, height: 40, directory: f.directory)
+    try session.type("\(try CsarBinary.path) --db \(f.database); echo \"EXIT=$?\"")
+    try session.send("Enter")
+    try session.waitFor("Re-categorisation deadlines", timeout: 60)
+    try session.send("3")
+    try session.waitFor("Review queue ·")
+    try session.send("/")
+    try session.type("bank=videos")
+    try session.send("Enter")
+    try session.waitFor("bank=videos")
+    try session.send("Enter")
+    try session.waitFor("Item \(item) · claimed until", timeout: 30)
+    // What the operator sees: the sheet's facts in the title, the match in the item pane,
+    // fully blurred and grey.
+    let pane = try session.waitFor("· 320x240 · video 3.0 s · 75 frames", timeout: 30)
+    #expect(pane.contains("blur ████ · grey"), "\(pane)")
+    try session.waitFor("vPDQ q 100% c ")
+    try session.waitFor("match 0.0-2.0 s (tiles 1-6 of 9)")
+    // Picture cells, not a placeholder.
+    #expect(!pane.contains("No preview"), "\(pane)")
+    #expect(pane.contains("▀") || pane.contains("▄"), "\(pane)")
+
+    // One step clearer is audited before it is shown; zoom keeps the same rules.
+    try session.send("-")
+    try session.waitFor("blur ███░")
+    try session.send("z")
+    try session.waitFor("Item \(item) · Preview · blur ███░")
+    try session.send("z")
+    let events = try f.sql(
+      "SELECT count(*) FROM audit_event WHERE entity_id = '\(item)' AND action LIKE 'preview.%'")
+    #expect(Int(events) ?? 0 >= 1, "unblurring a video item is audited")
+    try session.send("Escape")
+    try session.send("q")
+    try session.waitFor("EXIT=0", timeout: 30)
+  }
+}
