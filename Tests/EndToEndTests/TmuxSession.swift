@@ -111,15 +111,36 @@ enum Subprocess {
   static func run(
     _ argv: [String], timeout: Double? = nil, overrides: [String: String] = [:]
   ) throws -> (status: Int32, out: String, err: String) {
-    let result = try measured(argv, timeout: timeout, overrides: overrides)
-    return (result.status, result.out, result.err)
+    try execute(argv, timeout: timeout, overrides: overrides)
   }
 
-  /// As ``run(_:timeout:overrides:)``, with the program's peak resident memory (`ru_maxrss`
-  /// from `wait4`: its own VmHWM, or that of its largest child).
+  /// As ``run(_:timeout:overrides:)``, with the program's peak resident memory, measured by
+  /// GNU time (`/usr/bin/time -f %M`). Not `ru_maxrss` from this process's own `wait4`: a child
+  /// started by `posix_spawn` (vfork) inherits the spawning process's high-water mark at
+  /// `exec`, so a test runner grown to 290 MB made every child look 290 MB. The small `time`
+  /// process forks the program, whose mark then starts from `time`'s few megabytes.
   static func measured(
     _ argv: [String], timeout: Double? = nil, overrides: [String: String] = [:]
   ) throws -> (status: Int32, out: String, err: String, peakBytes: Int) {
+    let peakPath = NSTemporaryDirectory() + "csar-sub-\(UUID().uuidString).peak"
+    defer { try? FileManager.default.removeItem(atPath: peakPath) }
+    let result = try execute(
+      ["/usr/bin/time", "-f", "%M", "-o", peakPath] + argv, timeout: timeout,
+      overrides: overrides)
+    // The last line is the kibibytes; a line before it may say how the program ended.
+    let written = (try? String(contentsOfFile: peakPath, encoding: .utf8)) ?? ""
+    let kibibytes = written.split(separator: "\n").last.flatMap { Int($0) }
+    guard let kibibytes else {
+      throw TmuxError(message: "no peak memory from /usr/bin/time for \(argv): \(written)")
+    }
+    return (result.status, result.out, result.err, kibibytes * 1024)
+  }
+
+  /// Starts `argv` in its own process group, waits for it (killing the whole group after
+  /// `timeout` seconds) and returns its exit status (128 + signal when killed) and output.
+  private static func execute(
+    _ argv: [String], timeout: Double?, overrides: [String: String]
+  ) throws -> (status: Int32, out: String, err: String) {
     let folder = NSTemporaryDirectory()
     let outPath = folder + "csar-sub-\(UUID().uuidString).out"
     let errPath = folder + "csar-sub-\(UUID().uuidString).err"
@@ -127,32 +148,28 @@ enum Subprocess {
       try? FileManager.default.removeItem(atPath: outPath)
       try? FileManager.default.removeItem(atPath: errPath)
     }
-    let pid = try spawn(argv, out: outPath, err: errPath, overrides: overrides)
+    let pid = try spawn(argv, out: outPath, err: errPath, overrides: overrides, ownGroup: true)
     var status: Int32 = 0
-    var usage = rusage()
     var killed = false
     if let timeout {
       let deadline = Date().addingTimeInterval(timeout)
-      while wait4(pid, &status, WNOHANG, &usage) == 0 {
+      while waitpid(pid, &status, WNOHANG) == 0 {
         if Date() >= deadline {
-          kill(pid, SIGKILL)
+          kill(-pid, SIGKILL)
           killed = true
-          while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
+          while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
           break
         }
         Thread.sleep(forTimeInterval: 0.05)
       }
     } else {
-      while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
+      while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     }
     let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     var err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
     if killed { err += "\n[killed after \(timeout ?? 0) s]" }
     let exited = status & 0x7F == 0
-    return (
-      exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out, err,
-      Int(usage.ru_maxrss) * 1024
-    )
+    return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out, err)
   }
 
   /// This process's environment with `overrides`, as `NAME=value` C strings ending in nil
@@ -169,8 +186,15 @@ extension Subprocess {
   /// and `overrides` in its environment; returns its pid without waiting.
   static func spawn(
     _ argv: [String], out outPath: String, err errPath: String,
-    overrides: [String: String] = [:]
+    overrides: [String: String] = [:], ownGroup: Bool = false
   ) throws -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    if ownGroup {
+      posix_spawnattr_setpgroup(&attributes, 0)
+      posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+    }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -182,7 +206,7 @@ extension Subprocess {
     var cEnvironment = environment(overrides)
     defer { for pointer in cEnvironment { free(pointer) } }
     var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
+    let spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArguments, &cEnvironment)
     guard spawned == 0 else {
       throw TmuxError(message: "cannot start \(argv[0]): error \(spawned)")
     }
