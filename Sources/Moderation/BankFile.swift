@@ -1,11 +1,13 @@
-// Parsing and validating hash list files for `csar bank import`: csar's CSV/TSV,
-// `threatexchange dataset --csv` output and threatexchange's `TYPE VALUE` lists.
+// Parsing and validating text hash lists for `csar bank import`: csar's CSV/TSV,
+// `threatexchange dataset --csv` output and threatexchange's `TYPE VALUE` lists. Other formats
+// (JSON, XML) and the entry point that detects them are in HashListFormat.swift.
 
 import Foundation
 import Store
 import TextSafety
 
-/// A parsed hash list: the good entries and every bad line.
+/// A parsed hash list in any format (see ``HashListFormat``): the good entries and every bad
+/// line.
 public struct BankFile: Sendable {
   /// Valid entries in file order (duplicates within the file removed).
   public var entries: [BankHashEntry]
@@ -15,18 +17,26 @@ public struct BankFile: Sendable {
   public var delimiter: Character
   /// Whether the first line was a header.
   public var hasHeader: Bool
+  /// The format the content was read as.
+  public var format: HashListFormat = .text
+  /// Hashes of types csar has no bank for (NCMEC's PhotoDNA, StopNCII's VideoTMK, HMA's
+  /// vPDQ, ...), by the list's own type name: counted and reported, not errors.
+  public var unsupported: [String: Int] = [:]
+  /// Entries the list marks as withdrawn or deleted (StopNCII `hashStatus` Withdrawn or
+  /// Deleted): not imported; a retraction may apply them.
+  public var withdrawn: [BankHashEntry] = []
+  /// The list's ids of entries it deletes without hashes (NCMEC `deletedImage`/`deletedVideo`).
+  public var withdrawnSourceIds: [String] = []
+  /// Valid hashes a JSON or XML list names more than once (kept once, not errors).
+  public var duplicates = 0
 
-  /// Reads and parses the file at `path`.
-  public static func load(path: String) throws(ModerationError) -> BankFile {
-    parse(try ImportText.read(path), file: path)
-  }
-
-  /// Parses hash list text. Columns: type (`pdq`, `md5`, `sha256` or an alias such as
+  /// Parses hash list text (CSV, TSV, `TYPE VALUE`). Columns: type (`pdq`, `md5`, `sha256`,
+  /// `sha1` or an alias such as
   /// `video_md5`, `HASH_PDQ`, `ImagePDQ`; see ``hashType(named:)``), hash, optional label,
   /// optional source id. A header line (a first line whose first field is a column name such
   /// as `type` or `hash`, or that names both a type and a hash column) is optional and may
   /// reorder the columns; other header columns (threatexchange's `collab`, `tags`, ...) are
-  /// kept as metadata, appended to the label as `name=value`. The delimiter is a tab when the
+  /// kept as the entry's metadata. The delimiter is a tab when the
   /// first line has one, else a comma, else runs of spaces (threatexchange's `pdq <hex>`
   /// lines). Blank lines and lines starting with `#` are ignored. Works on UTF-8 bytes (a
   /// million-line list parses in a second or two).
@@ -117,10 +127,21 @@ public struct BankFile: Sendable {
         bad("\(type.rawValue) hash must have \(type.hexLength) hex digits, not \(hash.count)")
         continue
       }
-      var label = value("label").flatMap { $0.isEmpty ? nil : $0 }
+      let label = value("label").flatMap { $0.isEmpty ? nil : $0 }
+      var pairs: [(String, String)] = []
+      if let json = value("metadata"), !json.isEmpty {
+        guard let read = Self.metadataPairs(json: json) else {
+          bad("metadata must be a JSON object, such as {\"collab\":\"x\"}")
+          continue
+        }
+        pairs = read
+      }
       for (i, name) in metadata where i < fields.count && !fields[i].isEmpty {
-        let pair = "\(name)=\(fields[i])"
-        label = label.map { $0 + "; " + pair } ?? pair
+        pairs.append((String(name), fields[i]))
+      }
+      if pairs.contains(where: { ImportText.hasControl($0.0) || ImportText.hasControl($0.1) }) {
+        bad("metadata contains a control character")
+        continue
       }
       let source = value("source_id").flatMap { $0.isEmpty ? nil : $0 }
       if let label, ImportText.hasControl(label) {
@@ -138,7 +159,9 @@ public struct BankFile: Sendable {
       }
       seen[type]![hash] = number
       result.entries.append(
-        BankHashEntry(type: type, hash: hash, label: label, sourceId: source))
+        BankHashEntry(
+          type: type, hash: hash, label: label, sourceId: source,
+          metadata: pairs.isEmpty ? nil : Self.metadataJSON(pairs)))
     }
     result.hasHeader = hasHeader
     return result
@@ -210,14 +233,29 @@ public struct BankFile: Sendable {
     "signal_str": "hash", "digest": "hash", "label": "label", "labels": "label",
     "tag": "label", "tags": "label", "category": "label", "source_id": "source_id",
     "source": "source_id", "id": "source_id", "source id": "source_id",
+    "metadata": "metadata",
   ]
+
+  /// The pairs of a JSON object (csar's `metadata` column); values that are not text are kept
+  /// as their JSON. Nil when `json` is not one object.
+  static func metadataPairs(json: String) -> [(String, String)]? {
+    var text = json
+    return text.withUTF8 { bytes -> [(String, String)]? in
+      var reader = ListJSONReader(bytes)
+      guard let values = try? reader.values(), values.count == 1,
+        case .object(let members) = values[0].kind
+      else { return nil }
+      return members.map { ($0.key, $0.value.metadataText) }
+    }
+  }
 
   /// How a metadata column (a header column csar has no field for) is named in `columns`.
   static let metadataPrefix = "meta:"
 
   /// Header names: a header is a first line whose first field is a column name, or that names
   /// both a type and a hash column. Columns after the first label column, and columns csar
-  /// does not know, are metadata (kept in the label as `name=value`).
+  /// does not know, are metadata (kept in the entry's metadata as `name: value`; a `metadata`
+  /// column holding a JSON object is merged into it).
   static func headerColumns(_ fields: [String]) -> Result<[String], FieldError>? {
     let names = fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
     let known = names.compactMap { headerNames[$0] }

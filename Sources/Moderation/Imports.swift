@@ -14,9 +14,12 @@ public enum Imports {
     public var summary: Summary
     /// Bad lines (left out with `skipInvalid`).
     public var problems: [LineProblem]
+    /// For hash lists: the format read and what was not imported besides bad lines.
+    public var list: HashListReport? = nil
   }
 
-  /// Imports a CSV/TSV hash list into bank `name`.
+  /// Imports a hash list in any format csar reads (``BankFile/load(path:maximumBytes:)``) into
+  /// bank `name`.
   public static func bank(
     name: String, path: String, skipInvalid: Bool, threshold: Int?, database: AppDatabase,
     by operatorName: String
@@ -26,7 +29,7 @@ public enum Imports {
     let summary = try database.importBank(
       name: name, entries: file.entries, threshold: threshold, skipped: file.problems.count,
       source: file.source(path: path), by: operatorName)
-    return Outcome(summary: summary, problems: file.problems)
+    return Outcome(summary: summary, problems: file.problems, list: file.report)
   }
 
   /// Imports a URL list file into list `name`.

@@ -40,6 +40,8 @@ public enum ModerationError: Error, Hashable, Sendable, CustomStringConvertible 
     default: []
     }
   }
+  /// The file is larger than the import limit (refused before it is read).
+  case tooLarge(file: String, bytes: Int, limit: Int)
 
   public var description: String {
     switch self {
@@ -54,6 +56,9 @@ public enum ModerationError: Error, Hashable, Sendable, CustomStringConvertible 
       let n = problems.count
       return "\(file): \(n) bad line\(n == 1 ? "" : "s"); nothing changed (a removal or "
         + "retraction list applies whole or not at all: fix the lines and run it again)"
+    case .tooLarge(let file, let bytes, let limit):
+      return "\(file): \(bytes) bytes is larger than the \(limit >> 20) MiB a list may have; "
+        + "nothing imported (split the list)"
     }
   }
 }

@@ -63,7 +63,7 @@ struct BankCommand: ParsableCommand {
 struct BankImportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "import",
-    abstract: "Import a hash list (CSV, TSV, threatexchange) into a bank (created when new).",
+    abstract: "Import a hash list (CSV, TSV, threatexchange, HMA, StopNCII, NCMEC) into a bank.",
     discussion: """
       Columns: hash type (pdq, md5, sha256 or sha1, or an alias such as video_md5, HASH_PDQ, \
       ImagePDQ, VideoMD5, any case), hash (hex), then optionally a label and the list's own \
@@ -76,13 +76,17 @@ struct BankImportCommand: ParsableCommand {
       "hex,quality,timestamp"), imports known videos, one per file. Every bad line is printed as \
       FILE:LINE: reason; a file with any bad line imports nothing unless --skip-invalid. \
       Hashes the bank holds already are counted, not added twice. One transaction, one \
-      audit event (bank.import).
+      audit event (bank.import). A file starting with { or [ is read as HMA 2.0 JSON \
+      (signal objects, bank contents) or StopNCII JSON (signalType, hashValue; Withdrawn and \
+      Deleted records are not imported); one starting with < as an NCMEC XML fingerprint \
+      list (md5, sha1, pdq; other algorithms are counted, not errors; no DTD accepted). \
+      Extra columns and fields are kept as the hash's metadata. Files over 1 GiB are refused.
       """)
 
   @Argument(help: "Bank name (letters, digits, '-', '_', '.').")
   var name: String
 
-  @Argument(help: "CSV, TSV or threatexchange file; or vPDQ hash files (a file or a folder).")
+  @Argument(help: "Hash list (CSV, TSV, TYPE VALUE, JSON, XML); or vPDQ files (file or folder).")
   var file: String
 
   @Option(name: .long, help: "Set the bank's PDQ threshold (0...64; new banks get 31).")
@@ -110,6 +114,12 @@ struct BankImportCommand: ParsableCommand {
           ("added", .int(Int64(s.added))), ("already_present", .int(Int64(s.alreadyPresent))),
           ("skipped_lines", .int(Int64(s.skipped))), ("total", .int(Int64(bank.total))),
           ("pdq_threshold", .int(Int64(bank.pdqThreshold))),
+          ("format", .text(outcome.list?.format.rawValue)),
+          (
+            "unsupported",
+            .object((outcome.list?.unsupported ?? [:]).mapValues { .int(Int64($0)) })
+          ),
+          ("withdrawn", .int(Int64(outcome.list?.withdrawn ?? 0))),
         ]))
     } else {
       var parts = [
@@ -119,7 +129,8 @@ struct BankImportCommand: ParsableCommand {
       if s.skipped > 0 { parts.append("\(ImportReporting.plural(s.skipped, "bad line")) skipped") }
       print(
         "bank \(s.bank)\(s.created ? " (new)" : ""): " + parts.joined(separator: ", ")
-          + "; \(bank.total) in the bank, PDQ threshold \(bank.pdqThreshold)")
+          + "; \(bank.total) in the bank, PDQ threshold \(bank.pdqThreshold)"
+          + (outcome.list?.notes ?? ""))
     }
   }
 }

@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     subcommands: [
       AllBench.self, PDQBench.self, MatchBench.self, BankBench.self, PreviewBench.self,
       ConsoleBench.self, QueueBench.self, ConsentBench.self, ContentionBench.self,
-      ReportsBench.self, VideoBench.self,
+      ReportsBench.self, VideoBench.self, FormatsBench.self,
     ]
   )
 

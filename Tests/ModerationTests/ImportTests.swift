@@ -77,7 +77,7 @@ struct ImportTests {
   }
 
   /// A `threatexchange dataset -P --csv` file as the CLI writes it imports as it is: aliases
-  /// mapped, `collab` and `tags` kept in the label.
+  /// mapped, `collab` and `tags` kept as metadata.
   @Test func threatExchangeDatasetCSVImports() throws {
     let db = try moderationDatabase()
     let scratch = try Scratch()
@@ -94,9 +94,10 @@ struct ImportTests {
     #expect(outcome.summary.added == 3 && outcome.problems.isEmpty)
     let bank = try db.hashBank(name: "te")
     #expect((bank.pdqCount, bank.md5Count, bank.sha256Count) == (1, 1, 1))
-    #expect(
-      try db.exactBankHits(type: .md5, hash: Self.md5).first?.label
-        == "TRUE_POSITIVE; collab=Sample Signals")
+    #expect(try db.exactBankHits(type: .md5, hash: Self.md5).first?.label == "TRUE_POSITIVE")
+    let metadata = try column(
+      db, "SELECT metadata FROM bank_hash WHERE type = 'md5'", as: String.self)
+    #expect(metadata == [#"{"collab":"Sample Signals"}"#])
     #expect(try db.exactBankHits(type: .sha256, hash: sha).count == 1)
   }
 

@@ -75,11 +75,16 @@ struct ParserTests {
 
   @Test func bankExtraHeaderColumnsAreKeptAsMetadata() {
     let colour = BankFile.parse(
-      "type,hash,label,colour\npdq,\(Self.pdq),x,red\nmd5,\(Self.md5),,\n", file: "h.csv")
-    #expect(colour.problems.isEmpty)
+      "type,hash,label,colour,metadata\npdq,\(Self.pdq),x,red,\"{\"\"n\"\":1}\"\n"
+        + "md5,\(Self.md5),,,\nsha1,\(String(repeating: "1", count: 40)),,,[1]\n",
+      file: "h.csv")
+    #expect(colour.problems.map(\.description) == [
+      "h.csv:4: metadata must be a JSON object, such as {\"collab\":\"x\"}"
+    ])
     #expect(
       colour.entries == [
-        BankHashEntry(type: .pdq, hash: Self.pdq, label: "x; colour=red"),
+        BankHashEntry(
+          type: .pdq, hash: Self.pdq, label: "x", metadata: #"{"colour":"red","n":"1"}"#),
         BankHashEntry(type: .md5, hash: Self.md5),
       ])
   }
@@ -102,9 +107,11 @@ struct ParserTests {
       file.entries == [
         BankHashEntry(
           type: .pdq, hash: Self.pdq,
-          label: "TRUE_POSITIVE; collab=Sample Signals; tags=media_priority_s1 sample"),
+          label: "TRUE_POSITIVE",
+          metadata: #"{"collab":"Sample Signals","tags":"media_priority_s1 sample"}"#),
         BankHashEntry(
-          type: .md5, hash: Self.md5, label: "TRUE_POSITIVE; collab=Sample Signals"),
+          type: .md5, hash: Self.md5, label: "TRUE_POSITIVE",
+          metadata: #"{"collab":"Sample Signals"}"#),
       ])
     // The column order of the issue's report: signal_type first.
     let reordered = BankFile.parse(
@@ -113,7 +120,7 @@ struct ParserTests {
     #expect(reordered.problems.isEmpty)
     #expect(
       reordered.entries == [
-        BankHashEntry(type: .sha256, hash: Self.sha, label: "FP; collab=C")
+        BankHashEntry(type: .sha256, hash: Self.sha, label: "FP", metadata: #"{"collab":"C"}"#)
       ])
   }
 

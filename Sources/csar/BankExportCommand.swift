@@ -1,0 +1,66 @@
+// `csar bank export NAME --format csv|te-csv|te|hma-json [--output FILE]`.
+
+import ArgumentParser
+import Foundation
+import Moderation
+import Store
+
+extension BankExportFormat: ExpressibleByArgument {}
+
+/// Writes a bank in a format csar and the other tools read back (audited: `bank.export`).
+struct BankExportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "export",
+    abstract: "Write a bank as csar CSV, threatexchange CSV or lines, or HMA JSON.",
+    discussion: """
+      csv: type,hash,label,source_id,metadata (metadata a JSON object), what `csar bank \
+      import` reads back unchanged. te-csv: threatexchange dataset --csv columns \
+      signal_type,signal_str,collab,category,tags (category = label; collab and tags from \
+      metadata, collab defaults to the bank's name). te: threatexchange's TYPE VALUE lines \
+      (its local_file collaboration reads them; SHA-1, which threatexchange has no type for, \
+      is left out and counted). hma-json: a JSON array of HMA bank contents \
+      {"bank":{"name"},"signals":{"pdq":"..."},"metadata":{"content_id","json":{"label",...}}}. \
+      md5 is written as video_md5 and sha256 as video_sha256 (the digest of the file), as \
+      threatexchange and HMA name them. Writes to --output (a private file, replaced \
+      atomically, exact bytes) or standard output (text from data passes the output \
+      sanitiser); a summary goes to standard error.
+      """)
+
+  @Argument(help: "Bank name.")
+  var name: String
+
+  @Option(name: .long, help: "csv, te-csv, te or hma-json.")
+  var format: BankExportFormat = .csv
+
+  @Option(name: [.short, .long], help: "File to write (default: standard output).")
+  var output: String?
+
+  @OptionGroup var options: ModerationOptions
+
+  func run() throws {
+    let (database, operatorName) = try options.open()
+    let summary: BankExportSummary
+    if let output {
+      let temporary = try PrivateFiles.Temporary(for: output)
+      defer { temporary.discard() }
+      summary = try BankExport.export(bank: name, format: format, database: database) {
+        try temporary.write(Array($0.utf8))
+      }
+      try temporary.sync()
+      try temporary.commit()
+    } else {
+      summary = try BankExport.export(bank: name, format: format, database: database) {
+        // Through the one writer (controls escaped); --output keeps the exact bytes.
+        print($0.hasSuffix("\n") ? String($0.dropLast()) : $0)
+      }
+    }
+    try database.recordBankExport(
+      name: name, format: format.rawValue, hashes: summary.written,
+      destination: output ?? "stdout", by: operatorName)
+    var note = "bank \(summary.bank): \(summary.written) hashes written as \(format.rawValue)"
+    for (type, count) in summary.leftOut.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+      note += "; \(count) \(type.rawValue) left out (the format has no such type)"
+    }
+    DetectText.printError(note)
+  }
+}

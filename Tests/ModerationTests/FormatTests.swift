@@ -1,0 +1,276 @@
+// Hash lists in the formats the field uses (HMA 2.0 JSON, StopNCII JSON, NCMEC XML), written
+// as those tools document or produce them; hostile files; and exports read back.
+
+import Foundation
+import Testing
+
+@testable import Moderation
+@testable import Store
+
+@Suite("Hash list formats and exports")
+struct FormatTests {
+  /// The PDQ hash of HMA's API documentation (`GET /h/hash` sample reply).
+  static let pdq = "d811ac390bfa6005d08543fe27fd5a11f6b55bdd2603000dc26476fc79fc76b5"
+  static let md5 = "facefacefacefacefacefacefaceface"
+  static let sha1 = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+
+  func parse(_ text: String, _ file: String) -> BankFile {
+    BankFile.parse(bytes: Array(text.utf8), file: file)
+  }
+
+  // MARK: - HMA 2.0
+
+  /// `/h/hash`'s reply and the body of `POST /c/bank/NAME/signal`, alone and one per line.
+  @Test func hmaSignalObjects() {
+    let one = parse(#"{"pdq":"\#(Self.pdq)"}"#, "signal.json")
+    #expect(one.format == .hmaJSON && one.problems.isEmpty)
+    #expect(one.entries == [BankHashEntry(type: .pdq, hash: Self.pdq)])
+    let lines = parse(
+      """
+      {"pdq": "\(Self.pdq.uppercased())", "video_md5": "\(Self.md5)"}
+      {"vpdq": "0,abc", "pdq": "\(Self.pdq)"}
+      {"video_md5": 12}
+
+      """, "signals.jsonl")
+    #expect(lines.entries.map(\.type) == [.pdq, .md5])
+    #expect(lines.duplicates == 1)
+    #expect(lines.unsupported == ["vpdq": 1])
+    #expect(lines.problems.map(\.description) == [
+      "signals.jsonl:3: video_md5: a signal is a string of hex digits, not a number"
+    ])
+  }
+
+  /// Bank contents as HMA answers `GET /c/bank/NAME/content/ID?include_signals=true`, in an
+  /// array (a per-bank export), with collab metadata and HMA's own id.
+  @Test func hmaBankContents() {
+    let text = """
+      [
+        {
+          "id": 1, "disable_until_ts": 0, "collab_metadata": {"NCMEC_FEED": ["A1"]},
+          "original_media_uri": null,
+          "bank": {"name": "TEST_BANK", "matching_enabled_ratio": 1.0},
+          "signals": {"pdq": "\(Self.pdq)", "video_md5": "\(Self.md5)"}
+        },
+        {"id": 2, "bank": {"name": "TEST_BANK"}, "signals": {"pdq": "d811"}},
+        {"id": 3, "signals": {"video_md5": "\(String(repeating: "b", count: 32))"},
+         "metadata": {"content_id": "C-3", "json": {"label": "ring", "source": "upload"}}}
+      ]
+      """
+    let file = parse(text, "bank.json")
+    #expect(file.format == .hmaJSON)
+    #expect(file.problems.map(\.description) == [
+      "bank.json:8: [1].signals.pdq: pdq hash must have 64 hex digits, not 4"
+    ])
+    #expect(file.entries.count == 3)
+    #expect(
+      file.entries[0].metadata
+        == #"{"NCMEC_FEED":"[\"A1\"]","disable_until_ts":"0","hma_bank":"TEST_BANK","hma_id":"1"}"#)
+    #expect(file.entries[2].label == "ring" && file.entries[2].sourceId == "C-3")
+    #expect(file.entries[2].metadata == #"{"hma_id":"3","source":"upload"}"#)
+  }
+
+  // MARK: - StopNCII
+
+  /// A FetchHashes reply as threatexchange's StopNCII client reads it: ImagePDQ and VideoMD5
+  /// imported, VideoTMK counted, a Withdrawn record listed apart.
+  @Test func stopNCIIFetchHashesReply() {
+    let text = """
+      {"count": 4, "nextPageToken": "", "nextSetTimestamp": 1700000000, "hasMoreRecords": false,
+       "hashRecords": [
+        {"lastModtimestamp": 1700000000, "signalType": "ImagePDQ", "hashValue": "\(Self.pdq)",
+         "hashStatus": "Active", "caseNumbers": {"1": "Active"}, "CSPFeedbacks": []},
+        {"lastModtimestamp": 1700000001, "signalType": "VideoMD5", "hashValue": "\(Self.md5)",
+         "hashStatus": "Received", "caseNumbers": {}},
+        {"lastModtimestamp": 1700000002, "signalType": "VideoTMK", "hashValue": "AAAA",
+         "hashStatus": "Active", "caseNumbers": {}},
+        {"lastModtimestamp": 1700000003, "signalType": "ImagePDQ",
+         "hashValue": "\(String(repeating: "0", count: 64))", "hashStatus": "Withdrawn",
+         "caseNumbers": {"2": "Withdrawn"}},
+        {"lastModtimestamp": 1700000004, "signalType": "ImagePDQ", "hashValue": "xyz",
+         "hashStatus": "Active"}
+      ]}
+      """
+    let file = parse(text, "stopncii.json")
+    #expect(file.format == .stopNCIIJSON)
+    #expect(file.entries.map(\.type) == [.pdq, .md5])
+    #expect(
+      file.entries[0].metadata
+        == #"{"CSPFeedbacks":"[]","caseNumbers":"{\"1\":\"Active\"}","hashStatus":"Active","#
+        + #""lastModtimestamp":"1700000000"}"#)
+    #expect(file.unsupported == ["VideoTMK": 1])
+    #expect(file.withdrawn.map(\.hash) == [String(repeating: "0", count: 64)])
+    #expect(file.problems.map(\.description) == [
+      "stopncii.json:12: hashRecords[4].hashValue: pdq hash has a non-hex character \"x\""
+    ])
+  }
+
+  // MARK: - NCMEC
+
+  /// An NCMEC hash-sharing reply in its documented shape: MD5, SHA-1 and PDQ imported; PhotoDNA
+  /// and by-reference TMK counted; deleted entries listed; feedback ignored.
+  @Test func ncmecFingerprintList() {
+    let text = """
+      <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+      <queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+        <images count="2" maxTimestamp="2017-10-24T15:10:00Z">
+          <image>
+            <member id="42">Example Member</member>
+            <timestamp>2017-10-24T15:00:00Z</timestamp>
+            <id>image1</id>
+            <classification>A1</classification>
+            <fingerprints>
+              <md5>\(Self.md5.uppercased())</md5>
+              <sha1>\(Self.sha1)</sha1>
+              <pdna>a1a1a1a1...</pdna>
+              <pdq>\(Self.pdq)</pdq>
+            </fingerprints>
+            <feedback lastUpdateTimestamp="2023-06-01T12:48:14Z">
+              <affirmativeFeedback type="Md5"><members timestamp="2023-06-01T12:48:14Z">
+                <member id="43">Other &amp; Co</member></members></affirmativeFeedback>
+            </feedback>
+          </image>
+          <deletedImage><member id="43">Example Member2</member><id>image4</id></deletedImage>
+        </images>
+        <videos count="1">
+          <video>
+            <member id="42">Example Member</member><id>video1</id>
+            <fingerprints>
+              <md5>b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1</md5>
+              <sha1>b1b1</sha1>
+              <tmk-pdqf rel="self" href="/v2/entries/1/fingerprints/TMK_PDQF"/>
+            </fingerprints>
+          </video>
+        </videos>
+        <!-- paging -->
+        <paging><next>/v2/entries?start=2001&amp;size=1000</next></paging>
+      </queryResult>
+      """
+    let file = parse(text, "ncmec.xml")
+    #expect(file.format == .ncmecXML)
+    #expect(file.entries.map(\.type) == [.md5, .sha1, .pdq, .md5])
+    #expect(file.entries[0].hash == Self.md5)
+    #expect(file.entries[0].label == "A1" && file.entries[0].sourceId == "image1")
+    #expect(
+      file.entries[0].metadata
+        == #"{"media":"image","member":"Example Member","member_id":"42","#
+        + #""timestamp":"2017-10-24T15:00:00Z"}"#)
+    #expect(file.entries[3].sourceId == "video1")
+    #expect(file.unsupported == ["pdna": 1, "tmk-pdqf": 1])
+    #expect(file.withdrawnSourceIds == ["image4"])
+    #expect(file.problems.map(\.description) == [
+      "ncmec.xml:27: video video1 sha1: sha1 hash must have 40 hex digits, not 4"
+    ])
+  }
+
+  // MARK: - Hostile input
+
+  @Test func billionLaughsIsRefusedBeforeAnyExpansion() {
+    var text = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n"
+    for i in 1...9 {
+      let previous = i == 1 ? "lol" : "lol\(i - 1)"
+      text += "<!ENTITY lol\(i) \"" + String(repeating: "&\(previous);", count: 10) + "\">\n"
+    }
+    text += "]>\n<queryResult>&lol9;</queryResult>\n"
+    let file = parse(text, "lol.xml")
+    #expect(file.entries.isEmpty)
+    #expect(file.problems.count == 1)
+    #expect(file.problems.first?.line == 2)
+    #expect(file.problems.first?.reason.contains("DOCTYPE or other declaration is refused") == true)
+    let entity = parse("<queryResult>&lol9;</queryResult>", "e.xml")
+    #expect(entity.problems.first?.reason.contains("undefined entity &lol9;") == true)
+    let external = parse(
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE r SYSTEM \"file:///etc/passwd\">\n<r/>", "x.xml")
+    #expect(external.problems.first?.reason.contains("DOCTYPE") == true)
+  }
+
+  @Test func deepNestingIsRefused() {
+    let json = parse(String(repeating: "[", count: 100_000), "deep.json")
+    #expect(json.problems.map(\.reason) == [
+      "not valid JSON: nested deeper than \(ListJSONReader.maximumDepth) levels: refused"
+    ])
+    let xml = parse(String(repeating: "<a>", count: 100_000), "deep.xml")
+    #expect(xml.problems.map(\.reason) == [
+      "not readable XML: nested deeper than \(ListXMLReader.maximumDepth) elements: refused"
+    ])
+  }
+
+  @Test func brokenFilesNameTheirLine() {
+    let json = parse("[\n{\"pdq\": \"\(Self.pdq)\"},\n{\"pdq\" \"x\"}\n]", "broken.json")
+    #expect(json.problems.map(\.description) == [
+      "broken.json:3: not valid JSON: expected ':' after \"pdq\""
+    ])
+    let xml = parse("<queryResult>\n<images>\n</queryResult>", "broken.xml")
+    #expect(xml.problems.map(\.description) == [
+      "broken.xml:3: not readable XML: </queryResult> does not close <images>"
+    ])
+    let other = parse("<html><body/></html>", "page.xml")
+    #expect(other.problems.first?.reason.contains("not an NCMEC fingerprint list") == true)
+    #expect(parse("\"just a string\"", "s.json").problems.count == 1)
+  }
+
+  @Test func hugeFilesAreRefusedBeforeTheyAreRead() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = try scratch.write("big.csv", String(repeating: "pdq,\(Self.pdq)\n", count: 1000))
+    #expect(throws: ModerationError.tooLarge(file: path, bytes: 69_000, limit: 65_536)) {
+      try BankFile.load(path: path, maximumBytes: 65_536)
+    }
+    #expect(try BankFile.load(path: path, maximumBytes: 69_000).problems.count == 999)
+    // A device never ends: the read stops at the limit.
+    #expect(throws: ModerationError.self) {
+      try BankFile.load(path: "/dev/zero", maximumBytes: 1 << 20)
+    }
+    #expect(throws: ModerationError.self) { try BankFile.load(path: scratch.path) }
+  }
+
+  // MARK: - Exports read back
+
+  /// A bank with every type, labels, source ids and metadata, exported in each format and read
+  /// back: what the format can carry comes back unchanged.
+  @Test func exportsReadBack() throws {
+    let db = try moderationDatabase()
+    let entries = [
+      BankHashEntry(
+        type: .pdq, hash: Self.pdq, label: "ring, \"quoted\"", sourceId: "S-1",
+        metadata: #"{"collab":"Sample Signals","tags":"a b"}"#),
+      BankHashEntry(type: .md5, hash: Self.md5, label: "A1", sourceId: "image1"),
+      BankHashEntry(type: .sha1, hash: Self.sha1, sourceId: "image1"),
+      BankHashEntry(type: .sha256, hash: String(repeating: "5a", count: 32)),
+    ]
+    try db.importBank(name: "known", entries: entries, by: "mod")
+    func exported(_ format: BankExportFormat) throws -> (BankFile, BankExportSummary) {
+      var text = ""
+      let summary = try BankExport.export(bank: "known", format: format, database: db) {
+        text += $0
+      }
+      return (parse(text, "known.\(format.rawValue)"), summary)
+    }
+    let sorted = entries.sorted { ($0.type.rawValue, $0.hash) < ($1.type.rawValue, $1.hash) }
+    let (csv, _) = try exported(.csv)
+    #expect(csv.problems.isEmpty)
+    #expect(csv.entries == sorted)
+    let (hma, _) = try exported(.hmaJSON)
+    #expect(hma.problems.isEmpty && hma.format == .hmaJSON)
+    #expect(hma.entries.map(\.hash) == sorted.map(\.hash))
+    #expect(hma.entries.map(\.label) == sorted.map(\.label))
+    #expect(hma.entries.map(\.sourceId) == sorted.map(\.sourceId))
+    #expect(
+      hma.entries.first { $0.type == .pdq }?.metadata
+        == #"{"collab":"Sample Signals","hma_bank":"known","tags":"a b"}"#)
+    let (teCSV, _) = try exported(.teCSV)
+    #expect(teCSV.problems.isEmpty && teCSV.hasHeader)
+    #expect(teCSV.entries.map(\.hash) == sorted.map(\.hash))
+    #expect(teCSV.entries.map(\.label) == sorted.map(\.label))
+    #expect(
+      teCSV.entries.first { $0.type == .pdq }?.metadata
+        == #"{"collab":"Sample Signals","tags":"a b"}"#)
+    #expect(teCSV.entries.first { $0.type == .md5 }?.metadata == #"{"collab":"known"}"#)
+    let (te, summary) = try exported(.te)
+    #expect(te.problems.isEmpty)
+    #expect(te.entries.map(\.type) == [.md5, .pdq, .sha256])
+    #expect(summary.leftOut == [.sha1: 1] && summary.written == 3)
+    #expect(throws: StoreError.self) {
+      try BankExport.export(bank: "missing", format: .csv, database: db) { _ in }
+    }
+  }
+}
