@@ -1,17 +1,15 @@
-// `csar bank export NAME --format csv|te-csv|te|hma-json [--output FILE]`.
+// `csar bank export NAME --format csv|te-csv|te|hma-json|vpdq|threatexchange-vpdq [-o PATH]`.
 
 import ArgumentParser
 import Foundation
 import Moderation
 import Store
 
-extension BankExportFormat: ExpressibleByArgument {}
-
 /// Writes a bank in a format csar and the other tools read back (audited: `bank.export`).
 struct BankExportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "export",
-    abstract: "Write a bank as csar CSV, threatexchange CSV or lines, or HMA JSON.",
+    abstract: "Write a bank as csar CSV, threatexchange CSV or lines, HMA JSON, or vPDQ files.",
     discussion: """
       csv: type,hash,label,source_id,metadata (metadata a JSON object), what `csar bank \
       import` reads back unchanged. te-csv: threatexchange dataset --csv columns \
@@ -23,22 +21,34 @@ struct BankExportCommand: ParsableCommand {
       md5 is written as video_md5 and sha256 as video_sha256 (the digest of the file), as \
       threatexchange and HMA name them. Writes to --output (a private file, replaced \
       atomically, exact bytes) or standard output (text from data passes the output \
-      sanitiser); a summary goes to standard error.
+      sanitiser); a summary goes to standard error. vpdq and threatexchange-vpdq write the \
+      bank's known videos instead: ThreatExchange's frame,quality,hex,timestamp lines or \
+      python-threatexchange's JSON array, one file per video into the --output FOLDER (one \
+      video may go to standard output).
       """)
 
   @Argument(help: "Bank name.")
   var name: String
 
-  @Option(name: .long, help: "csv, te-csv, te or hma-json.")
-  var format: BankExportFormat = .csv
+  @Option(name: .long, help: "csv, te-csv, te, hma-json; vpdq or threatexchange-vpdq.")
+  var format = BankExportFormat.csv.rawValue
 
-  @Option(name: [.short, .long], help: "File to write (default: standard output).")
+  @Option(
+    name: [.short, .long], help: "File to write, or folder for vPDQ (default: standard output).")
   var output: String?
 
   @OptionGroup var options: ModerationOptions
 
   func run() throws {
     let (database, operatorName) = try options.open()
+    if let video = BankVideoExport.format(format) {
+      return try BankVideoExport.run(
+        name: name, format: video, output: output, database: database)
+    }
+    guard let format = BankExportFormat(rawValue: format) else {
+      throw ValidationError(
+        "--format \(format): use csv, te-csv, te, hma-json, vpdq or threatexchange-vpdq")
+    }
     let summary: BankExportSummary
     if let output {
       let temporary = try PrivateFiles.Temporary(for: output)

@@ -50,38 +50,26 @@ enum BankVideoImport {
 
 // MARK: - Export
 
-/// `csar bank export NAME --format vpdq|threatexchange-vpdq [--output PATH]`.
-struct BankExportCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "export",
-    abstract: "Write a bank's known videos as vPDQ hash files.",
-    discussion: """
-      --format vpdq writes ThreatExchange's sample-hash lines (frame,quality,hex,timestamp); \
-      --format threatexchange-vpdq writes python-threatexchange's JSON array of \
-      "hex,quality,timestamp" strings. One video per file: with one video and no --output it \
-      goes to stdout; with --output FOLDER each video is FOLDER/<name>.txt (or .json), \
-      written atomically and privately. `csar bank import` reads both back.
-      """)
+/// `csar bank export NAME --format vpdq|threatexchange-vpdq [--output PATH]` (called by
+/// ``BankExportCommand`` for the vPDQ formats): --format vpdq writes ThreatExchange's
+/// sample-hash lines (frame,quality,hex,timestamp); --format threatexchange-vpdq writes
+/// python-threatexchange's JSON array of "hex,quality,timestamp" strings. One video per file:
+/// with one video and no --output it goes to stdout; with --output FOLDER each video is
+/// FOLDER/<name>.txt (or .json), written atomically and privately. `csar bank import` reads
+/// both back.
+enum BankVideoExport {
+  /// The vPDQ export formats by name (nil for any other name).
+  static func format(_ name: String) -> VideoHashFormat? {
+    guard let format = VideoHashFormat(rawValue: name), format != .threatExchangeLegacy
+    else { return nil }
+    return format
+  }
 
-  @Argument(help: "Bank name.")
-  var name: String
-
-  @Option(name: .long, help: "vpdq or threatexchange-vpdq.")
-  var format: String = VideoHashFormat.sampleHashes.rawValue
-
-  @Option(name: .long, help: "Folder to write one file per video into (else stdout).")
-  var output: String?
-
-  @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
-  var db: String?
-
-  func run() throws {
-    guard let format = VideoHashFormat(rawValue: format), format != .threatExchangeLegacy
-    else {
-      throw ValidationError("--format \(format): use vpdq or threatexchange-vpdq")
-    }
-    let setup = try RiskCommandSetup(db: db, today: nil, createIfMissing: false)
-    let videos = try setup.database.bankVideos(bank: name)
+  /// Writes bank `name`'s known videos in `format`.
+  static func run(
+    name: String, format: VideoHashFormat, output: String?, database: AppDatabase
+  ) throws {
+    let videos = try database.bankVideos(bank: name)
     guard let output else {
       guard videos.count == 1 else {
         throw RiskCommandError(
