@@ -50,7 +50,8 @@ public enum Curation {
 extension BankFile {
   /// The format's name as bank versions record it.
   public var formatName: String {
-    switch delimiter {
+    if format != .text { return format.rawValue }
+    return switch delimiter {
     case "\t": "tsv"
     case " ": "te-lines"
     default: "csv"
