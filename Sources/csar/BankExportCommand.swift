@@ -30,8 +30,10 @@ struct BankExportCommand: ParsableCommand {
   @Argument(help: "Bank name.")
   var name: String
 
-  @Option(name: .long, help: "csv, te-csv, te, hma-json; vpdq or threatexchange-vpdq.")
-  var format = BankExportFormat.csv.rawValue
+  @Option(
+    name: .long,
+    help: "csv, te-csv, te, hma-json; vpdq, threatexchange-vpdq (default csv; vpdq: videos).")
+  var format: String?
 
   @Option(
     name: [.short, .long], help: "File to write, or folder for vPDQ (default: standard output).")
@@ -41,6 +43,7 @@ struct BankExportCommand: ParsableCommand {
 
   func run() throws {
     let (database, operatorName) = try options.open()
+    let format = try self.format ?? Self.defaultFormat(bank: name, database: database)
     if let video = BankVideoExport.format(format) {
       return try BankVideoExport.run(
         name: name, format: video, output: output, database: database)
@@ -72,5 +75,14 @@ struct BankExportCommand: ParsableCommand {
       note += "; \(count) \(type.rawValue) left out (the format has no such type)"
     }
     DetectText.printError(note)
+  }
+
+  /// csv, or vpdq for a bank that holds known videos and no hashes.
+  static func defaultFormat(bank: String, database: AppDatabase) throws -> String {
+    let hashes = try database.hashBank(name: bank).total
+    guard hashes == 0, try !database.bankVideos(bank: bank).isEmpty else {
+      return BankExportFormat.csv.rawValue
+    }
+    return "vpdq"
   }
 }
