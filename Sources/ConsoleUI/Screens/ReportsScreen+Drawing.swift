@@ -19,7 +19,7 @@ extension ReportsScreen {
 
   private func drawReports(in rect: Rect, on screen: inout Screen, theme: Theme) {
     let position = reportTotal == 0 ? "0" : Format.count(reports.selectedPosition + 1)
-    let ready = readyCount > 0 ? " · \(readyCount) ready (x exports)" : ""
+    let ready = readyCount > 0 ? " · \(Format.count(readyCount)) ready (x exports)" : ""
     let inner = screen.box(
       rect, title: "Reports · \(position) of \(Format.count(reportTotal))\(ready)", theme: theme,
       focused: pane == .reports)
