@@ -26,31 +26,40 @@ public struct PDQMatch: Sendable, Equatable, Hashable {
 // MARK: - Index
 
 /// An immutable index of PDQ hashes with caller-chosen integer identifiers.
+///
+/// Its arrays live in one block laid out exactly as a snapshot file's payload (see
+/// ``PDQIndexSnapshot``): built in memory, or mapped from such a file without copying.
 public struct PDQIndex: Sendable {
   /// Below this many hashes, queries scan linearly (and no tables are built).
   public static let linearScanLimit = 4096
+  /// Offsets per slot table: one per 16-bit value, plus the end.
+  static let offsetsPerSlot = 65537
+
+  let storage: PDQIndexStorage
 
   /// Hash words, four per entry (least significant first).
-  let words: [UInt64]
+  var words: UnsafeBufferPointer<UInt64> { storage.words }
   /// Identifier per entry.
-  let ids: [Int]
+  var ids: UnsafeBufferPointer<Int> { storage.ids }
   /// Per slot s: offsets[s * 65537 + v] ..< offsets[s * 65537 + v + 1] index `members`
   /// (within slot s's section) for entries whose slot s equals v.
-  let offsets: [UInt32]
+  var offsets: UnsafeBufferPointer<UInt32> { storage.offsets }
   /// Per slot s, `count` entry numbers ordered by slot value (section s * count).
-  let members: [UInt32]
+  var members: UnsafeBufferPointer<UInt32> { storage.members }
 
   /// Number of hashes.
-  public var count: Int { ids.count }
+  public var count: Int { storage.count }
 
   /// Whether queries use the multi-index tables.
-  public var usesMultiIndex: Bool { !members.isEmpty }
+  public var usesMultiIndex: Bool { storage.multiIndex }
+
+  /// Whether the index is a mapped snapshot file (not built in this process's memory).
+  public var isMapped: Bool { storage.isMapped }
 
   /// Approximate bytes used per hash (hash, identifier and table entries).
   public var bytesPerHash: Double {
     guard count > 0 else { return 0 }
-    let bytes = words.count * 8 + ids.count * 8 + offsets.count * 4 + members.count * 4
-    return Double(bytes) / Double(count)
+    return Double(storage.payloadBytes) / Double(count)
   }
 
   /// Builds an index. `multiIndex: nil` chooses by size (tables from `linearScanLimit` up).
@@ -67,54 +76,53 @@ public struct PDQIndex: Sendable {
     self.init(words: words, ids: ids, multiIndex: multiIndex)
   }
 
-  /// An index from its parts, as a snapshot holds them (already checked to fit).
-  init(words: [UInt64], ids: [Int], offsets: [UInt32], members: [UInt32]) {
-    self.words = words
-    self.ids = ids
-    self.offsets = offsets
-    self.members = members
+  /// An index over storage already filled and checked (a mapped snapshot).
+  init(storage: PDQIndexStorage) {
+    self.storage = storage
   }
 
   /// Builds an index from packed words (four per hash) and identifiers.
   public init(words: [UInt64], ids: [Int], multiIndex: Bool? = nil) {
     precondition(words.count == ids.count * 4, "four words per identifier")
     precondition(ids.count < Int(UInt32.max), "too many hashes for one index")
-    self.words = words
-    self.ids = ids
     let n = ids.count
-    guard multiIndex ?? (n >= Self.linearScanLimit) else {
-      offsets = []
-      members = []
-      return
+    let tables = multiIndex ?? (n >= Self.linearScanLimit)
+    let storage = PDQIndexStorage(allocatingFor: n, multiIndex: tables)
+    let w = UnsafeMutableBufferPointer(mutating: storage.words)
+    _ = w.initialize(from: words)
+    _ = UnsafeMutableBufferPointer(mutating: storage.ids).initialize(from: ids)
+    if tables {
+      Self.buildTables(
+        words: storage.words, n: n,
+        offsets: UnsafeMutableBufferPointer(mutating: storage.offsets),
+        members: UnsafeMutableBufferPointer(mutating: storage.members))
     }
-    var offsets = [UInt32](repeating: 0, count: 16 * 65537)
-    var members = [UInt32](repeating: 0, count: 16 * n)
-    words.withUnsafeBufferPointer { w in
-      offsets.withUnsafeMutableBufferPointer { off in
-        members.withUnsafeMutableBufferPointer { mem in
-          var cursor = [UInt32](repeating: 0, count: 65536)
-          for s in 0..<16 {
-            let word = s >> 2
-            let shift = UInt64((s & 3) * 16)
-            let base = s * 65537
-            for i in 0..<n {
-              let v = Int((w[i * 4 + word] >> shift) & 0xFFFF)
-              off[base + v + 1] += 1
-            }
-            for v in 0..<65536 { off[base + v + 1] += off[base + v] }
-            for v in 0..<65536 { cursor[v] = off[base + v] }
-            let section = s * n
-            for i in 0..<n {
-              let v = Int((w[i * 4 + word] >> shift) & 0xFFFF)
-              mem[section + Int(cursor[v])] = UInt32(i)
-              cursor[v] += 1
-            }
-          }
-        }
+    self.storage = storage
+  }
+
+  /// Fills the slot tables (counting sort per slot); `offsets` must be zeroed.
+  static func buildTables(
+    words w: UnsafeBufferPointer<UInt64>, n: Int, offsets off: UnsafeMutableBufferPointer<UInt32>,
+    members mem: UnsafeMutableBufferPointer<UInt32>
+  ) {
+    var cursor = [UInt32](repeating: 0, count: 65536)
+    for s in 0..<16 {
+      let word = s >> 2
+      let shift = UInt64((s & 3) * 16)
+      let base = s * offsetsPerSlot
+      for i in 0..<n {
+        let v = Int((w[i * 4 + word] >> shift) & 0xFFFF)
+        off[base + v + 1] += 1
+      }
+      for v in 0..<65536 { off[base + v + 1] += off[base + v] }
+      for v in 0..<65536 { cursor[v] = off[base + v] }
+      let section = s * n
+      for i in 0..<n {
+        let v = Int((w[i * 4 + word] >> shift) & 0xFFFF)
+        mem[section + Int(cursor[v])] = UInt32(i)
+        cursor[v] += 1
       }
     }
-    self.offsets = offsets
-    self.members = members
   }
 
   // MARK: - Queries
@@ -160,12 +168,11 @@ public struct PDQIndex: Sendable {
     let q1 = hash.words[1]
     let q2 = hash.words[2]
     let q3 = hash.words[3]
-    words.withUnsafeBufferPointer { w in
-      for i in 0..<ids.count {
-        let d = (w[i * 4] ^ q0).nonzeroBitCount + (w[i * 4 + 1] ^ q1).nonzeroBitCount
-          + (w[i * 4 + 2] ^ q2).nonzeroBitCount + (w[i * 4 + 3] ^ q3).nonzeroBitCount
-        if d <= maxDistance { matches.append(PDQMatch(id: ids[i], distance: d)) }
-      }
+    let (w, ids) = (words, ids)
+    for i in 0..<ids.count {
+      let d = (w[i * 4] ^ q0).nonzeroBitCount + (w[i * 4 + 1] ^ q1).nonzeroBitCount
+        + (w[i * 4 + 2] ^ q2).nonzeroBitCount + (w[i * 4 + 3] ^ q3).nonzeroBitCount
+      if d <= maxDistance { matches.append(PDQMatch(id: ids[i], distance: d)) }
     }
   }
 
@@ -174,57 +181,53 @@ public struct PDQIndex: Sendable {
   ) {
     let q = [hash.words[0], hash.words[1], hash.words[2], hash.words[3]]
     let n = ids.count
-    words.withUnsafeBufferPointer { w in
-      offsets.withUnsafeBufferPointer { off in
-        members.withUnsafeBufferPointer { mem in
-          ids.withUnsafeBufferPointer { ids in
-            for s in 0..<16 {
-              let key = Int((q[s >> 2] >> UInt64((s & 3) * 16)) & 0xFFFF)
-              let base = s * 65537
-              let section = s * n
+    let (w, off, mem, ids) = (words, offsets, members, ids)
+    for s in 0..<16 {
+      let key = Int((q[s >> 2] >> UInt64((s & 3) * 16)) & 0xFFFF)
+      let base = s * Self.offsetsPerSlot
+      let section = s * n
 
-              /// Checks every entry whose slot s is `value`.
-              func probe(_ value: Int) {
-                let start = Int(off[base + value])
-                let end = Int(off[base + value + 1])
-                var m = start
-                while m < end {
-                  let i = Int(mem[section + m])
-                  m += 1
-                  let x0 = w[i * 4] ^ q[0]
-                  let x1 = w[i * 4 + 1] ^ q[1]
-                  let x2 = w[i * 4 + 2] ^ q[2]
-                  let x3 = w[i * 4 + 3] ^ q[3]
-                  let d = x0.nonzeroBitCount + x1.nonzeroBitCount + x2.nonzeroBitCount
-                    + x3.nonzeroBitCount
-                  guard d <= maxDistance else { continue }
-                  // Report each entry once: at the first slot within the probe radius.
-                  var seenEarlier = false
-                  var t = 0
-                  while t < s {
-                    let word = t >> 2 == 0 ? x0 : t >> 2 == 1 ? x1 : t >> 2 == 2 ? x2 : x3
-                    let slotBits = (word >> UInt64((t & 3) * 16)) & 0xFFFF
-                    if slotBits.nonzeroBitCount <= radius {
-                      seenEarlier = true
-                      break
-                    }
-                    t += 1
-                  }
-                  if !seenEarlier { matches.append(PDQMatch(id: ids[i], distance: d)) }
-                }
-              }
-
-              probe(key)
-              if radius >= 1 {
-                for b in 0..<16 { probe(key ^ (1 << b)) }
-              }
-              if radius >= 2 {
-                for b in 0..<16 {
-                  for c in (b + 1)..<16 { probe(key ^ (1 << b) ^ (1 << c)) }
-                }
-              }
+      /// Checks every entry whose slot s is `value`.
+      func probe(_ value: Int) {
+        let start = Int(off[base + value])
+        let end = Int(off[base + value + 1])
+        var m = start
+        while m < end {
+          let i = Int(mem[section + m])
+          m += 1
+          // Offsets were checked when the index was mapped; entry numbers are checked here
+          // (one comparison), so no file can make a query read outside the index.
+          guard i < n else { continue }
+          let x0 = w[i * 4] ^ q[0]
+          let x1 = w[i * 4 + 1] ^ q[1]
+          let x2 = w[i * 4 + 2] ^ q[2]
+          let x3 = w[i * 4 + 3] ^ q[3]
+          let d = x0.nonzeroBitCount + x1.nonzeroBitCount + x2.nonzeroBitCount
+            + x3.nonzeroBitCount
+          guard d <= maxDistance else { continue }
+          // Report each entry once: at the first slot within the probe radius.
+          var seenEarlier = false
+          var t = 0
+          while t < s {
+            let word = t >> 2 == 0 ? x0 : t >> 2 == 1 ? x1 : t >> 2 == 2 ? x2 : x3
+            let slotBits = (word >> UInt64((t & 3) * 16)) & 0xFFFF
+            if slotBits.nonzeroBitCount <= radius {
+              seenEarlier = true
+              break
             }
+            t += 1
           }
+          if !seenEarlier { matches.append(PDQMatch(id: ids[i], distance: d)) }
+        }
+      }
+
+      probe(key)
+      if radius >= 1 {
+        for b in 0..<16 { probe(key ^ (1 << b)) }
+      }
+      if radius >= 2 {
+        for b in 0..<16 {
+          for c in (b + 1)..<16 { probe(key ^ (1 << b) ^ (1 << c)) }
         }
       }
     }

@@ -63,15 +63,29 @@ public final class BankMatcher: Sendable {
   public let stamp: String
   /// Whether the index was read from a snapshot file.
   public let fromSnapshot: Bool
+  /// Why a snapshot file that was there was not used (damaged, cut short, too open), if it
+  /// was refused; a missing or stale one is not a problem.
+  public let snapshotProblem: String?
 
   /// Loads the enabled banks' PDQ hashes and builds the index. With `snapshot`, a snapshot
-  /// file of the same banks is read instead, and a missing or stale one is written after
-  /// the build (a file that cannot be written is left alone: the index is still right).
+  /// file of the same banks is mapped instead (after checking its owner, mode, size and
+  /// checksums), and a missing, stale or refused one is written after the build (a file
+  /// that cannot be written is left alone: the index is still right).
   public init(database: AppDatabase, snapshot: String? = nil) throws {
     self.database = database
     let start = Date()
     stamp = try database.bankStamp()
-    if let snapshot, let saved = try? PDQIndexSnapshot.read(path: snapshot, tag: stamp) {
+    var problem: String?
+    var saved: PDQIndex?
+    if let snapshot {
+      do {
+        saved = try Self.map(snapshot, tag: stamp)
+      } catch {
+        problem = "\(error)"
+      }
+    }
+    snapshotProblem = problem
+    if let saved {
       index = saved
       fromSnapshot = true
       loadSeconds = Date().timeIntervalSince(start)
@@ -95,6 +109,21 @@ public final class BankMatcher: Sendable {
       if let snapshot { try? Self.save(index, tag: stamp, to: snapshot) }
     }
     maxThreshold = try database.maxEnabledPDQThreshold() ?? 31
+  }
+
+  /// The snapshot at `path` when it holds the banks of `tag` (nil when missing or stale),
+  /// opened without following a symlink and checked as csar's private files are (owner,
+  /// mode) before it is mapped and checked as a snapshot.
+  static func map(_ path: String, tag: String) throws -> PDQIndex? {
+    let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else {
+      if errno == ENOENT { return nil }
+      if errno == ELOOP { throw PrivateFileError.symlink(path: path, what: "bank index snapshot") }
+      throw SnapshotError(path: path, reason: String(cString: strerror(errno)))
+    }
+    defer { close(fd) }
+    try PrivateFiles.checkOpenFile(fd, path: path, what: "bank index snapshot")
+    return try PDQIndexSnapshot.map(fd: fd, path: path, tag: tag)
   }
 
   /// Writes a snapshot privately and atomically (a temporary file beside it, flushed, renamed).

@@ -122,14 +122,19 @@ struct LookupTests {
     #expect(try column(db, "SELECT media_path FROM flagged_item", as: String.self) == ["/kept/a"])
   }
 
-  @Test func theSnapshotBesideTheDatabaseIsUsedOnlyForTheSameBanks() throws {
-    let scratch = try Scratch()
-    defer { scratch.remove() }
+  /// A database file in `scratch` with one PDQ bank, and its snapshot's path.
+  static func databaseWithBank(in scratch: Scratch) throws -> (AppDatabase, String) {
     let db = try AppDatabase.open(
       path: scratch.path + "/csar.sqlite", auditKey: .random(anchorFolder: scratch.path))
     try db.ensureOperator(name: "mod", role: .lead)
     try db.importBank(name: "known", entries: [.init(type: .pdq, hash: Self.pdq)], by: "mod")
-    let path = try #require(BankMatcher.snapshotPath(database: db))
+    return (db, try #require(BankMatcher.snapshotPath(database: db)))
+  }
+
+  @Test func theSnapshotBesideTheDatabaseIsUsedOnlyForTheSameBanks() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let (db, path) = try Self.databaseWithBank(in: scratch)
     #expect(path == scratch.path + "/csar.pdqindex")
     #expect(BankMatcher.snapshotPath(database: try AppDatabase.inMemory()) == nil)
     let query = [try HashQuery(type: "pdq", value: Self.near(5), field: "q")]
@@ -152,5 +157,34 @@ struct LookupTests {
     let fourth = try BankMatcher(database: db, snapshot: path)
     #expect(!fourth.fromSnapshot)
     #expect(try BankMatcher(database: db, snapshot: path).fromSnapshot)
+  }
+
+  /// The snapshot is one of csar's private files: one that others could read or write, or
+  /// a symlink, is refused (the reason names the `chmod`), rebuilt, and replaced by a
+  /// private file.
+  @Test func aSnapshotOthersCouldWriteOrASymlinkIsRefusedAndReplaced() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let (db, path) = try Self.databaseWithBank(in: scratch)
+    let first = try BankMatcher(database: db, snapshot: path)
+    #expect(!first.fromSnapshot && first.snapshotProblem == nil)
+    func mode() throws -> Int {
+      try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+    #expect(try mode() == 0o600)
+
+    chmod(path, 0o666)
+    let refused = try BankMatcher(database: db, snapshot: path)
+    #expect(!refused.fromSnapshot)
+    #expect(refused.snapshotProblem?.contains("chmod") == true)
+    #expect(try mode() == 0o600, "replaced by a private file")
+    #expect(try BankMatcher(database: db, snapshot: path).fromSnapshot)
+
+    let elsewhere = scratch.path + "/elsewhere.pdqindex"
+    try FileManager.default.moveItem(atPath: path, toPath: elsewhere)
+    try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: elsewhere)
+    let linked = try BankMatcher(database: db, snapshot: path)
+    #expect(!linked.fromSnapshot)
+    #expect(linked.snapshotProblem?.contains("symbolic link") == true)
   }
 }
