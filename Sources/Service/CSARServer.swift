@@ -8,6 +8,7 @@ import Moderation
 import NIOCore
 import ServiceLifecycle
 import Store
+import Synchronization
 
 /// The HTTP service over one database: routes, middleware, the live bank index, the work
 /// pool, and a graceful shutdown on SIGTERM / SIGINT (in-flight requests are answered first).
@@ -82,14 +83,20 @@ public struct CSARServer: Sendable {
     routes.register(on: router)
 
     let address: BindAddress
+    let previousUmask = Mutex<mode_t?>(nil)
     switch settings.listen {
     case .tcp(let host, let port): address = .hostname(host, port: port)
     case .unixSocket(let path):
-      unlink(path)
+      try UnixSocket.prepare(path)
+      // The socket is created under the umask: make that the final mode (0600, or 0660 in
+      // a team folder, whose setgid gives it the group), so it is never open to others.
+      let mode = FileSharing.of(folder: PrivateFiles.folder(of: path)).fileMode
+      previousUmask.withLock { $0 = umask(~mode & 0o777) }
       address = .unixDomainSocket(path: path)
     }
     let logger = logger
     let listen = settings.listen
+    defer { if case .unixSocket(let path) = listen { UnixSocket.remove(path) } }
     let app = Application(
       router: router,
       server: .http1(configuration: .init(idleTimeout: .seconds(60))),
@@ -100,7 +107,14 @@ public struct CSARServer: Sendable {
         case .tcp(let host, _):
           let port = channel.localAddress?.port ?? 0
           bound = ServiceSettings.Listen.tcp(host: host, port: port).description
-        case .unixSocket: bound = listen.description
+        case .unixSocket(let path):
+          previousUmask.withLock { if let old = $0 { umask(old) } }
+          do {
+            try UnixSocket.secure(path)
+          } catch {
+            logger.error("socket", metadata: ["error": .string("\(error)")])
+          }
+          bound = listen.description
         }
         logger.info("listening", metadata: ["address": .string(bound)])
         onListening(bound)

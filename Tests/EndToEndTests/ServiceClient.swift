@@ -30,29 +30,23 @@ enum HTTPClient {
     let description: String
   }
 
-  /// Sends a request to 127.0.0.1:`port`; `sendBody: false` declares the body's length but
-  /// sends none of it (to see that the server answers without reading it).
+  /// Sends a request to 127.0.0.1:`port` (or to the Unix socket `socketPath`);
+  /// `sendBody: false` declares the body's length but sends none of it (to see that the
+  /// server answers without reading it).
   static func request(
-    port: Int, _ method: String, _ path: String, token: String? = nil,
-    headers: [String: String] = [:], body: [UInt8] = [], sendBody: Bool = true,
-    timeout: Int = 60
+    port: Int, socketPath: String? = nil, _ method: String, _ path: String,
+    token: String? = nil, headers: [String: String] = [:], body: [UInt8] = [],
+    sendBody: Bool = true, timeout: Int = 60
   ) throws -> HTTPReply {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = socket(socketPath == nil ? AF_INET : AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
     defer { close(fd) }
     var time = timeval(tv_sec: timeout, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
+    guard connect(fd, port: port, socketPath: socketPath) == 0 else {
+      throw Failure(description: "connect to \(socketPath ?? "port \(port)"): \(errno)")
     }
-    guard connected == 0 else { throw Failure(description: "connect to port \(port): \(errno)") }
     var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
     if let token { head += "Authorization: Bearer \(token)\r\n" }
     for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -77,6 +71,29 @@ enum HTTPClient {
       received += chunk[0..<n]
     }
     return try parse(received, what: "\(method) \(path)")
+  }
+
+  /// Connects `fd` to 127.0.0.1:`port`, or to the Unix socket at `socketPath`.
+  static func connect(_ fd: Int32, port: Int, socketPath: String?) -> Int32 {
+    if let socketPath {
+      var address = sockaddr_un()
+      address.sun_family = sa_family_t(AF_UNIX)
+      withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: socketPath.utf8) }
+      return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+      }
+    }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
   }
 
   static func send(_ fd: Int32, _ bytes: [UInt8]) throws {
@@ -133,16 +150,22 @@ enum HTTPClient {
 final class ServerProcess: @unchecked Sendable {
   let pid: pid_t
   let port: Int
+  /// The Unix socket it listens on instead of a port.
+  let socketPath: String?
   let outPath: String
   let errPath: String
 
-  /// Starts `csar serve --listen 127.0.0.1:0 ARGUMENTS` (with `XDG_CONFIG_HOME` set to
-  /// `configHome`) and waits for its listening line.
-  init(_ arguments: [String], configHome: String, timeout: Double = 180) throws {
+  /// Starts `csar serve --listen 127.0.0.1:0 ARGUMENTS` (or `--socket SOCKETPATH`; with
+  /// `XDG_CONFIG_HOME` set to `configHome`) and waits for its listening line.
+  init(
+    _ arguments: [String], configHome: String, socketPath: String? = nil,
+    timeout: Double = 180
+  ) throws {
     let folder = NSTemporaryDirectory()
     outPath = folder + "csar-serve-\(UUID().uuidString).out"
     errPath = folder + "csar-serve-\(UUID().uuidString).err"
-    let argv = [try CsarBinary.path, "serve", "--listen", "127.0.0.1:0"] + arguments
+    let listen = socketPath.map { ["--socket", $0] } ?? ["--listen", "127.0.0.1:0"]
+    let argv = [try CsarBinary.path, "serve"] + listen + arguments
     let pid = try Subprocess.spawn(
       argv, out: outPath, err: errPath, overrides: ["XDG_CONFIG_HOME": configHome])
     self.pid = pid
@@ -150,6 +173,10 @@ final class ServerProcess: @unchecked Sendable {
     var found: Int?
     while Date() < deadline {
       let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+      if let socketPath, out.contains("listening on unix:" + socketPath + " ") {
+        found = 0
+        break
+      }
       if let range = out.range(of: "listening on http://127.0.0.1:") {
         let digits = out[range.upperBound...].prefix { $0.isNumber }
         found = Int(digits)
@@ -167,6 +194,7 @@ final class ServerProcess: @unchecked Sendable {
       throw HTTPClient.Failure(description: "csar serve did not start within \(timeout) s")
     }
     port = found
+    self.socketPath = socketPath
   }
 
   /// Sends `signal` and waits for the exit; returns the exit status (128 + signal if killed).
@@ -185,8 +213,8 @@ final class ServerProcess: @unchecked Sendable {
     body: [UInt8] = [], sendBody: Bool = true
   ) throws -> HTTPReply {
     try HTTPClient.request(
-      port: port, method, path, token: token, headers: headers, body: body,
-      sendBody: sendBody)
+      port: port, socketPath: socketPath, method, path, token: token, headers: headers,
+      body: body, sendBody: sendBody)
   }
 
   /// A JSON request with the token.

@@ -72,8 +72,73 @@ struct ServiceEndToEndTests {
     }
   }
 
+  /// `csar serve ARGUMENTS` run to its end with the fixture's configuration.
+  static func serveOnce(_ fixture: Fixture, _ arguments: String...) throws
+    -> (status: Int32, out: String, err: String)
+  {
+    try Subprocess.run(
+      [try CsarBinary.path, "serve", "--db", fixture.database] + arguments, timeout: 120,
+      overrides: ["XDG_CONFIG_HOME": fixture.configHome])
+  }
+
   static func lookupBody(_ pdq: String) -> String {
     #"{"hashes":[{"type":"pdq","value":"\#(pdq)"}]}"#
+  }
+
+  // MARK: - Unix socket
+
+  /// `--socket PATH`: a real socket, 0600 (0660 and the team's group in a team folder),
+  /// refused when something else is at the path or another service listens on it, and
+  /// removed at the end.
+  @Test func aUnixSocketIsPrivateAndNeverReplacesAnotherFile() throws {
+    let fixture = try Fixture()
+    let folder = fixture.directory + "/run"
+    try FileManager.default.createDirectory(
+      atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+    let path = folder + "/csar.sock"
+    func info() -> stat? {
+      var info = stat()
+      return lstat(path, &info) == 0 ? info : nil
+    }
+
+    try "not a socket".write(toFile: path, atomically: false, encoding: .utf8)
+    let refused = try Self.serveOnce(fixture, "--socket", path)
+    #expect(refused.status != 0)
+    #expect(refused.err.contains("is not a socket"), "\(refused.err)")
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "not a socket")
+    unlink(path)
+
+    let server = try ServerProcess(
+      ["--db", fixture.database], configHome: fixture.configHome, socketPath: path)
+    let bound = try #require(info())
+    #expect(bound.st_mode & S_IFMT == S_IFSOCK)
+    #expect(bound.st_mode & 0o7777 == 0o600)
+    let token = try fixture.token
+    #expect(try server.request("GET", "/v1/health", token: token).json["status"] as? String == "ok")
+    #expect(try server.request("GET", "/v1/health", token: nil).status == 401)
+    let second = try Self.serveOnce(fixture, "--socket", path)
+    #expect(second.status != 0)
+    #expect(second.err.contains("another process is listening"), "\(second.err)")
+    #expect(server.stop() == 0)
+    #expect(info() == nil, "the socket is removed at the end")
+
+    // A team folder (setgid, group users): the socket is 0660 and belongs to the group.
+    guard geteuid() == 0 else {
+      print("skipped: the team-folder socket needs root to give the folder a group")
+      return
+    }
+    let team = fixture.directory + "/team"
+    mkdir(team, 0o700)
+    chown(team, 0, 100)
+    chmod(team, 0o2770)
+    let shared = try ServerProcess(
+      ["--db", fixture.database], configHome: fixture.configHome, socketPath: team + "/s.sock")
+    var teamInfo = stat()
+    #expect(lstat(team + "/s.sock", &teamInfo) == 0)
+    #expect(teamInfo.st_mode & 0o7777 == 0o660)
+    #expect(teamInfo.st_gid == 100)
+    #expect(try shared.request("GET", "/v1/health", token: token).status == 200)
+    #expect(shared.stop() == 0)
   }
 
   // MARK: - Auth, bad input, description
