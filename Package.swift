@@ -94,6 +94,12 @@ let package = Package(
       resources: [.copy("openapi.json")]
     ),
 
+    // MARK: - Benchmarks (`csar bench serve`: the service under load, and its reference)
+    .target(
+      name: "Benchmarks",
+      dependencies: ["Compliance", "Store", "Detection"]
+    ),
+
     // MARK: - Console
     .target(
       name: "ConsoleUI",
@@ -108,7 +114,7 @@ let package = Package(
       name: "csar",
       dependencies: [
         "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection", "Video",
-        "Moderation", "TextSafety", "Service",
+        "Moderation", "TextSafety", "Service", "Benchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "GRDB", package: "GRDB.swift"),
       ]

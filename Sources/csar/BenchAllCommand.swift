@@ -139,6 +139,11 @@ struct AllBench: ParsableCommand {
   /// The JPEG to preview and hash: `--image`, else the PDQ conformance bridge photo when this
   /// machine has it, else a synthetic 1600x1004 picture encoded as JPEG into `dir`.
   private func pictureFile() throws -> String {
+    try Self.pictureFile(image: image, dir: dir)
+  }
+
+  /// `image`, else the bridge photo, else a synthetic JPEG made in `dir`.
+  static func pictureFile(image: String?, dir: String) throws -> String {
     if let image { return image }
     if FileManager.default.fileExists(atPath: Self.bridgeImage) { return Self.bridgeImage }
     let path = dir + "/synthetic-1600x1004.jpg"
@@ -176,14 +181,19 @@ struct AllBench: ParsableCommand {
 
   /// `--reference-script`, else bench/reference.py in the current folder or above the binary.
   private func referenceScriptPath() -> String? {
-    if let referenceScript { return referenceScript }
-    var candidates = ["bench/reference.py"]
+    referenceScript ?? Self.benchScript("reference.py")
+  }
+
+  /// bench/`name` in the current folder or a folder above the binary, if there is one.
+  static func benchScript(_ name: String) -> String? {
+    var candidates = ["bench/" + name]
     var folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     for _ in 0..<5 {
       folder.deleteLastPathComponent()
-      candidates.append(folder.path + "/bench/reference.py")
+      candidates.append(folder.path + "/bench/" + name)
     }
     return candidates.first { FileManager.default.fileExists(atPath: $0) }
+      .map { URL(fileURLWithPath: $0).standardizedFileURL.path }
   }
 }
 

@@ -1,6 +1,7 @@
 // `csar bench bank`: importing a large hash bank, loading it for matching, and scan throughput.
 
 import ArgumentParser
+import Benchmarks
 import Detection
 import Foundation
 import Imaging

@@ -1,5 +1,6 @@
 // A benchmark run as its own process, with its output and its own peak memory.
 
+import Benchmarks
 import Foundation
 
 #if canImport(Glibc)
@@ -34,20 +35,12 @@ struct BenchChild {
       unlink(outPath)
       unlink(errPath)
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
     let started = BenchCommand.now()
-    let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
-    guard spawned == 0 else {
-      throw BenchAllError(
-        "could not start \(arguments[0]): \(String(cString: strerror(spawned)))")
+    let pid: pid_t
+    do {
+      pid = try BenchProcess.spawn(arguments, out: outPath, err: errPath)
+    } catch {
+      throw BenchAllError("\(error)")
     }
     var status: Int32 = 0
     var usage = rusage()

@@ -1,6 +1,7 @@
 // `csar bench pdq|match`: speed figures for PDQ hashing and PDQ matching.
 
 import ArgumentParser
+import Benchmarks
 import ConsoleUI
 import Detection
 import Imaging
@@ -22,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     subcommands: [
       AllBench.self, PDQBench.self, MatchBench.self, BankBench.self, PreviewBench.self,
       ConsoleBench.self, QueueBench.self, ConsentBench.self, ContentionBench.self,
-      ReportsBench.self, VideoBench.self, FormatsBench.self,
+      ReportsBench.self, VideoBench.self, FormatsBench.self, ServeBench.self,
     ]
   )
 
@@ -278,20 +279,5 @@ struct BenchCommand: ParsableCommand {
         print("linear scan\tmedian \(BenchCommand.ms(BenchCommand.median(scan)))")
       }
     }
-  }
-}
-
-/// Deterministic 64-bit generator for benchmark data.
-struct BenchRandom: RandomNumberGenerator {
-  var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -2,6 +2,7 @@
 // tool (threatexchange's local_file fetch) where one is installed.
 
 import ArgumentParser
+import Benchmarks
 import Detection
 import Foundation
 import Moderation

@@ -2,6 +2,7 @@
 // matching one video against a bank of many.
 
 import ArgumentParser
+import Benchmarks
 import Detection
 import Foundation
 import Moderation

@@ -1,0 +1,145 @@
+// Processes a benchmark starts: the real `csar serve`, the load tool, the reference service.
+
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Monotonic seconds.
+func monotonicSeconds() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
+/// A benchmark step that could not be run; says which and why.
+public struct BenchmarkError: Error, CustomStringConvertible {
+  /// What went wrong.
+  public var description: String
+
+  init(_ description: String) { self.description = description }
+}
+
+/// A child process with its output in files (no pipe to fill up), started with extra
+/// environment variables.
+public final class BenchProcess {
+  let pid: pid_t
+  let outPath: String
+  let errPath: String
+  let started: Double
+  private var exitStatus: Int32?
+
+  /// Starts `arguments[0]` (a path, or a name looked up in PATH).
+  init(_ arguments: [String], environment: [String: String] = [:], folder: String) throws {
+    let tag = "\(getpid())-\(UUID().uuidString.prefix(8))"
+    outPath = folder + "/.bench-\(tag).out"
+    errPath = folder + "/.bench-\(tag).err"
+    var merged = ProcessInfo.processInfo.environment
+    merged.merge(environment) { $1 }
+    started = monotonicSeconds()
+    pid = try Self.spawn(arguments, out: outPath, err: errPath, environment: merged)
+  }
+
+  /// Starts `arguments[0]` (a path, or a name looked up in PATH) with stdin from /dev/null,
+  /// stdout and stderr into files (created 0600), and `environment` (nil: this process's).
+  public static func spawn(
+    _ arguments: [String], out outPath: String, err errPath: String,
+    environment: [String: String]? = nil
+  ) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let argv = arguments.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    let envp = (environment ?? ProcessInfo.processInfo.environment)
+      .map { strdup("\($0)=\($1)") } + [nil]
+    defer { envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+    guard spawned == 0 else {
+      throw BenchmarkError("could not start \(arguments[0]): \(String(cString: strerror(spawned)))")
+    }
+    return pid
+  }
+
+  deinit {
+    if exitStatus == nil, waitpid(pid, nil, WNOHANG) == 0 {
+      kill(pid, SIGKILL)
+      waitpid(pid, nil, 0)
+    }
+    unlink(outPath)
+    unlink(errPath)
+  }
+
+  var out: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+  var err: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+  /// Whether it has exited (reaps it).
+  var exited: Bool {
+    if exitStatus != nil { return true }
+    var status: Int32 = 0
+    guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+    exitStatus = status
+    return true
+  }
+
+  /// Waits until standard output contains `text`; the seconds since the start.
+  func wait(for text: String, timeout: Double) throws -> Double {
+    let deadline = monotonicSeconds() + timeout
+    while monotonicSeconds() < deadline {
+      if out.contains(text) { return monotonicSeconds() - started }
+      if exited {
+        throw BenchmarkError("\(pid) exited before \"\(text)\": \(err.suffix(600))")
+      }
+      usleep(2_000)
+    }
+    throw BenchmarkError("no \"\(text)\" within \(Int(timeout)) s: \(err.suffix(600))")
+  }
+
+  /// Waits for the exit (SIGTERM first when `terminate`); the exit status.
+  @discardableResult
+  func finish(terminate: Bool = false) -> Int32 {
+    if exitStatus == nil {
+      if terminate { kill(pid, SIGTERM) }
+      var status: Int32 = 0
+      while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+      exitStatus = status
+    }
+    let status = exitStatus ?? 0
+    return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+  }
+
+  /// Resident memory in bytes (`VmRSS`), 0 when unknown; with `children`, summed over this
+  /// process and its direct children (gunicorn's workers).
+  func residentBytes(children: Bool = false) -> Int {
+    var pids = [pid]
+    if children,
+      let list = try? String(
+        contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)
+    {
+      pids += list.split(separator: " ").compactMap { pid_t($0) }
+    }
+    return pids.reduce(0) { $0 + Self.residentBytes(of: $1) }
+  }
+
+  static func residentBytes(of pid: pid_t) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+      let kb = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kb * 1024
+  }
+
+  /// Runs a program to its end; its exit status, output and seconds.
+  static func run(
+    _ arguments: [String], environment: [String: String] = [:], folder: String
+  ) throws -> (status: Int32, out: String, err: String, seconds: Double) {
+    let process = try BenchProcess(arguments, environment: environment, folder: folder)
+    let status = process.finish()
+    return (status, process.out, process.err, monotonicSeconds() - process.started)
+  }
+}
