@@ -44,22 +44,32 @@ enum RequestInput {
       field: "body")
   }
 
-  /// The whole body, at most `limit` bytes (413 beyond).
-  static func bytes(_ request: Request, limit: Int) async throws -> [UInt8] {
+  /// The whole body, at most `limit` bytes (413 beyond), arrived by `deadline` (the
+  /// request's timeout; 408 when a client sends it too slowly or not at all).
+  static func bytes(
+    _ request: Request, limit: Int, until deadline: ContinuousClock.Instant
+  ) async throws -> [UInt8] {
     try checkLength(request, limit: limit)
-    do {
-      let buffer = try await request.body.collect(upTo: limit)
-      return Array(buffer.readableBytesView)
-    } catch is NIOTooManyBytesError {
-      throw tooLarge(limit)
+    let late = APIError(
+      status: .requestTimeout, message: "the body did not arrive within the request's timeout",
+      field: "body")
+    return try await Deadline.race(deadline, late: late) {
+      do {
+        let buffer = try await request.body.collect(upTo: limit)
+        return Array(buffer.readableBytesView)
+      } catch is NIOTooManyBytesError {
+        throw tooLarge(limit)
+      }
     }
   }
 
-  /// The body parsed as JSON (415 when declared otherwise, 413 over the limit, 400 when it is
-  /// not JSON).
-  static func json(_ request: Request, limit: Int) async throws -> Any {
+  /// The body parsed as JSON (415 when declared otherwise, 413 over the limit, 408 when it
+  /// comes too late, 400 when it is not JSON).
+  static func json(
+    _ request: Request, limit: Int, until deadline: ContinuousClock.Instant
+  ) async throws -> Any {
     try requireJSON(request)
-    let bytes = try await bytes(request, limit: limit)
+    let bytes = try await bytes(request, limit: limit, until: deadline)
     guard !bytes.isEmpty else { throw APIError.badRequest("body", "the body is empty") }
     do {
       return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])

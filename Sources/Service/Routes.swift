@@ -104,7 +104,7 @@ final class Routes: Sendable {
 
   func lookup(_ request: Request, _ context: ServiceContext) async throws -> Response {
     let deadline = deadline
-    let body = try await RequestInput.json(request, limit: settings.maxBodyBytes)
+    let body = try await RequestInput.json(request, limit: settings.maxBodyBytes, until: deadline)
     guard let object = body as? [String: Any] else {
       throw APIError.badRequest("body", "the body must be a JSON object with \"hashes\"")
     }
@@ -203,7 +203,7 @@ final class Routes: Sendable {
       // The upload's bytes are not read.
       outcome = ScanOutcome(input: name, isURL: false, decision: .blockedNoConsent(state))
     case .granted(let subject):
-      let bytes = try await RequestInput.bytes(request, limit: settings.maxBodyBytes)
+      let bytes = try await RequestInput.bytes(request, limit: settings.maxBodyBytes, until: deadline)
       guard !bytes.isEmpty else { throw APIError.badRequest("body", "the upload is empty") }
       let uploads = uploads
       outcome = try await pool.run(until: deadline) {
@@ -215,7 +215,7 @@ final class Routes: Sendable {
 
   func scanURL(_ request: Request, _ context: ServiceContext) async throws -> Response {
     let deadline = deadline
-    let body = try await RequestInput.json(request, limit: settings.maxBodyBytes)
+    let body = try await RequestInput.json(request, limit: settings.maxBodyBytes, until: deadline)
     guard let object = body as? [String: Any] else {
       throw APIError.badRequest("body", "the body must be {\"account\",\"service\",\"url\"}")
     }
@@ -245,10 +245,13 @@ final class Routes: Sendable {
   func consentEvents(_ request: Request) async throws -> Response {
     let deadline = deadline
     let events = try RequestInput.array(
-      try await RequestInput.json(request, limit: settings.maxBodyBytes))
+      try await RequestInput.json(request, limit: settings.maxBodyBytes, until: deadline))
     let bytes = Array(RequestInput.jsonLines(events).utf8)
     let database = database
-    let options = ConsentImportOptions(skipInvalid: true, operatorName: operatorName)
+    // One request, one transaction: its accepted events are committed together, so a crash
+    // never leaves part of an unanswered request (the file import commits in batches).
+    let options = ConsentImportOptions(
+      skipInvalid: true, batchSize: Int.max, operatorName: operatorName)
     let report = try await pool.run(until: deadline) {
       try database.importConsent(
         bytes: bytes, fileName: "request", format: .jsonl, options: options)
@@ -288,7 +291,7 @@ final class Routes: Sendable {
       asked = value
     }
     let events = try RequestInput.array(
-      try await RequestInput.json(request, limit: settings.maxBodyBytes))
+      try await RequestInput.json(request, limit: settings.maxBodyBytes, until: deadline))
     guard !events.isEmpty else { throw APIError.badRequest("body", "no events in the array") }
     let file = FlagsFile.parse(RequestInput.jsonLines(events), file: "request")
     let (database, operatorName, threshold) = (database, operatorName, asked)

@@ -65,6 +65,9 @@ final class ServiceMetrics: Sendable {
     indexBuilds.increment()
     indexHashes.set(Double(generation.hashes))
     indexBanks.set(Double(generation.banks))
+    if let problem = generation.matcher.snapshotProblem {
+      logger.warning("bank index snapshot refused, rebuilt", metadata: ["reason": "\(problem)"])
+    }
     logger.info(
       message,
       metadata: [

@@ -46,15 +46,18 @@ final class WorkPool: Sendable {
 
 /// Waiting for work with a deadline.
 enum Deadline {
-  /// The result of `work`, or a 503 when `deadline` comes first (the work goes on unobserved).
+  /// The result of `work`, or `late` (by default a 503) when `deadline` comes first (the work
+  /// goes on unobserved).
   static func race<T: Sendable>(
-    _ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async throws -> T
+    _ deadline: ContinuousClock.Instant,
+    late: APIError = .unavailable("the request took too long (timeout)"),
+    _ work: @escaping @Sendable () async throws -> T
   ) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
       let once = ResumeOnce(continuation)
       let timer = Task {
         try await Task.sleep(until: deadline, clock: .continuous)
-        once.resume(.failure(APIError.unavailable("the request took too long (timeout)")))
+        once.resume(.failure(late))
       }
       Task {
         do {

@@ -334,18 +334,14 @@ extension AppDatabase {
   /// A value that changes whenever what the banks match changes: a bank created, enabled,
   /// disabled, deleted, renamed or given new settings, or hashes imported, removed or
   /// retracted (each of those makes a new version, so the bank's current version tells).
-  /// Cheap (two index lookups and the small bank table): a long-running matcher polls it to
-  /// know when to rebuild.
+  /// Every column of the bank table counts, so settings added by later migrations count
+  /// too. Cheap (the small bank table and one index lookup): a long-running matcher polls
+  /// it to know when to rebuild.
   public func bankStamp() throws -> String {
     try read { db in
-      let banks =
-        try String.fetchOne(
-          db,
-          sql: """
-            SELECT group_concat(id || ':' || enabled || ':' || pdq_threshold || ':'
-              || coalesce(current_version_id, '') || ':' || on_match, ',')
-            FROM (SELECT * FROM bank ORDER BY id)
-            """) ?? ""
+      let banks = try Row.fetchAll(db, sql: "SELECT * FROM bank ORDER BY id").map { row in
+        row.databaseValues.map(\.description).joined(separator: ":")
+      }.joined(separator: ",")
       let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM bank_hash") ?? 0
       return banks + "/" + String(top)
     }

@@ -141,6 +141,28 @@ struct ServiceEndToEndTests {
     #expect(shared.stop() == 0)
   }
 
+  // MARK: - Per-request timeout
+
+  /// `--timeout` covers the whole request: a body that does not arrive in time is answered
+  /// 408 (not left waiting for the connection's idle timeout), and the service goes on.
+  @Test func aBodyThatComesTooLateIs408() throws {
+    let fixture = try Fixture()
+    let server = try fixture.serve("--timeout", "1")
+    let token = try fixture.token
+    let started = Date()
+    let late = try HTTPClient.request(
+      port: server.port, "POST", "/v1/lookup", token: token,
+      headers: ["Content-Type": "application/json", "Content-Length": "100"],
+      sendBody: false, timeout: 20)
+    #expect(late.status == 408, "\(late.text)")
+    #expect(late.json["field"] as? String == "body")
+    #expect(Date().timeIntervalSince(started) < 15)
+    let fine = try server.json(
+      "POST", "/v1/lookup", token: token, Self.lookupBody(String(repeating: "0", count: 64)))
+    #expect(fine.status == 200)
+    #expect(server.stop() == 0)
+  }
+
   // MARK: - Auth, bad input, description
 
   @Test func authBadInputLimitsAndTheDescription() throws {
@@ -267,6 +289,20 @@ struct ServiceEndToEndTests {
     #expect(states.first?["state"] as? String == "granted")
     #expect(try server.request("GET", "/v1/consent/nobody", token: token).status == 404)
 
+    // One request is one transaction however many events it brings (a file import commits
+    // in batches of 10,000): one audited `consent.import` for 10,001 events.
+    let imports = "SELECT count(*) FROM audit_event WHERE action = 'consent.import'"
+    let before = try f.sql(imports)
+    let many = (0..<10_001).map {
+      #"{"event_id":"bulk-\#($0)","account":"bulk-\#($0)","service":"\#(service)","#
+        + #""state":"granted","occurred_at":"2026-11-01T10:00:00Z","source":"app","#
+        + #""terms_version":"v9"}"#
+    }
+    let bulk = try server.json(
+      "POST", "/v1/consent/events", token: token, "[" + many.joined(separator: ",") + "]")
+    #expect(bulk.json["accepted"] as? Int == 10_001, "\(bulk.text.prefix(300))")
+    #expect(Int(try f.sql(imports)) == Int(before).map { $0 + 1 })
+
     // Blocked: answered without the body being read (only its length is sent).
     let blocked = try server.request(
       "POST", "/v1/scan?account=api-user-2&service=\(service)", token: token,
@@ -344,6 +380,16 @@ struct ServiceEndToEndTests {
     #expect(flags.json["queued"] as? Int == 1)
     let flagsRejected = (flags.json["rejected"] as? [[String: Any]]) ?? []
     #expect(flagsRejected.map { $0["index"] as? Int } == [1, 2], "\(flags.text)")
+
+    // The metrics the issue names: requests, latencies, matches, index size and age.
+    let metrics = try server.request("GET", "/metrics", token: token).text
+    for series in [
+      "hb_requests", "hb_request_duration", "csar_lookup_matches_total 1",
+      #"csar_scans_total{kind="file",decision="flagged"} 1"#, "csar_index_hashes 1",
+      "csar_index_age_seconds",
+    ] {
+      #expect(metrics.contains(series), "no \(series) in /metrics")
+    }
 
     #expect(server.stop() == 0)
     // Logs carry pseudonyms, never the account ids.

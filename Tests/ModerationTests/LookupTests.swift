@@ -87,6 +87,21 @@ struct LookupTests {
     #expect(try live.refresh())
     #expect(try live.current.lookup(query)[0].matches.isEmpty)
     #expect(live.currentGeneration.banks == 0)
+
+    // Any column of the bank table counts: a rename, or a setting added by a later
+    // migration, is picked up without this code knowing of it.
+    try db.writer.write { db in
+      try db.execute(sql: "ALTER TABLE bank ADD COLUMN later_setting TEXT")
+    }
+    _ = try live.refresh()
+    try db.writer.write { db in
+      try db.execute(sql: "UPDATE bank SET later_setting = 'strict' WHERE name = 'known'")
+    }
+    #expect(try live.refresh())
+    try db.writer.write { db in
+      try db.execute(sql: "UPDATE bank SET name = 'renamed' WHERE name = 'known'")
+    }
+    #expect(try live.refresh())
   }
 
   @Test func uploadsAreAdmittedByConsentBeforeTheirBytesAreScanned() throws {
