@@ -119,14 +119,15 @@ public struct ServeBenchmark {
     figures.lookups = lookups
     figures.serverBytes = warm.process.residentBytes()
     report("serve \(size)\tlookups \(Self.load(lookups)), \(connections) connections; "
-      + "server RSS \(Self.mib(figures.serverBytes))")
+      + "server RSS \(Self.mib(figures.serverBytes)); load average \(Self.loadAverage())")
     let scanScript = try wrk.fileScript(
       name: "scan", file: image, contentType: "image/jpeg", headers: auth)
     let scans = try wrk.run(
       url: base + "/v1/scan?account=\(Self.account)&service=\(Self.service)",
       script: scanScript, connections: scanConnections)
     figures.scans = scans
-    report("serve \(size)\tscans \(Self.load(scans)), \(scanConnections) connections")
+    report("serve \(size)\tscans \(Self.load(scans)), \(scanConnections) connections; "
+      + "load average \(Self.loadAverage())")
 
     // `csar scan` as one process per upload, with the snapshot in place.
     var times: [Double] = []
@@ -234,6 +235,12 @@ public struct ServeBenchmark {
     String(format: "%.0f/s, p50 %.2f ms, p99 %.2f ms", figures.perSecond, figures.p50 * 1000,
       figures.p99 * 1000)
       + (figures.failures > 0 ? " (\(figures.failures) failed)" : "")
+  }
+
+  /// The machine's 1-minute load average (other work competes for the cores).
+  static func loadAverage() -> String {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+    return text.split(separator: " ").first.map(String.init) ?? "?"
   }
 
   static func fileBytes(_ path: String) -> Int {
