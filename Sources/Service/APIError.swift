@@ -41,6 +41,15 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
   }
 }
 
+/// Hummingbird reads the status of an error it sees thrown (its metrics label requests with
+/// it), so a 404 or 400 is counted as such, not as 500.
+extension APIError: HTTPResponseError {
+  /// The JSON response.
+  public func response(from request: Request, context: some RequestContext) throws -> Response {
+    response
+  }
+}
+
 /// JSON responses.
 enum JSONResponse {
   /// A response with `text` as an `application/json` body.

@@ -384,12 +384,15 @@ struct ServiceEndToEndTests {
     // The metrics the issue names: requests, latencies, matches, index size and age.
     let metrics = try server.request("GET", "/metrics", token: token).text
     for series in [
-      "hb_requests", "hb_request_duration", "csar_lookup_matches_total 1",
+      "hb_requests", "http_server_request_duration", "csar_lookup_matches_total 1",
       #"csar_scans_total{kind="file",decision="flagged"} 1"#, "csar_index_hashes 1",
       "csar_index_age_seconds",
     ] {
       #expect(metrics.contains(series), "no \(series) in /metrics")
     }
+    // Refusals are counted with their own status (the 404 and 400 above), never as 500.
+    #expect(metrics.contains(#"http_response_status_code="404""#))
+    #expect(!metrics.contains(#"http_response_status_code="500""#), "\(metrics)")
 
     #expect(server.stop() == 0)
     // Logs carry pseudonyms, never the account ids.
