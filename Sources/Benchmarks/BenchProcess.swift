@@ -29,6 +29,8 @@ public final class BenchProcess {
   let errPath: String
   let started: Double
   private var exitStatus: Int32?
+  /// CPU seconds (user + system) of the whole run, once ``finish(terminate:)`` reaped it.
+  private(set) var usedSeconds = 0.0
 
   /// Starts `arguments[0]` (a path, or a name looked up in PATH).
   init(_ arguments: [String], environment: [String: String] = [:], folder: String) throws {
@@ -106,8 +108,12 @@ public final class BenchProcess {
     if exitStatus == nil {
       if terminate { kill(pid, SIGTERM) }
       var status: Int32 = 0
-      while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+      var usage = rusage()
+      while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
       exitStatus = status
+      usedSeconds =
+        Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
     let status = exitStatus ?? 0
     return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
@@ -126,6 +132,18 @@ public final class BenchProcess {
     return pids.reduce(0) { $0 + Self.residentBytes(of: $1) }
   }
 
+  /// CPU seconds (user + system) the process has used so far, from `/proc/PID/stat`.
+  var cpuSeconds: Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    // After "pid (name) ": state is field 3, utime 14 and stime 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12])
+    else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+  }
+
   static func residentBytes(of pid: pid_t) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
@@ -137,9 +155,12 @@ public final class BenchProcess {
   /// Runs a program to its end; its exit status, output and seconds.
   static func run(
     _ arguments: [String], environment: [String: String] = [:], folder: String
-  ) throws -> (status: Int32, out: String, err: String, seconds: Double) {
+  ) throws -> (status: Int32, out: String, err: String, seconds: Double, cpu: Double) {
     let process = try BenchProcess(arguments, environment: environment, folder: folder)
     let status = process.finish()
-    return (status, process.out, process.err, monotonicSeconds() - process.started)
+    return (
+      status, process.out, process.err, monotonicSeconds() - process.started,
+      process.usedSeconds
+    )
   }
 }

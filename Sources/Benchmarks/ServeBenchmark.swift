@@ -51,9 +51,11 @@ public struct ServeBenchmark {
     public var hashes: Int
     public var coldStart = 0.0
     public var warmStart = 0.0
+    public var warmStartCPU = 0.0
     public var serverBytes = 0
     public var snapshotBytes = 0
     public var scanCommand = 0.0
+    public var scanCommandCPU = 0.0
     public var lookups: LoadFigures?
     public var scans: LoadFigures?
     public var reference: LoadFigures?
@@ -101,9 +103,11 @@ public struct ServeBenchmark {
     cold.process.finish(terminate: true)
     let warm = try startServer(database)
     figures.warmStart = warm.seconds
+    figures.warmStartCPU = warm.process.cpuSeconds
     figures.snapshotBytes = Self.fileBytes(snapshot)
     report("serve \(size)\tstart \(Self.ms(figures.coldStart)) without the snapshot, "
-      + "\(Self.ms(figures.warmStart)) with it (\(Self.mib(figures.snapshotBytes)))")
+      + "\(Self.ms(figures.warmStart)) with it (CPU \(Self.ms(figures.warmStartCPU)); snapshot "
+      + "\(Self.mib(figures.snapshotBytes)))")
     defer { warm.process.finish(terminate: true) }
 
     let token = try String(contentsOfFile: configHome + "/csar/service.token", encoding: .utf8)
@@ -115,7 +119,8 @@ public struct ServeBenchmark {
       name: "lookup-\(size)",
       bodies: queries.map { #"{"hashes":[{"type":"pdq","value":"\#($0)"}]}"# }, headers: auth)
     let base = "http://127.0.0.1:\(warm.port)"
-    let lookups = try wrk.run(url: base + "/v1/lookup", script: lookupScript)
+    let lookups = try wrk.run(
+      url: base + "/v1/lookup", script: lookupScript, server: warm.process)
     figures.lookups = lookups
     figures.serverBytes = warm.process.residentBytes()
     report("serve \(size)\tlookups \(Self.load(lookups)), \(connections) connections; "
@@ -124,22 +129,26 @@ public struct ServeBenchmark {
       name: "scan", file: image, contentType: "image/jpeg", headers: auth)
     let scans = try wrk.run(
       url: base + "/v1/scan?account=\(Self.account)&service=\(Self.service)",
-      script: scanScript, connections: scanConnections)
+      script: scanScript, connections: scanConnections, server: warm.process)
     figures.scans = scans
     report("serve \(size)\tscans \(Self.load(scans)), \(scanConnections) connections; "
       + "load average \(Self.loadAverage())")
 
     // `csar scan` as one process per upload, with the snapshot in place.
     var times: [Double] = []
+    var cpu: [Double] = []
     for _ in 0..<5 {
       let run = try BenchProcess.run(
         [csar, "scan", "--db", database, "--json", image], environment: environment,
         folder: folder)
       guard run.status == 0 else { throw BenchmarkError("csar scan failed: \(run.err)") }
       times.append(run.seconds)
+      cpu.append(run.cpu)
     }
     figures.scanCommand = times.sorted()[2]
-    report("scan \(size)\t`csar scan` of one image: median \(Self.ms(figures.scanCommand))")
+    figures.scanCommandCPU = cpu.sorted()[2]
+    report("scan \(size)\t`csar scan` of one image: median \(Self.ms(figures.scanCommand)) "
+      + "(CPU \(Self.ms(figures.scanCommandCPU)))")
 
     reference(&figures, hashesFile: hashesFile, script: lookupScript, wrk: wrk)
     return figures
@@ -235,6 +244,8 @@ public struct ServeBenchmark {
     String(format: "%.0f/s, p50 %.2f ms, p99 %.2f ms", figures.perSecond, figures.p50 * 1000,
       figures.p99 * 1000)
       + (figures.failures > 0 ? " (\(figures.failures) failed)" : "")
+      + (figures.cpuPerRequest.map { String(format: ", server CPU %.3f ms a request", $0 * 1000) }
+        ?? "")
   }
 
   /// The machine's 1-minute load average (other work competes for the cores).
@@ -258,6 +269,9 @@ public struct ServeBenchmark {
       rows.append("| \(name) | \(value) | \(target) | \(ref) | \(ratio) |")
     }
     func mark(_ ok: Bool) -> String { ok ? " ✓" : " ✗" }
+    func cpu(_ load: LoadFigures) -> String {
+      load.cpuPerRequest.map { String(format: "; CPU %.3f ms/request", $0 * 1000) } ?? ""
+    }
     for f in all {
       let n = f.hashes >= 1_000_000 && f.hashes % 1_000_000 == 0
         ? "\(f.hashes / 1_000_000)M" : String(f.hashes)
@@ -269,19 +283,21 @@ public struct ServeBenchmark {
         let ratio = f.reference.map { String(format: "%.1f×", l.perSecond / $0.perSecond) } ?? ""
         row("lookups/s at \(n), 64 connections (p50 / p99)",
           String(format: "%.0f/s (%.2f / %.2f ms)", l.perSecond, l.p50 * 1000, l.p99 * 1000)
-            + (l.failures > 0 ? ", \(l.failures) failed" : ""),
+            + (l.failures > 0 ? ", \(l.failures) failed" : "") + cpu(l),
           "≥ 20,000/s, p99 < 5 ms" + mark(l.perSecond >= 20_000 && l.p99 < 0.005), ref, ratio)
       }
       if let s = f.scans {
         row("scans/s at \(n), 1600x1004 JPEG (p50 / p99)",
-          String(format: "%.0f/s (%.2f / %.2f ms)", s.perSecond, s.p50 * 1000, s.p99 * 1000),
+          String(format: "%.0f/s (%.2f / %.2f ms)", s.perSecond, s.p50 * 1000, s.p99 * 1000)
+            + cpu(s),
           "≥ 100/s, p99 < 60 ms" + mark(s.perSecond >= 100 && s.p99 < 0.060))
       }
-      row("`csar serve` start at \(n), with the snapshot (without)",
-        "\(ms(f.warmStart)) (\(ms(f.coldStart)))",
+      row("`csar serve` start at \(n), with the snapshot (CPU; without the snapshot)",
+        "\(ms(f.warmStart)) (\(ms(f.warmStartCPU)); \(ms(f.coldStart)))",
         f.hashes >= 10_000_000 ? "< 1 s" + mark(f.warmStart < 1) : "",
         f.reference != nil ? "start \(ms(f.referenceStart))" : "")
-      row("`csar scan` of one image at \(n), one process", ms(f.scanCommand),
+      row("`csar scan` of one image at \(n), one process (CPU)",
+        "\(ms(f.scanCommand)) (\(ms(f.scanCommandCPU)))",
         f.hashes == 1_000_000 ? "< 100 ms" + mark(f.scanCommand < 0.1) : "")
       let perMillion = Double(f.serverBytes) / (Double(f.hashes) / 1e6)
       row("server memory at \(n) (per million hashes)",

@@ -14,6 +14,9 @@ public struct LoadFigures: Sendable {
   public var failures: Int
   /// Requests completed.
   public var requests: Int
+  /// The server's CPU seconds per request (user + system), when measured: what the load
+  /// average does not change much; 2 cores give at most 2 / this requests a second.
+  public var cpuPerRequest: Double?
 }
 
 /// Drives a server with `wrk`.
@@ -61,9 +64,13 @@ struct WrkLoad {
     return try save(lua, name: name)
   }
 
-  /// Runs wrk against `url` with `script`; `connections` overrides the default.
-  func run(url: String, script: String, connections: Int? = nil) throws -> LoadFigures {
+  /// Runs wrk against `url` with `script`; `connections` overrides the default. With
+  /// `server`, its CPU time per request is measured too.
+  func run(
+    url: String, script: String, connections: Int? = nil, server: BenchProcess? = nil
+  ) throws -> LoadFigures {
     let connections = connections ?? self.connections
+    let cpuBefore = server?.cpuSeconds ?? 0
     let result = try BenchProcess.run(
       [
         "wrk", "-t", String(min(threads, connections)), "-c", String(connections),
@@ -72,7 +79,11 @@ struct WrkLoad {
     guard result.status == 0 else {
       throw BenchmarkError("wrk failed (is the Debian package wrk installed?): \(result.err)")
     }
-    return try Self.parse(result.out)
+    var figures = try Self.parse(result.out)
+    if let server, figures.requests > 0 {
+      figures.cpuPerRequest = (server.cpuSeconds - cpuBefore) / Double(figures.requests)
+    }
+    return figures
   }
 
   /// Reads wrk's report: `Requests/sec:`, the 50% and 99% lines of the latency
