@@ -9,16 +9,20 @@ import Moderation
 import Store
 
 /// Times a bank import of a CSV file of N random PDQ hashes into a fresh database file (parse
-/// and store), loading the enabled
+/// and store), a retraction list of a tenth of them (parse and delete, a version per bank),
+/// loading the enabled
 /// banks into the PDQ index (what every `csar scan` run does first), and the upload gate on
 /// generated benign images (decode, SHA-256/MD5/PDQ, bank and consent checks).
 struct BankBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bank",
-    abstract: "Time a bank import of N PDQ hashes, the matcher's load, and scan throughput.")
+    abstract: "Time a bank import of N PDQ hashes, a retraction, the matcher's load, and scans.")
 
   @Option(name: .long, help: "Number of PDQ hashes to import.")
   var hashes = 1_000_000
+
+  @Option(name: .long, help: "Hashes in the retraction list (default: a tenth of --hashes).")
+  var retract: Int?
 
   @Option(name: .long, help: "Number of generated images to scan.")
   var images = 40
@@ -80,6 +84,28 @@ struct BankBench: ParsableCommand {
           + "\(Int(Double(hashes) / total)) hashes/s: parse \(seconds(parseSeconds, parseCPU)), "
           + "store \(seconds(importSeconds, importCPU)) in one transaction; database "
           + "\(BenchCommand.format(Double(fileBytes) / Double(hashes), 1)) bytes/hash")
+
+    // Retraction: a list of every tenth imported hash, as `csar bank retract` reads it.
+    let listed = min(retract ?? hashes / 10, parsed.entries.count)
+    var list = "type,hash\n"
+    list.reserveCapacity(listed * 72)
+    let step = max(1, parsed.entries.count / max(1, listed))
+    for entry in parsed.entries.lazy.enumerated().filter({ $0.offset % step == 0 })
+      .prefix(listed).map(\.element)
+    {
+      list += "pdq,\(entry.hash)\n"
+    }
+    let listPath = folder + "/retract.csv"
+    try list.write(toFile: listPath, atomically: false, encoding: .utf8)
+    list = ""
+    t = BenchCommand.now()
+    cpu = ConsentBench.cpuSeconds()
+    let retracted = try Curation.retract(path: listPath, database: database, by: "bench")
+    let retractSeconds = BenchCommand.now() - t
+    let retractCPU = ConsentBench.cpuSeconds() - cpu
+    print("retract\t\(retracted.requested) of \(hashes) PDQ hashes (CSV) in "
+          + "\(seconds(retractSeconds, retractCPU)): \(retracted.removed) removed, "
+          + "\(retracted.versions.count) bank version, one transaction")
 
     // Load for matching.
     t = BenchCommand.now()
