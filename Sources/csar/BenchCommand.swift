@@ -24,6 +24,7 @@ struct BenchCommand: ParsableCommand {
       AllBench.self, PDQBench.self, MatchBench.self, BankBench.self, PreviewBench.self,
       ConsoleBench.self, QueueBench.self, ConsentBench.self, ContentionBench.self,
       ReportsBench.self, VideoBench.self, FormatsBench.self, ServeBench.self,
+      ImagesBench.self,
     ]
   )
 

@@ -83,4 +83,19 @@ struct ImageFormatsEndToEndTests {
     #expect(small > 0, "\(shrunk.out)")
     #expect(large - small >= 40, "peak \(small) MB shrunk while decoding, \(large) MB whole")
   }
+
+  @Test func benchImagesTimesEveryFormat() throws {
+    let folder = try CsarBinary.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let heic = Self.fixtures + "/photo.heic"
+    let result = try CsarBinary.run(
+      ["bench", "images", "--dir", folder, "--width", "96", "--height", "64", "--iterations",
+       "1", "--reference-script", "/nonexistent", heic], timeout: 300)
+    #expect(result.status == 0, "\(result.err)")
+    for format in ["PNG 96x64", "JPEG 96x64", "WebP 96x64", "GIF 96x64", "BMP 96x64",
+                   "TIFF 96x64", "HEIF 192x144"] {
+      let row = result.out.split(separator: "\n").first { $0.hasPrefix("| \(format) |") }
+      #expect(row?.contains(" ms |") == true, "\(format): \(result.out)")
+    }
+  }
 }
