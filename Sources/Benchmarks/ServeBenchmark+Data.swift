@@ -85,10 +85,10 @@ extension ServeBenchmark {
       bytes: Array(consent.utf8), fileName: "consent.csv",
       options: .init(operatorName: me))
 
-    guard let file = fopen(hashesFile, "w") else {
-      throw BenchmarkError("cannot write \(hashesFile)")
-    }
-    defer { fclose(file) }
+    guard FileManager.default.createFile(atPath: hashesFile, contents: nil),
+      let file = FileHandle(forWritingAtPath: hashesFile)
+    else { throw BenchmarkError("cannot write \(hashesFile)") }
+    defer { try? file.close() }
     var generator = BenchRandom(seed: UInt64(size))
     var done = 0
     while done < size {
@@ -102,7 +102,7 @@ extension ServeBenchmark {
         entries.append(BankHashEntry(type: .pdq, hash: hex))
         text += hex + "\n"
       }
-      fputs(text, file)
+      try file.write(contentsOf: Array(text.utf8))
       try db.importBank(name: "bench", entries: entries, by: me)
       done += count
     }

@@ -52,6 +52,7 @@ struct ServeBench: ParsableCommand {
       csar: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
       sizes: sizes, folder: URL(fileURLWithPath: dir).standardizedFileURL.path,
       image: try AllBench.pictureFile(image: image, dir: dir))
+    benchmark.report = { Output.line($0) }
     benchmark.seconds = seconds
     benchmark.threads = threads
     benchmark.scanConnections = scanConnections
