@@ -131,7 +131,9 @@ enum Subprocess {
     let written = (try? String(contentsOfFile: peakPath, encoding: .utf8)) ?? ""
     let kibibytes = written.split(separator: "\n").last.flatMap { Int($0) }
     guard let kibibytes else {
-      throw TmuxError(message: "no peak memory from /usr/bin/time for \(argv): \(written)")
+      // A run killed at its timeout takes `time` with it: say so rather than only "no peak".
+      throw TmuxError(
+        message: "no peak memory from /usr/bin/time for \(argv): \(written)\(result.err)")
     }
     return (result.status, result.out, result.err, kibibytes * 1024)
   }
