@@ -125,7 +125,8 @@ public enum DropFolder {
     let list = BankFile.parse(try ImportText.decode(bytes, file: path), file: path)
     try Curation.check(list, path: path)
     let result = try database.takeSyncFile(
-      file, target: target, entries: list.entries, format: list.formatName, by: operatorName)
+      file, target: target, entries: list.entriesNotWithdrawn, withdrawals: list.withdrawals,
+      format: list.formatName, by: operatorName)
     if case .alreadyTaken = result {
       report.alreadyTaken.append(name)
     } else {

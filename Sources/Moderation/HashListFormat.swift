@@ -211,7 +211,7 @@ public struct HashListReport: Hashable, Sendable {
           + unsupported.sorted { $0.key < $1.key }
           .map { "\(DisplayText.clean($0.key)) \($0.value)" }.joined(separator: ", "))
     }
-    if withdrawn > 0 { parts.append("\(withdrawn) withdrawn by the list (not imported)") }
+    if withdrawn > 0 { parts.append("\(withdrawn) withdrawn by the list") }
     if duplicates > 0 { parts.append("\(duplicates) repeated in the list (kept once)") }
     return parts.map { "; " + $0 }.joined()
   }

@@ -19,16 +19,22 @@ public enum Imports {
   }
 
   /// Imports a hash list in any format csar reads (``BankFile/load(path:maximumBytes:)``) into
-  /// bank `name`.
+  /// bank `name`: the whole file is checked before anything is written, then the hashes go in
+  /// in short batches (see ``AppDatabase/importBank(name:entries:threshold:skipped:source:withdrawals:by:observer:)``);
+  /// the hashes and ids the list withdraws (StopNCII Withdrawn/Deleted records, NCMEC
+  /// deleted entries) are removed from the bank by the import's last transaction.
   public static func bank(
     name: String, path: String, skipInvalid: Bool, threshold: Int?, database: AppDatabase,
-    by operatorName: String
+    by operatorName: String, observer: (any LongRunObserver)? = nil
   ) throws -> Outcome<BankImportSummary> {
     let file = try BankFile.load(path: path)
-    try check(file.problems, file: path, entries: file.entries.count, skipInvalid: skipInvalid)
+    try check(
+      file.problems, file: path, entries: file.entries.count + file.withdrawalCount,
+      skipInvalid: skipInvalid)
     let summary = try database.importBank(
-      name: name, entries: file.entries, threshold: threshold, skipped: file.problems.count,
-      source: file.source(path: path), by: operatorName)
+      name: name, entries: file.entriesNotWithdrawn, threshold: threshold,
+      skipped: file.problems.count, source: file.source(path: path),
+      withdrawals: file.withdrawals, by: operatorName, observer: observer)
     return Outcome(summary: summary, problems: file.problems, list: file.report)
   }
 

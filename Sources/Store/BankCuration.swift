@@ -12,6 +12,8 @@ public enum BankCurationError: Error, Equatable, Sendable, CustomStringConvertib
   case nameTaken(String)
   /// The bank holds known videos, which deletion does not handle yet.
   case holdsVideos(bank: String, count: Int)
+  /// The bank was deleted while an import was writing into it in batches.
+  case deletedDuringImport(bank: String)
 
   public var description: String {
     switch self {
@@ -19,6 +21,9 @@ public enum BankCurationError: Error, Equatable, Sendable, CustomStringConvertib
       return "\(name) is a reviewer: only a lead or an admin may \(action)"
     case .nameTaken(let name):
       return "a bank named \"\(name)\" exists already: choose another name or delete it first"
+    case .deletedDuringImport(let bank):
+      return "bank \(bank) was deleted while the import was writing into it: the import "
+        + "stopped (import the file again to make a new bank)"
     case .holdsVideos(let bank, let count):
       return "bank \(bank) holds \(count) known video\(count == 1 ? "" : "s"): deleting a bank "
         + "of videos is not supported yet (disable it instead: csar bank disable \(bank))"
@@ -65,13 +70,8 @@ extension AppDatabase {
       try audited(by: operatorName) { db, audit in
         try Self.requireLead(db, operatorName, "remove hashes from a bank")
         let bank = try Self.bankRow(db, name: name)
-        let delete = try db.cachedStatement(
-          sql: "DELETE FROM bank_hash WHERE type = ? AND hash = ? AND bank_id = ?")
-        var removed = 0
-        for entry in sorted {
-          try delete.execute(arguments: [entry.type.rawValue, entry.hash, bank.id])
-          removed += db.changesCount
-        }
+        let removed = try Self.withdraw(
+          BankWithdrawals(entries: sorted), from: bank.id, db)
         var summary = BankRemovalSummary(
           bank: name, removed: removed, notPresent: sorted.count - removed, version: nil)
         guard removed > 0 else { return summary }
@@ -112,8 +112,14 @@ extension AppDatabase {
     _ db: Database, audit: AuditTrail, entries sorted: [BankHashEntry], source: BankSource?
   ) throws -> RetractionSummary {
     try requireLead(db, audit.operatorName, "apply a retraction list")
+    // Rows a running import has staged are not in their bank yet: left alone.
     let delete = try db.cachedStatement(
-      sql: "DELETE FROM bank_hash WHERE type = ? AND hash = ? RETURNING bank_id")
+      sql: """
+        DELETE FROM bank_hash AS h WHERE type = ? AND hash = ?
+          AND (import_id IS NULL
+            OR import_id IS NOT (SELECT pending_import_id FROM bank WHERE id = h.bank_id))
+        RETURNING bank_id
+        """)
     var perBank: [Int64: Int] = [:]
     var found = 0
     for entry in sorted {
@@ -158,6 +164,10 @@ extension AppDatabase {
       guard videos == 0 else { throw BankCurationError.holdsVideos(bank: name, count: videos) }
       try db.execute(sql: "DELETE FROM bank_vpdq WHERE bank_id = ?", arguments: [bank.id])
       try db.execute(sql: "DELETE FROM bank_hash WHERE bank_id = ?", arguments: [bank.id])
+      // An import still writing into it stops at its next batch (the bank is gone).
+      try db.execute(
+        sql: "UPDATE bank_import SET finished_at = ? WHERE id = ?",
+        arguments: [audit.at, bank.pendingImport?.id])
       let version = try Self.recordBankVersion(
         db, bankId: bank.id, name: name, change: .delete, added: 0, removed: bank.total,
         total: 0, source: nil, audit: audit)

@@ -61,10 +61,11 @@ extension AppDatabase {
   /// Imports (or retracts) one drop-folder file and records it in the checkpoint, in one
   /// transaction: a file the checkpoint already holds is left alone (so two syncs running at
   /// once never take a file twice). Audited (`bank.sync`, besides the import's or the
-  /// retraction's own events); a retraction folder needs a lead or an admin.
+  /// retraction's own events); a retraction folder needs a lead or an admin. An import
+  /// removes `withdrawals` from its bank; a retraction list retracts them too.
   public func takeSyncFile(
-    _ file: BankSyncFile, target: BankSyncTarget, entries: [BankHashEntry], format: String?,
-    by operatorName: String
+    _ file: BankSyncFile, target: BankSyncTarget, entries: [BankHashEntry],
+    withdrawals: BankWithdrawals = BankWithdrawals(), format: String?, by operatorName: String
   ) throws -> BankSyncResult {
     let sorted = Self.inIndexOrder(entries)
     let source = BankSource(file: file.name, format: format)
@@ -77,12 +78,14 @@ extension AppDatabase {
         case .bank(let name):
           try Self.checkListName(name, field: "bank name")
           let summary = try Self.importSorted(
-            db, audit: audit, name: name, entries: sorted, count: sorted.count,
-            threshold: nil, skipped: 0, source: source)
+            db, audit: audit, name: name, entries: sorted, threshold: nil, skipped: 0,
+            source: source, withdrawals: withdrawals)
           result = .imported(summary)
           version = summary.version?.id
         case .retract:
-          let summary = try Self.retract(db, audit: audit, entries: sorted, source: source)
+          let listed = withdrawals.entries.isEmpty
+            ? sorted : Self.inIndexOrder(entries + withdrawals.entries)
+          let summary = try Self.retract(db, audit: audit, entries: listed, source: source)
           result = .retracted(summary)
           version = summary.versions.last?.id
         }

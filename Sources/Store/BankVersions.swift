@@ -79,11 +79,7 @@ extension AppDatabase {
       try Int.fetchOne(
         db.cachedStatement(sql: "SELECT max(version) FROM bank_version WHERE bank_id = ?"),
         arguments: [bankId]) ?? 0
-    let count =
-      try total
-      ?? Int.fetchOne(
-        db.cachedStatement(sql: "SELECT count(*) FROM bank_hash WHERE bank_id = ?"),
-        arguments: [bankId]) ?? 0
+    let count = try total ?? visibleCount(db, bankId: bankId)
     try db.execute(
       sql: """
         INSERT INTO bank_version (bank_id, bank_name, version, change, added, removed, total,

@@ -15,9 +15,9 @@ extension AppDatabase {
         db,
         sql: """
           SELECT type, hash, label, source_id, metadata FROM bank_hash
-          WHERE bank_id = ? ORDER BY type, hash
+          WHERE bank_id = ? AND (import_id IS NULL OR import_id IS NOT ?) ORDER BY type, hash
           """,
-        arguments: [bank.id])
+        arguments: [bank.id, bank.pendingImport?.id])
       while let row = try rows.next() {
         let typeText: String = row[0]
         guard let type = BankHashType(rawValue: typeText) else {

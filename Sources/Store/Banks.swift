@@ -79,6 +79,9 @@ public struct BankRow: Hashable, Sendable {
   public var version: BankVersion?
   /// The source of the newest version that came from a file (a rename has none).
   public var lastSource: BankSource?
+  /// An import still writing into the bank, or stopped before its end (its hashes are not
+  /// counted above).
+  public var pendingImport: BankPendingImport? = nil
 
   /// Every hash of the bank.
   public var total: Int { pdqCount + md5Count + sha256Count + sha1Count }
@@ -92,22 +95,6 @@ public enum BankMatchAction: String, Sendable, CaseIterable, Hashable {
   case report
 }
 
-
-/// What an import did.
-public struct BankImportSummary: Hashable, Sendable {
-  /// The bank imported into.
-  public var bank: String
-  /// Whether the import created the bank.
-  public var created: Bool
-  /// Hashes added.
-  public var added: Int
-  /// Hashes the bank already held (not added again).
-  public var alreadyPresent: Int
-  /// Bad lines left out (with `--skip-invalid`).
-  public var skipped: Int
-  /// The version the import made (nil when it changed nothing).
-  public var version: BankVersion?
-}
 
 /// A bank hash matched by exact lookup (or looked up by id after a PDQ match).
 public struct BankHashHit: Hashable, Sendable {
@@ -139,34 +126,6 @@ public let maximumBankPDQThreshold = 64
 // MARK: - Writes
 
 extension AppDatabase {
-  /// Imports hashes into bank `name` (created, enabled, when missing) in one transaction:
-  /// hashes the bank already holds are counted, not duplicated. `threshold` sets the bank's
-  /// PDQ threshold; `skipped` (bad lines left out) goes into the audit event `bank.import`,
-  /// which is recorded only when the import changed something.
-  @discardableResult
-  public func importBank(
-    name: String, entries: [BankHashEntry], threshold: Int? = nil, skipped: Int = 0,
-    source: BankSource? = nil, by operatorName: String
-  ) throws -> BankImportSummary {
-    try Self.checkListName(name, field: "bank name")
-    if let threshold { try Self.checkThreshold(threshold) }
-    // In index order: inserts then touch the unique index at one place instead of all over.
-    let order = entries.indices.map { (Self.indexKey(entries[$0]), $0) }.sorted { $0 < $1 }
-    return try withImportCache(large: entries.count > 10_000) {
-      try importSortedBank(
-        name: name, entries: order.lazy.map { entries[$0.1] }, count: entries.count,
-        threshold: threshold, skipped: skipped, source: source, by: operatorName)
-    }
-  }
-
-  /// Creates an enabled bank (name, PDQ threshold, creation time) under a new id, never one
-  /// of a deleted bank (its versions keep that id as evidence).
-  static let insertNewBank = """
-    INSERT INTO bank (id, name, enabled, pdq_threshold, created_at)
-    VALUES (max(coalesce((SELECT max(id) FROM bank), 0),
-      coalesce((SELECT max(bank_id) FROM bank_version), 0)) + 1, ?, 1, ?, ?)
-    """
-
   /// Orders entries as the `(type, hash)` index does, nearly: the type, then the hash's first
   /// 15 hex digits (ties, about one in 10^18, stay in file order).
   static func indexKey(_ entry: BankHashEntry) -> UInt64 {
@@ -201,79 +160,6 @@ extension AppDatabase {
       }
     }
     return try body()
-  }
-
-  func importSortedBank(
-    name: String, entries: some Sequence<BankHashEntry>, count: Int, threshold: Int?,
-    skipped: Int, source: BankSource? = nil, by operatorName: String
-  ) throws -> BankImportSummary {
-    try audited(by: operatorName) { db, audit in
-      try Self.importSorted(
-        db, audit: audit, name: name, entries: entries, count: count, threshold: threshold,
-        skipped: skipped, source: source)
-    }
-  }
-
-  /// The import's writes inside a caller's audited transaction (entries in index order).
-  static func importSorted(
-    _ db: Database, audit: AuditTrail, name: String, entries: some Sequence<BankHashEntry>,
-    count: Int, threshold: Int?, skipped: Int, source: BankSource?
-  ) throws -> BankImportSummary {
-    var created = false
-    var bankId = try Int64.fetchOne(
-      db, sql: "SELECT id FROM bank WHERE name = ?", arguments: [name])
-    let oldThreshold = try Int.fetchOne(
-      db, sql: "SELECT pdq_threshold FROM bank WHERE name = ?", arguments: [name])
-    if bankId == nil {
-      try db.execute(sql: Self.insertNewBank, arguments: [name, threshold ?? 31, audit.at])
-      bankId = db.lastInsertedRowID
-      created = true
-    } else if let threshold, threshold != oldThreshold {
-      try db.execute(
-        sql: "UPDATE bank SET pdq_threshold = ? WHERE id = ?", arguments: [threshold, bankId])
-    }
-    let insert = try db.cachedStatement(
-      sql: """
-        INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label, source_id, metadata)
-        VALUES (?, ?, ?, ?, ?, ?)
-        """)
-    var added = 0
-    var perTypeCount: [BankHashType: Int] = [:]
-    for entry in entries {
-      perTypeCount[entry.type, default: 0] += 1
-      insert.setUncheckedArguments([
-        bankId, entry.type.rawValue, entry.hash, entry.label, entry.sourceId, entry.metadata,
-      ])
-      try insert.execute()
-      added += db.changesCount
-    }
-    var perType: [String: JSONValue] = [:]
-    for type in BankHashType.allCases {
-      perType[type.rawValue] = .int(Int64(perTypeCount[type] ?? 0))
-    }
-    var summary = BankImportSummary(
-      bank: name, created: created, added: added, alreadyPresent: count - added,
-      skipped: skipped)
-    let retuned = threshold != nil && threshold != oldThreshold
-    guard created || added > 0 || retuned else { return summary }
-    var versionFields: [String: JSONValue] = [:]
-    if created || added > 0 {
-      let version = try Self.recordBankVersion(
-        db, bankId: bankId!, name: name, change: .import, added: added, removed: 0,
-        source: source, audit: audit)
-      summary.version = version
-      versionFields = Self.versionDetails(version)
-    }
-    try audit.record(
-      action: "bank.import", entity: "bank", entityId: String(bankId!),
-      before: created ? nil : ["pdq_threshold": .int(Int64(oldThreshold ?? 31))],
-      after: .object([
-        "name": .string(name), "created": .bool(created), "added": .int(Int64(added)),
-        "already_present": .int(Int64(summary.alreadyPresent)),
-        "skipped_lines": .int(Int64(skipped)), "by_type": .object(perType),
-        "pdq_threshold": .int(Int64(threshold ?? oldThreshold ?? 31)),
-      ].merging(versionFields) { a, _ in a }))
-    return summary
   }
 
   /// Enables or disables a bank; returns the bank. No event when nothing changes.
@@ -333,7 +219,8 @@ extension AppDatabase {
 
   /// A value that changes whenever what the banks match changes: a bank created, enabled,
   /// disabled, deleted, renamed or given new settings, or hashes imported, removed or
-  /// retracted (each of those makes a new version, so the bank's current version tells).
+  /// retracted (each of those makes a new version, so the bank's current version tells; the
+  /// batches of a running import change nothing visible, so they do not change it).
   /// Every column of the bank table counts, so settings added by later migrations count
   /// too. Cheap (the small bank table and one index lookup): a long-running matcher polls
   /// it to know when to rebuild.
@@ -342,7 +229,8 @@ extension AppDatabase {
       let banks = try Row.fetchAll(db, sql: "SELECT * FROM bank ORDER BY id").map { row in
         row.databaseValues.map(\.description).joined(separator: ":")
       }.joined(separator: ",")
-      let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM bank_hash") ?? 0
+      // Not the newest hash row: a running import's batches add rows nobody sees yet.
+      let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM bank_version") ?? 0
       return banks + "/" + String(top)
     }
   }
@@ -364,9 +252,11 @@ extension AppDatabase {
       var pdq = 0
       var digests = 0
       for id in ids {
-        pdq += try Int.fetchOne(statement, arguments: [id, "pdq"]) ?? 0
-        for type in BankHashType.allCases where type.isDigest {
-          digests += try Int.fetchOne(statement, arguments: [id, type.rawValue]) ?? 0
+        let staged = try Self.pendingStaged(db, bankId: id)
+        for type in BankHashType.allCases {
+          let n = try (Int.fetchOne(statement, arguments: [id, type.rawValue]) ?? 0)
+            - (staged[type] ?? 0)
+          if type.isDigest { digests += n } else { pdq += n }
         }
       }
       return (ids.count, pdq, digests)
@@ -381,7 +271,7 @@ extension AppDatabase {
         db,
         sql: """
           SELECT h.id, h.hash FROM bank_hash h JOIN bank b ON b.id = h.bank_id
-          WHERE b.enabled = 1 AND h.type = 'pdq'
+          WHERE b.enabled = 1 AND h.type = 'pdq' AND \(Self.visibleHash)
           """)
       while let row = try rows.next() { try body(row[0], row[1]) }
     }
@@ -393,7 +283,8 @@ extension AppDatabase {
       try Row.fetchAll(
         db.cachedStatement(
           sql: Self.hitSelect
-            + " WHERE h.type = ? AND h.hash = ? AND b.enabled = 1 ORDER BY b.name"),
+            + " WHERE h.type = ? AND h.hash = ? AND b.enabled = 1 AND \(Self.visibleHash)"
+            + " ORDER BY b.name"),
         arguments: [type.rawValue, hash.lowercased()]
       ).map(Self.hit)
     }
@@ -410,7 +301,8 @@ extension AppDatabase {
         let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
         let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
         hits += try Row.fetchAll(
-          db, sql: Self.hitSelect + " WHERE h.id IN (\(marks)) ORDER BY h.id",
+          db,
+          sql: Self.hitSelect + " WHERE h.id IN (\(marks)) AND \(Self.visibleHash) ORDER BY h.id",
           arguments: StatementArguments(chunk)
         ).map(Self.hit)
       }
@@ -458,7 +350,10 @@ extension AppDatabase {
     {
       counts[count[0]] = count[1]
     }
-    return BankRow(
+    for (type, staged) in try pendingStaged(db, bankId: id) {
+      counts[type.rawValue, default: 0] -= staged
+    }
+    var bank = BankRow(
       id: id, name: row[1], enabled: row[2], pdqThreshold: row[3], createdAt: row[4],
       pdqCount: counts["pdq"] ?? 0, md5Count: counts["md5"] ?? 0,
       sha256Count: counts["sha256"] ?? 0, sha1Count: counts["sha1"] ?? 0,
@@ -475,6 +370,8 @@ extension AppDatabase {
         found.file = source[0]
         return found
       })
+    bank.pendingImport = try pendingImport(db, bankId: id)
+    return bank
   }
 
   static func checkThreshold(_ threshold: Int) throws {

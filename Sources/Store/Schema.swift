@@ -26,6 +26,9 @@ enum Schema {
     migrator.registerMigration("v4-bank-sha1") { db in try v4BankSHA1(db) }
     migrator.registerMigration("v4-video-banks") { db in try db.execute(sql: v4VideoBanks) }
     migrator.registerMigration("v4-bank-curation") { db in try db.execute(sql: v4BankCuration) }
+    migrator.registerMigration("v5-bank-staged-imports") { db in
+      try db.execute(sql: v5BankStagedImports)
+    }
     return migrator
   }
 

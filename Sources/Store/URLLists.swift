@@ -68,16 +68,8 @@ extension AppDatabase {
   ) throws -> URLListImportSummary {
     try Self.checkListName(name, field: "URL list name")
     return try audited(by: operatorName) { db, audit in
-      var created = false
-      var listId = try Int64.fetchOne(
-        db, sql: "SELECT id FROM url_list WHERE name = ?", arguments: [name])
-      if listId == nil {
-        try db.execute(
-          sql: "INSERT INTO url_list (name, enabled, created_at) VALUES (?, 1, ?)",
-          arguments: [name, audit.at])
-        listId = db.lastInsertedRowID
-        created = true
-      }
+      let (listId, created) = try Self.findOrCreateList(
+        db, .urlList, name: name, at: audit.at)
       let insert = try db.cachedStatement(
         sql: "INSERT OR IGNORE INTO url_entry (list_id, expression, label) VALUES (?, ?, ?)")
       var added = 0
@@ -91,7 +83,7 @@ extension AppDatabase {
         skipped: skipped)
       guard created || added > 0 else { return summary }
       try audit.record(
-        action: "url_list.import", entity: "url_list", entityId: String(listId!),
+        action: "url_list.import", entity: "url_list", entityId: String(listId),
         after: [
           "name": .string(name), "created": .bool(created), "added": .int(Int64(added)),
           "already_present": .int(Int64(summary.alreadyPresent)),

@@ -197,14 +197,8 @@ extension AppDatabase {
     }
     return try withImportCache(large: videos.count > 1_000) {
       try audited(by: operatorName) { db, audit in
-        var created = false
-        var bankId = try Int64.fetchOne(
-          db, sql: "SELECT id FROM bank WHERE name = ?", arguments: [name])
-        if bankId == nil {
-          try db.execute(sql: Self.insertNewBank, arguments: [name, 31, audit.at])
-          bankId = db.lastInsertedRowID
-          created = true
-        }
+        let (bankId, created) = try Self.findOrCreateList(
+          db, .bank(threshold: 31), name: name, at: audit.at)
         let insertVideo = try db.cachedStatement(
           sql: """
             INSERT OR IGNORE INTO bank_video (bank_id, name, label, frame_count, digest)
@@ -243,7 +237,7 @@ extension AppDatabase {
           frames: frames)
         guard created || added > 0 else { return summary }
         try audit.record(
-          action: "bank.import", entity: "bank", entityId: String(bankId!),
+          action: "bank.import", entity: "bank", entityId: String(bankId),
           after: [
             "name": .string(name), "created": .bool(created), "type": "vpdq",
             "videos_added": .int(Int64(added)),

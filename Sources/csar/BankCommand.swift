@@ -120,16 +120,26 @@ struct BankImportCommand: ParsableCommand {
             .object((outcome.list?.unsupported ?? [:]).mapValues { .int(Int64($0)) })
           ),
           ("withdrawn", .int(Int64(outcome.list?.withdrawn ?? 0))),
+          ("withdrawn_removed", .int(Int64(s.withdrawn))),
+          ("resumed", .int(Int64(s.resumed))),
+          ("version", s.version.map { .int(Int64($0.version)) } ?? .null),
         ]))
     } else {
       var parts = [
         ImportReporting.plural(s.added, "hash", "hashes") + " added",
         "\(s.alreadyPresent) already present",
       ]
+      if s.resumed > 0 { parts[0] += " (\(s.resumed) staged by an interrupted run)" }
+      if s.withdrawn > 0 {
+        parts.append(ImportReporting.plural(s.withdrawn, "withdrawn hash", "withdrawn hashes")
+          + " removed")
+      }
       if s.skipped > 0 { parts.append("\(ImportReporting.plural(s.skipped, "bad line")) skipped") }
       print(
         "bank \(s.bank)\(s.created ? " (new)" : ""): " + parts.joined(separator: ", ")
-          + "; \(bank.total) in the bank, PDQ threshold \(bank.pdqThreshold)"
+          + "; \(bank.total) in the bank"
+          + (s.version.map { " (v\($0.version): +\($0.added) -\($0.removed))" } ?? "")
+          + ", PDQ threshold \(bank.pdqThreshold)"
           + (outcome.list?.notes ?? ""))
     }
   }

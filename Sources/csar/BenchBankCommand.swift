@@ -9,7 +9,7 @@ import Moderation
 import Store
 
 /// Times a bank import of a CSV file of N random PDQ hashes into a fresh database file (parse
-/// and store), a retraction list of a tenth of them (parse and delete, a version per bank),
+/// and store in short batches), a retraction list of a tenth of them (parse and delete, a version per bank),
 /// loading the enabled
 /// banks into the PDQ index (what every `csar scan` run does first), and the upload gate on
 /// generated benign images (decode, SHA-256/MD5/PDQ, bank and consent checks).
@@ -71,7 +71,7 @@ struct BankBench: ParsableCommand {
     let parseCPU = ConsentBench.cpuSeconds() - cpu
     t = BenchCommand.now()
     cpu = ConsentBench.cpuSeconds()
-    try database.importBank(name: "bench", entries: parsed.entries, by: "bench")
+    let imported = try database.importBank(name: "bench", entries: parsed.entries, by: "bench")
     let importSeconds = BenchCommand.now() - t
     let importCPU = ConsentBench.cpuSeconds() - cpu
     let fileBytes = (try? FileManager.default.attributesOfItem(
@@ -82,7 +82,8 @@ struct BankBench: ParsableCommand {
     }
     print("import\t\(hashes) PDQ hashes (CSV) in \(BenchCommand.format(total, 2)) s, "
           + "\(Int(Double(hashes) / total)) hashes/s: parse \(seconds(parseSeconds, parseCPU)), "
-          + "store \(seconds(importSeconds, importCPU)) in one transaction; database "
+          + "store \(seconds(importSeconds, importCPU)) in \(imported.batches) "
+          + "transactions of up to \(AppDatabase.bankImportBatchSize) hashes; database "
           + "\(BenchCommand.format(Double(fileBytes) / Double(hashes), 1)) bytes/hash")
 
     // Retraction: a list of every tenth imported hash, as `csar bank retract` reads it.

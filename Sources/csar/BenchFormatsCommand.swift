@@ -8,7 +8,7 @@ import Foundation
 import Moderation
 import Store
 
-/// Times `bank import` (read, parse, validate, store in one transaction) of N random PDQ hashes
+/// Times `bank import` (read, parse, validate, store in short batches) of N random PDQ hashes
 /// written in each format, each into a fresh database file; then, when `threatexchange` is on
 /// PATH, its fetch of the same hashes as a `local_file` collaboration (what it does with a list).
 struct FormatsBench: ParsableCommand {

@@ -1,0 +1,187 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+@testable import Store
+
+/// Large bank imports write in short batches: the write lock is free between them, readers
+/// never see half an import, and a stopped import leaves a bank a re-run completes.
+@Suite struct BankImportBatchTests {
+  /// `n` distinct PDQ entries (seeded by `offset`).
+  static func entries(_ n: Int, offset: Int = 0) -> [BankHashEntry] {
+    (0..<n).map { i in
+      let value = UInt64(i + offset) &* 0x9E37_79B9_7F4A_7C15
+      let hex = String(value, radix: 16).leftPadded(16)
+      return BankHashEntry(
+        type: .pdq, hash: String(repeating: hex, count: 4), label: "l", sourceId: "S-\(i)")
+    }
+  }
+
+  /// A test observer: records commits, asks to stop after `stopAfter` of them.
+  final class Observer: LongRunObserver {
+    let commits = Mutex<[Int]>([])
+    let stopAfter: Int
+
+    init(stopAfter: Int) { self.stopAfter = stopAfter }
+
+    func committed(_ done: Int, of total: Int?) { commits.withLock { $0.append(done) } }
+    var stopRequested: Bool { commits.withLock { $0.count >= stopAfter } }
+  }
+
+  @Test func anotherConnectionWritesBetweenBatchesAndSeesNoHalfImport() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let path = folder.file("csar.sqlite")
+    let db = try seededDatabase(path: path)
+    try db.importBank(name: "known", entries: Self.entries(3, offset: 900_000), by: "bahar")
+    let before = try db.hashBank(name: "known")
+    let stamp = try db.bankStamp()
+    let other = try AppDatabase.open(path: path, auditKey: folder.auditKey)
+    // A plain connection that gives up after 200 ms: it gets the lock only if the import
+    // is not holding it.
+    var quick = Configuration()
+    quick.busyMode = .timeout(0.2)
+    let plain = try DatabaseQueue(path: path, configuration: quick)
+    let listed = Self.entries(1_000)
+    let seen = Mutex<[String]>([])
+    var options = BankImportOptions(batchSize: 100)
+    options.betweenBatches = { batch in
+      try plain.inTransaction(.immediate) { db in
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS side (n INTEGER)")
+        try db.execute(sql: "INSERT INTO side VALUES (?)", arguments: [batch])
+        return .commit
+      }
+      // An audited write of the console's kind through another AppDatabase.
+      try other.setBankThreshold(name: "known", threshold: 20 + batch % 2, by: "bahar")
+      let bank = try other.hashBank(name: "known")
+      let staged = try other.exactBankHits(type: .pdq, hash: listed[0].hash)
+      let stampNow = try other.bankStamp()
+      seen.withLock {
+        $0.append("\(bank.total) \(bank.version?.version ?? 0) \(staged.count)")
+      }
+      #expect(bank.pendingImport?.staged == batch * 100)
+      #expect(stampNow != stamp)  // the threshold changed it; the batches do not
+    }
+    let summary = try db.importBank(
+      name: "known", entries: listed, threshold: nil, skipped: 0, source: nil,
+      withdrawals: BankWithdrawals(), by: "bahar", options: options)
+    #expect(summary.added == 1_000 && summary.batches == 10 && summary.alreadyPresent == 0)
+    // Nine pauses between ten batches; each time the bank was as before the import.
+    #expect(seen.withLock { $0 } == Array(repeating: "3 \(before.version!.version) 0", count: 9))
+    #expect(try count(db, "SELECT count(*) FROM side") == 9)
+    let after = try other.hashBank(name: "known")
+    #expect(after.total == 1_003 && after.pendingImport == nil)
+    #expect(after.version?.version == before.version!.version + 1)
+    #expect(after.version?.added == 1_000 && after.version?.total == 1_003)
+    #expect(try other.exactBankHits(type: .pdq, hash: listed[999].hash).count == 1)
+    #expect(
+      try count(db, "SELECT count(*) FROM audit_event WHERE action = 'bank.import_batch'") == 9)
+    #expect(try db.verifyAudit().isOK)
+  }
+
+  @Test func aStoppedImportLeavesTheBankAsItWasAndARerunFinishesIt() throws {
+    let db = try seededDatabase()
+    try db.importBank(name: "ncmec", entries: Self.entries(5, offset: 500_000), by: "bahar")
+    let before = try db.hashBank(name: "ncmec")
+    let listed = Self.entries(1_000)
+    var options = BankImportOptions(batchSize: 100)
+    options.stopAfterBatches = 4
+    let stopped = #expect(throws: LongRunStopped.self) {
+      try db.importBank(
+        name: "ncmec", entries: listed, threshold: nil, skipped: 0, source: nil,
+        withdrawals: BankWithdrawals(), by: "bahar", options: options)
+    }
+    #expect(stopped?.committed == 400 && stopped?.total == 1_000)
+    #expect(stopped?.description.contains("hashes already in the bank are skipped") == true)
+    // Consistent: the bank reads as before; the staged rows wait, invisible.
+    let middle = try db.hashBank(name: "ncmec")
+    #expect(middle.total == 5 && middle.version == before.version)
+    #expect(middle.pendingImport?.staged == 400 && middle.pendingImport?.batches == 4)
+    #expect(try db.exactBankHits(type: .pdq, hash: listed[0].hash).isEmpty)
+    #expect(try db.enabledBankCounts().pdq == 5)
+    var exported = 0
+    try db.forEachBankHash(name: "ncmec") { _ in exported += 1 }
+    #expect(exported == 5)
+    #expect(try db.verifyAudit().isOK)
+
+    // The same import again: the staged hashes are taken over, the rest written.
+    let rerun = try db.importBank(
+      name: "ncmec", entries: listed, threshold: nil, skipped: 0, source: nil,
+      withdrawals: BankWithdrawals(), by: "bahar", options: BankImportOptions(batchSize: 100))
+    #expect(rerun.added == 1_000 && rerun.resumed == 400 && rerun.alreadyPresent == 0)
+    let done = try db.hashBank(name: "ncmec")
+    #expect(done.total == 1_005 && done.pendingImport == nil)
+    #expect(done.version?.version == before.version!.version + 1)
+    #expect(done.version?.added == 1_000)
+    #expect(try db.exactBankHits(type: .pdq, hash: listed[0].hash).count == 1)
+    #expect(try count(db, "SELECT count(*) FROM bank_import WHERE finished_at IS NULL") == 0)
+    #expect(try count(db, "SELECT runs FROM bank_import ORDER BY id DESC LIMIT 1") == 2)
+
+    // And once more: nothing left to add, no new version.
+    let third = try db.importBank(name: "ncmec", entries: listed, by: "bahar")
+    #expect(third.added == 0 && third.alreadyPresent == 1_000 && third.version == nil)
+    #expect(try db.hashBank(name: "ncmec").version == done.version)
+    #expect(try db.verifyAudit().isOK)
+  }
+
+  @Test func theObserverSeesEachBatchAndStopsTheRunBetweenThem() throws {
+    let db = try seededDatabase()
+    let observer = Observer(stopAfter: 2)
+    let stopped = #expect(throws: LongRunStopped.self) {
+      try db.importBank(
+        name: "new", entries: Self.entries(500), threshold: nil, skipped: 0, source: nil,
+        withdrawals: BankWithdrawals(), by: "bahar",
+        options: BankImportOptions(batchSize: 100, observer: observer))
+    }
+    #expect(observer.commits.withLock { $0 } == [100, 200])
+    #expect(stopped?.committed == 200 && stopped?.unit == "hashes")
+    // A bank the stopped import created: empty and without a version until a re-run.
+    let bank = try db.hashBank(name: "new")
+    #expect(bank.total == 0 && bank.version == nil && bank.pendingImport?.staged == 200)
+    let rerun = try db.importBank(name: "new", entries: Self.entries(500), by: "bahar")
+    #expect(rerun.created && rerun.added == 500 && rerun.resumed == 200)
+    #expect(try db.hashBank(name: "new").version?.version == 1)
+  }
+
+  @Test func retractionsAndRemovalsLeaveStagedRowsAlone() throws {
+    let db = try seededDatabase()
+    let listed = Self.entries(300)
+    var options = BankImportOptions(batchSize: 100)
+    options.stopAfterBatches = 1
+    _ = try? db.importBank(
+      name: "b", entries: listed, threshold: nil, skipped: 0, source: nil,
+      withdrawals: BankWithdrawals(), by: "bahar", options: options)
+    let staged = Array(listed.prefix(3))
+    let retraction = try db.retractHashes(entries: staged, source: nil, by: "bahar")
+    #expect(retraction.removed == 0 && retraction.notPresent == 3)
+    let removal = try db.removeBankHashes(name: "b", entries: staged, source: nil, by: "bahar")
+    #expect(removal.removed == 0)
+    #expect(try db.importBank(name: "b", entries: listed, by: "bahar").added == 300)
+  }
+
+  @Test func deletingTheBankStopsARunningImport() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let path = folder.file("csar.sqlite")
+    let db = try seededDatabase(path: path)
+    let other = try AppDatabase.open(path: path, auditKey: folder.auditKey)
+    var options = BankImportOptions(batchSize: 100)
+    options.betweenBatches = { batch in
+      if batch == 2 { try other.deleteBank(name: "gone", by: "bahar") }
+    }
+    #expect(throws: BankCurationError.deletedDuringImport(bank: "gone")) {
+      try db.importBank(
+        name: "gone", entries: Self.entries(500), threshold: nil, skipped: 0, source: nil,
+        withdrawals: BankWithdrawals(), by: "bahar", options: options)
+    }
+    #expect(try count(db, "SELECT count(*) FROM bank_hash") == 0)
+    #expect(try count(db, "SELECT count(*) FROM bank WHERE name = 'gone'") == 0)
+  }
+}
+
+extension String {
+  fileprivate func leftPadded(_ width: Int) -> String {
+    String(repeating: "0", count: max(0, width - count)) + self
+  }
+}
