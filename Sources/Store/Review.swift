@@ -520,14 +520,19 @@ extension AppDatabase {
   // MARK: - Previews
 
   /// Audits that the operator reduced the blur of an item's preview (level 0 = clear … 4 =
-  /// fully blurred) or turned colour on. ("preview.unblur")
+  /// fully blurred) or turned colour on, or stepped to another frame of a video shown so
+  /// (`frame`: its number in the file; "sheet" for the contact sheet). ("preview.unblur")
   public func recordPreviewExposure(
-    itemId: Int64, blurLevel: Int, colour: Bool, by operatorName: String
+    itemId: Int64, blurLevel: Int, colour: Bool, frame: Int? = nil, sheet: Bool = false,
+    by operatorName: String
   ) throws {
     guard (0...4).contains(blurLevel) else {
       throw StoreError.invalidValue(
         field: "blur level", value: String(blurLevel), reason: "must be 0 (clear) … 4 (full)")
     }
+    var fields: [String: JSONValue] = ["blur": .int(Int64(blurLevel)), "colour": .bool(colour)]
+    if let frame { fields["frame"] = .int(Int64(frame)) } else if sheet { fields["frame"] = "sheet" }
+    let after = JSONValue.object(fields)
     try audited(by: operatorName) { db, audit in
       _ = try Self.operatorId(db, name: operatorName)
       guard
@@ -537,7 +542,7 @@ extension AppDatabase {
       else { throw ClaimError.notFound(id: itemId) }
       try audit.record(
         action: "preview.unblur", entity: "flagged_item", entityId: String(itemId),
-        after: ["blur": .int(Int64(blurLevel)), "colour": .bool(colour)])
+        after: after)
     }
   }
 

@@ -1,5 +1,6 @@
 // A video item in the real console, in tmux: it opens as a blurred grey contact sheet with
-// the video's duration, frame count and what matched; unblurring is audited as for pictures.
+// the video's duration, frame count and what matched; unblurring is audited as for pictures,
+// and so is every frame stepped to with Left/Right.
 
 import Foundation
 import Testing
@@ -31,7 +32,7 @@ struct VideoReviewEndToEndTests {
     try session.waitFor("Item \(item) · claimed until", timeout: 30)
     // What the operator sees: the sheet's facts in the title, the match in the item pane,
     // fully blurred and grey.
-    let pane = try session.waitFor("· 320x240 · video 3.0 s · 75 frames", timeout: 30)
+    let pane = try session.waitFor("sheet of 9 · 320x240 · video 3.0 s", timeout: 30)
     #expect(pane.contains("blur ████ · grey"), "\(pane)")
     try session.waitFor("vPDQ q 100% c ")
     try session.waitFor("match 0.0-2.0 s (tiles 1-6 of 9)")
@@ -48,6 +49,25 @@ struct VideoReviewEndToEndTests {
     let events = try f.sql(
       "SELECT count(*) FROM audit_event WHERE entity_id = '\(item)' AND action LIKE 'preview.%'")
     #expect(Int(events) ?? 0 >= 1, "unblurring a video item is audited")
+
+    // Right/Left (and l/h) step through the frames, one shown large, and back to the sheet;
+    // each frame shown with less blur is audited with its number.
+    try session.waitFor("←/→ frames")
+    try session.send("Right")
+    try session.waitFor("blur ███░ · grey · frame 1/25 0.0 s")
+    try session.send("l")
+    try session.waitFor("frame 2/25 0.1 s")
+    try session.send("h")
+    try session.waitFor("frame 1/25 0.0 s")
+    try session.send("Left")
+    try session.waitFor("blur ███░ · grey · sheet of 9")
+    let frames = try f.sql(
+      """
+      SELECT group_concat(json_extract(details_json, '$.after.frame'), ',') FROM audit_event
+      WHERE entity_id = '\(item)' AND action = 'preview.unblur'
+        AND json_extract(details_json, '$.after.frame') IS NOT NULL
+      """)
+    #expect(frames == "0,3,0,sheet", "\(frames)")
     try session.send("Escape")
     try session.send("q")
     try session.waitFor("EXIT=0", timeout: 30)

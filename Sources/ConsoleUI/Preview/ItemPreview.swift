@@ -34,8 +34,9 @@ public final class ItemPreview {
   private(set) var exposed = false
   /// The reviewer reduced the blur at least once (new material needs this before `y`).
   private(set) var lookedCloser = false
-  /// The decoded image, reduced to at most ``workingSide`` pixels on its longer side.
-  private let image: RGBImage?
+  /// The picture shown now, reduced to at most ``workingSide`` pixels on its longer side:
+  /// the decoded image, or for a video the contact sheet or the frame stepped to.
+  private var image: RGBImage?
   let placeholder: Placeholder?
   /// Size of the stored image, for the pane title.
   let originalSize: (width: Int, height: Int)?
@@ -53,8 +54,10 @@ public final class ItemPreview {
   /// cell column (and per half row), so it shows detail where the blur allows and never more.
   private var graphic: (blur: BlurLevel, colour: Bool, columns: Int, rows: Int, image: RGBImage)?
 
-  /// For a video: the contact sheet shown (its frames, duration and frame count).
-  private(set) var video: VideoContactSheet?
+  /// For a video: its contact sheet and the frames to step through (duration, frame count).
+  private(set) var sheet: ContactSheet?
+  /// The frame shown large (an index into the sheet's frames); nil: the contact sheet.
+  private(set) var frameIndex: Int?
   /// For a video item: what matched and where ("vPDQ 100% ...; match 0.0-2.0 s (tiles 1-5)").
   private(set) var videoMatchText: String?
 
@@ -91,12 +94,12 @@ public final class ItemPreview {
         return
       }
       // A video opens as a contact sheet of evenly spaced frames, decoded now.
-      if let sheet = try VideoContactSheet.make(bytes: bytes, name: path) {
+      if let sheet = try ContactSheet.video(bytes: bytes, name: path) {
         image = sheet.image
-        originalSize = (sheet.info.width, sheet.info.height)
+        originalSize = (sheet.width, sheet.height)
         placeholder = nil
-        video = sheet
-        videoMatchText = videoMatch.map { VideoContactSheet.describe($0, sheet: sheet) }
+        self.sheet = sheet
+        videoMatchText = videoMatch.map { ContactSheet.describe($0, sheet: sheet) }
         return
       }
       // Shrunk while it decodes (a JPEG at 1/8 scale, rows averaged as they come), so a
@@ -156,6 +159,40 @@ public final class ItemPreview {
     colour.toggle()
     if colour { exposed = true }
     return colour
+  }
+
+  /// Shows the next (`delta` 1) or previous (-1) frame of a video: from the contact sheet to
+  /// the first frame, and from the first frame back to the sheet. False at either end, and
+  /// for a still picture (nothing changed). The blur and colour stay as they are: the caller
+  /// audits a frame newly shown with less than full blur, as a step clearer is.
+  func step(by delta: Int) -> Bool {
+    guard let sheet else { return false }
+    let position = (frameIndex.map { $0 + 1 } ?? 0) + delta  // 0: the sheet
+    guard (0...sheet.frames.count).contains(position) else { return false }
+    show(frame: position == 0 ? nil : position - 1)
+    return true
+  }
+
+  /// Shows frame `index` of the sheet (nil: the sheet itself); also puts a frame back after
+  /// its audit event could not be written.
+  func show(frame index: Int?) {
+    guard let sheet, index.map({ sheet.frames.indices.contains($0) }) ?? true else { return }
+    frameIndex = index
+    image = index.map { sheet.frames[$0].image } ?? sheet.image
+    fitted = nil
+    filtered = nil
+    encoded = nil
+    graphic = nil
+  }
+
+  /// The frame shown large: its number in the file (nil on the contact sheet or a picture).
+  var shownFrameNumber: Int? { frameIndex.flatMap { sheet?.frames[$0].number } }
+
+  /// For the pane title: "frame 4/25 0.4 s", or "sheet of 9" (nil for a picture).
+  var framePosition: String? {
+    guard let sheet else { return nil }
+    guard let frameIndex else { return "sheet of \(sheet.tiles.count)" }
+    return sheet.position(of: frameIndex)
   }
 
   /// Back to fully blurred and greyscale (idle time, or the reviewer asked).

@@ -15,7 +15,7 @@ final class QueueScreen: ConsoleScreen {
   enum Action: Sendable {
     case down, up, pageDown, pageUp, top, bottom, open, close, kind, filter
     case confirm, dismiss, escalate, skip, note, undo, clearer, blurrier, colour, zoom
-    case preferredBlur
+    case preferredBlur, previousFrame, nextFrame
   }
 
   let title = "Review"
@@ -41,6 +41,12 @@ final class QueueScreen: ConsoleScreen {
       KeyBinding([.character("b")], .preferredBlur, "Your preferred blur level (config)"),
       KeyBinding([.character("c")], .colour, "Colour on/off (audited)"),
       KeyBinding([.character("z")], .zoom, "Zoom the preview to the whole screen, and back"),
+      KeyBinding(
+        [.right, .character("l")], .nextFrame,
+        "Video: next frame, shown large (audited when not fully blurred)"),
+      KeyBinding(
+        [.left, .character("h")], .previousFrame,
+        "Video: previous frame; before the first, the contact sheet"),
       KeyBinding([.character("f")], .kind, "Filter by kind: all → known → new → url"),
       KeyBinding([.character("/")], .filter, "Filter: kind= service= bank= state="),
     ])
@@ -210,6 +216,8 @@ final class QueueScreen: ConsoleScreen {
         return .overlay(.prompt(notePrompt(for: open.item.id, initial: open.note)))
       case .clearer, .blurrier, .colour, .preferredBlur:
         return changePreview(action, context: context)
+      case .previousFrame, .nextFrame:
+        return stepFrame(by: action == .nextFrame ? 1 : -1, context: context)
       }
     } catch {
       return .status(.error("Could not update the queue: \(error)"))
@@ -558,6 +566,37 @@ final class QueueScreen: ConsoleScreen {
     return .handled
   }
 
+  /// Steps through a video's frames. A frame newly shown with less than full blur (or in
+  /// colour) is an exposure like a step clearer: audited first, and if the audit cannot be
+  /// written the previous frame stays.
+  private func stepFrame(by delta: Int, context: ConsoleContext) -> ScreenResponse {
+    guard let open else { return Self.openFirst }
+    let preview = open.preview
+    guard let sheet = preview.sheet else {
+      return .status(
+        .info("Item \(open.item.id) is not a video: ←/→ step through the frames of videos"))
+    }
+    let previous = preview.frameIndex
+    guard preview.step(by: delta) else {
+      return .status(
+        .info(
+          delta > 0
+            ? "The last frame (\(sheet.frames.count) of \(sheet.frames.count)); ← goes back"
+            : "This is the contact sheet; → steps through the frames"))
+    }
+    guard preview.isRevealed else { return .handled }
+    do {
+      try context.database.recordPreviewExposure(
+        itemId: open.item.id, blurLevel: preview.blur.value, colour: preview.colour,
+        frame: preview.shownFrameNumber, sheet: preview.frameIndex == nil,
+        by: context.operatorName)
+    } catch {
+      preview.show(frame: previous)
+      return .status(.error("Frame not shown: the audit log could not be written (\(error))"))
+    }
+    return .handled
+  }
+
   // MARK: Filters and notes
 
   private func filterPrompt(_ context: ConsoleContext) -> Prompt {
@@ -754,7 +793,7 @@ final class QueueScreen: ConsoleScreen {
       ("Flagged", Format.timestamp(item.createdAt) + " · SLA " + sla.text,
         sla.overdue ? .danger : .text),
     ]
-    if let video = open.preview.video {
+    if let video = open.preview.sheet {
       lines.append(("Video", open.preview.videoMatchText ?? video.summary, .text))
     }
     if !open.note.isEmpty { lines.append(("Note", open.note, .accent)) }
@@ -812,14 +851,22 @@ final class QueueScreen: ConsoleScreen {
   ) {
     let preview = open.preview
     let mode = preview.colour ? "colour" : "grey"
+    // A video's frame first: the title is cut at the pane's width (80 columns keep it).
     let size =
-      (preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? "")
-      + (preview.video.map { " · " + $0.summary } ?? "")
+      (preview.framePosition.map { " · " + $0 } ?? "")
+      + (preview.originalSize.map { " · \($0.width)x\($0.height)" } ?? "")
+      + (preview.sheet.map { " · " + $0.summary } ?? "")
     // A blur gauge only where there is a picture to blur.
     let title =
       preview.placeholder == nil
       ? "\(prefix)Preview · blur \(preview.blur) · \(mode)\(size)" : "\(prefix)No picture"
     let inner = screen.box(area, title: title, theme: context.theme, focused: false)
+    // A video's frame keys on the frame's lower edge, where every layout keeps them.
+    if preview.sheet != nil, area.width > 6, area.height >= 3 {
+      screen.put(
+        " ←/→ frames ", x: area.x + 2, y: area.maxY - 1, style: context.theme[.muted],
+        maxWidth: area.width - 4)
+    }
     preview.draw(
       in: inner, on: &screen, depth: context.colorDepth, theme: context.theme,
       graphics: context.graphics)
@@ -832,7 +879,9 @@ final class QueueScreen: ConsoleScreen {
     let split = area.splitTop(area.height - 1)
     drawPreview(
       open, in: split.top, on: &screen, context: context, prefix: "Item \(open.item.id) · ")
-    let keys = "z/Esc back  -/+ blur  b preferred  c colour  y d e s decide  m note"
+    let keys =
+      "z/Esc back  -/+ blur  b preferred  c colour  y d e s decide  m note"
+      + (open.preview.sheet == nil ? "" : "  ←/→ frames")
     screen.put(keys, in: split.rest, row: 0, column: 1, style: context.theme[.muted])
   }
 

@@ -9,18 +9,29 @@ import Testing
 
 @testable import ConsoleUI
 
-@Suite struct VideoContactSheetTests {
-  /// A 3 s 320x240 test pattern at 25 frames/s made with the ffmpeg CLI; nil without it.
-  static func clip() throws -> String? {
-    let dir = NSTemporaryDirectory() + "csar-sheet-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let path = dir + "/clip.mp4"
+@Suite struct ContactSheetTests {
+  /// A 3 s 320x240 test pattern at 25 frames/s made with the ffmpeg CLI (H.264 in MP4, or
+  /// lossless FFV1 in Matroska, whose decoded pixels never depend on an encoder's choices);
+  /// nil without ffmpeg.
+  static func clip(at given: String? = nil, lossless: Bool = false) throws -> String? {
+    let path: String
+    if let given {
+      path = given
+    } else {
+      let dir = NSTemporaryDirectory() + "csar-sheet-" + UUID().uuidString
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      path = dir + (lossless ? "/clip.mkv" : "/clip.mp4")
+    }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-      "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-      "testsrc2=size=320x240:rate=25:duration=3", "-c:v", "libx264", "-pix_fmt", "yuv420p", path,
-    ]
+    process.arguments =
+      [
+        "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+        "testsrc2=size=320x240:rate=25:duration=3",
+      ]
+      + (lossless
+        ? ["-c:v", "ffv1", "-pix_fmt", "yuv420p"]
+        : ["-c:v", "libx264", "-pix_fmt", "yuv420p"]) + [path]
     process.standardInput = FileHandle.nullDevice
     guard (try? process.run()) != nil else {
       print("skipped: ffmpeg is not installed")
@@ -42,8 +53,12 @@ import Testing
   @Test func nineEvenlySpacedFramesInAGrid() throws {
     guard let path = try Self.clip() else { return }
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    let sheet = try #require(try VideoContactSheet.make(bytes: bytes, name: path))
+    let sheet = try #require(try ContactSheet.video(bytes: bytes, name: path))
     #expect(sheet.tiles.map(\.frame) == [0, 9, 18, 27, 36, 45, 54, 63, 72])
+    // The frames to step through: every third of the 75, the tiles among them.
+    #expect(sheet.frames.map(\.number) == Array(stride(from: 0, through: 72, by: 3)))
+    #expect(sheet.frames.allSatisfy { $0.image.width == 320 && $0.image.height == 240 })
+    #expect(sheet.position(of: 3) == "frame 4/25 0.4 s")
     #expect(sheet.image.width <= 480 && sheet.image.height <= 480)
     #expect(sheet.image.width == 3 * 158 + 2 * 2)
     #expect(sheet.summary == "video 3.0 s · 75 frames")
@@ -53,7 +68,7 @@ import Testing
     #expect(first != Array(sheet.image.pixels[middle..<middle + 158 * 3]))
     // A picture is not a video.
     let png = try ImageEncoder.encodePNG(RGBImage(width: 8, height: 8, red: 9))
-    #expect(try VideoContactSheet.make(bytes: png, name: "p.png") == nil)
+    #expect(try ContactSheet.video(bytes: png, name: "p.png") == nil)
   }
 
   /// Before: a video item showed "No preview: ... not a PNG or JPEG". Now it opens as a
@@ -79,6 +94,18 @@ import Testing
     let cells = (0..<14).flatMap { y in (0..<40).map { screen[$0, y] } }
     #expect(cells.filter(\.style.isImage).count > 100, "a picture is drawn")
     #expect(preview.clearer())
+  }
+
+  /// A video whose length is not known in advance keeps evenly spaced frames all the same,
+  /// never more than the cap: the stride doubles and every other kept frame goes.
+  @Test func framesKeptStayEvenlySpacedAndBounded() {
+    var kept = FrameReservoir(stride: 1, capacity: 8)
+    let pixel = RGBImage(width: 1, height: 1)
+    for number in 0..<100 where kept.wants(number) {
+      kept.keep(SheetFrame(number: number, seconds: nil, image: pixel))
+    }
+    #expect(kept.stride == 16)
+    #expect(kept.frames.map(\.number) == [0, 16, 32, 48, 64, 80, 96])
   }
 
   @Test func aDamagedVideoGetsAPlaceholderNamingIt() throws {

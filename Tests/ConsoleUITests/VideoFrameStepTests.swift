@@ -1,0 +1,120 @@
+// Stepping through a video item's frames in the review queue: Left/Right (h/l) show one frame
+// large, from the contact sheet and back, with the blur kept and every frame shown with less
+// than full blur audited first.
+
+import Foundation
+import GRDB
+import Store
+import Terminal
+import Testing
+
+@testable import ConsoleUI
+
+@Suite("Video frames in the review queue")
+struct VideoFrameStepTests {
+  /// The first item of the queue, made a video item: its media a lossless 3 s test pattern in
+  /// the media folder (nil without ffmpeg).
+  static func videoItem(_ fixture: ReviewFixture) throws -> Int64? {
+    guard try ContactSheetTests.clip(at: fixture.folder + "/media/clip.mkv", lossless: true) != nil
+    else { return nil }
+    let first = try fixture.firstItemId()
+    try fixture.open().writer.write {
+      try $0.execute(
+        sql: "UPDATE flagged_item SET media_path = 'media/clip.mkv', sha256 = NULL WHERE id = ?",
+        arguments: [first])
+    }
+    return first
+  }
+
+  static func unblurEvents(_ fixture: ReviewFixture, item: Int64) throws -> [String] {
+    try fixture.open().writer.read { db in
+      try String.fetchAll(
+        db,
+        sql: """
+          SELECT details_json FROM audit_event WHERE action = 'preview.unblur'
+            AND entity_id = ? ORDER BY id
+          """, arguments: [String(item)])
+    }
+  }
+
+  /// Before: Left and Right did nothing on a video item; only the 3x3 sheet could be seen.
+  @Test func leftAndRightStepThroughTheFramesAndBackToTheSheet() throws {
+    let fixture = try ReviewFixture()
+    guard let item = try Self.videoItem(fixture) else { return }
+    let console = try fixture.console("alice")
+    console.press(.enter)
+    var screen = console.render(width: 80, height: 24)
+    #expect(screen.text.contains("blur ████ · grey · sheet of 9 · 320x2"), "\(screen.text)")
+    #expect(screen.text.contains("←/→ frames"))
+    assertSnapshot(screen, named: "review-video-sheet-80x24")
+    let sheetText = screen.text
+
+    console.press(.right)
+    screen = console.render(width: 80, height: 24)
+    #expect(screen.text.contains("blur ████ · grey · frame 1/25 0.0 s"), "\(screen.text)")
+    assertSnapshot(screen, named: "review-video-frame1-80x24")
+    // The picture differs, not only the title.
+    let rows = { (text: String) in text.split(separator: "\n").dropFirst(9).joined() }
+    #expect(rows(screen.text) != rows(sheetText), "a frame is drawn, not the sheet")
+
+    console.press(.character("l"))
+    #expect(console.shows("frame 2/25 0.1 s"))
+    console.press(.character("h"), .left)
+    #expect(console.shows("sheet of 9"))
+    console.press(.left)
+    #expect(console.shows("This is the contact sheet; → steps through the frames"))
+    // Fully blurred and grey, frames are shown without an audit event (as the sheet is).
+    #expect(try Self.unblurEvents(fixture, item: item).isEmpty)
+
+    // Less blur: that step is audited, and so is every frame shown so, with its number.
+    console.press(.character("-"), .right, .right)
+    #expect(console.shows("blur ███░"), "the blur stays as the reviewer set it")
+    let events = try Self.unblurEvents(fixture, item: item)
+    #expect(events.count == 3, "\(events)")
+    #expect(events.dropFirst().map { $0.contains("\"frame\":0") || $0.contains("\"frame\":3") }
+      == [true, true], "\(events)")
+    console.press(.left, .left)
+    #expect(try Self.unblurEvents(fixture, item: item).last?.contains("\"frame\":\"sheet\"") == true)
+
+    // To the last frame and no further; zoomed, the same keys and the same title.
+    for _ in 0..<30 { console.press(.right) }
+    #expect(console.shows("frame 25/25 2.9 s"))
+    #expect(console.shows("The last frame (25 of 25); ← goes back"))
+    console.press(.character("z"))
+    #expect(console.shows("Item \(item) · Preview · blur ███░ · grey · frame 25/25 2.9 s"))
+    console.press(.left)
+    #expect(console.shows("frame 24/25 2.8 s"))
+    #expect(console.shows("←/→ frames"))
+  }
+
+  /// A frame is an exposure like a step clearer: when its audit event cannot be written, the
+  /// frame before stays on screen.
+  @Test func aFrameWhoseAuditFailsIsNotShown() throws {
+    let fixture = try ReviewFixture()
+    guard try Self.videoItem(fixture) != nil else { return }
+    let console = try fixture.console("alice")
+    console.press(.enter, .character("-"), .right)
+    #expect(console.shows("frame 1/25"))
+    try fixture.open().writer.write {
+      try $0.execute(sql: "UPDATE operator SET disabled_at = 1 WHERE name = 'alice'")
+    }
+    console.press(.right)
+    #expect(console.shows("Frame not shown: the audit log could not be written"))
+    #expect(console.shows("frame 1/25"))
+  }
+
+  @Test func aPictureHasNoFramesAndHelpListsTheKeys() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice")
+    console.press(.enter, .right)
+    #expect(console.shows("is not a video: ←/→ step through the frames of videos"))
+    console.press(.character("?"))
+    let help = (0..<12).map { _ -> String in
+      defer { console.press(.character("j")) }
+      return console.render(width: 120, height: 40).text
+    }.joined()
+    #expect(help.contains("Video: next frame, shown large"), "\(help)")
+    #expect(help.contains("→/l"), "\(help)")
+    #expect(help.contains("←/h"), "\(help)")
+  }
+}
