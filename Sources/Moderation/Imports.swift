@@ -59,23 +59,28 @@ public enum Imports {
   /// before transmission is for consenting users only. Media paths must lie inside
   /// `mediaRoots` (default: `media/` beside the database) and a queued item's file must be
   /// readable: its SHA-256 and MD5 are recorded, so a file replaced later is noticed.
+  ///
+  /// `observer` hears of each committed batch and may stop the import between batches
+  /// (``LongRunStopped``; see ``AppDatabase/importClassifierFlags``).
   public static func flags(
     path: String, skipInvalid: Bool, threshold: Double, database: AppDatabase,
-    mediaRoots: MediaRoots? = nil, by operatorName: String
+    mediaRoots: MediaRoots? = nil, by operatorName: String,
+    observer: (any LongRunObserver)? = nil
   ) throws -> Outcome<FlagImportSummary> {
     guard threshold.isFinite, (0...1).contains(threshold) else {
       throw ModerationError.badThreshold("--threshold \(threshold): use a score in 0...1")
     }
     return try flags(
       FlagsFile.load(path: path), name: path, skipInvalid: skipInvalid, threshold: threshold,
-      database: database, mediaRoots: mediaRoots, by: operatorName)
+      database: database, mediaRoots: mediaRoots, by: operatorName, observer: observer)
   }
 
   /// Imports parsed classifier events (`name` is the file, or what sent them), as
   /// ``flags(path:skipInvalid:threshold:database:by:)``.
   public static func flags(
     _ parsed: FlagsFile, name path: String, skipInvalid: Bool, threshold: Double,
-    database: AppDatabase, mediaRoots: MediaRoots? = nil, by operatorName: String
+    database: AppDatabase, mediaRoots: MediaRoots? = nil, by operatorName: String,
+    observer: (any LongRunObserver)? = nil
   ) throws -> Outcome<FlagImportSummary> {
     let roots = mediaRoots ?? MediaRoots(databasePath: database.path)
     var file = parsed
@@ -136,7 +141,7 @@ public enum Imports {
     file.problems.sort { $0.line < $1.line }
     try check(file.problems, file: path, entries: records.count, skipInvalid: skipInvalid)
     let summary = try database.importClassifierFlags(
-      records, skipped: file.problems.count, file: path, by: operatorName)
+      records, skipped: file.problems.count, file: path, by: operatorName, observer: observer)
     return Outcome(summary: summary, problems: file.problems)
   }
 

@@ -74,9 +74,14 @@ extension AppDatabase {
   /// - All or nothing: the whole file is checked before anything is written; with any invalid
   ///   line nothing is imported unless `skipInvalid`. Writes go in transactions of about
   ///   `batchSize` events, each audited by one `consent.import` event with its counts.
+  ///
+  /// `observer` hears of each committed batch (events accepted so far, of those the plan
+  /// accepts) and may stop the run between batches: ``LongRunStopped`` then says how many
+  /// events are committed; running the same import again skips them as duplicates.
   public func importConsent(
     bytes: [UInt8], fileName: String, format: ConsentImportFormat? = nil,
-    options: ConsentImportOptions = ConsentImportOptions()
+    options: ConsentImportOptions = ConsentImportOptions(),
+    observer: (any LongRunObserver)? = nil
   ) throws -> ConsentImportReport {
     let format = format ?? ConsentImportFormat.detect(path: fileName, bytes: bytes)
     var report = ConsentImportReport(format: format)
@@ -109,9 +114,16 @@ extension AppDatabase {
         try db.execute(sql: "PRAGMA cache_size = \(previousCache)")
       }
     }
+    let planned = plan.pairs.reduce(0) { $0 + $1.accepted.count }
+    func checkStop() throws {
+      try observer?.checkStop(
+        task: "consent import", committed: report.accepted, total: planned, unit: "events",
+        resume: "run the same command again: events already recorded are skipped")
+    }
     var start = 0
     while start < plan.pairs.count {
       if let stop = options.stopAfterBatches, report.batches >= stop { break }
+      try checkStop()
       var end = start
       var events = 0
       while end < plan.pairs.count, events < options.batchSize {
@@ -131,6 +143,7 @@ extension AppDatabase {
       report.rejected += outcome.issues
       if outcome.accepted > 0 { report.batches += 1 }
       start = end
+      observer?.committed(report.accepted, of: planned)
     }
     report.rejected.sort { $0.line < $1.line }
     return report

@@ -64,21 +64,25 @@ extension AppDatabase {
   /// (replacing them) and marks them, so a report is never in the outbox twice and never
   /// marked sent without its file. A report voided meanwhile (its decision undone) has its
   /// file removed again; one that another export marked first keeps it.
+  ///
+  /// `observer` hears of each marked batch (reports exported so far, of those ready at the
+  /// start) and may stop the export between batches (``LongRunStopped``): the reports marked
+  /// are sent, the others stay `ready` for the next run.
   @discardableResult
   public func exportReadyReports(
     to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
-    batchSize: Int = 100
+    batchSize: Int = 100, observer: (any LongRunObserver)? = nil
   ) throws -> [ExportedReport] {
     try exportReadyReports(
       to: outbox, provider: provider, key: key, by: operatorName, batchSize: batchSize,
-      beforeMarking: {})
+      observer: observer, beforeMarking: {})
   }
 
   /// The export, with a hook run after each batch's files are written and before they are
   /// marked (tests use it to change the reports in between, as another console could).
   func exportReadyReports(
     to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
-    batchSize: Int, beforeMarking: () throws -> Void
+    batchSize: Int, observer: (any LongRunObserver)? = nil, beforeMarking: () throws -> Void
   ) throws -> [ExportedReport] {
     _ = try read { db in try Self.operatorId(db, name: operatorName) }
     // One export at a time per database: a second one waits, then finds the reports sent,
@@ -87,7 +91,7 @@ extension AppDatabase {
     return try withExportLock {
       try exportUnlocked(
         to: outbox, provider: provider, key: key, by: operatorName, batchSize: batchSize,
-        beforeMarking: beforeMarking)
+        observer: observer, beforeMarking: beforeMarking)
     }
   }
 
@@ -104,16 +108,16 @@ extension AppDatabase {
 
   private func exportUnlocked(
     to outbox: Outbox, provider: String, key: ProviderKey, by operatorName: String,
-    batchSize: Int, beforeMarking: () throws -> Void
+    batchSize: Int, observer: (any LongRunObserver)?, beforeMarking: () throws -> Void
   ) throws -> [ExportedReport] {
     var exported: [ExportedReport] = []
     var after: Int64 = 0
     // Before any file is written: every ready report must agree with its audit trail.
-    try read { db in
-      try Self.refuseDisagreeing(
-        db,
-        ids: Int64.fetchAll(
-          db, sql: "SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL"))
+    let ready = try read { db in
+      let ids = try Int64.fetchAll(
+        db, sql: "SELECT id FROM report WHERE state = 'ready' AND purged_at IS NULL")
+      try Self.refuseDisagreeing(db, ids: ids)
+      return ids.count
     }
     while true {
       let files = try read { db -> [(id: Int64, name: String, text: String)] in
@@ -133,6 +137,9 @@ extension AppDatabase {
         }
       }
       guard let last = files.last else { return exported }
+      try observer?.checkStop(
+        task: "report export", committed: exported.count, total: ready, unit: "reports",
+        resume: "run the same command again: reports already sent are not exported twice")
       after = last.id
       let paths = try outbox.write(files.map { ($0.name, $0.text) })
       try beforeMarking()
@@ -160,6 +167,7 @@ extension AppDatabase {
         return done
       }
       for name in voided { outbox.remove(name) }
+      observer?.committed(exported.count, of: ready)
     }
   }
 }

@@ -137,51 +137,98 @@ extension AppDatabase {
     return plan
   }
 
-  /// Purges what ``purgePlan(retentionMonths:)`` lists, in one transaction: items lose their
-  /// media reference, URL, account and notes (hashes and evidence stay for statistics) and
-  /// become `purged`; reports lose their account and stored contents and get `purged_at`;
-  /// account details no longer needed by any kept item or report are deleted. The audit trail
-  /// is kept whole; each purged report and item is an audit event ("report.purge",
-  /// "item.purge"). Leads and admins only (``IdentityError/notALead(name:action:)``); the plan
-  /// itself (``purgePlan(retentionMonths:)``) anyone may read. Returns the plan carried out.
+  /// Purges what ``purgePlan(retentionMonths:)`` lists, reports first, in transactions of
+  /// `batchSize` entries: items lose their media reference, URL, account and notes (hashes
+  /// and evidence stay for statistics) and become `purged`; reports lose their account and
+  /// stored contents and get `purged_at`; account details no longer needed by any kept item
+  /// or report are deleted. The audit trail is kept whole; each purged report and item is an
+  /// audit event ("report.purge", "item.purge"). Leads and admins only
+  /// (``IdentityError/notALead(name:action:)``); the plan itself
+  /// (``purgePlan(retentionMonths:)``) anyone may read. Returns what was purged.
+  ///
+  /// Each batch checks its entries again in its own transaction, so an item reopened or a
+  /// legal hold placed while the purge runs is respected. `observer` hears of each committed
+  /// batch (entries done, of the plan's) and may stop the purge between batches
+  /// (``LongRunStopped``): what is purged stays purged and a second run purges the rest.
   @discardableResult
-  public func purge(retentionMonths: Int = defaultRetentionMonths, by operatorName: String)
-    throws -> PurgePlan
-  {
-    try audited(by: operatorName) { db, audit in
+  public func purge(
+    retentionMonths: Int = defaultRetentionMonths, by operatorName: String,
+    batchSize: Int = 5_000, observer: (any LongRunObserver)? = nil
+  ) throws -> PurgePlan {
+    let cutoff = Self.retentionCutoff(now: clock(), months: retentionMonths)
+    let plan = try read { db in
       try Self.requireLead(db, name: operatorName, action: "purge data")
-      let plan = try Self.purgePlan(
-        db, cutoff: Self.retentionCutoff(now: audit.at, months: retentionMonths))
-      var accounts = Set<Int64>()
-      for entry in plan.reports {
-        if let account = try Int64.fetchOne(
-          db, sql: "SELECT account_id FROM report WHERE id = ?", arguments: [entry.id])
-        {
-          accounts.insert(account)
-        }
-        try db.execute(
-          sql: """
-            UPDATE report SET account_id = NULL, payload_json = '{}', purged_at = ? WHERE id = ?
-            """, arguments: [audit.at, entry.id])
+      return try Self.purgePlan(db, cutoff: cutoff)
+    }
+    let entries = plan.reports + plan.items
+    var purged = PurgePlan(cutoff: cutoff, reports: [], items: [], held: plan.held)
+    try auditedBatches(
+      count: entries.count, batchSize: batchSize, by: operatorName, observer: observer,
+      task: LongRunTask(
+        name: "purge", unit: "reports and items",
+        resume: "run the same command again: what is purged stays purged, the rest follows")
+    ) { db, audit, range, _ in
+      try Self.requireLead(db, name: operatorName, action: "purge data")
+      let done = try Self.purgeBatch(
+        db, entries[range], cutoff: cutoff, retentionMonths: retentionMonths, audit: audit)
+      purged.reports += done.filter { $0.entity == "report" }
+      purged.items += done.filter { $0.entity != "report" }
+    }
+    return purged
+  }
+
+  /// Purges the entries of one batch that are still due (checked in this transaction);
+  /// returns those purged.
+  static func purgeBatch(
+    _ db: Database, _ entries: ArraySlice<PurgePlan.Entry>, cutoff: Int64,
+    retentionMonths: Int, audit: AuditTrail
+  ) throws -> [PurgePlan.Entry] {
+    let heldReports = Set(try Int64.fetchAll(db, sql: heldReportsSQL))
+    let heldItems = Set(try Int64.fetchAll(db, sql: heldItemsSQL))
+    let reportDue = try db.cachedStatement(
+      sql: """
+        SELECT account_id FROM report WHERE id = ? AND purged_at IS NULL AND state <> 'ready'
+          AND max(created_at, coalesce(sent_at, 0), coalesce(verdict_at, 0),
+            coalesce(revealed_at, 0)) < ?
+        """)
+    let clearReport = try db.cachedStatement(
+      sql: "UPDATE report SET account_id = NULL, payload_json = '{}', purged_at = ? WHERE id = ?")
+    // Reports go first (the plan lists them first): an item is due when no report covering
+    // it is left unpurged.
+    let itemDue = try db.cachedStatement(
+      sql: """
+        SELECT account_id FROM flagged_item f
+        WHERE id = ?1 AND state IN ('confirmed', 'dismissed', 'awaiting_second_hit')
+          AND decided_at < ?2
+          AND NOT EXISTS (SELECT 1 FROM report_item ri JOIN report r ON r.id = ri.report_id
+            WHERE ri.item_id = f.id AND r.purged_at IS NULL)
+        """)
+    let clearItem = try db.cachedStatement(
+      sql: """
+        UPDATE flagged_item SET state = 'purged', media_path = NULL, url = NULL,
+          account_id = NULL, claimed_by = NULL, claim_expires_at = NULL
+        WHERE id = ?
+        """)
+    let clearNotes = try db.cachedStatement(
+      sql: "UPDATE review_decision SET note = '' WHERE item_id = ? AND note <> ''")
+    var accounts = Set<Int64>()
+    var purged: [PurgePlan.Entry] = []
+    for entry in entries {
+      if entry.entity == "report" {
+        guard !heldReports.contains(entry.id),
+          let row = try Row.fetchOne(reportDue, arguments: [entry.id, cutoff])
+        else { continue }
+        if let account = row[0] as Int64? { accounts.insert(account) }
+        try clearReport.execute(arguments: [audit.at, entry.id])
         try audit.record(
           action: "report.purge", entity: "report", entityId: String(entry.id),
           before: ["case": .string(entry.label), "state": .string(entry.state)],
           after: ["purged": true, "retention_months": .int(Int64(retentionMonths))])
-      }
-      let clearItem = try db.cachedStatement(
-        sql: """
-          UPDATE flagged_item SET state = 'purged', media_path = NULL, url = NULL,
-            account_id = NULL, claimed_by = NULL, claim_expires_at = NULL
-          WHERE id = ?
-          """)
-      let clearNotes = try db.cachedStatement(
-        sql: "UPDATE review_decision SET note = '' WHERE item_id = ? AND note <> ''")
-      let itemAccount = try db.cachedStatement(
-        sql: "SELECT account_id FROM flagged_item WHERE id = ?")
-      for entry in plan.items {
-        if let account = try Int64.fetchOne(itemAccount, arguments: [entry.id]) {
-          accounts.insert(account)
-        }
+      } else {
+        guard !heldItems.contains(entry.id),
+          let row = try Row.fetchOne(itemDue, arguments: [entry.id, cutoff])
+        else { continue }
+        if let account = row[0] as Int64? { accounts.insert(account) }
         try clearItem.execute(arguments: [entry.id])
         try clearNotes.execute(arguments: [entry.id])
         try audit.record(
@@ -189,20 +236,21 @@ extension AppDatabase {
           before: ["state": .string(entry.state)],
           after: ["state": "purged", "retention_months": .int(Int64(retentionMonths))])
       }
-      for account in accounts.sorted() {
-        let stillNeeded = try Bool.fetchOne(
-          db,
-          sql: """
-            SELECT EXISTS (SELECT 1 FROM flagged_item WHERE account_id = ?1)
-              OR EXISTS (SELECT 1 FROM report WHERE account_id = ?1)
-            """, arguments: [account]) ?? false
-        if !stillNeeded {
-          try db.execute(
-            sql: "DELETE FROM account_detail WHERE account_id = ?", arguments: [account])
-        }
-      }
-      return plan
+      purged.append(entry)
     }
+    for account in accounts.sorted() {
+      let stillNeeded = try Bool.fetchOne(
+        db,
+        sql: """
+          SELECT EXISTS (SELECT 1 FROM flagged_item WHERE account_id = ?1)
+            OR EXISTS (SELECT 1 FROM report WHERE account_id = ?1)
+          """, arguments: [account]) ?? false
+      if !stillNeeded {
+        try db.execute(
+          sql: "DELETE FROM account_detail WHERE account_id = ?", arguments: [account])
+      }
+    }
+    return purged
   }
 
   // MARK: - Legal holds

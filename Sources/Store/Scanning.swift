@@ -229,50 +229,77 @@ extension AppDatabase {
     }
   }
 
-  /// Imports classifier events in one transaction: events whose `externalRef` was imported
-  /// before are skipped; the others are recorded and their items queued. Audited per item
-  /// (`flag.create`) and as a whole (`flags.import`).
+  /// Imports classifier events in transactions of `batchSize` events: events whose
+  /// `externalRef` was imported before are skipped; the others are recorded and their items
+  /// queued. Audited per item (`flag.create`) and per batch (`flags.import`, with its number).
+  ///
+  /// `observer` hears of each committed batch (events done, of all) and may stop the run
+  /// between batches (``LongRunStopped``); importing the same events again skips the ones
+  /// committed, so a stopped import is finished by running it again.
   public func importClassifierFlags(
-    _ records: [ClassifierImport], skipped: Int = 0, file: String, by operatorName: String
+    _ records: [ClassifierImport], skipped: Int = 0, file: String, by operatorName: String,
+    batchSize: Int = 10_000, observer: (any LongRunObserver)? = nil
   ) throws -> FlagImportSummary {
-    try audited(by: operatorName) { db, audit in
-      var summary = FlagImportSummary(
-        queued: [], belowThreshold: 0, alreadyImported: 0, skipped: skipped)
-      var remembered = 0
-      let seen = try db.cachedStatement(sql: "SELECT 1 FROM flag_import WHERE external_ref = ?")
-      let remember = try db.cachedStatement(
-        sql: "INSERT INTO flag_import (external_ref, item_id, imported_at) VALUES (?, ?, ?)")
-      for record in records {
-        if let ref = record.externalRef,
-          try Bool.fetchOne(seen, arguments: [ref]) == true
-        {
-          summary.alreadyImported += 1
-          continue
-        }
-        var itemId: Int64?
-        if let item = record.item {
-          itemId = try Self.insertFlag(db, item, source: "flags.import", audit: audit)
-          summary.queued.append(itemId!)
-        } else {
-          summary.belowThreshold += 1
-        }
-        if let ref = record.externalRef {
-          try remember.execute(arguments: [ref, itemId, audit.at])
-          remembered += 1
-        }
-      }
-      if !summary.queued.isEmpty || remembered > 0 {
-        try audit.record(
-          action: "flags.import", entity: "file", entityId: file,
-          after: [
-            "queued": .int(Int64(summary.queued.count)),
-            "below_threshold": .int(Int64(summary.belowThreshold)),
-            "already_imported": .int(Int64(summary.alreadyImported)),
-            "skipped_lines": .int(Int64(skipped)),
-          ])
-      }
-      return summary
+    var summary = FlagImportSummary(
+      queued: [], belowThreshold: 0, alreadyImported: 0, skipped: skipped)
+    try auditedBatches(
+      count: records.count, batchSize: batchSize, by: operatorName, observer: observer,
+      task: LongRunTask(
+        name: "flags import", unit: "events",
+        resume: "run the same command again: events imported before are skipped")
+    ) { db, audit, range, batch in
+      let part = try Self.importFlagBatch(
+        db, records[range], batch: batch, skipped: skipped, file: file, audit: audit)
+      summary.queued += part.queued
+      summary.belowThreshold += part.belowThreshold
+      summary.alreadyImported += part.alreadyImported
     }
+    return summary
+  }
+
+  /// One batch of ``importClassifierFlags(_:skipped:file:by:batchSize:observer:)`` in the
+  /// caller's transaction.
+  static func importFlagBatch(
+    _ db: Database, _ records: ArraySlice<ClassifierImport>, batch: Int, skipped: Int,
+    file: String, audit: AuditTrail
+  ) throws -> FlagImportSummary {
+    var summary = FlagImportSummary(
+      queued: [], belowThreshold: 0, alreadyImported: 0, skipped: skipped)
+    var remembered = 0
+    let seen = try db.cachedStatement(sql: "SELECT 1 FROM flag_import WHERE external_ref = ?")
+    let remember = try db.cachedStatement(
+      sql: "INSERT INTO flag_import (external_ref, item_id, imported_at) VALUES (?, ?, ?)")
+    for record in records {
+      if let ref = record.externalRef,
+        try Bool.fetchOne(seen, arguments: [ref]) == true
+      {
+        summary.alreadyImported += 1
+        continue
+      }
+      var itemId: Int64?
+      if let item = record.item {
+        itemId = try insertFlag(db, item, source: "flags.import", audit: audit)
+        summary.queued.append(itemId!)
+      } else {
+        summary.belowThreshold += 1
+      }
+      if let ref = record.externalRef {
+        try remember.execute(arguments: [ref, itemId, audit.at])
+        remembered += 1
+      }
+    }
+    if !summary.queued.isEmpty || remembered > 0 {
+      try audit.record(
+        action: "flags.import", entity: "file", entityId: file,
+        after: [
+          "batch": .int(Int64(batch)),
+          "queued": .int(Int64(summary.queued.count)),
+          "below_threshold": .int(Int64(summary.belowThreshold)),
+          "already_imported": .int(Int64(summary.alreadyImported)),
+          "skipped_lines": .int(Int64(skipped)),
+        ])
+    }
+    return summary
   }
 
   // MARK: - Helpers

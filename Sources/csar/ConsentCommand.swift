@@ -80,10 +80,13 @@ struct ConsentCommand: ParsableCommand {
       let started = Date()
       let report: ConsentImportReport
       do {
-        report = try database.importConsent(
-          bytes: [UInt8](data), fileName: (file as NSString).lastPathComponent,
-          options: ConsentImportOptions(
-            skipInvalid: skipInvalid, batchSize: batch, operatorName: acting.name))
+        report = try LongRunCommand.run(task: "consent import", unit: "events", json: json) {
+          try database.importConsent(
+            bytes: [UInt8](data), fileName: (file as NSString).lastPathComponent,
+            options: ConsentImportOptions(
+              skipInvalid: skipInvalid, batchSize: batch, operatorName: acting.name),
+            observer: $0)
+        }
       } catch let error as StoreError {
         throw ConsentCommandError("\(file): \(error.description)")
       }

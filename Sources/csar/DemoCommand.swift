@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import Store
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// `csar demo`: creates a database filled with realistic synthetic data.
 struct DemoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -48,13 +52,26 @@ struct DemoCommand: ParsableCommand {
     let summary: DemoSummary
     // Items record the real SHA-256 of the pictures they point at (previews check it).
     let pictures = try DemoMedia.files()
+    let building = DemoGenerator.buildingPath(for: path)
     do {
-      summary = try DemoGenerator.makeDatabase(
-        at: path,
-        auditKey: DatabaseAccess.auditKey(
-          configuration: DatabaseAccess.defaultConfiguration(), databasePath: path),
-        items: items, accounts: accounts, seed: seed, replace: force,
-        mediaDigests: DemoMedia.digests(of: pictures))
+      let auditKey = try DatabaseAccess.auditKey(
+        configuration: DatabaseAccess.defaultConfiguration(), databasePath: path)
+      summary = try LongRunCommand.run(
+        task: "demo", unit: "rows",
+        onAbort: {
+          // The second Ctrl-C: no half-built database is left behind.
+          for suffix in ["", "-wal", "-shm"] { unlink(building + suffix) }
+        },
+        describe: { stopped in
+          "demo stopped: \(LongRunCommand.count(stopped.committed, of: stopped.total, "rows")) "
+            + "were built, in a temporary file now removed; \(path) is untouched. To finish, "
+            + "run the same command again: the demo is built anew."
+        }
+      ) {
+        try DemoGenerator.makeDatabase(
+          at: path, auditKey: auditKey, items: items, accounts: accounts, seed: seed,
+          replace: force, mediaDigests: DemoMedia.digests(of: pictures), observer: $0)
+      }
     } catch let error as StoreError {
       throw DemoCommandError(error.description)
     }

@@ -31,7 +31,8 @@ struct FlagsImportCommand: ParsableCommand {
       media paths (relative ones are beside the database) must lie inside the media roots \
       (config media_roots; default: the media folder beside the database), and the file of \
       a queued item must be readable: its SHA-256 is recorded and checked before display. \
-      One transaction; audited per item (flag.create) and per file (flags.import).
+      Transactions of 10,000 events; audited per item (flag.create) and per batch \
+      (flags.import). Ctrl-C stops between batches; running the same import again finishes it.
       """)
 
   @Argument(help: "JSON Lines file.")
@@ -47,9 +48,11 @@ struct FlagsImportCommand: ParsableCommand {
     let database = setup.database
     let operatorName = try setup.operatorName(options.moderation.operator)
     let outcome = try ImportReporting.run("csar flags import") {
-      try Imports.flags(
-        path: file, skipInvalid: options.skipInvalid, threshold: threshold, database: database,
-        mediaRoots: setup.mediaRoots, by: operatorName)
+      try LongRunCommand.run(task: "flags import", unit: "events", json: options.json) {
+        try Imports.flags(
+          path: file, skipInvalid: options.skipInvalid, threshold: threshold,
+          database: database, mediaRoots: setup.mediaRoots, by: operatorName, observer: $0)
+      }
     }
     let s = outcome.summary
     if options.json {

@@ -25,7 +25,24 @@ enum Output {
 
   /// Writes `text` and a newline to stderr (unbuffered).
   static func error(_ text: String) {
-    let bytes = Array(SafeText.forOutput(text + "\n").utf8)
+    toStderr(SafeText.forOutput(text + "\n"))
+  }
+
+  /// Redraws the progress line of a long command in place on stderr (a terminal): carriage
+  /// return, the text, erase to the end of the line. Only `text` comes from data and it is
+  /// sanitised; the two controls are the writer's own.
+  static func progress(_ text: String) {
+    toStderr("\r" + SafeText.forOutput(text) + "\u{1B}[K")
+  }
+
+  /// Erases the progress line (the cursor stays at the start of the now empty row).
+  static func clearProgress() {
+    toStderr("\r\u{1B}[K")
+  }
+
+  /// Writes already sanitised text to stderr, all of it (unbuffered).
+  private static func toStderr(_ text: String) {
+    let bytes = Array(text.utf8)
     bytes.withUnsafeBytes { buffer in
       var offset = 0
       while offset < buffer.count {

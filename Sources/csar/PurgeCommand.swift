@@ -42,7 +42,9 @@ struct PurgeCommand: ParsableCommand {
       plan = try setup.database.purgePlan(retentionMonths: months)
     } else {
       let name = try setup.operatorName(options.operator)
-      plan = try setup.database.purge(retentionMonths: months, by: name)
+      plan = try LongRunCommand.run(task: "purge", unit: "reports and items", json: json) {
+        try setup.database.purge(retentionMonths: months, by: name, observer: $0)
+      }
     }
     let verb = dryRun ? "would_purge" : "purged"
     for (entries, action) in [(plan.reports, verb), (plan.items, verb), (plan.held, "held")] {

@@ -94,8 +94,11 @@ struct ReportExportCommand: ParsableCommand {
     let setup = try ReportSetup(options)
     let name = try setup.operatorName(options.operator)
     let key = try setup.providerKey()
-    let exported = try setup.database.exportReadyReports(
-      to: try Outbox(directory: outbox), provider: setup.provider, key: key, by: name)
+    let exported = try LongRunCommand.run(task: "report export", unit: "reports", json: json) {
+      try setup.database.exportReadyReports(
+        to: try Outbox(directory: outbox), provider: setup.provider, key: key, by: name,
+        observer: $0)
+    }
     for report in exported {
       if json {
         print(

@@ -55,10 +55,14 @@ public struct DemoGenerator: Sendable {
 
   /// Generates into `database`, which must hold no services yet. `now` (Unix seconds) defaults
   /// to 14:00 UTC on `today`; every generated time is at or before it.
+  ///
+  /// `observer` hears of each committed batch, counted in rows (accounts, items, then audit
+  /// events chained; the total grows by the audit events once they are known) and may stop
+  /// the build between batches (``LongRunStopped``): the database is then partly filled.
   @discardableResult
   public func generate(
     into database: AppDatabase, items: Int, accounts: Int? = nil, today: CalendarDate,
-    now: Int64? = nil
+    now: Int64? = nil, observer: (any LongRunObserver)? = nil
   ) throws -> DemoSummary {
     guard items >= 0 else {
       throw StoreError.invalidValue(
@@ -80,6 +84,7 @@ public struct DemoGenerator: Sendable {
     let run = DemoRun(
       seed: seed, today: today, now: now ?? (today.unixSeconds + 14 * 3600),
       accounts: accountCount, items: items, owner: ownerUid, mediaDigests: mediaDigests)
+    run.observer = observer
     return try run.generate(into: database)
   }
 }
@@ -130,6 +135,21 @@ private final class DemoRun {
   static let day: Int64 = 86_400
 
   let mediaDigests: [String: String]
+  var observer: (any LongRunObserver)?
+  /// Rows committed so far (accounts, items, audit events), for the observer.
+  var rowsDone = 0
+  /// Rows the run will commit: accounts and items, then the audit events once known.
+  var rowsPlanned: Int { accountCount + itemCount + audits.count + summary.auditEvents }
+
+  /// Tells the observer `rows` more are committed, then stops if asked to (between batches).
+  func committed(_ rows: Int) throws {
+    guard let observer else { return }
+    rowsDone += rows
+    observer.committed(rowsDone, of: rowsPlanned)
+    try observer.checkStop(
+      task: "demo", committed: rowsDone, total: rowsPlanned, unit: "rows",
+      resume: "run the same command again: the demo is built anew")
+  }
 
   init(
     seed: UInt64, today: CalendarDate, now: Int64, accounts: Int, items: Int, owner: UInt32,
@@ -169,16 +189,19 @@ private final class DemoRun {
       return rows.map { $0["sql"] as String }
     }
     try database.writeImmediate { db in try setup(db) }
+    try committed(0)
     var first = 1
     while first <= accountCount {
       let last = min(accountCount, first + Self.batchSize - 1)
       try database.writeImmediate { db in try makeAccounts(db, first...last) }
+      try committed(last - first + 1)
       first = last + 1
     }
     first = 1
     while first <= itemCount {
       let last = min(itemCount, first + Self.batchSize - 1)
       try database.writeImmediate { db in try makeItems(db, first...last) }
+      try committed(last - first + 1)
       first = last + 1
     }
     try database.writeImmediate { db in try makeReports(db) }
@@ -213,6 +236,7 @@ private final class DemoRun {
       ($0.element.at, $0.offset) < ($1.element.at, $1.offset)
     }.map(\.element)
     audits = []
+    summary.auditEvents = ordered.count
     var start = 0
     while start < ordered.count {
       let end = min(ordered.count, start + Self.batchSize)
@@ -232,9 +256,9 @@ private final class DemoRun {
         return last
       }
       if let last { database.anchor(head: last) }
+      try committed(end - start)
       start = end
     }
-    summary.auditEvents = ordered.count
   }
 
   // MARK: - Services, assessments, measures, orders
@@ -870,14 +894,14 @@ extension DemoGenerator {
   public static func makeDatabase(
     at path: String, auditKey: AuditKey, items: Int = DemoGenerator.defaultItems,
     accounts: Int? = nil, seed: UInt64 = 1, replace: Bool = false,
-    now: Int64 = AppDatabase.systemClock(), mediaDigests: [String: String] = [:]
+    now: Int64 = AppDatabase.systemClock(), mediaDigests: [String: String] = [:],
+    observer: (any LongRunObserver)? = nil
   ) throws -> DemoSummary {
     let files = FileManager.default
     if files.fileExists(atPath: path), !replace {
       throw StoreError.duplicate(entity: "database file", field: "path", value: path)
     }
-    let building = PrivateFiles.folder(of: path) + "/." + PathParts.name(of: path)
-      + ".building-\(getpid())"
+    let building = buildingPath(for: path)
     func removeBuilding() {
       for suffix in ["", "-wal", "-shm"] { try? files.removeItem(atPath: building + suffix) }
     }
@@ -893,7 +917,7 @@ extension DemoGenerator {
       generator.mediaDigests = mediaDigests
       summary = try generator.generate(
         into: bulk, items: items, accounts: accounts,
-        today: CalendarDate(unixSeconds: now), now: now)
+        today: CalendarDate(unixSeconds: now), now: now, observer: observer)
       let done = try AppDatabase.open(path: building, auditKey: auditKey)
       try done.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     } catch {
@@ -903,6 +927,12 @@ extension DemoGenerator {
     try install(building, at: path, replace: replace)
     removeBuilding()
     return summary
+  }
+
+  /// The hidden temporary file this process builds the demo for `path` in
+  /// (`.NAME.building-PID` beside it; also with `-wal` and `-shm`).
+  public static func buildingPath(for path: String) -> String {
+    PrivateFiles.folder(of: path) + "/." + PathParts.name(of: path) + ".building-\(getpid())"
   }
 
   /// Moves the finished database `building` to `path`: without `replace` only when nothing
