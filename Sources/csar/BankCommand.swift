@@ -101,9 +101,13 @@ struct BankImportCommand: ParsableCommand {
     }
     let (database, operatorName) = try options.moderation.open(create: true)
     let outcome = try ImportReporting.run("csar bank import") {
-      try Imports.bank(
-        name: name, path: file, skipInvalid: options.skipInvalid, threshold: threshold,
-        database: database, by: operatorName)
+      try LongRunCommand.run(
+        task: "bank import into '\(name)'", unit: "hashes", json: options.json
+      ) {
+        try Imports.bank(
+          name: name, path: file, skipInvalid: options.skipInvalid, threshold: threshold,
+          database: database, by: operatorName, observer: $0)
+      }
     }
     let s = outcome.summary
     let bank = try database.hashBank(name: name)

@@ -32,6 +32,16 @@ final class CommandProgress: LongRunObserver, @unchecked Sendable {
     self.shows = shows
   }
 
+  /// Draws the line before the first batch commits (reading and checking the input can
+  /// take a while): "consent import: reading and checking the input…".
+  func starting() {
+    lock.withLock {
+      guard shows else { return }
+      Output.progress(meter.task + ": reading and checking the input…")
+      drawn = true
+    }
+  }
+
   var stopRequested: Bool { lock.withLock { interrupts > 0 } }
 
   func committed(_ done: Int, of total: Int?) {
@@ -46,7 +56,8 @@ final class CommandProgress: LongRunObserver, @unchecked Sendable {
   func interrupted(times: Int = 1) -> Int {
     lock.withLock {
       interrupts += times
-      if drawn { Output.clearProgress() }
+      // Also erases the terminal's echo of ^C.
+      if shows { Output.clearProgress() }
       drawn = false
       return interrupts
     }
@@ -117,6 +128,7 @@ enum LongRunCommand {
       _exit(interruptedStatus)
     }
     source.resume()
+    progress.starting()
     defer {
       source.cancel()
       signal(SIGINT, SIG_DFL)

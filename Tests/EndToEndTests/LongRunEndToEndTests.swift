@@ -114,6 +114,29 @@ struct LongRunEndToEndTests {
     #expect(!after[second.upperBound...].contains("consent import:"), "progress with --json")
   }
 
+  /// `bank import` (short batches of 20,000 hashes) stops on Ctrl-C the same way; a re-run
+  /// finishes the import with every hash once.
+  @Test func ctrlCStopsABankImportAndARerunFinishesIt() throws {
+    let fixture = try Fixture(events: 0)
+    var text = "type,hash,label\n"
+    for i in 0..<120_000 { text += "md5," + String(format: "%032x", i + 1) + ",e2e\n" }
+    try text.write(toFile: fixture.directory + "/bank.csv", atomically: true, encoding: .utf8)
+    let session = try TmuxSession(width: 220, height: 30, directory: fixture.directory)
+    try Self.start(session, "bank import big bank.csv --db demo.sqlite", marker: "EXIT")
+    try session.waitFor("bank import into 'big': reading and checking the input…", timeout: 60)
+    try session.waitFor(" of 120,000 hashes (", timeout: 300)
+    try session.send("C-c")
+    let pane = try session.waitFor("EXIT=130", timeout: 120)
+    #expect(pane.contains("bank import into 'big' stopped: "), "\(pane)")
+    #expect(pane.contains("of 120,000 hashes committed. To finish, run the same command again"))
+    #expect(!pane.contains("^C"), "the echo of Ctrl-C is erased")
+    let rerun = try CsarBinary.run(
+      ["bank", "import", "big", fixture.directory + "/bank.csv", "--db", fixture.database,
+       "--json"], timeout: 300)
+    #expect(rerun.status == 0, "\(rerun.err)")
+    #expect(rerun.out.contains("\"total\":120000"), "\(rerun.out)")
+  }
+
   /// Ctrl-C during `demo` removes the half-built temporary file and leaves no database; a
   /// second Ctrl-C stops at once, and leaves nothing either.
   @Test func ctrlCStopsADemoAndLeavesNothingBehind() throws {
