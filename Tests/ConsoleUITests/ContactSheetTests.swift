@@ -71,22 +71,28 @@ import Testing
     #expect(try ContactSheet.video(bytes: png, name: "p.png") == nil)
   }
 
-  /// Before: a video item showed "No preview: ... not a PNG or JPEG". Now it opens as a
-  /// contact sheet, fully blurred and grey, and one step clearer works as for pictures.
-  @Test func aVideoItemOpensBlurredAndGreyWithWhatMatched() throws {
-    guard let path = try Self.clip() else { return }
+  /// The preview of the clip as an item whose first 2 s matched a known video by vPDQ (nil
+  /// without ffmpeg).
+  static func matchedPreview() throws -> ItemPreview? {
+    guard let path = try clip() else { return nil }
     let match = FlaggedVideoMatch(
       kind: .vpdq, duration: 3, frameRate: 25, hashedFrames: 3, bankVideoId: 1,
       queryPercent: 100, comparedPercent: 12, frame: 0, startSeconds: 0, endSeconds: 2)
-    let preview = ItemPreview(
-      itemId: 7, mediaPath: path, url: nil, databasePath: ":memory:", roots: Self.roots(path),
+    return ItemPreview(
+      itemId: 7, mediaPath: path, url: nil, databasePath: ":memory:", roots: roots(path),
       videoMatch: match)
+  }
+
+  /// Before: a video item showed "No preview: ... not a PNG or JPEG". Now it opens as a
+  /// contact sheet, fully blurred and grey, and one step clearer works as for pictures.
+  @Test func aVideoItemOpensBlurredAndGreyWithWhatMatched() throws {
+    guard let preview = try Self.matchedPreview() else { return }
     #expect(preview.placeholder == nil)
     #expect(preview.blur == .fullyBlurred && !preview.colour)
     #expect(preview.originalSize?.width == 320)
     #expect(
       preview.videoMatchText
-        == "vPDQ q 100% c 12%, match 0.0-2.0 s (tiles 1-6 of 9)")
+        == "0.0-2.0 s (2.0 s, 51 frames) · ► tiles 1-6 · vPDQ q 100% c 12%")
     var screen = Screen(width: 40, height: 14)
     preview.draw(
       in: Rect(x: 0, y: 0, width: 40, height: 14), on: &screen, depth: .trueColor,
@@ -94,6 +100,50 @@ import Testing
     let cells = (0..<14).flatMap { y in (0..<40).map { screen[$0, y] } }
     #expect(cells.filter(\.style.isImage).count > 100, "a picture is drawn")
     #expect(preview.clearer())
+  }
+
+  /// Before: the item pane named the matched tiles but nothing on the sheet showed them. Now
+  /// each tile carries its number and the matched ones a ►, in text cells that read the same
+  /// in monochrome; a frame of the segment, stepped to, says "► matched".
+  @Test func theMatchedTilesAndFramesAreMarked() throws {
+    guard let preview = try Self.matchedPreview() else { return }
+    #expect(preview.matchedTiles == Set(0..<6))
+    func text() throws -> String {
+      var screen = Screen(width: 40, height: 14)
+      preview.draw(
+        in: Rect(x: 0, y: 0, width: 40, height: 14), on: &screen, depth: .monochrome,
+        theme: try Theme.load(nameOrPath: "mono"))
+      return screen.text
+    }
+    let sheet = try text()
+    for tile in 1...6 { #expect(sheet.contains("►\(tile)"), "\(sheet)") }
+    for tile in 7...9 {
+      #expect(sheet.contains("\(tile)") && !sheet.contains("►\(tile)"), "\(sheet)")
+    }
+    #expect(preview.step(by: 1))
+    #expect(try text().contains("► matched"), "frame 1 at 0.0 s is in the segment")
+    for _ in 0..<24 { _ = preview.step(by: 1) }
+    #expect(preview.framePosition == "frame 25/25 2.9 s")
+    #expect(!(try text().contains("►")), "2.9 s is after the segment")
+  }
+
+  /// One frame that matched an image bank: the frame kept nearest to it is marked, and the
+  /// pane names the nearest tile when no tile shows it.
+  @Test func aFrameMatchMarksTheNearestFrame() throws {
+    guard let path = try Self.clip() else { return }
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    let sheet = try #require(try ContactSheet.video(bytes: bytes, name: path))
+    let match = FlaggedVideoMatch(
+      kind: .framePDQ, duration: 3, frameRate: 25, frame: 50, startSeconds: 2, endSeconds: 2)
+    #expect(sheet.matchedFrames(2...2) == [17], "frame 51 at 2.04 s is the nearest kept")
+    #expect(sheet.matchedTiles(2...2).isEmpty)
+    #expect(
+      ContactSheet.describe(match, sheet: sheet)
+        == "frame 50 at 2.0 s · near tile 7 · image bank PDQ")
+    #expect(
+      ContactSheet.describe(FlaggedVideoMatch(kind: .digest), sheet: sheet)
+        == "the whole file (SHA-256 or MD5 digest)")
+    #expect(sheet.videoLine == "3.0 s · 75 frames · 25 fps")
   }
 
   /// A video whose length is not known in advance keeps evenly spaced frames all the same,

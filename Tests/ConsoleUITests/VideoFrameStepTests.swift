@@ -87,6 +87,34 @@ struct VideoFrameStepTests {
     #expect(console.shows("←/→ frames"))
   }
 
+  /// The matched segment on the sheet at 80x24 in monochrome: ► on the tiles that show it,
+  /// and the range with its length and frame count in the item pane.
+  @Test func theMatchedSegmentIsMarkedOnTheSheet() throws {
+    let fixture = try ReviewFixture()
+    guard let item = try Self.videoItem(fixture) else { return }
+    try fixture.open().writer.write {
+      try $0.execute(
+        sql: """
+          INSERT INTO flagged_item_video (item_id, match, duration, frame_rate, hashed_frames,
+            query_percent, compared_percent, frame, start_seconds, end_seconds)
+          VALUES (?, 'vpdq', 3, 25, 3, 100, 40, 25, 1.0, 2.0)
+          """, arguments: [item])
+    }
+    let console = try fixture.console("alice")
+    console.press(.enter)
+    let screen = console.render(width: 80, height: 24)
+    assertSnapshot(screen, named: "review-video-matched-80x24")
+    // Tiles at 1.08, 1.44 and 1.8 s lie in 1.0-2.0 s.
+    for tile in 4...6 { #expect(screen.text.contains("►\(tile)"), "\(screen.text)") }
+    #expect(!screen.text.contains("►3") && !screen.text.contains("►7"))
+    #expect(screen.text.contains("1.0-2.0 s (1.0 s,"), "\(screen.text)")
+    let matched = "1.0-2.0 s (1.0 s, 26 frames) · ► tiles 4-6 · vPDQ q 100% c 40%"
+    #expect(console.shows(matched, width: 160))
+    // Narrower, the line wraps once.
+    #expect(console.shows(String(matched.dropLast(6))))
+    #expect(console.shows("3.0 s · 75 frames · 25 fps"))
+  }
+
   /// A frame is an exposure like a step clearer: when its audit event cannot be written, the
   /// frame before stays on screen.
   @Test func aFrameWhoseAuditFailsIsNotShown() throws {

@@ -9,17 +9,26 @@ import Testing
 struct VideoReviewEndToEndTests {
   typealias Fixture = DetectionCommandsEndToEndTests.Fixture
 
-  @Test func aVideoItemOpensAsABlurredContactSheet() throws {
+  /// A demo with a known video in bank `videos` and the same video scanned for an account:
+  /// the item it made (nil without ffmpeg).
+  static func videoItem() throws -> (Fixture, Int)? {
     let f = try Fixture()
-    guard let clip = try VideoCommandsEndToEndTests.clip(f) else { return }
+    guard let clip = try VideoCommandsEndToEndTests.clip(f) else { return nil }
     let file = try f.write("pattern.txt", try VideoBankEndToEndTests.sampleHashes(of: clip))
     #expect(try f.csar("bank", "import", "videos", file).status == 0)
     let (account, service) = try f.account("granted")
     let scan = try f.csar("scan", "--account", account, "--service", service, "--json", clip)
     let item = try #require(f.json(scan.out).first?["item"] as? Int, "\(scan.out) \(scan.err)")
+    return (f, item)
+  }
 
-    let session = try TmuxSession(width: 120, height: 40, directory: f.directory)
-    try session.type("\(try CsarBinary.path) --db \(f.database); echo \"EXIT=$?\"")
+  /// The console in tmux (`environment` before the command), the video item open.
+  static func openItem(
+    _ item: Int, _ f: Fixture, width: Int, height: Int, environment: String = ""
+  ) throws -> TmuxSession {
+    let session = try TmuxSession(width: width, height: height, directory: f.directory)
+    try session.type(
+      "\(environment) \(try CsarBinary.path) --db \(f.database); echo \"EXIT=$?\"")
     try session.send("Enter")
     try session.waitFor("Re-categorisation deadlines", timeout: 60)
     try session.send("3")
@@ -30,12 +39,35 @@ struct VideoReviewEndToEndTests {
     try session.waitFor("bank=videos")
     try session.send("Enter")
     try session.waitFor("Item \(item) · claimed until", timeout: 30)
+    return session
+  }
+
+  /// The Linux console (8 colours, no underline on colour) at 80x24: the marks are text, so
+  /// they show there as anywhere.
+  @Test func theMatchedTilesAreMarkedOnTheLinuxConsole() throws {
+    guard let (f, item) = try Self.videoItem() else { return }
+    let session = try Self.openItem(item, f, width: 80, height: 24, environment: "TERM=linux")
+    let pane = try session.waitFor("►6", timeout: 30)
+    #expect(pane.contains("►1") && !pane.contains("►7"), "\(pane)")
+    try session.waitFor("► tiles 1-6")
+    try session.send("Right")
+    try session.waitFor("► matched")
+    try session.send("Escape")
+    try session.send("q")
+    try session.waitFor("EXIT=0", timeout: 30)
+  }
+
+  @Test func aVideoItemOpensAsABlurredContactSheet() throws {
+    guard let (f, item) = try Self.videoItem() else { return }
+    let session = try Self.openItem(item, f, width: 120, height: 40)
     // What the operator sees: the sheet's facts in the title, the match in the item pane,
     // fully blurred and grey.
     let pane = try session.waitFor("sheet of 9 · 320x240 · video 3.0 s", timeout: 30)
     #expect(pane.contains("blur ████ · grey"), "\(pane)")
-    try session.waitFor("vPDQ q 100% c ")
-    try session.waitFor("match 0.0-2.0 s (tiles 1-6 of 9)")
+    // The video's length and frames, and the matched segment, marked on the sheet's tiles.
+    try session.waitFor("3.0 s · 75 frames · 25 fps")
+    try session.waitFor("0.0-2.0 s (2.0 s, 51 frames) · ► tiles 1-6 · vPDQ q 100% c ")
+    try session.waitFor("►6")
     // Picture cells, not a placeholder.
     #expect(!pane.contains("No preview"), "\(pane)")
     #expect(pane.contains("▀") || pane.contains("▄"), "\(pane)")

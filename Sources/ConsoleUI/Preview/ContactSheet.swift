@@ -235,44 +235,77 @@ extension ContactSheet {
 // MARK: - Matches
 
 extension ContactSheet {
-  /// Which tiles (1-based, reading order) fall in a matched segment of the video, as
-  /// "tiles 1-5"; nil when none does.
-  public func tilesIn(_ segment: ClosedRange<Double>) -> String? {
-    let times = tiles.map { $0.seconds ?? 0 }
-    let inside = times.indices.filter { segment.contains(times[$0]) }.map { $0 + 1 }
-    guard let first = inside.first, let last = inside.last else {
-      // Between two tiles: the nearest one.
-      let nearest = times.indices.min {
-        abs(times[$0] - segment.lowerBound) < abs(times[$1] - segment.lowerBound)
-      }
-      return nearest.map { "near tile \($0 + 1)" }
-    }
-    return first == last ? "tile \(first)" : "tiles \(first)-\(last)"
+  /// The frames (indexes into ``frames``) that show a matched segment of the video: those
+  /// whose time lies in it, else (a segment between two kept frames, such as one frame's
+  /// match) the one nearest to it. Empty for an animation.
+  public func matchedFrames(_ segment: ClosedRange<Double>) -> [Int] {
+    let timed = frames.indices.compactMap { index in frames[index].seconds.map { (index, $0) } }
+    let inside = timed.filter { segment.contains($0.1) }.map(\.0)
+    guard inside.isEmpty else { return inside }
+    let middle = (segment.lowerBound + segment.upperBound) / 2
+    return timed.min { abs($0.1 - middle) < abs($1.1 - middle) }.map { [$0.0] } ?? []
   }
 
-  /// What the item pane says about a video match: "vPDQ q 100% c 12%, match 0.0-2.0 s
-  /// (tiles 1-6 of 9)" (q: share of the upload's frames, c: of the known video's), or for one
-  /// frame "frame 50 at 2.0 s (near tile 6 of 9)".
+  /// The tiles (0-based, reading order) whose frame shows the matched segment.
+  public func matchedTiles(_ segment: ClosedRange<Double>) -> [Int] {
+    let matched = Set(matchedFrames(segment))
+    return tileIndexes.indices.filter { matched.contains(tileIndexes[$0]) }
+  }
+
+  /// "tiles 1-6" (1-based), "tile 3", "tiles 2, 5"; nil when no tile shows the segment.
+  static func tileList(_ tiles: [Int]) -> String? {
+    guard let first = tiles.first, let last = tiles.last else { return nil }
+    if first == last { return "tile \(first + 1)" }
+    if last - first + 1 == tiles.count { return "tiles \(first + 1)-\(last + 1)" }
+    return "tiles " + tiles.map { String($0 + 1) }.joined(separator: ", ")
+  }
+
+  /// The item pane's line about the video: "3.0 s · 75 frames · 25 fps".
+  public var videoLine: String {
+    let rate = video.map { String(format: " · %g fps", ($0.frameRate * 100).rounded() / 100) }
+    return String(format: "%.1f s", duration ?? 0) + " · \(frameCount) frames" + (rate ?? "")
+      + (stopped == nil ? "" : " · \(tiles.count) shown")
+  }
+
+  /// The item pane's line about what matched, the marked tiles first: "0.0-2.0 s (2.0 s, 51
+  /// frames) · ► tiles 1-6 · vPDQ q 100% c 12%" (q: share of the upload's frames, c: of the
+  /// known video's); "frame 50 at 2.0 s · ► tile 6 · image bank PDQ" for one frame that
+  /// matched an image ("near tile 7" when no tile shows it); "the whole file (SHA-256 or MD5
+  /// digest)".
   public static func describe(_ match: FlaggedVideoMatch, sheet: ContactSheet?) -> String {
-    var text: String
+    guard match.kind != .digest, let start = match.startSeconds else {
+      return "the whole file (SHA-256 or MD5 digest)"
+    }
+    let end = max(match.endSeconds ?? start, start)
+    var parts: [String] = []
     switch match.kind {
     case .vpdq:
-      text = String(
-        format: "vPDQ q %.0f%% c %.0f%%", match.queryPercent ?? 0, match.comparedPercent ?? 0)
-      if let start = match.startSeconds, let end = match.endSeconds {
-        text += String(format: ", match %.1f-%.1f s", start, end)
+      var range = String(format: "%.1f-%.1f s (%.1f s", start, end, end - start)
+      if let rate = match.frameRate ?? sheet?.video?.frameRate, rate > 0 {
+        range += ", \(Int(((end - start) * rate).rounded()) + 1) frames"
       }
-    case .framePDQ:
-      text = "frame \(match.frame ?? 0)"
-        + (match.startSeconds.map { String(format: " at %.1f s", $0) } ?? "")
-    case .digest:
-      return "the whole file (digest)"
+      parts.append(range + ")")
+    default:
+      parts.append("frame \(match.frame ?? 0)" + String(format: " at %.1f s", start))
     }
-    if let start = match.startSeconds, let end = match.endSeconds,
-      let tiles = sheet?.tilesIn(start...max(end, start))
-    {
-      text += " (\(tiles) of \(sheet?.tiles.count ?? 0))"
+    if let sheet {
+      let times = sheet.tiles.map { $0.seconds ?? 0 }
+      if let tiles = tileList(sheet.matchedTiles(start...end)) {
+        parts.append("► \(tiles)")
+      } else if let near = times.indices.min(by: {
+        abs(times[$0] - start) < abs(times[$1] - start)
+      }) {
+        parts.append("near tile \(near + 1)")
+      }
     }
-    return text
+    switch match.kind {
+    case .vpdq:
+      parts.append(
+        String(
+          format: "vPDQ q %.0f%% c %.0f%%", match.queryPercent ?? 0, match.comparedPercent ?? 0))
+    default:
+      parts.append("image bank PDQ")
+    }
+    return parts.joined(separator: " · ")
   }
 }

@@ -58,8 +58,13 @@ public final class ItemPreview {
   private(set) var sheet: ContactSheet?
   /// The frame shown large (an index into the sheet's frames); nil: the contact sheet.
   private(set) var frameIndex: Int?
-  /// For a video item: what matched and where ("vPDQ 100% ...; match 0.0-2.0 s (tiles 1-5)").
+  /// For a video item: what matched and where ("0.0-2.0 s (2.0 s, 51 frames) · ► tiles 1-6
+  /// · vPDQ q 100% c 12%").
   private(set) var videoMatchText: String?
+  /// The sheet's frames (indexes) and tiles (reading order) showing the matched segment:
+  /// marked with ► on the preview.
+  private(set) var matchedFrames: Set<Int> = []
+  private(set) var matchedTiles: Set<Int> = []
 
   /// The SHA-256 recorded for the item (at scan or import), if any.
   let recordedSHA256: String?
@@ -100,6 +105,11 @@ public final class ItemPreview {
         placeholder = nil
         self.sheet = sheet
         videoMatchText = videoMatch.map { ContactSheet.describe($0, sheet: sheet) }
+        if let match = videoMatch, match.kind != .digest, let start = match.startSeconds {
+          let segment = start...max(start, match.endSeconds ?? start)
+          matchedFrames = Set(sheet.matchedFrames(segment))
+          matchedTiles = Set(sheet.matchedTiles(segment))
+        }
         return
       }
       // Shrunk while it decodes (a JPEG at 1/8 scale, rows averaged as they come), so a
@@ -241,9 +251,45 @@ public final class ItemPreview {
     }
     if let cells = encoded?.cells {
       PreviewRenderer.draw(cells, width: shown.width, in: rect, on: &screen)
+      drawMarks(pictureWidth: shown.width, pictureHeight: shown.height, in: rect, on: &screen,
+        theme: theme)
       if graphics != nil, let fitted = fitted?.image {
         screen.graphics.append(graphicCells(fitted, source: image, cells: cells, in: rect))
       }
+    }
+  }
+
+  /// On a video's sheet, each tile's number in its corner, `►` before the ones showing the
+  /// matched segment; on a frame of it, `► matched`. Text cells, so they read the same in
+  /// monochrome and on the Linux console.
+  private func drawMarks(
+    pictureWidth: Int, pictureHeight: Int, in rect: Rect, on screen: inout Screen, theme: Theme
+  ) {
+    guard let sheet else { return }
+    let left = rect.x + max(0, (rect.width - pictureWidth) / 2)
+    let rows = (pictureHeight + 1) / 2
+    let top = rect.y + max(0, (rect.height - rows) / 2)
+    func put(_ text: String, column: Int, row: Int, matched: Bool) {
+      guard row < min(rows, rect.height), column < min(pictureWidth, rect.width) else { return }
+      screen.put(
+        text, x: left + column, y: top + row, style: theme[matched ? .accent : .muted],
+        maxWidth: min(pictureWidth, rect.width) - column)
+    }
+    guard frameIndex == nil else {
+      if let frameIndex, matchedFrames.contains(frameIndex) {
+        put("► matched", column: 0, row: 0, matched: true)
+      }
+      return
+    }
+    let scaleX = Double(pictureWidth) / Double(max(1, sheet.image.width))
+    let scaleY = Double(pictureHeight) / Double(max(1, sheet.image.height))
+    for tile in sheet.tileIndexes.indices {
+      let origin = sheet.origin(ofTile: tile)
+      let matched = matchedTiles.contains(tile)
+      put(
+        (matched ? "►" : "") + String(tile + 1),
+        column: Int((Double(origin.x) * scaleX).rounded(.up)),
+        row: Int((Double(origin.y) * scaleY / 2).rounded(.up)), matched: matched)
     }
   }
 

@@ -794,7 +794,8 @@ final class QueueScreen: ConsoleScreen {
         sla.overdue ? .danger : .text),
     ]
     if let video = open.preview.sheet {
-      lines.append(("Video", open.preview.videoMatchText ?? video.summary, .text))
+      lines.append(("Video", video.videoLine, .text))
+      if let match = open.preview.videoMatchText { lines.append(("Matched", match, .accent)) }
     }
     if !open.note.isEmpty { lines.append(("Note", open.note, .accent)) }
     // A short, wide pane puts the details beside the preview, so the picture gets every row.
@@ -804,8 +805,15 @@ final class QueueScreen: ConsoleScreen {
       for line in lines where row < split.left.height {
         screen.put(line.0, in: split.left, row: row, style: theme[.muted])
         row += 1
-        screen.put(line.1, in: split.left, row: row, column: 1, style: theme[line.2])
-        row += 1
+        // What matched in a video wraps (its range and marked tiles come first); the rest
+        // is cut at the column's edge.
+        let wrapped =
+          line.0 == "Matched"
+          ? Array(TextWrap.lines(line.1, width: split.left.width - 1).prefix(3)) : [line.1]
+        for text in wrapped where row < split.left.height {
+          screen.put(text, in: split.left, row: row, column: 1, style: theme[line.2])
+          row += 1
+        }
       }
       let keys = Self.keyHelp
       let keyTop = max(row, split.left.height - keys.count)
@@ -815,8 +823,14 @@ final class QueueScreen: ConsoleScreen {
       drawPreview(open, in: split.rest, on: &screen, context: context)
       return
     }
-    let detailRows = min(lines.count, max(0, inner.height - 4))
-    for (row, line) in lines.prefix(detailRows).enumerated() {
+    // What matched in a video may take a second row.
+    let rows = lines.flatMap { line -> [(String, String, ThemeRole)] in
+      guard line.0 == "Matched" else { return [line] }
+      let wrapped = TextWrap.lines(line.1, width: max(1, inner.width - 12)).prefix(2)
+      return wrapped.enumerated().map { ($0.offset == 0 ? line.0 : "", $0.element, line.2) }
+    }
+    let detailRows = min(rows.count, max(0, inner.height - 4))
+    for (row, line) in rows.prefix(detailRows).enumerated() {
       screen.put(line.0, in: inner, row: row, column: 1, style: theme[.muted])
       screen.put(line.1, in: inner, row: row, column: 11, style: theme[line.2])
     }
