@@ -15,7 +15,8 @@ struct DemoCommand: ParsableCommand {
       Services in every risk category and deadline state, detection orders, operators \
       (alice, bahar, chen, and you as admin, all bound to your OS account: a reveal needs \
       a lead of a second account), accounts with consent histories, a review queue with evidence, \
-      decisions, reports in every state and a hash-chained audit log. The same seed gives \
+      the hash banks and URL lists its items matched (so bank list and url list show what \
+      the queue names), decisions, reports in every state and a hash-chained audit log. The same seed gives \
       the same data (times are relative to now).
       """
   )

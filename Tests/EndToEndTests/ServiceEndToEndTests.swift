@@ -180,7 +180,7 @@ struct ServiceEndToEndTests {
     let health = try server.request("GET", "/v1/health", token: token)
     #expect(health.status == 200)
     #expect(health.json["status"] as? String == "ok")
-    #expect(health.json["banks"] as? Int == 0)
+    #expect(health.json["banks"] as? Int == 4, "the demo's four banks")
     #expect(try server.request("GET", "/v1/nothing", token: token).status == 404)
 
     func rejected(_ body: String, field: String) throws {
@@ -223,7 +223,9 @@ struct ServiceEndToEndTests {
     #expect(paths.keys.contains("/v1/consent/{account}"))
     let metrics = try server.request("GET", "/metrics", token: token)
     #expect(metrics.status == 200)
-    #expect(metrics.text.contains("csar_index_hashes 0"))
+    // The demo's banks' hashes.
+    #expect(
+      metrics.text.contains("csar_index_hashes \(try f.sql("SELECT count(*) FROM bank_hash"))"))
     #expect(metrics.text.contains("hb_requests"))
     #expect(server.stop() == 0)
     #expect(server.log.contains("\"route\":\"/v1/lookup\""))
@@ -263,7 +265,10 @@ struct ServiceEndToEndTests {
     let service = try f.sql("SELECT code FROM service ORDER BY id LIMIT 1")
     let server = try f.serve()
     let token = try f.token
-    #expect(try server.request("GET", "/v1/health", token: token).json["hashes"] as? Int == 1)
+    // The imported hash and those of the demo's banks.
+    #expect(
+      try server.request("GET", "/v1/health", token: token).json["hashes"] as? Int
+        == Int(try f.sql("SELECT count(*) FROM bank_hash")))
 
     // Consent events: one new account granted, one refused; a repeat is a duplicate, a bad
     // event is rejected by index.

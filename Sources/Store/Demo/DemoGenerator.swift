@@ -131,10 +131,14 @@ private final class DemoRun {
   static let batchSize = 50_000
   /// Tables whose secondary indexes are rebuilt after loading.
   static let bulkTables =
-    "'flagged_item', 'consent_event', 'review_decision', 'audit_event', 'report'"
+    "'flagged_item', 'consent_event', 'review_decision', 'audit_event', 'report', 'bank_hash'"
   static let day: Int64 = 86_400
 
   let mediaDigests: [String: String]
+  /// The demo's hash banks by name (the names its known-match items show): bank and version.
+  var banks: [String: (id: Int64, version: Int64, at: Int64, hashes: Int)] = [:]
+  /// The demo's URL lists by name (the names its URL-match items carry).
+  var urlLists: [String: (id: Int64, at: Int64, entries: Int)] = [:]
   var observer: (any LongRunObserver)?
   /// Rows committed so far (accounts, items, audit events), for the observer.
   var rowsDone = 0
@@ -204,7 +208,10 @@ private final class DemoRun {
       try committed(last - first + 1)
       first = last + 1
     }
-    try database.writeImmediate { db in try makeReports(db) }
+    try database.writeImmediate { db in
+      try finishBanks(db)
+      try makeReports(db)
+    }
     try appendAudits(database)
     try database.writeImmediate { db in
       for sql in indexes { try db.execute(sql: sql) }
@@ -298,6 +305,94 @@ private final class DemoRun {
       try makeService(db, index: index, service, origin: origin)
     }
     try makeOrders(db)
+    try makeBanks(db, at: now - 200 * Self.day)
+  }
+
+  // MARK: - Hash banks and URL lists
+
+  /// The banks and URL lists the queue's items name, so `csar bank list` and `csar url list`
+  /// list what the Review screen shows. Each bank gets one version (an import by bahar from
+  /// a CSV file); the hashes its items matched are added as the items are made. No random
+  /// numbers are drawn here: the same seed gives the same items as before.
+  func makeBanks(_ db: Database, at: Int64) throws {
+    for (i, bank) in DemoCatalog.hashBanks.enumerated() {
+      let t = at + Int64(i) * 3600
+      try db.execute(
+        sql: "INSERT INTO bank (name, enabled, pdq_threshold, created_at) VALUES (?, 1, 31, ?)",
+        arguments: [bank.name, t])
+      let id = db.lastInsertedRowID
+      try db.execute(
+        sql: """
+          INSERT INTO bank_version (bank_id, bank_name, version, change, added, removed, total,
+            source_file, source_format, operator, created_at)
+          VALUES (?, ?, 1, 'import', 0, 0, 0, ?, 'csv', 'bahar', ?)
+          """, arguments: [id, bank.name, Self.sourceFile(of: bank.name), t])
+      let version = db.lastInsertedRowID
+      try db.execute(
+        sql: "UPDATE bank SET current_version_id = ? WHERE id = ?", arguments: [version, id])
+      banks[bank.name] = (id, version, t, 0)
+    }
+    for (i, list) in DemoCatalog.urlLists.enumerated() {
+      let t = at + Int64(DemoCatalog.hashBanks.count + i) * 3600
+      try db.execute(
+        sql: "INSERT INTO url_list (name, enabled, created_at) VALUES (?, 1, ?)",
+        arguments: [list.name, t])
+      urlLists[list.name] = (db.lastInsertedRowID, t, 0)
+    }
+  }
+
+  /// Adds the bank hash a known-match item matched (its PDQ with `distance` bits flipped, so
+  /// the item's distance is true) or the URL list entry a URL item matched; returns the
+  /// bank version the item records.
+  func addMatched(
+    _ db: Database, bank name: String, pdq: String?, distance: Int?, url: String?,
+    label: String
+  ) throws -> Int64? {
+    if let pdq, let bank = banks[name] {
+      let statement = try db.cachedStatement(
+        sql: """
+          INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label) VALUES (?, 'pdq', ?, ?)
+          """)
+      try statement.execute(
+        arguments: [bank.id, DemoGenerator.flipping(distance ?? 0, bitsOf: pdq), label])
+      banks[name]?.hashes += db.changesCount
+      return bank.version
+    }
+    if let url, let list = urlLists[name] {
+      // The list's expression: host and path, without scheme and query.
+      let expression = String(url.drop { $0 != "/" }.dropFirst(2).prefix { $0 != "?" })
+      let statement = try db.cachedStatement(
+        sql: "INSERT OR IGNORE INTO url_entry (list_id, expression, label) VALUES (?, ?, ?)")
+      try statement.execute(arguments: [list.id, expression, label])
+      urlLists[name]?.entries += db.changesCount
+    }
+    return nil
+  }
+
+  /// The file a demo bank's hashes came from ("ncmec-hashes.csv").
+  static func sourceFile(of bank: String) -> String {
+    (DemoCatalog.hashBanks.first { $0.name == bank }?.labelPrefix ?? "bank") + "-hashes.csv"
+  }
+
+  /// Sets each bank version's counts and records the imports in the audit log.
+  func finishBanks(_ db: Database) throws {
+    for (name, bank) in banks.sorted(by: { $0.value.id < $1.value.id }) {
+      try db.execute(
+        sql: "UPDATE bank_version SET added = ?, total = ? WHERE id = ?",
+        arguments: [bank.hashes, bank.hashes, bank.version])
+      audit(
+        bank.at, "bahar", "bank.import", "bank", bank.id,
+        after: [
+          "name": .string(name), "created": true, "added": .int(Int64(bank.hashes)),
+          "version": 1, "source_file": .string(Self.sourceFile(of: name)),
+          "source_format": "csv",
+        ])
+    }
+    for (name, list) in urlLists.sorted(by: { $0.value.id < $1.value.id }) {
+      audit(
+        list.at, "bahar", "url_list.import", "url_list", list.id,
+        after: ["name": .string(name), "created": true, "added": .int(Int64(list.entries))])
+    }
   }
 
   /// Completion days for a plan: newest last.
@@ -648,8 +743,8 @@ private final class DemoRun {
       sql: """
         INSERT INTO flagged_item (id, kind, state, priority, service_id, account_id,
           media_path, url, sha256, md5, pdq, bank, label, distance, model, score, created_at,
-          claimed_by, claim_expires_at, decided_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          claimed_by, claim_expires_at, decided_at, bank_version_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
     let insertDecision = try db.cachedStatement(
       sql: """
@@ -772,10 +867,13 @@ private final class DemoRun {
               serviceCode: serviceCodes[service], sha256: sha))
         }
       }
+      let bankVersion = try addMatched(
+        db, bank: bank, pdq: kind == .knownMatch ? pdq : nil, distance: distance, url: url,
+        label: label)
       insertItem.setUncheckedArguments([
         id, kind.rawValue, state.rawValue, priority, serviceIds[service], account, media, url,
         sha, md5, pdq, bank, label, distance, model, score, created, claimedBy, claimExpires,
-        decidedAt,
+        decidedAt, bankVersion,
       ])
       try insertItem.execute()
       if let decisionArguments {
@@ -927,6 +1025,18 @@ extension DemoGenerator {
     try install(building, at: path, replace: replace)
     removeBuilding()
     return summary
+  }
+
+  /// `hex` (a PDQ hash) with its first `count` bits flipped.
+  static func flipping(_ count: Int, bitsOf hex: String) -> String {
+    let hexDigits = Array("0123456789abcdef".utf8)
+    var digits = Array(hex.utf8)
+    for bit in 0..<min(count, digits.count * 4) {
+      let k = bit / 4
+      let value = Int(digits[k] <= 57 ? digits[k] - 48 : digits[k] - 87) ^ (8 >> (bit % 4))
+      digits[k] = hexDigits[value]
+    }
+    return String(decoding: digits, as: UTF8.self)
   }
 
   /// The hidden temporary file this process builds the demo for `path` in
