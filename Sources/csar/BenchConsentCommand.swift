@@ -31,7 +31,9 @@ struct ConsentBench: ParsableCommand {
   @Option(name: .long, help: "Account searches to time.")
   var queries = 2_000
 
-  @Option(name: .long, help: "Folder for the database files (default: the temp folder).")
+  @Option(
+    name: .long,
+    help: "Folder for the database files (default: a private folder in the temp folder).")
   var folder: String?
 
   func validate() throws {
@@ -41,7 +43,12 @@ struct ConsentBench: ParsableCommand {
   }
 
   func run() throws {
-    let directory = folder ?? NSTemporaryDirectory()
+    // csar refuses a database in a folder others can write to (such as /tmp itself), so the
+    // default is a private folder of this run inside it, removed at the end.
+    let ownFolder = folder == nil
+    let directory = folder ?? NSTemporaryDirectory() + "csar-bench-consent-\(getpid())"
+    if ownFolder { try PrivateFiles.makeFolder(directory) }
+    defer { if ownFolder { try? FileManager.default.removeItem(atPath: directory) } }
     let started = BenchCommand.now()
     let file = Self.csv(events: events, accounts: accounts)
     print("file\t\(events) events over \(accounts) accounts and 2 services, "

@@ -5,6 +5,20 @@ import Testing
 /// a row for each (no timing is asserted: speed is measured, not tested).
 @Suite("Bench all end to end")
 struct BenchAllEndToEndTests {
+  /// The temp folder is shared (mode 1777) and csar refuses databases there, so `bench
+  /// consent` without `--folder` works in a private folder of its own (it failed before).
+  @Test func consentBenchmarkRunsWithoutAFolder() throws {
+    let result = try CsarBinary.run([
+      "bench", "consent", "--events", "200", "--accounts", "100", "--runs", "1",
+      "--queries", "5",
+    ])
+    #expect(result.status == 0, "\(result.out)\n\(result.err)")
+    #expect(result.out.contains("import\tmedian"), "\(result.out)")
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
+      .filter { $0.hasPrefix("csar-bench-consent-") }
+    #expect(leftovers.isEmpty, "left behind: \(leftovers)")
+  }
+
   @Test func runsEveryBenchmarkAndPrintsEveryRow() throws {
     let folder = try CsarBinary.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
