@@ -40,10 +40,12 @@ extension UploadGate {
       hashedFrames: video.features.count, trustedFrames: trusted.count,
       duration: video.duration, frameRate: video.info.frameRate)
     outcome.matches += try videoBankMatcher().matches(video.features).map { found in
-      KnownMatch(
+      var match = KnownMatch(
         bank: found.video.bank, type: .pdq, distance: 0,
         label: found.video.label ?? found.video.name, sourceId: found.video.name,
         frame: found.firstFrame, segment: found.segment, video: found)
+      match.versionId = found.video.versionId
+      return match
     }
     outcome.matches += try frameMatches(trusted)
     return try flag(outcome, mediaPath: mediaPath, subject: subject)

@@ -328,7 +328,9 @@ extension Imports {
   ) throws -> Outcome<VideoBankImportSummary> {
     let file = try VideoBankFile.load(path: path)
     try check(file.problems, file: path, entries: file.videos.count, skipInvalid: skipInvalid)
-    let summary = try database.importVideoBank(name: name, videos: file.videos, by: operatorName)
+    let summary = try database.importVideoBank(
+      name: name, videos: file.videos, source: BankSource(file: path, format: "vpdq"),
+      by: operatorName)
     return Outcome(summary: summary, problems: file.problems)
   }
 }

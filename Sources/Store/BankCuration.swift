@@ -10,8 +10,6 @@ public enum BankCurationError: Error, Equatable, Sendable, CustomStringConvertib
   case leadsOnly(operatorName: String, action: String)
   /// Another bank has the name already.
   case nameTaken(String)
-  /// The bank holds known videos, which deletion does not handle yet.
-  case holdsVideos(bank: String, count: Int)
   /// The bank was deleted while an import was writing into it in batches.
   case deletedDuringImport(bank: String)
 
@@ -24,9 +22,6 @@ public enum BankCurationError: Error, Equatable, Sendable, CustomStringConvertib
     case .deletedDuringImport(let bank):
       return "bank \(bank) was deleted while the import was writing into it: the import "
         + "stopped (import the file again to make a new bank)"
-    case .holdsVideos(let bank, let count):
-      return "bank \(bank) holds \(count) known video\(count == 1 ? "" : "s"): deleting a bank "
-        + "of videos is not supported yet (disable it instead: csar bank disable \(bank))"
     }
   }
 }
@@ -77,7 +72,7 @@ extension AppDatabase {
         guard removed > 0 else { return summary }
         let version = try Self.recordBankVersion(
           db, bankId: bank.id, name: name, change: .remove, added: 0, removed: removed,
-          total: bank.total - removed, source: source, audit: audit)
+          source: source, audit: audit)
         summary.version = version
         try audit.record(
           action: "bank.remove", entity: "bank", entityId: String(bank.id),
@@ -150,18 +145,30 @@ extension AppDatabase {
     return summary
   }
 
-  /// Deletes bank `name` and its hashes; its versions stay (review items point at them), the
-  /// last one a `delete` version with every hash removed. Audited (`bank.delete`). Leads and
-  /// admins only.
+  /// Deletes bank `name` with its hashes and known videos; its versions stay (review items
+  /// point at them), the last one a `delete` version with everything removed. A video
+  /// review item that matched one of its videos keeps the bank version that matched; its
+  /// pointer to the deleted video is cleared, and the `bank.delete` event names the deleted
+  /// videos (up to 1,000) and how many items pointed at them. Audited (`bank.delete`). Leads
+  /// and admins only.
   @discardableResult
   public func deleteBank(name: String, by operatorName: String) throws -> BankVersion {
     try audited(by: operatorName) { db, audit in
       try Self.requireLead(db, operatorName, "delete a bank")
       let bank = try Self.bankRow(db, name: name)
-      let videos =
-        try Int.fetchOne(
-          db, sql: "SELECT count(*) FROM bank_video WHERE bank_id = ?", arguments: [bank.id]) ?? 0
-      guard videos == 0 else { throw BankCurationError.holdsVideos(bank: name, count: videos) }
+      let videos = try Row.fetchAll(
+        db, sql: "SELECT id, name FROM bank_video WHERE bank_id = ? ORDER BY id",
+        arguments: [bank.id])
+      let videoIds = "SELECT id FROM bank_video WHERE bank_id = ?"
+      try db.execute(
+        sql: """
+          UPDATE flagged_item_video SET bank_video_id = NULL
+          WHERE bank_video_id IN (\(videoIds))
+          """, arguments: [bank.id])
+      let detached = db.changesCount
+      try db.execute(
+        sql: "DELETE FROM bank_video_frame WHERE video_id IN (\(videoIds))", arguments: [bank.id])
+      try db.execute(sql: "DELETE FROM bank_video WHERE bank_id = ?", arguments: [bank.id])
       try db.execute(sql: "DELETE FROM bank_vpdq WHERE bank_id = ?", arguments: [bank.id])
       try db.execute(sql: "DELETE FROM bank_hash WHERE bank_id = ?", arguments: [bank.id])
       // An import still writing into it stops at its next batch (the bank is gone).
@@ -169,16 +176,22 @@ extension AppDatabase {
         sql: "UPDATE bank_import SET finished_at = ? WHERE id = ?",
         arguments: [audit.at, bank.pendingImport?.id])
       let version = try Self.recordBankVersion(
-        db, bankId: bank.id, name: name, change: .delete, added: 0, removed: bank.total,
-        total: 0, source: nil, audit: audit)
+        db, bankId: bank.id, name: name, change: .delete, added: 0,
+        removed: bank.total + videos.count, total: 0, source: nil, audit: audit)
       try db.execute(sql: "DELETE FROM bank WHERE id = ?", arguments: [bank.id])
       try audit.record(
         action: "bank.delete", entity: "bank", entityId: String(bank.id),
         before: [
           "name": .string(name), "total": .int(Int64(bank.total)),
           "enabled": .bool(bank.enabled), "pdq_threshold": .int(Int64(bank.pdqThreshold)),
+          "videos": .int(Int64(videos.count)),
+          "video_names": .array(
+            videos.prefix(1_000).map { .object(["id": .int($0[0]), "name": .string($0[1])]) }),
         ],
-        after: .object(Self.versionDetails(version)))
+        after: .object(
+          Self.versionDetails(version).merging([
+            "video_items_detached": .int(Int64(detached))
+          ]) { a, _ in a }))
       return version
     }
   }
@@ -201,8 +214,8 @@ extension AppDatabase {
       }
       try db.execute(sql: "UPDATE bank SET name = ? WHERE id = ?", arguments: [new, bank.id])
       let version = try Self.recordBankVersion(
-        db, bankId: bank.id, name: new, change: .rename, added: 0, removed: 0,
-        total: bank.total, source: nil, audit: audit)
+        db, bankId: bank.id, name: new, change: .rename, added: 0, removed: 0, source: nil,
+        audit: audit)
       try audit.record(
         action: "bank.rename", entity: "bank", entityId: String(bank.id),
         before: ["name": .string(old)],

@@ -71,6 +71,9 @@ struct BankImportOptions: Sendable {
   /// Runs after each committed batch but the last, outside any transaction, with the number
   /// of batches committed (tests: another connection writes here).
   var betweenBatches: (@Sendable (Int) throws -> Void)?
+  /// After each batch but the last, the import waits this share of the batch's own time
+  /// (at least 1 ms, at most 50 ms) before taking the lock again.
+  var pause = 0.25
 }
 
 // MARK: - Importing in short batches
@@ -92,7 +95,9 @@ extension AppDatabase {
   ///
   /// The caller has checked the whole file. The hashes are written in batches of
   /// ``bankImportBatchSize``, each its own short transaction, so the write lock is free
-  /// between them (another console can claim an item, decide, import). A batch's rows are
+  /// between them (another console can claim an item, decide, import): after each batch the
+  /// import waits a quarter of the batch's time (1 to 50 ms), so that a writer waiting in
+  /// SQLite's busy handler (which retries 1 to 100 ms apart) gets its turn. A batch's rows are
   /// staged: they carry the import's id (`bank_hash.import_id`) while the bank names it as
   /// its pending import (`bank.pending_import_id`), and every read leaves such rows out.
   /// Batches but the last are audited as `bank.import_batch` with their counts; the last
@@ -126,8 +131,7 @@ extension AppDatabase {
     try Self.checkListName(name, field: "bank name")
     if let threshold { try Self.checkThreshold(threshold) }
     // In index order: inserts then touch the unique index at one place instead of all over.
-    let sorted = entries.indices.map { (Self.indexKey(entries[$0]), $0) }.sorted { $0 < $1 }
-      .map { entries[$0.1] }
+    let order = entries.indices.map { (Self.indexKey(entries[$0]), $0) }.sorted { $0 < $1 }
     let withdrawn = BankWithdrawals(
       entries: Self.inIndexOrder(withdrawals.entries),
       sourceIds: Array(Set(withdrawals.sourceIds)).sorted())
@@ -138,26 +142,39 @@ extension AppDatabase {
     return try withImportCache(large: entries.count > 10_000) {
       var start = 0
       while true {
-        let end = min(start + size, sorted.count)
-        let last = end == sorted.count
+        let end = min(start + size, order.count)
+        let last = end == order.count
+        let began = DispatchTime.now().uptimeNanoseconds
         let summary = try audited(by: operatorName) { db, audit in
-          try run.write(db, audit: audit, entries: sorted[start..<end], last: last)
+          try run.write(
+            db, audit: audit, entries: order[start..<end].lazy.map { entries[$0.1] }, last: last)
         }
-        options.observer?.committed(end, of: sorted.count)
+        options.observer?.committed(end, of: order.count)
         if let summary { return summary }
         start = end
+        Self.yieldLock(
+          afterNanoseconds: DispatchTime.now().uptimeNanoseconds - began, share: options.pause)
         try options.betweenBatches?(run.batches)
         let task = "bank import into '\(name)'"
         if let stop = options.stopAfterBatches, run.batches >= stop {
           throw LongRunStopped(
-            task: task, committed: start, total: sorted.count, unit: "hashes",
+            task: task, committed: start, total: order.count, unit: "hashes",
             resume: Self.bankImportResume)
         }
         try options.observer?.checkStop(
-          task: task, committed: start, total: sorted.count, unit: "hashes",
+          task: task, committed: start, total: order.count, unit: "hashes",
           resume: Self.bankImportResume)
       }
     }
+  }
+
+  /// Leaves the write lock free for a while after a batch: SQLite wakes a waiting writer
+  /// (another console's claim, a decision) on its own schedule, 1 to 100 ms apart, so an
+  /// import that took the lock again at once would keep it from them until its end.
+  static func yieldLock(afterNanoseconds spent: UInt64, share: Double) {
+    guard share > 0 else { return }
+    let wait = min(50_000_000, max(1_000_000, Double(spent) * share))
+    usleep(UInt32(wait / 1_000))
   }
 
   /// The import's writes inside a caller's audited transaction, all at once (entries in
@@ -173,7 +190,7 @@ extension AppDatabase {
         entries: inIndexOrder(withdrawals.entries),
         sourceIds: Array(Set(withdrawals.sourceIds)).sorted()),
       listed: countsByType(entries))
-    return try run.write(db, audit: audit, entries: entries[...], last: true)!
+    return try run.write(db, audit: audit, entries: entries, last: true)!
   }
 }
 
@@ -218,7 +235,7 @@ struct BankImportRun {
 
   /// Writes one batch; with `last`, finishes the import and returns its summary.
   mutating func write(
-    _ db: Database, audit: AuditTrail, entries: ArraySlice<BankHashEntry>, last: Bool
+    _ db: Database, audit: AuditTrail, entries: some Sequence<BankHashEntry>, last: Bool
   ) throws -> BankImportSummary? {
     if let bankId, try Bool.fetchOne(
       db, sql: "SELECT 1 FROM bank WHERE id = ?", arguments: [bankId]) != true
@@ -420,11 +437,16 @@ extension AppDatabase {
     return removed
   }
 
-  /// Hashes of bank `bankId`, its pending import's staged rows left out.
+  /// Entries of bank `bankId` as its versions count them: hashes (its pending import's
+  /// staged rows left out) and known videos.
   static func visibleCount(_ db: Database, bankId: Int64) throws -> Int {
     let rows =
       try Int.fetchOne(
-        db.cachedStatement(sql: "SELECT count(*) FROM bank_hash WHERE bank_id = ?"),
+        db.cachedStatement(
+          sql: """
+            SELECT (SELECT count(*) FROM bank_hash WHERE bank_id = ?1)
+              + (SELECT count(*) FROM bank_video WHERE bank_id = ?1)
+            """),
         arguments: [bankId]) ?? 0
     return rows - (try pendingStaged(db, bankId: bankId).values.reduce(0, +))
   }

@@ -48,11 +48,11 @@ public struct BankVersion: Hashable, Sendable {
   public var version: Int
   /// What made it.
   public var change: BankChange
-  /// Hashes added.
+  /// Hashes (or known videos) added.
   public var added: Int
-  /// Hashes removed.
+  /// Hashes (or known videos) removed.
   public var removed: Int
-  /// Hashes in the bank after it.
+  /// Hashes and known videos in the bank after it.
   public var total: Int
   /// The file and format it came from.
   public var source: BankSource

@@ -73,6 +73,8 @@ public struct BankVideoRow: Hashable, Sendable {
   public var queryPercent: Double
   /// Percent of the known video's frames that must match.
   public var comparedPercent: Double
+  /// The bank's current version (`bank_version` row id) when the video was read.
+  public var versionId: Int64? = nil
 }
 
 /// A bank's vPDQ thresholds.
@@ -178,17 +180,20 @@ public struct VideoBankImportSummary: Hashable, Sendable {
   public var alreadyPresent: Int
   /// Frames added.
   public var frames: Int
+  /// The version the import made (nil when it changed nothing).
+  public var version: BankVersion? = nil
 }
 
 // MARK: - Writes
 
 extension AppDatabase {
   /// Imports known videos into bank `name` (created, enabled, when missing) in one
-  /// transaction, with one `bank.import` event; a video the bank already holds (same frames)
-  /// is counted, not stored twice. No event when nothing changed.
+  /// transaction, with one `bank.import` event and a new version of the bank (its counts
+  /// are videos; `source` names the file or folder); a video the bank already holds (same
+  /// frames) is counted, not stored twice. No event or version when nothing changed.
   @discardableResult
   public func importVideoBank(
-    name: String, videos: [BankVideoEntry], by operatorName: String
+    name: String, videos: [BankVideoEntry], source: BankSource? = nil, by operatorName: String
   ) throws -> VideoBankImportSummary {
     try Self.checkListName(name, field: "bank name")
     for video in videos where video.frames.isEmpty {
@@ -232,18 +237,23 @@ extension AppDatabase {
             frames += 1
           }
         }
-        let summary = VideoBankImportSummary(
+        var summary = VideoBankImportSummary(
           bank: name, created: created, added: added, alreadyPresent: videos.count - added,
           frames: frames)
         guard created || added > 0 else { return summary }
+        let version = try Self.recordBankVersion(
+          db, bankId: bankId, name: name, change: .import, added: added, removed: 0,
+          source: source, audit: audit)
+        summary.version = version
+        let details: [String: JSONValue] = [
+          "name": .string(name), "created": .bool(created), "type": "vpdq",
+          "videos_added": .int(Int64(added)),
+          "already_present": .int(Int64(summary.alreadyPresent)),
+          "frames_added": .int(Int64(frames)),
+        ]
         try audit.record(
           action: "bank.import", entity: "bank", entityId: String(bankId),
-          after: [
-            "name": .string(name), "created": .bool(created), "type": "vpdq",
-            "videos_added": .int(Int64(added)),
-            "already_present": .int(Int64(summary.alreadyPresent)),
-            "frames_added": .int(Int64(frames)),
-          ])
+          after: .object(details.merging(Self.versionDetails(version)) { a, _ in a }))
         return summary
       }
     }
@@ -327,8 +337,9 @@ extension AppDatabase {
     }
   }
 
-  /// Changes whenever what the video banks match changes: a bank enabled, disabled or
-  /// retuned, vPDQ thresholds set, or videos imported (they are only ever added).
+  /// Changes whenever what the video banks match changes: a bank enabled, disabled,
+  /// retuned or deleted, vPDQ thresholds set, or videos imported (each import makes a new
+  /// version, which the bank row names).
   public func videoBankStamp() throws -> String {
     try read { db in
       let banks =
@@ -336,7 +347,8 @@ extension AppDatabase {
           db,
           sql: """
             SELECT group_concat(b.id || ':' || b.enabled || ':' || b.pdq_threshold || ':'
-              || ifnull(s.query_percent, '') || ':' || ifnull(s.compared_percent, ''), ',')
+              || ifnull(s.query_percent, '') || ':' || ifnull(s.compared_percent, '') || ':'
+              || ifnull(b.current_version_id, ''), ',')
             FROM (SELECT * FROM bank ORDER BY id) b LEFT JOIN bank_vpdq s ON s.bank_id = b.id
             """) ?? ""
       let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM bank_video") ?? 0
@@ -355,7 +367,7 @@ extension AppDatabase {
         sql: """
           SELECT v.id, b.name, v.name, v.label, v.frame_count, b.pdq_threshold,
             ifnull(s.query_percent, 80), ifnull(s.compared_percent, 0),
-            f.frame, f.quality, f.hash, f.timestamp
+            f.frame, f.quality, f.hash, f.timestamp, b.current_version_id
           FROM bank b JOIN bank_video v ON v.bank_id = b.id
           JOIN bank_video_frame f ON f.video_id = v.id
           LEFT JOIN bank_vpdq s ON s.bank_id = b.id
@@ -370,7 +382,7 @@ extension AppDatabase {
           if let current { try body(current, frames) }
           current = BankVideoRow(
             id: id, bank: row[1], name: row[2], label: row[3], frameCount: row[4],
-            distance: row[5], queryPercent: row[6], comparedPercent: row[7])
+            distance: row[5], queryPercent: row[6], comparedPercent: row[7], versionId: row[12])
           frames.removeAll(keepingCapacity: true)
         }
         frames.append(
@@ -413,14 +425,14 @@ extension AppDatabase {
         db,
         sql: """
           SELECT v.id, b.name, v.name, v.label, v.frame_count, b.pdq_threshold,
-            ifnull(s.query_percent, 80), ifnull(s.compared_percent, 0)
+            ifnull(s.query_percent, 80), ifnull(s.compared_percent, 0), b.current_version_id
           FROM bank_video v JOIN bank b ON b.id = v.bank_id
           LEFT JOIN bank_vpdq s ON s.bank_id = b.id WHERE v.id = ?
           """, arguments: [id]
       ).map {
         BankVideoRow(
           id: $0[0], bank: $0[1], name: $0[2], label: $0[3], frameCount: $0[4],
-          distance: $0[5], queryPercent: $0[6], comparedPercent: $0[7])
+          distance: $0[5], queryPercent: $0[6], comparedPercent: $0[7], versionId: $0[8])
       }
     }
   }

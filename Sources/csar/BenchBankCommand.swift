@@ -9,8 +9,8 @@ import Moderation
 import Store
 
 /// Times a bank import of a CSV file of N random PDQ hashes into a fresh database file (parse
-/// and store in short batches), a retraction list of a tenth of them (parse and delete, a version per bank),
-/// loading the enabled
+/// and store in short batches), a retraction list of a tenth of them (parse and delete, a
+/// version per bank), loading the enabled
 /// banks into the PDQ index (what every `csar scan` run does first), and the upload gate on
 /// generated benign images (decode, SHA-256/MD5/PDQ, bank and consent checks).
 struct BankBench: ParsableCommand {
@@ -86,6 +86,8 @@ struct BankBench: ParsableCommand {
           + "transactions of up to \(AppDatabase.bankImportBatchSize) hashes; database "
           + "\(BenchCommand.format(Double(fileBytes) / Double(hashes), 1)) bytes/hash")
 
+    try importWhileAnotherConnectionWrites(parsed.entries, folder: folder)
+
     // Retraction: a list of every tenth imported hash, as `csar bank retract` reads it.
     let listed = min(retract ?? hashes / 10, parsed.entries.count)
     var list = "type,hash\n"
@@ -151,5 +153,58 @@ struct BankBench: ParsableCommand {
           + "\(BenchCommand.format(1 / median, 1)) images/s "
           + "on one core (\(flagged) flagged) against \(matcher.index.count + planted.count) "
           + "hashes")
+  }
+
+  /// The same import into a second fresh database while another connection (a console
+  /// deciding, say) makes an audited write every 50 ms: how long each write took (its wait
+  /// for the lock included), and how many gave up ("database is locked" after the 5 s busy
+  /// timeout).
+  func importWhileAnotherConnectionWrites(_ entries: [BankHashEntry], folder: String) throws {
+    let path = folder + "/shared.sqlite"
+    let key = AuditKey.random(anchorFolder: folder + "/anchors-shared")
+    let importer = try AppDatabase.open(path: path, auditKey: key)
+    try importer.ensureOperator(name: "bench", role: .lead)
+    try importer.importBank(
+      name: "probe", entries: [BankHashEntry(type: .md5, hash: String(repeating: "0", count: 32))],
+      by: "bench")
+    let console = try AppDatabase.open(path: path, auditKey: key)
+    final class Log: @unchecked Sendable {
+      let lock = NSLock()
+      var waits: [Double] = []
+      var refused = 0
+      var done = false
+      let finished = DispatchSemaphore(value: 0)
+    }
+    let log = Log()
+    let probe = Thread {
+      var i = 0
+      while !log.lock.withLock({ log.done }) {
+        let t = BenchCommand.now()
+        do {
+          try console.setBankThreshold(name: "probe", threshold: 20 + i % 2, by: "bench")
+          let wait = BenchCommand.now() - t
+          log.lock.withLock { log.waits.append(wait) }
+        } catch {
+          log.lock.withLock { log.refused += 1 }
+        }
+        i += 1
+        usleep(50_000)
+      }
+      log.finished.signal()
+    }
+    probe.start()
+    let t = BenchCommand.now()
+    let summary = try importer.importBank(name: "bench", entries: entries, by: "bench")
+    let seconds = BenchCommand.now() - t
+    log.lock.withLock { log.done = true }
+    log.finished.wait()
+    let waits = log.lock.withLock { log.waits }
+    print(
+      "import under writes\t\(entries.count) PDQ hashes stored in "
+        + "\(BenchCommand.format(seconds, 2)) s (\(summary.batches) transactions) while another "
+        + "connection wrote every 50 ms: \(waits.count) writes took median (lock wait included) "
+        + "\(BenchCommand.ms(waits.isEmpty ? 0 : BenchCommand.median(waits))), max "
+        + "\(BenchCommand.ms(waits.max() ?? 0)), \(log.lock.withLock { log.refused }) refused "
+        + "(database locked)")
   }
 }

@@ -58,6 +58,49 @@ import Video
     #expect(line.contains("\"type\":\"vpdq\"") && line.contains("\"query_percent\":100"))
   }
 
+  /// Before: a vPDQ import made no bank version (a video item recorded none), and a bank of
+  /// videos could not be deleted. Now the item records the version that matched, and
+  /// deleting the bank removes its videos, keeps the item and its version, and says so.
+  @Test func videoItemsRecordTheVersionAndTheirBankCanBeDeleted() throws {
+    guard let (dir, path, db) = try Self.setUp() else { return }
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let version = try #require(try db.hashBank(name: "known").version)
+    #expect(version.change == .import && version.added == 1 && version.total == 1)
+    let outcome = try VideoScanTests.scan(path, in: db)
+    guard case .flagged(.knownMatch, let itemId) = outcome.decision else {
+      Issue.record("expected a flagged item, got \(outcome.decision)")
+      return
+    }
+    func itemVersion() throws -> Int64? {
+      try db.writer.read {
+        try Int64.fetchOne(
+          $0, sql: "SELECT bank_version_id FROM flagged_item WHERE id = ?", arguments: [itemId])
+      }
+    }
+    #expect(try itemVersion() == version.id)
+    let deleted = try db.deleteBank(name: "known", by: "mod")
+    #expect(deleted.change == .delete && deleted.removed == 1 && deleted.total == 0)
+    #expect(try db.videoMatch(itemId: itemId)?.bankVideoId == nil)
+    #expect(try db.videoMatch(itemId: itemId)?.kind == .vpdq)
+    #expect(try itemVersion() == version.id)
+    #expect(try db.bankVersion(id: version.id)?.label == "known@v1")
+    let left = try db.writer.read {
+      try Int.fetchOne(
+        $0,
+        sql: "SELECT (SELECT count(*) FROM bank_video) + (SELECT count(*) FROM bank_video_frame)")
+    }
+    #expect(left == 0)
+    let details = try db.writer.read {
+      try String.fetchOne(
+        $0, sql: "SELECT details_json FROM audit_event WHERE action = 'bank.delete'")
+    }
+    #expect(details?.contains(#""video_items_detached":1"#) == true)
+    #expect(details?.contains(#""name":"pattern-clip""#) == true)
+    #expect(try db.verifyAudit().isOK)
+    // The upload no longer matches anything.
+    #expect(try VideoScanTests.scan(path, in: db).decision.code == "allowed")
+  }
+
   /// A bank's compared-percent threshold above what the upload covers: no match in that bank.
   @Test func perBankThresholdsDecide() throws {
     guard let (dir, path, db) = try Self.setUp() else { return }

@@ -68,6 +68,30 @@ import Testing
   }
 
   /// Every bad line of every file is named `FILE:LINE`, and nothing is imported.
+  /// Before: a vPDQ import made no version. Now it does, like any import, counted in videos
+  /// and naming its source; importing the same videos again makes none.
+  @Test func aVPDQImportMakesAVersion() throws {
+    let dir = try Self.folder(["chair.txt": Self.sample])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let db = try Self.database()
+    let first = try Imports.videoBank(
+      name: "known-videos", path: dir, skipInvalid: false, database: db, by: "mod")
+    let version = try #require(first.summary.version)
+    #expect((version.version, version.change, version.added, version.total) == (1, .import, 1, 1))
+    #expect(version.source.format == "vpdq")
+    #expect(version.source.file == URL(fileURLWithPath: dir).lastPathComponent)
+    #expect(try db.hashBank(name: "known-videos").version == version)
+    let again = try Imports.videoBank(
+      name: "known-videos", path: dir, skipInvalid: false, database: db, by: "mod")
+    #expect(again.summary.version == nil)
+    #expect(try db.bankVersions(name: "known-videos").count == 1)
+    let details = try db.writer.read {
+      try String.fetchOne(
+        $0, sql: "SELECT details_json FROM audit_event WHERE action = 'bank.import'")
+    }
+    #expect(details?.contains(#""version":1"#) == true)
+  }
+
   @Test func badLinesAreNamedAndNothingIsImported() throws {
     let bad = """
       0,100,\(Self.hexA),0.000
