@@ -6,7 +6,8 @@ import Store
 /// Removals and retractions read from hash-list files (any format `bank import` reads).
 public enum Curation {
   /// Removes the hashes listed in the file at `path` (those it marks withdrawn included)
-  /// from bank `name`. A file with any bad line changes nothing (``ModerationError/invalidRemovalLines(file:problems:)``).
+  /// from bank `name`. A file with any bad line changes nothing
+  /// (``ModerationError/invalidRemovalLines(file:problems:)``).
   public static func remove(
     name: String, path: String, database: AppDatabase, by operatorName: String
   ) throws -> BankRemovalSummary {

@@ -13,7 +13,8 @@ import Store
 /// - StopNCII: hash records (`signalType` ImagePDQ/VideoMD5, `hashValue`, `hashStatus`,
 ///   `caseNumbers`, ...) alone, in an array, or in a FetchHashes reply (`hashRecords`).
 ///   Records whose `hashStatus` is Withdrawn or Deleted are not imported: they are listed in
-///   ``BankFile/withdrawn``. Fields other than the type and value are metadata.
+///   ``BankFile/withdrawn``. `label` and `sourceId` (which csar's export writes) are the
+///   label and source id; other fields are metadata.
 ///
 /// Signal types csar has no bank for (`vpdq`, VideoTMK, `url`, ...) are counted in
 /// ``BankFile/unsupported``.
@@ -151,14 +152,16 @@ enum HashListJSONFile {
       return
     }
     let status = record["hashStatus"]?.text ?? ""
-    let pairs = members.filter { $0.key != "signalType" && $0.key != "hashValue" }
+    let own = ["signalType", "hashValue", "label", "sourceId"]
+    let pairs = members.filter { !own.contains($0.key) }
       .compactMap { member -> (String, String)? in
         if case .null = member.value.kind { return nil }
         return (member.key, member.value.metadataText)
       }
     collector.add(
       typeName: type, value: hash, line: hashValue.line, field: join(field, "hashValue"),
-      metadata: pairs, withdrawn: status == "Withdrawn" || status == "Deleted")
+      label: record["label"]?.text, sourceId: record["sourceId"]?.text, metadata: pairs,
+      withdrawn: status == "Withdrawn" || status == "Deleted")
   }
 
   static func join(_ field: String, _ name: String) -> String {

@@ -20,9 +20,9 @@ public enum Imports {
 
   /// Imports a hash list in any format csar reads (``BankFile/load(path:maximumBytes:)``) into
   /// bank `name`: the whole file is checked before anything is written, then the hashes go in
-  /// in short batches (see ``AppDatabase/importBank(name:entries:threshold:skipped:source:withdrawals:by:observer:)``);
-  /// the hashes and ids the list withdraws (StopNCII Withdrawn/Deleted records, NCMEC
-  /// deleted entries) are removed from the bank by the import's last transaction.
+  /// in short batches (see `AppDatabase.importBank`); the hashes and ids the list withdraws
+  /// (StopNCII Withdrawn/Deleted records, NCMEC deleted entries) are removed from the bank by
+  /// the import's last transaction.
   public static func bank(
     name: String, path: String, skipInvalid: Bool, threshold: Int?, database: AppDatabase,
     by operatorName: String, observer: (any LongRunObserver)? = nil

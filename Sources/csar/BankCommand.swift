@@ -35,6 +35,20 @@ struct BankCommand: ParsableCommand {
       ("source_file", .text(bank.lastSource?.file)),
       ("source_format", .text(bank.lastSource?.format)),
       ("changed_at", bank.version.map { .int($0.createdAt) } ?? .null),
+      ("change", bank.version.map { .string($0.change.rawValue) } ?? .null),
+      ("added", bank.version.map { .int(Int64($0.added)) } ?? .null),
+      ("removed", bank.version.map { .int(Int64($0.removed)) } ?? .null),
+      ("changed_by", .text(bank.version?.operatorName)),
+      (
+        "pending_import",
+        bank.pendingImport.map { pending in
+          .object([
+            "staged": .int(Int64(pending.staged)), "batches": .int(Int64(pending.batches)),
+            "source_file": .text(pending.sourceFile), "operator": .string(pending.operatorName),
+            "started_at": .int(pending.startedAt),
+          ])
+        } ?? .null
+      ),
     ])
   }
 
@@ -51,11 +65,22 @@ struct BankCommand: ParsableCommand {
       "pdq \(bank.pdqCount)", "md5 \(bank.md5Count)", "sha256 \(bank.sha256Count)",
       "sha1 \(bank.sha1Count)",
       "on match: \(bank.onMatch.rawValue)",
-      bank.version.map { "v\($0.version) \($0.change.rawValue)" } ?? "v?",
+      bank.version.map { version in
+        "v\(version.version) \(version.change.rawValue) +\(version.added) -\(version.removed) "
+          + "by \(version.operatorName) \(BankVersionText.utc(version.createdAt))"
+      } ?? "v? (no version yet)",
       (bank.lastSource?.file).map { file in
         "from " + file + ((bank.lastSource?.format).map { " (\($0))" } ?? "")
       } ?? "from -",
-    ] + (videos.map { ["vpdq \($0)"] } ?? [])).joined(separator: "\t")
+    ] + (videos.map { ["vpdq \($0)"] } ?? [])
+      + (bank.pendingImport.map { pending in
+        [
+          "importing: \(pending.staged) staged by \(pending.operatorName) since "
+            + BankVersionText.utc(pending.startedAt)
+            + (pending.sourceFile.map { " from \($0)" } ?? "")
+            + ", not yet in the bank (run the import again to finish it)"
+        ]
+      } ?? [])).joined(separator: "\t")
   }
 }
 
@@ -75,11 +100,16 @@ struct BankImportCommand: ParsableCommand {
       (frame,quality,hex,timestamp lines, or threatexchange's JSON array of \
       "hex,quality,timestamp"), imports known videos, one per file. Every bad line is printed as \
       FILE:LINE: reason; a file with any bad line imports nothing unless --skip-invalid. \
-      Hashes the bank holds already are counted, not added twice. One transaction, one \
-      audit event (bank.import). A file starting with { or [ is read as HMA 2.0 JSON \
-      (signal objects, bank contents) or StopNCII JSON (signalType, hashValue; Withdrawn and \
-      Deleted records are not imported); one starting with < as an NCMEC XML fingerprint \
-      list (md5, sha1, pdq; other algorithms are counted, not errors; no DTD accepted). \
+      Hashes the bank holds already are counted, not added twice. The whole file is checked \
+      first; the hashes are then written in batches of 20,000, each a short transaction \
+      (other consoles and commands write in between), and become part of the bank all at once \
+      with the last one, which makes the new version and the bank.import event. An import \
+      stopped or killed between batches leaves the bank as it was: run it again to finish \
+      it (hashes already staged or in the bank are skipped). A file starting with { or [ is \
+      read as HMA 2.0 JSON (signal objects, bank contents) or StopNCII JSON (signalType, \
+      hashValue; Withdrawn and Deleted records are removed from the bank); one starting with \
+      < as an NCMEC XML fingerprint list (md5, sha1, pdq; other algorithms are counted, not \
+      errors; deleted ids are removed from the bank; no DTD accepted). \
       Extra columns and fields are kept as the hash's metadata. Files over 1 GiB are refused.
       """)
 
@@ -156,15 +186,22 @@ struct BankListCommand: ParsableCommand {
     abstract: "List the banks with their state, PDQ threshold and hash counts.",
     discussion: """
       Plain: NAME<TAB>enabled|disabled<TAB>threshold N<TAB>pdq N<TAB>md5 N<TAB>sha256 N\
-      <TAB>sha1 N<TAB>on match: review|report<TAB>vN CHANGE (the current version)\
-      <TAB>from FILE (FORMAT) (the newest file it took hashes from; `bank versions NAME` lists \
-      every version)[<TAB>vpdq N (known videos)]. With --json, one object per line: {"name",\
-      "enabled","pdq_threshold","pdq","md5","sha256","sha1","total","created_at","vpdq",\
-      "on_match","version","source_file","source_format","changed_at"}.
+      <TAB>sha1 N<TAB>on match: review|report<TAB>vN CHANGE +ADDED -REMOVED by OPERATOR TIME \
+      (the current version)<TAB>from FILE (FORMAT) (the newest file it took hashes from)\
+      [<TAB>vpdq N (known videos)][<TAB>importing: N staged ... (an import still writing, or \
+      stopped: run it again to finish it)]. With --versions, each bank's versions follow it, \
+      one per line, indented (as `bank versions NAME` prints them). With --json, one object \
+      per line: {"name","enabled","pdq_threshold","pdq","md5","sha256","sha1","total",\
+      "created_at","vpdq","on_match","version","source_file","source_format","changed_at",\
+      "change","added","removed","changed_by","pending_import"} (and "versions", a list, with \
+      --versions).
       """)
 
   @Flag(name: .long, help: "Print JSON Lines.")
   var json = false
+
+  @Flag(name: .long, help: "Also list every version of each bank.")
+  var versions = false
 
   @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
   var db: String?
@@ -174,7 +211,18 @@ struct BankListCommand: ParsableCommand {
     let videos = try setup.database.bankVideoCounts()
     for bank in try setup.database.hashBanks() {
       let n = videos[bank.name] ?? 0
-      print(json ? BankCommand.json(bank, videos: n) : BankCommand.line(bank, videos: n))
+      let history = versions ? try setup.database.bankVersions(name: bank.name) : []
+      if json {
+        var line = BankCommand.json(bank, videos: n)
+        if versions {
+          line = String(line.dropLast()) + #","versions":["#
+            + history.map(BankVersionText.json).joined(separator: ",") + "]}"
+        }
+        print(line)
+      } else {
+        print(BankCommand.line(bank, videos: n))
+        for version in history { print("  " + BankVersionText.line(version)) }
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
-// `csar bank export NAME --format csv|te-csv|te|hma-json|vpdq|threatexchange-vpdq [-o PATH]`.
+// `csar bank export NAME --format csv|te-csv|te|hma-json|stopncii-json|ncmec-xml|vpdq|
+// threatexchange-vpdq [-o PATH]`.
 
 import ArgumentParser
 import Foundation
@@ -9,7 +10,9 @@ import Store
 struct BankExportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "export",
-    abstract: "Write a bank as csar CSV, threatexchange CSV or lines, HMA JSON, or vPDQ files.",
+    abstract:
+      "Write a bank as csar CSV, threatexchange CSV or lines, HMA, StopNCII or NCMEC lists, "
+      + "or vPDQ files.",
     discussion: """
       csv: type,hash,label,source_id,metadata (metadata a JSON object), what `csar bank \
       import` reads back unchanged. te-csv: threatexchange dataset --csv columns \
@@ -19,7 +22,11 @@ struct BankExportCommand: ParsableCommand {
       is left out and counted). hma-json: a JSON array of HMA bank contents \
       {"bank":{"name"},"signals":{"pdq":"..."},"metadata":{"content_id","json":{"label",...}}}. \
       md5 is written as video_md5 and sha256 as video_sha256 (the digest of the file), as \
-      threatexchange and HMA name them. Writes to --output (a private file, replaced \
+      threatexchange and HMA name them. stopncii-json: a StopNCII FetchHashes reply \
+      {"hashRecords":[{"signalType":"ImagePDQ"|"VideoMD5","hashValue","hashStatus",...}],\
+      "count","hasMoreRecords"} (SHA-1 and SHA-256 left out and counted). ncmec-xml: an NCMEC \
+      fingerprint list, an <image> (or <video>) per hash with its id, classification, member \
+      and timestamp (SHA-256 left out and counted). Writes to --output (a private file, replaced \
       atomically, exact bytes) or standard output (text from data passes the output \
       sanitiser); a summary goes to standard error. vpdq and threatexchange-vpdq write the \
       bank's known videos instead: ThreatExchange's frame,quality,hex,timestamp lines or \
@@ -32,7 +39,10 @@ struct BankExportCommand: ParsableCommand {
 
   @Option(
     name: .long,
-    help: "csv, te-csv, te, hma-json; vpdq, threatexchange-vpdq (default csv; vpdq: videos).")
+    help: """
+      csv, te-csv, te, hma-json, stopncii-json, ncmec-xml; vpdq, threatexchange-vpdq \
+      (default csv; vpdq: videos).
+      """)
   var format: String?
 
   @Option(
@@ -50,7 +60,8 @@ struct BankExportCommand: ParsableCommand {
     }
     guard let format = BankExportFormat(rawValue: format) else {
       throw ValidationError(
-        "--format \(format): use csv, te-csv, te, hma-json, vpdq or threatexchange-vpdq")
+        "--format \(format): use csv, te-csv, te, hma-json, stopncii-json, ncmec-xml, vpdq "
+          + "or threatexchange-vpdq")
     }
     let summary: BankExportSummary
     if let output {

@@ -70,7 +70,11 @@ struct SharingEndToEndTests {
     #expect(try f.csar("bank", "import", "known", source).status == 0)
     let original = try f.csar("bank", "export", "known").out
     #expect(original.contains(#"pdq,\#(pdq),"ring, large",S-1,"{""collab"":""Sample""}""#))
-    for format in ["csv", "te-csv", "te", "hma-json"] {
+    let leftOut = [
+      "te": "AND h.type <> 'sha1'", "stopncii-json": "AND h.type IN ('pdq', 'md5')",
+      "ncmec-xml": "AND h.type <> 'sha256'",
+    ]
+    for format in ["csv", "te-csv", "te", "hma-json", "stopncii-json", "ncmec-xml"] {
       let path = f.directory + "/known." + format
       let exported = try f.csar("bank", "export", "known", "--format", format, "-o", path)
       #expect(exported.status == 0, "\(format): \(exported.err)")
@@ -87,14 +91,69 @@ struct SharingEndToEndTests {
         """
         SELECT group_concat(type || ':' || hash, ' ') FROM (SELECT h.type, h.hash FROM bank_hash h
         JOIN bank b ON b.id = h.bank_id WHERE b.name = 'known'
-        \(format == "te" ? "AND h.type <> 'sha1'" : "") ORDER BY 1, 2)
+        \(leftOut[format] ?? "") ORDER BY 1, 2)
         """)
       #expect(hashes == expected, "\(format)")
       if format == "te" { #expect(exported.err.contains("1 sha1 left out")) }
     }
     let again = try f.csar("bank", "export", "back-csv").out
     #expect(again == original, "csv -> csar -> csv is unchanged")
-    #expect(try f.sql("SELECT count(*) FROM audit_event WHERE action = 'bank.export'") == "6")
+    #expect(try f.sql("SELECT count(*) FROM audit_event WHERE action = 'bank.export'") == "8")
+  }
+
+  /// `bank list` shows each bank's version with its counts, who made it and when, where its
+  /// hashes came from, every version with --versions, and an import that has not finished.
+  @Test func bankListShowsVersionsSourcesAndUnfinishedImports() throws {
+    let f = try Fixture()
+    let a = String(repeating: "a5", count: 32)
+    let b = String(repeating: "3c", count: 32)
+    let first = try f.write("day1.csv", "pdq,\(a)\npdq,\(b)\n")
+    let second = try f.write(
+      "day2.json",
+      #"{"hashRecords": [{"signalType": "ImagePDQ", "hashValue": "\#(a)", "#
+        + #""hashStatus": "Withdrawn"}]}"#)
+    #expect(try f.csar("bank", "import", "shared", first).status == 0)
+    let withdrawn = try f.csar("bank", "import", "shared", second)
+    #expect(withdrawn.status == 0, "\(withdrawn.err)")
+    #expect(withdrawn.out.contains("1 withdrawn hash removed"), "\(withdrawn.out)")
+    #expect(withdrawn.out.contains("(v2: +0 -1)"), "\(withdrawn.out)")
+    let listed = try f.csar("bank", "list", "--versions")
+    #expect(listed.status == 0, "\(listed.err)")
+    let all = listed.out.split(separator: "\n").map(String.init)
+    let at = try #require(all.firstIndex { $0.hasPrefix("shared\t") }, "\(listed.out)")
+    let lines = Array(all[at...].prefix(3))
+    #expect(lines.first?.contains("\tv2 import +0 -1 by ") == true, "\(listed.out)")
+    #expect(lines.first?.contains("\tfrom day2.json (stopncii-json)") == true)
+    #expect(lines.dropFirst().first?.hasPrefix("  v1 import +2 -0 =2 day1.csv (csv) by ") == true)
+    #expect(lines.last?.hasPrefix("  v2 import +0 -1 =1 day2.json (stopncii-json) by ") == true)
+    func shared(_ out: String) -> [String: Any]? {
+      f.json(out).first { $0["name"] as? String == "shared" }
+    }
+    let json = shared(try f.csar("bank", "list", "--json", "--versions").out)
+    #expect(json?["change"] as? String == "import" && json?["removed"] as? Int == 1)
+    #expect((json?["versions"] as? [[String: Any]])?.count == 2)
+    #expect(json?["pending_import"] is NSNull)
+
+    // An import stopped between batches (its state written here as it would leave it).
+    _ = try f.sql(
+      """
+      INSERT INTO bank_import (id, bank_id, source_file, source_format, operator, started_at,
+        staged_pdq, batches) SELECT 99, id, 'big.csv', 'csv', 'ana', 1750000000, 1, 1
+        FROM bank WHERE name = 'shared';
+      UPDATE bank SET pending_import_id = 99 WHERE name = 'shared';
+      INSERT INTO bank_hash (bank_id, type, hash, import_id)
+        SELECT id, 'pdq', '\(String(repeating: "5a", count: 32))', 99 FROM bank
+        WHERE name = 'shared';
+      """)
+    let pending = try #require(
+      try f.csar("bank", "list").out.split(separator: "\n").first { $0.hasPrefix("shared\t") })
+    #expect(pending.contains("\tpdq 1\t"), "staged rows are not counted: \(pending)")
+    #expect(
+      pending.contains(
+        "importing: 1 staged by ana since 2025-06-15T15:06:40Z from big.csv, not yet in the "
+          + "bank (run the import again to finish it)"), "\(pending)")
+    let pendingJSON = shared(try f.csar("bank", "list", "--json").out)
+    #expect((pendingJSON?["pending_import"] as? [String: Any])?["staged"] as? Int == 1)
   }
 
   // MARK: - threatexchange

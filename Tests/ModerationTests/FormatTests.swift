@@ -273,4 +273,66 @@ struct FormatTests {
       try BankExport.export(bank: "missing", format: .csv, database: db) { _ in }
     }
   }
+
+  /// Before: no StopNCII or NCMEC export. Now both write what their importers read back: the
+  /// hashes of the types the format has, labels, source ids and the format's own fields.
+  @Test func stopNCIIAndNCMECExportsReadBack() throws {
+    let db = try moderationDatabase()
+    let stopNCII = parse(
+      #"{"hashRecords": [{"lastModtimestamp": 1700000000, "signalType": "ImagePDQ", "#
+        + #""hashValue": "\#(Self.pdq)", "hashStatus": "Active", "#
+        + #""caseNumbers": {"1": "Active"}, "CSPFeedbacks": []}]}"#, "in.json")
+    let ncmec = parse(
+      """
+      <queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2"><images><image>
+      <member id="42">Example &amp; Member</member><timestamp>2017-10-24T15:00:00Z</timestamp>
+      <id>image1</id><classification>A1</classification><fingerprints>
+      <md5>\(Self.md5)</md5><sha1>\(Self.sha1)</sha1></fingerprints></image></images>
+      <videos><video><id>video1</id><fingerprints><md5>\(String(repeating: "b1", count: 16))
+      </md5></fingerprints></video></videos></queryResult>
+      """, "in.xml")
+    #expect(stopNCII.problems.isEmpty && ncmec.problems.isEmpty)
+    let entries =
+      stopNCII.entries + ncmec.entries + [
+        BankHashEntry(type: .sha256, hash: String(repeating: "5a", count: 32), label: "x <y>")
+      ]
+    try db.importBank(name: "known", entries: entries, by: "mod")
+    func exported(_ format: BankExportFormat) throws -> (BankFile, BankExportSummary, String) {
+      var text = ""
+      let summary = try BankExport.export(bank: "known", format: format, database: db) {
+        text += $0
+      }
+      return (parse(text, "known.\(format.rawValue)"), summary, text)
+    }
+    func key(_ e: BankHashEntry) -> String { e.type.rawValue + e.hash }
+    let (json, jsonSummary, jsonText) = try exported(.stopNCIIJSON)
+    #expect(json.problems.isEmpty && json.format == .stopNCIIJSON)
+    #expect(jsonSummary.written == 3 && jsonSummary.leftOut == [.sha1: 1, .sha256: 1])
+    let pdq = try #require(json.entries.first { $0.type == .pdq })
+    #expect(pdq == stopNCII.entries[0])
+    #expect(jsonText.contains(#""lastModtimestamp":1700000000"#))
+    #expect(jsonText.contains(#""caseNumbers":{"1":"Active"}"#))
+    #expect(jsonText.contains(#""count":3,"hasMoreRecords":false"#))
+    let md5 = try #require(json.entries.first { $0.hash == Self.md5 })
+    #expect(md5.label == "A1" && md5.sourceId == "image1")
+
+    let (xml, xmlSummary, xmlText) = try exported(.ncmecXML)
+    #expect(xml.problems.isEmpty && xml.format == .ncmecXML)
+    #expect(xmlSummary.written == 4 && xmlSummary.leftOut == [.sha256: 1])
+    #expect(
+      Set(xml.entries.filter { $0.type != .pdq }.map(key)) == Set(ncmec.entries.map(key)))
+    for entry in ncmec.entries {
+      #expect(xml.entries.first { key($0) == key(entry) } == entry)
+    }
+    #expect(xmlText.contains("<videos>\n<video><id>video1</id>"))
+    #expect(xmlText.contains(#"<member id="42">Example &amp; Member</member>"#))
+
+    // Each reads back into a bank of its own, hash for hash.
+    for (format, file) in [("stopncii", json), ("ncmec", xml)] {
+      try db.importBank(name: format, entries: file.entries, by: "mod")
+      var back: [String] = []
+      try db.forEachBankHash(name: format) { back.append(key($0)) }
+      #expect(Set(back) == Set(file.entries.map(key)))
+    }
+  }
 }
