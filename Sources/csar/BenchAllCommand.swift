@@ -59,6 +59,9 @@ struct AllBench: ParsableCommand {
   @Option(name: .long, help: "Consent account searches to time.")
   var consentQueries = 200
 
+  @Option(name: .long, help: "Hashes per file of the hash-list formats import (bench formats).")
+  var formatHashes = 1_000_000
+
   @Option(name: .long, help: "Ready reports per export.")
   var reports = 10_000
 
@@ -85,7 +88,7 @@ struct AllBench: ParsableCommand {
   func validate() throws {
     guard items >= 1, largeSide >= 1, runs >= 2, iterations >= 1, queries >= 1, consentEvents >= 1,
       consentRuns >= 1, consentQueries >= 1, reports >= 1, reportRuns >= 1,
-      contentionSeconds > 0
+      contentionSeconds > 0, formatHashes >= 1
     else {
       throw ValidationError(
         "sizes and repetitions must be positive (--runs at least 2, as `bench console`)")
@@ -117,6 +120,7 @@ struct AllBench: ParsableCommand {
     for count in sizes(matchHashes) { suite.match(hashes: count, queries: queries) }
     suite.consent(events: consentEvents, runs: consentRuns, queries: consentQueries)
     suite.reports(reports, runs: reportRuns)
+    suite.formats(hashes: formatHashes)
     for count in sizes(workers) {
       suite.contention(db: db, workers: count, seconds: contentionSeconds)
     }

@@ -51,7 +51,7 @@ struct BenchSuite {
   }
 
   /// A row for `figure`, or a failure row when the process failed or printed no such figure.
-  private mutating func row(
+  mutating func row(
     _ name: String, _ result: BenchChild, _ figure: Double?, target: Double? = nil,
     targetText: String? = nil
   ) {

@@ -27,7 +27,7 @@ struct BenchAllEndToEndTests {
       "--match-hashes", "1000,2000", "--queries", "10", "--consent-events", "300",
       "--consent-runs", "1", "--consent-queries", "5", "--reports", "20", "--report-runs", "1",
       "--contention-seconds", "0.3", "--python", "csar-test-no-such-python",
-      "--large-side", "300",
+      "--large-side", "300", "--format-hashes", "200",
     ])
     #expect(result.status == 0, "\(result.out)\n\(result.err)")
     let rows = [
@@ -47,7 +47,10 @@ struct BenchAllEndToEndTests {
       "report export, 20 reports", "contention, 2 reviewer processes",
       "contention, 4 reviewer processes",
       "reference tools (pdqhash, faiss)", "bench all itself",
-    ]
+    ] + [
+      "csar csv", "threatexchange dataset csv", "threatexchange TYPE VALUE", "HMA JSON",
+      "StopNCII JSON", "NCMEC XML",
+    ].map { "bank import, \($0), 200 hashes" }
     let table = result.out.split(separator: "\n").filter { $0.hasPrefix("| ") }
     #expect(table.first?.hasPrefix("| benchmark") == true, "\(result.out)")
     for name in rows {
