@@ -24,7 +24,10 @@ struct BankListEndToEndTests {
     let rows = listed.out.split(separator: "\n").map { $0.split(separator: "\t") }
     #expect(Set(rows.compactMap { $0.first.map(String.init) }) == shown, "\(listed.out)")
     for row in rows {
-      #expect(row.contains("v1 import") && row.contains { $0.hasSuffix("-hashes.csv (csv)") })
+      #expect(
+        row.contains { $0.hasPrefix("v1 import +") }
+          && row.contains { $0.hasSuffix("-hashes.csv (csv)") },
+        "\(row)")
     }
     let lists = try CsarBinary.run(["url", "list", "--db", database])
     let listNames = Set(lists.out.split(separator: "\n").compactMap {
