@@ -82,7 +82,7 @@ let package = Package(
     .target(
       name: "Service",
       dependencies: [
-        "Compliance", "Store", "Imaging", "Detection", "Moderation",
+        "Compliance", "Store", "Imaging", "Video", "Detection", "Moderation",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import Compliance
+import Video
 
 // MARK: - config.toml
 
@@ -25,10 +26,10 @@ import Compliance
 /// outbox = "/srv/csar/outbox"  # the console exports reports here (default: outbox/ by the db)
 /// retention_months = 12        # purge decided items and reports after this many months
 /// media_roots = ["/srv/uploads"]  # where media may be read from (default: media/ beside the db)
-/// video_max_seconds = 3600     # videos longer than this are refused (scan, hash)
-/// video_max_frames = 216000    # ... or with more frames
+/// video_max_seconds = 3600     # videos longer than this are refused (scan, hash, serve and
+/// video_max_frames = 216000    # ... or with more frames              the console's preview)
 /// video_max_pixels = 8294400   # ... or with larger frames (width x height)
-/// video_max_decode_seconds = 300  # ... or taking longer than this to decode
+/// video_max_decode_seconds = 300  # ... or taking longer to decode (the console: at most 20)
 /// ```
 public struct Configuration: Equatable, Sendable {
   public var operatorName: String?
@@ -47,7 +48,7 @@ public struct Configuration: Equatable, Sendable {
   public var retentionMonths: Int = 12
   /// Folders media files may be read from (absolute paths); nil: `media/` beside the database.
   public var mediaRoots: [String]?
-  /// Caps on the videos `csar scan` and `csar hash` decode.
+  /// Caps on the videos `csar scan`, `csar hash`, `csar serve` and the console decode.
   public var video = VideoCaps()
 
   public init() {}
@@ -197,6 +198,23 @@ public struct VideoCaps: Equatable, Sendable {
 
   /// The defaults.
   public init() {}
+
+  /// The caps as decoder limits (`csar scan`, `hash` and `serve`).
+  public var limits: VideoLimits {
+    VideoLimits(
+      maxPixels: maxPixels, maxSeconds: Double(maxSeconds), maxFrames: maxFrames,
+      maxDecodeSeconds: Double(maxDecodeSeconds))
+  }
+
+  /// The caps for the console's preview: the same, with decoding held to at most
+  /// ``ContactSheet/videoLimits``' time (20 s), so opening an item never stalls the console
+  /// for the minutes a scan may take.
+  public var previewLimits: VideoLimits {
+    var limits = limits
+    limits.maxDecodeSeconds = min(
+      limits.maxDecodeSeconds, ContactSheet.videoLimits.maxDecodeSeconds)
+    return limits
+  }
 }
 
 extension Configuration {

@@ -2,6 +2,7 @@ import Compliance
 import Imaging
 import Store
 import Terminal
+import Video
 
 // MARK: - What every screen shares
 
@@ -25,6 +26,8 @@ public final class ConsoleContext {
   public var questionnaire: (questionnaire: Questionnaire, source: String)?
   /// The folders previews may read media from (nil: the `media` folder beside the database).
   public var mediaRoots: MediaRoots?
+  /// Caps on decoding a video item's frames (config `video_max_*`, at most 20 s of decoding).
+  public var videoLimits: VideoLimits = ContactSheet.videoLimits
   /// What exporting and revealing reports needs (provider name, key, outbox); nil: the
   /// Reports screen lists and follows up reports but cannot write them.
   public var reporting: ReportingSettings?

@@ -2,6 +2,7 @@
 
 import Foundation
 import Imaging
+import Video
 
 /// The settings of one service process (the executable fills them from its options).
 public struct ServiceSettings: Sendable {
@@ -49,6 +50,8 @@ public struct ServiceSettings: Sendable {
   public var refreshInterval: Duration = .milliseconds(500)
   /// Refuse images with more pixels than this (as `csar scan`).
   public var maxPixels = ImageDecoder.defaultMaxPixels
+  /// Caps on decoding an uploaded video (config `video_max_*`, as `csar scan`).
+  public var videoLimits = VideoLimits.default
   /// The folders media may be read from (classifier events' media must lie inside them).
   public var mediaRoots: MediaRoots
   /// Where uploads that matched a bank are kept for review (a private folder, private

@@ -62,6 +62,7 @@ struct ConsoleLauncher {
       dueSoonDays: configuration.dueSoonDays, colorDepth: terminal.colorDepth,
       review: configuration.review, questionnaire: methodology)
     context.mediaRoots = MediaRoots(configured: configuration.mediaRoots, databasePath: path)
+    context.videoLimits = configuration.video.previewLimits
     context.graphics = terminal.graphics.graphicsProtocol
     // The Reports screen exports and reveals as `csar report export` / `reveal` do.
     context.reporting = ReportingSettings(

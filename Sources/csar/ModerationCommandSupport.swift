@@ -33,11 +33,8 @@ struct ModerationOptions: ParsableArguments {
 enum VideoSettings {
   static func limits() throws -> VideoLimits {
     let environment = ProcessInfo.processInfo.environment
-    let caps = try Configuration.load(path: Configuration.defaultPath(environment: environment))
-      .video
-    return VideoLimits(
-      maxPixels: caps.maxPixels, maxSeconds: Double(caps.maxSeconds), maxFrames: caps.maxFrames,
-      maxDecodeSeconds: Double(caps.maxDecodeSeconds))
+    return try Configuration.load(path: Configuration.defaultPath(environment: environment))
+      .video.limits
   }
 }
 

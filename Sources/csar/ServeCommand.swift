@@ -78,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
     settings.requestTimeout = .milliseconds(Int64(timeout * 1000))
     if let workers { settings.workers = max(1, workers) }
     settings.queueCapacity = max(0, queue)
+    settings.videoLimits = setup.risk.configuration.video.limits
     let server = CSARServer(
       database: database, token: token, key: key, operatorName: operatorName,
       settings: settings, logger: CSARServer.makeLogger { Output.error($0) })

@@ -65,10 +65,14 @@ struct ReviewFixture {
           bytes: Array(repeating: 7, count: 32), path: folder + "/csar.key")))
   }
 
-  func console(_ operatorName: String, depth: ColorDepth = .monochrome) throws -> Console {
+  func console(
+    _ operatorName: String, depth: ColorDepth = .monochrome,
+    configuration: ConsoleUI.Configuration = ConsoleUI.Configuration()
+  ) throws -> Console {
     let context = ConsoleContext(
       database: try open(), operatorName: operatorName, theme: try Theme.load(nameOrPath: "mono"),
       today: today, dueSoonDays: 60, colorDepth: depth)
+    context.videoLimits = configuration.video.previewLimits
     let console = Console(context: context)
     console.press(.character("3"))
     return console

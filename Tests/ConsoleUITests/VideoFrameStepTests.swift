@@ -115,6 +115,22 @@ struct VideoFrameStepTests {
     #expect(console.shows("3.0 s · 75 frames · 25 fps"))
   }
 
+  /// Before: the console decoded previews under its own fixed caps, whatever the config said.
+  /// Now `video_max_*` applies there too (decoding held to at most 20 s).
+  @Test func theConfigsVideoCapsApplyToThePreview() throws {
+    let fixture = try ReviewFixture()
+    guard try Self.videoItem(fixture) != nil else { return }
+    let configuration = try ConsoleUI.Configuration.parse(
+      "video_max_pixels = 1000\nvideo_max_decode_seconds = 600\n", file: "config.toml")
+    #expect(configuration.video.previewLimits.maxPixels == 1000)
+    #expect(configuration.video.previewLimits.maxDecodeSeconds == 20)
+    #expect(configuration.video.limits.maxDecodeSeconds == 600)
+    let console = try fixture.console("alice", configuration: configuration)
+    console.press(.enter)
+    #expect(
+      console.shows("frames are 320x240 (76800 pixels), over the limit of 1000 pixels", width: 300))
+  }
+
   /// A frame is an exposure like a step clearer: when its audit event cannot be written, the
   /// frame before stays on screen.
   @Test func aFrameWhoseAuditFailsIsNotShown() throws {

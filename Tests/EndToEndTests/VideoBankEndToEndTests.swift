@@ -105,5 +105,18 @@ struct VideoBankEndToEndTests {
     #expect(match?["type"] as? String == "vpdq", "\(reply.text)")
     #expect((reply.json["video"] as? [String: Any])?["hashed_frames"] as? Int == 3)
     #expect(server.stop() == 0)
+
+    // Before: `csar serve` decoded videos under the built-in caps, whatever the config said.
+    // With `video_max_seconds = 2` in its config, the 3 s clip is refused by that cap.
+    try "video_max_seconds = 2\n".write(
+      toFile: f.configHome + "/csar/config.toml", atomically: true, encoding: .utf8)
+    let capped = try f.serve()
+    let refused = try capped.request(
+      "POST", "/v1/scan?account=video-user&service=\(service)&name=clip.mp4", token: token,
+      headers: ["Content-Type": "video/mp4"],
+      body: [UInt8](try Data(contentsOf: URL(fileURLWithPath: clip))))
+    #expect(refused.json["decision"] as? String == "error", "\(refused.text)")
+    #expect(refused.text.contains("over the limit of 2.0 s"), "\(refused.text)")
+    #expect(capped.stop() == 0)
   }
 }

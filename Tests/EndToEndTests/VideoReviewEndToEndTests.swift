@@ -22,13 +22,15 @@ struct VideoReviewEndToEndTests {
     return (f, item)
   }
 
-  /// The console in tmux (`environment` before the command), the video item open.
+  /// The console in tmux (`environment` before the command, `options` after it), the video
+  /// item open.
   static func openItem(
-    _ item: Int, _ f: Fixture, width: Int, height: Int, environment: String = ""
+    _ item: Int, _ f: Fixture, width: Int, height: Int, environment: String = "",
+    options: String = ""
   ) throws -> TmuxSession {
     let session = try TmuxSession(width: width, height: height, directory: f.directory)
     try session.type(
-      "\(environment) \(try CsarBinary.path) --db \(f.database); echo \"EXIT=$?\"")
+      "\(environment) \(try CsarBinary.path) --db \(f.database) \(options); echo \"EXIT=$?\"")
     try session.send("Enter")
     try session.waitFor("Re-categorisation deadlines", timeout: 60)
     try session.send("3")
@@ -52,6 +54,19 @@ struct VideoReviewEndToEndTests {
     try session.waitFor("► tiles 1-6")
     try session.send("Right")
     try session.waitFor("► matched")
+    try session.send("Escape")
+    try session.send("q")
+    try session.waitFor("EXIT=0", timeout: 30)
+  }
+
+  /// Before: the console decoded a video item under fixed caps, whatever `video_max_*` in the
+  /// config said. Now the config's caps apply to the preview.
+  @Test func theConfigsVideoCapsApplyInTheConsole() throws {
+    guard let (f, item) = try Self.videoItem() else { return }
+    let config = try f.write("capped.toml", "video_max_frames = 40\n")
+    let session = try Self.openItem(
+      item, f, width: 200, height: 40, options: "--config \(config)")
+    try session.waitFor("the video declares 75 frames, over", timeout: 30)
     try session.send("Escape")
     try session.send("q")
     try session.waitFor("EXIT=0", timeout: 30)

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Store
 import Terminal
+import Video
 
 // MARK: - The preview of one open item
 
@@ -76,7 +77,8 @@ public final class ItemPreview {
   /// against `recordedSHA256`, and decodes it.
   public init(
     itemId: Int64, mediaPath: String?, url: String?, databasePath: String,
-    recordedSHA256: String? = nil, roots: MediaRoots? = nil, videoMatch: FlaggedVideoMatch? = nil
+    recordedSHA256: String? = nil, roots: MediaRoots? = nil, videoMatch: FlaggedVideoMatch? = nil,
+    videoLimits: VideoLimits = ContactSheet.videoLimits
   ) {
     self.itemId = itemId
     self.recordedSHA256 = recordedSHA256?.lowercased()
@@ -99,7 +101,7 @@ public final class ItemPreview {
         return
       }
       // A video opens as a contact sheet of evenly spaced frames, decoded now.
-      if let sheet = try ContactSheet.video(bytes: bytes, name: path) {
+      if let sheet = try ContactSheet.video(bytes: bytes, name: path, limits: videoLimits) {
         image = sheet.image
         originalSize = (sheet.width, sheet.height)
         placeholder = nil

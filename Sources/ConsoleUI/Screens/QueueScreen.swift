@@ -382,7 +382,8 @@ final class QueueScreen: ConsoleScreen {
     let preview = ItemPreview(
       itemId: item.id, mediaPath: item.mediaPath, url: item.url,
       databasePath: context.database.path, recordedSHA256: item.sha256,
-      roots: context.mediaRoots, videoMatch: try? context.database.videoMatch(itemId: item.id))
+      roots: context.mediaRoots, videoMatch: try? context.database.videoMatch(itemId: item.id),
+      videoLimits: context.videoLimits)
     auditMediaCheck(preview, item: item, context: context)
     open = OpenItem(
       item: item, preview: preview,
