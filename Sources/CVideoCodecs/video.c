@@ -101,7 +101,7 @@ static int interrupted(void *opaque) {
 static int past_deadline(const csar_video *v) { return interrupted((void *)v); }
 
 static csar_video_status timed_out(const csar_video *v, char *message, size_t size) {
-  return fail(message, size, CSAR_VIDEO_TIMEOUT, "decoding took longer than %.1f s",
+  return fail(message, size, CSAR_VIDEO_TIMEOUT, "decoding took longer than the limit of %.1f s",
               v->limits.max_decode_seconds);
 }
 
@@ -413,7 +413,8 @@ csar_video_status csar_video_next(csar_video *v, int64_t frame_mod, uint8_t *rgb
     if (v->limits.max_frames && (uint64_t)v->decoded_frames > v->limits.max_frames) {
       av_frame_unref(v->decoded);
       return fail(message, size, CSAR_VIDEO_TOO_MANY_FRAMES,
-                  "the video has more than %llu frames", (unsigned long long)v->limits.max_frames);
+                  "the video has more frames than the limit of %llu",
+                  (unsigned long long)v->limits.max_frames);
     }
     if (v->limits.max_seconds > 0 && (double)n / v->fps > v->limits.max_seconds) {
       av_frame_unref(v->decoded);

@@ -24,7 +24,7 @@ public enum MediaHasher {
   /// ``MediaFile``).
   public static func hash(
     path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels, hasher: PDQHasher? = nil
-  ) throws(ImageDecodingError) -> MediaHashes {
+  ) throws(MediaDecodingError) -> MediaHashes {
     let bytes = try ImageDecoder.readFile(path)
     return try hash(data: bytes, name: path, maxPixels: maxPixels, hasher: hasher)
   }
@@ -36,7 +36,7 @@ public enum MediaHasher {
   public static func hash(
     data: [UInt8], name: String, maxPixels: Int = ImageDecoder.defaultMaxPixels,
     hasher: PDQHasher? = nil
-  ) throws(ImageDecodingError) -> MediaHashes {
+  ) throws(MediaDecodingError) -> MediaHashes {
     let digests = FileDigests(of: data)
     let rows = PDQRowHasher()
     let header = try ImageDecoder.decodeRows(

@@ -62,7 +62,7 @@ public enum VideoHasher {
   public static func hash(
     data: [UInt8], name: String, secondsPerHash: Double = 1, limits: VideoLimits = .default,
     hasher: PDQHasher? = nil
-  ) throws(VideoDecodingError) -> VideoHashes {
+  ) throws(MediaDecodingError) -> VideoHashes {
     let reader = try VideoReader(data: data, name: name, limits: limits)
     let mod = frameMod(secondsPerHash: secondsPerHash, frameRate: reader.info.frameRate)
     let pipeline = FrameHashPipeline(

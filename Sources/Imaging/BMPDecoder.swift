@@ -21,24 +21,24 @@ enum BMPDecoder {
     let data: [UInt8]
     let name: String
 
-    func u16(_ offset: Int) throws(ImageDecodingError) -> Int {
+    func u16(_ offset: Int) throws(MediaDecodingError) -> Int {
       try need(offset + 2, what: "header")
       return Int(data[offset]) | Int(data[offset + 1]) << 8
     }
 
-    func u32(_ offset: Int) throws(ImageDecodingError) -> UInt32 {
+    func u32(_ offset: Int) throws(MediaDecodingError) -> UInt32 {
       try need(offset + 4, what: "header")
       return UInt32(data[offset]) | UInt32(data[offset + 1]) << 8
         | UInt32(data[offset + 2]) << 16 | UInt32(data[offset + 3]) << 24
     }
 
-    func i32(_ offset: Int) throws(ImageDecodingError) -> Int {
+    func i32(_ offset: Int) throws(MediaDecodingError) -> Int {
       Int(Int32(bitPattern: try u32(offset)))
     }
 
-    func need(_ end: Int, what: String) throws(ImageDecodingError) {
+    func need(_ end: Int, what: String) throws(MediaDecodingError) {
       if end > data.count {
-        throw ImageDecodingError(
+        throw MediaDecodingError(
           kind: .truncated, source: name,
           detail: "BMP: file is truncated (the \(what) needs \(end) bytes, the file has "
             + "\(data.count))")
@@ -71,15 +71,15 @@ enum BMPDecoder {
   }
 
   static func fail(
-    _ kind: ImageDecodingError.Kind, _ name: String, _ detail: String
-  ) -> ImageDecodingError {
-    ImageDecodingError(kind: kind, source: name, detail: "BMP: " + detail)
+    _ kind: MediaDecodingError.Kind, _ name: String, _ detail: String
+  ) -> MediaDecodingError {
+    MediaDecodingError(kind: kind, source: name, detail: "BMP: " + detail)
   }
 
   /// Decodes `data` (which starts with "BM") row by row into `sink`.
   static func decodeRows(
     data: [UInt8], name: String, maxPixels: Int, into sink: some ImageRowSink
-  ) throws(ImageDecodingError) -> ImageHeader {
+  ) throws(MediaDecodingError) -> ImageHeader {
     let bytes = Bytes(data: data, name: name)
     let pixelOffset = Int(try bytes.u32(10))
     let headerSize = Int(try bytes.u32(14))
@@ -237,7 +237,7 @@ enum BMPDecoder {
   /// Palette indices of an RLE8 or RLE4 bitmap, bottom row first; pixels it skips are 0.
   static func rle(
     _ bytes: Bytes, from start: Int, width: Int, height: Int, four: Bool
-  ) throws(ImageDecodingError) -> [UInt8] {
+  ) throws(MediaDecodingError) -> [UInt8] {
     guard width * height <= wholeImageBytes else {
       throw fail(
         .tooLarge, bytes.name,

@@ -171,50 +171,6 @@ public protocol ImageRowSink: AnyObject {
   func row(_ rgb: UnsafePointer<UInt8>, y: Int)
 }
 
-/// Why an image could not be decoded: names the file (or data source) and the problem.
-public struct ImageDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// The kind of failure.
-  public enum Kind: String, Sendable, Equatable {
-    /// The file could not be opened or read.
-    case unreadable
-    /// The file or buffer has no bytes.
-    case empty
-    /// Not an image format csar reads.
-    case unknownFormat
-    /// The data is damaged or not a valid image.
-    case corrupt
-    /// The data ends before the image does.
-    case truncated
-    /// The header claims more pixels than allowed (decompression-bomb guard), or the file is
-    /// larger than allowed.
-    case tooLarge
-    /// Memory ran out.
-    case outOfMemory
-    /// A valid image in a variant we do not decode.
-    case unsupported
-    /// The path names something other than a regular file (a FIFO, device, folder or
-    /// symbolic link): refused without reading.
-    case notRegularFile
-  }
-
-  /// The kind of failure.
-  public var kind: Kind
-  /// The file path, or a name given to in-memory data.
-  public var source: String
-  /// What went wrong, for a person.
-  public var detail: String
-
-  /// Creates an error.
-  public init(kind: Kind, source: String, detail: String) {
-    self.kind = kind
-    self.source = source
-    self.detail = detail
-  }
-
-  /// "`source`: `detail`".
-  public var description: String { "\(source): \(detail)" }
-}
-
 // MARK: - Decoder
 
 /// Decodes PNG, JPEG, WebP, GIF, BMP, TIFF and HEIF images (format sniffed from magic bytes,
@@ -228,7 +184,7 @@ public enum ImageDecoder {
   /// Reads and decodes the image file at `path`.
   public static func decode(
     path: String, maxPixels: Int = defaultMaxPixels
-  ) throws(ImageDecodingError) -> DecodedImage {
+  ) throws(MediaDecodingError) -> DecodedImage {
     let bytes = try readFile(path)
     return try decode(data: bytes, name: path, maxPixels: maxPixels)
   }
@@ -236,7 +192,7 @@ public enum ImageDecoder {
   /// Decodes an image held in memory; `name` identifies it in errors.
   public static func decode(
     data: [UInt8], name: String = "<data>", maxPixels: Int = defaultMaxPixels
-  ) throws(ImageDecodingError) -> DecodedImage {
+  ) throws(MediaDecodingError) -> DecodedImage {
     let collector = CollectingSink()
     let header = try decodeRows(data: data, name: name, maxPixels: maxPixels, into: collector)
     return DecodedImage(
@@ -254,7 +210,7 @@ public enum ImageDecoder {
   public static func decodeRows(
     data: [UInt8], name: String = "<data>", maxPixels: Int = defaultMaxPixels,
     into sink: some ImageRowSink
-  ) throws(ImageDecodingError) -> ImageHeader {
+  ) throws(MediaDecodingError) -> ImageHeader {
     let format = try sniffed(data, name: name)
     if format == .bmp {
       return try BMPDecoder.decodeRows(data: data, name: name, maxPixels: maxPixels, into: sink)
@@ -273,7 +229,7 @@ public enum ImageDecoder {
       }
     }
     guard status == CSAR_CODEC_OK else {
-      throw ImageDecodingError(kind: Kind(status), source: name, detail: text(message))
+      throw MediaDecodingError(kind: Kind(status), source: name, detail: text(message))
     }
     return ImageHeader(
       width: Int(raw.width), height: Int(raw.height), format: format,
@@ -307,7 +263,7 @@ public enum ImageDecoder {
   public static func decodeFrames(
     data: [UInt8], name: String = "<data>", maxPixels: Int = defaultMaxPixels,
     limits: FrameLimits = .default, _ body: (RGBImage, Int) -> Bool
-  ) throws(ImageDecodingError) -> FrameSummary {
+  ) throws(MediaDecodingError) -> FrameSummary {
     let format = try sniffed(data, name: name)
     guard format.canAnimate else {
       let decoded = try decode(data: data, name: name, maxPixels: maxPixels)
@@ -344,7 +300,7 @@ public enum ImageDecoder {
       }
     }
     guard status == CSAR_CODEC_OK else {
-      throw ImageDecodingError(kind: Kind(status), source: name, detail: text(message))
+      throw MediaDecodingError(kind: Kind(status), source: name, detail: text(message))
     }
     return FrameSummary(
       width: Int(raw.width), height: Int(raw.height), format: format, frames: Int(raw.frames),
@@ -398,21 +354,21 @@ public enum ImageDecoder {
 
   // MARK: - Helpers
 
-  typealias Kind = ImageDecodingError.Kind
+  typealias Kind = MediaDecodingError.Kind
 
   /// The format of `data`, or an error naming what it is instead.
-  static func sniffed(_ data: [UInt8], name: String) throws(ImageDecodingError) -> ImageFormat {
+  static func sniffed(_ data: [UInt8], name: String) throws(MediaDecodingError) -> ImageFormat {
     if data.isEmpty {
-      throw ImageDecodingError(kind: .empty, source: name, detail: "file is empty (0 bytes)")
+      throw MediaDecodingError(kind: .empty, source: name, detail: "file is empty (0 bytes)")
     }
     guard let format = ImageFormat.sniff(data) else {
       if let other = ImageFormat.otherFormatName(data) {
-        throw ImageDecodingError(
+        throw MediaDecodingError(
           kind: .unknownFormat, source: name,
           detail: "\(other) images are not supported (only \(ImageFormat.supportedNames))")
       }
       let head = data.prefix(4).map { hex($0) }.joined(separator: " ")
-      throw ImageDecodingError(
+      throw MediaDecodingError(
         kind: .unknownFormat, source: name,
         detail: "not an image csar reads (\(ImageFormat.supportedNames)); it starts with "
           + "bytes \(head)")
@@ -422,7 +378,7 @@ public enum ImageDecoder {
 
   /// Reads a whole regular file (at most `maxFileBytes`) through ``MediaFile``, with errors
   /// naming the path: a FIFO, device, folder or symbolic link is refused, never waited on.
-  public static func readFile(_ path: String) throws(ImageDecodingError) -> [UInt8] {
+  public static func readFile(_ path: String) throws(MediaDecodingError) -> [UInt8] {
     try MediaFile(path: path).readAll()
   }
 
@@ -486,7 +442,7 @@ public enum ImageDecoder {
   }
 }
 
-extension ImageDecodingError.Kind {
+extension MediaDecodingError.Kind {
   init(_ status: csar_codec_status) {
     switch status {
     case CSAR_CODEC_TRUNCATED: self = .truncated

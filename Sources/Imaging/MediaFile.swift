@@ -27,28 +27,28 @@ public final class MediaFile {
 
   /// Opens `path` for reading. Throws (naming the path) when it cannot be opened, is a
   /// symbolic link, or is not a regular file (a FIFO, socket, device or folder).
-  public init(path: String) throws(ImageDecodingError) {
+  public init(path: String) throws(MediaDecodingError) {
     self.path = path
     let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
     if fd < 0 {
       let code = errno
       // O_NOFOLLOW on a symbolic link fails with ELOOP (Linux) or EMLINK (some BSDs).
       if code == ELOOP || code == EMLINK {
-        throw ImageDecodingError(
+        throw MediaDecodingError(
           kind: .notRegularFile, source: path,
           detail: "is a symbolic link (media files are opened without following links)")
       }
-      throw ImageDecodingError(kind: .unreadable, source: path, detail: Self.text(code))
+      throw MediaDecodingError(kind: .unreadable, source: path, detail: Self.text(code))
     }
     var info = stat()
     if fstat(fd, &info) != 0 {
       let code = errno
       close(fd)
-      throw ImageDecodingError(kind: .unreadable, source: path, detail: Self.text(code))
+      throw MediaDecodingError(kind: .unreadable, source: path, detail: Self.text(code))
     }
     guard (info.st_mode & S_IFMT) == S_IFREG else {
       close(fd)
-      throw ImageDecodingError(
+      throw MediaDecodingError(
         kind: .notRegularFile, source: path,
         detail: "not a regular file (\(Self.kindName(info.st_mode)))")
     }
@@ -63,31 +63,31 @@ public final class MediaFile {
   deinit { close(descriptor) }
 
   /// Reads up to `buffer.count` bytes at the current position; 0 at the end of the file.
-  public func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageDecodingError) -> Int {
+  public func read(into buffer: UnsafeMutableRawBufferPointer) throws(MediaDecodingError) -> Int {
     guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
     while true {
       let n = systemRead(descriptor, base, buffer.count)
       if n >= 0 { return n }
       if errno == EINTR { continue }
-      throw ImageDecodingError(kind: .unreadable, source: path, detail: Self.text(errno))
+      throw MediaDecodingError(kind: .unreadable, source: path, detail: Self.text(errno))
     }
   }
 
   /// The whole file, refusing (before reading) a file larger than `limit` bytes.
-  public func readAll(limit: Int = ImageDecoder.maxFileBytes) throws(ImageDecodingError)
+  public func readAll(limit: Int = ImageDecoder.maxFileBytes) throws(MediaDecodingError)
     -> [UInt8]
   {
     if size > limit {
-      throw ImageDecodingError(
+      throw MediaDecodingError(
         kind: .tooLarge, source: path,
         detail: "file is \(size) bytes, over the limit of \(limit) bytes")
     }
     var bytes = [UInt8](repeating: 0, count: size)
     var filled = 0
-    var failure: ImageDecodingError?
+    var failure: MediaDecodingError?
     bytes.withUnsafeMutableBytes { all in
       while filled < size {
-        do throws(ImageDecodingError) {
+        do throws(MediaDecodingError) {
           let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: all[filled...]))
           if n == 0 { break }
           filled += n

@@ -99,7 +99,7 @@ extension ImageDecoder {
   /// WebP, GIF, HEIF) stay within their usual bound.
   public static func decodePreview(
     data: [UInt8], name: String = "<data>", maxPixels: Int = defaultMaxPixels, maxSide: Int
-  ) throws(ImageDecodingError) -> PreviewPicture {
+  ) throws(MediaDecodingError) -> PreviewPicture {
     let sink = DownscalingSink(maxSide: maxSide)
     let header: ImageHeader
     if ImageFormat.sniff(data) == .jpeg {
@@ -116,7 +116,7 @@ extension ImageDecoder {
   /// A JPEG decoded at reduced scale into `sink`; the header keeps the file's own size.
   static func decodeScaledJPEG(
     data: [UInt8], name: String, maxPixels: Int, maxSide: Int, into sink: some ImageRowSink
-  ) throws(ImageDecodingError) -> ImageHeader {
+  ) throws(MediaDecodingError) -> ImageHeader {
     var raw = csar_decoded_image()
     var message = [CChar](repeating: 0, count: 512)
     let box = SinkBox(sink)
@@ -130,7 +130,7 @@ extension ImageDecoder {
       }
     }
     guard status == CSAR_CODEC_OK else {
-      throw ImageDecodingError(kind: Kind(status), source: name, detail: text(message))
+      throw MediaDecodingError(kind: Kind(status), source: name, detail: text(message))
     }
     return ImageHeader(
       width: Int(raw.width), height: Int(raw.height), format: .jpeg,

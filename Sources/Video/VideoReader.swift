@@ -85,7 +85,7 @@ public enum VideoContainer: String, Sendable, CaseIterable {
   }
 }
 
-// MARK: - Results and errors
+// MARK: - Results
 
 /// What a video's container says about its first video stream.
 public struct VideoInfo: Sendable, Equatable {
@@ -113,48 +113,6 @@ public struct VideoFrame: Sendable {
   public var image: RGBImage
 }
 
-/// Why a video could not be decoded: names the file and the problem.
-public struct VideoDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// The kind of failure.
-  public enum Kind: String, Sendable, Equatable {
-    /// Not a container FFmpeg reads, or damaged beyond reading.
-    case corrupt
-    /// No video stream in the container.
-    case noVideoStream
-    /// No decoder for the codec.
-    case unsupported
-    /// Frames larger than `VideoLimits.maxPixels`.
-    case tooLarge
-    /// Longer than `VideoLimits.maxSeconds`.
-    case tooLong
-    /// More frames than `VideoLimits.maxFrames`.
-    case tooManyFrames
-    /// Decoding took longer than `VideoLimits.maxDecodeSeconds`.
-    case timeout
-    /// Memory ran out.
-    case outOfMemory
-    /// The decoder refused a packet or frame.
-    case decodeFailed
-  }
-
-  /// The kind of failure.
-  public var kind: Kind
-  /// The file path, or a name given to in-memory data.
-  public var source: String
-  /// What went wrong, for a person.
-  public var detail: String
-
-  /// Creates an error.
-  public init(kind: Kind, source: String, detail: String) {
-    self.kind = kind
-    self.source = source
-    self.detail = detail
-  }
-
-  /// "`source`: `detail`".
-  public var description: String { "\(source): \(detail)" }
-}
-
 // MARK: - Reader
 
 /// Reads the frames of a video held in memory, one at a time. Not shared between tasks.
@@ -171,7 +129,7 @@ public final class VideoReader {
   /// duration and frame count against `limits`.
   public init(
     data: [UInt8], name: String = "<data>", limits: VideoLimits = .default
-  ) throws(VideoDecodingError) {
+  ) throws(MediaDecodingError) {
     self.data = data
     self.name = name
     var raw = csar_video_limits(
@@ -188,7 +146,7 @@ public final class VideoReader {
       }
     }
     guard status == CSAR_VIDEO_OK, let opened else {
-      throw VideoDecodingError(kind: Kind(status), source: name, detail: Self.text(message))
+      throw MediaDecodingError(kind: Kind(status), source: name, detail: Self.text(message))
     }
     handle = opened
     let rate = Double(rawInfo.rate_num) / Double(rawInfo.rate_den)
@@ -206,7 +164,7 @@ public final class VideoReader {
   public var decodedFrames: Int { Int(csar_video_decoded_frames(handle)) }
 
   /// The next frame whose number `n` has `n % frameMod == 0`, or nil after the last.
-  public func next(frameMod: Int = 1) throws(VideoDecodingError) -> VideoFrame? {
+  public func next(frameMod: Int = 1) throws(MediaDecodingError) -> VideoFrame? {
     let count = info.width * info.height * 3
     if buffer.count != count { buffer = [UInt8](repeating: 0, count: count) }
     var number: Int64 = 0
@@ -220,7 +178,7 @@ public final class VideoReader {
     }
     if status == CSAR_VIDEO_END { return nil }
     guard status == CSAR_VIDEO_OK else {
-      throw VideoDecodingError(kind: Kind(status), source: name, detail: Self.text(message))
+      throw MediaDecodingError(kind: Kind(status), source: name, detail: Self.text(message))
     }
     return VideoFrame(
       number: Int(number), image: RGBImage(width: info.width, height: info.height, pixels: buffer))
@@ -228,7 +186,7 @@ public final class VideoReader {
 
   // MARK: - Helpers
 
-  typealias Kind = VideoDecodingError.Kind
+  typealias Kind = MediaDecodingError.Kind
 
   static func text(_ message: [CChar]) -> String {
     String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -241,7 +199,7 @@ public final class VideoReader {
   }
 }
 
-extension VideoDecodingError.Kind {
+extension MediaDecodingError.Kind {
   init(_ status: csar_video_status) {
     switch status {
     case CSAR_VIDEO_NO_STREAM: self = .noVideoStream

@@ -88,8 +88,7 @@ struct HashCommand: ParsableCommand {
   /// The error's full description and its detail without the path.
   static func describe(_ error: any Error) -> (String, String) {
     switch error {
-    case let e as ImageDecodingError: (e.description, e.detail)
-    case let e as VideoDecodingError: (e.description, e.detail)
+    case let e as MediaDecodingError: (e.description, e.detail)
     default: (String(describing: error), String(describing: error))
     }
   }

@@ -148,7 +148,7 @@ struct ImageFormatTests {
     // Cut inside the first frame: an error saying so.
     #expect {
       try ImageDecoder.decode(data: Array(bytes.prefix(900)), name: "cut.gif")
-    } throws: { ($0 as? ImageDecodingError)?.kind == .truncated }
+    } throws: { ($0 as? MediaDecodingError)?.kind == .truncated }
   }
 
   // MARK: - Limits
@@ -158,7 +158,7 @@ struct ImageFormatTests {
       #expect(performing: {
         try ImageDecoder.decode(data: FormatFixtures.bytes(file), name: file, maxPixels: 20_000)
       }, throws: { error in
-        let error = error as? ImageDecodingError
+        let error = error as? MediaDecodingError
         return error?.kind == .tooLarge && error?.detail.contains("20000") == true
       })
     }
@@ -186,7 +186,7 @@ struct ImageFormatTests {
       ("gif", gif), ("bmp", bmp), ("webp", webp), ("heic", heic), ("tiff", tiff),
     ] {
       #expect(performing: { try ImageDecoder.decode(data: bytes, name: name) }, throws: {
-        ($0 as? ImageDecodingError)?.kind == .tooLarge
+        ($0 as? MediaDecodingError)?.kind == .tooLarge
       })
     }
   }

@@ -124,7 +124,7 @@ struct ImagingTests {
     for (bytes, name) in [(png, "cut.png"), (jpeg, "cut.jpg")] {
       for fraction in [0.02, 0.3, 0.7, 0.98] {
         let cut = Array(bytes.prefix(Int(Double(bytes.count) * fraction)))
-        let error = #expect(throws: ImageDecodingError.self) {
+        let error = #expect(throws: MediaDecodingError.self) {
           try ImageDecoder.decode(data: cut, name: name)
         }
         #expect(error?.kind == .truncated || error?.kind == .corrupt)
@@ -136,23 +136,23 @@ struct ImagingTests {
   @Test func randomAndEmptyDataGiveTypedErrors() throws {
     var rng = SeededRandom(seed: 7)
     let noise = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }
-    let emptyError = ImageDecodingError(
+    let emptyError = MediaDecodingError(
       kind: .empty, source: "e", detail: "file is empty (0 bytes)")
     #expect(throws: emptyError) {
       try ImageDecoder.decode(data: [], name: "e")
     }
-    let unknown = #expect(throws: ImageDecodingError.self) {
+    let unknown = #expect(throws: MediaDecodingError.self) {
       try ImageDecoder.decode(data: noise, name: "noise.bin")
     }
     #expect(unknown?.kind == .unknownFormat)
     // Valid signatures followed by garbage.
     for header in [[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], [0xFF, 0xD8, 0xFF]] {
-      let error = #expect(throws: ImageDecodingError.self) {
+      let error = #expect(throws: MediaDecodingError.self) {
         try ImageDecoder.decode(data: header.map { UInt8($0) } + noise, name: "bad")
       }
       #expect(error?.kind == .corrupt || error?.kind == .truncated)
     }
-    let gif = #expect(throws: ImageDecodingError.self) {
+    let gif = #expect(throws: MediaDecodingError.self) {
       try ImageDecoder.decode(data: Array("GIF89a".utf8) + noise)
     }
     #expect(gif?.detail.contains("GIF") == true)
@@ -185,7 +185,7 @@ struct ImagingTests {
     png.replaceSubrange(29..<33, with: [
       UInt8(crc >> 24), UInt8((crc >> 16) & 255), UInt8((crc >> 8) & 255), UInt8(crc & 255),
     ])
-    let error = #expect(throws: ImageDecodingError.self) {
+    let error = #expect(throws: MediaDecodingError.self) {
       try ImageDecoder.decode(data: png, name: "bomb.png")
     }
     #expect(error?.kind == .tooLarge)
@@ -195,14 +195,14 @@ struct ImagingTests {
     var jpeg = try ImageEncoder.encodeJPEG(RGBImage(width: 8, height: 8))
     let sof = try #require(findMarker(jpeg, 0xC0))
     jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0xEA, 0x60, 0xEA, 0x60])
-    let jpegError = #expect(throws: ImageDecodingError.self) {
+    let jpegError = #expect(throws: MediaDecodingError.self) {
       try ImageDecoder.decode(data: jpeg, name: "bomb.jpg")
     }
     #expect(jpegError?.kind == .tooLarge)
 
     // The limit is configurable.
     let small = try ImageEncoder.encodePNG(RGBImage(width: 100, height: 100))
-    #expect(throws: ImageDecodingError.self) {
+    #expect(throws: MediaDecodingError.self) {
       try ImageDecoder.decode(data: small, maxPixels: 9_999)
     }
     #expect(try ImageDecoder.decode(data: small, maxPixels: 10_000).width == 100)
@@ -213,13 +213,13 @@ struct ImagingTests {
     let path = dir + "/scene.png"
     try ImageEncoder.writePNG(Fixtures.scene(), to: path)
     #expect(try ImageDecoder.decode(path: path).image == Fixtures.scene())
-    let missing = #expect(throws: ImageDecodingError.self) {
+    let missing = #expect(throws: MediaDecodingError.self) {
       try ImageDecoder.decode(path: dir + "/nope.jpg")
     }
     #expect(missing?.kind == .unreadable)
     #expect(missing?.description.contains("nope.jpg") == true)
     _ = FileManager.default.createFile(atPath: dir + "/empty.png", contents: Data())
-    let empty = #expect(throws: ImageDecodingError.self) {
+    let empty = #expect(throws: MediaDecodingError.self) {
       try ImageDecoder.decode(path: dir + "/empty.png")
     }
     #expect(empty?.kind == .empty)

@@ -41,10 +41,10 @@ struct PreviewDecodeTests {
     #expect(performing: {
       try ImageDecoder.decodePreview(
         data: FormatFixtures.bytes("picture.webp"), name: "w", maxPixels: 1000, maxSide: 480)
-    }, throws: { ($0 as? ImageDecodingError)?.kind == .tooLarge })
+    }, throws: { ($0 as? MediaDecodingError)?.kind == .tooLarge })
     let jpeg = try ImageEncoder.encodeJPEG(Fixtures.scene(width: 100, height: 100))
     #expect(performing: {
       try ImageDecoder.decodePreview(data: jpeg, name: "j", maxPixels: 1000, maxSide: 480)
-    }, throws: { ($0 as? ImageDecodingError)?.kind == .tooLarge })
+    }, throws: { ($0 as? MediaDecodingError)?.kind == .tooLarge })
   }
 }

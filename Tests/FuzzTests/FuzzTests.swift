@@ -28,7 +28,7 @@ struct FuzzTests {
     let seeds = try Self.seedImages()
     var mutator = Mutator(seed: 1)
     var decoded = 0
-    var rejected: [ImageDecodingError.Kind: Int] = [:]
+    var rejected: [MediaDecodingError.Kind: Int] = [:]
     for iteration in 0..<Mutator.iterations(default: 600) {
       let input = mutator.mutate(seeds[iteration % seeds.count])
       do {

@@ -45,7 +45,7 @@ import Video
       maxPixels: 1_000_000, maxSeconds: 60, maxFrames: 2_000, maxDecodeSeconds: 10)
     var mutator = Mutator(seed: 7)
     var decoded = 0
-    var rejected: [VideoDecodingError.Kind: Int] = [:]
+    var rejected: [MediaDecodingError.Kind: Int] = [:]
     for iteration in 0..<Mutator.iterations(default: 300) {
       let input = mutator.mutate(seeds[iteration % seeds.count])
       do {

@@ -198,7 +198,7 @@ extension ContactSheet {
   /// throws the decoder's error for a damaged or over-limit video. `name` names it in errors.
   public static func video(
     bytes: [UInt8], name: String, limits: VideoLimits = videoLimits
-  ) throws(VideoDecodingError) -> ContactSheet? {
+  ) throws(MediaDecodingError) -> ContactSheet? {
     guard ImageFormat.sniff(bytes) == nil, VideoContainer.sniff(bytes) != nil else { return nil }
     let reader = try VideoReader(data: bytes, name: name, limits: limits)
     let info = reader.info
@@ -224,7 +224,7 @@ extension ContactSheet {
           image: frame.image.downscaled(toFit: frameSide)))
     }
     guard !kept.frames.isEmpty else {
-      throw VideoDecodingError(kind: .corrupt, source: name, detail: "no frame could be decoded")
+      throw MediaDecodingError(kind: .corrupt, source: name, detail: "no frame could be decoded")
     }
     return ContactSheet(
       source: .video(info), width: info.width, height: info.height, frames: kept.frames,
