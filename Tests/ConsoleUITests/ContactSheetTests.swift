@@ -171,4 +171,40 @@ import Testing
     #expect(why.contains("clip.mp4"), "\(why)")
     #expect(!preview.clearer())
   }
+
+  /// The image fixtures (animations of three pictures, and stills of each format).
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../DetectionTests/Fixtures/images").standardized.path
+
+  /// Before: an animated GIF or WebP showed its first frame only (every frame is matched).
+  /// Now it opens as a contact sheet of its frames, stepped through like a video's; a still
+  /// GIF or WebP stays a picture.
+  @Test func animationsOpenAsASheetOfTheirFrames() throws {
+    for (name, format) in [("animated.gif", "GIF"), ("animated.webp", "WEBP")] {
+      let preview = ItemPreview(
+        itemId: 1, mediaPath: Self.fixtures + "/" + name, url: nil, databasePath: ":memory:",
+        roots: MediaRoots(configured: [Self.fixtures], databasePath: ":memory:"))
+      let sheet = try #require(preview.sheet, "\(name): \(String(describing: preview.placeholder))")
+      #expect(sheet.frames.map(\.number) == [0, 1, 2], "\(name)")
+      #expect(sheet.summary == "\(format) animation · 3 frames")
+      #expect(sheet.videoLine == "\(format) · 3 frames")
+      #expect(preview.framePosition == "sheet of 3")
+      #expect(preview.blur == .fullyBlurred && !preview.colour)
+      var pictures: [[UInt8]] = []
+      for step in 1...3 {
+        #expect(preview.step(by: 1))
+        #expect(preview.framePosition == "frame \(step)/3")
+        pictures.append(sheet.frames[step - 1].image.pixels)
+      }
+      #expect(!preview.step(by: 1), "\(name): three frames, no more")
+      #expect(Set(pictures).count == 3, "\(name): three different pictures")
+    }
+    for name in ["picture.gif", "picture.webp"] {
+      let preview = ItemPreview(
+        itemId: 1, mediaPath: Self.fixtures + "/" + name, url: nil, databasePath: ":memory:",
+        roots: MediaRoots(configured: [Self.fixtures], databasePath: ":memory:"))
+      #expect(preview.placeholder == nil && preview.sheet == nil, "\(name)")
+      #expect(!preview.step(by: 1))
+    }
+  }
 }

@@ -151,13 +151,13 @@ struct VideoFrameStepTests {
     let fixture = try ReviewFixture()
     let console = try fixture.console("alice")
     console.press(.enter, .right)
-    #expect(console.shows("is not a video: ←/→ step through the frames of videos"))
+    #expect(console.shows("is a still picture: ←/→ step through videos and animations"))
     console.press(.character("?"))
     let help = (0..<12).map { _ -> String in
       defer { console.press(.character("j")) }
       return console.render(width: 120, height: 40).text
     }.joined()
-    #expect(help.contains("Video: next frame, shown large"), "\(help)")
+    #expect(help.contains("Video or animation: next frame, shown large"), "\(help)")
     #expect(help.contains("→/l"), "\(help)")
     #expect(help.contains("←/h"), "\(help)")
   }

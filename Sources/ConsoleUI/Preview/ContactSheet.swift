@@ -232,6 +232,48 @@ extension ContactSheet {
   }
 }
 
+// MARK: - Animations
+
+extension ContactSheet {
+  /// The contact sheet of an animated GIF or WebP (nil for any other file, and for a GIF or
+  /// WebP of one frame: a still picture). Frames are composited as the scan decodes them,
+  /// under `maxPixels` a frame and `limits` in all; `name` names the file in errors.
+  public static func animation(
+    bytes: [UInt8], name: String, maxPixels: Int, limits: FrameLimits = .default
+  ) throws(MediaDecodingError) -> ContactSheet? {
+    guard let format = ImageFormat.sniff(bytes), mayAnimate(bytes, format: format) else {
+      return nil
+    }
+    var kept = FrameReservoir(stride: 1, capacity: maxFrames)
+    let summary = try ImageDecoder.decodeFrames(
+      data: bytes, name: name, maxPixels: maxPixels, limits: limits
+    ) { image, index in
+      if kept.wants(index) {
+        kept.keep(
+          SheetFrame(number: index, seconds: nil, image: image.downscaled(toFit: frameSide)))
+      }
+      return true
+    }
+    guard summary.frames > 1, !kept.frames.isEmpty else { return nil }
+    return ContactSheet(
+      source: .animation(format, moreFrames: summary.moreFrames), width: summary.width,
+      height: summary.height, frames: kept.frames, decodedFrames: summary.frames,
+      stopped: summary.damagedAfter.map { "damaged after frame \($0)" })
+  }
+
+  /// Whether the file can hold more than one frame: any GIF (only decoding tells), a WebP
+  /// whose extended header (VP8X) sets the animation flag. A still WebP is not decoded twice.
+  static func mayAnimate(_ bytes: [UInt8], format: ImageFormat) -> Bool {
+    switch format {
+    case .gif: return true
+    case .webp:
+      return bytes.count > 20 && Array(bytes[12..<16]) == Array("VP8X".utf8)
+        && bytes[20] & 0x02 != 0
+    default: return false
+    }
+  }
+}
+
 // MARK: - Matches
 
 extension ContactSheet {
@@ -260,11 +302,17 @@ extension ContactSheet {
     return "tiles " + tiles.map { String($0 + 1) }.joined(separator: ", ")
   }
 
-  /// The item pane's line about the video: "3.0 s · 75 frames · 25 fps".
+  /// The item pane's line about the video: "3.0 s · 75 frames · 25 fps"; about an
+  /// animation, "GIF · 12 frames".
   public var videoLine: String {
-    let rate = video.map { String(format: " · %g fps", ($0.frameRate * 100).rounded() / 100) }
-    return String(format: "%.1f s", duration ?? 0) + " · \(frameCount) frames" + (rate ?? "")
-      + (stopped == nil ? "" : " · \(tiles.count) shown")
+    let shown = stopped == nil ? "" : " · \(tiles.count) shown"
+    switch source {
+    case .video(let info):
+      let rate = String(format: " · %g fps", (info.frameRate * 100).rounded() / 100)
+      return String(format: "%.1f s", duration ?? 0) + " · \(frameCount) frames" + rate + shown
+    case .animation(let format, let more):
+      return format.rawValue.uppercased() + " · \(frameCount)\(more ? "+" : "") frames" + shown
+    }
   }
 
   /// The item pane's line about what matched, the marked tiles first: "0.0-2.0 s (2.0 s, 51

@@ -55,7 +55,8 @@ public final class ItemPreview {
   /// cell column (and per half row), so it shows detail where the blur allows and never more.
   private var graphic: (blur: BlurLevel, colour: Bool, columns: Int, rows: Int, image: RGBImage)?
 
-  /// For a video: its contact sheet and the frames to step through (duration, frame count).
+  /// For a video or an animation: its contact sheet and the frames to step through (duration,
+  /// frame count).
   private(set) var sheet: ContactSheet?
   /// The frame shown large (an index into the sheet's frames); nil: the contact sheet.
   private(set) var frameIndex: Int?
@@ -78,7 +79,7 @@ public final class ItemPreview {
   public init(
     itemId: Int64, mediaPath: String?, url: String?, databasePath: String,
     recordedSHA256: String? = nil, roots: MediaRoots? = nil, videoMatch: FlaggedVideoMatch? = nil,
-    videoLimits: VideoLimits = ContactSheet.videoLimits
+    videoLimits: VideoLimits = ContactSheet.videoLimits, frameLimits: FrameLimits = .default
   ) {
     self.itemId = itemId
     self.recordedSHA256 = recordedSHA256?.lowercased()
@@ -112,6 +113,16 @@ public final class ItemPreview {
           matchedFrames = Set(sheet.matchedFrames(segment))
           matchedTiles = Set(sheet.matchedTiles(segment))
         }
+        return
+      }
+      // An animation opens as a contact sheet of its frames too.
+      if let sheet = try ContactSheet.animation(
+        bytes: bytes, name: path, maxPixels: Self.maxPixels, limits: frameLimits)
+      {
+        image = sheet.image
+        originalSize = (sheet.width, sheet.height)
+        placeholder = nil
+        self.sheet = sheet
         return
       }
       // Shrunk while it decodes (a JPEG at 1/8 scale, rows averaged as they come), so a
@@ -173,9 +184,9 @@ public final class ItemPreview {
     return colour
   }
 
-  /// Shows the next (`delta` 1) or previous (-1) frame of a video: from the contact sheet to
-  /// the first frame, and from the first frame back to the sheet. False at either end, and
-  /// for a still picture (nothing changed). The blur and colour stay as they are: the caller
+  /// Shows the next (`delta` 1) or previous (-1) frame of a video or an animation: from the
+  /// contact sheet to the first frame, and from the first frame back to the sheet. False at
+  /// either end, and for a still picture (nothing changed). The blur and colour stay as they are: the caller
   /// audits a frame newly shown with less than full blur, as a step clearer is.
   func step(by delta: Int) -> Bool {
     guard let sheet else { return false }

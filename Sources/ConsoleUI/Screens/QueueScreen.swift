@@ -43,10 +43,10 @@ final class QueueScreen: ConsoleScreen {
       KeyBinding([.character("z")], .zoom, "Zoom the preview to the whole screen, and back"),
       KeyBinding(
         [.right, .character("l")], .nextFrame,
-        "Video: next frame, shown large (audited when not fully blurred)"),
+        "Video or animation: next frame, shown large (audited unless fully blurred)"),
       KeyBinding(
         [.left, .character("h")], .previousFrame,
-        "Video: previous frame; before the first, the contact sheet"),
+        "Video or animation: previous frame; before the first, the contact sheet"),
       KeyBinding([.character("f")], .kind, "Filter by kind: all → known → new → url"),
       KeyBinding([.character("/")], .filter, "Filter: kind= service= bank= state="),
     ])
@@ -567,7 +567,7 @@ final class QueueScreen: ConsoleScreen {
     return .handled
   }
 
-  /// Steps through a video's frames. A frame newly shown with less than full blur (or in
+  /// Steps through a video's or an animation's frames. A frame newly shown with less than full blur (or in
   /// colour) is an exposure like a step clearer: audited first, and if the audit cannot be
   /// written the previous frame stays.
   private func stepFrame(by delta: Int, context: ConsoleContext) -> ScreenResponse {
@@ -575,7 +575,8 @@ final class QueueScreen: ConsoleScreen {
     let preview = open.preview
     guard let sheet = preview.sheet else {
       return .status(
-        .info("Item \(open.item.id) is not a video: ←/→ step through the frames of videos"))
+        .info(
+          "Item \(open.item.id) is a still picture: ←/→ step through videos and animations"))
     }
     let previous = preview.frameIndex
     guard preview.step(by: delta) else {
@@ -795,7 +796,7 @@ final class QueueScreen: ConsoleScreen {
         sla.overdue ? .danger : .text),
     ]
     if let video = open.preview.sheet {
-      lines.append(("Video", video.videoLine, .text))
+      lines.append((video.video == nil ? "Animation" : "Video", video.videoLine, .text))
       if let match = open.preview.videoMatchText { lines.append(("Matched", match, .accent)) }
     }
     if !open.note.isEmpty { lines.append(("Note", open.note, .accent)) }
