@@ -248,4 +248,24 @@ struct ReportsScreenTests {
         today: try CalendarDate(parsing: "2026-11-25"), dueSoonDays: 60))
     #expect(!real.render(width: 80, height: 24).text.contains("DEMO"))
   }
+
+  /// `V` checks what `csar audit verify` checks: a report reset to `ready` by hand leaves the
+  /// hash chain intact, and the console said the log verified.
+  @Test func verifyFindsAReportThatDisagreesWithTheLog() throws {
+    let fixture = try ReportsFixture()
+    defer { fixture.cleanUp() }
+    let console = try fixture.console("alice")
+    console.handle(.character("V"))
+    #expect(console.render(width: 120, height: 40).text.contains("head "))
+    let sent = try #require(try fixture.database.reportListings().first { $0.state == .revealed })
+    try fixture.database.writer.write { db in
+      try db.execute(
+        sql: "UPDATE report SET state = 'ready', sent_at = NULL WHERE case_ref = ?",
+        arguments: [sent.caseRef])
+    }
+    console.handle(.character("V"))
+    let screen = console.render(width: 120, height: 40).text
+    #expect(screen.contains("audit log broken"), "\(screen)")
+    #expect(screen.contains("report "), "\(screen)")
+  }
 }

@@ -36,7 +36,9 @@ final class ReportsScreen: ConsoleScreen {
       KeyBinding([.character("o")], .reveal, "Reveal an approved case to the outbox"),
       KeyBinding([.character("u")], .notified, "Record that the user was notified"),
       KeyBinding([.character("/")], .filter, "Filter the audit log by action prefix"),
-      KeyBinding([.character("V")], .verify, "Verify the hash chain of the whole log"),
+      KeyBinding(
+        [.character("V")], .verify,
+        "Verify the audit log as csar audit verify does (chain, triggers, rows against it)"),
     ])
   private(set) var pane = Pane.reports
   /// Details under the lists: of the selected report (reports pane) or event (audit pane).
@@ -143,8 +145,7 @@ final class ReportsScreen: ConsoleScreen {
       case .filter:
         return .overlay(.prompt(filterPrompt(context)))
       case .verify:
-        let result = try context.database.verifyAuditChain()
-        return .status(result.isOK ? .info(result.description) : .error(result.description))
+        return .status(Self.verifyStatus(try context.database.verifyAudit()))
       case .export: return exportPrompt(context)
       case .verdicts: return verdictPrompt(context)
       case .requestReveal, .approveReveal, .reveal, .notified:
@@ -154,6 +155,18 @@ final class ReportsScreen: ConsoleScreen {
       return .status(.error("Could not read reports or the audit log: \(error)"))
     }
     return .handled
+  }
+
+  /// One status line for `V`: everything `csar audit verify` checks, not the chain alone (a
+  /// report reset by hand leaves the chain intact but disagrees with its audited state).
+  static func verifyStatus(_ check: AuditCheck) -> StatusMessage {
+    if check.isOK {
+      let head = check.head.map { " · head \($0.events):\($0.mac.prefix(12))…" } ?? ""
+      return .info(check.chain.description + head)
+    }
+    let problems = check.problems
+    let more = problems.count > 1 ? " (+\(problems.count - 1) more: csar audit verify)" : ""
+    return .error((problems.first ?? "audit log broken") + more)
   }
 
   private func move(by delta: Int, _ context: ConsoleContext) throws {
