@@ -6,7 +6,8 @@ extension NCursesTerminal {
   /// Asks the terminal (see ``GraphicsDetection``) and waits at most 500 ms for its answer
   /// (every terminal answers the device-attributes request at once; only a passthrough with
   /// no terminal behind it stays silent); no answer, or a tmux without passthrough, gets
-  /// text cells only.
+  /// text cells only. Whatever of the answer arrives after the wait is swallowed by
+  /// ``KeyDecoder`` when keys are read, never taken for keys.
   static func detectGraphics() -> GraphicsSupport {
     var environment: [String: String] = [:]
     for name in ["TMUX", "STY", "CSAR_GRAPHICS"] {

@@ -55,6 +55,10 @@ public final class NCursesTerminal: TerminalBackend {
   /// The pictures on the terminal now (drawn by the graphics protocol).
   var shownGraphics: [ScreenGraphic] = []
   private var lastSize: (width: Int, height: Int)
+  /// Tells key presses from the terminal's own replies (late or unasked ones).
+  private var decoder = KeyDecoder()
+  /// Keys the decoder released and `readKey` has not returned yet.
+  private var pendingInputs: [KeyDecoder.Input] = []
 
   /// Takes over the terminal. `colorDepthOverride` (e.g. from a `--color` flag) wins over
   /// NO_COLOR and COLORTERM, but is capped at what the terminal can show.
@@ -173,11 +177,21 @@ public final class NCursesTerminal: TerminalBackend {
     if graphics.graphicsProtocol != nil { drawGraphics(screen.graphics) }
   }
 
+  /// The next key, read through ``KeyDecoder``: a terminal reply arriving on the input (a
+  /// late answer to the graphics query, a kitty acknowledgement) is swallowed whole, never
+  /// turned into keys. While a reply is being read the wait is the decoder's, not the
+  /// caller's (at most 100 ms per input).
   public func readKey(timeoutMilliseconds: Int) -> Key? {
     guard !isShutDown else { return nil }
     let clock = ContinuousClock()
     let start = clock.now
     while true {
+      while !pendingInputs.isEmpty {
+        if let key = Self.key(for: pendingInputs.removeFirst()) {
+          if key == .resize { needsFullRepaint = true }
+          return key
+        }
+      }
       var wait: Int32 = -1
       if timeoutMilliseconds >= 0 {
         let elapsed = start.duration(to: clock.now).components
@@ -185,23 +199,36 @@ public final class NCursesTerminal: TerminalBackend {
           + Int(elapsed.attoseconds / 1_000_000_000_000_000)
         wait = Int32(clamping: max(0, timeoutMilliseconds - elapsedMilliseconds))
       }
+      let inside = decoder.isInsideSequence
+      if inside { wait = decoder.patience }
       wtimeout(window, wait)
       var code: wint_t = 0
       let result = wget_wch(window, &code)
+      let input: KeyDecoder.Input
       if result == ERR {
-        // Blocking reads only fail when input is gone: don't let a caller spin.
-        if wait < 0 { usleep(10_000) }
-        return nil
+        if !inside {
+          // Blocking reads only fail when input is gone: don't let a caller spin.
+          if wait < 0 { usleep(10_000) }
+          return nil
+        }
+        input = .timeout
+      } else {
+        input =
+          result == KEY_CODE_YES
+          ? .keyCode(Int32(truncatingIfNeeded: code))
+          : .character(UInt32(truncatingIfNeeded: code))
       }
-      let key =
-        result == KEY_CODE_YES
-        ? Self.key(forKeyCode: Int32(truncatingIfNeeded: code))
-        : Self.key(forCharacter: UInt32(truncatingIfNeeded: code))
-      if let key {
-        if key == .resize { needsFullRepaint = true }
-        return key
-      }
-      if wait == 0 { return nil }
+      pendingInputs += decoder.feed(input)
+      if pendingInputs.isEmpty, !decoder.isInsideSequence, wait == 0, !inside { return nil }
+    }
+  }
+
+  /// The key of one decoded input (nil: not a key).
+  static func key(for input: KeyDecoder.Input) -> Key? {
+    switch input {
+    case .character(let code): return key(forCharacter: code)
+    case .keyCode(let code): return key(forKeyCode: code)
+    case .timeout: return nil
     }
   }
 

@@ -30,6 +30,23 @@ struct ConsoleEndToEndTests {
     return session
   }
 
+  /// Terminal replies arriving late or unasked (the device attributes and kitty answers to
+  /// the graphics query after its 500 ms cap, a colour report) are not keys: before, `ESC [ ?
+  /// 62 ; 4 c` was Escape, `?` (help), `6`, `2` ... and the console jumped around.
+  @Test func lateTerminalRepliesAreNotReadAsKeys() throws {
+    let fixture = try Fixture(items: 40)
+    let session = try open(fixture)
+    try session.waitFor("Re-categorisation deadlines")
+    try session.send("3")
+    try session.waitFor("Review queue · 1 of ")
+    try session.type("\u{1B}[?62;4;22c\u{1B}_Gi=31;OK\u{1B}\\\u{1B}]11;rgb:0000/0000/0000\u{7}")
+    try session.send("4")
+    let pane = try session.waitFor("Accounts")
+    #expect(!pane.contains("Keys — Esc closes"), "a reply opened the help:\n\(pane)")
+    try session.send("q")
+    try session.waitFor("EXIT=0")
+  }
+
   @Test func walksTheScreensAndQuitsCleanly() throws {
     let fixture = try Fixture()
     let session = try open(fixture)
