@@ -1,5 +1,6 @@
 import Foundation
 import Compliance
+import Imaging
 import Video
 
 // MARK: - config.toml
@@ -30,6 +31,8 @@ import Video
 /// video_max_frames = 216000    # ... or with more frames              the console's preview)
 /// video_max_pixels = 8294400   # ... or with larger frames (width x height)
 /// video_max_decode_seconds = 300  # ... or taking longer to decode (the console: at most 20)
+/// animation_max_frames = 100        # frames of a GIF or WebP animation matched (and shown)
+/// animation_max_megapixels = 400    # ... and at most this many megapixels of them in all
 /// ```
 public struct Configuration: Equatable, Sendable {
   public var operatorName: String?
@@ -48,7 +51,8 @@ public struct Configuration: Equatable, Sendable {
   public var retentionMonths: Int = 12
   /// Folders media files may be read from (absolute paths); nil: `media/` beside the database.
   public var mediaRoots: [String]?
-  /// Caps on the videos `csar scan`, `csar hash`, `csar serve` and the console decode.
+  /// Caps on the videos and animations `csar scan`, `csar hash`, `csar serve` and the
+  /// console decode.
   public var video = VideoCaps()
 
   public init() {}
@@ -185,7 +189,8 @@ extension Configuration {
 
 // MARK: - Video caps
 
-/// Caps on one video's decoding (see `video_max_*` in the config file).
+/// Caps on one video's decoding (see `video_max_*` in the config file), and on the frames of
+/// an animation (`animation_max_*`).
 public struct VideoCaps: Equatable, Sendable {
   /// Longest video, in seconds.
   public var maxSeconds = 3600
@@ -195,6 +200,10 @@ public struct VideoCaps: Equatable, Sendable {
   public var maxPixels = 8_294_400
   /// Longest decoding time, in seconds.
   public var maxDecodeSeconds = 300
+  /// Most frames of an animation decoded (and matched, and shown).
+  public var animationMaxFrames = FrameLimits.default.maxFrames
+  /// Most megapixels of an animation's frames decoded in all.
+  public var animationMaxMegapixels = FrameLimits.default.maxTotalPixels / 1_000_000
 
   /// The defaults.
   public init() {}
@@ -204,6 +213,11 @@ public struct VideoCaps: Equatable, Sendable {
     VideoLimits(
       maxPixels: maxPixels, maxSeconds: Double(maxSeconds), maxFrames: maxFrames,
       maxDecodeSeconds: Double(maxDecodeSeconds))
+  }
+
+  /// The animation caps as frame limits (`csar scan`, `serve` and the console alike).
+  public var frameLimits: FrameLimits {
+    FrameLimits(maxFrames: animationMaxFrames, maxTotalPixels: animationMaxMegapixels * 1_000_000)
   }
 
   /// The caps for the console's preview: the same, with decoding held to at most
@@ -231,6 +245,10 @@ extension Configuration {
     "video_max_pixels": VideoNumber(range: 1...100_000_000, unit: "pixels", path: \.maxPixels),
     "video_max_decode_seconds": VideoNumber(
       range: 1...3600, unit: "seconds", path: \.maxDecodeSeconds),
+    "animation_max_frames": VideoNumber(
+      range: 1...10_000, unit: "frames", path: \.animationMaxFrames),
+    "animation_max_megapixels": VideoNumber(
+      range: 1...100_000, unit: "megapixels", path: \.animationMaxMegapixels),
   ]
 }
 

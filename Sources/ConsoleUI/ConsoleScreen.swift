@@ -28,6 +28,8 @@ public final class ConsoleContext {
   public var mediaRoots: MediaRoots?
   /// Caps on decoding a video item's frames (config `video_max_*`, at most 20 s of decoding).
   public var videoLimits: VideoLimits = ContactSheet.videoLimits
+  /// Caps on decoding an animation's frames (config `animation_max_*`, as the scan).
+  public var frameLimits = FrameLimits.default
   /// What exporting and revealing reports needs (provider name, key, outbox); nil: the
   /// Reports screen lists and follows up reports but cannot write them.
   public var reporting: ReportingSettings?

@@ -143,12 +143,12 @@ final class Routes: Sendable {
   func gate(dihedral: Bool) -> @Sendable () -> UploadGate {
     let (database, operatorName, maxPixels) = (database, operatorName, settings.maxPixels)
     let (matcher, groupCommit, videoBanks) = (banks.current, groupCommit, videoBanks)
-    let videoLimits = settings.videoLimits
+    let (videoLimits, frameLimits) = (settings.videoLimits, settings.frameLimits)
     return {
       UploadGate(
         database: database, operatorName: operatorName, dihedral: dihedral,
-        maxPixels: maxPixels, videoLimits: videoLimits, matcher: matcher,
-        groupCommit: groupCommit, videoBanks: videoBanks)
+        maxPixels: maxPixels, videoLimits: videoLimits, frameLimits: frameLimits,
+        matcher: matcher, groupCommit: groupCommit, videoBanks: videoBanks)
     }
   }
 

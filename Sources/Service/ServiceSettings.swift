@@ -52,6 +52,8 @@ public struct ServiceSettings: Sendable {
   public var maxPixels = ImageDecoder.defaultMaxPixels
   /// Caps on decoding an uploaded video (config `video_max_*`, as `csar scan`).
   public var videoLimits = VideoLimits.default
+  /// Caps on an animation's frames (config `animation_max_*`, as `csar scan`).
+  public var frameLimits = FrameLimits.default
   /// The folders media may be read from (classifier events' media must lie inside them).
   public var mediaRoots: MediaRoots
   /// Where uploads that matched a bank are kept for review (a private folder, private

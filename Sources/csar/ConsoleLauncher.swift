@@ -63,6 +63,7 @@ struct ConsoleLauncher {
       review: configuration.review, questionnaire: methodology)
     context.mediaRoots = MediaRoots(configured: configuration.mediaRoots, databasePath: path)
     context.videoLimits = configuration.video.previewLimits
+    context.frameLimits = configuration.video.frameLimits
     context.graphics = terminal.graphics.graphicsProtocol
     // The Reports screen exports and reveals as `csar report export` / `reveal` do.
     context.reporting = ReportingSettings(

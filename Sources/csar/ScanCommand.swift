@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Compliance
+import ConsoleUI
 import Imaging
 import Moderation
 import Store
@@ -61,8 +62,8 @@ struct ScanCommand: ParsableCommand {
     let database = setup.database
     let gate = UploadGate(
       database: database, operatorName: try setup.operatorName(options.operator),
-      dihedral: dihedral, maxPixels: maxPixels, videoLimits: try VideoSettings.limits(),
-      mediaRoots: setup.mediaRoots)
+      dihedral: dihedral, maxPixels: maxPixels, videoLimits: setup.configuration.video.limits,
+      frameLimits: setup.configuration.video.frameLimits, mediaRoots: setup.mediaRoots)
     let outcomes: [ScanOutcome]
     if let account {
       outcomes = try gate.scan(

@@ -79,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
     if let workers { settings.workers = max(1, workers) }
     settings.queueCapacity = max(0, queue)
     settings.videoLimits = setup.risk.configuration.video.limits
+    settings.frameLimits = setup.risk.configuration.video.frameLimits
     let server = CSARServer(
       database: database, token: token, key: key, operatorName: operatorName,
       settings: settings, logger: CSARServer.makeLogger { Output.error($0) })

@@ -1,3 +1,4 @@
+import Imaging
 import Testing
 
 @testable import ConsoleUI
@@ -71,5 +72,20 @@ struct ConfigurationTests {
   } catch {
     #expect(error.description.contains("config.toml"))
     #expect(error.description.contains("video_max_seconds"))
+  }
+}
+
+/// Before: an animation's frames were capped at 100 frames and 400 megapixels, whatever the
+/// config said. Now `animation_max_frames` and `animation_max_megapixels` set both.
+@Test func animationCapsAreReadAndCheckedNamingTheKey() throws {
+  #expect(Configuration().video.frameLimits == .default)
+  let config = try Configuration.parse(
+    "animation_max_frames = 12\nanimation_max_megapixels = 50\n", file: "config.toml")
+  #expect(config.video.frameLimits == FrameLimits(maxFrames: 12, maxTotalPixels: 50_000_000))
+  do {
+    _ = try Configuration.parse("animation_max_frames = 0\n", file: "config.toml")
+    Issue.record("a bad cap was accepted")
+  } catch {
+    #expect(error.description.contains("config.toml:1: animation_max_frames: expected frames"))
   }
 }

@@ -73,6 +73,7 @@ struct ReviewFixture {
       database: try open(), operatorName: operatorName, theme: try Theme.load(nameOrPath: "mono"),
       today: today, dueSoonDays: 60, colorDepth: depth)
     context.videoLimits = configuration.video.previewLimits
+    context.frameLimits = configuration.video.frameLimits
     let console = Console(context: context)
     console.press(.character("3"))
     return console

@@ -74,7 +74,8 @@ struct VideoFrameStepTests {
     #expect(events.dropFirst().map { $0.contains("\"frame\":0") || $0.contains("\"frame\":3") }
       == [true, true], "\(events)")
     console.press(.left, .left)
-    #expect(try Self.unblurEvents(fixture, item: item).last?.contains("\"frame\":\"sheet\"") == true)
+    let last = try Self.unblurEvents(fixture, item: item).last
+    #expect(last?.contains("\"frame\":\"sheet\"") == true)
 
     // To the last frame and no further; zoomed, the same keys and the same title.
     for _ in 0..<30 { console.press(.right) }
@@ -128,7 +129,35 @@ struct VideoFrameStepTests {
     let console = try fixture.console("alice", configuration: configuration)
     console.press(.enter)
     #expect(
-      console.shows("frames are 320x240 (76800 pixels), over the limit of 1000 pixels", width: 300))
+      console.shows(
+        "frames are 320x240 (76800 pixels), over the limit of 1000 pixels", width: 300))
+  }
+
+  /// `animation_max_frames` caps the frames an animation item shows, as it caps the scan's.
+  @Test func theConfigsAnimationCapAppliesToThePreview() throws {
+    let fixture = try ReviewFixture()
+    let first = try fixture.firstItemId()
+    try FileManager.default.copyItem(
+      atPath: ContactSheetTests.fixtures + "/animated.gif",
+      toPath: fixture.folder + "/media/animated.gif")
+    try fixture.open().writer.write {
+      try $0.execute(
+        sql: """
+          UPDATE flagged_item SET media_path = 'media/animated.gif', sha256 = NULL WHERE id = ?
+          """, arguments: [first])
+    }
+    let uncapped = try fixture.console("alice")
+    uncapped.press(.enter)
+    #expect(uncapped.shows("GIF animation · 3 frames", width: 200))
+    uncapped.press(.escape)
+    let configuration = try ConsoleUI.Configuration.parse(
+      "animation_max_frames = 2\n", file: "config.toml")
+    let capped = try fixture.console("alice", configuration: configuration)
+    capped.press(.enter)
+    #expect(capped.shows("GIF animation · 2+ frames", width: 200))
+    #expect(capped.shows("GIF · 2+ frames"))
+    capped.press(.right, .right, .right)
+    #expect(capped.shows("frame 2/2"))
   }
 
   /// A frame is an exposure like a step clearer: when its audit event cannot be written, the

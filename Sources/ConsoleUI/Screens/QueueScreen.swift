@@ -383,7 +383,7 @@ final class QueueScreen: ConsoleScreen {
       itemId: item.id, mediaPath: item.mediaPath, url: item.url,
       databasePath: context.database.path, recordedSHA256: item.sha256,
       roots: context.mediaRoots, videoMatch: try? context.database.videoMatch(itemId: item.id),
-      videoLimits: context.videoLimits)
+      videoLimits: context.videoLimits, frameLimits: context.frameLimits)
     auditMediaCheck(preview, item: item, context: context)
     open = OpenItem(
       item: item, preview: preview,
@@ -567,9 +567,9 @@ final class QueueScreen: ConsoleScreen {
     return .handled
   }
 
-  /// Steps through a video's or an animation's frames. A frame newly shown with less than full blur (or in
-  /// colour) is an exposure like a step clearer: audited first, and if the audit cannot be
-  /// written the previous frame stays.
+  /// Steps through a video's or an animation's frames. A frame newly shown with less than
+  /// full blur (or in colour) is an exposure like a step clearer: audited first, and if the
+  /// audit cannot be written the previous frame stays.
   private func stepFrame(by delta: Int, context: ConsoleContext) -> ScreenResponse {
     guard let open else { return Self.openFirst }
     let preview = open.preview
