@@ -4,6 +4,10 @@
 import Foundation
 import Store
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The hash-list formats csar reads (and, for some, writes).
 public enum HashListFormat: String, Sendable, CaseIterable {
   /// csar's CSV/TSV, `threatexchange dataset --csv` output, and `TYPE VALUE` lists.
@@ -44,30 +48,37 @@ extension BankFile {
     throws(ModerationError) -> BankFile
   {
     let bytes = try ImportText.readBytes(path, maximumBytes: maximumBytes)
-    guard bytes.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) != nil else {
-      throw ModerationError.unreadable(
-        file: path,
-        reason: ConsentImportParser.encodingProblem(Array(bytes.prefix(512))) ?? "not UTF-8 text")
+    return try bytes.withUnsafeBufferPointer { buffer throws(ModerationError) in
+      guard ByteText.isValidUTF8(buffer) else {
+        throw ModerationError.unreadable(
+          file: path,
+          reason: ConsentImportParser.encodingProblem(Array(buffer.prefix(512)))
+            ?? "not UTF-8 text")
+      }
+      return parse(utf8: buffer, file: path)
     }
-    return parse(bytes: bytes, file: path)
   }
 
   /// Parses a hash list held in memory (`file` names it in problems), in any format.
   public static func parse(bytes: [UInt8], file: String) -> BankFile {
     bytes.withUnsafeBufferPointer { buffer in
-      let format = HashListFormat.detect(buffer)
-      guard String(validating: buffer, as: UTF8.self) != nil else {
+      guard ByteText.isValidUTF8(buffer) else {
         let reason =
           ConsentImportParser.encodingProblem(Array(buffer.prefix(512))) ?? "not UTF-8 text"
         return BankFile(
           entries: [], problems: [LineProblem(file: file, line: 1, reason: reason)],
-          delimiter: ",", hasHeader: false, format: format)
+          delimiter: ",", hasHeader: false, format: HashListFormat.detect(buffer))
       }
-      switch format {
-      case .text: return parse(bytes: buffer, file: file)
-      case .hmaJSON, .stopNCIIJSON: return HashListJSONFile.parse(buffer, file: file)
-      case .ncmecXML: return NCMECFile.parse(buffer, file: file)
-      }
+      return parse(utf8: buffer, file: file)
+    }
+  }
+
+  /// Parses bytes already checked to be UTF-8, in the format they are detected as.
+  static func parse(utf8 buffer: UnsafeBufferPointer<UInt8>, file: String) -> BankFile {
+    switch HashListFormat.detect(buffer) {
+    case .text: parse(bytes: buffer, file: file)
+    case .hmaJSON, .stopNCIIJSON: HashListJSONFile.parse(buffer, file: file)
+    case .ncmecXML: NCMECFile.parse(buffer, file: file)
     }
   }
 }
@@ -79,7 +90,11 @@ extension BankFile {
 struct EntryCollector {
   let file: String
   var result: BankFile
-  var seen: [BankHashType: Set<String>] = [:]
+  var repeats = RepeatFinder()
+  /// csar's type for each type name met so far (nil: no such type in csar).
+  var types: [String: BankHashType?] = [:]
+  /// The type name met last and its type (lists name one type again and again).
+  var lastType: (name: String, type: BankHashType?)?
 
   init(file: String, format: HashListFormat) {
     self.file = file
@@ -91,17 +106,65 @@ struct EntryCollector {
     result.problems.append(LineProblem(file: file, line: line, reason: place + reason))
   }
 
-  /// Adds one hash; `typeName` as the list names it. Returns the entry when it is valid (also
-  /// when it was a duplicate).
+  /// Adds one hash; `typeName` as the list names it; `field` names it in a problem (made only
+  /// then). Returns the entry when it is valid (also when it was a duplicate).
   @discardableResult
   mutating func add(
-    typeName: String, value: String, line: Int, field: String, label: String? = nil,
-    sourceId: String? = nil, metadata: [(String, String)] = [], withdrawn: Bool = false
+    typeName: String, value: String, line: Int, field: @autoclosure () -> String,
+    label: String? = nil, sourceId: String? = nil, metadata: [(String, String)] = [],
+    withdrawn: Bool = false
   ) -> BankHashEntry? {
-    guard let type = BankHashType(rawValue: typeName) ?? BankFile.hashType(named: typeName) else {
+    let known: BankHashType?
+    if let last = lastType, last.name == typeName {
+      known = last.type
+    } else {
+      known =
+        types[typeName]
+        ?? {
+          let type = BankHashType(rawValue: typeName) ?? BankFile.hashType(named: typeName)
+          types[typeName] = type
+          return type
+        }()
+      lastType = (typeName, known)
+    }
+    guard let type = known else {
       result.unsupported[typeName, default: 0] += 1
       return nil
     }
+    guard let hash = ByteText.hexDigits(value, length: type.hexLength) ?? checkedHex(
+      value, type: type, line: line, field: field())
+    else { return nil }
+    if let label, ImportText.hasControl(label) {
+      problem(line: line, field: field(), "label contains a control character")
+      return nil
+    }
+    if let sourceId, ImportText.hasControl(sourceId) {
+      problem(line: line, field: field(), "source id contains a control character")
+      return nil
+    }
+    if metadata.contains(where: { ImportText.hasControl($0.0) || ImportText.hasControl($0.1) }) {
+      problem(line: line, field: field(), "metadata contains a control character")
+      return nil
+    }
+    let entry = BankHashEntry(
+      type: type, hash: hash, label: label.flatMap { $0.isEmpty ? nil : $0 },
+      sourceId: sourceId.flatMap { $0.isEmpty ? nil : $0 },
+      metadata: BankFile.metadataJSON(metadata))
+    if withdrawn {
+      result.withdrawn.append(entry)
+    } else if repeats.isNew(entry, among: result.entries) {
+      result.entries.append(entry)
+    } else {
+      result.duplicates += 1
+    }
+    return entry
+  }
+
+  /// `value` trimmed and lowercased when it is then a hash of `type`; else nil, with the
+  /// problem (a non-hex character, or the wrong number of digits) recorded.
+  mutating func checkedHex(_ value: String, type: BankHashType, line: Int, field: String)
+    -> String?
+  {
     var hash = value.trimmingCharacters(in: .whitespaces)
     if hash.utf8.contains(where: { (0x41...0x5A).contains($0) }) { hash = hash.lowercased() }
     if let offender = hash.unicodeScalars.first(where: { !BankFile.isHexDigit($0) }) {
@@ -116,28 +179,51 @@ struct EntryCollector {
         "\(type.rawValue) hash must have \(type.hexLength) hex digits, not \(hash.utf8.count)")
       return nil
     }
-    for (name, text) in [("label", label), ("source id", sourceId)] {
-      if let text, ImportText.hasControl(text) {
-        problem(line: line, field: field, "\(name) contains a control character")
-        return nil
+    return hash
+  }
+}
+
+/// Finds the hashes a list names more than once: an open-addressing table of indices into the
+/// entries kept so far, so a million hashes need no Set of strings (no copies, no rehashing of
+/// text as it grows, about half the memory).
+struct RepeatFinder {
+  /// Per slot: 0 when empty, else the top 32 bits of the entry's hash (which also place it) and
+  /// its index + 1.
+  private var slots = [UInt64](repeating: 0, count: 1024)
+  private var count = 0
+
+  /// Whether no entry of `entries` has `entry`'s type and hash; if none has, `entry` is counted
+  /// as the next one (`entries.count`), which the caller appends.
+  mutating func isNew(_ entry: BankHashEntry, among entries: [BankHashEntry]) -> Bool {
+    var hasher = Hasher()
+    hasher.combine(entry.type)
+    hasher.combine(entry.hash)
+    let tag = UInt64(UInt(bitPattern: hasher.finalize()) >> (UInt.bitWidth - 32))
+    let mask = slots.count - 1
+    var i = Int(tag) & mask
+    while slots[i] != 0 {
+      if slots[i] >> 32 == tag {
+        let other = entries[Int(slots[i] & 0xFFFF_FFFF) - 1]
+        if other.type == entry.type && other.hash == entry.hash { return false }
       }
+      i = (i + 1) & mask
     }
-    if metadata.contains(where: { ImportText.hasControl($0.0) || ImportText.hasControl($0.1) }) {
-      problem(line: line, field: field, "metadata contains a control character")
-      return nil
+    slots[i] = tag << 32 | UInt64(entries.count + 1)
+    count += 1
+    if count * 2 > slots.count { grow() }
+    return true
+  }
+
+  /// Twice the slots, every entry placed again by its stored bits.
+  private mutating func grow() {
+    var bigger = [UInt64](repeating: 0, count: slots.count * 2)
+    let mask = bigger.count - 1
+    for slot in slots where slot != 0 {
+      var i = Int(slot >> 32) & mask
+      while bigger[i] != 0 { i = (i + 1) & mask }
+      bigger[i] = slot
     }
-    let entry = BankHashEntry(
-      type: type, hash: hash, label: label.flatMap { $0.isEmpty ? nil : $0 },
-      sourceId: sourceId.flatMap { $0.isEmpty ? nil : $0 },
-      metadata: BankFile.metadataJSON(metadata))
-    if withdrawn {
-      result.withdrawn.append(entry)
-    } else if seen[type, default: []].insert(hash).inserted {
-      result.entries.append(entry)
-    } else {
-      result.duplicates += 1
-    }
-    return entry
+    slots = bigger
   }
 }
 
@@ -146,9 +232,21 @@ extension BankFile {
   /// when there are none. A repeated name keeps its first value.
   static func metadataJSON(_ pairs: [(String, String)]) -> String? {
     guard !pairs.isEmpty else { return nil }
-    var object: [String: JSONValue] = [:]
-    for (key, value) in pairs where object[key] == nil { object[key] = .string(value) }
-    return JSONValue.object(object).description
+    var unique: [(key: String, value: String)] = []
+    unique.reserveCapacity(pairs.count)
+    for (key, value) in pairs where !unique.contains(where: { $0.key == key }) {
+      unique.append((key, value))
+    }
+    unique.sort { $0.key < $1.key }
+    var out = "{"
+    out.reserveCapacity(unique.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+    for (i, pair) in unique.enumerated() {
+      if i > 0 { out += "," }
+      JSONValue.string(pair.key).write(to: &out)
+      out += ":"
+      JSONValue.string(pair.value).write(to: &out)
+    }
+    return out + "}"
   }
 }
 
@@ -173,6 +271,25 @@ extension ImportText {
     }
     defer { try? handle.close() }
     var bytes: [UInt8] = []
+    if (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 {
+      // A regular file is read straight into one buffer of its size (no chunk copies).
+      let size = Int(info.st_size)
+      var failure: Int32 = 0
+      bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        while count < size {
+          let n = Glibc.read(handle.fileDescriptor, buffer.baseAddress! + count, size - count)
+          if n > 0 {
+            count += n
+          } else if n == 0 || errno != EINTR {
+            failure = n == 0 ? 0 : errno
+            break
+          }
+        }
+      }
+      if failure != 0 {
+        throw ModerationError.unreadable(file: path, reason: String(cString: strerror(failure)))
+      }
+    }
     do {
       while let chunk = try handle.read(upToCount: 1 << 24), !chunk.isEmpty {
         bytes.append(contentsOf: chunk)

@@ -125,47 +125,17 @@ struct ListJSONReader {
     let start = line
     switch bytes[at] {
     case UInt8(ascii: "{"):
-      at += 1
-      var members: [(key: String, value: ListJSON)] = []
-      skipSpace()
-      if peek(UInt8(ascii: "}")) { return ListJSON(kind: .object(members), line: start) }
-      while true {
-        skipSpace()
-        guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else {
-          throw ListJSONError(line: line, reason: "expected a quoted member name")
-        }
-        let key = try string()
-        skipSpace()
-        guard peek(UInt8(ascii: ":")) else {
-          throw ListJSONError(line: line, reason: "expected ':' after \"\(key.prefix(40))\"")
-        }
-        members.append((key, try value(depth: depth + 1)))
-        skipSpace()
-        if peek(UInt8(ascii: ",")) { continue }
-        if peek(UInt8(ascii: "}")) { return ListJSON(kind: .object(members), line: start) }
-        throw ListJSONError(line: line, reason: "expected ',' or '}' in an object")
-      }
+      return try object(depth: depth) { _, _ in false }
     case UInt8(ascii: "["):
-      at += 1
       var elements: [ListJSON] = []
-      skipSpace()
-      if peek(UInt8(ascii: "]")) { return ListJSON(kind: .array(elements), line: start) }
-      while true {
-        elements.append(try value(depth: depth + 1))
-        skipSpace()
-        if peek(UInt8(ascii: ",")) { continue }
-        if peek(UInt8(ascii: "]")) { return ListJSON(kind: .array(elements), line: start) }
-        throw ListJSONError(line: line, reason: "expected ',' or ']' in an array")
+      try self.elements(depth: depth) { element, _ in
+        elements.append(element)
       }
+      return ListJSON(kind: .array(elements), line: start)
     case UInt8(ascii: "\""):
       return ListJSON(kind: .string(try string()), line: start)
     case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
-      for (word, kind) in [("true", ListJSON.Kind.bool(true)), ("false", .bool(false)),
-        ("null", .null)] where bytes[at...].starts(with: word.utf8)
-      {
-        at += word.utf8.count
-        return ListJSON(kind: kind, line: start)
-      }
+      if let kind = word() { return ListJSON(kind: kind, line: start) }
       throw ListJSONError(line: line, reason: "unknown word")
     default:
       let from = at
@@ -177,6 +147,84 @@ struct ListJSONReader {
       return ListJSON(
         kind: .number(String(decoding: bytes[from..<at], as: UTF8.self)), line: start)
     }
+  }
+
+  /// `true`, `false` or `null` at `at` (then passed), else nil.
+  mutating func word() -> ListJSON.Kind? {
+    let kind: ListJSON.Kind
+    let length: Int
+    if starts("true") {
+      (kind, length) = (.bool(true), 4)
+    } else if starts("false") {
+      (kind, length) = (.bool(false), 5)
+    } else if starts("null") {
+      (kind, length) = (.null, 4)
+    } else {
+      return nil
+    }
+    at += length
+    return kind
+  }
+
+  /// The object at `at` (its `{` not yet read). `member` sees each name with the reader at
+  /// its value: it may read the value itself (and return true: the member is then left out of
+  /// the object) or leave it (false).
+  mutating func object(
+    depth: Int, member: (String, inout ListJSONReader) throws(ListJSONError) -> Bool
+  ) throws(ListJSONError) -> ListJSON {
+    skipSpace()
+    let start = line
+    at += 1
+    var members: [(key: String, value: ListJSON)] = []
+    skipSpace()
+    if peek(UInt8(ascii: "}")) { return ListJSON(kind: .object(members), line: start) }
+    members.reserveCapacity(8)
+    while true {
+      skipSpace()
+      guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else {
+        throw ListJSONError(line: line, reason: "expected a quoted member name")
+      }
+      let key = try string()
+      skipSpace()
+      guard peek(UInt8(ascii: ":")) else {
+        throw ListJSONError(line: line, reason: "expected ':' after \"\(key.prefix(40))\"")
+      }
+      if try !member(key, &self) { members.append((key, try value(depth: depth + 1))) }
+      skipSpace()
+      if peek(UInt8(ascii: ",")) { continue }
+      if peek(UInt8(ascii: "}")) { return ListJSON(kind: .object(members), line: start) }
+      throw ListJSONError(line: line, reason: "expected ',' or '}' in an object")
+    }
+  }
+
+  /// Reads the array at `at` (its `[` not yet read), handing each element and its index to
+  /// `each` as soon as it is read.
+  mutating func elements(
+    depth: Int, _ each: (ListJSON, Int) throws(ListJSONError) -> Void
+  ) throws(ListJSONError) {
+    guard depth < Self.maximumDepth else {
+      throw ListJSONError(
+        line: line, reason: "nested deeper than \(Self.maximumDepth) levels: refused")
+    }
+    skipSpace()
+    at += 1
+    skipSpace()
+    if peek(UInt8(ascii: "]")) { return }
+    var index = 0
+    while true {
+      try each(try value(depth: depth + 1), index)
+      index += 1
+      skipSpace()
+      if peek(UInt8(ascii: ",")) { continue }
+      if peek(UInt8(ascii: "]")) { return }
+      throw ListJSONError(line: line, reason: "expected ',' or ']' in an array")
+    }
+  }
+
+  /// Whether the next value (after spaces) is an array.
+  mutating func startsArray() -> Bool {
+    skipSpace()
+    return at < bytes.count && bytes[at] == UInt8(ascii: "[")
   }
 
   /// A quoted string (the opening quote is at `at`); escapes decoded, raw controls refused.
@@ -233,8 +281,8 @@ struct ListJSONReader {
   ]
 
   mutating func hex4() throws(ListJSONError) -> UInt32 {
-    guard at + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self),
-      radix: 16)
+    guard at + 4 <= bytes.count,
+      let v = UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16)
     else { throw ListJSONError(line: line, reason: "bad \\u escape") }
     at += 4
     return v
@@ -252,6 +300,8 @@ struct ListJSONReader {
       at += 1
     }
   }
+
+  func starts(_ text: StaticString) -> Bool { ByteText.starts(bytes, at: at, with: text) }
 
   mutating func peek(_ byte: UInt8) -> Bool {
     guard at < bytes.count, bytes[at] == byte else { return false }

@@ -85,8 +85,10 @@ enum ImportText {
 
   /// Whether `text` holds a control character (which must never reach a terminal or a label).
   static func hasControl(_ text: some StringProtocol) -> Bool {
-    text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F
-      || (0x80...0x9F).contains($0.value) }
+    text.utf8.withContiguousStorageIfAvailable { ByteText.hasControl($0) }
+      ?? text.unicodeScalars.contains {
+        $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value)
+      }
   }
 
   /// The UTF-8 text of a file's bytes (`file` names it in the error).

@@ -74,24 +74,37 @@ public enum JSONValue: Hashable, Sendable, CustomStringConvertible,
   }
 
   static func writeString(_ s: String, to out: inout String) {
-    out += "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
+    // Most text needs no escape: append it whole.
+    guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) else {
+      out += "\""
+      out += s
+      out += "\""
+      return
+    }
+    // Every escaped character is ASCII, so the bytes can be escaped one by one.
+    var escaped: [UInt8] = [0x22]
+    escaped.reserveCapacity(s.utf8.count + 16)
+    func add(_ a: UInt8, _ b: UInt8) {
+      escaped.append(a)
+      escaped.append(b)
+    }
+    func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+    for byte in s.utf8 {
+      switch byte {
+      case 0x22: add(0x5C, 0x22)
+      case 0x5C: add(0x5C, 0x5C)
+      case 0x0A: add(0x5C, UInt8(ascii: "n"))
+      case 0x0D: add(0x5C, UInt8(ascii: "r"))
+      case 0x09: add(0x5C, UInt8(ascii: "t"))
+      case 0..<0x20, 0x7F:
+        add(0x5C, UInt8(ascii: "u"))
+        add(0x30, 0x30)
+        add(hex(byte >> 4), hex(byte & 0x0F))
+      default: escaped.append(byte)
       }
     }
-    out += "\""
+    escaped.append(0x22)
+    out += String(decoding: escaped, as: UTF8.self)
   }
 }
 

@@ -79,6 +79,95 @@ struct FuzzTests {
     }
   }
 
+  /// HMA, StopNCII and NCMEC documents as the field writes them (see FormatTests).
+  static let structuredSeeds: [(file: String, text: String)] = [
+    ("bank.json", """
+      [
+        {"id": 1, "bank": {"name": "B"}, "collab_metadata": {"F": ["A1"]},
+         "signals": {"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
+                     "video_md5": "D35C785545392755E7E4164457657269"},
+         "metadata": {"content_id": "C-1", "json": {"label": "bridge", "n": 2}}},
+        {"pdq": "b5b0799616df52d475a3968dc7e54f1d0724c912244ffa6175bc786375dd7298"},
+        {"vpdq": "0,abc"}
+      ]
+
+      """),
+    ("stopncii.json", """
+      {"count": 3, "nextPageToken": "", "hasMoreRecords": false, "hashRecords": [
+        {"lastModtimestamp": 1700000000, "signalType": "ImagePDQ",
+         "hashValue": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
+         "hashStatus": "Active", "caseNumbers": {"1": "Active"}, "CSPFeedbacks": []},
+        {"signalType": "VideoMD5", "hashValue": "d35c785545392755e7e4164457657269",
+         "hashStatus": "Withdrawn"},
+        {"signalType": "VideoTMK", "hashValue": "AAAA", "hashStatus": "Active"}
+      ]}
+
+      """),
+    ("ncmec.xml", """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+        <images count="1">
+          <image>
+            <member id="42">Example &amp; Co</member><id>image1</id>
+            <classification><![CDATA[A1]]></classification>
+            <fingerprints>
+              <md5>D35C785545392755E7E4164457657269</md5>
+              <pdna>a1a1</pdna>
+              <pdq>f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22</pdq>
+            </fingerprints>
+          </image>
+          <!-- a comment -->
+          <deletedImage><id>image4</id></deletedImage>
+        </images>
+        <videos><video><id>v1</id><fingerprints>
+          <tmk-pdqf href="/v2/entries/1/fingerprints/TMK_PDQF"/>
+        </fingerprints></video></videos>
+      </queryResult>
+
+      """),
+  ]
+
+  /// Mangled documents of each structured format: accepted or refused, never a crash, and
+  /// every problem names the file and a line that is in it; what is accepted is well-formed.
+  @Test func structuredHashListsReportBadLinesOnly() {
+    for (index, seed) in Self.structuredSeeds.enumerated() {
+      let clean = BankFile.parse(bytes: Array(seed.text.utf8), file: seed.file)
+      #expect(clean.problems.isEmpty && !clean.entries.isEmpty, "\(seed.file): \(clean.problems)")
+      Self.fuzzLines(seed.text, iterations: 300, salt: 20 + UInt64(index)) { text in
+        let file = BankFile.parse(bytes: Array(text.utf8), file: seed.file)
+        #expect(file.problems.allSatisfy { $0.description.hasPrefix(seed.file + ":") })
+        for entry in file.entries + file.withdrawn {
+          #expect(entry.hash.utf8.count == entry.type.hexLength, "\(entry)")
+          #expect(entry.hash == entry.hash.lowercased(), "\(entry)")
+        }
+        return file.problems.map(\.line)
+      }
+    }
+  }
+
+  /// A document cut anywhere before its end is one problem naming the line where it stops,
+  /// and imports nothing.
+  @Test func truncatedStructuredHashListsImportNothing() {
+    for seed in Self.structuredSeeds {
+      let bytes = Array(seed.text.utf8)
+      let end = bytes.lastIndex { $0 == UInt8(ascii: "]") || $0 == UInt8(ascii: "}")
+        || $0 == UInt8(ascii: ">") }!
+      let start = bytes.firstIndex { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{")
+        || $0 == UInt8(ascii: "<") }!
+      for cut in (start + 1)...end {
+        let prefix = Array(bytes[..<cut])
+        let file = BankFile.parse(bytes: prefix, file: seed.file)
+        #expect(file.entries.isEmpty && file.withdrawn.isEmpty, "\(seed.file) cut at \(cut)")
+        #expect(file.problems.count == 1, "\(seed.file) cut at \(cut): \(file.problems)")
+        let lines = prefix.lineCount
+        for problem in file.problems {
+          #expect(problem.description.hasPrefix("\(seed.file):\(problem.line): not "))
+          #expect((1...lines).contains(problem.line), "\(seed.file) cut at \(cut): \(problem)")
+        }
+      }
+    }
+  }
+
   @Test func urlListsReportBadLinesOnly() {
     let seed = "https://evil.example/path?q=1\nhttp://a.b.c/1/2.html\n# comment\nexample.org/\n"
     Self.fuzzLines(seed, iterations: 400, salt: 3) { text in

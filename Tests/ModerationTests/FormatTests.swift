@@ -223,6 +223,78 @@ struct FormatTests {
     #expect(throws: ModerationError.self) { try BankFile.load(path: scratch.path) }
   }
 
+  /// Items are taken as they are read; the reading keeps the rules of one whole document: an
+  /// array among several top-level values is one (wrong) item, the first `hashRecords` is the
+  /// one read, and a record list that is not an array is reported.
+  @Test func streamedItemsKeepTheDocumentRules() {
+    let mixed = parse("[{\"pdq\": \"\(Self.pdq)\"}]\n{\"video_md5\": \"\(Self.md5)\"}\n", "m.json")
+    #expect(mixed.problems.map(\.description) == [
+      "m.json:1: expected an object of signals or a hash record, not an array"
+    ])
+    #expect(mixed.entries == [BankHashEntry(type: .md5, hash: Self.md5)])
+    let twice = parse(
+      """
+      {"hashRecords": [{"signalType": "ImagePDQ", "hashValue": "\(Self.pdq)"}],
+       "count": 1, "hashRecords": [{"signalType": "VideoMD5", "hashValue": "\(Self.md5)"}]}
+      """, "twice.json")
+    #expect(twice.format == .stopNCIIJSON && twice.problems.isEmpty)
+    #expect(twice.entries.map(\.type) == [.pdq])
+    let notArray = parse(
+      """
+      {"count": 1,
+       "hashRecords": "none",
+       "hashRecords": [{"signalType": "ImagePDQ", "hashValue": "\(Self.pdq)"}]}
+      """, "n.json")
+    #expect(notArray.problems.map(\.description) == ["n.json:2: hashRecords: expected an array"])
+    #expect(notArray.entries.isEmpty)
+    let lines = parse(
+      "{\"hashRecords\": [{\"signalType\": \"ImagePDQ\", \"hashValue\": \"ab\"}]}\n"
+        + "{\"pdq\": \"\(Self.pdq)\"}\n", "l.jsonl")
+    #expect(lines.problems.map(\.description) == [
+      "l.jsonl:1: hashRecords[0].hashValue: pdq hash must have 64 hex digits, not 2"
+    ])
+    #expect(lines.entries.map(\.type) == [.pdq])
+  }
+
+  /// The UTF-8 check that spares a String copy of the file answers as the standard library
+  /// does: overlong forms, surrogates, scalars past U+10FFFF and cut sequences are refused.
+  @Test func utf8CheckAgreesWithTheStandardLibrary() {
+    let cases: [[UInt8]] = [
+      [], Array("plain ASCII, longer than eight bytes".utf8), Array("é€😀 mixed ascii".utf8),
+      [0xC0, 0x80], [0xC1, 0xBF], [0xC2], [0xE0, 0x80, 0x80], [0xE0, 0xA0, 0x80],
+      [0xED, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEF, 0xBF, 0xBF], [0xF0, 0x80, 0x80, 0x80],
+      [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80],
+      [0xF5, 0x80, 0x80, 0x80], [0xFF], [0x80], Array("abcdefg".utf8) + [0xE2, 0x82],
+    ]
+    var state: UInt64 = 11
+    var random: [[UInt8]] = []
+    for _ in 0..<3000 {
+      var bytes: [UInt8] = []
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      for i in 0..<Int(state >> 59) {
+        let r = UInt8(truncatingIfNeeded: (state >> UInt64(i % 7 * 8)) &+ UInt64(i * 37))
+        bytes.append(i % 3 == 0 ? r : r & 0x7F | (r & 0x80 == 0 ? 0 : 0x80))
+      }
+      random.append(bytes)
+    }
+    for bytes in cases + random {
+      let expected = String(validating: bytes, as: UTF8.self) != nil
+      #expect(bytes.withUnsafeBufferPointer { ByteText.isValidUTF8($0) } == expected, "\(bytes)")
+    }
+  }
+
+  /// Trimming on bytes gives what Foundation's `.whitespacesAndNewlines` gives.
+  @Test func byteTrimmingAgreesWithFoundation() {
+    for text in [
+      "", " ", "  a b  ", "\n\tA1\r\n", "\u{A0}x\u{A0}", "\u{2028} y", "z\u{3000}",
+      "\u{0B}v\u{0C}", "\u{85}w", "é", " é ", "x\u{0301} ",
+    ] {
+      let trimmed = Array(text.utf8).withUnsafeBufferPointer { ByteText.trimmedText($0) }
+      let expected = text.trimmingCharacters(in: .whitespacesAndNewlines)
+      #expect(trimmed == expected, "\(text.debugDescription)")
+    }
+  }
+
   // MARK: - Exports read back
 
   /// A bank with every type, labels, source ids and metadata, exported in each format and read
