@@ -47,6 +47,29 @@ struct ConsoleEndToEndTests {
     try session.waitFor("EXIT=0")
   }
 
+  /// The bank view: `b` on the Dashboard lists the banks (here the demo's, the ones its
+  /// queue names) with versions and sources; `?` names the key; Esc goes back.
+  @Test func theBankViewListsBanksWithTheirVersions() throws {
+    let fixture = try Fixture(items: 200)
+    let session = try open(fixture, width: 120, height: 40)
+    try session.waitFor("Re-categorisation deadlines")
+    try session.send("b")
+    var pane = try session.waitFor("Hash banks · 4 · b or Esc closes")
+    #expect(pane.contains("NCMEC") && pane.contains("ncmec-hashes.csv (csv)"), "\(pane)")
+    try session.waitFor("Versions of EU Centre · 1, newest first")
+    try session.send("j")
+    pane = try session.waitFor("Versions of IWF · 1, newest first")
+    #expect(pane.contains("bahar"))
+    try session.send("?")
+    try session.waitFor("Hash banks: versions and sources")
+    try session.send("Escape")
+    try session.waitUntilGone("Keys — Esc closes")
+    try session.send("Escape")
+    try session.waitFor("Re-categorisation deadlines")
+    try session.send("q")
+    try session.waitFor("EXIT=0")
+  }
+
   @Test func walksTheScreensAndQuitsCleanly() throws {
     let fixture = try Fixture()
     let session = try open(fixture)

@@ -6,7 +6,7 @@ import Terminal
 
 /// The first screen: deadlines (overdue first), the review queue, detection orders and consent.
 final class DashboardScreen: ConsoleScreen {
-  enum Action: Sendable { case down, up, top, bottom, open }
+  enum Action: Sendable { case down, up, top, bottom, open, banks }
 
   let title = "Dashboard"
   private let keys = KeyTable<Action>(
@@ -17,12 +17,17 @@ final class DashboardScreen: ConsoleScreen {
       KeyBinding([.character("g"), .home], .top, "First deadline"),
       KeyBinding([.character("G"), .end], .bottom, "Last deadline"),
       KeyBinding([.enter], .open, "Open the service in Services", hint: true),
+      KeyBinding(
+        [.character("b")], .banks,
+        "Hash banks: versions and sources (j/k select, b or Esc closes)"),
     ])
   private var summary: DashboardSummary?
   private var cursor = ListCursor()
   private var visibleRows = 10
   /// Set when Enter asks the console to show a service (read by the console).
   var serviceToOpen: Int64?
+  /// The bank view, while it is open (`b`).
+  private var bankPanel: BankPanel?
 
   var helpSection: HelpSection { keys.helpSection }
   var hints: [(String, String)] { keys.hints }
@@ -31,9 +36,11 @@ final class DashboardScreen: ConsoleScreen {
     summary = try context.database.dashboard(
       today: context.today, dueSoonDays: context.dueSoonDays)
     cursor.clamp(count: summary?.deadlines.count ?? 0, visible: visibleRows)
+    try bankPanel?.load(context.database)
   }
 
   func handle(_ key: Key, context: ConsoleContext) -> ScreenResponse {
+    if bankPanel != nil { return handleBankPanel(key, context: context) }
     guard let action = keys.action(for: key) else { return .unhandled }
     let count = summary?.deadlines.count ?? 0
     switch action {
@@ -44,6 +51,37 @@ final class DashboardScreen: ConsoleScreen {
     case .open:
       guard let summary, cursor.selected < summary.deadlines.count else { return .handled }
       serviceToOpen = summary.deadlines[cursor.selected].serviceId
+    case .banks:
+      var panel = BankPanel()
+      do {
+        try panel.load(context.database)
+      } catch {
+        return .status(.error("Cannot read the banks: \(error)"))
+      }
+      bankPanel = panel
+    }
+    return .handled
+  }
+
+  /// Keys while the bank view is open: j/k/g/G select a bank, b or Esc close; the other
+  /// keys (screens, help, quit) go to the console.
+  private func handleBankPanel(_ key: Key, context: ConsoleContext) -> ScreenResponse {
+    if key == .escape {
+      bankPanel = nil
+      return .handled
+    }
+    guard let action = keys.action(for: key) else { return .unhandled }
+    do {
+      switch action {
+      case .banks: bankPanel = nil
+      case .down: try bankPanel?.move(by: 1, context.database)
+      case .up: try bankPanel?.move(by: -1, context.database)
+      case .top: try bankPanel?.move(by: nil, toEnd: false, context.database)
+      case .bottom: try bankPanel?.move(by: nil, toEnd: true, context.database)
+      case .open: break
+      }
+    } catch {
+      return .status(.error("Cannot read the bank's versions: \(error)"))
     }
     return .handled
   }
@@ -52,6 +90,10 @@ final class DashboardScreen: ConsoleScreen {
 
   func draw(in area: Rect, on screen: inout Screen, context: ConsoleContext) {
     let theme = context.theme
+    if bankPanel != nil {
+      bankPanel?.draw(in: area, on: &screen, theme: theme)
+      return
+    }
     guard let summary else {
       screen.put("Loading…", in: area, row: 1, column: 2, style: theme[.muted])
       return
