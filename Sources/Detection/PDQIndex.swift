@@ -176,60 +176,183 @@ public struct PDQIndex: Sendable {
     }
   }
 
+  /// Candidates gathered before their words are read (see ``multiIndexQuery``).
+  static let candidateBatch = 512
+  /// Slots whose probes are gathered together.
+  static let slotsPerGroup = 4
+  /// The values XORed into a slot's key to probe it: the key itself, then every 1-bit flip,
+  /// then every 2-bit flip, as far as the radius goes.
+  static let probeMasks: [[Int]] = {
+    let one = (0..<16).map { 1 << $0 }
+    let two = (0..<16).flatMap { b in ((b + 1)..<16).map { c in (1 << b) | (1 << c) } }
+    return [[0], [0] + one, [0] + one + two]
+  }()
+
+  /// The tables' query. A large index never is in cache, so every step of a query is a
+  /// cache miss: the run of entry numbers behind each probed slot value, then each
+  /// candidate's words (about 4,000 candidates at 1M hashes). A loop that waits for one miss
+  /// before the next spends most of its time waiting, so the query goes in phases over four
+  /// slots at a time, each phase a loop of independent loads the processor overlaps: the
+  /// runs' bounds, the start of every run, the entry numbers (only those whose filter
+  /// passes, when ``prepareFilters()`` has run), the candidates' words; only then the
+  /// distances. No allocation but the matches.
   func multiIndexQuery(
     _ hash: PDQHash, maxDistance: Int, radius: Int, into matches: inout [PDQMatch]
   ) {
-    let q = [hash.words[0], hash.words[1], hash.words[2], hash.words[3]]
+    let q = hash.words
     let n = ids.count
-    let (w, off, mem, ids) = (words, offsets, members, ids)
-    for s in 0..<16 {
-      let key = Int((q[s >> 2] >> UInt64((s & 3) * 16)) & 0xFFFF)
-      let base = s * Self.offsetsPerSlot
-      let section = s * n
-
-      /// Checks every entry whose slot s is `value`.
-      func probe(_ value: Int) {
-        let start = Int(off[base + value])
-        let end = Int(off[base + value + 1])
-        var m = start
-        while m < end {
-          let i = Int(mem[section + m])
-          m += 1
-          // Offsets were checked when the index was mapped; entry numbers are checked here
-          // (one comparison), so no file can make a query read outside the index.
-          guard i < n else { continue }
-          let x0 = w[i * 4] ^ q[0]
-          let x1 = w[i * 4 + 1] ^ q[1]
-          let x2 = w[i * 4 + 2] ^ q[2]
-          let x3 = w[i * 4 + 3] ^ q[3]
-          let d = x0.nonzeroBitCount + x1.nonzeroBitCount + x2.nonzeroBitCount
-            + x3.nonzeroBitCount
-          guard d <= maxDistance else { continue }
-          // Report each entry once: at the first slot within the probe radius.
-          var seenEarlier = false
-          var t = 0
-          while t < s {
-            let word = t >> 2 == 0 ? x0 : t >> 2 == 1 ? x1 : t >> 2 == 2 ? x2 : x3
-            let slotBits = (word >> UInt64((t & 3) * 16)) & 0xFFFF
-            if slotBits.nonzeroBitCount <= radius {
-              seenEarlier = true
-              break
+    let (off, mem, filters) = (offsets, members, storage.filters)
+    let masks = Self.probeMasks[radius]
+    let runCount = Self.slotsPerGroup * masks.count
+    let batch = Self.candidateBatch
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * runCount) { bounds in
+      withUnsafeTemporaryAllocation(of: UInt32.self, capacity: batch) { candidates in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: batch) { slots in
+          withUnsafeTemporaryAllocation(of: SIMD4<UInt64>.self, capacity: batch) { loaded in
+            for group in stride(from: 0, to: 16, by: Self.slotsPerGroup) {
+              // The runs' bounds (absolute positions in `members`).
+              var r = 0
+              for s in group..<(group + Self.slotsPerGroup) {
+                let key = Int((q[s >> 2] >> UInt64((s & 3) * 16)) & 0xFFFF)
+                let base = s &* Self.offsetsPerSlot
+                let section = s &* n
+                for mask in masks {
+                  let v = key ^ mask
+                  bounds[2 &* r] = section &+ Int(off[base &+ v])
+                  bounds[2 &* r &+ 1] = section &+ Int(off[base &+ v &+ 1])
+                  r &+= 1
+                }
+              }
+              // Every cache line of every run (filters are four to a line, entry numbers
+              // sixteen), so the runs are in cache when read.
+              var touched: UInt64 = 0
+              for k in 0..<runCount where bounds[2 &* k] < bounds[2 &* k &+ 1] {
+                var m = bounds[2 &* k]
+                let last = bounds[2 &* k &+ 1] &- 1
+                if let filters {
+                  while m < last {
+                    touched |= filters[m][0]
+                    m &+= 4
+                  }
+                  touched |= filters[last][0]
+                } else {
+                  while m < last {
+                    touched |= UInt64(mem[m])
+                    m &+= 16
+                  }
+                  touched |= UInt64(mem[last])
+                }
+              }
+              loaded[batch - 1] = SIMD4(repeating: touched)
+              // The candidates, with their slot, checked a batch at a time. A filter holds
+              // two words of the entry (not the one of the run's slot): an entry whose
+              // distance there is already over `maxDistance` is no candidate. For a hash
+              // unrelated to the query that is all but certain (128 bits, about 64 differ).
+              var count = 0
+              for k in 0..<runCount {
+                let s = group &+ k / masks.count
+                let (a, b) = Self.filterWords(slot: s)
+                let (qa, qb) = (q[a], q[b])
+                var m = bounds[2 &* k]
+                let end = bounds[2 &* k &+ 1]
+                while m < end {
+                  if let filters {
+                    let f = filters[m]
+                    let d = (f[0] ^ qa).nonzeroBitCount &+ (f[1] ^ qb).nonzeroBitCount
+                    guard d <= maxDistance else {
+                      m &+= 1
+                      continue
+                    }
+                  }
+                  if count == batch {
+                    check(candidates, slots, loaded, count, q, radius, maxDistance, &matches)
+                    count = 0
+                  }
+                  candidates[count] = mem[m]
+                  slots[count] = UInt8(s)
+                  count &+= 1
+                  m &+= 1
+                }
+              }
+              check(candidates, slots, loaded, count, q, radius, maxDistance, &matches)
             }
-            t += 1
           }
-          if !seenEarlier { matches.append(PDQMatch(id: ids[i], distance: d)) }
         }
       }
+    }
+  }
 
-      probe(key)
-      if radius >= 1 {
-        for b in 0..<16 { probe(key ^ (1 << b)) }
-      }
-      if radius >= 2 {
-        for b in 0..<16 {
-          for c in (b + 1)..<16 { probe(key ^ (1 << b) ^ (1 << c)) }
+  /// The two words a filter of slot `s`'s table holds: the two after the slot's own word.
+  @inline(__always)
+  static func filterWords(slot s: Int) -> (Int, Int) {
+    ((s >> 2 &+ 1) & 3, (s >> 2 &+ 2) & 3)
+  }
+
+  /// Builds the query filters once: for every entry of every slot table, two of its hash
+  /// words beside the entry number, so a query rejects almost every candidate by reading
+  /// the run it is in (sequential memory) instead of the candidate's words (a cache miss
+  /// each). For long-running processes: 256 bytes a hash of private memory (256 MB at
+  /// 1M hashes), built in a fraction of a second per million hashes; queries use them as
+  /// soon as they are published and give the same answers with or without them.
+  /// Thread-safe; a second call returns at once. Nothing to build below the tables' size.
+  public func prepareFilters() {
+    guard usesMultiIndex, count > 0 else { return }
+    let (w, mem, n) = (words, members, count)
+    storage.installFilters { f in
+      for s in 0..<16 {
+        let (a, b) = Self.filterWords(slot: s)
+        let section = s &* n
+        for m in 0..<n {
+          let i = Int(mem[section &+ m])
+          // An entry number outside the index (a forged file) gets any filter: the query
+          // checks the number again before it reads words.
+          f[section &+ m] = i < n ? SIMD2(w[i &* 4 &+ a], w[i &* 4 &+ b]) : .zero
         }
       }
+    }
+  }
+
+  /// Whether ``prepareFilters()`` has published the filters.
+  public var hasFilters: Bool { storage.filters != nil }
+
+  /// Loads the words of `count` gathered candidates, then keeps those within `maxDistance`
+  /// that no earlier slot than their own reached (each entry is reported once: at the first
+  /// slot within the probe radius).
+  @inline(__always)
+  private func check(
+    _ candidates: UnsafeMutableBufferPointer<UInt32>, _ slots: UnsafeMutableBufferPointer<UInt8>,
+    _ loaded: UnsafeMutableBufferPointer<SIMD4<UInt64>>, _ count: Int, _ q: SIMD4<UInt64>,
+    _ radius: Int, _ maxDistance: Int, _ matches: inout [PDQMatch]
+  ) {
+    let (w, n) = (words, ids.count)
+    for k in 0..<count {
+      let i = Int(candidates[k])
+      // Offsets were checked when the index was mapped; entry numbers are checked here, so
+      // no file can make a query read outside the index (an entry past the end is given
+      // the query's complement: 256 bits away, never a match).
+      if i < n {
+        loaded[k] = SIMD4(w[i &* 4], w[i &* 4 &+ 1], w[i &* 4 &+ 2], w[i &* 4 &+ 3])
+      } else {
+        loaded[k] = ~q
+      }
+    }
+    for k in 0..<count {
+      let x = loaded[k] ^ q
+      let d = x[0].nonzeroBitCount &+ x[1].nonzeroBitCount &+ x[2].nonzeroBitCount
+        &+ x[3].nonzeroBitCount
+      guard d <= maxDistance else { continue }
+      let s = Int(slots[k])
+      var seenEarlier = false
+      var t = 0
+      while t < s {
+        let slotBits = (x[t >> 2] >> UInt64((t & 3) * 16)) & 0xFFFF
+        if slotBits.nonzeroBitCount <= radius {
+          seenEarlier = true
+          break
+        }
+        t += 1
+      }
+      if !seenEarlier { matches.append(PDQMatch(id: ids[Int(candidates[k])], distance: d)) }
     }
   }
 }

@@ -3,6 +3,7 @@
 // every process that maps the same file).
 
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -45,6 +46,10 @@ final class PDQIndexStorage: @unchecked Sendable {
   let offsets: UnsafeBufferPointer<UInt32>
   let members: UnsafeBufferPointer<UInt32>
   private let owner: Owner
+  /// The query filters' address once built (see ``installFilters(_:)``), else 0.
+  private let filterAddress = Atomic<Int>(0)
+  /// Held while filters are built, so only one caller builds them.
+  private let filterBuild = Mutex(false)
 
   /// Bytes of the block (what a snapshot's payload holds).
   var payloadBytes: Int { payload.count }
@@ -88,7 +93,39 @@ final class PDQIndexStorage: @unchecked Sendable {
       count: tables * count)
   }
 
+  // MARK: - Query filters
+
+  /// Bytes of the query filters: 16 bytes per entry of every slot table.
+  var filterBytes: Int { multiIndex ? 16 * count * 16 : 0 }
+
+  /// The query filters (one pair of words per entry of the slot tables, in their order),
+  /// when built; immutable once there.
+  var filters: UnsafePointer<SIMD2<UInt64>>? {
+    UnsafePointer(bitPattern: filterAddress.load(ordering: .acquiring))
+  }
+
+  /// Builds the filters with `fill` into private memory (2 MiB aligned and advised to use
+  /// huge pages: the filters are read at random, and a page-table walk per read would cost
+  /// as much as the read) and publishes them. The first caller builds; a caller arriving
+  /// while that runs waits for it; later calls return at once.
+  func installFilters(_ fill: (UnsafeMutablePointer<SIMD2<UInt64>>) -> Void) {
+    let bytes = filterBytes
+    guard bytes > 0 else { return }
+    filterBuild.withLock { built in
+      guard !built else { return }
+      var block: UnsafeMutableRawPointer?
+      guard posix_memalign(&block, 2 << 20, bytes) == 0, let block else { return }
+      #if canImport(Glibc)
+        _ = madvise(block, bytes, MADV_HUGEPAGE)
+      #endif
+      fill(block.bindMemory(to: SIMD2<UInt64>.self, capacity: bytes / 16))
+      filterAddress.store(Int(bitPattern: block), ordering: .releasing)
+      built = true
+    }
+  }
+
   deinit {
+    if let filters { free(UnsafeMutableRawPointer(mutating: filters)) }
     switch owner {
     case .allocated(let block): free(block)
     case .mapped(let start, let length): munmap(start, length)

@@ -141,15 +141,20 @@ struct PDQIndexSnapshotTests {
     Self.forge(&wild, (0..<n).map { (UInt32.max - UInt32($0), members + 4 * $0) })
     try Data(wild).write(to: url)
     let read = try #require(try PDQIndexSnapshot.read(path: path, tag: "t"))
-    var rng = SeededRandom(seed: 3)
-    var found = 0
-    for i in 0..<40 {
-      let query = PDQIndexTests.flipping(hashes[i * 97], bits: 20, &rng)
-      let truth = Set(index.linearQuery(query, maxDistance: 40))
-      let answer = read.query(query, maxDistance: 40)
-      #expect(Set(answer).isSubset(of: truth))
-      found += answer.count
+    for filtered in [false, true] {
+      // The query filters built from such a table are as harmless.
+      if filtered { read.prepareFilters() }
+      #expect(read.hasFilters == filtered)
+      var rng = SeededRandom(seed: 3)
+      var found = 0
+      for i in 0..<40 {
+        let query = PDQIndexTests.flipping(hashes[i * 97], bits: 20, &rng)
+        let truth = Set(index.linearQuery(query, maxDistance: 40))
+        let answer = read.query(query, maxDistance: 40)
+        #expect(Set(answer).isSubset(of: truth))
+        found += answer.count
+      }
+      #expect(found > 0, "the other slots still find hashes")
     }
-    #expect(found > 0, "the other slots still find hashes")
   }
 }

@@ -15,7 +15,8 @@ struct PDQIndexTests {
     return PDQHash(words: words)
   }
 
-  /// The multi-index tables return exactly what brute force returns.
+  /// The multi-index tables return exactly what brute force returns, with and without the
+  /// query filters.
   @Test(arguments: [0, 15, 16, 31, 32, 47, 60])
   func multiIndexEqualsBruteForce(maxDistance: Int) {
     var rng = SeededRandom(seed: UInt64(100 + maxDistance))
@@ -33,11 +34,34 @@ struct PDQIndexTests {
     queries.append(entries[5].0)
     let index = PDQIndex(entries, multiIndex: true)
     #expect(index.usesMultiIndex)
+    var answers: [[PDQMatch]] = []
     for query in queries {
       let fast = index.query(query, maxDistance: maxDistance)
       let slow = index.linearQuery(query, maxDistance: maxDistance)
       #expect(fast == slow)
       #expect(fast.allSatisfy { $0.distance <= maxDistance })
+      answers.append(fast)
+    }
+    #expect(answers.contains { !$0.isEmpty } || maxDistance == 0)
+    #expect(!index.hasFilters)
+    index.prepareFilters()
+    #expect(index.hasFilters)
+    index.prepareFilters()
+    #expect(queries.map { index.query($0, maxDistance: maxDistance) } == answers)
+  }
+
+  /// Filters built by several threads at once are built once and give the same answers.
+  @Test func filtersBuiltConcurrentlyAnswerAsBruteForce() async {
+    var rng = SeededRandom(seed: 77)
+    let entries = (0..<8_000).map { (Self.randomHash(&rng), $0) }
+    let index = PDQIndex(entries, multiIndex: true)
+    await withTaskGroup(of: Void.self) { group in
+      for _ in 0..<4 { group.addTask { index.prepareFilters() } }
+    }
+    #expect(index.hasFilters)
+    for i in stride(from: 0, to: 8_000, by: 400) {
+      let query = Self.flipping(entries[i].0, bits: 25, &rng)
+      #expect(index.query(query, maxDistance: 31) == index.linearQuery(query, maxDistance: 31))
     }
   }
 
