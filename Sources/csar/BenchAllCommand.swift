@@ -74,6 +74,12 @@ struct AllBench: ParsableCommand {
   @Option(name: .long, help: "Seconds each contention worker works.")
   var contentionSeconds = 5.0
 
+  @Option(name: .long, help: "Bank sizes for `bench serve` (wrk), comma-separated.")
+  var serveHashes = "1000000"
+
+  @Option(name: .long, help: "Seconds of each wrk run of `bench serve`.")
+  var serveSeconds = 10
+
   @Option(name: .long, help: "Python for the reference tools.")
   var python = "python3"
 
@@ -95,6 +101,12 @@ struct AllBench: ParsableCommand {
     }
     guard !sizes(matchHashes).isEmpty, !sizes(workers).isEmpty else {
       throw ValidationError("--match-hashes and --workers are comma-separated positive numbers")
+    }
+    guard sizes(serveHashes).allSatisfy({ $0 >= 1_000 }), !sizes(serveHashes).isEmpty,
+      serveSeconds >= 1
+    else {
+      throw ValidationError(
+        "--serve-hashes: sizes of at least 1000, comma-separated; --serve-seconds at least 1")
     }
   }
 
@@ -124,6 +136,7 @@ struct AllBench: ParsableCommand {
     for count in sizes(workers) {
       suite.contention(db: db, workers: count, seconds: contentionSeconds)
     }
+    for count in sizes(serveHashes) { suite.serve(hashes: count, seconds: serveSeconds) }
     if noReference {
       suite.referenceSkipped("skipped (--no-reference)")
     } else {

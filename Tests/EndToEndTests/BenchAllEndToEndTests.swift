@@ -27,10 +27,17 @@ struct BenchAllEndToEndTests {
       "--match-hashes", "1000,2000", "--queries", "10", "--consent-events", "300",
       "--consent-runs", "1", "--consent-queries", "5", "--reports", "20", "--report-runs", "1",
       "--contention-seconds", "0.3", "--python", "csar-test-no-such-python",
-      "--large-side", "300", "--format-hashes", "200",
+      "--large-side", "300", "--format-hashes", "200", "--serve-hashes", "1000",
+      "--serve-seconds", "1",
     ])
     #expect(result.status == 0, "\(result.out)\n\(result.err)")
-    let rows = [
+    // `bench serve` needs wrk: two rows with it, one skipped row without.
+    let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].contains {
+      FileManager.default.isExecutableFile(atPath: $0)
+    }
+    let serveRows =
+      ["serve: lookups/s at 1000 hashes"] + (wrk ? ["serve: scans/s at 1000 hashes"] : [])
+    let rows = serveRows + [
       "demo database, 300 items", "startup to first frame (warm)",
       "startup to first frame (cold, 1 run)", "keypress-to-frame, 1 Dashboard",
       "keypress-to-frame, 2 Services", "keypress-to-frame, 2 Services, detail open",
@@ -51,7 +58,10 @@ struct BenchAllEndToEndTests {
       "csar csv", "threatexchange dataset csv", "threatexchange TYPE VALUE", "HMA JSON",
       "StopNCII JSON", "NCMEC XML",
     ].map { "bank import, \($0), 200 hashes" }
-    let table = result.out.split(separator: "\n").filter { $0.hasPrefix("| ") }
+    // The summary is the last table (`bench serve` echoes a table of its own before it).
+    let lines = result.out.split(separator: "\n")
+    let start = lines.lastIndex { $0.hasPrefix("| benchmark") } ?? lines.startIndex
+    let table = lines[start...].filter { $0.hasPrefix("| ") }
     #expect(table.first?.hasPrefix("| benchmark") == true, "\(result.out)")
     for name in rows {
       let line = table.first { $0.hasPrefix("| " + name) }
