@@ -165,6 +165,12 @@ public final class BankMatcher: Sendable {
     let found =
       dihedral.map { index.query(dihedral: $0, maxDistance: maxThreshold) }
       ?? index.query(hash, maxDistance: maxThreshold)
+    return try matches(ofIndexHits: found)
+  }
+
+  /// The bank entries of PDQ index hits, each held to its own bank's threshold, nearest
+  /// first: one store read, none when there are no hits.
+  public func matches(ofIndexHits found: [PDQMatch]) throws -> [KnownMatch] {
     guard !found.isEmpty else { return [] }
     let distance = Dictionary(found.map { (Int64($0.id), $0.distance) }) { a, _ in a }
     let hits = try database.bankHashes(ids: found.map { Int64($0.id) })

@@ -96,12 +96,31 @@ public struct HashLookupResult: Hashable, Sendable {
 extension BankMatcher {
   /// Looks hashes up in the enabled banks (nothing is queued or recorded).
   public func lookup(_ queries: [HashQuery]) throws -> [HashLookupResult] {
-    try queries.map { query in
+    try lookup(queries, hits: indexHits(queries))
+  }
+
+  /// The in-memory half of a lookup: each PDQ query's index hits (nil for a digest, which
+  /// only the store answers). Reads nothing from the store.
+  public func indexHits(_ queries: [HashQuery]) -> [[PDQMatch]?] {
+    queries.map { query in
+      guard query.type == .pdq else { return nil }
+      guard index.count > 0, let hash = PDQHash(hex: query.value) else { return [] }
+      return index.query(hash, maxDistance: maxThreshold)
+    }
+  }
+
+  /// Whether finishing a lookup with these index hits reads the store (a digest, or a PDQ
+  /// hit whose bank entry and threshold are there).
+  public static func needsStore(_ hits: [[PDQMatch]?]) -> Bool {
+    hits.contains { $0.map { !$0.isEmpty } ?? true }
+  }
+
+  /// The lookup's results given ``indexHits(_:)`` of the same queries.
+  public func lookup(_ queries: [HashQuery], hits: [[PDQMatch]?]) throws -> [HashLookupResult] {
+    try zip(queries, hits).map { query, found in
       let matches: [KnownMatch]
       switch query.type {
-      case .pdq:
-        guard let hash = PDQHash(hex: query.value) else { return .init(query: query, matches: []) }
-        matches = try pdqMatches(hash)
+      case .pdq: matches = try self.matches(ofIndexHits: found ?? [])
       case .md5: matches = try exactMatches(type: .md5, hash: query.value)
       case .sha256: matches = try exactMatches(type: .sha256, hash: query.value)
       case .sha1: matches = try exactMatches(type: .sha1, hash: query.value)

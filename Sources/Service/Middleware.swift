@@ -11,11 +11,15 @@ import Store
 
 /// One structured line per request: method, route (never the query string, which carries
 /// account ids), status, milliseconds, and what the handler noted (account pseudonyms,
-/// decisions).
+/// decisions). Successful requests to `quietRoutes` get no line: lookups come by the tens of
+/// thousands a second, where a line each would be gigabytes a day and a good part of each
+/// lookup's cost; `/metrics` counts them by status and times them, and every failed one is
+/// still logged.
 struct AccessLogMiddleware: RouterMiddleware {
   typealias Context = ServiceContext
   let logger: Logger
   let key: ProviderKey
+  var quietRoutes: Set<String> = []
 
   func handle(
     _ request: Request, context: Context,
@@ -30,11 +34,16 @@ struct AccessLogMiddleware: RouterMiddleware {
     } catch {
       response = ErrorMapping.map(error, logger: logger)
     }
+    if response.status.code < 400, let route = context.endpointPath,
+      quietRoutes.contains(route)
+    {
+      return response
+    }
     var metadata: Logger.Metadata = [
       "method": .string(request.method.rawValue),
       "route": .string(context.endpointPath ?? "unmatched"),
       "status": .stringConvertible(response.status.code),
-      "ms": .string(String(format: "%.2f", Self.milliseconds(since: start))),
+      "ms": .string(Self.twoDecimals(Self.milliseconds(since: start))),
     ]
     if let account = request.uri.queryParameters.get("account")
       ?? context.parameters.get("account")
@@ -50,6 +59,13 @@ struct AccessLogMiddleware: RouterMiddleware {
   /// key's HMAC: stable, and unlinkable without the key).
   static func pseudonym(_ account: String, key: ProviderKey) -> String {
     String(key.pseudonym(field: "log.account", value: account).prefix(16))
+  }
+
+  /// `12.35` for 12.345 (String(format:) goes through Foundation, per request).
+  static func twoDecimals(_ value: Double) -> String {
+    let hundredths = Int((max(0, value) * 100).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + String(fraction)
   }
 
   static func milliseconds(since start: ContinuousClock.Instant) -> Double {

@@ -102,35 +102,33 @@ final class Routes: Sendable {
 
   // MARK: - Lookup
 
+  /// A lookup of at most this many PDQ hashes (and no digests) queries the in-memory index
+  /// on the event loop (tens of microseconds each); only one that must read the store (a
+  /// digest, or index hits, whose bank entries and thresholds are there) or asks for more
+  /// goes through the work pool, so most lookups never wait for a thread.
+  static let inlineLookups = 4
+
   func lookup(_ request: Request, _ context: ServiceContext) async throws -> Response {
     let deadline = deadline
-    let body = try await RequestInput.json(request, limit: settings.maxBodyBytes, until: deadline)
-    guard let object = body as? [String: Any] else {
-      throw APIError.badRequest("body", "the body must be a JSON object with \"hashes\"")
-    }
-    guard let list = object["hashes"] as? [Any] else {
-      throw APIError.badRequest("hashes", "hashes must be an array of {\"type\",\"value\"}")
-    }
-    guard list.count <= settings.maxLookupHashes else {
-      throw APIError.badRequest(
-        "hashes", "at most \(settings.maxLookupHashes) hashes a request, not \(list.count)")
-    }
-    var queries: [HashQuery] = []
-    for (index, element) in list.enumerated() {
-      let field = "hashes[\(index)]"
-      guard let entry = element as? [String: Any] else {
-        throw APIError.badRequest(field, "\(field) must be an object {\"type\",\"value\"}")
+    try RequestInput.requireJSON(request)
+    let bytes = try await RequestInput.bytes(
+      request, limit: settings.maxBodyBytes, until: deadline)
+    guard !bytes.isEmpty else { throw APIError.badRequest("body", "the body is empty") }
+    let queries = try LookupBody.queries(bytes, limit: settings.maxLookupHashes)
+    let matcher = banks.current
+    let results: [HashLookupResult]
+    if queries.count <= Self.inlineLookups, queries.allSatisfy({ $0.type == .pdq }) {
+      let hits = matcher.indexHits(queries)
+      if BankMatcher.needsStore(hits) {
+        results = try await pool.run(.read, until: deadline) {
+          try matcher.lookup(queries, hits: hits)
+        }
+      } else {
+        results = try matcher.lookup(queries, hits: hits)
       }
-      let type = try RequestInput.string(entry, "type", field: field + ".type")
-      let value = try RequestInput.string(entry, "value", field: field + ".value")
-      do {
-        queries.append(try HashQuery(type: type, value: value, field: field))
-      } catch {
-        throw APIError.badRequest(error.field, error.reason)
-      }
+    } else {
+      results = try await pool.run(.read, until: deadline) { try matcher.lookup(queries) }
     }
-    let (matcher, asked) = (banks.current, queries)
-    let results = try await pool.run(until: deadline) { try matcher.lookup(asked) }
     let matched = results.reduce(0) { $0 + $1.matches.count }
     if matched > 0 { metrics.lookupMatches.increment(by: Int64(matched)) }
     return JSONResponse.make(
@@ -158,7 +156,7 @@ final class Routes: Sendable {
   ) async throws -> ScanAdmission {
     let gate = gate(dihedral: false)
     do {
-      return try await pool.run(until: deadline) {
+      return try await pool.run(.write, until: deadline) {
         try gate().admit(account: account, service: service)
       }
     } catch StoreError.notFound(let entity, let id) where entity == "service" {
@@ -204,10 +202,11 @@ final class Routes: Sendable {
       // The upload's bytes are not read.
       outcome = ScanOutcome(input: name, isURL: false, decision: .blockedNoConsent(state))
     case .granted(let subject):
-      let bytes = try await RequestInput.bytes(request, limit: settings.maxBodyBytes, until: deadline)
+      let bytes = try await RequestInput.bytes(
+        request, limit: settings.maxBodyBytes, until: deadline)
       guard !bytes.isEmpty else { throw APIError.badRequest("body", "the upload is empty") }
       let uploads = uploads
-      outcome = try await pool.run(until: deadline) {
+      outcome = try await pool.run(.write, until: deadline) {
         gate().scan(bytes: bytes, input: name, subject: subject, keep: uploads.keep)
       }
     }
@@ -230,7 +229,9 @@ final class Routes: Sendable {
     case .blocked(let state):
       outcome = ScanOutcome(input: url, isURL: true, decision: .blockedNoConsent(state))
     case .granted(let subject):
-      outcome = try await pool.run(until: deadline) { gate().scan(url: url, subject: subject) }
+      outcome = try await pool.run(.write, until: deadline) {
+        gate().scan(url: url, subject: subject)
+      }
     }
     return reply(outcome, kind: "url", context: context)
   }
@@ -253,7 +254,7 @@ final class Routes: Sendable {
     // never leaves part of an unanswered request (the file import commits in batches).
     let options = ConsentImportOptions(
       skipInvalid: true, batchSize: Int.max, operatorName: operatorName)
-    let report = try await pool.run(until: deadline) {
+    let report = try await pool.run(.write, until: deadline) {
       try database.importConsent(
         bytes: bytes, fileName: "request", format: .jsonl, options: options)
     }
@@ -273,7 +274,7 @@ final class Routes: Sendable {
     let deadline = deadline
     let account = try context.parameters.require("account")
     let database = database
-    let document = try await pool.run(until: deadline) {
+    let document = try await pool.run(.read, until: deadline) {
       try ConsentDocument.json(database: database, account: account)
     }
     guard let document else {
@@ -297,7 +298,7 @@ final class Routes: Sendable {
     let file = FlagsFile.parse(RequestInput.jsonLines(events), file: "request")
     let (database, operatorName, threshold) = (database, operatorName, asked)
     let roots = settings.mediaRoots
-    let outcome = try await pool.run(until: deadline) {
+    let outcome = try await pool.run(.write, until: deadline) {
       () throws -> (FlagImportSummary?, [LineProblem]) in
       do {
         let done = try Imports.flags(

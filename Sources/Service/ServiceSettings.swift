@@ -48,6 +48,9 @@ public struct ServiceSettings: Sendable {
   public var queueCapacity = 256
   /// How often the banks' stamp is checked (a change is served within about this).
   public var refreshInterval: Duration = .milliseconds(500)
+  /// Whether every successful lookup gets an access log line (failed ones always do; the
+  /// metrics count them all).
+  public var logLookups = false
   /// Refuse images with more pixels than this (as `csar scan`).
   public var maxPixels = ImageDecoder.defaultMaxPixels
   /// Caps on decoding an uploaded video (config `video_max_*`, as `csar scan`).

@@ -300,11 +300,12 @@ extension AppDatabase {
       for start in stride(from: 0, to: sorted.count, by: 500) {
         let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
         let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-        hits += try Row.fetchAll(
-          db,
-          sql: Self.hitSelect + " WHERE h.id IN (\(marks)) AND \(Self.visibleHash) ORDER BY h.id",
-          arguments: StatementArguments(chunk)
-        ).map(Self.hit)
+        let sql =
+          Self.hitSelect + " WHERE h.id IN (\(marks)) AND \(Self.visibleHash) ORDER BY h.id"
+        // A service looks up one or two ids a request: those few statements stay prepared.
+        let statement =
+          chunk.count <= 8 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        hits += try Row.fetchAll(statement, arguments: StatementArguments(chunk)).map(Self.hit)
       }
       return hits
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Service
 
 #if canImport(Glibc)
   import Glibc
@@ -56,7 +57,9 @@ struct CSAR: AsyncParsableCommand {
       }
       var command = try parseAsRoot(arguments)
       if var service = command as? any AsyncParsableCommand {
-        try await service.run()  // `csar serve`
+        // `csar serve`: its tasks run on the event loops (before the first task starts).
+        CSARServer.runConcurrencyOnEventLoops()
+        try await service.run()
       } else {
         try command.run()
       }

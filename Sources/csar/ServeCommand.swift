@@ -48,6 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
     name: .long, help: "Folder for uploads that matched (default: uploads/ in the media root).")
   var uploads: String?
 
+  @Flag(
+    name: .long,
+    help: "Log every successful lookup too (by default only failed ones; /metrics counts all).")
+  var logLookups = false
+
   func validate() throws {
     if listen != nil, socket != nil { throw ValidationError("give --listen or --socket") }
     if maxBody < 1 { throw ValidationError("--max-body must be at least 1") }
@@ -80,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
     settings.queueCapacity = max(0, queue)
     settings.videoLimits = setup.risk.configuration.video.limits
     settings.frameLimits = setup.risk.configuration.video.frameLimits
+    settings.logLookups = logLookups
     let server = CSARServer(
       database: database, token: token, key: key, operatorName: operatorName,
       settings: settings, logger: CSARServer.makeLogger { Output.error($0) })

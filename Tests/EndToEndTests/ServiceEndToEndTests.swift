@@ -194,6 +194,9 @@ struct ServiceEndToEndTests {
     try rejected(#"{"hashes":[{"type":"pdq"}]}"#, field: "hashes[0].value")
     try rejected(#"{"hashes":[{"type":"crc","value":"00"}]}"#, field: "hashes[0].type")
     try rejected(#"{"hashes":[{"type":"md5","value":"abc"}]}"#, field: "hashes[0].value")
+    try rejected(#"{"hashes":[],"limit":5}"#, field: "limit")
+    try rejected(
+      #"{"hashes":[{"type":"pdq","value":"\#(f.pdq)","bank":"x"}]}"#, field: "hashes[0].bank")
     let many = Array(repeating: #"{"type":"md5","value":"\#(String(repeating: "0", count: 32))"}"#,
       count: 101).joined(separator: ",")
     // 101 hashes fit in 4096 bytes? No: this is over the body limit, so it is a 413.
@@ -403,6 +406,9 @@ struct ServiceEndToEndTests {
     // Logs carry pseudonyms, never the account ids.
     #expect(!server.log.contains("api-user-"), "an account id leaked into the log")
     #expect(server.log.contains("\"account\":"))
+    // A successful lookup is counted, not logged (a failed one is: see the test of bad input).
+    #expect(!server.log.contains(#""route":"/v1/lookup","status":"200""#), "\(server.log)")
+    #expect(server.log.contains(#""route":"/v1/scan","status":"200""#), "\(server.log)")
   }
 
   // MARK: - Live bank refresh

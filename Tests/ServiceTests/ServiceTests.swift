@@ -136,40 +136,4 @@ struct ServiceTests {
       #expect(throws: ServiceSettingsError.self) { try ServiceSettings.Listen(parsing: bad) }
     }
   }
-
-  // MARK: - The work queue
-
-  /// One thread, no waiting room: while it works, the next request is refused at once with
-  /// 503 and `Retry-After`; a request whose deadline passes first gets 503 too, and the
-  /// place frees when the work ends.
-  @Test func aFullQueueAndALateRequestAre503WithRetryAfter() async throws {
-    let pool = WorkPool(threads: 1, queueCapacity: 0)
-    pool.start()
-    let release = DispatchSemaphore(value: 0)
-    let busy = Task {
-      try await pool.run(until: .now + .seconds(60)) { release.wait() }
-    }
-    while pool.depth == 0 { try await Task.sleep(for: .milliseconds(5)) }
-    do {
-      _ = try await pool.run(until: .now + .seconds(60)) { 1 }
-      Issue.record("a full queue must refuse")
-    } catch let error as APIError {
-      #expect(error.status.code == 503)
-      let retry = error.response.headers.first { $0.name.rawName == "Retry-After" }
-      #expect(retry?.value == "1")
-    }
-    release.signal()
-    try await busy.value
-    #expect(try await pool.run(until: .now + .seconds(60)) { 2 } == 2)
-
-    do {
-      _ = try await pool.run(until: .now + .milliseconds(50)) { usleep(400_000) }
-      Issue.record("a late request must be answered 503")
-    } catch let error as APIError {
-      #expect(error.status.code == 503)
-      #expect(error.message.contains("timeout"))
-    }
-    while pool.depth > 0 { try await Task.sleep(for: .milliseconds(5)) }
-    try await pool.shutdown()
-  }
 }
