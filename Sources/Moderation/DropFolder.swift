@@ -63,11 +63,19 @@ public enum DropFolder {
 
   /// Takes every new file of `folder` for `target`, in name order. Throws only when the
   /// folder itself cannot be used; bad files are reported in ``Report/failed``.
+  ///
+  /// `observer` hears after each file (files done, of the folder's) and may stop the sync
+  /// between files (``LongRunStopped``): each file is taken with its checkpoint in one
+  /// transaction, so a second run takes the files left.
   public static func sync(
-    folder: String, target: BankSyncTarget, database: AppDatabase, by operatorName: String
+    folder: String, target: BankSyncTarget, database: AppDatabase, by operatorName: String,
+    observer: (any LongRunObserver)? = nil
   ) throws -> Report {
     let resolved = try check(folder)
-    let body = { try syncUnlocked(resolved, target: target, database: database, by: operatorName) }
+    let body = {
+      try syncUnlocked(
+        resolved, target: target, database: database, by: operatorName, observer: observer)
+    }
     let path = database.path
     guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file::memory:") else {
       return try body()
@@ -76,7 +84,8 @@ public enum DropFolder {
   }
 
   static func syncUnlocked(
-    _ folder: String, target: BankSyncTarget, database: AppDatabase, by operatorName: String
+    _ folder: String, target: BankSyncTarget, database: AppDatabase, by operatorName: String,
+    observer: (any LongRunObserver)? = nil
   ) throws -> Report {
     let names: [String]
     do {
@@ -85,7 +94,11 @@ public enum DropFolder {
       throw FolderError.unreadable(folder, "\(error.localizedDescription)")
     }
     var report = Report()
-    for name in names {
+    for (index, name) in names.enumerated() {
+      try observer?.checkStop(
+        task: "bank sync", committed: index, total: names.count, unit: "files",
+        resume: "run the same command again: files already taken are skipped")
+      defer { observer?.committed(index + 1, of: names.count) }
       if isPartial(name) {
         report.ignored.append(name)
         continue

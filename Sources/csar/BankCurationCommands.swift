@@ -304,8 +304,10 @@ struct BankSyncCommand: ParsableCommand {
     let (database, operatorName) = try options.open(create: true)
     let report: DropFolder.Report
     do {
-      report = try DropFolder.sync(
-        folder: folder, target: target, database: database, by: operatorName)
+      report = try LongRunCommand.run(task: "bank sync", unit: "files", json: json || quiet) {
+        try DropFolder.sync(
+          folder: folder, target: target, database: database, by: operatorName, observer: $0)
+      }
     } catch let error as DropFolder.FolderError {
       throw RiskCommandError("csar bank sync: " + DisplayText.escapingControls(error.description))
     }
