@@ -135,7 +135,7 @@ public enum DropFolder {
       report.alreadyTaken.append(name)
       return
     }
-    let list = BankFile.parse(try ImportText.decode(bytes, file: path), file: path)
+    let list = try BankFile.parse(fileBytes: bytes, path: path)
     try Curation.check(list, path: path)
     let result = try database.takeSyncFile(
       file, target: target, entries: list.entriesNotWithdrawn, withdrawals: list.withdrawals,

@@ -47,8 +47,13 @@ extension BankFile {
   public static func load(path: String, maximumBytes: Int = maximumBytes)
     throws(ModerationError) -> BankFile
   {
-    let bytes = try ImportText.readBytes(path, maximumBytes: maximumBytes)
-    return try bytes.withUnsafeBufferPointer { buffer throws(ModerationError) in
+    try parse(fileBytes: ImportText.readBytes(path, maximumBytes: maximumBytes), path: path)
+  }
+
+  /// Parses the bytes of the file at `path`, in any format; bytes that are not UTF-8 are an
+  /// error naming the file (as ``load(path:maximumBytes:)`` and folder sync report it).
+  static func parse(fileBytes bytes: [UInt8], path: String) throws(ModerationError) -> BankFile {
+    try bytes.withUnsafeBufferPointer { buffer throws(ModerationError) in
       guard ByteText.isValidUTF8(buffer) else {
         throw ModerationError.unreadable(
           file: path,

@@ -46,6 +46,33 @@ struct DropFolderTests {
     #expect(try db.hashBank(name: "feed").total == 5)
   }
 
+  /// A fetcher drops the lists as the field writes them: HMA and StopNCII JSON and NCMEC XML
+  /// are read as such (each used to be read as CSV and refused), and a file that is not
+  /// UTF-8 is named.
+  @Test func takesListsInEveryFormat() throws {
+    let db = try moderationDatabase()
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try scratch.write("a.json", "[{\"pdq\": \"\(Self.pdq(1))\"}]\n")
+    try scratch.write(
+      "b.json",
+      "{\"hashRecords\": [{\"signalType\": \"ImagePDQ\", \"hashValue\": \"\(Self.pdq(2))\"}]}")
+    try scratch.write(
+      "c.xml",
+      "<queryResult><images><image><id>i3</id><fingerprints><pdq>\(Self.pdq(3))</pdq>"
+        + "</fingerprints></image></images></queryResult>\n")
+    FileManager.default.createFile(
+      atPath: scratch.path + "/d.csv", contents: Data([0x70, 0x64, 0x71, 0x2C, 0xFF, 0x0A]))
+    let report = try DropFolder.sync(
+      folder: scratch.path, target: .bank("feed"), database: db, by: "mod")
+    #expect(report.taken.map(\.name) == ["a.json", "b.json", "c.xml"])
+    #expect(report.failed.map(\.name) == ["d.csv"])
+    #expect(report.failed.first?.reason.contains("d.csv") == true)
+    let versions = try db.bankVersions(name: "feed")
+    #expect(versions.map(\.source.format) == ["hma-json", "stopncii-json", "ncmec-xml"])
+    #expect(try db.hashBank(name: "feed").total == 3)
+  }
+
   @Test func badFilesAreNamedAndNotTakenTheRestAre() throws {
     let db = try moderationDatabase()
     let scratch = try Scratch()
