@@ -58,55 +58,89 @@ extension AppDatabase {
     try read { db in try Self.takenAt(db, file) }
   }
 
-  /// Imports (or retracts) one drop-folder file and records it in the checkpoint, in one
-  /// transaction: a file the checkpoint already holds is left alone (so two syncs running at
-  /// once never take a file twice). Audited (`bank.sync`, besides the import's or the
-  /// retraction's own events); a retraction folder needs a lead or an admin. An import
-  /// removes `withdrawals` from its bank; a retraction list retracts them too.
+  /// Imports (or retracts) one drop-folder file and records it in the checkpoint: a file the
+  /// checkpoint already holds is left alone (so two syncs running at once never take a file
+  /// twice). An import runs as `bank import` does (`importBank`: short batches, staged until
+  /// its last transaction), and its last transaction also
+  /// records the checkpoint; when another sync took the file meanwhile, that transaction
+  /// is rolled back and the file counts as taken. A retraction list is one transaction.
+  /// Audited (`bank.sync`, besides the import's or the retraction's own events); a
+  /// retraction folder needs a lead or an admin. An import removes `withdrawals` from its
+  /// bank; a retraction list retracts them too.
   public func takeSyncFile(
     _ file: BankSyncFile, target: BankSyncTarget, entries: [BankHashEntry],
-    withdrawals: BankWithdrawals = BankWithdrawals(), format: String?, by operatorName: String
+    withdrawals: BankWithdrawals = BankWithdrawals(), format: String?, by operatorName: String,
+    observer: (any LongRunObserver)? = nil
   ) throws -> BankSyncResult {
-    let sorted = Self.inIndexOrder(entries)
+    try takeSyncFile(
+      file, target: target, entries: entries, withdrawals: withdrawals, format: format,
+      by: operatorName, options: BankImportOptions(observer: observer))
+  }
+
+  func takeSyncFile(
+    _ file: BankSyncFile, target: BankSyncTarget, entries: [BankHashEntry],
+    withdrawals: BankWithdrawals, format: String?, by operatorName: String,
+    options: BankImportOptions
+  ) throws -> BankSyncResult {
     let source = BankSource(file: file.name, format: format)
-    return try withImportCache(large: entries.count > 10_000) {
-      try audited(by: operatorName) { db, audit in
-        if let at = try Self.takenAt(db, file) { return .alreadyTaken(at: at) }
-        let result: BankSyncResult
-        let version: Int64?
-        switch target {
-        case .bank(let name):
-          try Self.checkListName(name, field: "bank name")
-          let summary = try Self.importSorted(
-            db, audit: audit, name: name, entries: sorted, threshold: nil, skipped: 0,
-            source: source, withdrawals: withdrawals)
-          result = .imported(summary)
-          version = summary.version?.id
-        case .retract:
-          let listed = withdrawals.entries.isEmpty
-            ? sorted : Self.inIndexOrder(entries + withdrawals.entries)
+    switch target {
+    case .bank(let name):
+      if let at = try syncTakenAt(file) { return .alreadyTaken(at: at) }
+      var options = options
+      options.lastTransaction = { db, audit, summary in
+        if let at = try Self.takenAt(db, file) { throw SyncTakenMeanwhile(at: at) }
+        try Self.recordSyncFile(
+          db, audit: audit, file, target: target, version: summary.version?.id,
+          entries: entries.count)
+      }
+      do {
+        return .imported(
+          try importBank(
+            name: name, entries: entries, threshold: nil, skipped: 0, source: source,
+            withdrawals: withdrawals, by: operatorName, options: options))
+      } catch let taken as SyncTakenMeanwhile {
+        return .alreadyTaken(at: taken.at)
+      }
+    case .retract:
+      let listed = Self.inIndexOrder(entries + withdrawals.entries)
+      return try withImportCache(large: listed.count > 10_000) {
+        try audited(by: operatorName) { db, audit in
+          if let at = try Self.takenAt(db, file) { return .alreadyTaken(at: at) }
           let summary = try Self.retract(db, audit: audit, entries: listed, source: source)
-          result = .retracted(summary)
-          version = summary.versions.last?.id
+          try Self.recordSyncFile(
+            db, audit: audit, file, target: target, version: summary.versions.last?.id,
+            entries: listed.count)
+          return .retracted(summary)
         }
-        try db.execute(
-          sql: """
-            INSERT INTO bank_sync_file (folder, name, size, sha256, target, version_id, taken_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-          arguments: [
-            file.folder, file.name, file.size, file.sha256, target.code, version, audit.at,
-          ])
-        try audit.record(
-          action: "bank.sync", entity: "file", entityId: file.name,
-          after: [
-            "folder": .string(file.folder), "size": .int(Int64(file.size)),
-            "sha256": .string(file.sha256), "target": .string(target.code),
-            "entries": .int(Int64(sorted.count)),
-          ])
-        return result
       }
     }
+  }
+
+  /// Another sync took the file while this one was importing it.
+  struct SyncTakenMeanwhile: Error {
+    var at: Int64
+  }
+
+  /// Records `file` in the checkpoint (`bank.sync`).
+  static func recordSyncFile(
+    _ db: Database, audit: AuditTrail, _ file: BankSyncFile, target: BankSyncTarget,
+    version: Int64?, entries: Int
+  ) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO bank_sync_file (folder, name, size, sha256, target, version_id, taken_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [
+        file.folder, file.name, file.size, file.sha256, target.code, version, audit.at,
+      ])
+    try audit.record(
+      action: "bank.sync", entity: "file", entityId: file.name,
+      after: [
+        "folder": .string(file.folder), "size": .int(Int64(file.size)),
+        "sha256": .string(file.sha256), "target": .string(target.code),
+        "entries": .int(Int64(entries)),
+      ])
   }
 
   static func takenAt(_ db: Database, _ file: BankSyncFile) throws -> Int64? {

@@ -101,7 +101,7 @@ struct BankImportCommand: ParsableCommand {
       "hex,quality,timestamp"), imports known videos, one per file. Every bad line is printed as \
       FILE:LINE: reason; a file with any bad line imports nothing unless --skip-invalid. \
       Hashes the bank holds already are counted, not added twice. The whole file is checked \
-      first; the hashes are then written in batches of 20,000, each a short transaction \
+      first; the hashes are then written in batches of 5,000, each a short transaction \
       (other consoles and commands write in between), and become part of the bank all at once \
       with the last one, which makes the new version and the bank.import event. An import \
       stopped or killed between batches leaves the bank as it was: run it again to finish \

@@ -43,19 +43,24 @@ struct FormatsBench: ParsableCommand {
       let database = try DatabaseAccess.openScratch(path: folder + "/\(format.ext).sqlite")
       try database.ensureOperator(name: "bench", role: .lead)
       var t = BenchCommand.now()
+      var cpu = ConsentBench.cpuSeconds()
       let parsed = try BankFile.load(path: path)
       let parse = BenchCommand.now() - t
+      let parseCPU = ConsentBench.cpuSeconds() - cpu
       guard parsed.problems.isEmpty, parsed.entries.count == hashes else {
         throw ValidationError("\(format.name): \(parsed.problems.count) problems")
       }
       t = BenchCommand.now()
+      cpu = ConsentBench.cpuSeconds()
       try database.importBank(name: "bench", entries: parsed.entries, by: "bench")
       let store = BenchCommand.now() - t
+      let storeCPU = ConsentBench.cpuSeconds() - cpu
       let total = parse + store
       print(
         "import \(format.name)\t\(hashes) hashes in \(BenchCommand.format(total, 2)) s, "
           + "\(Int(Double(hashes) / total)) hashes/s: read + parse "
-          + "\(BenchCommand.format(parse, 2)) s, store \(BenchCommand.format(store, 2)) s; "
+          + "\(BenchCommand.format(parse, 2)) s (CPU \(BenchCommand.format(parseCPU, 2)) s), "
+          + "store \(BenchCommand.format(store, 2)) s (CPU \(BenchCommand.format(storeCPU, 2)) s); "
           + "file \(size >> 20) MiB")
     }
     if reference { try referenceRow(pdq, folder: folder) }

@@ -160,6 +160,54 @@ import Testing
     #expect(try db.importBank(name: "b", entries: listed, by: "bahar").added == 300)
   }
 
+  /// A drop-folder file imports in batches too; when another sync takes the same file while
+  /// this one writes, this one's last transaction is rolled back and the file counts once.
+  @Test func aSyncImportsInBatchesAndAFileTakenMeanwhileCountsOnce() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let path = folder.file("csar.sqlite")
+    let db = try seededDatabase(path: path)
+    let other = try AppDatabase.open(path: path, auditKey: folder.auditKey)
+    let file = BankSyncFile(
+      folder: folder.path, name: "feed-1.csv", size: 300, sha256: String(repeating: "e", count: 64))
+    let listed = Self.entries(300)
+    var options = BankImportOptions(batchSize: 100)
+    options.betweenBatches = { batch in
+      if batch == 2 {
+        _ = try other.takeSyncFile(
+          file, target: .bank("feed"), entries: listed, format: "csv", by: "bahar")
+      }
+    }
+    let result = try db.takeSyncFile(
+      file, target: .bank("feed"), entries: listed, withdrawals: BankWithdrawals(),
+      format: "csv", by: "bahar", options: options)
+    guard case .alreadyTaken = result else {
+      Issue.record("expected the file to be taken by the other sync, got \(result)")
+      return
+    }
+    #expect(try count(db, "SELECT count(*) FROM bank_sync_file") == 1)
+    let bank = try db.hashBank(name: "feed")
+    #expect(bank.total == 300 && bank.pendingImport == nil)
+    #expect(try db.bankVersions(name: "feed").map(\.added) == [300])
+    #expect(
+      try count(db, "SELECT count(*) FROM audit_event WHERE action = 'bank.import_batch'") == 2)
+    #expect(try db.verifyAudit().isOK)
+    // And a file nobody else takes: batches, then one version and the checkpoint.
+    let second = BankSyncFile(
+      folder: folder.path, name: "feed-2.csv", size: 300, sha256: String(repeating: "f", count: 64))
+    let more = Self.entries(250, offset: 10_000)
+    guard
+      case .imported(let summary) = try db.takeSyncFile(
+        second, target: .bank("feed"), entries: more, withdrawals: BankWithdrawals(),
+        format: "csv", by: "bahar", options: BankImportOptions(batchSize: 100))
+    else {
+      Issue.record("expected an import")
+      return
+    }
+    #expect(summary.added == 250 && summary.batches == 3 && summary.version?.version == 2)
+    #expect(try count(db, "SELECT count(*) FROM bank_sync_file") == 2)
+  }
+
   @Test func deletingTheBankStopsARunningImport() throws {
     let folder = try TempFolder()
     defer { folder.cleanUp() }
