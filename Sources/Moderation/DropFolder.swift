@@ -65,8 +65,8 @@ public enum DropFolder {
   /// folder itself cannot be used; bad files are reported in ``Report/failed``.
   ///
   /// `observer` hears after each file (files done, of the folder's) and may stop the sync
-  /// between files (``LongRunStopped``): each file is taken with its checkpoint in one
-  /// transaction, so a second run takes the files left.
+  /// between files (``LongRunStopped``): a file's checkpoint is written by the last
+  /// transaction of its import, so a second run takes the files left.
   public static func sync(
     folder: String, target: BankSyncTarget, database: AppDatabase, by operatorName: String,
     observer: (any LongRunObserver)? = nil
