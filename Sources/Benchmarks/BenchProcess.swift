@@ -89,11 +89,12 @@ public final class BenchProcess {
     return true
   }
 
-  /// Waits until standard output contains `text`; the seconds since the start.
-  func wait(for text: String, timeout: Double) throws -> Double {
+  /// Waits until standard output (standard error with `inErrors`) contains `text`; the
+  /// seconds since the start.
+  func wait(for text: String, inErrors: Bool = false, timeout: Double) throws -> Double {
     let deadline = monotonicSeconds() + timeout
     while monotonicSeconds() < deadline {
-      if out.contains(text) { return monotonicSeconds() - started }
+      if (inErrors ? err : out).contains(text) { return monotonicSeconds() - started }
       if exited {
         throw BenchmarkError("\(pid) exited before \"\(text)\": \(err.suffix(600))")
       }

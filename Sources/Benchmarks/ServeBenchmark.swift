@@ -109,6 +109,15 @@ public struct ServeBenchmark {
       + "\(Self.ms(figures.warmStart)) with it (CPU \(Self.ms(figures.warmStartCPU)); snapshot "
       + "\(Self.mib(figures.snapshotBytes)))")
     defer { warm.process.finish(terminate: true) }
+    // Lookups are measured once the service has built its index's query filters (it answers
+    // meanwhile, more slowly, while the build takes a core). A bank below the slot tables'
+    // size is scanned linearly and has none.
+    if size >= PDQIndex.linearScanLimit,
+      let built = try? warm.process.wait(
+        for: "bank index filters built", inErrors: true, timeout: 900)
+    {
+      report("serve \(size)\tquery filters built \(Self.ms(built - warm.seconds)) after listening")
+    }
 
     let token = try String(contentsOfFile: configHome + "/csar/service.token", encoding: .utf8)
       .trimmingCharacters(in: .whitespacesAndNewlines)
