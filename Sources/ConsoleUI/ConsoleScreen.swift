@@ -170,7 +170,9 @@ public protocol ConsoleScreen: AnyObject {
 extension ConsoleScreen {
   public var capturesText: Bool { false }
   public var unsavedWork: String? { nil }
-  public func saveWork(_ context: ConsoleContext) throws -> StatusMessage { .info("Nothing to save") }
+  public func saveWork(_ context: ConsoleContext) throws -> StatusMessage {
+    .info("Nothing to save")
+  }
   public var hints: [(String, String)] { [] }
   public func command(_ words: [String], context: ConsoleContext) -> ScreenResponse? { nil }
   public func idle(secondsSinceKey: Int, context: ConsoleContext) -> ScreenResponse? { nil }

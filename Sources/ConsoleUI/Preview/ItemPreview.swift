@@ -186,8 +186,8 @@ public final class ItemPreview {
 
   /// Shows the next (`delta` 1) or previous (-1) frame of a video or an animation: from the
   /// contact sheet to the first frame, and from the first frame back to the sheet. False at
-  /// either end, and for a still picture (nothing changed). The blur and colour stay as they are: the caller
-  /// audits a frame newly shown with less than full blur, as a step clearer is.
+  /// either end, and for a still picture (nothing changed). The blur and colour stay as they
+  /// are: the caller audits a frame newly shown with less than full blur, as a step clearer is.
   func step(by delta: Int) -> Bool {
     guard let sheet else { return false }
     let position = (frameIndex.map { $0 + 1 } ?? 0) + delta  // 0: the sheet
