@@ -5,6 +5,7 @@ import Detection
 import Foundation
 import Imaging
 import Moderation
+import Store
 import Video
 
 /// Prints the cryptographic and perceptual hashes of image and video files, one line per file.
@@ -61,11 +62,12 @@ struct HashCommand: ParsableCommand {
         }
         let h = try MediaHasher.hash(data: bytes, name: path, maxPixels: maxPixels, hasher: hasher)
         if json {
-          print(
-            "{\"path\":\(DetectText.jsonQuote(path)),\"width\":\(h.width),\"height\":\(h.height),"
-              + "\"sha256\":\"\(h.digests.sha256)\",\"md5\":\"\(h.digests.md5)\","
-              + "\"pdq\":\"\(h.pdq.hash.hex)\",\"quality\":\(h.pdq.quality),"
-              + "\"sha1\":\"\(h.digests.sha1)\"}")
+          print(OrderedJSON.object([
+            ("path", .string(path)), ("width", .int(Int64(h.width))),
+            ("height", .int(Int64(h.height))), ("sha256", .string(h.digests.sha256)),
+            ("md5", .string(h.digests.md5)), ("pdq", .string(h.pdq.hash.hex)),
+            ("quality", .int(Int64(h.pdq.quality))), ("sha1", .string(h.digests.sha1)),
+          ]))
         } else {
           print(
             [DisplayText.escapingControls(path), "\(h.width)x\(h.height)", h.digests.sha256,
@@ -76,7 +78,7 @@ struct HashCommand: ParsableCommand {
         failed = true
         let (description, detail) = Self.describe(error)
         if json {
-          print("{\"path\":\(DetectText.jsonQuote(path)),\"error\":\(DetectText.jsonQuote(detail))}")
+          print(OrderedJSON.object([("path", .string(path)), ("error", .string(detail))]))
         } else {
           DetectText.printError("csar hash: \(DisplayText.escapingControls(description))")
         }
@@ -100,7 +102,7 @@ struct HashCommand: ParsableCommand {
       "{\"frame\":\($0.frame),\"quality\":\($0.quality),\"pdq\":\"\($0.hash.hex)\","
         + "\"timestamp\":\(number($0.timestamp, digits: 3))}"
     }
-    return "{\"path\":\(DetectText.jsonQuote(path)),\"type\":\"video\","
+    return "{\"path\":" + JSONValue.string(path).description + ",\"type\":\"video\","
       + "\"width\":\(v.info.width),\"height\":\(v.info.height),"
       + "\"duration\":\(number(v.duration, digits: 3)),\"fps\":\(number(v.info.frameRate, digits: 3)),"
       + "\"md5\":\"\(v.digests.md5)\",\"sha256\":\"\(v.digests.sha256)\","
