@@ -52,6 +52,8 @@ let package = Package(
     .target(name: "TextSafety"),
     // The folder of a path on String alone (no NSString path calls; no dependencies).
     .target(name: "PathText"),
+    // The one posix_spawn routine (benchmarks and end-to-end tests; no dependencies).
+    .target(name: "ProcessSpawn"),
 
     // MARK: - Domain (no I/O)
     .target(name: "Compliance"),
@@ -97,7 +99,7 @@ let package = Package(
     // MARK: - Benchmarks (`csar bench serve`: the service under load, and its reference)
     .target(
       name: "Benchmarks",
-      dependencies: ["Compliance", "Store", "Detection"]
+      dependencies: ["Compliance", "Store", "Detection", "ProcessSpawn"]
     ),
 
     // MARK: - Console
@@ -143,7 +145,7 @@ let package = Package(
         "Video", "Detection", "Imaging", "Moderation", "Store", "Compliance",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
-    .testTarget(name: "EndToEndTests", dependencies: []),
+    .testTarget(name: "EndToEndTests", dependencies: ["ProcessSpawn"]),
     .testTarget(
       name: "FuzzTests",
       dependencies: ["Imaging", "Video", "Compliance", "Moderation", "Store", "ConsoleUI"]),

@@ -1,6 +1,7 @@
 // Processes a benchmark starts: the real `csar serve`, the load tool, the reference service.
 
 import Foundation
+import ProcessSpawn
 
 #if canImport(Glibc)
   import Glibc
@@ -18,7 +19,8 @@ public struct BenchmarkError: Error, CustomStringConvertible {
   /// What went wrong.
   public var description: String
 
-  init(_ description: String) { self.description = description }
+  /// An error saying `description`.
+  public init(_ description: String) { self.description = description }
 }
 
 /// A child process with its output in files (no pipe to fill up), started with extra
@@ -37,35 +39,13 @@ public final class BenchProcess {
     let tag = "\(getpid())-\(UUID().uuidString.prefix(8))"
     outPath = folder + "/.bench-\(tag).out"
     errPath = folder + "/.bench-\(tag).err"
-    var merged = ProcessInfo.processInfo.environment
-    merged.merge(environment) { $1 }
+    let merged = ProcessSpawn.environment(environment)
     started = monotonicSeconds()
-    pid = try Self.spawn(arguments, out: outPath, err: errPath, environment: merged)
-  }
-
-  /// Starts `arguments[0]` (a path, or a name looked up in PATH) with stdin from /dev/null,
-  /// stdout and stderr into files (created 0600), and `environment` (nil: this process's).
-  public static func spawn(
-    _ arguments: [String], out outPath: String, err errPath: String,
-    environment: [String: String]? = nil
-  ) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    let envp = (environment ?? ProcessInfo.processInfo.environment)
-      .map { strdup("\($0)=\($1)") } + [nil]
-    defer { envp.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
-    guard spawned == 0 else {
-      throw BenchmarkError("could not start \(arguments[0]): \(String(cString: strerror(spawned)))")
+    do {
+      pid = try ProcessSpawn.spawn(arguments, out: outPath, err: errPath, environment: merged)
+    } catch {
+      throw BenchmarkError(error.description)
     }
-    return pid
   }
 
   deinit {
@@ -116,8 +96,7 @@ public final class BenchProcess {
         Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
-    let status = exitStatus ?? 0
-    return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return ProcessSpawn.exitCode(exitStatus ?? 0)
   }
 
   /// Resident memory in bytes (`VmRSS`), 0 when unknown; with `children`, summed over this

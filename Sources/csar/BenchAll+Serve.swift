@@ -1,5 +1,6 @@
 // `csar bench all`'s service step: `csar bench serve` under wrk, as its own process.
 
+import Benchmarks
 import Foundation
 
 extension BenchSuite {

@@ -1,5 +1,6 @@
 // `csar bench all`: every benchmark on one demo database, summarised in one table.
 
+import Benchmarks
 import ArgumentParser
 import Foundation
 import Imaging
@@ -147,7 +148,7 @@ struct AllBench: ParsableCommand {
     print("\n" + BenchMachine.load(prefix: "load average at the end"))
     print("\n" + suite.table.markdown())
     if !suite.table.failures.isEmpty {
-      throw BenchAllError(
+      throw BenchmarkError(
         "\(suite.table.failures.count) benchmark(s) failed: "
           + suite.table.failures.joined(separator: "; "))
     }

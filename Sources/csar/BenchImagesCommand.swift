@@ -1,6 +1,7 @@
 // `csar bench images`: hashing time per image format, beside pdqhash (with Pillow decoding)
 // on the same files.
 
+import Benchmarks
 import ArgumentParser
 import Detection
 import Foundation
@@ -103,7 +104,7 @@ extension BenchCommand {
       try process.run()
       process.waitUntilExit()
       guard process.terminationStatus == 0 else {
-        throw BenchAllError("ffmpeg \(arguments.joined(separator: " ")) failed")
+        throw BenchmarkError("ffmpeg \(arguments.joined(separator: " ")) failed")
       }
     }
 

@@ -1,6 +1,7 @@
 // `csar bench all`'s memory rows: one very large image hashed, and one camera-sized one
 // previewed, each by its own process, whose peak resident memory is the figure.
 
+import Benchmarks
 import Foundation
 import Imaging
 

@@ -1,5 +1,6 @@
 // The steps of `csar bench all`: each runs one `csar bench …` command and reads its figures.
 
+import Benchmarks
 import Foundation
 
 #if canImport(Glibc)

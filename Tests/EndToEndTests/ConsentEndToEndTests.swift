@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 import Testing
 
 #if canImport(Glibc)
@@ -237,26 +238,11 @@ struct ConsentEndToEndTests {
 /// A child process started without waiting (to kill it midway).
 enum Spawned {
   static func start(_ argv: [String]) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    for fd in Int32(0)...2 {
-      posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
-    }
-    var cArguments = argv.map { strdup($0) } + [nil]
-    defer { for pointer in cArguments { free(pointer) } }
-    var cEnvironment = Subprocess.environment(["XDG_CONFIG_HOME": CsarBinary.configHome])
-    defer { for pointer in cEnvironment { free(pointer) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
-    guard spawned == 0 else { throw TmuxError(message: "cannot start \(argv[0])") }
-    return pid
+    try Subprocess.spawn(
+      argv, out: "/dev/null", err: "/dev/null",
+      overrides: ["XDG_CONFIG_HOME": CsarBinary.configHome])
   }
 
   /// Waits for the child; its exit status, or 128 + the signal that ended it.
-  static func wait(_ pid: pid_t) -> Int32 {
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-  }
+  static func wait(_ pid: pid_t) -> Int32 { ProcessSpawn.wait(pid) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 import Testing
 
 /// Every command of the command line, run on hostile fixtures (a database whose names, labels,
@@ -21,25 +22,12 @@ struct HostileOutputEndToEndTests {
   {
     let folder = try CsarBinary.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, folder + "/out", O_WRONLY | O_CREAT, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, folder + "/err", O_WRONLY | O_CREAT, 0o600)
-    var cArguments = argv.map { strdup($0) } + [nil]
-    defer { for pointer in cArguments { free(pointer) } }
-    var pid: pid_t = 0
-    var cEnvironment = Subprocess.environment(
-      ["XDG_CONFIG_HOME": CsarBinary.configHome].merging(environment) { $1 })
-    defer { for pointer in cEnvironment { free(pointer) } }
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
-    guard spawned == 0 else { throw TmuxError(message: "cannot start \(argv[0])") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let pid = try Subprocess.spawn(
+      argv, out: folder + "/out", err: folder + "/err",
+      overrides: ["XDG_CONFIG_HOME": CsarBinary.configHome].merging(environment) { $1 })
+    let code = ProcessSpawn.wait(pid)
     let out = FileManager.default.contents(atPath: folder + "/out") ?? Data()
     let err = FileManager.default.contents(atPath: folder + "/err") ?? Data()
-    let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     return (code, [UInt8](out), [UInt8](err))
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 import Testing
 
 // MARK: - Driving the real binary in tmux
@@ -170,49 +171,25 @@ enum Subprocess {
     let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     var err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
     if killed { err += "\n[killed after \(timeout ?? 0) s]" }
-    let exited = status & 0x7F == 0
-    return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out, err)
-  }
-
-  /// This process's environment with `overrides`, as `NAME=value` C strings ending in nil
-  /// (the caller frees them).
-  static func environment(_ overrides: [String: String]) -> [UnsafeMutablePointer<CChar>?] {
-    var environment = ProcessInfo.processInfo.environment
-    environment.merge(overrides) { $1 }
-    return environment.map { strdup("\($0)=\($1)") } + [nil]
+    return (ProcessSpawn.exitCode(status), out, err)
   }
 }
 
 extension Subprocess {
   /// Starts a program (found on PATH) with stdin from /dev/null, stdout / stderr into files
-  /// and `overrides` in its environment; returns its pid without waiting.
+  /// and `overrides` in its environment, through the one routine, `ProcessSpawn.spawn` (with
+  /// `ownGroup`, a group of its own that a timeout kills whole); returns its pid at once.
   static func spawn(
     _ argv: [String], out outPath: String, err errPath: String,
     overrides: [String: String] = [:], ownGroup: Bool = false
   ) throws -> pid_t {
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    if ownGroup {
-      posix_spawnattr_setpgroup(&attributes, 0)
-      posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+    do {
+      return try ProcessSpawn.spawn(
+        argv, out: outPath, err: errPath, environment: ProcessSpawn.environment(overrides),
+        ownGroup: ownGroup)
+    } catch {
+      throw TmuxError(message: error.description)
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    var cArguments = argv.map { strdup($0) } + [nil]
-    defer { for pointer in cArguments { free(pointer) } }
-    var cEnvironment = environment(overrides)
-    defer { for pointer in cEnvironment { free(pointer) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArguments, &cEnvironment)
-    guard spawned == 0 else {
-      throw TmuxError(message: "cannot start \(argv[0]): error \(spawned)")
-    }
-    return pid
   }
 }
 

@@ -1,7 +1,7 @@
 // A benchmark run as its own process, with its output and its own peak memory.
 
-import Benchmarks
 import Foundation
+import ProcessSpawn
 
 #if canImport(Glibc)
   import Glibc
@@ -12,49 +12,53 @@ import Foundation
 /// One finished child process of `csar bench all`: exit status, output, wall time and peak
 /// resident memory (the kernel's `ru_maxrss` from `wait4`, which is the child's VmHWM, or that
 /// of its largest own child when it waited for some).
-struct BenchChild {
-  var status: Int32
-  var out: String
-  var err: String
-  var seconds: Double
-  var peakBytes: Int
+public struct BenchChild {
+  /// The exit code, or 128 + the signal that ended it.
+  public var status: Int32
+  /// Standard output.
+  public var out: String
+  /// Standard error.
+  public var err: String
+  /// Wall seconds from start to exit.
+  public var seconds: Double
+  /// Peak resident memory in bytes.
+  public var peakBytes: Int
 
-  var succeeded: Bool { status == 0 }
+  /// Whether it exited with status 0.
+  public var succeeded: Bool { status == 0 }
 
   /// The last non-empty line of standard error (why it failed).
-  var lastError: String {
+  public var lastError: String {
     err.split(separator: "\n").last.map(String.init) ?? "no message"
   }
 
   /// Runs `arguments[0]` (a path, or a name looked up in PATH) with the rest as arguments,
   /// standard output and error sent to files in `folder` (no pipe to fill up); waits for it.
-  static func run(_ arguments: [String], folder: String) throws -> BenchChild {
+  public static func run(_ arguments: [String], folder: String) throws -> BenchChild {
     let outPath = folder + "/.bench-child-\(getpid())-out"
     let errPath = folder + "/.bench-child-\(getpid())-err"
     defer {
       unlink(outPath)
       unlink(errPath)
     }
-    let started = BenchCommand.now()
+    let started = monotonicSeconds()
     let pid: pid_t
     do {
-      pid = try BenchProcess.spawn(arguments, out: outPath, err: errPath)
+      pid = try ProcessSpawn.spawn(arguments, out: outPath, err: errPath)
     } catch {
-      throw BenchAllError("\(error)")
+      throw BenchmarkError(error.description)
     }
     var status: Int32 = 0
     var usage = rusage()
     while wait4(pid, &status, 0, &usage) < 0 {
       guard errno == EINTR else {
-        throw BenchAllError("waiting for \(arguments[0]): \(String(cString: strerror(errno)))")
+        throw BenchmarkError("waiting for \(arguments[0]): \(String(cString: strerror(errno)))")
       }
     }
-    let seconds = BenchCommand.now() - started
-    // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
-    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let seconds = monotonicSeconds() - started
     return BenchChild(
-      status: exit, out: read(outPath), err: read(errPath), seconds: seconds,
-      peakBytes: Int(usage.ru_maxrss) * 1024)
+      status: ProcessSpawn.exitCode(status), out: read(outPath), err: read(errPath),
+      seconds: seconds, peakBytes: Int(usage.ru_maxrss) * 1024)
   }
 
   private static func read(_ path: String) -> String {
@@ -62,13 +66,13 @@ struct BenchChild {
   }
 
   /// The first line of the output that starts with `prefix`.
-  func line(startingWith prefix: String) -> Substring? {
+  public func line(startingWith prefix: String) -> Substring? {
     out.split(separator: "\n").first { $0.hasPrefix(prefix) }
   }
 
   /// The figure after `marker` on the first line starting with `prefix`, in seconds when it
   /// is written `… ms` or `… s`, else as written (e.g. a rate).
-  func figure(_ prefix: String, after marker: String) -> Double? {
+  public func figure(_ prefix: String, after marker: String) -> Double? {
     guard let line = line(startingWith: prefix),
       let range = line.range(of: marker)
     else { return nil }
@@ -81,14 +85,8 @@ struct BenchChild {
   }
 }
 
-/// What `csar bench all` could not do, printed as `Error: <message>`.
-struct BenchAllError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-}
-
 /// Peak resident memory of this process (VmHWM in /proc/self/status), in bytes; 0 when unknown.
-func benchPeakBytes() -> Int {
+public func benchPeakBytes() -> Int {
   guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
     let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
   else { return 0 }
