@@ -29,7 +29,11 @@ public final class Console {
   /// The database's data version at the last look (live refresh).
   private var dataVersion: Int?
   private var stale: Set<Int> = []
-  private var quitRequested = false
+  private var quitRequested = false {
+    didSet { if quitRequested { job?.cancel() } }
+  }
+  /// Work running off the key loop (verifying the audit log), one at a time.
+  private(set) var job: BackgroundJob?
   /// The last frame was the "terminal too small" message: the operator cannot see what a key
   /// would do, so only quitting (and Esc on a dialog) works until the terminal grows.
   private var tooSmall = false
@@ -132,7 +136,25 @@ public final class Console {
       status = message
     case .overlay(let next):
       overlay = next
+    case .background(let next):
+      if let job, job.isRunning {
+        status = .info("Still \(job.progressText) The result shows here when it is done.")
+        return
+      }
+      job = next
+      next.start(context.backgroundRunner)
     }
+  }
+
+  /// Shows the result of background work that finished since the last look; returns whether
+  /// anything changed on screen (the event loop calls it between keys).
+  @discardableResult
+  public func pollBackground() -> Bool {
+    guard let job else { return false }
+    guard !job.isRunning else { return true }
+    self.job = nil
+    if let result = job.takeResult() { status = result }
+    return true
   }
 
   private func perform(_ action: GlobalAction) {
@@ -395,6 +417,12 @@ public final class Console {
     screen.fill(Rect(x: 0, y: y, width: screen.width, height: 1), style: theme[.statusBar])
     // Items looked at closer than fully blurred this session, always in view once any.
     var right = screen.width
+    // Work running in the background, with how far it got, on every screen.
+    if let job {
+      let text = " \(job.progressText) "
+      right -= DisplayWidth.of(text)
+      screen.put(text, x: right, y: y, style: theme[.muted])
+    }
     if context.exposures > 0 {
       let seen = " seen \(context.exposures) "
       right -= DisplayWidth.of(seen)
@@ -407,7 +435,7 @@ public final class Console {
     if let status {
       var style = theme[status.role]
       style.background = theme[.statusBar].background
-      screen.put(" " + status.text, x: 0, y: y, style: style)
+      screen.put(" " + status.text, x: 0, y: y, style: style, maxWidth: right)
       return
     }
     var x = 1
@@ -460,29 +488,39 @@ public final class Console {
     var lastKey = context.database.clock()
     let clock = ContinuousClock()
     var lastPoll = clock.now
+    var lastIdle = clock.now
     refreshIfChanged()
     while !quitRequested {
       let size = terminal.size
       terminal.draw(render(width: size.width, height: size.height))
-      let key = terminal.readKey(timeoutMilliseconds: 1000)
+      // While work runs in the background, a few looks a second show its progress.
+      let key = terminal.readKey(timeoutMilliseconds: job == nil ? 1000 : 200)
+      pollBackground()
       // About once a second, between keys as well as while none come.
       if lastPoll.duration(to: clock.now) >= .milliseconds(900) {
         lastPoll = clock.now
         refreshIfChanged()
       }
       guard let key else {
-        idle(secondsSinceKey: Int(context.database.clock() - lastKey))
+        if lastIdle.duration(to: clock.now) >= .milliseconds(950) {
+          lastIdle = clock.now
+          idle(secondsSinceKey: Int(context.database.clock() - lastKey))
+        }
         continue
       }
       lastKey = context.database.clock()
+      lastIdle = clock.now
       handle(key)
     }
     finish()
   }
 
   /// Lets every screen give back what it holds (the review queue's claim) when the operator
-  /// quits, so another console can take the item at once instead of after the lease.
+  /// quits, so another console can take the item at once instead of after the lease; work
+  /// running in the background is stopped at its next check and waited for.
   public func finish() {
     for screen in screens { screen.finish(context) }
+    job?.cancel()
+    job?.waitUntilFinished()
   }
 }

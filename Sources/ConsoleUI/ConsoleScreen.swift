@@ -35,6 +35,8 @@ public final class ConsoleContext {
   public var reporting: ReportingSettings?
   /// The database is a demo (synthetic data): every screen says so.
   public var isDemo = false
+  /// Where work that takes seconds runs (its own thread; tests may hold it back).
+  public var backgroundRunner = BackgroundRunner.thread
 
   public init(
     database: AppDatabase, operatorName: String, theme: Theme, today: CalendarDate,
@@ -123,6 +125,8 @@ public enum ScreenResponse {
   case status(StatusMessage)
   /// Open an overlay (confirmation, prompt).
   case overlay(Overlay)
+  /// Run work that takes seconds off the key loop, its progress and result on the status bar.
+  case background(BackgroundJob)
 }
 
 /// A message on the status bar.

@@ -39,7 +39,17 @@ extension AuditChain {
   /// (a gap in the ids, or the next event's link is broken), a rewritten chain (hashes
   /// recomputed, MACs cannot be) or deleted events at the end (fewer rows than the ids handed
   /// out; see the anchor for a cut that also fixed `sqlite_sequence`).
-  static func walk(_ db: Database, key: AuditKey?, databaseId: String) throws -> Walk {
+  ///
+  /// An `observer` hears how many events were checked every few thousand, and may stop the
+  /// walk there (it then throws ``LongRunStopped``): a console verifies in the background.
+  static func walk(
+    _ db: Database, key: AuditKey?, databaseId: String, observer: (any LongRunObserver)? = nil
+  ) throws -> Walk {
+    let issued =
+      try Int64.fetchOne(
+        db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_event'") ?? 0
+    let progress = VerifyProgress(observer: observer, total: Int(issued))
+    try progress.check(0)
     let rows = try Row.fetchCursor(
       db,
       sql: """
@@ -97,10 +107,8 @@ extension AuditChain {
       expected = link
       expectedId = id + 1
       count += 1
+      if count % VerifyProgress.every == 0 { try progress.check(count) }
     }
-    let issued =
-      try Int64.fetchOne(
-        db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_event'") ?? 0
     if issued >= expectedId {
       return broken(
         expectedId, "events \(expectedId)–\(issued) at the end of the log were deleted")
@@ -110,18 +118,49 @@ extension AuditChain {
   }
 }
 
+/// Tells a ``LongRunObserver`` how far a verification got, and stops it when asked.
+struct VerifyProgress {
+  /// Events checked between two reports (a few milliseconds of work).
+  static let every = 4096
+  let observer: (any LongRunObserver)?
+  let total: Int
+
+  /// Reports `done` events checked; throws ``LongRunStopped`` when a stop was requested.
+  func check(_ done: Int) throws {
+    observer?.committed(done, of: total)
+    try Self.stopIfAsked(observer, checked: done)
+  }
+
+  /// Throws ``LongRunStopped`` when the observer asks to stop.
+  static func stopIfAsked(_ observer: (any LongRunObserver)?, checked: Int) throws {
+    try observer?.checkStop(
+      task: "audit verify", committed: checked, total: nil, unit: "events checked",
+      resume: "verify again")
+  }
+}
+
 // MARK: - Verification
 
 extension AppDatabase {
   /// Checks the whole audit log with the audit key (see ``AuditChain/walk(_:key:databaseId:)``)
   /// and names the first event that fails. A log that was never keyed is checked as the
   /// unkeyed chain it is, and reported as not keyed even when intact.
-  public func verifyAuditChain() throws -> AuditVerification {
+  public func verifyAuditChain(
+    observer: (any LongRunObserver)? = nil
+  ) throws -> AuditVerification {
     guard let auditKey else { throw AuditError.noAuditKey(path: path) }
+    // The anchor is read before the log: it is written after each commit, so read first it
+    // never counts more events than the snapshot the walk reads. Read after, a commit by
+    // another connection meanwhile would leave it ahead, like events cut from the end.
+    let databaseId = try read { try AuditChain.identity($0).databaseId }
+    let anchor = auditKey.anchorFolder.map {
+      AuditAnchor.read(folder: $0, databaseId: databaseId, key: auditKey)
+    }
     return try read { db in
       let identity = try AuditChain.identity(db)
       guard let keyCheck = identity.keyCheck else {
-        let walk = try AuditChain.walk(db, key: nil, databaseId: identity.databaseId)
+        let walk = try AuditChain.walk(
+          db, key: nil, databaseId: identity.databaseId, observer: observer)
         guard case .ok(let count) = walk.verification, count > 0 else {
           return walk.verification
         }
@@ -141,10 +180,14 @@ extension AppDatabase {
       guard keyCheck == auditKey.check else {
         return .broken(eventId: nil, reason: AuditError.wrongKey(path: path).description)
       }
-      let walk = try AuditChain.walk(db, key: auditKey, databaseId: identity.databaseId)
+      let walk = try AuditChain.walk(
+        db, key: auditKey, databaseId: identity.databaseId, observer: observer)
       guard case .ok(let count) = walk.verification else { return walk.verification }
+      guard identity.databaseId == databaseId else {
+        return .broken(eventId: nil, reason: "the log's database id changed while it was read")
+      }
       return try Self.checkAnchor(
-        db, key: auditKey, databaseId: identity.databaseId, count: count)
+        db, anchor: anchor, folder: auditKey.anchorFolder, databaseId: databaseId, count: count)
     }
   }
 
@@ -234,8 +277,15 @@ extension AppDatabase {
   /// (``operatorAuditMismatches()``), reports and items (``stateMismatches(limit:)``) against
   /// the log, and, when given, that `expectedHead` (a head recorded elsewhere: written down,
   /// or carried by an export) is an event of the intact chain with that MAC.
-  public func verifyAudit(expectedHead: AuditHead? = nil) throws -> AuditCheck {
-    let chain = try verifyAuditChain()
+  ///
+  /// An `observer` hears the chain's progress (events checked of the ids issued) and may stop
+  /// the check between steps: it then throws ``LongRunStopped`` and nothing is concluded.
+  public func verifyAudit(
+    expectedHead: AuditHead? = nil, observer: (any LongRunObserver)? = nil
+  ) throws -> AuditCheck {
+    let chain = try verifyAuditChain(observer: observer)
+    let checked = if case .ok(let count) = chain { count } else { 0 }
+    try VerifyProgress.stopIfAsked(observer, checked: checked)
     var check = AuditCheck(
       chain: chain, head: try auditHead(), mismatches: try triggerMismatches(),
       expectedHeadProblem: nil, eventsSinceExpectedHead: nil)
@@ -244,6 +294,7 @@ extension AppDatabase {
         entity: "operator", label: "\"\($0.name)\" (id \($0.id))",
         problem: $0.problem + " (edited outside csar)")
     }
+    try VerifyProgress.stopIfAsked(observer, checked: checked)
     check.mismatches += try stateMismatches()
     guard let expectedHead, chain.isOK else { return check }
     let found = try read { db in

@@ -134,14 +134,16 @@ extension AppDatabase {
       .write(folder: folder, key: auditKey)
   }
 
-  /// Checks an intact keyed chain of `count` events against its anchor: missing (with
+  /// Checks an intact keyed chain of `count` events against its `anchor` (as read from
+  /// `folder` before the snapshot `db` began; nil without an anchor folder): missing (with
   /// events), forged, ahead of the log (events cut at the end) or diverging is broken.
   static func checkAnchor(
-    _ db: Database, key: AuditKey, databaseId: String, count: Int
+    _ db: Database, anchor: Result<AuditAnchor, AuditAnchor.AnchorProblem>?, folder: String?,
+    databaseId: String, count: Int
   ) throws -> AuditVerification {
-    guard let folder = key.anchorFolder else { return .ok(count: count) }
+    guard let anchor, let folder else { return .ok(count: count) }
     let file = AuditAnchor.path(folder: folder, databaseId: databaseId)
-    switch AuditAnchor.read(folder: folder, databaseId: databaseId, key: key) {
+    switch anchor {
     case .failure(.missing):
       if count == 0 { return .ok(count: count) }
       return .broken(

@@ -25,6 +25,14 @@ extension Console {
   func type(_ text: String) {
     for character in text { handle(.character(character)) }
   }
+
+  /// Presses `V` on the Reports screen and waits until the check, run in the background,
+  /// has finished and its result is on the status bar.
+  func verifyAndWait() {
+    handle(.character("V"))
+    job?.waitUntilFinished()
+    pollBackground()
+  }
 }
 
 @Suite("Console screens")

@@ -255,7 +255,7 @@ struct ReportsScreenTests {
     let fixture = try ReportsFixture()
     defer { fixture.cleanUp() }
     let console = try fixture.console("alice")
-    console.handle(.character("V"))
+    console.verifyAndWait()
     #expect(console.render(width: 120, height: 40).text.contains("head "))
     let sent = try #require(try fixture.database.reportListings().first { $0.state == .revealed })
     try fixture.database.writer.write { db in
@@ -263,7 +263,7 @@ struct ReportsScreenTests {
         sql: "UPDATE report SET state = 'ready', sent_at = NULL WHERE case_ref = ?",
         arguments: [sent.caseRef])
     }
-    console.handle(.character("V"))
+    console.verifyAndWait()
     let screen = console.render(width: 120, height: 40).text
     #expect(screen.contains("audit log broken"), "\(screen)")
     #expect(screen.contains("report "), "\(screen)")

@@ -450,7 +450,7 @@ struct ReviewQueueTests {
     console.press(.enter)
     #expect(console.shows("\"blur\":3"))
     #expect(console.shows("Previous"))
-    console.press(.character("V"))
+    console.verifyAndWait()
     #expect(console.shows("chain intact"))
     // An edited row is found (the append-only triggers are dropped to simulate tampering).
     try fixture.open().writer.write { db in
@@ -462,7 +462,7 @@ struct ReviewQueueTests {
       }
       try db.execute(sql: "UPDATE audit_event SET operator = 'mallory' WHERE id = 3")
     }
-    console.press(.character("V"))
+    console.verifyAndWait()
     #expect(console.shows("audit log broken at event 3"))
   }
 
