@@ -38,8 +38,7 @@ final class ReportsScreen: ConsoleScreen {
       KeyBinding([.character("/")], .filter, "Filter the audit log by action prefix"),
       KeyBinding(
         [.character("V")], .verify,
-        "Verify the audit log as csar audit verify does (chain, triggers, rows against it),"
-          + " in the background"),
+        "Verify the audit log in the background (all that csar audit verify checks)"),
     ])
   private(set) var pane = Pane.reports
   /// Details under the lists: of the selected report (reports pane) or event (audit pane).
