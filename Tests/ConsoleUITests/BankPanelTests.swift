@@ -53,6 +53,37 @@ struct BankPanelTests {
     console.press(.character("b"), .character("b"))
     #expect(!console.render(width: 120, height: 40).text.contains("Hash banks ·"))
   }
+
+  /// Before: the bank view's status bar offered the Dashboard's "Enter Open the service in
+  /// Services", a key that does nothing there, and none of the view's own keys.
+  @Test func theStatusBarAndHelpShowTheBankViewsOwnKeys() throws {
+    let console = try makeConsole()
+    console.press(.character("1"), .character("b"))
+    let bar = try #require(console.render(width: 80, height: 24).text.rows.last)
+    #expect(!bar.contains("Open the service"), "\(bar)")
+    #expect(!BankPanel.keys.hints.isEmpty)
+    for (keys, help) in BankPanel.keys.hints {
+      #expect(bar.contains("\(keys) \(help)"), "\(bar)")
+    }
+    #expect(bar.contains("? This help") && bar.contains("q Quit"), "\(bar)")
+    // Help lists the same table.
+    console.press(.character("?"))
+    let help = console.render(width: 120, height: 40).text
+    #expect(help.contains("Hash banks"))
+    for binding in BankPanel.keys.bindings {
+      #expect(help.contains(binding.keyLabel) && help.contains(binding.help), "\(binding.help)")
+    }
+    #expect(!help.contains("Open the service in Services"))
+    console.press(.escape)
+    // And dispatch: each key the table binds to closing closes the view.
+    let close = try #require(BankPanel.keys.bindings.first { $0.action == .close })
+    for key in close.keys {
+      #expect(console.shows("Hash banks ·"))
+      console.press(key)
+      #expect(console.shows("Re-categorisation deadlines"), "\(KeyName.label(key))")
+      console.press(.character("b"))
+    }
+  }
 }
 
 extension String {

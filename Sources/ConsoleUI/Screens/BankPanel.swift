@@ -9,6 +9,19 @@ import Terminal
 /// who, when). Read from the Store's bank queries (`hashBanks`, `bankVersions`), as
 /// `csar bank list` and `csar bank versions` print them.
 struct BankPanel {
+  enum Action: Sendable { case down, up, top, bottom, close }
+
+  /// The view's keys: they drive its dispatch, its help and its status-bar hints.
+  static let keys = KeyTable<Action>(
+    "Hash banks",
+    [
+      KeyBinding([.character("j"), .down], .down, "Next bank", hint: true),
+      KeyBinding([.character("k"), .up], .up, "Previous bank", hint: true),
+      KeyBinding([.character("g"), .home], .top, "First bank"),
+      KeyBinding([.character("G"), .end], .bottom, "Last bank"),
+      KeyBinding([.character("b"), .escape], .close, "Close the view", hint: true),
+    ])
+
   private(set) var banks: [BankRow] = []
   private var videos: [String: Int] = [:]
   private(set) var versions: [BankVersion] = []

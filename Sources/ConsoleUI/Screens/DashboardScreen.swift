@@ -19,7 +19,7 @@ final class DashboardScreen: ConsoleScreen {
       KeyBinding([.enter], .open, "Open the service in Services", hint: true),
       KeyBinding(
         [.character("b")], .banks,
-        "Hash banks: versions and sources (j/k select, b or Esc closes)"),
+        "Hash banks: versions and sources"),
     ])
   private var summary: DashboardSummary?
   private var cursor = ListCursor()
@@ -29,8 +29,11 @@ final class DashboardScreen: ConsoleScreen {
   /// The bank view, while it is open (`b`).
   private var bankPanel: BankPanel?
 
-  var helpSection: HelpSection { keys.helpSection }
-  var hints: [(String, String)] { keys.hints }
+  /// While the bank view is open, its keys are the ones that work, so they are the ones shown.
+  var helpSection: HelpSection {
+    bankPanel == nil ? keys.helpSection : BankPanel.keys.helpSection
+  }
+  var hints: [(String, String)] { bankPanel == nil ? keys.hints : BankPanel.keys.hints }
 
   func reload(_ context: ConsoleContext) throws {
     summary = try context.database.dashboard(
@@ -63,22 +66,17 @@ final class DashboardScreen: ConsoleScreen {
     return .handled
   }
 
-  /// Keys while the bank view is open: j/k/g/G select a bank, b or Esc close; the other
+  /// Keys while the bank view is open, from its own table (``BankPanel/keys``); the other
   /// keys (screens, help, quit) go to the console.
   private func handleBankPanel(_ key: Key, context: ConsoleContext) -> ScreenResponse {
-    if key == .escape {
-      bankPanel = nil
-      return .handled
-    }
-    guard let action = keys.action(for: key) else { return .unhandled }
+    guard let action = BankPanel.keys.action(for: key) else { return .unhandled }
     do {
       switch action {
-      case .banks: bankPanel = nil
+      case .close: bankPanel = nil
       case .down: try bankPanel?.move(by: 1, context.database)
       case .up: try bankPanel?.move(by: -1, context.database)
       case .top: try bankPanel?.move(by: nil, toEnd: false, context.database)
       case .bottom: try bankPanel?.move(by: nil, toEnd: true, context.database)
-      case .open: break
       }
     } catch {
       return .status(.error("Cannot read the bank's versions: \(error)"))
