@@ -26,6 +26,18 @@ struct VideoFrameStepTests {
     return first
   }
 
+  /// Records that 1.0-2.0 s of the item's video matched (vPDQ, query 100%, compared 40%).
+  static func markMatched(_ fixture: ReviewFixture, item: Int64) throws {
+    try fixture.open().writer.write {
+      try $0.execute(
+        sql: """
+          INSERT INTO flagged_item_video (item_id, match, duration, frame_rate, hashed_frames,
+            query_percent, compared_percent, frame, start_seconds, end_seconds)
+          VALUES (?, 'vpdq', 3, 25, 3, 100, 40, 25, 1.0, 2.0)
+          """, arguments: [item])
+    }
+  }
+
   static func unblurEvents(_ fixture: ReviewFixture, item: Int64) throws -> [String] {
     try fixture.open().writer.read { db in
       try String.fetchAll(
@@ -93,14 +105,7 @@ struct VideoFrameStepTests {
   @Test func theMatchedSegmentIsMarkedOnTheSheet() throws {
     let fixture = try ReviewFixture()
     guard let item = try Self.videoItem(fixture) else { return }
-    try fixture.open().writer.write {
-      try $0.execute(
-        sql: """
-          INSERT INTO flagged_item_video (item_id, match, duration, frame_rate, hashed_frames,
-            query_percent, compared_percent, frame, start_seconds, end_seconds)
-          VALUES (?, 'vpdq', 3, 25, 3, 100, 40, 25, 1.0, 2.0)
-          """, arguments: [item])
-    }
+    try Self.markMatched(fixture, item: item)
     let console = try fixture.console("alice")
     console.press(.enter)
     let screen = console.render(width: 80, height: 24)
@@ -114,6 +119,42 @@ struct VideoFrameStepTests {
     // Narrower, the line wraps once.
     #expect(console.shows(String(matched.dropLast(6))))
     #expect(console.shows("3.0 s · 75 frames · 25 fps"))
+  }
+
+  /// Before: at 80x24 a video item's extra rows (its length, what matched, a note) pushed the
+  /// decision keys out of the item pane's left column. Now they keep their rows, and every
+  /// detail keeps its label.
+  @Test func theDecisionKeysStayInViewAt80x24() throws {
+    let fixture = try ReviewFixture()
+    guard let item = try Self.videoItem(fixture) else { return }
+    try Self.markMatched(fixture, item: item)
+    let console = try fixture.console("alice")
+    console.press(.enter)
+    let labels = ["Kind", "Evidence", "Service", "Account", "Flagged", "Video", "Matched"]
+    func check(_ what: String, labels: [String]) {
+      let rows = console.render(width: 80, height: 24).text.split(separator: "\n")
+      // The item pane's left column: after the frame's edge, up to the preview's frame.
+      let column = rows.dropFirst(7).prefix(15).map { $0.dropFirst().prefix(25) }
+      let text = column.joined(separator: "\n")
+      for keys in QueueScreen.keyHelp.prefix(QueueScreen.decisionKeyRows) {
+        #expect(text.contains(keys), "\(what): \(keys) is not in view:\n\(text)")
+      }
+      for label in labels {
+        #expect(column.contains { $0.hasPrefix(label) }, "\(what): no \(label):\n\(text)")
+      }
+    }
+    check("a matched video", labels: labels)
+    #expect(console.shows("1.0-2.0 s", width: 80, height: 24))
+    console.press(.character("m"))
+    console.type("asked a lead")
+    console.press(.enter)
+    check("with a note", labels: labels + ["Note"])
+    #expect(console.shows("asked a lead", width: 80, height: 24))
+    // Shorter still, the decisions keep their rows before any detail or preview key.
+    let short = console.render(width: 80, height: 18).text
+    for keys in QueueScreen.keyHelp.prefix(QueueScreen.decisionKeyRows) {
+      #expect(short.contains(keys), "80x18: \(keys) is not in view:\n\(short)")
+    }
   }
 
   /// Before: the console decoded previews under its own fixed caps, whatever the config said.

@@ -803,24 +803,24 @@ final class QueueScreen: ConsoleScreen {
     // A short, wide pane puts the details beside the preview, so the picture gets every row.
     if inner.width >= 60, inner.height < 24 {
       let split = inner.splitLeft(min(32, inner.width / 3))
-      var row = 0
-      for line in lines where row < split.left.height {
-        screen.put(line.0, in: split.left, row: row, style: theme[.muted])
-        row += 1
-        // What matched in a video wraps (its range and marked tiles come first); the rest
-        // is cut at the column's edge.
-        let wrapped =
-          line.0 == "Matched"
-          ? Array(TextWrap.lines(line.1, width: split.left.width - 1).prefix(3)) : [line.1]
-        for text in wrapped where row < split.left.height {
-          screen.put(text, in: split.left, row: row, column: 1, style: theme[line.2])
-          row += 1
+      let column = split.left
+      // The decision keys keep their rows at the bottom whatever the item shows; the
+      // preview keys too while every detail still gets a row.
+      let keys =
+        lines.count <= column.height - Self.keyHelp.count
+        ? Self.keyHelp : Array(Self.keyHelp.prefix(Self.decisionKeyRows))
+      let details = Self.sideDetails(
+        lines, width: column.width, height: max(0, column.height - keys.count))
+      for (row, detail) in details.enumerated() {
+        if !detail.label.isEmpty {
+          screen.put(detail.label, in: column, row: row, style: theme[.muted])
         }
+        screen.put(
+          detail.text, in: column, row: row, column: detail.column, style: theme[detail.role])
       }
-      let keys = Self.keyHelp
-      let keyTop = max(row, split.left.height - keys.count)
-      for (index, key) in keys.enumerated() where keyTop + index < split.left.height {
-        screen.put(key, in: split.left, row: keyTop + index, style: theme[.muted])
+      let keyTop = column.height - keys.count
+      for (index, key) in keys.enumerated() where keyTop + index >= 0 {
+        screen.put(key, in: column, row: keyTop + index, style: theme[.muted])
       }
       drawPreview(open, in: split.rest, on: &screen, context: context)
       return
@@ -859,6 +859,63 @@ final class QueueScreen: ConsoleScreen {
     "y confirm  d dismiss", "e escalate  s skip", "m note  u undo", "-/+ blur  c colour",
     "z zoom  Esc close",
   ]
+  /// The first rows of ``keyHelp``: the decisions, never pushed out of view.
+  static let decisionKeyRows = 3
+
+  /// One row of the item's details beside the preview: a label, a value (from `column`), or
+  /// both.
+  struct DetailRow: Equatable {
+    var label = ""
+    var text = ""
+    var role = ThemeRole.text
+    var column = 1
+  }
+
+  /// The item's details for a column `width` wide, in at most `height` rows: each label on a
+  /// row above its value while all fit; else label and value share a row, and values wrap
+  /// onto the rows left over (what matched in a video first, then the note, the SLA and the
+  /// evidence), the rest cut at the column's edge.
+  static func sideDetails(_ lines: [(String, String, ThemeRole)], width: Int, height: Int)
+    -> [DetailRow]
+  {
+    // What matched in a video wraps (its range and marked tiles come first) to 3 rows.
+    let matchedRows = { (text: String, width: Int) in
+      Array(TextWrap.lines(text, width: width).prefix(3))
+    }
+    let stacked = lines.flatMap { line in
+      let values = line.0 == "Matched" ? matchedRows(line.1, width - 1) : [line.1]
+      return [DetailRow(label: line.0, column: 0)]
+        + values.map { DetailRow(text: $0, role: line.2) }
+    }
+    if stacked.count <= height { return stacked }
+    let gutter = (lines.map { DisplayWidth.of($0.0) }.max() ?? 0) + 1
+    let valueWidth = max(1, width - gutter)
+    let wrapped = lines.map { line in
+      line.0 == "Matched"
+        ? matchedRows(line.1, valueWidth) : TextWrap.lines(line.1, width: valueWidth)
+    }
+    var rows = lines.map { _ in 1 }
+    var spare = height - lines.count
+    let first = ["Matched", "Note", "Flagged", "Evidence"]
+    let order = lines.indices.sorted {
+      (first.firstIndex(of: lines[$0].0) ?? first.count, $0)
+        < (first.firstIndex(of: lines[$1].0) ?? first.count, $1)
+    }
+    for index in order where spare > 0 {
+      let extra = min(spare, wrapped[index].count - 1)
+      rows[index] += extra
+      spare -= extra
+    }
+    let compact = lines.indices.flatMap { index in
+      let line = lines[index]
+      // One row: the value as it is, cut at the edge; more: wrapped at spaces.
+      let values = rows[index] == 1 ? [line.1] : Array(wrapped[index].prefix(rows[index]))
+      return values.enumerated().map { n, text in
+        DetailRow(label: n == 0 ? line.0 : "", text: text, role: line.2, column: gutter)
+      }
+    }
+    return Array(compact.prefix(height))
+  }
 
   /// The framed preview with its blur gauge, mode and size in the title.
   private func drawPreview(
