@@ -80,6 +80,9 @@ let package = Package(
       name: "Moderation",
       dependencies: ["Compliance", "Store", "Detection", "Imaging", "Video", "TextSafety"]),
 
+    // The demo's synthetic pictures (`csar demo`, first start, benchmarks) and file-size text.
+    .target(name: "DemoPictures", dependencies: ["Detection", "Imaging", "Store"]),
+
     // MARK: - Service (`csar serve`)
     .target(
       name: "Service",
@@ -96,10 +99,15 @@ let package = Package(
       resources: [.copy("openapi.json")]
     ),
 
-    // MARK: - Benchmarks (`csar bench serve`: the service under load, and its reference)
+    // MARK: - Benchmarks (`csar bench …`: the figures, their options and the `bench all` table)
     .target(
       name: "Benchmarks",
-      dependencies: ["Compliance", "Store", "Detection", "ProcessSpawn"]
+      dependencies: [
+        "Compliance", "Store", "Detection", "Imaging", "Video", "Moderation", "ConsoleUI",
+        "Terminal", "DemoPictures", "ProcessSpawn",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
 
     // MARK: - Console
@@ -116,7 +124,7 @@ let package = Package(
       name: "csar",
       dependencies: [
         "Compliance", "Store", "Terminal", "ConsoleUI", "Imaging", "Detection", "Video",
-        "Moderation", "TextSafety", "Service", "Benchmarks",
+        "Moderation", "TextSafety", "Service", "Benchmarks", "DemoPictures",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "GRDB", package: "GRDB.swift"),
       ]

@@ -84,12 +84,3 @@ public struct BenchChild {
     return value
   }
 }
-
-/// Peak resident memory of this process (VmHWM in /proc/self/status), in bytes; 0 when unknown.
-public func benchPeakBytes() -> Int {
-  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-  else { return 0 }
-  let kib = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
-  return kib * 1024
-}

@@ -7,13 +7,6 @@ import ProcessSpawn
   import Glibc
 #endif
 
-/// Monotonic seconds.
-func monotonicSeconds() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &t)
-  return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
-
 /// A benchmark step that could not be run; says which and why.
 public struct BenchmarkError: Error, CustomStringConvertible {
   /// What went wrong.

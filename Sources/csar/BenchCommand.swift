@@ -1,20 +1,11 @@
-// `csar bench pdq|match`: speed figures for PDQ hashing and PDQ matching.
+// `csar bench …`: the commands only. Each parses its options (declared beside the benchmark,
+// in the `Benchmarks` module) and runs the benchmark; the figures and their output are there.
 
 import ArgumentParser
 import Benchmarks
-import ConsoleUI
-import Detection
-import Imaging
-import Moderation
-import Terminal
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-/// Benchmarks of the detection engine (run a release build).
+/// Benchmarks of the detection engine, the console, the store and the service (run a release
+/// build).
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
@@ -27,258 +18,183 @@ struct BenchCommand: ParsableCommand {
       ImagesBench.self,
     ]
   )
+}
 
-  /// Monotonic seconds.
-  static func now() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-  }
+// MARK: - bench all
 
-  /// Median of measured seconds.
-  static func median(_ values: [Double]) -> Double {
-    let s = values.sorted()
-    if s.isEmpty { return 0 }
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-  }
+/// Every benchmark on one demo database, summarised in one table.
+struct AllBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "all",
+    abstract: "Run every benchmark on a demo database; print medians and peak memory.",
+    discussion: """
+      Use a release build: swift build -c release && .build/release/csar bench all. \
+      The database is DIR/demo-ITEMS.sqlite (created, and its creation timed, when missing; \
+      the contention and review benchmarks write to it). Reference figures come from \
+      bench/reference.py when python3 has pdqhash, faiss and numpy \
+      (pip install pdqhash faiss-cpu numpy).
+      """)
 
-  static func ms(_ seconds: Double) -> String { format(seconds * 1000, 3) + " ms" }
+  @OptionGroup var benchmark: AllBenchmark
 
-  static func format(_ value: Double, _ decimals: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let rounded = (value * scale).rounded() / scale
-    return String(rounded)
-  }
+  func run() throws { try benchmark.run() }
+}
 
-  /// Resident set size in bytes (Linux), 0 when unknown.
-  static func residentBytes() -> Int {
-    guard let file = fopen("/proc/self/statm", "r") else { return 0 }
-    defer { fclose(file) }
-    var size = 0
-    var resident = 0
-    guard fscanf_statm(file, &size, &resident) else { return 0 }
-    return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
-  }
+// MARK: - Pictures and PDQ
 
-  static func fscanf_statm(_ file: UnsafeMutablePointer<FILE>, _ a: inout Int,
-                           _ b: inout Int) -> Bool {
-    var buffer = [CChar](repeating: 0, count: 256)
-    guard fgets(&buffer, 256, file) != nil else { return false }
-    let text = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-    let fields = String(decoding: text, as: UTF8.self).split(separator: " ")
-    guard fields.count >= 2, let x = Int(fields[0]), let y = Int(fields[1]) else { return false }
-    a = x
-    b = y
-    return true
-  }
+/// Decode and hash times of one image file.
+struct PDQBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "pdq", abstract: "Median decode time and PDQ hash time of an image file.")
 
-  // MARK: - pdq
+  @OptionGroup var benchmark: PDQBenchmark
 
-  /// Decode and hash times of one image file.
-  struct PDQBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-      commandName: "pdq", abstract: "Median decode time and PDQ hash time of an image file.")
+  func run() throws { try benchmark.run() }
+}
 
-    @Option(name: .long, help: "Repetitions.")
-    var iterations = 30
+/// Decode, downscale and blur for a review preview.
+struct PreviewBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "preview",
+    abstract: "Median time of decode + downscale + blur of a file, and of a review preview.")
 
-    @Argument(help: "An image file (PNG, JPEG, WebP, GIF, BMP, TIFF or HEIF).")
-    var file: String
+  @OptionGroup var benchmark: PreviewBenchmark
 
-    mutating func run() throws {
-      let bytes = try ImageDecoder.readFile(file)
-      var decodeTimes: [Double] = []
-      var hashTimes: [Double] = []
-      var dihedralTimes: [Double] = []
-      var digestTimes: [Double] = []
-      var image = RGBImage(width: 1, height: 1)
-      var result = PDQResult(hash: .zero, quality: 0)
-      var freshTimes: [Double] = []
-      let hasher = PDQHasher()
-      for _ in 0..<max(1, iterations) {
-        var t = BenchCommand.now()
-        image = try ImageDecoder.decode(data: bytes, name: file).image
-        decodeTimes.append(BenchCommand.now() - t)
-        t = BenchCommand.now()
-        result = hasher.hash(image)
-        hashTimes.append(BenchCommand.now() - t)
-        t = BenchCommand.now()
-        _ = PDQ.hash(image)
-        freshTimes.append(BenchCommand.now() - t)
-        t = BenchCommand.now()
-        _ = hasher.dihedralHashes(image)
-        dihedralTimes.append(BenchCommand.now() - t)
-        t = BenchCommand.now()
-        _ = FileDigests(of: bytes)
-        digestTimes.append(BenchCommand.now() - t)
-      }
-      let decode = BenchCommand.median(decodeTimes)
-      let hash = BenchCommand.median(hashTimes)
-      print("file\t\(DisplayText.escapingControls(file)) (\(image.width)x\(image.height))")
-      print("pdq\t\(result.hash.hex) quality \(result.quality)")
-      print("decode\t\(BenchCommand.ms(decode)) (median of \(decodeTimes.count))")
-      print("pdq hash\t\(BenchCommand.ms(hash)) (reused buffers)")
-      print("pdq hash fresh\t\(BenchCommand.ms(BenchCommand.median(freshTimes))) (new buffers)")
-      print("pdq 8 dihedral\t\(BenchCommand.ms(BenchCommand.median(dihedralTimes)))")
-      print("decode+hash\t\(BenchCommand.ms(decode + hash))")
-      print("sha256+md5\t\(BenchCommand.ms(BenchCommand.median(digestTimes)))")
-    }
-  }
+  func run() throws { try benchmark.run() }
+}
 
-  // MARK: - preview
+/// Query speed of the PDQ index.
+struct MatchBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "match",
+    abstract: "Median PDQ query time at distance 31 against N random hashes plus planted "
+      + "near-duplicates.")
 
-  /// Decode, downscale and blur for a review preview.
-  struct PreviewBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-      commandName: "preview",
-      abstract: "Median time of decode + downscale + blur of a file, and of a review preview.")
-    // Without --whole nothing here holds the picture at full size: peak memory is the
-    // console's for one preview.
+  @OptionGroup var benchmark: MatchBenchmark
 
-    @Option(name: .long, help: "Repetitions.")
-    var iterations = 30
+  func run() throws { try benchmark.run() }
+}
 
-    @Option(name: .long, help: "Longest side of the preview.")
-    var size = 160
+/// Decode + PDQ time of one picture in every image format.
+struct ImagesBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "images",
+    abstract: "Median decode + PDQ time of one picture as PNG, JPEG, WebP, GIF, BMP and TIFF "
+      + "(made with the ffmpeg CLI), and of any FILE given (e.g. HEIC), beside pdqhash.",
+    discussion: """
+      The reference is bench/formats_reference.py: Pillow decodes, pdqhash (Facebook's PDQ) \
+      hashes (`pip install pdqhash pillow numpy`); formats Pillow cannot read say so.
+      """)
 
-    @Option(name: .long, help: "Blur sigma on the preview, in preview pixels.")
-    var sigma = 2.0
+  @OptionGroup var benchmark: ImagesBenchmark
 
-    @Flag(
-      name: .long,
-      help: ArgumentHelp(
-        "Decode the whole picture, then shrink it (the console's way before it shrank "
-          + "pictures while decoding), to compare time and peak memory."))
-    var whole = false
+  func run() throws { try benchmark.run() }
+}
 
-    @Argument(help: "An image file (PNG, JPEG, WebP, GIF, BMP, TIFF or HEIF).")
-    var file: String
+/// vPDQ hashing of a test video beside the `vpdq` package, and vPDQ matching.
+struct VideoBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "video",
+    abstract: "Time vPDQ hashing of a test video (beside the vpdq package) and vPDQ matching.")
 
-    mutating func run() throws {
-      let bytes = try ImageDecoder.readFile(file)
-      var decodeTimes: [Double] = []
-      var filterTimes: [Double] = []
-      for _ in 0..<max(1, iterations) {
-        var t = BenchCommand.now()
-        let small: RGBImage
-        if whole {
-          let image = try ImageDecoder.decode(data: bytes, name: file).image
-          decodeTimes.append(BenchCommand.now() - t)
-          t = BenchCommand.now()
-          small = image.downscaled(toFit: size)
-        } else {
-          small = try ImageDecoder.decodePreview(data: bytes, name: file, maxSide: size).image
-          decodeTimes.append(BenchCommand.now() - t)
-          t = BenchCommand.now()
-        }
-        _ = small.blurred(sigma: sigma)
-        filterTimes.append(BenchCommand.now() - t)
-      }
-      let decode = BenchCommand.median(decodeTimes)
-      let filter = BenchCommand.median(filterTimes)
-      print("decode\t\(BenchCommand.ms(decode))\(whole ? " (whole)" : " (shrunk while decoding)")")
-      print("\(whole ? "downscale+blur" : "blur")\t\(BenchCommand.ms(filter))")
-      print("total\t\(BenchCommand.ms(decode + filter))")
+  @OptionGroup var benchmark: VideoBenchmark
 
-      defer { print("peak resident memory\t\(benchPeakBytes()) bytes (VmHWM)") }
-      if whole { return }
-      // What the review queue does for one item: decode, orient, shrink, fit the pane, blur,
-      // greyscale and turn into half-block cells (a 120x40 console's preview pane).
-      let theme = try Theme.load(nameOrPath: "default")
-      let pane = Rect(x: 0, y: 0, width: 62, height: 27)
-      var cellTimes: [Double] = []
-      var stepTimes: [Double] = []
-      for _ in 0..<max(1, iterations) {
-        var screen = Screen(width: pane.width, height: pane.height)
-        var t = BenchCommand.now()
-        let preview = ItemPreview(
-          itemId: 0, mediaPath: file, url: nil, databasePath: ":memory:",
-          roots: MediaRoots(configured: ["/"], databasePath: ":memory:"))
-        preview.draw(in: pane, on: &screen, depth: .trueColor, theme: theme)
-        cellTimes.append(BenchCommand.now() - t)
-        t = BenchCommand.now()
-        _ = preview.clearer()
-        preview.draw(in: pane, on: &screen, depth: .trueColor, theme: theme)
-        stepTimes.append(BenchCommand.now() - t)
-      }
-      let cells = BenchCommand.ms(BenchCommand.median(cellTimes))
-      print("item preview (decode..cells, 62x27)\t\(cells)")
-      print("one step less blur (redraw)\t\(BenchCommand.ms(BenchCommand.median(stepTimes)))")
-    }
-  }
+  func run() throws { try benchmark.run() }
+}
 
-  // MARK: - match
+// MARK: - Banks and hash lists
 
-  /// Query speed of the PDQ index.
-  struct MatchBench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-      commandName: "match",
-      abstract: "Median PDQ query time at distance 31 against N random hashes plus planted "
-        + "near-duplicates.")
+/// A bank import of N PDQ hashes, a retraction, the matcher's load, and scans.
+struct BankBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bank",
+    abstract: "Time a bank import of N PDQ hashes, a retraction, the matcher's load, and scans.")
 
-    @Option(name: .long, help: "Number of indexed hashes.")
-    var hashes = 1_000_000
+  @OptionGroup var benchmark: BankBenchmark
 
-    @Option(name: .long, help: "Number of queries.")
-    var queries = 1000
+  func run() throws { try benchmark.run() }
+}
 
-    @Option(name: .long, help: "Maximum Hamming distance.")
-    var distance = 31
+/// `bank import` of N hashes in each format csar reads.
+struct FormatsBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "formats",
+    abstract: "Time bank import of N hashes in each format (CSV, threatexchange, HMA, ...).",
+    discussion: """
+      One row per format: total seconds (read + parse, store), hashes per second, file size. \
+      With --reference (default on), threatexchange's `fetch` of the same hashes as a \
+      local_file collaboration, in a scratch HOME, when `threatexchange` is on PATH.
+      """)
 
-    @Flag(name: .long, help: "Also time the linear scan (slow at millions).")
-    var linear = false
+  @OptionGroup var benchmark: FormatsBenchmark
 
-    mutating func run() throws {
-      var seeded = BenchRandom(seed: 12345)
-      let planted = min(hashes / 10, queries)
-      var words = [UInt64](repeating: 0, count: hashes * 4)
-      for i in 0..<words.count { words[i] = seeded.next() }
-      // Plant near-duplicates of the first `planted` query centres at distances 0...40.
-      var centres: [PDQHash] = []
-      for q in 0..<queries {
-        centres.append(PDQHash(words: SIMD4(seeded.next(), seeded.next(), seeded.next(),
-                                            seeded.next())))
-        if q < planted {
-          var w = centres[q].words
-          for _ in 0..<(q % 41) {
-            let k = Int(seeded.next() % 256)
-            w[k >> 6] ^= 1 << UInt64(k & 63)
-          }
-          let slot = Int(seeded.next() % UInt64(hashes))
-          for j in 0..<4 { words[slot * 4 + j] = w[j] }
-        }
-      }
-      let before = BenchCommand.residentBytes()
-      var t = BenchCommand.now()
-      let index = PDQIndex(words: words, ids: Array(0..<hashes))
-      let build = BenchCommand.now() - t
-      let after = BenchCommand.residentBytes()
-      var times: [Double] = []
-      var found = 0
-      for centre in centres {
-        t = BenchCommand.now()
-        found += index.query(centre, maxDistance: distance).count
-        times.append(BenchCommand.now() - t)
-      }
-      let median = BenchCommand.median(times)
-      let total = times.reduce(0, +)
-      print("hashes\t\(hashes) (\(planted) planted near-duplicates)")
-      print("build\t\(BenchCommand.format(build, 2)) s")
-      print("query d<=\(distance)\tmedian \(BenchCommand.ms(median)), "
-            + "\(Int(Double(times.count) / total)) queries/s (\(found) matches)")
-      let growth = Double(after - before) / Double(max(1, hashes))
-      print("memory\t\(BenchCommand.format(index.bytesPerHash, 1)) bytes/hash (index "
-            + "structures); RSS growth \(BenchCommand.format(growth, 1)) bytes/hash")
-      if linear {
-        var scan: [Double] = []
-        for centre in centres.prefix(20) {
-          t = BenchCommand.now()
-          _ = index.linearQuery(centre, maxDistance: distance)
-          scan.append(BenchCommand.now() - t)
-        }
-        print("linear scan\tmedian \(BenchCommand.ms(BenchCommand.median(scan)))")
-      }
-    }
-  }
+  func run() throws { try benchmark.run() }
+}
+
+// MARK: - Console and store
+
+/// The console's first frame and keypress-to-frame on each screen.
+struct ConsoleBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "console",
+    abstract: "Time the console's first frame and keypress-to-frame on each screen.")
+
+  @OptionGroup var benchmark: ConsoleBenchmark
+
+  func run() throws { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+}
+
+/// The review queue's filters.
+struct QueueBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "queue",
+    abstract: "Time the review queue's filters: keypress to frame, and the queries alone.")
+
+  @OptionGroup var benchmark: QueueBenchmark
+
+  func run() throws { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+}
+
+/// A consent import of many events and account search.
+struct ConsentBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "consent",
+    abstract: "Time a consent import (1M events) and account search on the accounts it made.",
+    discussion: """
+      Each run imports a generated CSV file into a new database file (WAL mode, as `csar \
+      consent import`), then re-imports it (every line a duplicate). Search is timed on the \
+      last run's accounts: prefixes of provider ids and pseudonyms, typed one key at a time.
+      """)
+
+  @OptionGroup var benchmark: ConsentBenchmark
+
+  func run() throws { try benchmark.run() }
+}
+
+/// Several reviewer processes deciding items on one database.
+struct ContentionBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "contention",
+    abstract: "Several reviewer processes deciding items on one database; checks the result.")
+
+  @OptionGroup var benchmark: ContentionBenchmark
+
+  func run() throws { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+}
+
+/// `csar report export` of many ready reports.
+struct ReportsBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "reports",
+    abstract: "Time `csar report export` of many ready reports (10k by default).",
+    discussion: """
+      Fills a new database file with known-material items and one ready report each (accounts \
+      with an IP address, a device id and a name), then times the export to a fresh outbox; \
+      each run fills a new database (an exported report is never made ready again: the \
+      export refuses reports that disagree with their audit trail).
+      """)
+
+  @OptionGroup var benchmark: ReportsBenchmark
+
+  func run() throws { try benchmark.run() }
 }

@@ -51,13 +51,13 @@ struct ServeBench: ParsableCommand {
     var benchmark = ServeBenchmark(
       csar: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
       sizes: sizes, folder: URL(fileURLWithPath: dir).standardizedFileURL.path,
-      image: try AllBench.pictureFile(image: image, dir: dir))
+      image: try BenchFiles.picture(image: image, dir: dir))
     benchmark.report = { Output.line($0) }
     benchmark.seconds = seconds
     benchmark.threads = threads
     benchmark.scanConnections = scanConnections
     benchmark.python = python
-    benchmark.referenceScript = referenceScript ?? AllBench.benchScript("reference_lookup.py")
+    benchmark.referenceScript = referenceScript ?? BenchFiles.script("reference_lookup.py")
     try benchmark.run()
   }
 }

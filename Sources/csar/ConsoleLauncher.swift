@@ -1,6 +1,7 @@
 import ArgumentParser
 import Compliance
 import ConsoleUI
+import DemoPictures
 import Foundation
 import Imaging
 import Store

@@ -58,13 +58,6 @@ enum DatabaseAccess {
     return (try AppDatabase.open(path: path, auditKey: AuditKey(providerKey: key)), key)
   }
 
-  /// Opens a scratch database that lives only for one run (benchmarks): a random audit key,
-  /// anchors in the database's folder.
-  static func openScratch(path: String) throws -> AppDatabase {
-    try AppDatabase.open(
-      path: path, auditKey: .random(anchorFolder: PrivateFiles.folder(of: path) + "/anchors"))
-  }
-
   /// The configuration at its default place (for commands that do not load it otherwise).
   static func defaultConfiguration() throws -> Configuration {
     try Configuration.load(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DemoPictures
 import Foundation
 import Store
 
@@ -94,7 +95,7 @@ struct DemoCommand: ParsableCommand {
     print("  \(summary.auditEvents) audit events (hash-chained)")
     print(
       "  took \(String(format: "%.2f", seconds)) s; file size "
-        + Self.formatSize(size))
+        + FileSizeText.of(size))
   }
 
   /// Creates a demo database at `path` when none exists (first start of `csar`); returns true
@@ -104,13 +105,6 @@ struct DemoCommand: ParsableCommand {
       at: path,
       auditKey: DatabaseAccess.auditKey(
         configuration: DatabaseAccess.defaultConfiguration(), databasePath: path))
-  }
-
-  static func formatSize(_ bytes: Int) -> String {
-    if bytes >= 1 << 20 {
-      return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
-    }
-    return String(format: "%.1f KiB", Double(bytes) / 1024)
   }
 }
 

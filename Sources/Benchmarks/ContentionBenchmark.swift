@@ -13,10 +13,8 @@ import Store
 ///
 /// It writes to the database (claims, decisions, reports, audit events as operators
 /// `contention-1` …): run it on a demo database.
-struct ContentionBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "contention",
-    abstract: "Several reviewer processes deciding items on one database; checks the result.")
+public struct ContentionBenchmark: ParsableArguments {
+  public init() {}
 
   @Option(name: .long, help: "Database file (a demo database: it is written to).")
   var db: String
@@ -36,30 +34,33 @@ struct ContentionBench: ParsableCommand {
   @Flag(name: .long, help: "Run as an importer (used by the benchmark itself).")
   var importer = false
 
-  func validate() throws {
+  public func validate() throws {
     guard (1...32).contains(workers) else { throw ValidationError("--workers must be 1-32") }
     guard seconds > 0, seconds <= 600 else { throw ValidationError("--seconds must be 0-600") }
     guard (0...8).contains(importers) else { throw ValidationError("--importers must be 0-8") }
   }
 
-  func run() throws {
+  /// Runs the coordinator, a worker or an importer (by the options) on the database `open`
+  /// opens; throws ``ContentionFailure`` when a check fails.
+  public func run(open: DatabaseOpener) throws {
     if importer {
-      print(try ContentionImporter(db: db, seconds: seconds).work().line)
+      print(try ContentionImporter(database: open(db), seconds: seconds).work().line)
       return
     }
     if let worker {
-      let tally = try ContentionWorker(db: db, name: "contention-\(worker)", seconds: seconds)
-        .work()
+      let tally = try ContentionWorker(
+        database: open(db), name: "contention-\(worker)", seconds: seconds
+      ).work()
       print(tally.line)
       return
     }
-    try coordinate()
+    try coordinate(open: open)
   }
 
   // MARK: - Coordinator
 
-  private func coordinate() throws {
-    let database = try DatabaseAccess.open(path: db)
+  private func coordinate(open: DatabaseOpener) throws {
+    let database = try open(db)
     for index in 1...workers {
       try database.ensureOperator(name: "contention-\(index)", role: .reviewer)
     }
@@ -70,7 +71,7 @@ struct ContentionBench: ParsableCommand {
     }
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var processes: [(Process, Pipe)] = []
-    let started = BenchCommand.now()
+    let started = monotonicSeconds()
     let roles = (1...workers).map { ["--worker", String($0)] }
       + Array(repeating: ["--importer"], count: importers)
     for role in roles {
@@ -93,7 +94,7 @@ struct ContentionBench: ParsableCommand {
       }
       if let tally = ContentionWorker.Tally(line: output) { tallies.append(tally) }
     }
-    let elapsed = BenchCommand.now() - started
+    let elapsed = monotonicSeconds() - started
     let reviewers = tallies.filter { !$0.name.hasPrefix(ContentionImporter.namePrefix) }
     let importTallies = tallies.filter { $0.name.hasPrefix(ContentionImporter.namePrefix) }
     let decided = reviewers.map(\.decisions).reduce(0, +)
@@ -112,8 +113,8 @@ struct ContentionBench: ParsableCommand {
       }
     }
     print(
-      "\(workers) workers, \(BenchCommand.format(elapsed, 2)) s: \(decided) decisions "
-        + "(\(BenchCommand.format(Double(decided) / elapsed, 1))/s), \(conflicts) claims lost "
+      "\(workers) workers, \(BenchFigures.format(elapsed, 2)) s: \(decided) decisions "
+        + "(\(BenchFigures.format(Double(decided) / elapsed, 1))/s), \(conflicts) claims lost "
         + "to another worker, \(imported) consent events imported alongside, \(locked) "
         + "'database is locked' errors")
     for line in checks.lines { print(line) }
@@ -152,9 +153,12 @@ struct ContentionBench: ParsableCommand {
 }
 
 /// The problems a contention run found.
-struct ContentionFailure: Error, CustomStringConvertible {
-  let problems: [String]
-  var description: String { "contention check failed: " + problems.joined(separator: "; ") }
+public struct ContentionFailure: Error, CustomStringConvertible {
+  /// Each problem, in words.
+  public let problems: [String]
+  public var description: String {
+    "contention check failed: " + problems.joined(separator: "; ")
+  }
 }
 
 // MARK: - Worker
@@ -188,17 +192,17 @@ struct ContentionWorker {
   let name: String
   let seconds: Double
 
-  init(db: String, name: String, seconds: Double) throws {
-    database = try DatabaseAccess.open(path: db)
+  init(database: AppDatabase, name: String, seconds: Double) {
+    self.database = database
     self.name = name
     self.seconds = seconds
   }
 
   func work() throws -> Tally {
     var tally = Tally(name: name)
-    let deadline = BenchCommand.now() + seconds
+    let deadline = monotonicSeconds() + seconds
     var generator = SystemRandomNumberGenerator()
-    while BenchCommand.now() < deadline {
+    while monotonicSeconds() < deadline {
       do {
         let page = try database.queuePage(filter: QueueFilter(), after: nil, limit: 20)
         guard !page.isEmpty else { break }
@@ -246,8 +250,8 @@ struct ContentionImporter {
   let name: String
   let seconds: Double
 
-  init(db: String, seconds: Double) throws {
-    database = try DatabaseAccess.open(path: db)
+  init(database: AppDatabase, seconds: Double) {
+    self.database = database
     name = Self.namePrefix + String(ProcessInfo.processInfo.processIdentifier)
     self.seconds = seconds
   }
@@ -259,9 +263,9 @@ struct ContentionImporter {
     let services = try database.services(today: today).map(\.code)
     guard !services.isEmpty else { return tally }
     let prefix = Self.eventPrefix(name)
-    let deadline = BenchCommand.now() + seconds
+    let deadline = monotonicSeconds() + seconds
     var file = 0
-    while BenchCommand.now() < deadline {
+    while monotonicSeconds() < deadline {
       var lines = ["event_id,account,service,state,occurred_at,source,terms_version"]
       for i in 0..<100 {
         let account = "\(prefix)acct-\(file)-\(i)"

@@ -1,3 +1,6 @@
+// The demo's synthetic pictures: what `csar demo` and the first start of `csar` write beside
+// the database, and what the benchmarks hash and preview.
+
 import Detection
 import Foundation
 import Imaging
@@ -9,15 +12,18 @@ import Store
 /// `media/63.png` beside the database): gradients, rings, stripes, checks and simple
 /// landscapes, generated from the item number. Two are deliberately broken — `media/13.png` is
 /// truncated and `media/41.png` is missing — so the console's placeholders can be seen.
-enum DemoMedia {
-  static let count = 64
-  static let truncated = 13
-  static let missing = 41
+public enum DemoMedia {
+  /// Pictures of the demo queue (`media/0.png` …).
+  public static let count = 64
+  /// The picture written cut short.
+  public static let truncated = 13
+  /// The picture never written.
+  public static let missing = 41
   /// The one picture of camera size (1600x1004).
-  static let largeIndex = 4
+  public static let largeIndex = 4
 
   /// The encoded pictures by media path (`media/N.png`), the truncated one cut short.
-  static func files() throws -> [(name: String, bytes: [UInt8])] {
+  public static func files() throws -> [(name: String, bytes: [UInt8])] {
     try (0..<count).filter { $0 != missing }.map { index in
       var bytes = try ImageEncoder.encodePNG(picture(index))
       if index == truncated { bytes = Array(bytes.prefix(bytes.count / 3)) }
@@ -26,13 +32,13 @@ enum DemoMedia {
   }
 
   /// SHA-256 of each picture by media path, for the demo items that point at them.
-  static func digests(of files: [(name: String, bytes: [UInt8])]) -> [String: String] {
+  public static func digests(of files: [(name: String, bytes: [UInt8])]) -> [String: String] {
     Dictionary(uniqueKeysWithValues: files.map { ($0.name, FileDigests.sha256(of: $0.bytes)) })
   }
 
   /// Writes the images into the `media` folder beside `databasePath`; returns how many.
   @discardableResult
-  static func write(
+  public static func write(
     _ files: [(name: String, bytes: [UInt8])]? = nil, besideDatabase databasePath: String
   ) throws -> Int {
     let folder = PrivateFiles.folder(of: databasePath)
@@ -47,7 +53,7 @@ enum DemoMedia {
   }
 
   /// One synthetic picture; the pattern and size follow from the index.
-  static func picture(_ index: Int) -> RGBImage {
+  public static func picture(_ index: Int) -> RGBImage {
     // Small pictures (the preview pane is a few dozen cells) keep the first start quick; one
     // camera-sized picture shows what decoding a real upload costs.
     let sizes = [(320, 200), (240, 240), (400, 250), (200, 300), (360, 240)]

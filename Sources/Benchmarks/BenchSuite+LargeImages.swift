@@ -1,7 +1,7 @@
 // `csar bench all`'s memory rows: one very large image hashed, and one camera-sized one
 // previewed, each by its own process, whose peak resident memory is the figure.
 
-import Benchmarks
+import DemoPictures
 import Foundation
 import Imaging
 
@@ -58,7 +58,7 @@ enum BenchLargeImages {
       try ImageEncoder.writeJPEG(picture(width: width, height: height), to: camera)
     }
     let size = { (path: String) in
-      DemoCommand.formatSize(
+      FileSizeText.of(
         (try? files.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
     }
     return [

@@ -1,6 +1,5 @@
 // `csar bench all`: every benchmark on one demo database, summarised in one table.
 
-import Benchmarks
 import ArgumentParser
 import Foundation
 import Imaging
@@ -15,17 +14,8 @@ import Imaging
 /// `csar bench …` command on it as its own process (this binary), so that every figure is the
 /// one the standalone command prints and every peak memory is that benchmark's own (VmHWM
 /// only grows within a process), and the reference tools (pdqhash, faiss) when installed.
-struct AllBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "all",
-    abstract: "Run every benchmark on a demo database; print medians and peak memory.",
-    discussion: """
-      Use a release build: swift build -c release && .build/release/csar bench all. \
-      The database is DIR/demo-ITEMS.sqlite (created, and its creation timed, when missing; \
-      the contention and review benchmarks write to it). Reference figures come from \
-      bench/reference.py when python3 has pdqhash, faiss and numpy \
-      (pip install pdqhash faiss-cpu numpy).
-      """)
+public struct AllBenchmark: ParsableArguments {
+  public init() {}
 
   @Option(name: .long, help: "Items in the demo database.")
   var items = 1_000_000
@@ -81,18 +71,12 @@ struct AllBench: ParsableCommand {
   @Option(name: .long, help: "Seconds of each wrk run of `bench serve`.")
   var serveSeconds = 10
 
-  @Option(name: .long, help: "Python for the reference tools.")
-  var python = "python3"
-
-  @Option(name: .long, help: "The reference script (default: bench/reference.py).")
-  var referenceScript: String?
+  @OptionGroup var reference: BenchReferenceOptions
 
   @Flag(name: .long, help: "Do not run the reference tools.")
   var noReference = false
 
-  static let bridgeImage = "/work/shared/conformance/pdq/images/bridge-1-original.jpg"
-
-  func validate() throws {
+  public func validate() throws {
     guard items >= 1, largeSide >= 1, runs >= 2, iterations >= 1, queries >= 1, consentEvents >= 1,
       consentRuns >= 1, consentQueries >= 1, reports >= 1, reportRuns >= 1,
       contentionSeconds > 0, formatHashes >= 1
@@ -116,7 +100,8 @@ struct AllBench: ParsableCommand {
     return values.contains { $0 == nil || $0! < 1 } ? [] : values.compactMap { $0 }
   }
 
-  func run() throws {
+  /// Runs every benchmark and prints the table; throws when any failed.
+  public func run() throws {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     print(BenchMachine.describe())
     var suite = BenchSuite(
@@ -126,7 +111,7 @@ struct AllBench: ParsableCommand {
     suite.demo(db: db, items: items)
     suite.console(db: db, runs: runs)
     suite.queue(db: db, runs: runs)
-    let picture = try pictureFile()
+    let picture = try BenchFiles.picture(image: image, dir: dir)
     suite.preview(file: picture, iterations: iterations)
     suite.pdq(file: picture, iterations: iterations)
     suite.largeImages(side: largeSide)
@@ -141,10 +126,10 @@ struct AllBench: ParsableCommand {
     if noReference {
       suite.referenceSkipped("skipped (--no-reference)")
     } else {
-      try reference(&suite, picture: picture)
+      try runReference(&suite, picture: picture)
     }
     suite.table.add(BenchRow(
-      name: "bench all itself", value: "", peak: BenchTable.mebibytes(benchPeakBytes())))
+      name: "bench all itself", value: "", peak: BenchTable.mebibytes(BenchFigures.peakBytes())))
     print("\n" + BenchMachine.load(prefix: "load average at the end"))
     print("\n" + suite.table.markdown())
     if !suite.table.failures.isEmpty {
@@ -154,33 +139,16 @@ struct AllBench: ParsableCommand {
     }
   }
 
-  /// The JPEG to preview and hash: `--image`, else the PDQ conformance bridge photo when this
-  /// machine has it, else a synthetic 1600x1004 picture encoded as JPEG into `dir`.
-  private func pictureFile() throws -> String {
-    try Self.pictureFile(image: image, dir: dir)
-  }
-
-  /// `image`, else the bridge photo, else a synthetic JPEG made in `dir`.
-  static func pictureFile(image: String?, dir: String) throws -> String {
-    if let image { return image }
-    if FileManager.default.fileExists(atPath: Self.bridgeImage) { return Self.bridgeImage }
-    let path = dir + "/synthetic-1600x1004.jpg"
-    if !FileManager.default.fileExists(atPath: path) {
-      try ImageEncoder.writeJPEG(DemoMedia.picture(DemoMedia.largeIndex), to: path)
-    }
-    return path
-  }
-
   // MARK: - Reference tools
 
-  private func reference(_ suite: inout BenchSuite, picture: String) throws {
+  private func runReference(_ suite: inout BenchSuite, picture: String) throws {
     let install = "skipped (install: pip install pdqhash faiss-cpu numpy)"
-    guard let script = referenceScriptPath() else {
+    guard let script = reference.referenceScript ?? BenchFiles.script("reference.py") else {
       suite.referenceSkipped("skipped (bench/reference.py not found; use --reference-script)")
       return
     }
     let probe = try? BenchChild.run(
-      [python, "-c", "import pdqhash, faiss, numpy"], folder: dir)
+      [reference.python, "-c", "import pdqhash, faiss, numpy"], folder: dir)
     guard probe?.succeeded == true else {
       suite.referenceSkipped(install)
       return
@@ -191,27 +159,10 @@ struct AllBench: ParsableCommand {
     try ImageEncoder.write(decoded.pixels, to: pixels)
     defer { unlink(pixels) }
     suite.reference([
-      python, script, "--pixels", pixels, "--width", String(decoded.width), "--height",
-      String(decoded.height), "--iterations", String(iterations), "--hashes", matchHashes,
-      "--queries", String(queries), "--distance", "31",
+      reference.python, script, "--pixels", pixels, "--width", String(decoded.width),
+      "--height", String(decoded.height), "--iterations", String(iterations), "--hashes",
+      matchHashes, "--queries", String(queries), "--distance", "31",
     ])
-  }
-
-  /// `--reference-script`, else bench/reference.py in the current folder or above the binary.
-  private func referenceScriptPath() -> String? {
-    referenceScript ?? Self.benchScript("reference.py")
-  }
-
-  /// bench/`name` in the current folder or a folder above the binary, if there is one.
-  static func benchScript(_ name: String) -> String? {
-    var candidates = ["bench/" + name]
-    var folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    for _ in 0..<5 {
-      folder.deleteLastPathComponent()
-      candidates.append(folder.path + "/bench/" + name)
-    }
-    return candidates.first { FileManager.default.fileExists(atPath: $0) }
-      .map { URL(fileURLWithPath: $0).standardizedFileURL.path }
   }
 }
 

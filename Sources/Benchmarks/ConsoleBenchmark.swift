@@ -1,3 +1,5 @@
+// `csar bench console`: the console's first frame and keypress-to-frame on each screen.
+
 import ArgumentParser
 import Compliance
 import ConsoleUI
@@ -7,17 +9,16 @@ import Terminal
 
 /// `csar bench console`: startup-to-first-frame and keypress-to-frame times of the console on
 /// a database, measured in-process on an in-memory grid (no terminal needed).
-struct ConsoleBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "console",
-    abstract: "Time the console's first frame and keypress-to-frame on each screen.")
+public struct ConsoleBenchmark: ParsableArguments {
+  public init() {}
 
   @OptionGroup var options: ConsoleBenchOptions
   var db: String { options.db }
   var runs: Int { options.runs }
   var size: String { options.size }
 
-  func run() throws {
+  /// Measures and prints the figures on the database `open` opens.
+  public func run(open: DatabaseOpener) throws {
     let (width, height) = try options.screen(minimumRuns: 2)
     let today = CalendarDate(unixSeconds: AppDatabase.systemClock())
     let theme = try Theme.load(nameOrPath: "default")
@@ -26,34 +27,34 @@ struct ConsoleBench: ParsableCommand {
     var startup: [Double] = []
     var console: Console?
     for _ in 0..<runs {
-      let started = BenchCommand.now()
-      let database = try DatabaseAccess.open(path: db)
+      let started = monotonicSeconds()
+      let database = try open(db)
       let context = ConsoleContext(
         database: database, operatorName: "bench", theme: theme, today: today, dueSoonDays: 60)
       let fresh = Console(context: context)
       _ = fresh.render(width: width, height: height)
-      startup.append(BenchCommand.now() - started)
+      startup.append(monotonicSeconds() - started)
       console = fresh
     }
     print(
       "startup to first frame (open + load + draw \(size)): cold "
-        + BenchCommand.ms(startup[0]) + ", warm median "
-        + BenchCommand.ms(BenchCommand.median(Array(startup.dropFirst()))))
+        + BenchFigures.ms(startup[0]) + ", warm median "
+        + BenchFigures.ms(BenchFigures.median(Array(startup.dropFirst()))))
 
     // Keypress to frame on each screen: switch, then move down and back up.
     guard let console else { return }
     let screens = ["1 Dashboard", "2 Services", "3 Review", "4 Consent", "5 Reports & audit"]
     for (index, name) in screens.enumerated() {
-      let switchStart = BenchCommand.now()
+      let switchStart = monotonicSeconds()
       console.handle(.character(Character(String(index + 1))))
       _ = console.render(width: width, height: height)
-      let switchTime = BenchCommand.now() - switchStart
+      let switchTime = monotonicSeconds() - switchStart
       let moves = try time(console, width: width, height: height) {
         $0 % 20 < 15 ? .character("j") : .character("k")
       }
-      print("\(name): switch \(BenchCommand.ms(switchTime)), " + summary(moves))
+      print("\(name): switch \(BenchFigures.ms(switchTime)), " + summary(moves))
     }
-    try benchLiveRefresh(console, width: width, height: height)
+    try benchLiveRefresh(console, width: width, height: height, open: open)
     try benchReviewFlow(console, width: width, height: height)
 
     // Services with a service's detail open, then the assessment wizard (reads only: moving
@@ -69,7 +70,7 @@ struct ConsoleBench: ParsableCommand {
       [.tab, .character("j"), .character("k"), .backTab, .tab][$0 % 5]
     }
     print("2 Services, assessment wizard: " + summary(wizard))
-    let resident = BenchCommand.residentBytes()
+    let resident = BenchFigures.residentBytes()
     print("resident memory: \(resident / (1 << 20)) MiB")
   }
 
@@ -84,27 +85,29 @@ struct ConsoleBench: ParsableCommand {
     var opens: [Double] = []
     var unblurs: [Double] = []
     for step in 0..<(runs * 5) {
-      var started = BenchCommand.now()
+      var started = monotonicSeconds()
       console.handle(step == 0 ? .enter : .character("j"))
       _ = console.render(width: width, height: height)
-      opens.append(BenchCommand.now() - started)
-      started = BenchCommand.now()
+      opens.append(monotonicSeconds() - started)
+      started = monotonicSeconds()
       console.handle(.character("-"))
       _ = console.render(width: width, height: height)
-      unblurs.append(BenchCommand.now() - started)
+      unblurs.append(monotonicSeconds() - started)
     }
     console.handle(.escape)
     print(
       "review: next item (give back + claim + decode + draw) median "
-        + "\(BenchCommand.ms(BenchCommand.median(opens))), less blur (audited) median "
-        + "\(BenchCommand.ms(BenchCommand.median(unblurs)))")
+        + "\(BenchFigures.ms(BenchFigures.median(opens))), less blur (audited) median "
+        + "\(BenchFigures.ms(BenchFigures.median(unblurs)))")
   }
 
   /// The review queue while a colleague works the same file: before each key another
   /// connection claims or gives back an item, so the live refresh (data_version changed)
   /// reads the queue again as part of the key's frame.
-  private func benchLiveRefresh(_ console: Console, width: Int, height: Int) throws {
-    let colleague = try DatabaseAccess.open(path: db)
+  private func benchLiveRefresh(
+    _ console: Console, width: Int, height: Int, open: DatabaseOpener
+  ) throws {
+    let colleague = try open(db)
     try colleague.ensureOperator(name: "bench-colleague", role: .reviewer)
     console.handle(.character("3"))
     let items = try colleague.queuePage(
@@ -139,41 +142,17 @@ struct ConsoleBench: ParsableCommand {
     var times: [Double] = []
     for step in 0..<(runs * 10) {
       try before(step)
-      let started = BenchCommand.now()
+      let started = monotonicSeconds()
       console.refreshIfChanged()
       console.handle(key(step))
       _ = console.render(width: width, height: height)
-      times.append(BenchCommand.now() - started)
+      times.append(monotonicSeconds() - started)
     }
     return times
   }
 
   private func summary(_ times: [Double]) -> String {
-    "keypress-to-frame median \(BenchCommand.ms(BenchCommand.median(times))), "
-      + "p95 \(BenchCommand.ms(times.sorted()[times.count * 95 / 100]))"
-  }
-}
-
-// MARK: - Shared options
-
-/// Options of the benchmarks that drive the console in-process (`console`, `queue`).
-struct ConsoleBenchOptions: ParsableArguments {
-  @Option(name: .long, help: "Database to open (e.g. one made by `csar demo --items 100000`).")
-  var db: String
-
-  @Option(name: .long, help: "Times each measurement is repeated.")
-  var runs = 21
-
-  @Option(name: .long, help: "Screen size as WIDTHxHEIGHT.")
-  var size = "120x40"
-
-  /// The screen size from `--size`, once `--runs` is at least `minimumRuns`.
-  func screen(minimumRuns: Int) throws -> (width: Int, height: Int) {
-    let parts = size.split(separator: "x").compactMap { Int($0) }
-    guard parts.count == 2, runs >= minimumRuns else {
-      throw ValidationError(
-        "--size must look like 120x40 and --runs be at least \(minimumRuns)")
-    }
-    return (parts[0], parts[1])
+    "keypress-to-frame median \(BenchFigures.ms(BenchFigures.median(times))), "
+      + "p95 \(BenchFigures.ms(times.sorted()[times.count * 95 / 100]))"
   }
 }

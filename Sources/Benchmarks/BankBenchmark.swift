@@ -1,7 +1,7 @@
 // `csar bench bank`: importing a large hash bank, loading it for matching, and scan throughput.
 
 import ArgumentParser
-import Benchmarks
+import DemoPictures
 import Detection
 import Foundation
 import Imaging
@@ -13,10 +13,8 @@ import Store
 /// version per bank), loading the enabled
 /// banks into the PDQ index (what every `csar scan` run does first), and the upload gate on
 /// generated benign images (decode, SHA-256/MD5/PDQ, bank and consent checks).
-struct BankBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "bank",
-    abstract: "Time a bank import of N PDQ hashes, a retraction, the matcher's load, and scans.")
+public struct BankBenchmark: ParsableArguments {
+  public init() {}
 
   @Option(name: .long, help: "Number of PDQ hashes to import.")
   var hashes = 1_000_000
@@ -33,7 +31,8 @@ struct BankBench: ParsableCommand {
   @Flag(name: .long, help: "Scan with the eight dihedral variants.")
   var dihedral = false
 
-  func run() throws {
+  /// Measures and prints the figures.
+  public func run() throws {
     let parts = size.split(separator: "x").compactMap { Int($0) }
     guard parts.count == 2, hashes >= 1, images >= 1 else {
       throw ValidationError("--size must look like 640x480; --hashes and --images at least 1")
@@ -41,7 +40,7 @@ struct BankBench: ParsableCommand {
     let folder = NSTemporaryDirectory() + "csar-bench-bank-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let database = try DatabaseAccess.openScratch(path: folder + "/bench.sqlite")
+    let database = try BenchDatabase.scratch(path: folder + "/bench.sqlite")
     try database.ensureOperator(name: "bench", role: .lead)
     try database.createService(code: "bench", name: "Bench", kind: .hosting, by: "bench")
     let consent = Array(
@@ -64,27 +63,27 @@ struct BankBench: ParsableCommand {
     let csvPath = folder + "/bank.csv"
     try csv.write(toFile: csvPath, atomically: false, encoding: .utf8)
     csv = ""
-    var t = BenchCommand.now()
-    var cpu = ConsentBench.cpuSeconds()
+    var t = monotonicSeconds()
+    var cpu = BenchFigures.cpuSeconds()
     let parsed = try BankFile.load(path: csvPath)
-    let parseSeconds = BenchCommand.now() - t
-    let parseCPU = ConsentBench.cpuSeconds() - cpu
-    t = BenchCommand.now()
-    cpu = ConsentBench.cpuSeconds()
+    let parseSeconds = monotonicSeconds() - t
+    let parseCPU = BenchFigures.cpuSeconds() - cpu
+    t = monotonicSeconds()
+    cpu = BenchFigures.cpuSeconds()
     let imported = try database.importBank(name: "bench", entries: parsed.entries, by: "bench")
-    let importSeconds = BenchCommand.now() - t
-    let importCPU = ConsentBench.cpuSeconds() - cpu
+    let importSeconds = monotonicSeconds() - t
+    let importCPU = BenchFigures.cpuSeconds() - cpu
     let fileBytes = (try? FileManager.default.attributesOfItem(
       atPath: folder + "/bench.sqlite")[.size] as? Int) ?? 0
     let total = parseSeconds + importSeconds
     func seconds(_ wall: Double, _ cpu: Double) -> String {
-      "\(BenchCommand.format(wall, 2)) s (CPU \(BenchCommand.format(cpu, 2)) s)"
+      "\(BenchFigures.format(wall, 2)) s (CPU \(BenchFigures.format(cpu, 2)) s)"
     }
-    print("import\t\(hashes) PDQ hashes (CSV) in \(BenchCommand.format(total, 2)) s, "
+    print("import\t\(hashes) PDQ hashes (CSV) in \(BenchFigures.format(total, 2)) s, "
           + "\(Int(Double(hashes) / total)) hashes/s: parse \(seconds(parseSeconds, parseCPU)), "
           + "store \(seconds(importSeconds, importCPU)) in \(imported.batches) "
           + "transactions of up to \(AppDatabase.bankImportBatchSize) hashes; database "
-          + "\(BenchCommand.format(Double(fileBytes) / Double(hashes), 1)) bytes/hash")
+          + "\(BenchFigures.format(Double(fileBytes) / Double(hashes), 1)) bytes/hash")
 
     try importWhileAnotherConnectionWrites(parsed.entries, folder: folder)
 
@@ -101,23 +100,23 @@ struct BankBench: ParsableCommand {
     let listPath = folder + "/retract.csv"
     try list.write(toFile: listPath, atomically: false, encoding: .utf8)
     list = ""
-    t = BenchCommand.now()
-    cpu = ConsentBench.cpuSeconds()
+    t = monotonicSeconds()
+    cpu = BenchFigures.cpuSeconds()
     let retracted = try Curation.retract(path: listPath, database: database, by: "bench")
-    let retractSeconds = BenchCommand.now() - t
-    let retractCPU = ConsentBench.cpuSeconds() - cpu
+    let retractSeconds = monotonicSeconds() - t
+    let retractCPU = BenchFigures.cpuSeconds() - cpu
     print("retract\t\(retracted.requested) of \(hashes) PDQ hashes (CSV) in "
           + "\(seconds(retractSeconds, retractCPU)): \(retracted.removed) removed, "
           + "\(retracted.versions.count) bank version, one transaction")
 
     // Load for matching.
-    t = BenchCommand.now()
-    cpu = ConsentBench.cpuSeconds()
+    t = monotonicSeconds()
+    cpu = BenchFigures.cpuSeconds()
     let matcher = try BankMatcher(database: database)
-    let load = BenchCommand.now() - t
-    let loadCPU = ConsentBench.cpuSeconds() - cpu
-    print("load\t\(seconds(load, loadCPU)): read \(BenchCommand.format(matcher.loadSeconds, 2))"
-          + " s, index \(BenchCommand.format(matcher.buildSeconds, 2)) s (each `csar scan` run)")
+    let load = monotonicSeconds() - t
+    let loadCPU = BenchFigures.cpuSeconds() - cpu
+    print("load\t\(seconds(load, loadCPU)): read \(BenchFigures.format(matcher.loadSeconds, 2))"
+          + " s, index \(BenchFigures.format(matcher.buildSeconds, 2)) s (each `csar scan` run)")
 
     // Scan: images written as PNG, every fourth one also planted in the bank.
     let (width, height) = (parts[0], parts[1])
@@ -139,18 +138,18 @@ struct BankBench: ParsableCommand {
     var cpuTimes: [Double] = []
     var flagged = 0
     for path in paths {
-      t = BenchCommand.now()
-      cpu = ConsentBench.cpuSeconds()
+      t = monotonicSeconds()
+      cpu = BenchFigures.cpuSeconds()
       let outcome = try gate.scan(inputs: [path], account: "A-bench", service: "bench")[0]
-      times.append(BenchCommand.now() - t)
-      cpuTimes.append(ConsentBench.cpuSeconds() - cpu)
+      times.append(monotonicSeconds() - t)
+      cpuTimes.append(BenchFigures.cpuSeconds() - cpu)
       if outcome.decision.code == "flagged" { flagged += 1 }
     }
-    let median = BenchCommand.median(times)
-    let cpuMedian = BenchCommand.median(cpuTimes)
+    let median = BenchFigures.median(times)
+    let cpuMedian = BenchFigures.median(cpuTimes)
     print("scan\t\(images) PNG \(width)x\(height)\(dihedral ? " (dihedral)" : ""): median "
-          + "\(BenchCommand.ms(median)) (CPU \(BenchCommand.ms(cpuMedian))) per image, "
-          + "\(BenchCommand.format(1 / median, 1)) images/s "
+          + "\(BenchFigures.ms(median)) (CPU \(BenchFigures.ms(cpuMedian))) per image, "
+          + "\(BenchFigures.format(1 / median, 1)) images/s "
           + "on one core (\(flagged) flagged) against \(matcher.index.count + planted.count) "
           + "hashes")
   }
@@ -179,10 +178,10 @@ struct BankBench: ParsableCommand {
     let probe = Thread {
       var i = 0
       while !log.lock.withLock({ log.done }) {
-        let t = BenchCommand.now()
+        let t = monotonicSeconds()
         do {
           try console.setBankThreshold(name: "probe", threshold: 20 + i % 2, by: "bench")
-          let wait = BenchCommand.now() - t
+          let wait = monotonicSeconds() - t
           log.lock.withLock { log.waits.append(wait) }
         } catch {
           log.lock.withLock { log.refused += 1 }
@@ -193,18 +192,18 @@ struct BankBench: ParsableCommand {
       log.finished.signal()
     }
     probe.start()
-    let t = BenchCommand.now()
+    let t = monotonicSeconds()
     let summary = try importer.importBank(name: "bench", entries: entries, by: "bench")
-    let seconds = BenchCommand.now() - t
+    let seconds = monotonicSeconds() - t
     log.lock.withLock { log.done = true }
     log.finished.wait()
     let waits = log.lock.withLock { log.waits }
     print(
       "import under writes\t\(entries.count) PDQ hashes stored in "
-        + "\(BenchCommand.format(seconds, 2)) s (\(summary.batches) transactions) while another "
+        + "\(BenchFigures.format(seconds, 2)) s (\(summary.batches) transactions) while another "
         + "connection wrote every 50 ms: \(waits.count) writes took median (lock wait included) "
-        + "\(BenchCommand.ms(waits.isEmpty ? 0 : BenchCommand.median(waits))), max "
-        + "\(BenchCommand.ms(waits.max() ?? 0)), \(log.lock.withLock { log.refused }) refused "
+        + "\(BenchFigures.ms(waits.isEmpty ? 0 : BenchFigures.median(waits))), max "
+        + "\(BenchFigures.ms(waits.max() ?? 0)), \(log.lock.withLock { log.refused }) refused "
         + "(database locked)")
   }
 }

@@ -1,6 +1,6 @@
 // The steps of `csar bench all`: each runs one `csar bench …` command and reads its figures.
 
-import Benchmarks
+import DemoPictures
 import Foundation
 
 #if canImport(Glibc)
@@ -41,7 +41,7 @@ struct BenchSuite {
       let result = try BenchChild.run(own ? [executable] + arguments : arguments, folder: folder)
       print(result.out, terminator: "")
       if !result.succeeded { print(result.err, terminator: "") }
-      print("(\(BenchCommand.format(result.seconds, 1)) s, peak "
+      print("(\(BenchFigures.format(result.seconds, 1)) s, peak "
         + "\(BenchTable.mebibytes(result.peakBytes)), exit \(result.status))")
       fflush(nil)  // progress shows while the suite runs, even into a file
       return result
@@ -77,7 +77,7 @@ struct BenchSuite {
       let size = (try? FileManager.default.attributesOfItem(atPath: db)[.size] as? Int) ?? 0
       print("\n== demo database\n\(db) exists (delete it to time its creation)")
       table.add(BenchRow(
-        name: "demo database, \(items) items", value: "existing, " + DemoCommand.formatSize(size)))
+        name: "demo database, \(items) items", value: "existing, " + FileSizeText.of(size)))
       return
     }
     guard let result = child("demo --items \(items)", ["demo", "--db", db, "--items", "\(items)"])
@@ -193,7 +193,7 @@ struct BenchSuite {
       return
     }
     table.add(BenchRow(
-      name: name, value: BenchCommand.format(rate, 1) + " decisions/s",
+      name: name, value: BenchFigures.format(rate, 1) + " decisions/s",
       target: "checks pass", met: true, peak: BenchTable.mebibytes(result.peakBytes)))
   }
 

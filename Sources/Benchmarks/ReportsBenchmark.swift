@@ -1,3 +1,5 @@
+// `csar bench reports`: `csar report export` of many ready reports.
+
 import ArgumentParser
 import Compliance
 import Foundation
@@ -6,16 +8,8 @@ import Store
 
 /// `csar bench reports`: how long exporting ready reports to an outbox takes (pseudonymised,
 /// one atomic file each, marked sent and audited), as medians over several runs.
-struct ReportsBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "reports",
-    abstract: "Time `csar report export` of many ready reports (10k by default).",
-    discussion: """
-      Fills a new database file with known-material items and one ready report each (accounts \
-      with an IP address, a device id and a name), then times the export to a fresh outbox; \
-      each run fills a new database (an exported report is never made ready again: the \
-      export refuses reports that disagree with their audit trail).
-      """)
+public struct ReportsBenchmark: ParsableArguments {
+  public init() {}
 
   @Option(name: .long, help: "Ready reports per export.")
   var reports = 10_000
@@ -29,13 +23,14 @@ struct ReportsBench: ParsableCommand {
   @Option(name: .long, help: "Folder for the database and the outbox (default: the temp folder).")
   var folder: String?
 
-  func validate() throws {
+  public func validate() throws {
     guard reports >= 1, runs >= 1, batch >= 1 else {
       throw ValidationError("--reports, --runs and --batch must be positive")
     }
   }
 
-  func run() throws {
+  /// Measures and prints the figures.
+  public func run() throws {
     let directory = (folder ?? NSTemporaryDirectory()) + "/csar-bench-reports-\(getpid())"
     try? FileManager.default.removeItem(atPath: directory)
     try FileManager.default.createDirectory(
@@ -46,25 +41,25 @@ struct ReportsBench: ParsableCommand {
     for run in 0..<runs {
       // A fresh database per run: a report exported is never made ready again by hand
       // (the export refuses reports whose state disagrees with their audit trail).
-      let db = try DatabaseAccess.openScratch(path: directory + "/bench-\(run).sqlite")
+      let db = try BenchDatabase.scratch(path: directory + "/bench-\(run).sqlite")
       try db.ensureOperator(name: "bench", role: .lead)
       try db.createService(code: "photos", name: "Photos", kind: .hosting, by: "bench")
       try fill(db)
       let outbox = try Outbox(directory: directory + "/outbox-\(run)")
-      let t = BenchCommand.now()
+      let t = monotonicSeconds()
       let exported = try db.exportReadyReports(
         to: outbox, provider: "Bench GmbH", key: key, by: "bench", batchSize: batch)
-      times.append(BenchCommand.now() - t)
+      times.append(monotonicSeconds() - t)
       guard exported.count == reports else {
-        throw RiskCommandError("exported \(exported.count) of \(reports) reports")
+        throw BenchmarkError("exported \(exported.count) of \(reports) reports")
       }
-      print("run \(run + 1)\t\(BenchCommand.format(times[run], 2)) s")
+      print("run \(run + 1)\t\(BenchFigures.format(times[run], 2)) s")
       try? FileManager.default.removeItem(atPath: outbox.directory)
     }
-    let median = BenchCommand.median(times)
-    print("export\tmedian \(BenchCommand.format(median, 2)) s for \(reports) reports "
+    let median = BenchFigures.median(times)
+    print("export\tmedian \(BenchFigures.format(median, 2)) s for \(reports) reports "
       + "(\(Int(Double(reports) / median)) reports/s, "
-      + "\(BenchCommand.ms(median / Double(reports))) each; batches of \(batch))")
+      + "\(BenchFigures.ms(median / Double(reports))) each; batches of \(batch))")
   }
 
   /// Items, accounts with details, and one ready report per item, in one audited

@@ -1,6 +1,5 @@
 // `csar bench all`'s service step: `csar bench serve` under wrk, as its own process.
 
-import Benchmarks
 import Foundation
 
 extension BenchSuite {

@@ -28,8 +28,8 @@ struct BenchTable {
 
   /// `value` seconds as milliseconds or seconds, whichever reads better.
   static func time(_ seconds: Double) -> String {
-    if seconds >= 1 { return trimmed(BenchCommand.format(seconds, 2)) + " s" }
-    return trimmed(BenchCommand.format(seconds * 1000, seconds < 0.001 ? 3 : 2)) + " ms"
+    if seconds >= 1 { return trimmed(BenchFigures.format(seconds, 2)) + " s" }
+    return trimmed(BenchFigures.format(seconds * 1000, seconds < 0.001 ? 3 : 2)) + " ms"
   }
 
   /// "150.0" as "150".
@@ -43,7 +43,7 @@ struct BenchTable {
 
   /// `csar / reference` as a factor (below 1: csar is faster).
   static func ratio(_ ours: Double, _ theirs: Double) -> String {
-    theirs > 0 ? BenchCommand.format(ours / theirs, 2) + "×" : ""
+    theirs > 0 ? BenchFigures.format(ours / theirs, 2) + "×" : ""
   }
 
   /// The table in Markdown (readable as text too); targets show ✓ or ✗.

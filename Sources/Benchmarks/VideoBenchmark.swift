@@ -2,7 +2,6 @@
 // matching one video against a bank of many.
 
 import ArgumentParser
-import Benchmarks
 import Detection
 import Foundation
 import Moderation
@@ -12,10 +11,8 @@ import Video
 /// Times vPDQ of a generated 720p test pattern (ffmpeg's testsrc2, H.264) at one frame per
 /// second, the `vpdq` Python package on the same file when installed, and a vPDQ query of
 /// 60 frames against N bank videos of 60 frames each.
-struct VideoBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "video",
-    abstract: "Time vPDQ hashing of a test video (beside the vpdq package) and vPDQ matching.")
+public struct VideoBenchmark: ParsableArguments {
+  public init() {}
 
   @Option(name: .long, help: "Length of the generated video in seconds.")
   var seconds = 60
@@ -32,7 +29,8 @@ struct VideoBench: ParsableCommand {
   @Option(name: .long, help: "Frames per bank video and per query.")
   var frames = 60
 
-  func run() throws {
+  /// Measures and prints the figures.
+  public func run() throws {
     guard size.split(separator: "x").compactMap({ Int($0) }).count == 2, seconds >= 1,
       runs >= 1, videos >= 1, frames >= 1
     else { throw ValidationError("--size like 1280x720; --seconds, --runs, --videos >= 1") }
@@ -62,19 +60,19 @@ struct VideoBench: ParsableCommand {
     var cpuTimes: [Double] = []
     var result: VideoHashes?
     for _ in 0..<runs {
-      let t = BenchCommand.now()
-      let cpu = ConsentBench.cpuSeconds()
+      let t = monotonicSeconds()
+      let cpu = BenchFigures.cpuSeconds()
       result = try VideoHasher.hash(data: bytes, name: path, secondsPerHash: 1)
-      times.append(BenchCommand.now() - t)
-      cpuTimes.append(ConsentBench.cpuSeconds() - cpu)
+      times.append(monotonicSeconds() - t)
+      cpuTimes.append(BenchFigures.cpuSeconds() - cpu)
     }
     guard let result else { return nil }
-    let median = BenchCommand.median(times)
+    let median = BenchFigures.median(times)
     let hashed = max(1, result.features.count)
     print("vpdq hash\t\(seconds) s \(size) H.264 at 30 frames/s, 1 frame/s: "
-          + "\(BenchCommand.format(median, 3)) s per video (CPU "
-          + "\(BenchCommand.format(BenchCommand.median(cpuTimes), 3)) s), "
-          + "\(BenchCommand.format(median / Double(hashed) * 1000, 2)) ms per hashed frame, "
+          + "\(BenchFigures.format(median, 3)) s per video (CPU "
+          + "\(BenchFigures.format(BenchFigures.median(cpuTimes), 3)) s), "
+          + "\(BenchFigures.format(median / Double(hashed) * 1000, 2)) ms per hashed frame, "
           + "\(result.decodedFrames) frames decoded, \(result.features.count) hashed")
     let script = """
       import sys, time, vpdq
@@ -87,9 +85,9 @@ struct VideoBench: ParsableCommand {
     let reference = Self.run(["python3", "-c", script, path, String(runs)])
     let parts = reference.output.split(separator: " ")
     if reference.status == 0, parts.count == 2, let seconds = Double(parts[0]) {
-      print("vpdq hash (vpdq package)\t\(BenchCommand.format(seconds, 3)) s per video, "
+      print("vpdq hash (vpdq package)\t\(BenchFigures.format(seconds, 3)) s per video, "
             + "\(parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) frames hashed; "
-            + "csar/ref \(BenchCommand.format(median / seconds, 2))x")
+            + "csar/ref \(BenchFigures.format(median / seconds, 2))x")
     } else {
       print("vpdq hash (vpdq package)\tskipped: python3 with the vpdq package is needed "
             + "(pip install vpdq)")
@@ -111,9 +109,9 @@ struct VideoBench: ParsableCommand {
         VPDQFeature(frame: $0, quality: 100, hash: hash(), timestamp: Double($0))
       }))
     }
-    var t = BenchCommand.now()
+    var t = monotonicSeconds()
     let index = VPDQIndex(videos: bank)
-    let build = BenchCommand.now() - t
+    let build = monotonicSeconds() - t
     // Queries: noisy copies of bank videos (up to 12 bits flipped per frame).
     var times: [Double] = []
     var found = 0
@@ -127,18 +125,18 @@ struct VideoBench: ParsableCommand {
         return VPDQFeature(
           frame: feature.frame, quality: 100, hash: h, timestamp: feature.timestamp)
       }
-      t = BenchCommand.now()
+      t = monotonicSeconds()
       let matches = index.query(query)
-      times.append(BenchCommand.now() - t)
+      times.append(monotonicSeconds() - t)
       if matches.first?.similarity.matches(queryThreshold: 80, comparedThreshold: 0) == true {
         found += 1
       }
     }
     print("vpdq match\t\(frames)-frame query against \(videos) videos of \(frames) frames "
           + "(\(index.frameCount) frames indexed), d<=31: "
-          + "\(BenchCommand.format(BenchCommand.median(times) * 1000, 3)) ms median of "
+          + "\(BenchFigures.format(BenchFigures.median(times) * 1000, 3)) ms median of "
           + "\(times.count) queries (target < 50 ms), each found its video: "
-          + "\(found)/\(times.count); index built in \(BenchCommand.format(build, 2)) s")
+          + "\(found)/\(times.count); index built in \(BenchFigures.format(build, 2)) s")
   }
 
   // MARK: - Scanning
@@ -147,7 +145,7 @@ struct VideoBench: ParsableCommand {
   /// frames) plus the video itself: bank import, loading the frames from the store into the
   /// index, the whole scan (decode, hash, digests, both kinds of matching), the match alone.
   func scanning(_ path: String, _ own: VideoHashes, folder: String) throws {
-    let database = try DatabaseAccess.openScratch(path: folder + "/bench.sqlite")
+    let database = try BenchDatabase.scratch(path: folder + "/bench.sqlite")
     try database.ensureOperator(name: "bench", role: .lead)
     var random = BenchRandom(seed: 15)
     var bank: [BankVideoEntry] = (0..<videos).map { id in
@@ -166,39 +164,39 @@ struct VideoBench: ParsableCommand {
           BankVideoFrame(
             frame: $0.frame, quality: $0.quality, hash: $0.hash.hex, timestamp: $0.timestamp)
         }))
-    var t = BenchCommand.now()
+    var t = monotonicSeconds()
     try database.importVideoBank(name: "videos", videos: bank, by: "bench")
-    let importSeconds = BenchCommand.now() - t
+    let importSeconds = monotonicSeconds() - t
     let live = LiveVideoBankMatcher(database: database)
-    t = BenchCommand.now()
+    t = monotonicSeconds()
     let matcher = try live.current()
-    let load = BenchCommand.now() - t
+    let load = monotonicSeconds() - t
     let gate = UploadGate(database: database, operatorName: "bench", videoBanks: live)
     var times: [Double] = []
     var cpuTimes: [Double] = []
     var matched = 0
     for _ in 0..<runs {
-      t = BenchCommand.now()
-      let cpu = ConsentBench.cpuSeconds()
+      t = monotonicSeconds()
+      let cpu = BenchFigures.cpuSeconds()
       let outcome = gate.lookup(inputs: [path])[0]
-      times.append(BenchCommand.now() - t)
-      cpuTimes.append(ConsentBench.cpuSeconds() - cpu)
+      times.append(monotonicSeconds() - t)
+      cpuTimes.append(BenchFigures.cpuSeconds() - cpu)
       if outcome.matches.first?.video?.video.name == "the-test-video" { matched += 1 }
     }
     var matchTimes: [Double] = []
     for _ in 0..<20 {
-      t = BenchCommand.now()
+      t = monotonicSeconds()
       _ = matcher.matches(own.features)
-      matchTimes.append(BenchCommand.now() - t)
+      matchTimes.append(monotonicSeconds() - t)
     }
     print("vpdq bank\t\(videos + 1) videos of \(frames) frames imported in "
-          + "\(BenchCommand.format(importSeconds, 2)) s (one transaction); loaded from the store "
-          + "and indexed (\(matcher.frameCount) frames) in \(BenchCommand.format(load, 2)) s, "
+          + "\(BenchFigures.format(importSeconds, 2)) s (one transaction); loaded from the store "
+          + "and indexed (\(matcher.frameCount) frames) in \(BenchFigures.format(load, 2)) s, "
           + "once per process")
     print("vpdq scan\t\(seconds) s \(size) video against \(videos + 1) bank videos: "
-          + "\(BenchCommand.format(BenchCommand.median(times), 3)) s per scan (CPU "
-          + "\(BenchCommand.format(BenchCommand.median(cpuTimes), 3)) s), of which matching "
-          + "\(BenchCommand.format(BenchCommand.median(matchTimes) * 1000, 3)) ms; found the "
+          + "\(BenchFigures.format(BenchFigures.median(times), 3)) s per scan (CPU "
+          + "\(BenchFigures.format(BenchFigures.median(cpuTimes), 3)) s), of which matching "
+          + "\(BenchFigures.format(BenchFigures.median(matchTimes) * 1000, 3)) ms; found the "
           + "known video \(matched)/\(times.count)")
   }
 

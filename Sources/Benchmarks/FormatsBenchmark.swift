@@ -2,7 +2,6 @@
 // tool (threatexchange's local_file fetch) where one is installed.
 
 import ArgumentParser
-import Benchmarks
 import Detection
 import Foundation
 import Moderation
@@ -11,15 +10,8 @@ import Store
 /// Times `bank import` (read, parse, validate, store in short batches) of N random PDQ hashes
 /// written in each format, each into a fresh database file; then, when `threatexchange` is on
 /// PATH, its fetch of the same hashes as a `local_file` collaboration (what it does with a list).
-struct FormatsBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "formats",
-    abstract: "Time bank import of N hashes in each format (CSV, threatexchange, HMA, ...).",
-    discussion: """
-      One row per format: total seconds (read + parse, store), hashes per second, file size. \
-      With --reference (default on), threatexchange's `fetch` of the same hashes as a \
-      local_file collaboration, in a scratch HOME, when `threatexchange` is on PATH.
-      """)
+public struct FormatsBenchmark: ParsableArguments {
+  public init() {}
 
   @Option(name: .long, help: "Hashes per file.")
   var hashes = 1_000_000
@@ -27,7 +19,8 @@ struct FormatsBench: ParsableCommand {
   @Option(name: .long, help: "Also time threatexchange (when installed): true or false.")
   var reference = true
 
-  func run() throws {
+  /// Measures and prints the figures.
+  public func run() throws {
     guard hashes >= 1 else { throw ValidationError("--hashes must be at least 1") }
     let folder = NSTemporaryDirectory() + "csar-bench-formats-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -40,27 +33,27 @@ struct FormatsBench: ParsableCommand {
       let path = folder + "/list." + format.ext
       try Self.write(format.name, pdq, to: path)
       let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-      let database = try DatabaseAccess.openScratch(path: folder + "/\(format.ext).sqlite")
+      let database = try BenchDatabase.scratch(path: folder + "/\(format.ext).sqlite")
       try database.ensureOperator(name: "bench", role: .lead)
-      var t = BenchCommand.now()
-      var cpu = ConsentBench.cpuSeconds()
+      var t = monotonicSeconds()
+      var cpu = BenchFigures.cpuSeconds()
       let parsed = try BankFile.load(path: path)
-      let parse = BenchCommand.now() - t
-      let parseCPU = ConsentBench.cpuSeconds() - cpu
+      let parse = monotonicSeconds() - t
+      let parseCPU = BenchFigures.cpuSeconds() - cpu
       guard parsed.problems.isEmpty, parsed.entries.count == hashes else {
         throw ValidationError("\(format.name): \(parsed.problems.count) problems")
       }
-      t = BenchCommand.now()
-      cpu = ConsentBench.cpuSeconds()
+      t = monotonicSeconds()
+      cpu = BenchFigures.cpuSeconds()
       try database.importBank(name: "bench", entries: parsed.entries, by: "bench")
-      let store = BenchCommand.now() - t
-      let storeCPU = ConsentBench.cpuSeconds() - cpu
+      let store = monotonicSeconds() - t
+      let storeCPU = BenchFigures.cpuSeconds() - cpu
       let total = parse + store
       print(
-        "import \(format.name)\t\(hashes) hashes in \(BenchCommand.format(total, 2)) s, "
+        "import \(format.name)\t\(hashes) hashes in \(BenchFigures.format(total, 2)) s, "
           + "\(Int(Double(hashes) / total)) hashes/s: read + parse "
-          + "\(BenchCommand.format(parse, 2)) s (CPU \(BenchCommand.format(parseCPU, 2)) s), "
-          + "store \(BenchCommand.format(store, 2)) s (CPU \(BenchCommand.format(storeCPU, 2)) s); "
+          + "\(BenchFigures.format(parse, 2)) s (CPU \(BenchFigures.format(parseCPU, 2)) s), "
+          + "store \(BenchFigures.format(store, 2)) s (CPU \(BenchFigures.format(storeCPU, 2)) s); "
           + "file \(size >> 20) MiB")
     }
     if reference { try referenceRow(pdq, folder: folder) }
@@ -129,10 +122,10 @@ struct FormatsBench: ParsableCommand {
       process.environment = environment
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
-      let t = BenchCommand.now()
+      let t = monotonicSeconds()
       guard (try? process.run()) != nil else { return nil }
       process.waitUntilExit()
-      return (process.terminationStatus, BenchCommand.now() - t)
+      return (process.terminationStatus, monotonicSeconds() - t)
     }
     guard let configured = threatexchange([
       "config", "collab", "edit", "local_file", "--create", "--filename", list, "bench",
@@ -147,7 +140,7 @@ struct FormatsBench: ParsableCommand {
     }
     print(
       "reference threatexchange fetch (local_file TYPE VALUE)\t\(hashes.count) hashes in "
-        + "\(BenchCommand.format(fetched.seconds, 2)) s, "
+        + "\(BenchFigures.format(fetched.seconds, 2)) s, "
         + "\(Int(Double(hashes.count) / fetched.seconds)) hashes/s (parse + its PDQ index)")
   }
 }

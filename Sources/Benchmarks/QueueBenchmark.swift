@@ -1,3 +1,5 @@
+// `csar bench queue`: the review queue's filters, keypress to frame and the queries alone.
+
 import ArgumentParser
 import Compliance
 import ConsoleUI
@@ -6,17 +8,16 @@ import Terminal
 
 /// `csar bench queue`: how fast the review queue answers a change of filter on a database,
 /// from the key to the drawn frame (count + first page + draw), and the store queries alone.
-struct QueueBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "queue",
-    abstract: "Time the review queue's filters: keypress to frame, and the queries alone.")
+public struct QueueBenchmark: ParsableArguments {
+  public init() {}
 
   @OptionGroup var options: ConsoleBenchOptions
   var runs: Int { options.runs }
 
-  func run() throws {
+  /// Measures and prints the figures on the database `open` opens.
+  public func run(open: DatabaseOpener) throws {
     let (width, height) = try options.screen(minimumRuns: 1)
-    let database = try DatabaseAccess.open(path: options.db)
+    let database = try open(options.db)
     let context = ConsoleContext(
       database: database, operatorName: "bench", theme: try Theme.load(nameOrPath: "default"),
       today: CalendarDate(unixSeconds: AppDatabase.systemClock()), dueSoonDays: 60)
@@ -27,14 +28,14 @@ struct QueueBench: ParsableCommand {
     // `f` cycles the kind filter: all → known → new → url → all.
     var keys: [Double] = []
     for _ in 0..<(runs * 4) {
-      let started = BenchCommand.now()
+      let started = monotonicSeconds()
       console.handle(.character("f"))
       _ = console.render(width: width, height: height)
-      keys.append(BenchCommand.now() - started)
+      keys.append(monotonicSeconds() - started)
     }
     print("queue filter (f: kind all/known/new/url)\tkeypress-to-frame median "
-      + "\(BenchCommand.ms(BenchCommand.median(keys))), p95 "
-      + BenchCommand.ms(keys.sorted()[keys.count * 95 / 100]))
+      + "\(BenchFigures.ms(BenchFigures.median(keys))), p95 "
+      + BenchFigures.ms(keys.sorted()[keys.count * 95 / 100]))
 
     // The same queries without the console: per service, per kind, all states.
     var filters: [QueueFilter] = FlagKind.allCases.map { QueueFilter(kind: $0) }
@@ -43,14 +44,14 @@ struct QueueBench: ParsableCommand {
     var queries: [Double] = []
     for _ in 0..<runs {
       for filter in filters {
-        let started = BenchCommand.now()
+        let started = monotonicSeconds()
         _ = try database.queueCount(filter: filter)
         _ = try database.queuePage(filter: filter, after: nil, limit: 100)
-        queries.append(BenchCommand.now() - started)
+        queries.append(monotonicSeconds() - started)
       }
     }
     print("queue filter query (count + first 100 rows)\tmedian "
-      + "\(BenchCommand.ms(BenchCommand.median(queries))), max "
-      + "\(BenchCommand.ms(queries.max() ?? 0)) over \(filters.count) filters")
+      + "\(BenchFigures.ms(BenchFigures.median(queries))), max "
+      + "\(BenchFigures.ms(queries.max() ?? 0)) over \(filters.count) filters")
   }
 }

@@ -1,20 +1,14 @@
+// `csar bench consent`: a consent import of a million events, and account search.
+
 import ArgumentParser
-import Benchmarks
 import Compliance
 import Foundation
 import Store
 
 /// `csar bench consent`: how long importing a million consent events takes, and how fast the
 /// Consent screen's account search answers on a million accounts (medians).
-struct ConsentBench: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "consent",
-    abstract: "Time a consent import (1M events) and account search on the accounts it made.",
-    discussion: """
-      Each run imports a generated CSV file into a new database file (WAL mode, as `csar \
-      consent import`), then re-imports it (every line a duplicate). Search is timed on the \
-      last run's accounts: prefixes of provider ids and pseudonyms, typed one key at a time.
-      """)
+public struct ConsentBenchmark: ParsableArguments {
+  public init() {}
 
   @Option(name: .long, help: "Consent events per import.")
   var events = 1_000_000
@@ -36,24 +30,25 @@ struct ConsentBench: ParsableCommand {
     help: "Folder for the database files (default: a private folder in the temp folder).")
   var folder: String?
 
-  func validate() throws {
+  public func validate() throws {
     guard events >= 1, accounts >= 1, runs >= 1, queries >= 1 else {
       throw ValidationError("--events, --accounts, --runs and --queries must be positive")
     }
   }
 
-  func run() throws {
+  /// Measures and prints the figures.
+  public func run() throws {
     // csar refuses a database in a folder others can write to (such as /tmp itself), so the
     // default is a private folder of this run inside it, removed at the end.
     let ownFolder = folder == nil
     let directory = folder ?? NSTemporaryDirectory() + "csar-bench-consent-\(getpid())"
     if ownFolder { try PrivateFiles.makeFolder(directory) }
     defer { if ownFolder { try? FileManager.default.removeItem(atPath: directory) } }
-    let started = BenchCommand.now()
+    let started = monotonicSeconds()
     let file = Self.csv(events: events, accounts: accounts)
     print("file\t\(events) events over \(accounts) accounts and 2 services, "
       + "\(file.count / 1_048_576) MiB, generated in "
-      + "\(BenchCommand.format(BenchCommand.now() - started, 2)) s")
+      + "\(BenchFigures.format(monotonicSeconds() - started, 2)) s")
 
     var importTimes: [Double] = []
     var importCPU: [Double] = []
@@ -65,38 +60,38 @@ struct ConsentBench: ParsableCommand {
       if !path.isEmpty { Self.remove(path) }
       path = directory + "/csar-bench-consent-\(getpid())-\(run).sqlite"
       Self.remove(path)
-      let db = try DatabaseAccess.openScratch(path: path)
+      let db = try BenchDatabase.scratch(path: path)
       try db.ensureOperator(name: "bench", role: .lead)
       try db.createService(code: "chat", name: "Chat", kind: .messaging, by: "bench")
       try db.createService(code: "photos", name: "Photos", kind: .hosting, by: "bench")
-      var t = BenchCommand.now()
-      let cpu = Self.cpuSeconds()
+      var t = monotonicSeconds()
+      let cpu = BenchFigures.cpuSeconds()
       let report = try db.importConsent(
         bytes: file, fileName: "bench.csv", options: ConsentImportOptions(batchSize: batch))
-      importTimes.append(BenchCommand.now() - t)
-      importCPU.append(Self.cpuSeconds() - cpu)
+      importTimes.append(monotonicSeconds() - t)
+      importCPU.append(BenchFigures.cpuSeconds() - cpu)
       guard report.accepted == events, report.rejected.isEmpty else {
-        throw ConsentCommandError(
+        throw BenchmarkError(
           "bench import accepted \(report.accepted) of \(events) events; first problem: "
             + (report.rejected.first?.description ?? "none"))
       }
-      t = BenchCommand.now()
+      t = monotonicSeconds()
       let again = try db.importConsent(
         bytes: file, fileName: "bench.csv", options: ConsentImportOptions(batchSize: batch))
-      reimportTimes.append(BenchCommand.now() - t)
+      reimportTimes.append(monotonicSeconds() - t)
       guard again.duplicates == events else {
-        throw ConsentCommandError("bench re-import: \(again.duplicates) duplicates of \(events)")
+        throw BenchmarkError("bench re-import: \(again.duplicates) duplicates of \(events)")
       }
-      print("run \(run + 1)\timport \(BenchCommand.format(importTimes[run], 2)) s "
-        + "(CPU \(BenchCommand.format(importCPU[run], 2)) s), "
-        + "re-import \(BenchCommand.format(reimportTimes[run], 2)) s")
+      print("run \(run + 1)\timport \(BenchFigures.format(importTimes[run], 2)) s "
+        + "(CPU \(BenchFigures.format(importCPU[run], 2)) s), "
+        + "re-import \(BenchFigures.format(reimportTimes[run], 2)) s")
       database = db
     }
-    let importMedian = BenchCommand.median(importTimes)
-    print("import\tmedian \(BenchCommand.format(importMedian, 2)) s of \(runs) "
+    let importMedian = BenchFigures.median(importTimes)
+    print("import\tmedian \(BenchFigures.format(importMedian, 2)) s of \(runs) "
       + "(\(Int(Double(events) / importMedian)) events/s; target < 15 s for 1M); CPU time "
-      + "median \(BenchCommand.format(BenchCommand.median(importCPU), 2)) s")
-    print("re-import\tmedian \(BenchCommand.format(BenchCommand.median(reimportTimes), 2)) s "
+      + "median \(BenchFigures.format(BenchFigures.median(importCPU), 2)) s")
+    print("re-import\tmedian \(BenchFigures.format(BenchFigures.median(reimportTimes), 2)) s "
       + "(all duplicates)")
     if let database { try searchBench(database) }
   }
@@ -117,42 +112,28 @@ struct ConsentBench: ParsableCommand {
       let typed = q % 2 == 0 ? id : account.pseudonym
       for length in 1...typed.count {
         let prefix = String(typed.prefix(length))
-        let t = BenchCommand.now()
-        let found = try database.searchAccounts(prefix: prefix, limit: ConsentBench.limit)
-        let elapsed = BenchCommand.now() - t
+        let t = monotonicSeconds()
+        let found = try database.searchAccounts(prefix: prefix, limit: Self.limit)
+        let elapsed = monotonicSeconds() - t
         if q % 2 == 0 { byId.append(elapsed) } else { byPseudonym.append(elapsed) }
-        if found.isEmpty { throw ConsentCommandError("no account matches \(prefix)") }
+        if found.isEmpty { throw BenchmarkError("no account matches \(prefix)") }
       }
-      let t = BenchCommand.now()
-      _ = try database.searchAccounts(prefix: typed + "zz", limit: ConsentBench.limit)
-      misses.append(BenchCommand.now() - t)
+      let t = monotonicSeconds()
+      _ = try database.searchAccounts(prefix: typed + "zz", limit: Self.limit)
+      misses.append(monotonicSeconds() - t)
     }
     let all = byId + byPseudonym
-    print("search\t\(accounts) accounts, \(all.count) keystrokes, \(ConsentBench.limit) rows max")
-    print("search by id\tmedian \(BenchCommand.ms(BenchCommand.median(byId))), "
-      + "p99 \(BenchCommand.ms(Self.percentile(byId, 0.99)))")
-    print("search by pseudonym\tmedian \(BenchCommand.ms(BenchCommand.median(byPseudonym))), "
-      + "p99 \(BenchCommand.ms(Self.percentile(byPseudonym, 0.99)))")
-    print("search, no match\tmedian \(BenchCommand.ms(BenchCommand.median(misses)))")
-    print("search, all\tmedian \(BenchCommand.ms(BenchCommand.median(all))), "
-      + "max \(BenchCommand.ms(all.max() ?? 0)) (target within 16 ms)")
+    print("search\t\(accounts) accounts, \(all.count) keystrokes, \(Self.limit) rows max")
+    print("search by id\tmedian \(BenchFigures.ms(BenchFigures.median(byId))), "
+      + "p99 \(BenchFigures.ms(BenchFigures.percentile(byId, 0.99)))")
+    print("search by pseudonym\tmedian \(BenchFigures.ms(BenchFigures.median(byPseudonym))), "
+      + "p99 \(BenchFigures.ms(BenchFigures.percentile(byPseudonym, 0.99)))")
+    print("search, no match\tmedian \(BenchFigures.ms(BenchFigures.median(misses)))")
+    print("search, all\tmedian \(BenchFigures.ms(BenchFigures.median(all))), "
+      + "max \(BenchFigures.ms(all.max() ?? 0)) (target within 16 ms)")
   }
 
   static let limit = 200
-
-  /// CPU time of this process (user + system), in seconds: what the import costs when the
-  /// machine is shared with other work.
-  static func cpuSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-  }
-
-  static func percentile(_ values: [Double], _ p: Double) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return 0 }
-    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-  }
 
   static func accountId(_ n: Int) -> String { "acct-" + String(n + 1_000_000) }
 

@@ -9,7 +9,7 @@ extension BenchSuite {
       let result = runChild(
         "formats", ["bench", "formats", "--hashes", "\(hashes)", "--reference", "false"])
     else { return }
-    for format in FormatsBench.formats {
+    for format in FormatsBenchmark.formats {
       row(
         "bank import, \(format.name), \(hashes) hashes", result,
         result.figure("import \(format.name)\t", after: "hashes in"), target: 15,
