@@ -133,6 +133,7 @@ let package = Package(
     // MARK: - Tests
     .testTarget(name: "ComplianceTests", dependencies: ["Compliance"]),
     .testTarget(name: "PathTextTests", dependencies: ["PathText"]),
+    .testTarget(name: "ProcessSpawnTests", dependencies: ["ProcessSpawn"]),
     .testTarget(name: "StoreTests", dependencies: ["Store", "Compliance"]),
     .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety"]),
     .testTarget(
