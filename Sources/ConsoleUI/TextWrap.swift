@@ -4,16 +4,18 @@ import Terminal
 
 /// Splits text into display lines at spaces (wide characters count as two columns).
 enum TextWrap {
-  /// Lines of at most `width` columns; a word longer than a line stays whole (and is clipped
-  /// when drawn). Newlines start new lines.
-  static func lines(_ text: String, width: Int) -> [String] {
+  /// Lines of at most `width` columns (the first of at most `firstWidth`, when given: text
+  /// after a label); a word longer than a line stays whole (and is clipped when drawn).
+  /// Newlines start new lines.
+  static func lines(_ text: String, width: Int, firstWidth: Int? = nil) -> [String] {
     guard width > 4 else { return [text] }
     var lines: [String] = []
     for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
       var line = ""
       for word in paragraph.split(separator: " ") {
         let candidate = line.isEmpty ? String(word) : line + " " + word
-        if DisplayWidth.of(candidate) > width, !line.isEmpty {
+        let limit = lines.isEmpty ? firstWidth ?? width : width
+        if DisplayWidth.of(candidate) > limit, !line.isEmpty {
           lines.append(line)
           line = String(word)
         } else {

@@ -48,7 +48,8 @@ struct ConsoleEndToEndTests {
   }
 
   /// The bank view: `b` on the Dashboard lists the banks (here the demo's, the ones its
-  /// queue names) with versions and sources; `?` names the key; Esc goes back.
+  /// queue names) with versions and sources; `?` and the status bar name its keys; Esc goes
+  /// back.
   @Test func theBankViewListsBanksWithTheirVersions() throws {
     let fixture = try Fixture(items: 200)
     let session = try open(fixture, width: 120, height: 40)
@@ -60,8 +61,10 @@ struct ConsoleEndToEndTests {
     try session.send("j")
     pane = try session.waitFor("Versions of IWF · 1, newest first")
     #expect(pane.contains("bahar"))
+    // Help and the status bar name the view's own keys.
+    #expect(pane.contains("j/↓ Next bank") && pane.contains("b/Esc Close the view"), "\(pane)")
     try session.send("?")
-    try session.waitFor("Hash banks: versions and sources")
+    try session.waitFor("Last bank")
     try session.send("Escape")
     try session.waitUntilGone("Keys — Esc closes")
     try session.send("Escape")

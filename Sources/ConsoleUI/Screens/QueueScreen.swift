@@ -872,15 +872,15 @@ final class QueueScreen: ConsoleScreen {
   }
 
   /// The item's details for a column `width` wide, in at most `height` rows: each label on a
-  /// row above its value while all fit; else label and value share a row, and values wrap
-  /// onto the rows left over (what matched in a video first, then the note, the SLA and the
-  /// evidence), the rest cut at the column's edge.
+  /// row above its value while all fit; else label and value share a row, and values go on
+  /// (indented as in the stacked form) onto the rows left over: what matched in a video
+  /// first, then the note, the SLA and the evidence; the rest are cut at the column's edge.
   static func sideDetails(_ lines: [(String, String, ThemeRole)], width: Int, height: Int)
     -> [DetailRow]
   {
     // What matched in a video wraps (its range and marked tiles come first) to 3 rows.
-    let matchedRows = { (text: String, width: Int) in
-      Array(TextWrap.lines(text, width: width).prefix(3))
+    let matchedRows = { (text: String, first: Int) in
+      Array(TextWrap.lines(text, width: width - 1, firstWidth: first).prefix(3))
     }
     let stacked = lines.flatMap { line in
       let values = line.0 == "Matched" ? matchedRows(line.1, width - 1) : [line.1]
@@ -892,7 +892,8 @@ final class QueueScreen: ConsoleScreen {
     let valueWidth = max(1, width - gutter)
     let wrapped = lines.map { line in
       line.0 == "Matched"
-        ? matchedRows(line.1, valueWidth) : TextWrap.lines(line.1, width: valueWidth)
+        ? matchedRows(line.1, valueWidth)
+        : TextWrap.lines(line.1, width: width - 1, firstWidth: valueWidth)
     }
     var rows = lines.map { _ in 1 }
     var spare = height - lines.count
@@ -911,7 +912,8 @@ final class QueueScreen: ConsoleScreen {
       // One row: the value as it is, cut at the edge; more: wrapped at spaces.
       let values = rows[index] == 1 ? [line.1] : Array(wrapped[index].prefix(rows[index]))
       return values.enumerated().map { n, text in
-        DetailRow(label: n == 0 ? line.0 : "", text: text, role: line.2, column: gutter)
+        DetailRow(
+          label: n == 0 ? line.0 : "", text: text, role: line.2, column: n == 0 ? gutter : 1)
       }
     }
     return Array(compact.prefix(height))
