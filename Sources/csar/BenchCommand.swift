@@ -1,5 +1,6 @@
 // `csar bench …`: the commands only. Each parses its options (declared beside the benchmark,
-// in the `Benchmarks` module) and runs the benchmark; the figures and their output are there.
+// in the `Benchmarks` module) and runs the benchmark with its output going through `Output`;
+// the figures and their lines are in `Benchmarks`.
 
 import ArgumentParser
 import Benchmarks
@@ -20,6 +21,13 @@ struct BenchCommand: ParsableCommand {
   )
 }
 
+fileprivate extension ParsableCommand {
+  /// Runs `body` with the benchmarks' lines written by this module's `print` (``Output``).
+  static func writing(_ body: () throws -> Void) throws {
+    try BenchOutput.writing(to: { print($0, terminator: $1) }, body)
+  }
+}
+
 // MARK: - bench all
 
 /// Every benchmark on one demo database, summarised in one table.
@@ -37,7 +45,7 @@ struct AllBench: ParsableCommand {
 
   @OptionGroup var benchmark: AllBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 // MARK: - Pictures and PDQ
@@ -49,7 +57,7 @@ struct PDQBench: ParsableCommand {
 
   @OptionGroup var benchmark: PDQBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 /// Decode, downscale and blur for a review preview.
@@ -60,7 +68,7 @@ struct PreviewBench: ParsableCommand {
 
   @OptionGroup var benchmark: PreviewBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 /// Query speed of the PDQ index.
@@ -72,7 +80,7 @@ struct MatchBench: ParsableCommand {
 
   @OptionGroup var benchmark: MatchBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 /// Decode + PDQ time of one picture in every image format.
@@ -88,7 +96,7 @@ struct ImagesBench: ParsableCommand {
 
   @OptionGroup var benchmark: ImagesBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 /// vPDQ hashing of a test video beside the `vpdq` package, and vPDQ matching.
@@ -99,7 +107,7 @@ struct VideoBench: ParsableCommand {
 
   @OptionGroup var benchmark: VideoBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 // MARK: - Banks and hash lists
@@ -112,7 +120,7 @@ struct BankBench: ParsableCommand {
 
   @OptionGroup var benchmark: BankBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 /// `bank import` of N hashes in each format csar reads.
@@ -128,7 +136,7 @@ struct FormatsBench: ParsableCommand {
 
   @OptionGroup var benchmark: FormatsBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 // MARK: - Console and store
@@ -141,7 +149,9 @@ struct ConsoleBench: ParsableCommand {
 
   @OptionGroup var benchmark: ConsoleBenchmark
 
-  func run() throws { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+  func run() throws {
+    try Self.writing { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+  }
 }
 
 /// The review queue's filters.
@@ -152,7 +162,9 @@ struct QueueBench: ParsableCommand {
 
   @OptionGroup var benchmark: QueueBenchmark
 
-  func run() throws { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+  func run() throws {
+    try Self.writing { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+  }
 }
 
 /// A consent import of many events and account search.
@@ -168,7 +180,7 @@ struct ConsentBench: ParsableCommand {
 
   @OptionGroup var benchmark: ConsentBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }
 
 /// Several reviewer processes deciding items on one database.
@@ -179,7 +191,9 @@ struct ContentionBench: ParsableCommand {
 
   @OptionGroup var benchmark: ContentionBenchmark
 
-  func run() throws { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+  func run() throws {
+    try Self.writing { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+  }
 }
 
 /// `csar report export` of many ready reports.
@@ -196,5 +210,5 @@ struct ReportsBench: ParsableCommand {
 
   @OptionGroup var benchmark: ReportsBenchmark
 
-  func run() throws { try benchmark.run() }
+  func run() throws { try Self.writing { try benchmark.run() } }
 }

@@ -19,6 +19,27 @@ struct BenchAllEndToEndTests {
     #expect(leftovers.isEmpty, "left behind: \(leftovers)")
   }
 
+  /// The benchmarks live in their own module: what they print still goes through csar's one
+  /// writer, so a folder name with an escape sequence reaches the terminal as text.
+  @Test func benchAllWritesThroughTheOneWriter() throws {
+    let parent = try CsarBinary.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: parent) }
+    let folder = parent + "/bench\u{1B}]0;owned\u{07}"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    // An existing "demo database" is only named, not opened, by the demo step.
+    FileManager.default.createFile(atPath: folder + "/demo-1.sqlite", contents: Data())
+    let result = try CsarBinary.run([
+      "bench", "all", "--items", "1", "--dir", folder, "--runs", "2", "--iterations", "1",
+      "--match-hashes", "100", "--queries", "1", "--consent-events", "10", "--consent-runs",
+      "1", "--consent-queries", "1", "--reports", "1", "--report-runs", "1", "--workers", "1",
+      "--contention-seconds", "0.1", "--large-side", "16", "--format-hashes", "10",
+      "--serve-hashes", "1000", "--serve-seconds", "1", "--no-reference",
+    ])
+    let named = "bench\\u001b]0;owned\\u0007/demo-1.sqlite exists"
+    #expect(result.out.contains(named), "\(result.out)")
+    #expect(!result.out.contains("\u{1B}") && !result.out.contains("\u{07}"), "\(result.out)")
+  }
+
   @Test func runsEveryBenchmarkAndPrintsEveryRow() throws {
     let folder = try CsarBinary.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
