@@ -26,6 +26,9 @@ public final class BenchProcess {
   private var exitStatus: Int32?
   /// CPU seconds (user + system) of the whole run, once ``finish(terminate:)`` reaped it.
   private(set) var usedSeconds = 0.0
+  /// Peak resident memory in bytes (`ru_maxrss`: the process's VmHWM, or that of its largest
+  /// own child when it waited for some), once ``finish(terminate:)`` reaped it.
+  private(set) var peakBytes = 0
 
   /// Starts `arguments[0]` (a path, or a name looked up in PATH).
   init(_ arguments: [String], environment: [String: String] = [:], folder: String) throws {
@@ -88,6 +91,7 @@ public final class BenchProcess {
       usedSeconds =
         Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+      peakBytes = Int(usage.ru_maxrss) * 1024
     }
     return ProcessSpawn.exitCode(exitStatus ?? 0)
   }

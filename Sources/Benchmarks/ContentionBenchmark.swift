@@ -69,28 +69,25 @@ public struct ContentionBenchmark: ParsableArguments {
     for index in 1...workers {
       earlier["contention-\(index)"] = try database.decisionCount(by: "contention-\(index)")
     }
-    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var processes: [(Process, Pipe)] = []
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
     let started = monotonicSeconds()
     let roles = (1...workers).map { ["--worker", String($0)] }
       + Array(repeating: ["--importer"], count: importers)
-    for role in roles {
-      let process = Process()
-      process.executableURL = executable
-      process.arguments = ["bench", "contention", "--db", db, "--seconds", String(seconds)] + role
-      let pipe = Pipe()
-      process.standardOutput = pipe
-      try process.run()
-      processes.append((process, pipe))
+    // Their output goes to files in the temporary folder (removed with each process).
+    let processes = try roles.map { role in
+      try BenchProcess(
+        [executable, "bench", "contention", "--db", db, "--seconds", String(seconds)] + role,
+        folder: NSTemporaryDirectory())
     }
     var tallies: [ContentionWorker.Tally] = []
     var failures: [String] = []
-    for (index, (process, pipe)) in processes.enumerated() {
-      let output = String(
-        decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      process.waitUntilExit()
-      if process.terminationStatus != 0 {
-        failures.append("worker \(index + 1) exited with status \(process.terminationStatus)")
+    for (index, process) in processes.enumerated() {
+      let status = process.finish()
+      let output = process.out
+      if status != 0 {
+        failures.append(
+          "worker \(index + 1) exited with status \(status): "
+            + (process.err.split(separator: "\n").last.map(String.init) ?? "no message"))
       }
       if let tally = ContentionWorker.Tally(line: output) { tallies.append(tally) }
     }

@@ -114,18 +114,9 @@ public struct FormatsBenchmark: ParsableArguments {
     try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
     let list = folder + "/list.txt"
     func threatexchange(_ arguments: [String]) -> (status: Int32, seconds: Double)? {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments = ["threatexchange"] + arguments
-      var environment = ProcessInfo.processInfo.environment
-      environment["HOME"] = home
-      process.environment = environment
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      let t = monotonicSeconds()
-      guard (try? process.run()) != nil else { return nil }
-      process.waitUntilExit()
-      return (process.terminationStatus, monotonicSeconds() - t)
+      (try? BenchProcess.run(
+        ["threatexchange"] + arguments, environment: ["HOME": home], folder: folder
+      )).map { ($0.status, $0.seconds) }
     }
     guard let configured = threatexchange([
       "config", "collab", "edit", "local_file", "--create", "--filename", list, "bench",

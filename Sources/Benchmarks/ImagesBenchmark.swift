@@ -51,18 +51,19 @@ public struct ImagesBenchmark: ParsableArguments {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let png = folder + "/picture.png"
     var paths = [png]
-    try Self.ffmpeg([
-      "-f", "lavfi", "-i", "testsrc2=size=\(width)x\(height):rate=1", "-frames:v", "1",
-      "-pix_fmt", "rgb24", png,
-    ])
+    try Self.ffmpeg(
+      [
+        "-f", "lavfi", "-i", "testsrc2=size=\(width)x\(height):rate=1", "-frames:v", "1",
+        "-pix_fmt", "rgb24", png,
+      ], folder: folder)
     for (file, options) in Self.encodings {
-      try Self.ffmpeg(["-i", png] + options + [folder + "/" + file])
+      try Self.ffmpeg(["-i", png] + options + [folder + "/" + file], folder: folder)
       paths.append(folder + "/" + file)
     }
     paths += files
     let script = reference.referenceScript ?? BenchFiles.script("formats_reference.py")
     let theirs = script.map {
-      Self.reference(python: reference.python, script: $0, paths, iterations)
+      Self.reference(python: reference.python, script: $0, paths, iterations, folder: folder)
     } ?? [:]
     print("| format | file | size | csar decode + PDQ | pdqhash (Pillow decode + hash) "
       + "| csar/ref |")
@@ -86,39 +87,29 @@ public struct ImagesBenchmark: ParsableArguments {
     }
   }
 
-  /// Runs the ffmpeg CLI (quiet, overwriting); throws with its message when it fails.
-  static func ffmpeg(_ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
-      + arguments
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw BenchmarkError("ffmpeg \(arguments.joined(separator: " ")) failed")
+  /// Runs the ffmpeg CLI (quiet, overwriting; its messages in files in `folder`); throws
+  /// with its last message when it fails.
+  static func ffmpeg(_ arguments: [String], folder: String) throws {
+    let run = try BenchProcess.run(
+      ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"] + arguments,
+      folder: folder)
+    guard run.status == 0 else {
+      let why = run.err.split(separator: "\n").last.map { ": " + $0 } ?? ""
+      throw BenchmarkError("ffmpeg \(arguments.joined(separator: " ")) failed" + why)
     }
   }
 
   /// Median seconds per file from the reference script (files it cannot read are left
   /// out); empty when python3, pdqhash or Pillow is missing.
   static func reference(
-    python: String, script: String, _ paths: [String], _ iterations: Int
+    python: String, script: String, _ paths: [String], _ iterations: Int, folder: String
   ) -> [String: Double] {
-    guard FileManager.default.fileExists(atPath: script) else { return [:] }
-    let output = NSTemporaryDirectory() + "csar-bench-images-\(getpid()).out"
-    defer { try? FileManager.default.removeItem(atPath: output) }
-    FileManager.default.createFile(atPath: output, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, script, "--iterations", "\(iterations)"] + paths
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle(forWritingAtPath: output)
-    guard (try? process.run()) != nil else { return [:] }
-    process.waitUntilExit()
+    guard FileManager.default.fileExists(atPath: script),
+      let run = try? BenchProcess.run(
+        [python, script, "--iterations", "\(iterations)"] + paths, folder: folder)
+    else { return [:] }
     var times: [String: Double] = [:]
-    let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-    for line in text.split(separator: "\n") {
+    for line in run.out.split(separator: "\n") {
       let fields = line.split(separator: "\t")
       if fields.count >= 2, let ms = Double(fields[1]) { times[String(fields[0])] = ms / 1000 }
     }

@@ -37,7 +37,7 @@ public struct VideoBenchmark: ParsableArguments {
     let folder = NSTemporaryDirectory() + "csar-bench-video-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let hashed = try hashing(folder + "/test.mp4")
+    let hashed = try hashing(folder + "/test.mp4", folder: folder)
     matching()
     if let hashed { try scanning(folder + "/test.mp4", hashed, folder: folder) }
   }
@@ -45,12 +45,13 @@ public struct VideoBenchmark: ParsableArguments {
   // MARK: - Hashing
 
   /// Hashes the generated video; nil when ffmpeg could not make it.
-  func hashing(_ path: String) throws -> VideoHashes? {
-    let made = Self.run([
-      "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-      "testsrc2=size=\(size):rate=30:duration=\(seconds)", "-c:v", "libx264", "-pix_fmt",
-      "yuv420p", path,
-    ])
+  func hashing(_ path: String, folder: String) throws -> VideoHashes? {
+    let made = Self.run(
+      [
+        "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+        "testsrc2=size=\(size):rate=30:duration=\(seconds)", "-c:v", "libx264", "-pix_fmt",
+        "yuv420p", path,
+      ], folder: folder)
     guard made.status == 0 else {
       print("vpdq hash\tskipped: ffmpeg could not make the test video (\(made.output))")
       return nil
@@ -82,7 +83,7 @@ public struct VideoBenchmark: ParsableArguments {
           times.append(time.perf_counter() - t)
       times.sort(); print(times[len(times) // 2], len(f))
       """
-    let reference = Self.run(["python3", "-c", script, path, String(runs)])
+    let reference = Self.run(["python3", "-c", script, path, String(runs)], folder: folder)
     let parts = reference.output.split(separator: " ")
     if reference.status == 0, parts.count == 2, let seconds = Double(parts[0]) {
       print("vpdq hash (vpdq package)\t\(BenchFigures.format(seconds, 3)) s per video, "
@@ -200,18 +201,14 @@ public struct VideoBenchmark: ParsableArguments {
           + "known video \(matched)/\(times.count)")
   }
 
-  /// Exit status and combined output of a program on PATH.
-  static func run(_ arguments: [String]) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { return (127, "\(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  /// Exit status and output (standard output, then error) of a program on PATH, its
+  /// output files in `folder`; 127 and the reason when it cannot start.
+  static func run(_ arguments: [String], folder: String) -> (status: Int32, output: String) {
+    do {
+      let run = try BenchProcess.run(arguments, folder: folder)
+      return (run.status, run.out + run.err)
+    } catch {
+      return (127, "\(error)")
+    }
   }
 }
