@@ -43,8 +43,8 @@ public struct ServeBenchmark {
   public var referenceScript: String?
   /// Gunicorn worker processes of the reference.
   public var referenceWorkers = 5
-  /// Where each line of the report goes (the command hands its one writer of output).
-  public var report: (String) -> Void = { _ in }
+  /// Where each line of the report goes (by default the writer ``BenchOutput`` binds).
+  public var report: (String) -> Void = { print($0) }
 
   /// The figures of one bank size.
   public struct Figures {

@@ -21,11 +21,9 @@ struct BenchCommand: ParsableCommand {
   )
 }
 
-fileprivate extension ParsableCommand {
-  /// Runs `body` with the benchmarks' lines written by this module's `print` (``Output``).
-  static func writing(_ body: () throws -> Void) throws {
-    try BenchOutput.writing(to: { print($0, terminator: $1) }, body)
-  }
+/// Runs a benchmark with its lines written by this module's `print`, that is ``Output``.
+func withBenchOutput(_ body: () throws -> Void) throws {
+  try BenchOutput.writing(to: { print($0, terminator: $1) }, body)
 }
 
 // MARK: - bench all
@@ -45,7 +43,7 @@ struct AllBench: ParsableCommand {
 
   @OptionGroup var benchmark: AllBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 // MARK: - Pictures and PDQ
@@ -57,7 +55,7 @@ struct PDQBench: ParsableCommand {
 
   @OptionGroup var benchmark: PDQBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 /// Decode, downscale and blur for a review preview.
@@ -68,7 +66,7 @@ struct PreviewBench: ParsableCommand {
 
   @OptionGroup var benchmark: PreviewBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 /// Query speed of the PDQ index.
@@ -80,7 +78,7 @@ struct MatchBench: ParsableCommand {
 
   @OptionGroup var benchmark: MatchBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 /// Decode + PDQ time of one picture in every image format.
@@ -96,7 +94,7 @@ struct ImagesBench: ParsableCommand {
 
   @OptionGroup var benchmark: ImagesBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 /// vPDQ hashing of a test video beside the `vpdq` package, and vPDQ matching.
@@ -107,7 +105,7 @@ struct VideoBench: ParsableCommand {
 
   @OptionGroup var benchmark: VideoBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 // MARK: - Banks and hash lists
@@ -120,7 +118,7 @@ struct BankBench: ParsableCommand {
 
   @OptionGroup var benchmark: BankBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 /// `bank import` of N hashes in each format csar reads.
@@ -136,7 +134,7 @@ struct FormatsBench: ParsableCommand {
 
   @OptionGroup var benchmark: FormatsBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 // MARK: - Console and store
@@ -150,7 +148,7 @@ struct ConsoleBench: ParsableCommand {
   @OptionGroup var benchmark: ConsoleBenchmark
 
   func run() throws {
-    try Self.writing { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+    try withBenchOutput { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
   }
 }
 
@@ -163,7 +161,7 @@ struct QueueBench: ParsableCommand {
   @OptionGroup var benchmark: QueueBenchmark
 
   func run() throws {
-    try Self.writing { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+    try withBenchOutput { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
   }
 }
 
@@ -180,7 +178,7 @@ struct ConsentBench: ParsableCommand {
 
   @OptionGroup var benchmark: ConsentBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }
 
 /// Several reviewer processes deciding items on one database.
@@ -192,7 +190,7 @@ struct ContentionBench: ParsableCommand {
   @OptionGroup var benchmark: ContentionBenchmark
 
   func run() throws {
-    try Self.writing { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
+    try withBenchOutput { try benchmark.run(open: { try DatabaseAccess.open(path: $0) }) }
   }
 }
 
@@ -210,5 +208,5 @@ struct ReportsBench: ParsableCommand {
 
   @OptionGroup var benchmark: ReportsBenchmark
 
-  func run() throws { try Self.writing { try benchmark.run() } }
+  func run() throws { try withBenchOutput { try benchmark.run() } }
 }

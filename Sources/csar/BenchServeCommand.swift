@@ -52,12 +52,11 @@ struct ServeBench: ParsableCommand {
       csar: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
       sizes: sizes, folder: URL(fileURLWithPath: dir).standardizedFileURL.path,
       image: try BenchFiles.picture(image: image, dir: dir))
-    benchmark.report = { Output.line($0) }
     benchmark.seconds = seconds
     benchmark.threads = threads
     benchmark.scanConnections = scanConnections
     benchmark.python = python
     benchmark.referenceScript = referenceScript ?? BenchFiles.script("reference_lookup.py")
-    try benchmark.run()
+    try withBenchOutput { _ = try benchmark.run() }
   }
 }
