@@ -51,9 +51,6 @@ public struct ConsentImportReport: Sendable {
 }
 
 extension AppDatabase {
-  /// The page cache of the writing connection during an import (negative: KiB), 256 MB.
-  static let importCacheSize = -262_144
-
   /// Imports consent events (CSV or JSON Lines, see ``ConsentImportParser``).
   ///
   /// - Idempotent: an event whose `event_id` is already recorded with the same content is a
@@ -102,18 +99,21 @@ extension AppDatabase {
     }
 
     try options.beforeWriting?()
-    // A batch dirties index pages all over (random pseudonyms, event ids): with SQLite's
-    // default 2 MB cache they spill to the WAL mid-transaction and are written many times.
-    let previousCache = try writer.writeWithoutTransaction { db -> Int in
-      let old = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-      try db.execute(sql: "PRAGMA cache_size = \(Self.importCacheSize)")
-      return old
+    return try withImportTuning {
+      try writeConsent(
+        &plan, records: records, report: report, fileName: fileName, options: options,
+        observer: observer)
     }
-    defer {
-      try? writer.writeWithoutTransaction { db in
-        try db.execute(sql: "PRAGMA cache_size = \(previousCache)")
-      }
-    }
+  }
+
+  /// Writes the plan in audited batches of about `options.batchSize` events (see
+  /// ``importConsent(bytes:fileName:format:options:observer:)``).
+  private func writeConsent(
+    _ plan: inout ConsentImportPlan, records: [ConsentImportRecord],
+    report: ConsentImportReport, fileName: String, options: ConsentImportOptions,
+    observer: (any LongRunObserver)?
+  ) throws -> ConsentImportReport {
+    var report = report
     let planned = plan.pairs.reduce(0) { $0 + $1.accepted.count }
     func checkStop() throws {
       try observer?.checkStop(

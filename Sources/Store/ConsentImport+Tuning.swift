@@ -1,0 +1,67 @@
+import GRDB
+
+// MARK: - The writing connection's settings during a consent import
+
+/// SQLite settings of the writing connection while a consent import runs, restored after it.
+///
+/// None of them changes what is durable or when: every batch still commits (and syncs) on
+/// its own. They only change where SQLite keeps its scratch copies and how often it copies
+/// the write-ahead log back into the database file.
+struct ImportTuning: Equatable {
+  /// `cache_size` (negative: KiB).
+  var cacheSize: Int
+  /// `temp_store` (0 default, 1 file, 2 memory).
+  var tempStore: Int
+  /// `wal_autocheckpoint` (pages; 0: off).
+  var walAutocheckpoint: Int
+
+  /// What an import runs with:
+  /// - a 256 MB page cache: a batch dirties index pages all over (random pseudonyms, event
+  ///   ids); with SQLite's default 2 MB they spill to the WAL mid-transaction;
+  /// - statement journals in memory: each multi-row insert keeps the prior content of the
+  ///   pages it touches until it finishes (to undo itself alone on a constraint error). With
+  ///   a file temp store that journal spills past 64 KB into a temp file: for 1M events,
+  ///   1.6 GB written and thrown away. It only ever holds one statement's pages;
+  /// - a checkpoint every 16,384 pages (64 MB of WAL) instead of 1,000: each batch rewrites
+  ///   most pages of the pseudonym index (random keys), so checkpointing after every batch
+  ///   copies the same pages into the database again and again.
+  static let forImport = ImportTuning(
+    cacheSize: -262_144, tempStore: 2, walAutocheckpoint: 16_384)
+
+  /// The connection's current settings.
+  static func current(_ db: Database) throws -> ImportTuning {
+    ImportTuning(
+      cacheSize: try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000,
+      tempStore: try Int.fetchOne(db, sql: "PRAGMA temp_store") ?? 0,
+      walAutocheckpoint: try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000)
+  }
+
+  func apply(_ db: Database) throws {
+    try db.execute(
+      sql: """
+        PRAGMA cache_size = \(cacheSize); PRAGMA temp_store = \(tempStore);
+        PRAGMA wal_autocheckpoint = \(walAutocheckpoint)
+        """)
+  }
+}
+
+extension AppDatabase {
+  /// Runs `body` (a consent import's batches) with ``ImportTuning/forImport`` on the writing
+  /// connection, then restores its settings and copies what the log still holds into the
+  /// database file (as the usual checkpoint after a commit would have), also when `body`
+  /// throws or is stopped.
+  func withImportTuning<T>(_ body: () throws -> T) throws -> T {
+    let previous = try writer.writeWithoutTransaction { db -> ImportTuning in
+      let old = try ImportTuning.current(db)
+      try ImportTuning.forImport.apply(db)
+      return old
+    }
+    defer {
+      try? writer.writeWithoutTransaction { db in
+        try previous.apply(db)
+        if path != ":memory:" { try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+      }
+    }
+    return try body()
+  }
+}
