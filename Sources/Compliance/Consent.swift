@@ -24,17 +24,22 @@ public enum ConsentState: String, DomainCode {
   }
 
   /// The states reachable from this one in one event.
-  public var allowedNextStates: Set<ConsentState> {
-    switch self {
-    case .notAsked: [.granted, .refused]
-    case .granted: [.withdrawn]
-    case .refused, .withdrawn: [.granted]
+  public var allowedNextStates: Set<ConsentState> { Set(Self.allCases.filter(allows)) }
+
+  /// Whether `next` is reachable from this state in one event (the state machine itself;
+  /// checked once per imported event, so it builds no set).
+  public func allows(_ next: ConsentState) -> Bool {
+    switch (self, next) {
+    case (.notAsked, .granted), (.notAsked, .refused): true
+    case (.granted, .withdrawn): true
+    case (.refused, .granted), (.withdrawn, .granted): true
+    default: false
     }
   }
 
   /// Checks a transition; throws a ``ConsentTransitionError`` saying why it is not allowed.
   public func transition(to next: ConsentState) throws(ConsentTransitionError) -> ConsentState {
-    guard allowedNextStates.contains(next) else {
+    guard allows(next) else {
       throw ConsentTransitionError(from: self, to: next)
     }
     return next

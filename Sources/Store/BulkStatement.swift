@@ -1,6 +1,10 @@
 import GRDB
 import GRDBSQLite
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 // MARK: - Prepared statements driven through the SQLite C API, for bulk loops
 
 /// A cached GRDB statement bound and stepped directly through the SQLite C API.
@@ -72,6 +76,16 @@ struct BulkRow {
   func text(_ column: Int32) -> String {
     guard let bytes = sqlite3_column_text(handle, column) else { return "" }
     return String(cString: bytes)
+  }
+
+  /// Whether a text column holds exactly the UTF-8 bytes of `text` (no String is made).
+  func text(_ column: Int32, equals text: String) -> Bool {
+    guard let bytes = sqlite3_column_text(handle, column) else { return false }
+    let count = Int(sqlite3_column_bytes(handle, column))
+    var text = text
+    return text.withUTF8 { utf8 in
+      utf8.count == count && (count == 0 || memcmp(utf8.baseAddress!, bytes, count) == 0)
+    }
   }
 }
 

@@ -159,18 +159,16 @@ struct ConsentImportPlan {
     let account: Int32
     let serviceId: Int64
     /// Record indices in file order, then sorted by time.
-    var records: [Int32] = []
+    var records = IndexList()
     /// Record indices accepted, in time order.
-    var accepted: [Int32] = []
+    var accepted = IndexList()
     /// The stored current state seen when planning (nil: never asked).
     var seen: (state: ConsentState, at: Int64)?
     var finalState: ConsentState = .notAsked
     var finalAt: Int64 = 0
-  }
-
-  struct PairKey: Hashable {
-    let account: Int32
-    let serviceId: Int64
+    /// The account's next pair (index into `pairs`, -1: none): an account's pairs are a
+    /// short chain from `firstPair`, found without hashing.
+    var next: Int32 = -1
   }
 
   var pairs: [Pair] = []
@@ -182,12 +180,15 @@ struct ConsentImportPlan {
   var accountIds: [Int64?] = []
   /// Index into `accounts` by provider id.
   var accountIndex: [String: Int32] = [:]
+  /// Each account's first pair (index into `pairs`).
+  var firstPair: [Int32] = []
+  /// The call of ``write(_:pairs:records:audit:fileName:batch:fileDuplicates:fileRejected:)``
+  /// that created each account (0: none did), and the number of those calls.
+  var createdIn: [Int32] = []
+  var writes: Int32 = 0
 
   init(_ db: Database, records: [ConsentImportRecord]) throws {
-    var services: [String: Int64] = [:]
-    for row in try Row.fetchAll(db, sql: "SELECT id, code FROM service") {
-      services[row["code"]] = row["id"]
-    }
+    let services = try ServiceCodes(db)
     let findEvent = try db.cachedStatement(sql: Self.findEventSQL)
     let findAccount = try db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?")
     // A first import into an empty database needs no look-ups.
@@ -198,11 +199,10 @@ struct ConsentImportPlan {
     seenIds.reserveCapacity(records.count)
     pairs.reserveCapacity(records.count)
     accountIndex.reserveCapacity(records.count)
-    var pairIndex: [PairKey: Int] = [:]
-    pairIndex.reserveCapacity(records.count)
 
-    for (index, record) in records.enumerated() {
-      guard let serviceId = services[record.service] else {
+    for index in records.indices {
+      let record = records[index]
+      guard let serviceId = services.id(record.service) else {
         issues.append(
           ConsentImportIssue(
             line: record.line,
@@ -210,7 +210,9 @@ struct ConsentImportPlan {
               + "known service code"))
         continue
       }
-      if let first = seenIds[record.eventId] {
+      // One hash look-up for the usual case (a new id); a repeated id puts back the first.
+      if let first = seenIds.updateValue(Int32(index), forKey: record.eventId) {
+        seenIds[record.eventId] = first
         let other = records[Int(first)]
         if Self.sameEvent(other, record) {
           duplicates += 1
@@ -223,7 +225,6 @@ struct ConsentImportPlan {
         }
         continue
       }
-      seenIds[record.eventId] = Int32(index)
       if hasEvents, let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) {
         if Self.matches(stored, record) {
           duplicates += 1
@@ -232,31 +233,40 @@ struct ConsentImportPlan {
         }
         continue
       }
-      let account: Int32
-      if let known = accountIndex[record.account] {
-        account = known
-      } else {
-        account = Int32(accounts.count)
-        accountIndex[record.account] = account
+      let newAccount = Int32(accounts.count)
+      let account = Self.entry(&accountIndex[record.account, default: newAccount])
+      if account == newAccount {
         accounts.append(record.account)
         accountIds.append(
           hasAccounts ? try Int64.fetchOne(findAccount, arguments: [record.account]) : nil)
+        firstPair.append(-1)
       }
-      let key = PairKey(account: account, serviceId: serviceId)
-      if let p = pairIndex[key] {
-        pairs[p].records.append(Int32(index))
-      } else {
-        pairIndex[key] = pairs.count
-        pairs.append(Pair(account: account, serviceId: serviceId, records: [Int32(index)]))
+      var p = firstPair[Int(account)]
+      while p >= 0, pairs[Int(p)].serviceId != serviceId { p = pairs[Int(p)].next }
+      if p < 0 {
+        p = Int32(pairs.count)
+        pairs.append(Pair(account: account, serviceId: serviceId, next: firstPair[Int(account)]))
+        firstPair[Int(account)] = p
       }
+      pairs[Int(p)].records.append(Int32(index))
     }
+    createdIn = Array(repeating: 0, count: accounts.count)
     for p in pairs.indices {
-      pairs[p].records.sort {
-        let a = records[Int($0)], b = records[Int($1)]
-        return a.occurredAt != b.occurredAt ? a.occurredAt < b.occurredAt : a.line < b.line
-      }
+      if pairs[p].records.count > 1 { Self.sortByTime(&pairs[p].records, records) }
       let accountId = accountIds[Int(pairs[p].account)]
       try Self.check(&pairs[p], db, accountId: accountId, records: records, issues: &issues)
+    }
+  }
+
+  /// The value of a dictionary entry passed `inout` (`dict[key, default: new]` inserts
+  /// `new` when the key is absent: one hash look-up either way).
+  private static func entry(_ value: inout Int32) -> Int32 { value }
+
+  /// Sorts record indices by time, the file's line breaking ties.
+  static func sortByTime(_ indices: inout IndexList, _ records: [ConsentImportRecord]) {
+    indices.sort {
+      let a = records[Int($0)].occurredAt, b = records[Int($1)].occurredAt
+      return a != b ? a < b : records[Int($0)].line < records[Int($1)].line
     }
   }
 
@@ -308,10 +318,7 @@ struct ConsentImportPlan {
         issues.append(ConsentImportIssue(line: record.line, reason: error.description))
       }
     }
-    pair.accepted.sort {
-      let a = records[Int($0)], b = records[Int($1)]
-      return a.occurredAt != b.occurredAt ? a.occurredAt < b.occurredAt : a.line < b.line
-    }
+    if pair.accepted.count > 1 { sortByTime(&pair.accepted, records) }
     pair.finalState = timeline.current
     pair.finalAt = timeline.lastChange ?? 0
   }
@@ -327,23 +334,23 @@ struct ConsentImportPlan {
   // MARK: - Writing one batch
 
   /// Creates the accounts this batch needs that were not in the database when planning, 64
-  /// per statement, and fills their `accountIds`; returns the indices created. Accounts that
-  /// the insert ignored (created meanwhile elsewhere, or a pseudonym collision) stay nil for
-  /// the one-by-one path.
+  /// per statement, fills their `accountIds` and marks them created by `batch` (see
+  /// `createdIn`); returns how many it created. Accounts that the insert ignored (created
+  /// meanwhile elsewhere, or a pseudonym collision) stay nil for the one-by-one path.
   mutating func createAccounts(
-    _ db: Database, pairs range: Range<Int>, records: [ConsentImportRecord],
+    _ db: Database, pairs range: Range<Int>, records: [ConsentImportRecord], batch: Int32,
     random: inout RandomPool
-  ) throws -> Set<Int32> {
-    var wanted: [Int32] = []
-    var createdAt: [Int32: Int64] = [:]
+  ) throws -> Int {
+    // Accounts to create, each once (an account's pairs may follow one another).
+    var wanted: [(account: Int32, createdAt: Int64)] = []
     for p in range where !pairs[p].accepted.isEmpty && accountIds[Int(pairs[p].account)] == nil {
       let account = pairs[p].account
-      if createdAt[account] == nil {
-        createdAt[account] = records[Int(pairs[p].accepted[0])].occurredAt
-        wanted.append(account)
+      if createdIn[Int(account)] != -batch {
+        createdIn[Int(account)] = -batch
+        wanted.append((account, records[Int(pairs[p].accepted[0])].occurredAt))
       }
     }
-    var created: Set<Int32> = []
+    var created = 0
     let group = 64
     var start = 0
     while start < wanted.count {
@@ -355,17 +362,36 @@ struct ConsentImportPlan {
           + Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
           + " RETURNING id, external_id")
       var k: Int32 = 1
-      for account in chunk {
+      for (account, createdAt) in chunk {
         statement.bind(k, accounts[Int(account)])
         statement.bind(k + 1, Self.pseudonym(random.next()))
-        statement.bind(k + 2, createdAt[account]!)
+        statement.bind(k + 2, createdAt)
         k += 3
       }
+      // Rows come back in the order inserted (SQLite does not promise it): each is matched
+      // against the next accounts of the chunk first, by its external id, and looked up by
+      // that id only when it is not there.
+      var next = chunk.startIndex
       try statement.execute { row in
-        guard let index = accountIndex[row.text(1)] else { return }
+        var k = next
+        while k < chunk.endIndex, !row.text(1, equals: accounts[Int(chunk[k].account)]) {
+          k += 1
+        }
+        let index: Int32
+        if k < chunk.endIndex {
+          index = chunk[k].account
+          next = k + 1
+        } else {
+          guard let found = accountIndex[row.text(1)] else { return }
+          index = found
+        }
         accountIds[Int(index)] = row.int64(0)
-        created.insert(index)
+        createdIn[Int(index)] = batch
+        created += 1
       }
+    }
+    for (account, _) in wanted where createdIn[Int(account)] == -batch {
+      createdIn[Int(account)] = 0
     }
     return created
   }
@@ -403,13 +429,15 @@ struct ConsentImportPlan {
     var random = RandomPool()
     var firstLine = Int.max
     var lastLine = 0
-    let createdNow = try createAccounts(db, pairs: range, records: records, random: &random)
-    outcome.accountsCreated += createdNow.count
+    writes += 1
+    let batchMark = writes
+    outcome.accountsCreated += try createAccounts(
+      db, pairs: range, records: records, batch: batchMark, random: &random)
     for p in range {
       guard !pairs[p].accepted.isEmpty else { continue }
       let account = accounts[Int(pairs[p].account)]
       var accountId = accountIds[Int(pairs[p].account)]
-      var created = createdNow.contains(pairs[p].account)
+      var created = createdIn[Int(pairs[p].account)] == batchMark
       if accountId == nil {
         let createdAt = records[Int(pairs[p].accepted[0])].occurredAt
         while accountId == nil {
@@ -420,6 +448,7 @@ struct ConsentImportPlan {
           try insertAccount.execute()
           if db.changesCount == 1 {
             accountId = db.lastInsertedRowID
+            createdIn[Int(pairs[p].account)] = batchMark
             created = true
           } else {
             accountId = try Int64.fetchOne(findAccount, arguments: [account])
@@ -489,7 +518,7 @@ struct ConsentImportPlan {
     outcome: inout BatchOutcome
   ) throws {
     let findEvent = try db.cachedStatement(sql: Self.findEventSQL)
-    pair.records = try pair.records.filter { index in
+    pair.records = IndexList(try pair.records.filter { index in
       let record = records[Int(index)]
       guard let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) else {
         return true
@@ -500,7 +529,7 @@ struct ConsentImportPlan {
         outcome.issues.append(Self.conflict(record))
       }
       return false
-    }
+    })
   }
 
   /// A stored event by event id: account, service code, state, time (see ``matches(_:_:)``).
@@ -525,17 +554,44 @@ struct ConsentImportPlan {
 
   static let hexDigits = Array("0123456789abcdef".utf8)
 
-  /// `u-` and 12 hex digits of `random` (48 of its bits).
+  /// `u-` and 12 hex digits of `random` (48 of its bits), written in place (a pseudonym is
+  /// made for every new account).
   static func pseudonym(_ random: UInt64) -> String {
-    var x = random & ((1 << 48) - 1)
-    var buffer = [UInt8](repeating: 0, count: 14)
-    buffer[0] = UInt8(ascii: "u")
-    buffer[1] = UInt8(ascii: "-")
-    for k in stride(from: 13, through: 2, by: -1) {
-      buffer[k] = hexDigits[Int(x & 0xF)]
-      x >>= 4
+    String(unsafeUninitializedCapacity: 14) { buffer in
+      var x = random & ((1 << 48) - 1)
+      buffer[0] = UInt8(ascii: "u")
+      buffer[1] = UInt8(ascii: "-")
+      for k in stride(from: 13, through: 2, by: -1) {
+        buffer[k] = hexDigits[Int(x & 0xF)]
+        x >>= 4
+      }
+      return 14
     }
-    return String(decoding: buffer, as: UTF8.self)
+  }
+}
+
+// MARK: - Service codes
+
+/// The services by code, for the plan's look-up per event: a short list is searched in
+/// order (most providers run a handful of services; comparing short codes is cheaper than
+/// hashing them), a long one through a dictionary.
+struct ServiceCodes {
+  private var list: [(code: String, id: Int64)] = []
+  private var byCode: [String: Int64] = [:]
+
+  init(_ db: Database) throws {
+    for row in try Row.fetchAll(db, sql: "SELECT id, code FROM service ORDER BY id") {
+      list.append((row["code"], row["id"]))
+    }
+    if list.count > 16 {
+      for (code, id) in list { byCode[code] = id }
+    }
+  }
+
+  func id(_ code: String) -> Int64? {
+    if !byCode.isEmpty { return byCode[code] }
+    for entry in list where entry.code == code { return entry.id }
+    return nil
   }
 }
 

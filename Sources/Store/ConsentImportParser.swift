@@ -175,29 +175,40 @@ public enum ConsentImportParser {
     func fail(_ reason: String) -> Result<ConsentImportRecord, ConsentImportIssue> {
       .failure(ConsentImportIssue(line: line, reason: reason))
     }
-    var values: [String] = []
-    values.reserveCapacity(required.count)
+    // The required fields in order, in locals (an array per line costs an allocation).
+    var values = ("", "", "", "", "", "", "")
     for (k, name) in required.enumerated() {
-      guard let value = lookup(k), !value.isEmpty else {
+      guard var value = lookup(k), !value.isEmpty else {
         return fail("\(name): missing or empty")
       }
       // Identifiers (not state, occurred_at, source: those are parsed below).
-      if k != 3, k != 4, k != 5, let problem = identifierProblem(value) {
-        return fail("\(name): \"\(printable(value))\" \(problem)")
+      if k != 3, k != 4, k != 5 {
+        if let problem = identifierProblem(value) {
+          return fail("\(name): \"\(printable(value))\" \(problem)")
+        }
+        value = Identifier.normalized(value)
       }
-      values.append(k == 3 || k == 4 || k == 5 ? value : Identifier.normalized(value))
+      switch k {
+      case 0: values.0 = value
+      case 1: values.1 = value
+      case 2: values.2 = value
+      case 3: values.3 = value
+      case 4: values.4 = value
+      case 5: values.5 = value
+      default: values.6 = value
+      }
     }
     let state: ConsentState
     let source: ConsentSource
     do {
-      state = try ConsentState(code: values[3], field: "state")
-      source = try ConsentSource(code: values[5], field: "source")
+      state = try ConsentState(code: values.3, field: "state")
+      source = try ConsentSource(code: values.5, field: "source")
     } catch {
       return fail(error.description)
     }
-    guard let at = parseTimestamp(values[4]) else {
+    guard let at = parseTimestamp(values.4) else {
       return fail(
-        "occurred_at: \"\(printable(values[4]))\" is not valid; expected ISO-8601 UTC "
+        "occurred_at: \"\(printable(values.4))\" is not valid; expected ISO-8601 UTC "
           + "(2026-11-25T10:00:00Z) or Unix seconds")
     }
     var reason = lookup(7)
@@ -205,8 +216,8 @@ public enum ConsentImportParser {
     if let problem = AppDatabase.freeTextProblem(reason, field: "reason") { return fail(problem) }
     return .success(
       ConsentImportRecord(
-        line: line, eventId: values[0], account: values[1], service: values[2], state: state,
-        occurredAt: at, source: source, termsVersion: values[6], reason: reason))
+        line: line, eventId: values.0, account: values.1, service: values.2, state: state,
+        occurredAt: at, source: source, termsVersion: values.6, reason: reason))
   }
 
   static func identifierProblem(_ value: String) -> String? {

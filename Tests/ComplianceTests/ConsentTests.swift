@@ -12,6 +12,8 @@ struct ConsentTests {
   @Test func everyTransitionIsLegalOrRejectedWithAReason() {
     for from in ConsentState.allCases {
       for to in ConsentState.allCases {
+        #expect(from.allowedNextStates.contains(to) == Self.legal.contains([from, to]))
+        #expect(from.allows(to) == Self.legal.contains([from, to]))
         if Self.legal.contains([from, to]) {
           #expect((try? from.transition(to: to)) == to, "\(from) -> \(to) should be legal")
         } else {
