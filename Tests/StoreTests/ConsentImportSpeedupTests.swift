@@ -1,0 +1,171 @@
+import Compliance
+import Foundation
+import GRDB
+import Testing
+
+@testable import Store
+
+// MARK: - What the faster consent import must keep doing
+
+@Suite("Consent import internals")
+struct ConsentImportInternalsTests {
+  /// 3 events for each of `accounts` new accounts, interleaved (account `i`: `N-i`; its
+  /// events `n-i-k`): granted and withdrawn on one service, refused on the other.
+  static func lines(accounts: Int) -> [String] {
+    var lines: [String] = []
+    for k in 0..<3 {
+      for i in 0..<accounts {
+        let first = i % 2 == 0 ? "chat-eu" : "foto-de"
+        let service = k < 2 ? first : (i % 2 == 0 ? "foto-de" : "chat-eu")
+        let state = ["granted", "withdrawn", "refused"][k]
+        lines.append(
+          "n-\(i)-\(k),N-\(i),\(service),\(state),\(1_735_689_600 + i * 10 + k),app,tos-1,")
+      }
+    }
+    return lines
+  }
+
+  /// `event_id -> account external id` of every stored event.
+  static func owners(_ db: AppDatabase) throws -> [String: String] {
+    let rows = try db.writer.read {
+      try Row.fetchAll(
+        $0,
+        sql: """
+          SELECT e.event_id, a.external_id FROM consent_event e
+          JOIN account a ON a.id = e.account_id
+          """)
+    }
+    return Dictionary(uniqueKeysWithValues: rows.map { ($0[0], $0[1]) })
+  }
+
+  @Test func newAccountsCreatedManyPerStatementGetTheirOwnEvents() throws {
+    let db = try seededDatabase()
+    let lines = Self.lines(accounts: 200)
+    // One batch: 200 new accounts, in 4 statements of up to 64.
+    let report = try db.importCSV(lines, batchSize: 10_000)
+    #expect(report.rejected.isEmpty, "\(report.rejected.prefix(3))")
+    #expect(report.accepted == 600 && report.accountsCreated == 200)
+    let owners = try Self.owners(db)
+    #expect(owners.count == 600)
+    for i in 0..<200 {
+      for k in 0..<3 { #expect(owners["n-\(i)-\(k)"] == "N-\(i)") }
+    }
+    // Each account was created at its first event's time.
+    let created = try db.writer.read {
+      try Row.fetchAll($0, sql: "SELECT external_id, created_at FROM account WHERE id > 2")
+    }
+    #expect(created.count == 200)
+    for row in created {
+      let id: String = row[0]
+      let i = Int(id.dropFirst(2))!
+      #expect(row[1] == Int64(1_735_689_600 + i * 10))
+    }
+  }
+
+  @Test func accountsCreatedMeanwhileKeepTheirIdsAndGetTheirEvents() throws {
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let path = temp.file("csar.sqlite")
+    let db = try seededDatabase(path: path)
+    let other = try AppDatabase.open(path: path, auditKey: temp.auditKey)
+    var options = ConsentImportOptions(batchSize: 10_000)
+    // After planning, another process creates some of the file's new accounts: the bulk
+    // insert skips them, so rows come back with gaps.
+    options.beforeWriting = {
+      try other.writer.write { db in
+        for i in [0, 5, 63, 64, 150, 199] {
+          try db.execute(
+            sql: "INSERT INTO account (external_id, pseudonym, created_at) VALUES (?, ?, 1)",
+            arguments: ["N-\(i)", "u-meanwhile\(i)"])
+        }
+      }
+    }
+    let report = try db.importConsent(
+      bytes: consentCSV(Self.lines(accounts: 200)), fileName: "consent.csv",
+      options: options)
+    #expect(report.rejected.isEmpty, "\(report.rejected.prefix(3))")
+    #expect(report.accepted == 600 && report.accountsCreated == 194)
+    let owners = try Self.owners(db)
+    for i in 0..<200 {
+      for k in 0..<3 { #expect(owners["n-\(i)-\(k)"] == "N-\(i)") }
+    }
+    let kept = try #require(try db.account(externalIdOrPseudonym: "N-150"))
+    #expect(kept.pseudonym == "u-meanwhile150")
+    #expect(try count(db, "SELECT count(*) FROM account") == 202)
+  }
+
+  @Test func theWritingConnectionRunsWithImportSettingsAndGetsItsOwnBack() throws {
+    let temp = try TempFolder()
+    defer { temp.cleanUp() }
+    let db = try seededDatabase(path: temp.file("csar.sqlite"))
+    let settings: @Sendable () throws -> ImportTuning = {
+      try db.writer.writeWithoutTransaction { try ImportTuning.current($0) }
+    }
+    let before = try settings()
+    #expect(before != ImportTuning.forImport)
+    let during = Locked<ImportTuning>()
+    let observer = StoppingObserver(stopAfter: nil) { _ in during.set(try settings()) }
+    let lines = Self.lines(accounts: 100)
+    _ = try db.importConsent(
+      bytes: consentCSV(lines), fileName: "consent.csv",
+      options: ConsentImportOptions(batchSize: 50), observer: observer)
+    #expect(during.get() == ImportTuning.forImport)
+    #expect(try settings() == before)
+
+    // Also when the run is stopped between batches.
+    let stopping = StoppingObserver(stopAfter: 1)
+    #expect(throws: LongRunStopped.self) {
+      try db.importConsent(
+        bytes: consentCSV(Self.lines(accounts: 300)), fileName: "more.csv",
+        options: ConsentImportOptions(batchSize: 50), observer: stopping)
+    }
+    #expect(try settings() == before)
+  }
+
+  @Test func servicesAreFoundInAShortListAndInALongOne() throws {
+    let db = try seededDatabase()
+    let short = try db.writer.read { try ServiceCodes($0) }
+    #expect(short.id("chat-eu") != nil && short.id("foto-de") != nil)
+    #expect(short.id("chat-e") == nil && short.id("") == nil)
+    for n in 0..<20 {
+      try db.createService(code: "svc-\(n)", name: "Service \(n)", kind: .hosting, by: "bahar")
+    }
+    let long = try db.writer.read { try ServiceCodes($0) }
+    let ids = try db.writer.read {
+      try Dictionary(
+        uniqueKeysWithValues: Row.fetchAll($0, sql: "SELECT code, id FROM service").map {
+          row -> (String, Int64) in (row[0], row[1])
+        })
+    }
+    #expect(ids.count == 22)
+    for (code, id) in ids {
+      #expect(long.id(code) == id)
+      #expect(short.id(code) == (code.hasPrefix("svc-") ? nil : id))
+    }
+    #expect(long.id("svc-99") == nil)
+  }
+
+  @Test func anIndexListKeepsItsFirstIndexInlineAndBehavesLikeAnArray() {
+    var list = IndexList()
+    #expect(list.isEmpty && Array(list) == [])
+    list.append(7)
+    #expect(Array(list) == [7] && list.count == 1 && list.first == 7)
+    for value: Int32 in [3, 9, 0, 5] { list.append(value) }
+    #expect(Array(list) == [7, 3, 9, 0, 5])
+    list.sort()
+    #expect(Array(list) == [0, 3, 5, 7, 9])
+    list[2] = 4
+    #expect(Array(list) == [0, 3, 4, 7, 9])
+    #expect(IndexList(list.filter { $0 % 3 != 0 }) == IndexList([4, 7]))
+    list.removeAll()
+    #expect(list.isEmpty)
+    list.append(1)
+    #expect(Array(list) == [1])
+  }
+
+  @Test func pseudonymsAreU_AndTwelveHexDigitsOfTheRandomValue() {
+    #expect(ConsentImportPlan.pseudonym(0) == "u-000000000000")
+    #expect(ConsentImportPlan.pseudonym(0xFFFF_0123_4567_89AB) == "u-0123456789ab")
+    #expect(ConsentImportPlan.pseudonym(UInt64.max) == "u-ffffffffffff")
+  }
+}
