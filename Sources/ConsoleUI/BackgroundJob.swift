@@ -14,6 +14,11 @@ import Synchronization
 public final class BackgroundJob: LongRunObserver, Sendable {
   /// What the job does, as the status bar says it ("verifying the audit log").
   public let title: String
+  /// What it does once every unit is done, when there is such a last step ("checking
+  /// reports and items").
+  public let lastStep: String?
+  /// Stops what the work is waiting on at once (a running query), when quitting.
+  private let interrupt: (@Sendable () -> Void)?
   private let work: @Sendable (BackgroundJob) -> StatusMessage?
   private let state = Mutex(State())
   private let done = DispatchSemaphore(value: 0)
@@ -27,9 +32,14 @@ public final class BackgroundJob: LongRunObserver, Sendable {
   }
 
   /// `work` runs once, off the key loop; it returns the message to show when it is done (nil:
-  /// nothing to say, e.g. it was stopped).
-  public init(_ title: String, work: @escaping @Sendable (BackgroundJob) -> StatusMessage?) {
+  /// nothing to say, e.g. it was stopped). `interrupt` is called when the console quits.
+  public init(
+    _ title: String, lastStep: String? = nil, interrupt: (@Sendable () -> Void)? = nil,
+    work: @escaping @Sendable (BackgroundJob) -> StatusMessage?
+  ) {
     self.title = title
+    self.lastStep = lastStep
+    self.interrupt = interrupt
     self.work = work
   }
 
@@ -58,11 +68,13 @@ public final class BackgroundJob: LongRunObserver, Sendable {
     }
   }
 
-  /// "verifying the audit log… 45%" (or with the count when the total is unknown).
+  /// "verifying the audit log… 45%" (or with the count when the total is unknown; then the
+  /// last step, once every unit is done).
   var progressText: String {
     let progress = state.withLock { $0.progress }
     guard let progress else { return title + "…" }
     if let total = progress.total, total > 0 {
+      if progress.done >= total, let lastStep { return "\(title): \(lastStep)…" }
       return "\(title)… \(min(100, progress.done * 100 / total))%"
     }
     return "\(title)… \(Format.count(progress.done))"
@@ -70,6 +82,12 @@ public final class BackgroundJob: LongRunObserver, Sendable {
 
   /// Asks the work to stop at its next check.
   func cancel() { state.withLock { $0.stop = true } }
+
+  /// Asks the work to stop, and interrupts what it waits on (the console is quitting).
+  func stopNow() {
+    cancel()
+    if isRunning { interrupt?() }
+  }
 
   /// Waits until started work has finished (it returns at once when none was started).
   func waitUntilFinished() {

@@ -520,7 +520,7 @@ public final class Console {
   /// running in the background is stopped at its next check and waited for.
   public func finish() {
     for screen in screens { screen.finish(context) }
-    job?.cancel()
+    job?.stopNow()
     job?.waitUntilFinished()
   }
 }

@@ -109,6 +109,7 @@ extension AuditChain {
       count += 1
       if count % VerifyProgress.every == 0 { try progress.check(count) }
     }
+    observer?.committed(count, of: Int(issued))
     if issued >= expectedId {
       return broken(
         expectedId, "events \(expectedId)–\(issued) at the end of the log were deleted")

@@ -124,5 +124,12 @@ struct BackgroundVerifyTests {
     #expect(job.progressText == "verifying the audit log… 44%")
     job.committed(5_000, of: nil)
     #expect(job.progressText == "verifying the audit log… 5,000")
+    let withLastStep = BackgroundJob("verifying the audit log", lastStep: "now the rows") { _ in
+      nil
+    }
+    withLastStep.committed(319_000, of: 319_725)
+    #expect(withLastStep.progressText == "verifying the audit log… 99%")
+    withLastStep.committed(319_725, of: 319_725)
+    #expect(withLastStep.progressText == "verifying the audit log: now the rows…")
   }
 }

@@ -158,9 +158,12 @@ final class ReportsScreen: ConsoleScreen {
   }
 
   /// `V`: everything `csar audit verify` checks, off the key loop (a log of a million items
-  /// takes seconds); stopped without a word when the console quits.
+  /// takes seconds); stopped without a word when the console quits (its query interrupted).
   static func verifyJob(_ database: AppDatabase) -> BackgroundJob {
-    BackgroundJob("verifying the audit log") { job in
+    BackgroundJob(
+      "verifying the audit log", lastStep: "chain checked, now reports and items",
+      interrupt: { database.writer.interrupt() }
+    ) { job in
       do {
         return verifyStatus(try database.verifyAudit(observer: job))
       } catch is LongRunStopped {
