@@ -20,6 +20,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+    // HTTP parts as swift-http-types (what Hummingbird's HTTP/1.1 pipeline carries).
+    .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
   ],
   targets: [
     // MARK: - C shims (only where Swift cannot import a macro or must survive setjmp)
@@ -39,6 +41,8 @@ let package = Package(
       cSettings: [.unsafeFlags(["-O2"])],
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
     ),
+    // SQLite's process-wide settings (sqlite3_config is variadic, out of Swift's reach).
+    .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
     .target(
       name: "CVideoCodecs",
       cSettings: [.unsafeFlags(["-O2"])],
@@ -62,7 +66,7 @@ let package = Package(
     .target(
       name: "Store",
       dependencies: [
-        "Compliance", "TextSafety", "PathText",
+        "Compliance", "TextSafety", "PathText", "CSQLiteTuning",
         .product(name: "GRDB", package: "GRDB.swift"),
         // The SQLite C API, for bulk loops (BulkStatement.swift).
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -89,6 +93,8 @@ let package = Package(
       dependencies: [
         "Compliance", "Store", "Imaging", "Video", "Detection", "Moderation",
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),

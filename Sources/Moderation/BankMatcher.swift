@@ -3,6 +3,7 @@
 import Detection
 import Foundation
 import Store
+import Synchronization
 
 /// One bank entry an upload matched.
 public struct KnownMatch: Hashable, Sendable {
@@ -63,6 +64,9 @@ public final class BankMatcher: Sendable {
   public let stamp: String
   /// Whether the index was read from a snapshot file.
   public let fromSnapshot: Bool
+  /// This matcher's number among those made in the process (each bank index its own).
+  public let generation: Int
+  private static let made = Atomic<Int>(0)
   /// Why a snapshot file that was there was not used (damaged, cut short, too open), if it
   /// was refused; a missing or stale one is not a problem.
   public let snapshotProblem: String?
@@ -73,6 +77,7 @@ public final class BankMatcher: Sendable {
   /// that cannot be written is left alone: the index is still right).
   public init(database: AppDatabase, snapshot: String? = nil) throws {
     self.database = database
+    generation = Self.made.add(1, ordering: .relaxed).newValue
     let start = Date()
     stamp = try database.bankStamp()
     var problem: String?
@@ -138,9 +143,8 @@ public final class BankMatcher: Sendable {
   /// The snapshot file of a database's bank index (`csar.sqlite` -> `csar.pdqindex`), or nil
   /// for a database that has no file.
   public static func snapshotPath(database: AppDatabase) -> String? {
-    let path = database.path
-    guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file::memory:") else { return nil }
-    return (path as NSString).deletingPathExtension + ".pdqindex"
+    guard database.hasFile else { return nil }
+    return (database.path as NSString).deletingPathExtension + ".pdqindex"
   }
 
   /// Exact digest matches in the enabled banks: SHA-256 first, then MD5, then SHA-1 (when
@@ -169,11 +173,17 @@ public final class BankMatcher: Sendable {
   }
 
   /// The bank entries of PDQ index hits, each held to its own bank's threshold, nearest
-  /// first: one store read, none when there are no hits.
-  public func matches(ofIndexHits found: [PDQMatch]) throws -> [KnownMatch] {
+  /// first: one store read (through `entries` when given, the calling thread's own
+  /// connection), none when there are no hits.
+  public func matches(
+    ofIndexHits found: [PDQMatch], entries: BankEntryReader? = nil
+  ) throws -> [KnownMatch] {
     guard !found.isEmpty else { return [] }
     let distance = Dictionary(found.map { (Int64($0.id), $0.distance) }) { a, _ in a }
-    let hits = try database.bankHashes(ids: found.map { Int64($0.id) })
+    let ids = found.map { Int64($0.id) }
+    let hits =
+      try entries?.bankHashes(ids: ids, generation: generation)
+      ?? database.bankHashes(ids: ids)
     return hits.compactMap { hit -> KnownMatch? in
       guard let d = distance[hit.hashId], d <= hit.pdqThreshold else { return nil }
       return KnownMatch(hit, distance: d)

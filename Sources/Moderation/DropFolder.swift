@@ -76,11 +76,8 @@ public enum DropFolder {
       try syncUnlocked(
         resolved, target: target, database: database, by: operatorName, observer: observer)
     }
-    let path = database.path
-    guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file::memory:") else {
-      return try body()
-    }
-    return try PrivateFiles.withLock(path + "-bank-sync.lock", body)
+    guard database.hasFile else { return try body() }
+    return try PrivateFiles.withLock(database.path + "-bank-sync.lock", body)
   }
 
   static func syncUnlocked(

@@ -88,7 +88,7 @@ public struct HashLookupResult: Hashable, Sendable {
   public var jsonLine: String {
     OrderedJSON.object([
       ("type", .string(query.type.rawValue)), ("value", .string(query.value)),
-      ("matches", .array(matches.map(\.json))),
+      ("matches", .array(matches.map { $0.json })),
     ])
   }
 }
@@ -109,18 +109,15 @@ extension BankMatcher {
     }
   }
 
-  /// Whether finishing a lookup with these index hits reads the store (a digest, or a PDQ
-  /// hit whose bank entry and threshold are there).
-  public static func needsStore(_ hits: [[PDQMatch]?]) -> Bool {
-    hits.contains { $0.map { !$0.isEmpty } ?? true }
-  }
-
-  /// The lookup's results given ``indexHits(_:)`` of the same queries.
-  public func lookup(_ queries: [HashQuery], hits: [[PDQMatch]?]) throws -> [HashLookupResult] {
+  /// The lookup's results given ``indexHits(_:)`` of the same queries; the hits' bank
+  /// entries are read through `entries` when given (see ``BankEntryReader``).
+  public func lookup(
+    _ queries: [HashQuery], hits: [[PDQMatch]?], entries: BankEntryReader? = nil
+  ) throws -> [HashLookupResult] {
     try zip(queries, hits).map { query, found in
       let matches: [KnownMatch]
       switch query.type {
-      case .pdq: matches = try self.matches(ofIndexHits: found ?? [])
+      case .pdq: matches = try self.matches(ofIndexHits: found ?? [], entries: entries)
       case .md5: matches = try exactMatches(type: .md5, hash: query.value)
       case .sha256: matches = try exactMatches(type: .sha256, hash: query.value)
       case .sha1: matches = try exactMatches(type: .sha1, hash: query.value)

@@ -2,6 +2,7 @@
 
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Imaging
 import Logging
 import Moderation
@@ -33,6 +34,9 @@ public struct CSARServer: Sendable {
     self.settings = settings
     self.logger = logger
   }
+
+  /// The `Server` header of every answer.
+  static let serverName = "csar"
 
   /// Makes the service's event loops (NIO's shared group, which Hummingbird serves on) Swift
   /// concurrency's global executor, so a request's handler runs on the thread that read the
@@ -112,10 +116,20 @@ public struct CSARServer: Sendable {
     let logger = logger
     let listen = settings.listen
     defer { if case .unixSocket(let path) = listen { UnixSocket.remove(path) } }
+    let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
+    // Lookups are answered in the pipeline (see LookupFastPath.swift) unless each is to be
+    // logged: the access log is the router's.
+    let fastPath =
+      settings.logLookups
+      ? nil : LookupFastPath(routes: routes, token: token, serverName: Self.serverName)
     let app = Application(
       router: router,
-      server: .http1(configuration: .init(idleTimeout: .seconds(60))),
-      configuration: .init(address: address, serverName: "csar"),
+      server: HTTPServerBuilder { responder in
+        let channel = HTTP1Channel(responder: responder, configuration: http1)
+        guard let fastPath else { return channel }
+        return LookupFastPathChannel(http1: channel, fastPath: fastPath)
+      },
+      configuration: .init(address: address, serverName: Self.serverName),
       onServerRunning: { channel in
         let bound: String
         switch listen {

@@ -15,8 +15,17 @@ import Store
 enum LookupBody {
   /// Parses and checks `{"hashes":[{"type","value"}, ...]}` with at most `limit` hashes.
   static func queries(_ bytes: [UInt8], limit: Int) throws(APIError) -> [HashQuery] {
+    try bytes.withUnsafeBufferPointer { (buffer) throws(APIError) in
+      try queries(buffer, limit: limit)
+    }
+  }
+
+  /// The same, from bytes in place (a request's buffer).
+  static func queries(
+    _ bytes: UnsafeBufferPointer<UInt8>, limit: Int
+  ) throws(APIError) -> [HashQuery] {
     let value: JSONValue
-    switch bytes.withUnsafeBufferPointer({ FlatJSON.parseValue($0, maxDepth: 8) }) {
+    switch FlatJSON.parseValue(bytes, maxDepth: 8) {
     case .success(let parsed): value = parsed
     case .failure(let error):
       throw APIError.badRequest("body", "the body is not valid JSON (\(error.reason))")

@@ -109,13 +109,17 @@ struct BearerAuthMiddleware: RouterMiddleware {
     _ request: Request, context: Context,
     next: (Request, Context) async throws -> Response
   ) async throws -> Response {
-    guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-      token.accepts(header.dropFirst("Bearer ".count))
-    else {
+    guard Self.authorizes(request.headers[.authorization], token: token) else {
       throw APIError(
         status: .unauthorized, message: "missing or wrong bearer token", field: "Authorization",
         headers: [.wwwAuthenticate: "Bearer realm=\"csar\""])
     }
     return try await next(request, context)
+  }
+
+  /// Whether an `Authorization` header's value is `Bearer` and the token.
+  static func authorizes(_ header: String?, token: ServiceToken) -> Bool {
+    guard let header, header.hasPrefix("Bearer ") else { return false }
+    return token.accepts(header.dropFirst("Bearer ".count))
   }
 }

@@ -16,7 +16,12 @@ enum RequestInput {
 
   /// The media type of the body, lowercased, without parameters (nil when not given).
   static func mediaType(_ request: Request) -> String? {
-    guard let header = request.headers[.contentType] else { return nil }
+    mediaType(request.headers[.contentType])
+  }
+
+  /// The media type a `Content-Type` value names, lowercased, without parameters.
+  static func mediaType(_ header: String?) -> String? {
+    guard let header else { return nil }
     return header.split(separator: ";").first.map {
       $0.trimmingCharacters(in: .whitespaces).lowercased()
     }

@@ -4,6 +4,7 @@ import Compliance
 import Foundation
 import Hummingbird
 import Moderation
+import NIOPosix
 import Store
 
 /// One route: method and path as the OpenAPI document writes it (`{account}`).
@@ -30,6 +31,9 @@ final class Routes: Sendable {
   let groupCommit: GroupCommit
   /// The banks' known videos, shared by every request's gate (loaded at the first video).
   let videoBanks: LiveVideoBankMatcher
+  /// Each thread's own connection for the bank entries of inline lookups' hits (see
+  /// ``BankEntryReader``); a database in memory has none, and the shared pool reads them.
+  let entryReaders = ThreadSpecificVariable<BankEntryReader>()
 
   init(
     database: AppDatabase, banks: LiveBankMatcher, pool: WorkPool, metrics: ServiceMetrics,
@@ -102,11 +106,35 @@ final class Routes: Sendable {
 
   // MARK: - Lookup
 
-  /// A lookup of at most this many PDQ hashes (and no digests) queries the in-memory index
-  /// on the event loop (tens of microseconds each); only one that must read the store (a
-  /// digest, or index hits, whose bank entries and thresholds are there) or asks for more
-  /// goes through the work pool, so most lookups never wait for a thread.
+  /// A lookup of at most this many PDQ hashes (and no digests) is answered on the event
+  /// loop: the in-memory index (tens of microseconds a hash), then, for its few hits, their
+  /// bank entries by primary key (``inlineHits``). A digest, a larger lookup or one with
+  /// more hits goes through the work pool, so a lookup that reads much never holds a loop.
   static let inlineLookups = 4
+  /// Most index hits a lookup answered on the event loop may have.
+  static let inlineHits = 16
+
+  /// The results of `queries` when the calling thread (an event loop) may answer them at
+  /// once; nil when they need a worker (see ``inlineLookups``).
+  func inlineLookup(_ queries: [HashQuery], matcher: BankMatcher) throws
+    -> [HashLookupResult]?
+  {
+    guard queries.count <= Self.inlineLookups, queries.allSatisfy({ $0.type == .pdq })
+    else { return nil }
+    let hits = matcher.indexHits(queries)
+    guard hits.reduce(0, { $0 + ($1?.count ?? 0) }) <= Self.inlineHits else { return nil }
+    return try matcher.lookup(queries, hits: hits, entries: entryReader())
+  }
+
+  /// The calling thread's ``BankEntryReader``, opened at its first use.
+  func entryReader() -> BankEntryReader? {
+    if let reader = entryReaders.currentValue { return reader }
+    guard database.hasFile, let reader = try? BankEntryReader(database: database) else {
+      return nil
+    }
+    entryReaders.currentValue = reader
+    return reader
+  }
 
   func lookup(_ request: Request, _ context: ServiceContext) async throws -> Response {
     let deadline = deadline
@@ -117,22 +145,24 @@ final class Routes: Sendable {
     let queries = try LookupBody.queries(bytes, limit: settings.maxLookupHashes)
     let matcher = banks.current
     let results: [HashLookupResult]
-    if queries.count <= Self.inlineLookups, queries.allSatisfy({ $0.type == .pdq }) {
-      let hits = matcher.indexHits(queries)
-      if BankMatcher.needsStore(hits) {
-        results = try await pool.run(.read, until: deadline) {
-          try matcher.lookup(queries, hits: hits)
-        }
-      } else {
-        results = try matcher.lookup(queries, hits: hits)
-      }
+    if let answered = try inlineLookup(queries, matcher: matcher) {
+      results = answered
     } else {
       results = try await pool.run(.read, until: deadline) { try matcher.lookup(queries) }
     }
+    countMatches(results)
+    return JSONResponse.make(Self.lookupReply(results))
+  }
+
+  /// Counts the bank entries a lookup matched.
+  func countMatches(_ results: [HashLookupResult]) {
     let matched = results.reduce(0) { $0 + $1.matches.count }
     if matched > 0 { metrics.lookupMatches.increment(by: Int64(matched)) }
-    return JSONResponse.make(
-      "{\"results\":[" + results.map(\.jsonLine).joined(separator: ",") + "]}")
+  }
+
+  /// `{"results":[...]}`, one result a query, in order.
+  static func lookupReply(_ results: [HashLookupResult]) -> String {
+    "{\"results\":[" + results.map { $0.jsonLine }.joined(separator: ",") + "]}"
   }
 
   // MARK: - Scans

@@ -13,6 +13,11 @@ public final class AppDatabase: Sendable {
   public let writer: any DatabaseWriter
   /// Where the database lives (`:memory:` for in-memory databases).
   public let path: String
+  /// Whether the database lives in a file (not in memory), so other connections and
+  /// files beside it (locks, snapshots) can exist.
+  public var hasFile: Bool {
+    !path.isEmpty && path != ":memory:" && !path.hasPrefix("file::memory:")
+  }
   /// The clock used to timestamp writes, in Unix seconds (tests may pin it).
   public let clock: @Sendable () -> Int64
   /// The key of the audit chain: needed for audited writes and verification; nil opens the

@@ -294,21 +294,24 @@ extension AppDatabase {
   /// looked up 500 at a time, below SQLite's limit on statement arguments).
   public func bankHashes(ids: [Int64]) throws -> [BankHashHit] {
     guard !ids.isEmpty else { return [] }
+    return try read { db in try Self.bankHashes(ids: ids, db) }
+  }
+
+  /// ``bankHashes(ids:)`` in `db` (one statement up to 500 ids).
+  static func bankHashes(ids: [Int64], _ db: Database) throws -> [BankHashHit] {
     let sorted = ids.sorted()
-    return try read { db in
-      var hits: [BankHashHit] = []
-      for start in stride(from: 0, to: sorted.count, by: 500) {
-        let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
-        let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-        let sql =
-          Self.hitSelect + " WHERE h.id IN (\(marks)) AND \(Self.visibleHash) ORDER BY h.id"
-        // A service looks up one or two ids a request: those few statements stay prepared.
-        let statement =
-          chunk.count <= 8 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
-        hits += try Row.fetchAll(statement, arguments: StatementArguments(chunk)).map(Self.hit)
-      }
-      return hits
+    var hits: [BankHashHit] = []
+    for start in stride(from: 0, to: sorted.count, by: 500) {
+      let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
+      let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+      let sql =
+        Self.hitSelect + " WHERE h.id IN (\(marks)) AND \(Self.visibleHash) ORDER BY h.id"
+      // A service looks up one or two ids a request: those few statements stay prepared.
+      let statement =
+        chunk.count <= 8 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+      hits += try Row.fetchAll(statement, arguments: StatementArguments(chunk)).map(Self.hit)
     }
+    return hits
   }
 
   // MARK: - Helpers

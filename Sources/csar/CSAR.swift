@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Service
+import Store
 
 #if canImport(Glibc)
   import Glibc
@@ -42,11 +43,13 @@ struct CSAR: AsyncParsableCommand {
   /// errors) all go through ``Output``, so text from data never reaches the terminal raw.
   /// The arguments pass ``CommandLineFixes`` first (`--db X` before the subcommand, a
   /// mistyped subcommand named with the closest ones).
+  /// SQLite's process-wide settings are applied before any database opens.
   /// umask 077 first: a belt under the explicit modes Store gives the database, key, media
   /// and outbox files (see `PrivateFiles`), so nothing csar or SQLite creates is readable by
   /// others.
   static func main() async {
     umask(0o077)
+    SQLiteTuning.prepareForThreads()
     do {
       let arguments: [String]
       switch CommandLineFixes.fix(Array(CommandLine.arguments.dropFirst()), root: CSAR.self) {
