@@ -125,9 +125,8 @@ public struct CSARServer: Sendable {
     let app = Application(
       router: router,
       server: HTTPServerBuilder { responder in
-        let channel = HTTP1Channel(responder: responder, configuration: http1)
-        guard let fastPath else { return channel }
-        return LookupFastPathChannel(http1: channel, fastPath: fastPath)
+        ServiceHTTP1Channel(
+          http1: HTTP1Channel(responder: responder, configuration: http1), fastPath: fastPath)
       },
       configuration: .init(address: address, serverName: Self.serverName),
       onServerRunning: { channel in

@@ -4,13 +4,13 @@
 // about 25 microseconds, and the way through Hummingbird (an async request, its body
 // iterator, the middleware chain, the async response writer) cost four times that on the
 // same thread; at tens of thousands of lookups a second that is most of the machine. The
-// handler sits after Hummingbird's connection-state handler (keep-alive, idle timeout,
+// handler sits after Hummingbird's connection-state handler (keep-alive, idle timeout and
 // graceful drain see its requests and answers) and takes only a request it can answer
 // whole, at once and successfully: an authorised `POST /v1/lookup` whose body arrived with
-// its head, parses, and needs no worker. It hands everything else to the router unchanged
-// (the head and the body parts it held, in order), so every error, limit, timeout, log line
-// and 401 still comes from one place, the routes. NIO's pipelining assistance (before it in
-// the pipeline) delivers one request at a time, so answers never overtake each other.
+// its head, parses, and needs no worker, on a connection where the router owes no answer.
+// It hands everything else to the router unchanged (the head and the body parts it held,
+// in order), so every error, limit, timeout, log line and 401 still comes from one place,
+// the routes.
 
 import Dispatch
 import Foundation
@@ -27,7 +27,7 @@ import Synchronization
 // MARK: - What every connection shares
 
 /// The lookups the pipeline answers itself, and how: shared by every connection's
-/// ``LookupFastPathHandler``.
+/// ``ServiceConnectionHandler``.
 final class LookupFastPath: Sendable {
   let routes: Routes
   let token: ServiceToken
@@ -48,7 +48,8 @@ final class LookupFastPath: Sendable {
     ]
     requests = Counter(label: "hb.requests", dimensions: dimensions)
     duration = Metrics.Timer(
-      label: "http.server.request.duration", dimensions: dimensions, preferredDisplayUnit: .seconds)
+      label: "http.server.request.duration", dimensions: dimensions,
+      preferredDisplayUnit: .seconds)
   }
 
   static let path = "/v1/lookup"
@@ -70,9 +71,7 @@ final class LookupFastPath: Sendable {
       guard let bytes = Int(length), bytes <= routes.settings.maxBodyBytes else { return false }
     }
     if let connection = head.headerFields[.connection],
-      connection.lowercased().split(separator: ",").contains(where: {
-        $0.trimmingCharacters(in: .whitespaces) == "close"
-      })
+      ServiceConnectionHandler.saysClose(connection)
     {
       return false
     }
@@ -107,11 +106,19 @@ final class LookupFastPath: Sendable {
 
 // MARK: - One connection
 
-/// The fast path on one connection: holds a lookup's head and body until its end, then
-/// answers it or hands it, unchanged, to the router (see the file's header).
-final class LookupFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// The service's handler on each connection, after Hummingbird's connection-state handler:
+/// answers lookups in the pipeline (when a ``LookupFastPath`` is given), keeps answers in
+/// the order of their requests, and closes the connection after an answer that says
+/// `Connection: close` (a 408: the rest of that request's body would be read as a new
+/// request).
+///
+/// Hummingbird's HTTP/1.1 channel leaves pipelining to its async loop (NIO's pipelining
+/// assistance is off), so a request may arrive while the router still works on an earlier
+/// one; a lookup then goes to the router too, behind it, instead of overtaking it.
+final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPRequestPart
   typealias InboundOut = HTTPRequestPart
+  typealias OutboundIn = HTTPResponsePart
   typealias OutboundOut = HTTPResponsePart
 
   private enum State {
@@ -123,17 +130,23 @@ final class LookupFastPathHandler: ChannelInboundHandler, RemovableChannelHandle
     case passing
   }
 
-  private let shared: LookupFastPath
+  private let fastPath: LookupFastPath?
   private var state = State.idle
+  /// Requests handed to the router and not yet answered to their end.
+  private var routed = 0
+  /// Whether the answer being written asked for the connection to close.
+  private var closeAfterAnswer = false
 
-  init(_ shared: LookupFastPath) {
-    self.shared = shared
+  init(_ fastPath: LookupFastPath?) {
+    self.fastPath = fastPath
   }
+
+  // MARK: Requests
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let part = unwrapInboundIn(data)
     switch (state, part) {
-    case (.idle, .head(let head)) where shared.accepts(head):
+    case (.idle, .head(let head)) where routed == 0 && fastPath?.accepts(head) == true:
       state = .holding(head, nil, DispatchTime.now().uptimeNanoseconds)
     case (.holding(let head, var body, let start), .body(var chunk)):
       if body == nil {
@@ -141,16 +154,16 @@ final class LookupFastPathHandler: ChannelInboundHandler, RemovableChannelHandle
       } else {
         body!.writeBuffer(&chunk)
       }
-      if body!.readableBytes > shared.routes.settings.maxBodyBytes {
+      if let fastPath, body!.readableBytes > fastPath.routes.settings.maxBodyBytes {
         handOver(context, head, body)
       } else {
         state = .holding(head, body, start)
       }
     case (.holding(let head, let body, let start), .end(let trailers)):
       state = .idle
-      if let reply = shared.answer(body) {
+      if let fastPath, let reply = fastPath.answer(body) {
         respond(context, reply)
-        shared.record(since: start)
+        fastPath.record(since: start)
       } else {
         handOver(context, head, body)
         state = .idle
@@ -159,12 +172,14 @@ final class LookupFastPathHandler: ChannelInboundHandler, RemovableChannelHandle
     case (.holding(let head, let body, _), .head):
       // Not HTTP as NIO parses it; let the router see what came and fail as it does.
       handOver(context, head, body)
+      routed += 1
       context.fireChannelRead(data)
     case (_, .end):
       state = .idle
       context.fireChannelRead(data)
     case (.idle, .head):
       state = .passing
+      routed += 1
       context.fireChannelRead(data)
     case (.idle, .body), (.passing, _):
       context.fireChannelRead(data)
@@ -186,14 +201,44 @@ final class LookupFastPathHandler: ChannelInboundHandler, RemovableChannelHandle
   }
 
   /// Gives the router a held request's head and body so far; what follows passes.
-  private func handOver(_ context: ChannelHandlerContext, _ head: HTTPRequest, _ body: ByteBuffer?) {
+  private func handOver(
+    _ context: ChannelHandlerContext, _ head: HTTPRequest, _ body: ByteBuffer?
+  ) {
     state = .passing
+    routed += 1
     context.fireChannelRead(wrapInboundOut(.head(head)))
     if let body { context.fireChannelRead(wrapInboundOut(.body(body))) }
   }
 
+  // MARK: Answers
+
+  func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    switch unwrapOutboundIn(data) {
+    case .head(let head) where head.status.kind != .informational:
+      if let connection = head.headerFields[.connection], Self.saysClose(connection) {
+        closeAfterAnswer = true
+      }
+      context.write(data, promise: promise)
+    case .end:
+      routed = max(0, routed - 1)
+      guard closeAfterAnswer else { return context.write(data, promise: promise) }
+      context.writeAndFlush(data, promise: promise)
+      context.close(promise: nil)
+    case .head, .body:
+      context.write(data, promise: promise)
+    }
+  }
+
+  /// Whether a `Connection` header's value holds the `close` option.
+  static func saysClose(_ value: String) -> Bool {
+    value.split(separator: ",").contains {
+      $0.trimmingCharacters(in: .whitespaces).lowercased() == "close"
+    }
+  }
+
   /// Writes a 200 with `reply` (and a newline) as its JSON body, as the router would.
   private func respond(_ context: ChannelHandlerContext, _ reply: String) {
+    guard let fastPath else { return }
     var buffer = context.channel.allocator.buffer(capacity: reply.utf8.count + 1)
     buffer.writeString(reply)
     buffer.writeInteger(UInt8(ascii: "\n"))
@@ -201,9 +246,10 @@ final class LookupFastPathHandler: ChannelInboundHandler, RemovableChannelHandle
     fields.reserveCapacity(4)
     fields[.contentType] = "application/json"
     fields[.contentLength] = String(buffer.readableBytes)
-    fields[.date] = shared.dates.current()
-    fields[.server] = shared.serverName
-    context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
+    fields[.date] = fastPath.dates.current()
+    fields[.server] = fastPath.serverName
+    let head = HTTPResponse(status: .ok, headerFields: fields)
+    context.write(wrapOutboundOut(.head(head)), promise: nil)
     context.write(wrapOutboundOut(.body(buffer)), promise: nil)
     context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
   }
@@ -211,19 +257,20 @@ final class LookupFastPathHandler: ChannelInboundHandler, RemovableChannelHandle
 
 // MARK: - The connection's pipeline
 
-/// Hummingbird's HTTP/1.1 child channel with ``LookupFastPathHandler`` placed after its
-/// connection-state handler.
-struct LookupFastPathChannel: ServerChildChannel {
+/// Hummingbird's HTTP/1.1 child channel with ``ServiceConnectionHandler`` placed after its
+/// connection-state handler (which so sees every request and answer: keep-alive, idle
+/// timeout and graceful drain work as for the router's).
+struct ServiceHTTP1Channel: ServerChildChannel {
   typealias Value = HTTP1Channel.Value
   let http1: HTTP1Channel
-  let fastPath: LookupFastPath
+  let fastPath: LookupFastPath?
 
   func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
     let fastPath = fastPath
     return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
       let pipeline = channel.pipeline.syncOperations
       let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
-      try pipeline.addHandler(LookupFastPathHandler(fastPath), position: .after(state))
+      try pipeline.addHandler(ServiceConnectionHandler(fastPath), position: .after(state))
       return value
     }
   }

@@ -55,9 +55,11 @@ enum RequestInput {
     _ request: Request, limit: Int, until deadline: ContinuousClock.Instant
   ) async throws -> [UInt8] {
     try checkLength(request, limit: limit)
+    // The connection closes after a 408: the rest of the body, whenever it comes, would
+    // be read as the next request.
     let late = APIError(
       status: .requestTimeout, message: "the body did not arrive within the request's timeout",
-      field: "body")
+      field: "body", headers: [.connection: "close"])
     return try await Deadline.race(deadline, late: late) {
       do {
         let buffer = try await request.body.collect(upTo: limit)

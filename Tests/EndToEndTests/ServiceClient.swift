@@ -236,3 +236,86 @@ final class ServerProcess: @unchecked Sendable {
     try? FileManager.default.removeItem(atPath: errPath)
   }
 }
+
+// MARK: - A kept-alive connection
+
+/// One HTTP/1.1 connection kept open across requests (as a provider's upload workers and
+/// wrk use the service), with requests written whole, in parts, or several at once.
+final class KeptAliveConnection {
+  let fd: Int32
+  private var pending: [UInt8] = []
+
+  init(port: Int, timeout: Int = 60) throws {
+    fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HTTPClient.Failure(description: "socket: \(errno)") }
+    var time = timeval(tv_sec: timeout, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+    guard HTTPClient.connect(fd, port: port, socketPath: nil) == 0 else {
+      close(fd)
+      throw HTTPClient.Failure(description: "connect to port \(port): \(errno)")
+    }
+  }
+
+  deinit { close(fd) }
+
+  /// A request's bytes (keep-alive), with `Content-Length` when it has a body or is a POST.
+  static func request(
+    _ method: String, _ path: String, token: String?, headers: [String: String] = [:],
+    body: String = ""
+  ) -> [UInt8] {
+    var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    if let token { head += "Authorization: Bearer \(token)\r\n" }
+    for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+      head += "\(name): \(value)\r\n"
+    }
+    if headers["Content-Length"] == nil, method != "GET" || !body.isEmpty {
+      head += "Content-Length: \(body.utf8.count)\r\n"
+    }
+    return Array((head + "\r\n" + body).utf8)
+  }
+
+  func send(_ bytes: [UInt8]) throws { try HTTPClient.send(fd, bytes) }
+
+  /// The next reply (its body by `Content-Length`, as every reply of the service has one).
+  func reply() throws -> HTTPReply {
+    while true {
+      if let end = headEnd() {
+        let head = try HTTPClient.parse(Array(pending[..<(end + 4)]), what: "reply")
+        let length = Int(head.headers["content-length"] ?? "0") ?? 0
+        if pending.count >= end + 4 + length {
+          let body = Array(pending[(end + 4)..<(end + 4 + length)])
+          pending.removeFirst(end + 4 + length)
+          return HTTPReply(status: head.status, headers: head.headers, body: body)
+        }
+      }
+      var chunk = [UInt8](repeating: 0, count: 65536)
+      let n = recv(fd, &chunk, chunk.count, 0)
+      if n < 0, errno == EINTR { continue }
+      guard n > 0 else {
+        throw HTTPClient.Failure(
+          description: n == 0 ? "connection closed" : "no reply (recv error \(errno))")
+      }
+      pending += chunk[0..<n]
+    }
+  }
+
+  /// Whether the server closed the connection (reads until end of file or `seconds`).
+  func isClosed(within seconds: Int) -> Bool {
+    var time = timeval(tv_sec: seconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = recv(fd, &chunk, chunk.count, 0)
+      if n < 0, errno == EINTR { continue }
+      return n == 0 || (n < 0 && errno == ECONNRESET)
+    }
+  }
+
+  private func headEnd() -> Int? {
+    guard pending.count >= 4 else { return nil }
+    return (0...(pending.count - 4)).first {
+      pending[$0] == 13 && pending[$0 + 1] == 10 && pending[$0 + 2] == 13
+        && pending[$0 + 3] == 10
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// `csar serve` over kept-alive connections, as upload workers and load tools use it: lookups
+// the connection's pipeline answers itself and requests the router answers, in order.
+
+import Foundation
+import Testing
+
+@Suite("Service over kept-alive connections", .serialized)
+struct ServiceKeptAliveEndToEndTests {
+  typealias Fixture = ServiceEndToEndTests.Fixture
+
+  static func lookup(_ token: String?, _ body: String) -> [UInt8] {
+    KeptAliveConnection.request(
+      "POST", "/v1/lookup", token: token, headers: ["Content-Type": "application/json"],
+      body: body)
+  }
+
+  static func pdq(_ value: String) -> String { #"{"type":"pdq","value":"\#(value)"}"# }
+
+  static func results(_ reply: HTTPReply) -> [NSDictionary] {
+    ((reply.json["results"] as? [[String: Any]]) ?? []).map { NSDictionary(dictionary: $0) }
+  }
+
+  /// The value of `/metrics`' request counter for `route` and `status`.
+  static func requests(_ metrics: String, route: String, status: Int) -> Int? {
+    metrics.split(separator: "\n").first {
+      $0.hasPrefix("hb_requests") && $0.contains(#"http_route="\#(route)""#)
+        && $0.contains(#"http_response_status_code="\#(status)""#)
+    }.flatMap { Int($0.split(separator: " ").last ?? "") }
+  }
+
+  /// Eight requests written at once on one connection: lookups the pipeline answers, and
+  /// requests it leaves to the router (health, five hashes, an MD5, bad JSON, no token).
+  /// Each is answered, in order, with what the router alone would say; the connection goes
+  /// on; `/metrics` counts every lookup; only the failed ones are logged.
+  @Test func requestsOnOneConnectionAreAnsweredInOrderWhicheverPathTakesThem() throws {
+    let f = try Fixture()
+    try f.importBank()
+    let server = try f.serve()
+    let token = try f.token
+    let zeros = String(repeating: "0", count: 64)
+    let five = Array(repeating: Self.pdq(f.pdq), count: 5).joined(separator: ",")
+    let connection = try KeptAliveConnection(port: server.port)
+    try connection.send(
+      Self.lookup(token, #"{"hashes":[\#(Self.pdq(f.pdq))]}"#)
+        + KeptAliveConnection.request("GET", "/v1/health", token: token)
+        + Self.lookup(token, #"{"hashes":[\#(Self.pdq(zeros))]}"#)
+        + Self.lookup(token, #"{"hashes":[\#(five)]}"#)
+        + Self.lookup(token, #"{"hashes":["#)
+        + Self.lookup(nil, #"{"hashes":[\#(Self.pdq(f.pdq))]}"#)
+        + Self.lookup(token, #"{"hashes":[{"type":"md5","value":"\#(zeros.prefix(32))"}]}"#)
+        + Self.lookup(token, #"{"hashes":[\#(Self.pdq(f.pdq))]}"#))
+    let replies = try (0..<8).map { _ in try connection.reply() }
+    #expect(replies.map(\.status) == [200, 200, 200, 200, 400, 401, 200, 200])
+
+    // The same answer as `csar lookup --json`, whichever path gave it.
+    let cli = try f.csar("lookup", "--json", "pdq:" + f.pdq)
+    #expect(cli.status == 0, "\(cli.err)")
+    let expected = try #require(
+      try JSONSerialization.jsonObject(with: Data(cli.out.utf8)) as? NSDictionary)
+    #expect((expected["matches"] as? [Any])?.count == 1, "\(cli.out)")
+    #expect(Self.results(replies[0]) == [expected])
+    #expect(Self.results(replies[3]) == Array(repeating: expected, count: 5))
+    #expect(Self.results(replies[7]) == [expected])
+    let miss = Self.results(replies[2]).first
+    #expect((miss?["matches"] as? [Any])?.isEmpty == true, "\(replies[2].text)")
+    #expect(replies[1].json["status"] as? String == "ok")
+    #expect(replies[4].json["field"] as? String == "body", "\(replies[4].text)")
+    #expect(replies[5].headers["www-authenticate"] != nil)
+    #expect(Self.results(replies[6]).count == 1, "\(replies[6].text)")
+    // The same headers from both paths.
+    #expect(Set(replies[0].headers.keys) == Set(replies[3].headers.keys))
+    #expect(replies[0].headers["content-type"] == "application/json")
+    #expect(replies[0].headers["server"] == "csar")
+    #expect(replies[0].headers["date"]?.hasSuffix(" GMT") == true)
+
+    // The connection goes on.
+    try connection.send(Self.lookup(token, #"{"hashes":[\#(Self.pdq(f.pdq))]}"#))
+    let again = try connection.reply()
+    #expect(again.status == 200)
+    #expect(Self.results(again) == [expected])
+
+    let metrics = try server.request("GET", "/metrics", token: token).text
+    #expect(Self.requests(metrics, route: "/v1/lookup", status: 200) == 6, "\(metrics)")
+    #expect(Self.requests(metrics, route: "/v1/lookup", status: 400) == 1, "\(metrics)")
+    #expect(metrics.contains("csar_lookup_matches_total 8"), "\(metrics)")
+    #expect(server.stop() == 0)
+    #expect(!server.log.contains(#""route":"/v1/lookup","status":"200""#), "\(server.log)")
+    #expect(server.log.contains(#""route":"/v1/lookup","status":"400""#), "\(server.log)")
+  }
+
+  /// A lookup whose body comes after its head (a slow client) is answered all the same, and
+  /// one whose body never comes is 408 at the request's timeout, and its connection closed.
+  @Test func aBodyInPartsIsAnsweredAndOneThatNeverComesIs408() throws {
+    let f = try Fixture()
+    try f.importBank()
+    let server = try f.serve("--timeout", "2")
+    let token = try f.token
+    let connection = try KeptAliveConnection(port: server.port)
+    let request = Self.lookup(token, #"{"hashes":[\#(Self.pdq(f.pdq))]}"#)
+    let split = request.count - 20
+    try connection.send(Array(request[..<split]))
+    usleep(300_000)
+    try connection.send(Array(request[split...]))
+    let slow = try connection.reply()
+    #expect(slow.status == 200, "\(slow.text)")
+    let matches = Self.results(slow).first?["matches"] as? [[String: Any]]
+    #expect(matches?.first?["bank"] as? String == "known", "\(slow.text)")
+
+    try connection.send(request)
+    #expect(try connection.reply().status == 200)
+
+    let started = Date()
+    try connection.send(
+      KeptAliveConnection.request(
+        "POST", "/v1/lookup", token: token,
+        headers: ["Content-Type": "application/json", "Content-Length": "100"]))
+    let late = try connection.reply()
+    #expect(late.status == 408, "\(late.text)")
+    #expect(late.headers["connection"] == "close")
+    #expect(Date().timeIntervalSince(started) < 15)
+    // Closed: the body, were it to come now, would be read as the next request (and the
+    // service once crashed at SIGTERM with such a connection open).
+    #expect(connection.isClosed(within: 5))
+    #expect(server.stop() == 0)
+  }
+
+  /// SIGTERM with a kept-alive connection open and idle after lookups: the service closes
+  /// it and exits at once (the lookups it answered in the pipeline are not left counted as
+  /// in flight, which would hold the drain until the idle timeout).
+  @Test func sigtermClosesAnIdleKeptAliveConnectionAndExits() throws {
+    let f = try Fixture()
+    let server = try f.serve()
+    let token = try f.token
+    let connection = try KeptAliveConnection(port: server.port)
+    for _ in 0..<3 {
+      try connection.send(
+        Self.lookup(token, #"{"hashes":[\#(Self.pdq(String(repeating: "0", count: 64)))]}"#))
+      #expect(try connection.reply().status == 200)
+    }
+    let stopping = Date()
+    #expect(server.stop() == 0)
+    #expect(Date().timeIntervalSince(stopping) < 20)
+    #expect(connection.isClosed(within: 5))
+  }
+}
