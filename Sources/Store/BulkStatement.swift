@@ -18,9 +18,10 @@ struct BulkStatement {
   private let connection: SQLiteConnection?
   private var handle: SQLiteStatement { statement.sqliteStatement }
 
-  /// Prepares (or takes from GRDB's cache) the statement for `sql`.
-  init(_ db: Database, sql: String) throws {
-    statement = try db.cachedStatement(sql: sql)
+  /// Prepares (or takes from GRDB's cache) the statement for `sql`; with `cached` false it is
+  /// prepared for this use only (a statement made for one odd number of rows).
+  init(_ db: Database, sql: String, cached: Bool = true) throws {
+    statement = try cached ? db.cachedStatement(sql: sql) : db.makeStatement(sql: sql)
     connection = db.sqliteConnection
   }
 
@@ -116,7 +117,7 @@ struct BulkInserter {
   /// `head` is `INSERT INTO table (a, b, c) VALUES`, `tail` what follows the rows (an
   /// `ON CONFLICT` clause, or empty).
   init(
-    _ db: Database, head: String, columns: Int, tail: String = "", rowsPerStatement: Int = 64
+    _ db: Database, head: String, columns: Int, tail: String = "", rowsPerStatement: Int = 256
   ) {
     self.db = db
     self.head = head
@@ -126,10 +127,10 @@ struct BulkInserter {
     pending.reserveCapacity(columns * rowsPerStatement)
   }
 
-  /// Queues one row (exactly `columns` values).
-  mutating func append(_ row: BulkValue...) throws {
-    precondition(row.count == columns, "a row of \(row.count) values for \(columns) columns")
-    pending.append(contentsOf: row)
+  /// Queues the next value: rows are `columns` values in a row, in column order. (One call
+  /// per value, not a row at once: a variadic row would be an array, allocated for each row.)
+  mutating func add(_ value: BulkValue) throws {
+    pending.append(value)
     if pending.count == columns * rowsPerStatement {
       if full == nil { full = try statement(rows: rowsPerStatement) }
       try run(full!)
@@ -139,13 +140,18 @@ struct BulkInserter {
   /// Writes the queued rows.
   mutating func flush() throws {
     guard !pending.isEmpty else { return }
+    precondition(pending.count % columns == 0, "a row of fewer than \(columns) values")
     try run(try statement(rows: pending.count / columns))
   }
 
+  /// The statement for `rows` rows: cached when full (used again and again), else made for
+  /// this flush (caching every remainder's size would keep up to `rowsPerStatement` large
+  /// statements).
   private func statement(rows: Int) throws -> BulkStatement {
     let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
     let values = Array(repeating: row, count: rows).joined(separator: ", ")
-    return try BulkStatement(db, sql: "\(head) \(values) \(tail)")
+    return try BulkStatement(
+      db, sql: "\(head) \(values) \(tail)", cached: rows == rowsPerStatement)
   }
 
   private mutating func run(_ statement: BulkStatement) throws {

@@ -333,7 +333,7 @@ struct ConsentImportPlan {
 
   // MARK: - Writing one batch
 
-  /// Creates the accounts this batch needs that were not in the database when planning, 64
+  /// Creates the accounts this batch needs that were not in the database when planning, 256
   /// per statement, fills their `accountIds` and marks them created by `batch` (see
   /// `createdIn`); returns how many it created. Accounts that the insert ignored (created
   /// meanwhile elsewhere, or a pseudonym collision) stay nil for the one-by-one path.
@@ -351,7 +351,7 @@ struct ConsentImportPlan {
       }
     }
     var created = 0
-    let group = 64
+    let group = 256
     var start = 0
     while start < wanted.count {
       let chunk = wanted[start..<min(start + group, wanted.count)]
@@ -360,7 +360,7 @@ struct ConsentImportPlan {
         db,
         sql: "INSERT OR IGNORE INTO account (external_id, pseudonym, created_at) VALUES "
           + Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
-          + " RETURNING id, external_id")
+          + " RETURNING id, external_id", cached: chunk.count == group)
       var k: Int32 = 1
       for (account, createdAt) in chunk {
         statement.bind(k, accounts[Int(account)])
@@ -478,18 +478,23 @@ struct ConsentImportPlan {
       }
       for index in pairs[p].accepted {
         let r = records[Int(index)]
-        try insertEvents.append(
-          .text(r.eventId), .int(accountId), .int(pairs[p].serviceId), .text(r.state.rawValue),
-          .int(r.occurredAt), .text(r.source.rawValue), .text(r.termsVersion),
-          BulkValue(r.reason))
+        try insertEvents.add(.text(r.eventId))
+        try insertEvents.add(.int(accountId))
+        try insertEvents.add(.int(pairs[p].serviceId))
+        try insertEvents.add(.text(r.state.rawValue))
+        try insertEvents.add(.int(r.occurredAt))
+        try insertEvents.add(.text(r.source.rawValue))
+        try insertEvents.add(.text(r.termsVersion))
+        try insertEvents.add(BulkValue(r.reason))
         outcome.accepted += 1
         firstLine = min(firstLine, r.line)
         lastLine = max(lastLine, r.line)
       }
       if !pairs[p].accepted.isEmpty {
-        try upsertCurrent.append(
-          .int(accountId), .int(pairs[p].serviceId), .text(pairs[p].finalState.rawValue),
-          .int(pairs[p].finalAt))
+        try upsertCurrent.add(.int(accountId))
+        try upsertCurrent.add(.int(pairs[p].serviceId))
+        try upsertCurrent.add(.text(pairs[p].finalState.rawValue))
+        try upsertCurrent.add(.int(pairs[p].finalAt))
       }
     }
     try insertEvents.flush()

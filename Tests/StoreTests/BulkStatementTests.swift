@@ -12,7 +12,9 @@ struct BulkStatementTests {
       var inserter = BulkInserter(
         db, head: "INSERT INTO t (a, b, c) VALUES", columns: 3, rowsPerStatement: 8)
       for n in 0..<21 {
-        try inserter.append(.int(Int64(n)), BulkValue(n % 2 == 0 ? "é\(n)" : nil), .text("k\(n)"))
+        try inserter.add(.int(Int64(n)))
+        try inserter.add(BulkValue(n % 2 == 0 ? "é\(n)" : nil))
+        try inserter.add(.text("k\(n)"))
       }
       #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 16)
       try inserter.flush()
@@ -22,7 +24,7 @@ struct BulkStatementTests {
       #expect(rows[3]["b"] as String? == nil)
 
       // A constraint failure is SQLite's error, with the statement.
-      try inserter.append(.int(99), .null, .text("k3"))
+      for value: BulkValue in [.int(99), .null, .text("k3")] { try inserter.add(value) }
       #expect(throws: DatabaseError.self) { try inserter.flush() }
       #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 21)
     }

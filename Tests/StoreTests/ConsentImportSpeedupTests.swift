@@ -40,21 +40,21 @@ struct ConsentImportInternalsTests {
 
   @Test func newAccountsCreatedManyPerStatementGetTheirOwnEvents() throws {
     let db = try seededDatabase()
-    let lines = Self.lines(accounts: 200)
-    // One batch: 200 new accounts, in 4 statements of up to 64.
+    let lines = Self.lines(accounts: 600)
+    // One batch: 600 new accounts, in 3 statements of up to 256.
     let report = try db.importCSV(lines, batchSize: 10_000)
     #expect(report.rejected.isEmpty, "\(report.rejected.prefix(3))")
-    #expect(report.accepted == 600 && report.accountsCreated == 200)
+    #expect(report.accepted == 1_800 && report.accountsCreated == 600)
     let owners = try Self.owners(db)
-    #expect(owners.count == 600)
-    for i in 0..<200 {
+    #expect(owners.count == 1_800)
+    for i in 0..<600 {
       for k in 0..<3 { #expect(owners["n-\(i)-\(k)"] == "N-\(i)") }
     }
     // Each account was created at its first event's time.
     let created = try db.writer.read {
       try Row.fetchAll($0, sql: "SELECT external_id, created_at FROM account WHERE id > 2")
     }
-    #expect(created.count == 200)
+    #expect(created.count == 600)
     for row in created {
       let id: String = row[0]
       let i = Int(id.dropFirst(2))!
@@ -73,7 +73,7 @@ struct ConsentImportInternalsTests {
     // insert skips them, so rows come back with gaps.
     options.beforeWriting = {
       try other.writer.write { db in
-        for i in [0, 5, 63, 64, 150, 199] {
+        for i in [0, 5, 255, 256, 400, 599] {
           try db.execute(
             sql: "INSERT INTO account (external_id, pseudonym, created_at) VALUES (?, ?, 1)",
             arguments: ["N-\(i)", "u-meanwhile\(i)"])
@@ -81,17 +81,17 @@ struct ConsentImportInternalsTests {
       }
     }
     let report = try db.importConsent(
-      bytes: consentCSV(Self.lines(accounts: 200)), fileName: "consent.csv",
+      bytes: consentCSV(Self.lines(accounts: 600)), fileName: "consent.csv",
       options: options)
     #expect(report.rejected.isEmpty, "\(report.rejected.prefix(3))")
-    #expect(report.accepted == 600 && report.accountsCreated == 194)
+    #expect(report.accepted == 1_800 && report.accountsCreated == 594)
     let owners = try Self.owners(db)
-    for i in 0..<200 {
+    for i in 0..<600 {
       for k in 0..<3 { #expect(owners["n-\(i)-\(k)"] == "N-\(i)") }
     }
-    let kept = try #require(try db.account(externalIdOrPseudonym: "N-150"))
-    #expect(kept.pseudonym == "u-meanwhile150")
-    #expect(try count(db, "SELECT count(*) FROM account") == 202)
+    let kept = try #require(try db.account(externalIdOrPseudonym: "N-400"))
+    #expect(kept.pseudonym == "u-meanwhile400")
+    #expect(try count(db, "SELECT count(*) FROM account") == 602)
   }
 
   @Test func theWritingConnectionRunsWithImportSettingsAndGetsItsOwnBack() throws {
