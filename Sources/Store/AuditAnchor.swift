@@ -66,7 +66,9 @@ struct AuditAnchor: Equatable {
   /// Why an anchor file cannot be used.
   enum AnchorProblem: Error, Equatable, CustomStringConvertible {
     case missing
-    case unreadable(String)
+    /// The file or its folder is not one csar may trust or read (a FIFO, device or symlink,
+    /// another account's, open to others), checked as csar checks its private files.
+    case refused(PrivateFileError)
     case malformed(String)
     case forged
     case otherDatabase(String)
@@ -74,37 +76,70 @@ struct AuditAnchor: Equatable {
     var description: String {
       switch self {
       case .missing: "it is missing"
-      case .unreadable(let reason): "it cannot be read: \(reason)"
+      case .refused(let error): "\(error)\(Self.advice(error))"
       case .malformed(let reason): "it is damaged: \(reason)"
       case .forged: "its MAC does not verify (written without the audit key)"
       case .otherDatabase(let id): "it belongs to database \(id)"
       }
     }
+
+    /// Whether the description names the file (a refusal does).
+    var namesThePath: Bool {
+      if case .refused = self { true } else { false }
+    }
+
+    /// What to do about something that is not a regular file (the other refusals name their
+    /// `chmod` or `chown`).
+    private static func advice(_ error: PrivateFileError) -> String {
+      switch error {
+      case .symlink, .notARegularFile:
+        ". csar writes its anchors itself, as private regular files: find out who put this "
+          + "there, then remove it (`rm \(PrivateFiles.shellWord(error.path))`); the next "
+          + "audited change writes a new anchor"
+      default: ""
+      }
+    }
   }
 
-  /// The anchor of `databaseId` under `folder`.
+  /// The largest anchor file read (a real one is about 250 bytes).
+  static let sizeLimit = 4096
+
+  /// The anchor of `databaseId` under `folder`, read as csar reads its private files: never
+  /// through a symlink, never blocking (`O_NONBLOCK`, and a FIFO or device is refused before
+  /// any read), refused when another account owns it or others may write it or its folder.
   static func read(folder: String, databaseId: String, key: AuditKey) -> Result<
     AuditAnchor, AnchorProblem
   > {
     let file = path(folder: folder, databaseId: databaseId)
-    guard FileManager.default.fileExists(atPath: file) else { return .failure(.missing) }
-    guard let data = FileManager.default.contents(atPath: file) else {
-      return .failure(.unreadable(String(cString: strerror(errno))))
+    let bytes: [UInt8]?
+    do {
+      try PrivateFiles.checkFolder(folder, what: "audit anchor folder")
+      bytes = try readFile(file)
+    } catch {
+      return .failure(.refused(error))
     }
-    return parse(String(decoding: data, as: UTF8.self), databaseId: databaseId, key: key)
+    guard let bytes else { return .failure(.missing) }
+    return parse(String(decoding: bytes, as: UTF8.self), databaseId: databaseId, key: key)
+  }
+
+  /// The bytes of the anchor file at `file` (nil when there is none); team members write
+  /// anchors in a team folder, so the group may write them there.
+  private static func readFile(_ file: String) throws(PrivateFileError) -> [UInt8]? {
+    try PrivateFiles.readPrivate(
+      file, what: "audit anchor", groupMayWrite: true, limit: sizeLimit)
   }
 
   /// How many anchor files in `folder` carry a MAC made with `key` (of any database): once a
-  /// key anchors a database, unkeyed logs are no longer keyed automatically with it.
+  /// key anchors a database, unkeyed logs are no longer keyed automatically with it. Files
+  /// csar would refuse to read as an anchor are not counted.
   static func count(folder: String?, key: AuditKey) -> Int {
     guard let folder,
       let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
     else { return 0 }
     return names.filter { name in
-      guard name.hasSuffix(".anchor"),
-        let data = FileManager.default.contents(atPath: folder + "/" + name)
+      guard name.hasSuffix(".anchor"), let bytes = try? readFile(folder + "/" + name)
       else { return false }
-      switch parse(String(decoding: data, as: UTF8.self), databaseId: "", key: key) {
+      switch parse(String(decoding: bytes, as: UTF8.self), databaseId: "", key: key) {
       case .success, .failure(.otherDatabase): return true
       default: return false
       }
@@ -150,6 +185,9 @@ extension AppDatabase {
         eventId: nil,
         reason: "no anchor at \(file): the end of the log cannot be checked (if it was "
           + "deleted, events at the end may have been cut)")
+    case .failure(let problem) where problem.namesThePath:
+      // The refusal names the file itself.
+      return .broken(eventId: nil, reason: "the anchor cannot be used: \(problem)")
     case .failure(let problem):
       return .broken(eventId: nil, reason: "the anchor \(file) cannot be used: \(problem)")
     case .success(let anchor):

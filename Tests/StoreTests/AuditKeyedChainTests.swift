@@ -244,8 +244,123 @@ struct AuditAnchorTests {
     try AuditKeyedChainTests.write(db)
     #expect(try db.verifyAuditChain() == .ok(count: 12))
     try older.write(toFile: anchor, atomically: true, encoding: .utf8)
+    chmod(anchor, 0o600)
     #expect(try db.verifyAuditChain() == .ok(count: 12))
     try FileManager.default.removeItem(atPath: anchor)
     #expect(try db.verifyAuditChain().isOK == false)
+  }
+}
+
+/// The anchor is read as csar reads its private files: before, `FileManager.contents` waited
+/// forever on a FIFO at its path (`csar audit verify` and the console's `V` hung), followed a
+/// symlink, and took a file others can write or another account's as csar's own.
+@Suite("Audit anchor file checks")
+struct AuditAnchorFileTests {
+  /// A keyed database in `folder` and the path of its anchor file.
+  static func anchored(_ folder: TempFolder) throws -> (AppDatabase, String) {
+    let db = try AuditKeyedChainTests.database(folder)
+    let anchors = try FileManager.default.contentsOfDirectory(atPath: folder.file("anchors"))
+    #expect(anchors.count == 1)
+    return (db, folder.file("anchors/" + (anchors.first ?? "")))
+  }
+
+  /// The reason of a broken chain, or nil (recorded) when it verified.
+  static func reason(_ db: AppDatabase) throws -> String? {
+    guard case .broken(_, let reason) = try db.verifyAuditChain() else {
+      Issue.record("the chain verified")
+      return nil
+    }
+    return reason
+  }
+
+  @Test func aFifoAtTheAnchorIsRefusedWithoutWaitingForAWriter() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let (db, anchor) = try Self.anchored(folder)
+    try FileManager.default.removeItem(atPath: anchor)
+    #expect(mkfifo(anchor, 0o600) == 0)
+    let watchdog = FifoWriterWatchdog(path: anchor, after: 10)
+    let reason = try Self.reason(db)
+    // The next audited write does not replace the FIFO either (nor block on it).
+    try AuditKeyedChainTests.write(db)
+    let again = try Self.reason(db)
+    #expect(watchdog.finish() == false, "reading the anchor waited for a FIFO writer")
+    #expect(reason?.contains("\(anchor): the audit anchor is not a regular file") == true)
+    #expect(reason?.contains("`rm \(anchor)`") == true)
+    #expect(again?.contains("not a regular file") == true)
+  }
+
+  @Test func aSymlinkAtTheAnchorIsRefused() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let (db, anchor) = try Self.anchored(folder)
+    let elsewhere = folder.file("elsewhere.anchor")
+    try FileManager.default.moveItem(atPath: anchor, toPath: elsewhere)
+    #expect(symlink(elsewhere, anchor) == 0)
+    let reason = try Self.reason(db)
+    #expect(reason?.contains("\(anchor): the audit anchor is a symbolic link") == true)
+  }
+
+  @Test func anAnchorOthersCanWriteOrInAFolderOthersCanWriteIsRefused() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let (db, anchor) = try Self.anchored(folder)
+    #expect(try db.verifyAuditChain().isOK)
+    chmod(anchor, 0o666)
+    let reason = try Self.reason(db)
+    #expect(reason?.contains("permissions 0666 for the audit anchor are too open") == true)
+    #expect(reason?.contains("`chmod 600 \(anchor)`") == true)
+    chmod(anchor, 0o600)
+    #expect(try db.verifyAuditChain().isOK)
+    chmod(folder.file("anchors"), 0o777)
+    #expect(try Self.reason(db)?.contains("others can create or replace files in it") == true)
+  }
+
+  @Test func anAnchorOfAnotherAccountIsRefused() throws {
+    guard geteuid() == 0 else {
+      print("skipped: giving the anchor to another account needs root")
+      return
+    }
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let (db, anchor) = try Self.anchored(folder)
+    #expect(chown(anchor, 65534, 65534) == 0)
+    let reason = try Self.reason(db)
+    #expect(reason?.contains("\(anchor): the audit anchor belongs to") == true)
+  }
+}
+
+/// Plays the writer of a FIFO once `seconds` have passed (and again until finished), so that
+/// a reader blocked opening or reading it wakes up: a test of a read that must never wait on
+/// a FIFO fails instead of hanging the suite.
+final class FifoWriterWatchdog: @unchecked Sendable {
+  private let lock = NSLock()
+  private var finished = false
+  private var fired = false
+  private let stopped = DispatchSemaphore(value: 0)
+
+  init(path: String, after seconds: Double) {
+    let thread = Thread { [self] in
+      let deadline = Date(timeIntervalSinceNow: seconds)
+      while !lock.withLock({ finished }) {
+        if Date() >= deadline {
+          let fd = open(path, O_WRONLY | O_NONBLOCK)
+          if fd >= 0 {
+            lock.withLock { fired = true }
+            close(fd)
+          }
+        }
+        usleep(20_000)
+      }
+      stopped.signal()
+    }
+    thread.start()
+  }
+
+  /// Stops the watchdog; whether it had to play the writer.
+  func finish() -> Bool {
+    lock.withLock { finished = true }
+    stopped.wait()
+    return lock.withLock { fired }
   }
 }
