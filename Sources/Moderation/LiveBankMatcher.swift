@@ -61,9 +61,10 @@ public final class LiveBankMatcher: Sendable {
   static func build(_ database: AppDatabase) throws -> Generation {
     let matcher = try BankMatcher(
       database: database, snapshot: BankMatcher.snapshotPath(database: database))
-    let counts = try database.enabledBankCounts()
+    // The index holds exactly the enabled banks' PDQ hashes: only digests are counted.
+    let counts = try database.enabledBankCounts(countingPDQ: false)
     return Generation(
       matcher: matcher, stamp: matcher.stamp, builtAt: Date(), banks: counts.banks,
-      hashes: counts.pdq + counts.digests)
+      hashes: matcher.index.count + counts.digests)
   }
 }

@@ -243,17 +243,22 @@ extension AppDatabase {
   }
 
   /// Enabled banks, and their hashes of each type (counted through the `(bank_id, type)`
-  /// index: a range count per bank and type).
-  public func enabledBankCounts() throws -> (banks: Int, pdq: Int, digests: Int) {
+  /// index: a range count per bank and type). `countingPDQ: false` leaves PDQ hashes at 0
+  /// for a caller whose PDQ index already knows how many there are (a count walks the
+  /// index: half a second at 10M).
+  public func enabledBankCounts(countingPDQ: Bool = true) throws
+    -> (banks: Int, pdq: Int, digests: Int)
+  {
     try read { db in
       let ids = try Int64.fetchAll(db, sql: "SELECT id FROM bank WHERE enabled = 1")
       let statement = try db.cachedStatement(
         sql: "SELECT count(*) FROM bank_hash WHERE bank_id = ? AND type = ?")
       var pdq = 0
       var digests = 0
+      let types = BankHashType.allCases.filter { countingPDQ || $0.isDigest }
       for id in ids {
         let staged = try Self.pendingStaged(db, bankId: id)
-        for type in BankHashType.allCases {
+        for type in types {
           let n = try (Int.fetchOne(statement, arguments: [id, type.rawValue]) ?? 0)
             - (staged[type] ?? 0)
           if type.isDigest { digests += n } else { pdq += n }

@@ -87,6 +87,19 @@ struct LookupTests {
     #expect(try live.refresh())
     #expect(try live.current.lookup(query)[0].matches.isEmpty)
     #expect(live.currentGeneration.banks == 0)
+    #expect(live.currentGeneration.hashes == 0)
+
+    // Hashes of every type in the enabled banks: the index's PDQ hashes and the digests.
+    try db.importBank(
+      name: "mixed",
+      entries: [
+        .init(type: .pdq, hash: String(repeating: "ab", count: 32)),
+        .init(type: .md5, hash: String(repeating: "cd", count: 16)),
+        .init(type: .sha256, hash: String(repeating: "ef", count: 32)),
+      ], by: "mod")
+    #expect(try live.refresh())
+    #expect(live.currentGeneration.banks == 1)
+    #expect(live.currentGeneration.hashes == 3)
 
     // Any column of the bank table counts: a rename, or a setting added by a later
     // migration, is picked up without this code knowing of it.
