@@ -147,10 +147,15 @@ extension AppDatabase {
     return found
   }
 
-  /// Review items whose state differs from the `after.state` of their last audited state
-  /// change. An item no event names must be `pending` and inside a range an `items.ingest`
-  /// event records (bulk-loaded demo items); otherwise it was inserted outside csar.
-  static func itemMismatches(_ db: Database, limit: Int) throws -> [AuditMismatch] {
+  /// Review items (all, or those with the ids given) whose state differs from the
+  /// `after.state` of their last audited state change. An item no event names must be
+  /// `pending` and inside a range an `items.ingest` event records (bulk-loaded demo items);
+  /// otherwise it was inserted outside csar.
+  static func itemMismatches(
+    _ db: Database, limit: Int, ids: [Int64]? = nil
+  ) throws -> [AuditMismatch] {
+    if let ids, ids.isEmpty { return [] }
+    let filter = ids.map { "AND f.id IN (" + $0.map(String.init).joined(separator: ",") + ")" }
     let actions = itemStateActions.map { "'\($0)'" }.joined(separator: ", ")
     let ingested = try Row.fetchAll(
       db,
@@ -173,7 +178,7 @@ extension AppDatabase {
         FROM flagged_item f LEFT JOIN audit_event e ON e.id = (
           SELECT max(id) FROM audit_event WHERE entity = 'flagged_item'
             AND entity_id = CAST(f.id AS TEXT) AND action IN (\(actions)))
-        WHERE e.id IS NULL OR audited IS NOT f.state
+        WHERE (e.id IS NULL OR audited IS NOT f.state) \(filter ?? "")
         ORDER BY f.id
         """)
     var found: [AuditMismatch] = []
@@ -206,5 +211,15 @@ extension AppDatabase {
       try Array(Self.reportMismatches(db).prefix(limit))
         + Self.itemMismatches(db, limit: limit)
     }
+  }
+
+  /// The first of the reports `reports` and review items `items` whose state disagrees with
+  /// the audit log (the check `csar audit verify` makes for them), or nil: csar does not act
+  /// on such a row, since acting would build on a change made outside csar.
+  static func firstMismatch(
+    _ db: Database, reports: [Int64], items: [Int64]
+  ) throws -> AuditMismatch? {
+    if let found = try reportMismatches(db, ids: reports).first { return found }
+    return try itemMismatches(db, limit: 1, ids: items).first
   }
 }

@@ -115,8 +115,9 @@ public enum VerdictFileParser {
 
 extension AppDatabase {
   /// Imports the EU Centre's verdicts from a file's bytes, all or nothing: any bad line, unknown
-  /// case reference, report not yet sent or contradicting verdict refuses the whole file with
-  /// every problem and its line (``VerdictImportError``). Otherwise, in one transaction:
+  /// case reference, report not yet sent, report whose state disagrees with its audit trail
+  /// (changed outside csar) or contradicting verdict refuses the whole file with every
+  /// problem and its line (``VerdictImportError``). Otherwise, in one transaction:
   /// `not_manifestly_unfounded` → `founded` (may be revealed, four eyes);
   /// `manifestly_unfounded` → `closed` with the user notification due now. A line repeating a
   /// verdict the report already has changes nothing, so a file can be imported twice.
@@ -156,6 +157,12 @@ extension AppDatabase {
             ConsentImportIssue(
               line: line.line,
               reason: "case_ref: no report \"\(ConsentImportParser.printable(line.caseRef))\""))
+          continue
+        }
+        if let mismatch = try Self.reportMismatches(db, ids: [row["id"]]).first {
+          issues.append(
+            ConsentImportIssue(
+              line: line.line, reason: ReportError.disagreesWithAudit(mismatch).description))
           continue
         }
         let state = try row.code(ReportState.self, "state", table: "report")

@@ -55,6 +55,9 @@ public enum UndoError: Error, Equatable, Sendable, CustomStringConvertible {
   case reportNotReady(caseRef: String, state: ReportState)
   /// An authority's legal hold is on the report it created.
   case reportHeld(caseRef: String)
+  /// The report it created or its item holds a state its audit trail does not give it
+  /// (changed outside csar): `csar audit verify` names it.
+  case disagreesWithAudit(decisionId: Int64, AuditMismatch)
 
   public var description: String {
     switch self {
@@ -72,6 +75,9 @@ public enum UndoError: Error, Equatable, Sendable, CustomStringConvertible {
       return "decision cannot be undone: report \(ref) is already \(state.rawValue)"
     case .reportHeld(let ref):
       return "decision cannot be undone: report \(ref) is under a legal hold"
+    case .disagreesWithAudit(let id, let mismatch):
+      return "decision \(id) cannot be undone: \(mismatch) (changed outside csar); nothing "
+        + "was changed; run `csar audit verify`"
     }
   }
 }
@@ -430,6 +436,13 @@ extension AppDatabase {
       guard now - (row["decided_at"] as Int64) <= windowSeconds else {
         throw UndoError.tooLate(decisionId: decisionId, windowSeconds: windowSeconds)
       }
+      let reportId: Int64? = row["report_id"]
+      let pairedId: Int64? = row["paired_item_id"]
+      if let mismatch = try Self.firstMismatch(
+        db, reports: [reportId].compactMap { $0 }, items: [itemId, pairedId].compactMap { $0 })
+      {
+        throw UndoError.disagreesWithAudit(decisionId: decisionId, mismatch)
+      }
       let later = try Bool.fetchOne(
         db,
         sql: """
@@ -450,7 +463,7 @@ extension AppDatabase {
       }
 
       var removedReport: String?
-      if let reportId = row["report_id"] as Int64? {
+      if let reportId {
         guard
           let report = try Row.fetchOne(
             db, sql: "SELECT case_ref, state FROM report WHERE id = ?", arguments: [reportId])
@@ -475,7 +488,7 @@ extension AppDatabase {
           before: ["case": .string(caseRef), "state": "ready"], after: nil)
         removedReport = caseRef
       }
-      if let paired = row["paired_item_id"] as Int64? {
+      if let paired = pairedId {
         try db.execute(
           sql: "UPDATE flagged_item SET state = 'awaiting_second_hit' WHERE id = ?",
           arguments: [paired])

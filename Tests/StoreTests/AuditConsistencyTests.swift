@@ -130,6 +130,98 @@ struct AuditConsistencyTests {
     #expect(found.contains { $0.hasPrefix("item \(item): state is dismissed, the audit log says confirmed") })
   }
 
+  // MARK: - Verdicts and undo act only on states the log agrees with
+
+  /// Before: a ready report set to `sent` by hand (never sent) took the verdict
+  /// `not_manifestly_unfounded` and became `founded`, so it could be revealed.
+  @Test func aVerdictForAReportEditedByHandIsRefusedAndNothingIsApplied() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let (db, refs) = try ReportTests.withReadyReports(1)
+    try db.exportReadyReports(
+      to: try Outbox(directory: folder.file("outbox")), provider: "P", key: ReportTests.key,
+      by: "alice")
+    let item = try queueItem(db, kind: .knownMatch, account: 1)
+    let forged = try #require(try claimAndDecide(db, item, .confirm).reportCaseRef)
+    try db.writer.write { db in
+      try db.execute(
+        sql: "UPDATE report SET state = 'sent', sent_at = 1 WHERE case_ref = ?",
+        arguments: [forged])
+    }
+    let file = """
+      {"case_ref": "\(refs[0])", "verdict": "not_manifestly_unfounded"}
+      {"case_ref": "\(forged)", "verdict": "not_manifestly_unfounded"}
+      """
+    do {
+      try db.importVerdicts(Array(file.utf8), format: .jsonl, file: "v.jsonl", by: "alice")
+      Issue.record("a verdict was applied to a report set to sent by hand")
+    } catch let error as VerdictImportError {
+      #expect(error.issues.map(\.line) == [2])
+      let text = error.description
+      #expect(
+        text.contains(
+          "v.jsonl:2: refused: report \(forged): state is sent, the audit log says ready"))
+      #expect(text.contains("run `csar audit verify`"))
+    }
+    let states = try db.writer.read { db in
+      try String.fetchAll(db, sql: "SELECT state FROM report ORDER BY id")
+    }
+    #expect(states == ["sent", "sent"])
+    #expect(try count(db, "SELECT count(*) FROM audit_event WHERE action = 'report.verdict'") == 0)
+  }
+
+  /// Before: a sent report set back to `ready` by hand let its decision be undone, which
+  /// deleted the report that had gone to the EU Centre.
+  @Test func anUndoOverAReportResetByHandIsRefused() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let (db, refs) = try ReportTests.withReadyReports(1)
+    let decision = try #require(try db.lastDecision(by: "alice"))
+    try db.exportReadyReports(
+      to: try Outbox(directory: folder.file("outbox")), provider: "P", key: ReportTests.key,
+      by: "alice")
+    try db.writer.write { db in
+      try db.execute(sql: "UPDATE report SET state = 'ready', sent_at = NULL")
+    }
+    Self.expectUndoRefused(
+      db, decision.id,
+      "decision \(decision.id) cannot be undone: report \(refs[0]): state is ready, the audit "
+        + "log says sent")
+    #expect(try db.reportListings().map(\.caseRef) == refs)
+    #expect(try itemState(db, decision.itemId) == "confirmed")
+  }
+
+  /// Before: an item whose last audited change (here another state change recorded after the
+  /// decision) was reverted in the table by hand still had the decision undone.
+  @Test func anUndoOverAnItemRevertedByHandIsRefused() throws {
+    let db = try seededDatabase()
+    let item = try queueItem(db, kind: .knownMatch, account: 1)
+    let outcome = try claimAndDecide(db, item, .dismiss)
+    try db.audited(by: "alice") { _, trail in
+      try trail.record(
+        action: "item.decide", entity: "flagged_item", entityId: String(item),
+        before: ["state": "dismissed"], after: ["state": "confirmed"])
+    }
+    Self.expectUndoRefused(
+      db, outcome.decisionId,
+      "decision \(outcome.decisionId) cannot be undone: item \(item): state is dismissed, the "
+        + "audit log says confirmed")
+    #expect(try itemState(db, item) == "dismissed")
+  }
+
+  /// Undoing `decision` is refused with an error containing `message` that sends the
+  /// operator to `csar audit verify`.
+  static func expectUndoRefused(_ db: AppDatabase, _ decision: Int64, _ message: String) {
+    do {
+      try db.undoDecision(decision, by: "alice")
+      Issue.record("decision \(decision) was undone over a state changed by hand")
+    } catch {
+      #expect(error is UndoError)
+      #expect("\(error)".contains(message))
+      #expect("\(error)".contains("run `csar audit verify`"))
+    }
+  }
+
   // MARK: - The head
 
   @Test func aRecordedHeadVerifiesWhileInTheLogAndFailsOtherwise() throws {
