@@ -11,7 +11,9 @@ public enum BankExportFormat: String, Sendable, CaseIterable {
   /// (category is the label; collab and tags come from metadata, collab defaults to the bank).
   case teCSV = "te-csv"
   /// threatexchange's `TYPE VALUE` lines, as its `local_file` collaboration reads them (only
-  /// the types threatexchange knows: pdq, video_md5, video_sha256).
+  /// the types threatexchange knows: pdq, video_md5, video_sha256), after a first line
+  /// `# csar audit_head EVENTS:MAC` (the audit log's head when the export began; csar skips
+  /// `#` lines, and `local_file` drops it: `#` is no signal type).
   case te
   /// HMA 2.0 bank contents: a JSON array of `{"id","bank","signals","metadata"}`.
   case hmaJSON = "hma-json"
@@ -80,7 +82,7 @@ public enum BankExport {
     case .hmaJSON: out = "["
     case .stopNCIIJSON: out = #"{"hashRecords":["#
     case .ncmecXML: out = NCMECExport.header
-    case .te: break
+    case .te: out = try database.auditHead().map { "# csar audit_head \($0)\n" } ?? ""
     }
     // NCMEC lists keep images and videos apart: videos in a second pass.
     let passes: [NCMECExport.Media?] = format == .ncmecXML ? [.image, .video] : [nil]

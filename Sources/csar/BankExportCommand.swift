@@ -19,7 +19,8 @@ struct BankExportCommand: ParsableCommand {
       signal_type,signal_str,collab,category,tags (category = label; collab and tags from \
       metadata, collab defaults to the bank's name). te: threatexchange's TYPE VALUE lines \
       (its local_file collaboration reads them; SHA-1, which threatexchange has no type for, \
-      is left out and counted). hma-json: a JSON array of HMA bank contents \
+      is left out and counted) after a line `# csar audit_head EVENTS:MAC`, the audit log's \
+      head when the export began (`csar audit verify --expect-head` checks it). hma-json: a JSON array of HMA bank contents \
       {"bank":{"name"},"signals":{"pdq":"..."},"metadata":{"content_id","json":{"label",...}}}. \
       md5 is written as video_md5 and sha256 as video_sha256 (the digest of the file), as \
       threatexchange and HMA name them. stopncii-json: a StopNCII FetchHashes reply \

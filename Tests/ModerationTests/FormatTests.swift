@@ -346,6 +346,29 @@ struct FormatTests {
     }
   }
 
+  /// Before: a `te` export carried no audit head. Now its first line, a comment that csar and
+  /// threatexchange's `local_file` skip, is the log's head when the export began, which
+  /// `csar audit verify --expect-head` finds in the log.
+  @Test func aTEExportCarriesTheAuditHeadInACommentLine() throws {
+    let db = try moderationDatabase()
+    try db.importBank(
+      name: "known", entries: [BankHashEntry(type: .pdq, hash: Self.pdq)], by: "mod")
+    let head = try #require(try db.auditHead())
+    func exported(_ format: BankExportFormat) throws -> String {
+      var text = ""
+      _ = try BankExport.export(bank: "known", format: format, database: db) { text += $0 }
+      return text
+    }
+    let te = try exported(.te)
+    let first = String(te.prefix { $0 != "\n" })
+    #expect(first == "# csar audit_head \(head)")
+    let carried = try #require(AuditHead(parsing: String(first.split(separator: " ").last!)))
+    #expect(try db.verifyAudit(expectedHead: carried).isOK)
+    #expect(parse(te, "known.te").entries.map(\.hash) == [Self.pdq])
+    // threatexchange's dataset CSV has no comment syntax: its first line stays the header.
+    #expect(try exported(.teCSV).hasPrefix("signal_type,signal_str,collab,category,tags\n"))
+  }
+
   /// Before: no StopNCII or NCMEC export. Now both write what their importers read back: the
   /// hashes of the types the format has, labels, source ids and the format's own fields.
   @Test func stopNCIIAndNCMECExportsReadBack() throws {
