@@ -201,7 +201,14 @@ public struct PDQIndex: Sendable {
   ) {
     let q = hash.words
     let n = ids.count
-    let (off, mem, filters) = (offsets, members, storage.filters)
+    let filters = storage.filters
+    // With the filters comes a copy of the offsets in huge pages (see installFilters).
+    let off =
+      filters == nil
+      ? offsets
+      : storage.offsetCopy.map { UnsafeBufferPointer(start: $0, count: offsets.count) }
+        ?? offsets
+    let mem = members
     let masks = Self.probeMasks[radius]
     let runCount = Self.slotsPerGroup * masks.count
     let batch = Self.candidateBatch

@@ -48,6 +48,8 @@ final class PDQIndexStorage: @unchecked Sendable {
   private let owner: Owner
   /// The query filters' address once built (see ``installFilters(_:)``), else 0.
   private let filterAddress = Atomic<Int>(0)
+  /// A copy of the slot tables' offsets beside the filters (see ``installFilters(_:)``).
+  private let offsetCopyAddress = Atomic<Int>(0)
   /// Held while filters are built, so only one caller builds them.
   private let filterBuild = Mutex(false)
 
@@ -104,28 +106,42 @@ final class PDQIndexStorage: @unchecked Sendable {
     UnsafePointer(bitPattern: filterAddress.load(ordering: .acquiring))
   }
 
+  /// The slot tables' offsets in the filters' block (published with the filters).
+  var offsetCopy: UnsafePointer<UInt32>? {
+    UnsafePointer(bitPattern: offsetCopyAddress.load(ordering: .acquiring))
+  }
+
   /// Builds the filters with `fill` into private memory (2 MiB aligned and advised to use
   /// huge pages: the filters are read at random, and a page-table walk per read would cost
-  /// as much as the read) and publishes them. The first caller builds; a caller arriving
-  /// while that runs waits for it; later calls return at once.
+  /// as much as the read) and publishes them, with a copy of the slot tables' offsets in
+  /// front (4 MiB, read at random by every probe: in a mapped snapshot's small pages each
+  /// probe also missed the TLB). The first caller builds; a caller arriving while that
+  /// runs waits for it; later calls return at once.
   func installFilters(_ fill: (UnsafeMutablePointer<SIMD2<UInt64>>) -> Void) {
     let bytes = filterBytes
     guard bytes > 0 else { return }
+    let huge = 2 << 20
+    let offsetBytes = (offsets.count * 4 + huge - 1) / huge * huge
     filterBuild.withLock { built in
       guard !built else { return }
       var block: UnsafeMutableRawPointer?
-      guard posix_memalign(&block, 2 << 20, bytes) == 0, let block else { return }
+      guard posix_memalign(&block, huge, offsetBytes + bytes) == 0, let block else { return }
       #if canImport(Glibc)
-        _ = madvise(block, bytes, MADV_HUGEPAGE)
+        _ = madvise(block, offsetBytes + bytes, MADV_HUGEPAGE)
       #endif
-      fill(block.bindMemory(to: SIMD2<UInt64>.self, capacity: bytes / 16))
-      filterAddress.store(Int(bitPattern: block), ordering: .releasing)
+      let copy = block.bindMemory(to: UInt32.self, capacity: offsets.count)
+      copy.initialize(from: offsets.baseAddress!, count: offsets.count)
+      let filters = (block + offsetBytes).bindMemory(
+        to: SIMD2<UInt64>.self, capacity: bytes / 16)
+      fill(filters)
+      offsetCopyAddress.store(Int(bitPattern: copy), ordering: .releasing)
+      filterAddress.store(Int(bitPattern: filters), ordering: .releasing)
       built = true
     }
   }
 
   deinit {
-    if let filters { free(UnsafeMutableRawPointer(mutating: filters)) }
+    if let offsetCopy { free(UnsafeMutableRawPointer(mutating: offsetCopy)) }
     switch owner {
     case .allocated(let block): free(block)
     case .mapped(let start, let length): munmap(start, length)
