@@ -28,6 +28,11 @@ struct ImportTuning: Equatable {
   static let forImport = ImportTuning(
     cacheSize: -262_144, tempStore: 2, walAutocheckpoint: 16_384)
 
+  /// Imports of fewer events (a service request's, usually) run with the connection as it
+  /// is: changing and restoring its settings, and the checkpoint after, would cost them more
+  /// than they save.
+  static let minimumEvents = 1_000
+
   /// The connection's current settings.
   static func current(_ db: Database) throws -> ImportTuning {
     ImportTuning(
@@ -47,10 +52,11 @@ struct ImportTuning: Equatable {
 
 extension AppDatabase {
   /// Runs `body` (a consent import's batches) with ``ImportTuning/forImport`` on the writing
-  /// connection, then restores its settings and copies what the log still holds into the
-  /// database file (as the usual checkpoint after a commit would have), also when `body`
-  /// throws or is stopped.
-  func withImportTuning<T>(_ body: () throws -> T) throws -> T {
+  /// connection when `large`, then restores its settings and copies what the log still
+  /// holds into the database file (as the usual checkpoint after a commit would have), also
+  /// when `body` throws or is stopped.
+  func withImportTuning<T>(large: Bool, _ body: () throws -> T) throws -> T {
+    guard large else { return try body() }
     let previous = try writer.writeWithoutTransaction { db -> ImportTuning in
       let old = try ImportTuning.current(db)
       try ImportTuning.forImport.apply(db)

@@ -99,7 +99,8 @@ extension AppDatabase {
     }
 
     try options.beforeWriting?()
-    return try withImportTuning {
+    let planned = plan.pairs.reduce(0) { $0 + $1.accepted.count }
+    return try withImportTuning(large: planned >= ImportTuning.minimumEvents) {
       try writeConsent(
         &plan, records: records, report: report, fileName: fileName, options: options,
         observer: observer)

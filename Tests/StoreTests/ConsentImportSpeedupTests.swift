@@ -105,19 +105,34 @@ struct ConsentImportInternalsTests {
     #expect(before != ImportTuning.forImport)
     let during = Locked<ImportTuning>()
     let observer = StoppingObserver(stopAfter: nil) { _ in during.set(try settings()) }
-    let lines = Self.lines(accounts: 100)
+    // 1,200 events: a large import.
     _ = try db.importConsent(
-      bytes: consentCSV(lines), fileName: "consent.csv",
-      options: ConsentImportOptions(batchSize: 50), observer: observer)
+      bytes: consentCSV(Self.lines(accounts: 400)), fileName: "consent.csv",
+      options: ConsentImportOptions(batchSize: 300), observer: observer)
     #expect(during.get() == ImportTuning.forImport)
     #expect(try settings() == before)
+
+    // A small one (a service request's) leaves the connection as it is.
+    let small = StoppingObserver(stopAfter: nil) { _ in during.set(try settings()) }
+    let few = (0..<10).map {
+      "s\($0),S-\($0),chat-eu,granted,2025-01-01T10:00:00Z,app,tos-1,"
+    }
+    _ = try db.importConsent(
+      bytes: consentCSV(few), fileName: "small.csv",
+      options: ConsentImportOptions(batchSize: 5), observer: small)
+    #expect(small.reports.count == 2)
+    #expect(during.get() == before)
 
     // Also when the run is stopped between batches.
     let stopping = StoppingObserver(stopAfter: 1)
     #expect(throws: LongRunStopped.self) {
       try db.importConsent(
-        bytes: consentCSV(Self.lines(accounts: 300)), fileName: "more.csv",
-        options: ConsentImportOptions(batchSize: 50), observer: stopping)
+        bytes: consentCSV(
+          Self.lines(accounts: 500).map {
+            $0.replacingOccurrences(of: "N-", with: "M-")
+              .replacingOccurrences(of: "n-", with: "m-")
+          }), fileName: "more.csv",
+        options: ConsentImportOptions(batchSize: 300), observer: stopping)
     }
     #expect(try settings() == before)
   }
