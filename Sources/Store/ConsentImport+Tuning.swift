@@ -65,7 +65,7 @@ extension AppDatabase {
     defer {
       try? writer.writeWithoutTransaction { db in
         try previous.apply(db)
-        if path != ":memory:" { try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        if hasFile { try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
       }
     }
     return try body()

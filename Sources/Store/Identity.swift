@@ -179,7 +179,7 @@ extension AppDatabase {
 
   /// The uid owning the database file; nil for an in-memory database.
   private func databaseOwnerUid() throws -> UInt32? {
-    guard path != ":memory:", !path.isEmpty else { return nil }
+    guard hasFile else { return nil }
     var info = stat()
     guard stat(path, &info) == 0 else {
       throw StoreError.cannotOpen(

@@ -98,7 +98,7 @@ extension AppDatabase {
   /// The lock file that serialises exports of this database (`csar.sqlite-export.lock`);
   /// an in-memory database has one process only and needs none.
   private func withExportLock<T>(_ body: () throws -> T) throws -> T {
-    if path == ":memory:" { return try body() }
+    if !hasFile { return try body() }
     do {
       return try PrivateFiles.withLock(path + "-export.lock", body)
     } catch let error as PrivateFileError {
