@@ -81,8 +81,13 @@ public final class Console {
 
   // MARK: Keys
 
-  /// Handles one key press.
+  /// Handles one key press; then shows a failed audit anchor write the key's change caused.
   public func handle(_ key: Key) {
+    dispatch(key)
+    noticeAnchorFailures()
+  }
+
+  private func dispatch(_ key: Key) {
     if key == .resize { return }
     if tooSmall {
       if overlay != nil {
@@ -154,7 +159,21 @@ public final class Console {
     guard !job.isRunning else { return true }
     self.job = nil
     if let result = job.takeResult() { status = result }
+    noticeAnchorFailures()
     return true
+  }
+
+  /// Anchor write failures already on the status bar.
+  private var anchorFailuresShown = 0
+
+  /// Shows a failed audit anchor write once, as an error on the status bar (the change
+  /// itself is saved); while the anchor is behind the log the bar says so on every screen.
+  private func noticeAnchorFailures() {
+    let writes = context.database.anchorWrites
+    let failures = writes.failures
+    guard failures > anchorFailuresShown else { return }
+    anchorFailuresShown = failures
+    if let failure = writes.lastFailure { status = .error(failure.summary) }
   }
 
   private func perform(_ action: GlobalAction) {
@@ -423,6 +442,11 @@ public final class Console {
       right -= DisplayWidth.of(text)
       screen.put(text, x: right, y: y, style: theme[.muted])
     }
+    if context.database.anchorWrites.isBehind {
+      let behind = " anchor not written "
+      right -= DisplayWidth.of(behind)
+      screen.put(behind, x: right, y: y, style: theme[.danger])
+    }
     if context.exposures > 0 {
       let seen = " seen \(context.exposures) "
       right -= DisplayWidth.of(seen)
@@ -462,6 +486,7 @@ public final class Console {
       let response = screens[activeIndex].idle(secondsSinceKey: secondsSinceKey, context: context)
     else { return }
     apply(response)
+    noticeAnchorFailures()
   }
 
   /// Live screens: when another connection committed since the last look, the active screen

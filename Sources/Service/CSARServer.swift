@@ -84,6 +84,7 @@ public struct CSARServer: Sendable {
   /// address actually bound (the port chosen for port 0).
   public func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
     let metrics = ServiceMetrics()
+    metrics.watchAnchorWrites(of: database, logger)
     let started = ContinuousClock.now
     let banks = try LiveBankMatcher(database: database)
     metrics.indexBuilt(banks.currentGeneration, since: started, "bank index loaded", logger)

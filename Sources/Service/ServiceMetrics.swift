@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import Moderation
 import Prometheus
+import Store
 import Synchronization
 
 /// The registry `GET /metrics` prints, and the service's own series.
@@ -18,6 +19,7 @@ final class ServiceMetrics: Sendable {
   let queueDepth: Prometheus.Gauge
   let scanDecisions: Mutex<[String: Prometheus.Counter]> = Mutex([:])
   let lookupMatches: Prometheus.Counter
+  let anchorWriteFailures: Prometheus.Counter
 
   /// The process's metrics system is bootstrapped once (swift-metrics allows one factory).
   private static let bootstrapped = Mutex<PrometheusCollectorRegistry?>(nil)
@@ -41,6 +43,25 @@ final class ServiceMetrics: Sendable {
       name: "csar_work_queue_depth", help: "Work admitted and not finished (running + waiting)")
     lookupMatches = registry.makeCounter(
       name: "csar_lookup_matches_total", help: "Bank entries matched by /v1/lookup")
+    anchorWriteFailures = registry.makeCounter(
+      name: "csar_audit_anchor_write_failures_total",
+      help: "Audit anchor writes that failed after a committed change (the anchor lags)")
+  }
+
+  /// Logs each failed audit anchor write of `database` at error level (the change it
+  /// followed is saved; the anchor lags behind the log) and counts it.
+  func watchAnchorWrites(of database: AppDatabase, _ logger: Logger) {
+    let counter = anchorWriteFailures
+    database.anchorWrites.onFailure { failure in
+      counter.increment()
+      logger.error(
+        "audit anchor not written",
+        metadata: [
+          "path": .string(failure.path),
+          "events": .stringConvertible(failure.events),
+          "reason": .string("\(failure)"),
+        ])
+    }
   }
 
   /// Counts a scan decision (`allowed`, `blocked`, `flagged`, `matched`, `error`).

@@ -23,6 +23,9 @@ public final class AppDatabase: Sendable {
   /// The key of the audit chain: needed for audited writes and verification; nil opens the
   /// database for reading only.
   public let auditKey: AuditKey?
+  /// What became of the audit anchor writes through this database (a failure does not undo
+  /// the change it follows; see ``AnchorWrites``).
+  public let anchorWrites = AnchorWrites()
 
   /// How long a write waits for another process's lock before failing.
   public static let busyTimeout: TimeInterval = 5

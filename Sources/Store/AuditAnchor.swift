@@ -76,7 +76,7 @@ struct AuditAnchor: Equatable {
     var description: String {
       switch self {
       case .missing: "it is missing"
-      case .refused(let error): "\(error)\(Self.advice(error))"
+      case .refused(let error): "\(error)\(Self.removalAdvice(error))"
       case .malformed(let reason): "it is damaged: \(reason)"
       case .forged: "its MAC does not verify (written without the audit key)"
       case .otherDatabase(let id): "it belongs to database \(id)"
@@ -90,7 +90,7 @@ struct AuditAnchor: Equatable {
 
     /// What to do about something that is not a regular file (the other refusals name their
     /// `chmod` or `chown`).
-    private static func advice(_ error: PrivateFileError) -> String {
+    static func removalAdvice(_ error: PrivateFileError) -> String {
       switch error {
       case .symlink, .notARegularFile:
         ". csar writes its anchors itself, as private regular files: find out who put this "
@@ -147,9 +147,13 @@ struct AuditAnchor: Equatable {
   }
 
   /// Writes the anchor atomically (a private temporary file, then rename) into `folder`,
-  /// created private when missing.
-  func write(folder: String, key: AuditKey) throws {
+  /// created private when missing. Refused, as its reading would be, when the folder is not
+  /// one csar may trust (others may write to it, another account's), or when a symlink,
+  /// FIFO or anything but a regular file is at the anchor's path (never followed, never
+  /// opened, never replaced).
+  func write(folder: String, key: AuditKey) throws(PrivateFileError) {
     try PrivateFiles.makeFolder(folder)
+    try PrivateFiles.checkFolder(folder, what: "audit anchor folder")
     try PrivateFiles.writeAtomically(
       text(key: key), to: Self.path(folder: folder, databaseId: databaseId))
   }
@@ -158,15 +162,30 @@ struct AuditAnchor: Equatable {
 // MARK: - Anchoring and checking
 
 extension AppDatabase {
-  /// Writes the anchor for the head `(id, link)` just committed. A failure is not thrown: the
-  /// write it follows has committed, and a database ahead of its anchor is fine (verification
-  /// says how far the anchor lags).
+  /// Writes the anchor for the head `(id, link)` just committed. A failure is not thrown:
+  /// the write it follows has committed, and the database is the truth (a database ahead of
+  /// its anchor verifies; verification says how far the anchor lags). It is told to
+  /// ``anchorWrites`` instead, whose handler makes it visible where it happened.
   func anchor(head: (id: Int64, link: AuditLink)) {
-    guard let auditKey, let folder = auditKey.anchorFolder,
-      let databaseId = try? read({ try AuditChain.identity($0).databaseId })
-    else { return }
-    try? AuditAnchor(databaseId: databaseId, count: head.id, head: head.link.mac)
-      .write(folder: folder, key: auditKey)
+    guard let auditKey, let folder = auditKey.anchorFolder else { return }
+    let databaseId: String
+    do {
+      databaseId = try read { try AuditChain.identity($0).databaseId }
+    } catch {
+      anchorWrites.failed(
+        AnchorWriteFailure(
+          path: folder, events: head.id,
+          error: .io(path: path, action: "read the database id", reason: "\(error)")))
+      return
+    }
+    let file = AuditAnchor.path(folder: folder, databaseId: databaseId)
+    do throws(PrivateFileError) {
+      try AuditAnchor(databaseId: databaseId, count: head.id, head: head.link.mac)
+        .write(folder: folder, key: auditKey)
+      anchorWrites.succeeded()
+    } catch {
+      anchorWrites.failed(AnchorWriteFailure(path: file, events: head.id, error: error))
+    }
   }
 
   /// Checks an intact keyed chain of `count` events against its `anchor` (as read from

@@ -43,7 +43,9 @@ struct CSAR: AsyncParsableCommand {
   /// errors) all go through ``Output``, so text from data never reaches the terminal raw.
   /// The arguments pass ``CommandLineFixes`` first (`--db X` before the subcommand, a
   /// mistyped subcommand named with the closest ones).
-  /// SQLite's process-wide settings are applied before any database opens.
+  /// SQLite's process-wide settings are applied before any database opens. A command whose
+  /// audit anchor could not be written exits with
+  /// ``DatabaseAccess/anchorNotWrittenStatus``.
   /// umask 077 first: a belt under the explicit modes Store gives the database, key, media
   /// and outbox files (see `PrivateFiles`), so nothing csar or SQLite creates is readable by
   /// others.
@@ -66,6 +68,9 @@ struct CSAR: AsyncParsableCommand {
       } else {
         try command.run()
       }
+      // The command's changes are saved; an audit anchor that was not written (said on
+      // stderr when it happened) still makes the exit status non-zero.
+      if let status = DatabaseAccess.exitStatusAfterAnchorFailures { Glibc.exit(status) }
     } catch {
       Output.exit(for: error, of: self)
     }

@@ -70,7 +70,11 @@ struct ConsoleLauncher {
     context.reporting = ReportingSettings(
       provider: configuration.provider ?? "unnamed provider", key: providerKey,
       outbox: configuration.outbox ?? PrivateFiles.folder(of: path) + "/outbox")
+    // While the terminal is in use the console shows a failed anchor write on its status
+    // bar; stderr gets it once the console has closed.
+    DatabaseAccess.reportAnchorWrites(of: database, print: false)
     Console(context: context).run(on: terminal)
+    DatabaseAccess.printLastAnchorFailure(of: database)
   }
 }
 

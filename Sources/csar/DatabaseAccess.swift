@@ -4,6 +4,7 @@
 import ConsoleUI
 import Foundation
 import Store
+import Synchronization
 
 /// Opens databases with their keys. Every command that opens a database goes through
 /// ``open(path:configuration:)``; the report commands get the provider key itself from
@@ -55,7 +56,47 @@ enum DatabaseAccess {
   {
     let configuration = try configuration ?? defaultConfiguration()
     let key = try providerKey(configuration: configuration, databasePath: path)
-    return (try AppDatabase.open(path: path, auditKey: AuditKey(providerKey: key)), key)
+    let database = try AppDatabase.open(path: path, auditKey: AuditKey(providerKey: key))
+    reportAnchorWrites(of: database)
+    return (database, key)
+  }
+
+  // MARK: - Audit anchors not written
+
+  /// The exit status of a command whose changes were saved but whose audit anchor could not
+  /// be written: 74 (EX_IOERR), apart from 1 (the command failed), so a script stops and
+  /// someone looks (the anchor is a tamper check, and a planted FIFO or symlink may be an
+  /// attack), yet can tell that the change happened and must not be made again.
+  static let anchorNotWrittenStatus: Int32 = 74
+
+  /// Anchor writes that failed in this process, and the reason last printed.
+  private static let anchorFailures = Mutex((count: 0, printed: ""))
+
+  /// Prints each failed anchor write of `database` to stderr as it happens (a failure for
+  /// the reason just printed only once: an import anchors after every batch) and counts it
+  /// for the exit status. With `print` false it is only counted: the console shows it on
+  /// its status bar while the terminal is in use, and ``printLastAnchorFailure(of:)``
+  /// prints it once the console has closed.
+  static func reportAnchorWrites(of database: AppDatabase, print: Bool = true) {
+    database.anchorWrites.onFailure { failure in
+      let reason = failure.error.description
+      let fresh = anchorFailures.withLock { state in
+        state.count += 1
+        defer { if print { state.printed = reason } }
+        return print && state.printed != reason
+      }
+      if fresh { Output.error("csar: \(failure)") }
+    }
+  }
+
+  /// Prints the newest failed anchor write of `database`, if any.
+  static func printLastAnchorFailure(of database: AppDatabase) {
+    if let failure = database.anchorWrites.lastFailure { Output.error("csar: \(failure)") }
+  }
+
+  /// ``anchorNotWrittenStatus`` when an anchor write failed in this process, else nil.
+  static var exitStatusAfterAnchorFailures: Int32? {
+    anchorFailures.withLock { $0.count } > 0 ? anchorNotWrittenStatus : nil
   }
 
   /// The configuration at its default place (for commands that do not load it otherwise).

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// An audit anchor that cannot be written after a committed change: before, the command
+/// said nothing and exited 0, and the service neither logged nor counted it; only a later
+/// `csar audit verify` found out.
+@Suite("Audit anchor writes that fail, end to end", .serialized)
+struct AnchorWriteEndToEndTests {
+  /// A database made by `csar init` with its own configuration folder (provider key and
+  /// anchors of its own), run as root.
+  struct Fixture {
+    let directory: String
+    let database: String
+    let configHome: String
+    var anchors: String { configHome + "/csar/anchors" }
+
+    init() throws {
+      directory = try CsarBinary.temporaryDirectory()
+      database = directory + "/data/csar.sqlite"
+      configHome = directory + "/config"
+      let made = try run(["init", "--db", database])
+      try #require(made.status == 0, "\(made.err)")
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+      try Subprocess.run(
+        [try CsarBinary.path] + arguments, overrides: ["XDG_CONFIG_HOME": configHome])
+    }
+
+    /// `csar operator add nobody --role ROLE`: one audited change.
+    func addNobody(_ role: String) throws -> (status: Int32, out: String, err: String) {
+      try run(["operator", "add", "nobody", "--role", role, "--db", database])
+    }
+
+    /// The role the database records for nobody.
+    func nobodysRole() throws -> String {
+      try Subprocess.run(["sqlite3", database, "SELECT role FROM operator WHERE name = 'nobody'"])
+        .out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The one anchor file (written by init's first audited change).
+    func anchor() throws -> String {
+      let names = try FileManager.default.contentsOfDirectory(atPath: anchors)
+      try #require(names.count == 1, "\(names)")
+      return anchors + "/" + names[0]
+    }
+  }
+
+  @Test func aFifoOrSymlinkAtTheAnchorIsSaidOnStderrAndTheExitStatusIs74() throws {
+    let f = try Fixture()
+    let anchor = try f.anchor()
+    #expect(try f.addNobody("reviewer").status == 0)
+
+    try FileManager.default.removeItem(atPath: anchor)
+    #expect(mkfifo(anchor, 0o600) == 0)
+    let fifo = try Subprocess.run(
+      [try CsarBinary.path, "operator", "add", "nobody", "--role", "lead", "--db", f.database],
+      timeout: 60, overrides: ["XDG_CONFIG_HOME": f.configHome])
+    #expect(fifo.status == 74, "\(fifo.err)")
+    #expect(
+      fifo.err.contains("csar: the change is saved, but the audit anchor was not written"),
+      "\(fifo.err)")
+    #expect(fifo.err.contains("\(anchor): the file to replace is not a regular file"))
+    #expect(fifo.err.contains("`rm \(anchor)`"), "\(fifo.err)")
+    #expect(try f.nobodysRole() == "lead")
+
+    try FileManager.default.removeItem(atPath: anchor)
+    let elsewhere = f.directory + "/elsewhere"
+    try "untouched\n".write(toFile: elsewhere, atomically: false, encoding: .utf8)
+    #expect(symlink(elsewhere, anchor) == 0)
+    let link = try f.addNobody("admin")
+    #expect(link.status == 74, "\(link.err)")
+    #expect(link.err.contains("\(anchor): the file to replace is a symbolic link"), "\(link.err)")
+    #expect(try f.nobodysRole() == "admin")
+    #expect(try String(contentsOfFile: elsewhere, encoding: .utf8) == "untouched\n")
+
+    // Removed: the next change anchors again, exits 0, and the log verifies.
+    try FileManager.default.removeItem(atPath: anchor)
+    let healed = try f.addNobody("reviewer")
+    #expect(healed.status == 0, "\(healed.err)")
+    #expect(healed.err.isEmpty, "\(healed.err)")
+    let verified = try f.run(["audit", "verify", "--db", f.database])
+    #expect(verified.status == 0, "\(verified.out)\(verified.err)")
+  }
+
+  @Test func anAnchorFolderTheAccountCannotWriteIsSaidOnStderr() throws {
+    guard geteuid() == 0 else {
+      print("skipped: a folder root cannot write to needs a second OS account (setpriv)")
+      return
+    }
+    // nobody's own database, key and anchors (root writes through any mode).
+    let directory = try CsarBinary.temporaryDirectory()
+    chmod(directory, 0o755)
+    let home = directory + "/nobody"
+    try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false)
+    #expect(chown(home, 65534, 65534) == 0)
+    let database = home + "/data/csar.sqlite"
+    let config = home + "/config"
+    func asNobody(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+      try TeamDatabaseEndToEndTests.asNobody(inUsers: false, config: config, arguments)
+    }
+    let made = try asNobody(["init", "--db", database])
+    try #require(made.status == 0, "\(made.err)")
+    let anchors = config + "/csar/anchors"
+    #expect(chmod(anchors, 0o500) == 0)
+
+    let added = try asNobody(["operator", "add", "daemon", "--role", "reviewer", "--db", database])
+    #expect(added.status == 74, "\(added.err)")
+    #expect(added.err.contains("the audit anchor was not written"), "\(added.err)")
+    #expect(added.err.contains("cannot create the file: Permission denied"), "\(added.err)")
+    #expect(added.err.contains("`ls -ld \(anchors)`"), "\(added.err)")
+    let role = try Subprocess.run(
+      ["sqlite3", database, "SELECT role FROM operator WHERE name = 'daemon'"]
+    ).out.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(role == "reviewer")
+  }
+
+  @Test func theServiceLogsAndCountsAnAnchorItCouldNotWrite() throws {
+    let f = try ServiceEndToEndTests.Fixture()
+    // The service's anchors folder (beside its key) is a file: no anchor can be written.
+    try FileManager.default.createDirectory(
+      atPath: f.configHome + "/csar", withIntermediateDirectories: true)
+    try "not a folder\n".write(
+      toFile: f.configHome + "/csar/anchors", atomically: false, encoding: .utf8)
+    let service = try f.sql("SELECT code FROM service ORDER BY id LIMIT 1")
+    let server = try f.serve()
+    defer { server.stop() }
+    let token = try f.token
+    let event = """
+      [{"event_id":"anchor-1","account":"api-user-1","service":"\(service)",
+        "state":"granted","occurred_at":"2026-11-01T10:00:00Z","source":"app",
+        "terms_version":"v9"}]
+      """
+    let recorded = try server.json("POST", "/v1/consent/events", token: token, event)
+    #expect(recorded.status == 200, "\(recorded.text)")
+    #expect(recorded.json["accepted"] as? Int == 1)
+    let metrics = try server.request("GET", "/metrics", token: token).text
+    #expect(metrics.contains("csar_audit_anchor_write_failures_total 1"), "\(metrics)")
+    let line = server.log.split(separator: "\n").first { $0.contains("audit anchor not written") }
+    #expect(line?.contains(#""level":"error""#) == true, "\(server.log)")
+    #expect(line?.contains("the audit anchor") == true, "\(server.log)")
+  }
+}
