@@ -17,15 +17,27 @@ public enum BankExportFormat: String, Sendable, CaseIterable {
   case te
   /// HMA 2.0 bank contents: a JSON array of `{"id","bank","signals","metadata"}`.
   case hmaJSON = "hma-json"
-  /// A StopNCII FetchHashes reply: `{"hashRecords":[{"signalType","hashValue","hashStatus",
-  /// ...}],"count","hasMoreRecords":false}` (PDQ as ImagePDQ, MD5 as VideoMD5; the label and
-  /// source id as `label` and `sourceId`, other metadata as it was imported).
+  /// A StopNCII FetchHashes reply: `{"csar_audit_head":{"events","mac"},"hashRecords":[{
+  /// "signalType","hashValue","hashStatus",...}],"count","hasMoreRecords":false}` (PDQ as
+  /// ImagePDQ, MD5 as VideoMD5; the label and source id as `label` and `sourceId`, other
+  /// metadata as it was imported). `csar_audit_head`, the audit log's head when the export
+  /// began, is a member no StopNCII reader looks for (csar's importer skips it too).
   case stopNCIIJSON = "stopncii-json"
   /// An NCMEC-style XML fingerprint list: `<queryResult>` with an `<image>` (or `<video>`, when
   /// the hash's metadata says so) per hash: its `<id>` (source id), `<classification>`
   /// (label), `<member>` and `<timestamp>` from metadata, and one fingerprint (md5, sha1 or
-  /// pdq).
+  /// pdq); before `<queryResult>`, the comment `<!-- csar audit_head EVENTS:MAC -->`.
   case ncmecXML = "ncmec-xml"
+
+  /// Whether an export starts with the audit log's head: the formats with a comment or a
+  /// member their readers skip (threatexchange lines, StopNCII JSON, NCMEC XML). CSV has no
+  /// comment syntax, and the HMA array no member a reader ignores.
+  public var carriesAuditHead: Bool {
+    switch self {
+    case .te, .stopNCIIJSON, .ncmecXML: true
+    case .csv, .teCSV, .hmaJSON: false
+    }
+  }
 
   /// The csar types the format has no name for (left out and counted).
   var unsupported: Set<BankHashType> {
@@ -76,13 +88,17 @@ public enum BankExport {
         out = ""
       }
     }
+    // The audit log's head when the export began, where the format has a place for it that
+    // its readers skip (see ``BankExportFormat``).
+    let head = format.carriesAuditHead ? try database.auditHead() : nil
     switch format {
     case .csv: out = "type,hash,label,source_id,metadata\n"
     case .teCSV: out = "signal_type,signal_str,collab,category,tags\n"
     case .hmaJSON: out = "["
-    case .stopNCIIJSON: out = #"{"hashRecords":["#
-    case .ncmecXML: out = NCMECExport.header
-    case .te: out = try database.auditHead().map { "# csar audit_head \($0)\n" } ?? ""
+    case .stopNCIIJSON:
+      out = "{" + (head.map { #""csar_audit_head":\#($0.json),"# } ?? "") + #""hashRecords":["#
+    case .ncmecXML: out = NCMECExport.header(head: head)
+    case .te: out = head.map { "# csar audit_head \($0)\n" } ?? ""
     }
     // NCMEC lists keep images and videos apart: videos in a second pass.
     let passes: [NCMECExport.Media?] = format == .ncmecXML ? [.image, .video] : [nil]
@@ -213,11 +229,13 @@ enum NCMECExport {
     var close: String { "</\(rawValue)s>\n" }
   }
 
-  static let header = """
-    <?xml version="1.0" encoding="UTF-8"?>
-    <queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
-
-    """
+  /// The XML declaration, a comment with the audit log's `head` (when there is one: XML
+  /// readers skip comments), and the opening `<queryResult>`.
+  static func header(head: AuditHead?) -> String {
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      + (head.map { "<!-- csar audit_head \($0) -->\n" } ?? "")
+      + "<queryResult xmlns=\"https://hashsharing.ncmec.org/hashsharing/v2\">\n"
+  }
   static let footer = "</queryResult>\n"
 
   /// `video` when the metadata's `media` says so, else `image`.

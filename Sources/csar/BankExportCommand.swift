@@ -20,19 +20,21 @@ struct BankExportCommand: ParsableCommand {
       metadata, collab defaults to the bank's name). te: threatexchange's TYPE VALUE lines \
       (its local_file collaboration reads them; SHA-1, which threatexchange has no type for, \
       is left out and counted) after a line `# csar audit_head EVENTS:MAC`, the audit log's \
-      head when the export began (`csar audit verify --expect-head` checks it). hma-json: a JSON array of HMA bank contents \
+      head when the export began (`csar audit verify --expect-head` checks it). hma-json: a \
+      JSON array of HMA bank contents \
       {"bank":{"name"},"signals":{"pdq":"..."},"metadata":{"content_id","json":{"label",...}}}. \
       md5 is written as video_md5 and sha256 as video_sha256 (the digest of the file), as \
       threatexchange and HMA name them. stopncii-json: a StopNCII FetchHashes reply \
-      {"hashRecords":[{"signalType":"ImagePDQ"|"VideoMD5","hashValue","hashStatus",...}],\
-      "count","hasMoreRecords"} (SHA-1 and SHA-256 left out and counted). ncmec-xml: an NCMEC \
-      fingerprint list, an <image> (or <video>) per hash with its id, classification, member \
-      and timestamp (SHA-256 left out and counted). Writes to --output (a private file, replaced \
-      atomically, exact bytes) or standard output (text from data passes the output \
-      sanitiser); a summary goes to standard error. vpdq and threatexchange-vpdq write the \
-      bank's known videos instead: ThreatExchange's frame,quality,hex,timestamp lines or \
-      python-threatexchange's JSON array, one file per video into the --output FOLDER (one \
-      video may go to standard output).
+      {"csar_audit_head":{"events","mac"},"hashRecords":[{"signalType":"ImagePDQ"|"VideoMD5",\
+      "hashValue","hashStatus",...}],"count","hasMoreRecords"} (SHA-1 and SHA-256 left out and \
+      counted; StopNCII's readers skip csar_audit_head). ncmec-xml: an NCMEC fingerprint list, \
+      a comment <!-- csar audit_head EVENTS:MAC --> and an <image> (or <video>) per hash with \
+      its id, classification, member and timestamp (SHA-256 left out and counted). Writes to \
+      --output (a private file, replaced atomically, exact bytes) or standard output (text \
+      from data passes the output sanitiser); a summary goes to standard error. vpdq and \
+      threatexchange-vpdq write the bank's known videos instead: ThreatExchange's \
+      frame,quality,hex,timestamp lines or python-threatexchange's JSON array, one file per \
+      video into the --output FOLDER (one video may go to standard output).
       """)
 
   @Argument(help: "Bank name.")

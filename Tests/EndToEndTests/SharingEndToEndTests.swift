@@ -156,6 +156,58 @@ struct SharingEndToEndTests {
     #expect((pendingJSON?["pending_import"] as? [String: Any])?["staged"] as? Int == 1)
   }
 
+  /// StopNCII JSON and NCMEC XML exports carry the audit head where their readers skip it:
+  /// Python's standard JSON and XML (expat) readers, which know nothing of csar, read the
+  /// whole documents and find every record; the head they carry passes
+  /// `csar audit verify --expect-head`.
+  @Test func stopNCIIAndNCMECExportsCarryTheHeadAndOtherReadersReadThem() throws {
+    guard (try? Subprocess.run(["python3", "-c", "import json, xml.etree.ElementTree"]))?
+      .status == 0
+    else {
+      print("skipped: python3 with its json and xml modules is not installed")
+      return
+    }
+    let f = try Fixture()
+    let source = try f.write(
+      "heads.csv",
+      "type,hash,label,source_id\npdq,\(String(repeating: "a5", count: 32)),A1,S-1\n"
+        + "md5,\(String(repeating: "0f", count: 16)),,S-2\n")
+    #expect(try f.csar("bank", "import", "heads", source).status == 0)
+    let json = f.directory + "/heads.json"
+    let xml = f.directory + "/heads.xml"
+    for (format, path) in [("stopncii-json", json), ("ncmec-xml", xml)] {
+      let exported = try f.csar("bank", "export", "heads", "--format", format, "-o", path)
+      #expect(exported.status == 0, "\(format): \(exported.err)")
+    }
+    let script = """
+      import json, sys, xml.etree.ElementTree as ET
+      reply = json.load(open(sys.argv[1]))
+      head = reply["csar_audit_head"]
+      print("%d:%s" % (head["events"], head["mac"]))
+      print(len(reply["hashRecords"]), reply["count"], reply["hasMoreRecords"])
+      parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))
+      root = ET.parse(sys.argv[2], parser).getroot()
+      ns = "{https://hashsharing.ncmec.org/hashsharing/v2}"
+      print(root.tag == ns + "queryResult", len(root.findall(".//" + ns + "fingerprints")))
+      comment = open(sys.argv[2]).read().split("\\n")[1]
+      print(comment)
+      """
+    let read = try Subprocess.run(["python3", "-c", script, json, xml])
+    #expect(read.status == 0, "\(read.err)")
+    let lines = read.out.split(separator: "\n").map(String.init)
+    try #require(lines.count == 4, "\(read.out)")
+    #expect(lines[1] == "2 2 False")
+    #expect(lines[2] == "True 2")
+    // Each export carries the head of its own moment (the first export is itself an event).
+    let xmlHead = try #require(
+      lines[3].hasPrefix("<!-- csar audit_head ") && lines[3].hasSuffix(" -->")
+        ? String(lines[3].dropFirst(21).dropLast(4)) : nil, "\(lines[3])")
+    for head in [lines[0], xmlHead] {
+      let verified = try f.csar("audit", "verify", "--expect-head", head)
+      #expect(verified.status == 0, "\(head): \(verified.out)\(verified.err)")
+    }
+  }
+
   // MARK: - threatexchange
 
   /// Whether the `threatexchange` CLI runs, installing it from PyPI when pip is there

@@ -346,6 +346,15 @@ struct FormatTests {
     }
   }
 
+  /// The text of bank `bank` exported in `format`.
+  static func exportText(
+    bank: String, format: BankExportFormat, database: AppDatabase
+  ) throws -> String {
+    var text = ""
+    _ = try BankExport.export(bank: bank, format: format, database: database) { text += $0 }
+    return text
+  }
+
   /// Before: a `te` export carried no audit head. Now its first line, a comment that csar and
   /// threatexchange's `local_file` skip, is the log's head when the export began, which
   /// `csar audit verify --expect-head` finds in the log.
@@ -355,9 +364,7 @@ struct FormatTests {
       name: "known", entries: [BankHashEntry(type: .pdq, hash: Self.pdq)], by: "mod")
     let head = try #require(try db.auditHead())
     func exported(_ format: BankExportFormat) throws -> String {
-      var text = ""
-      _ = try BankExport.export(bank: "known", format: format, database: db) { text += $0 }
-      return text
+      try Self.exportText(bank: "known", format: format, database: db)
     }
     let te = try exported(.te)
     let first = String(te.prefix { $0 != "\n" })
@@ -367,6 +374,53 @@ struct FormatTests {
     #expect(parse(te, "known.te").entries.map(\.hash) == [Self.pdq])
     // threatexchange's dataset CSV has no comment syntax: its first line stays the header.
     #expect(try exported(.teCSV).hasPrefix("signal_type,signal_str,collab,category,tags\n"))
+  }
+
+  /// Before: StopNCII JSON and NCMEC XML exports carried no audit head. Now the JSON has a
+  /// member `csar_audit_head` (StopNCII's readers take `hashRecords`, `count` and paging and
+  /// skip the rest) and the XML a comment before `<queryResult>`; csar reads both exports
+  /// exactly as it reads them without the head, and `--expect-head` finds the head.
+  @Test func stopNCIIAndNCMECExportsCarryTheAuditHead() throws {
+    let db = try moderationDatabase()
+    let entries = [
+      BankHashEntry(type: .pdq, hash: Self.pdq, label: "A1", sourceId: "s-1"),
+      BankHashEntry(
+        type: .md5, hash: Self.md5, sourceId: "s-2", metadata: #"{"member":"Example"}"#),
+    ]
+    try db.importBank(name: "known", entries: entries, by: "mod")
+    let head = try #require(try db.auditHead())
+    func exported(_ format: BankExportFormat) throws -> String {
+      try Self.exportText(bank: "known", format: format, database: db)
+    }
+    let json = try exported(.stopNCIIJSON)
+    let member = #""csar_audit_head":{"events":\#(head.events),"mac":"\#(head.mac)"},"#
+    #expect(json.hasPrefix("{" + member + #""hashRecords":["#), "\(json.prefix(200))")
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    let carried = try #require(object["csar_audit_head"] as? [String: Any])
+    let carriedHead = AuditHead(
+      events: Int64(carried["events"] as? Int ?? 0), mac: carried["mac"] as? String ?? "")
+    #expect(try db.verifyAudit(expectedHead: carriedHead).isOK)
+    #expect((object["hashRecords"] as? [Any])?.count == 2 && object["count"] as? Int == 2)
+
+    let xml = try exported(.ncmecXML)
+    let comment = "<!-- csar audit_head \(head) -->\n"
+    #expect(xml.hasPrefix(#"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" + comment))
+
+    // csar's importer reads each export as it reads it without the head, every entry whole.
+    for (text, without, name) in [
+      (json, json.replacingOccurrences(of: member, with: ""), "known.json"),
+      (xml, xml.replacingOccurrences(of: comment, with: ""), "known.xml"),
+    ] {
+      #expect(without != text)
+      let withHead = parse(text, name)
+      let plain = parse(without, name)
+      #expect(withHead.problems.isEmpty, "\(withHead.problems)")
+      #expect(withHead.entries == plain.entries && withHead.format == plain.format)
+      #expect(withHead.unsupported == plain.unsupported)
+      #expect(withHead.entries.map(\.hash).sorted() == entries.map(\.hash).sorted())
+      #expect(withHead.entries.first { $0.type == .pdq }?.sourceId == "s-1")
+    }
   }
 
   /// Before: no StopNCII or NCMEC export. Now both write what their importers read back: the
