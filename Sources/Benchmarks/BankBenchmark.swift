@@ -9,15 +9,18 @@ import Moderation
 import Store
 
 /// Times a bank import of a CSV file of N random PDQ hashes into a fresh database file (parse
-/// and store in short batches), a retraction list of a tenth of them (parse and delete, a
-/// version per bank), loading the enabled
-/// banks into the PDQ index (what every `csar scan` run does first), and the upload gate on
+/// and store in short batches; `--runs` times, each into a new file), a retraction list of a
+/// tenth of them (parse and delete, a version per bank), loading the enabled banks into the
+/// PDQ index (what every `csar scan` run does first), and the upload gate on
 /// generated benign images (decode, SHA-256/MD5/PDQ, bank and consent checks).
 public struct BankBenchmark: ParsableArguments {
   public init() {}
 
   @Option(name: .long, help: "Number of PDQ hashes to import.")
   var hashes = 1_000_000
+
+  @Option(name: .long, help: "Imports to time, each into a fresh database (medians printed).")
+  var runs = 1
 
   @Option(name: .long, help: "Hashes in the retraction list (default: a tenth of --hashes).")
   var retract: Int?
@@ -34,25 +37,16 @@ public struct BankBenchmark: ParsableArguments {
   /// Measures and prints the figures.
   public func run() throws {
     let parts = size.split(separator: "x").compactMap { Int($0) }
-    guard parts.count == 2, hashes >= 1, images >= 1 else {
-      throw ValidationError("--size must look like 640x480; --hashes and --images at least 1")
+    guard parts.count == 2, hashes >= 1, images >= 1, runs >= 1 else {
+      throw ValidationError(
+        "--size must look like 640x480; --hashes, --images and --runs at least 1")
     }
     let folder = NSTemporaryDirectory() + "csar-bench-bank-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    let database = try BenchDatabase.scratch(path: folder + "/bench.sqlite")
-    try database.ensureOperator(name: "bench", role: .lead)
-    try database.createService(code: "bench", name: "Bench", kind: .hosting, by: "bench")
-    let consent = Array(
-      """
-      event_id,account,service,state,occurred_at,source,terms_version
-      e1,A-bench,bench,granted,2026-01-01T00:00:00Z,app,v1
 
-      """.utf8)
-    _ = try database.importConsent(
-      bytes: consent, fileName: "consent.csv", options: .init(operatorName: "bench"))
-
-    // Import: a CSV file as `csar bank import` reads it (parse, validate, one transaction).
+    // Import: a CSV file as `csar bank import` reads it (parse and check, then store in
+    // batches).
     var random = BenchRandom(seed: 99)
     var csv = "type,hash,label,source_id\n"
     csv.reserveCapacity(hashes * 90)
@@ -63,27 +57,42 @@ public struct BankBenchmark: ParsableArguments {
     let csvPath = folder + "/bank.csv"
     try csv.write(toFile: csvPath, atomically: false, encoding: .utf8)
     csv = ""
-    var t = monotonicSeconds()
-    var cpu = BenchFigures.cpuSeconds()
-    let parsed = try BankFile.load(path: csvPath)
-    let parseSeconds = monotonicSeconds() - t
-    let parseCPU = BenchFigures.cpuSeconds() - cpu
-    t = monotonicSeconds()
-    cpu = BenchFigures.cpuSeconds()
-    let imported = try database.importBank(name: "bench", entries: parsed.entries, by: "bench")
-    let importSeconds = monotonicSeconds() - t
-    let importCPU = BenchFigures.cpuSeconds() - cpu
-    let fileBytes = (try? FileManager.default.attributesOfItem(
-      atPath: folder + "/bench.sqlite")[.size] as? Int) ?? 0
-    let total = parseSeconds + importSeconds
     func seconds(_ wall: Double, _ cpu: Double) -> String {
       "\(BenchFigures.format(wall, 2)) s (CPU \(BenchFigures.format(cpu, 2)) s)"
     }
-    print("import\t\(hashes) PDQ hashes (CSV) in \(BenchFigures.format(total, 2)) s, "
-          + "\(Int(Double(hashes) / total)) hashes/s: parse \(seconds(parseSeconds, parseCPU)), "
-          + "store \(seconds(importSeconds, importCPU)) in \(imported.batches) "
-          + "transactions of up to \(AppDatabase.bankImportBatchSize) hashes; database "
-          + "\(BenchFigures.format(Double(fileBytes) / Double(hashes), 1)) bytes/hash")
+    var figures: [String: [Double]] = [:]
+    var database: AppDatabase!
+    var parsed: BankFile!
+    for run in 1...runs {
+      let path = folder + "/bench-\(run).sqlite"
+      if run > 1 { BenchDatabase.remove(folder + "/bench-\(run - 1).sqlite") }
+      database = try Self.freshDatabase(path: path)
+      var t = monotonicSeconds()
+      var cpu = BenchFigures.cpuSeconds()
+      parsed = try BankFile.load(path: csvPath)
+      figures["parse", default: []].append(monotonicSeconds() - t)
+      figures["parse CPU", default: []].append(BenchFigures.cpuSeconds() - cpu)
+      t = monotonicSeconds()
+      cpu = BenchFigures.cpuSeconds()
+      let imported = try database.importBank(name: "bench", entries: parsed.entries, by: "bench")
+      figures["store", default: []].append(monotonicSeconds() - t)
+      figures["store CPU", default: []].append(BenchFigures.cpuSeconds() - cpu)
+      let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        ?? 0
+      func last(_ key: String) -> Double { figures[key]!.last! }
+      let total = last("parse") + last("store")
+      print("import\(runs > 1 ? " run \(run)" : "")\t\(hashes) PDQ hashes (CSV) in "
+            + "\(BenchFigures.format(total, 2)) s, \(Int(Double(hashes) / total)) hashes/s: "
+            + "parse \(seconds(last("parse"), last("parse CPU"))), "
+            + "store \(seconds(last("store"), last("store CPU"))) in \(imported.batches) "
+            + "transactions of up to \(AppDatabase.bankImportBatchSize) hashes; database "
+            + "\(BenchFigures.format(Double(fileBytes) / Double(hashes), 1)) bytes/hash")
+    }
+    if runs > 1 {
+      func median(_ key: String) -> Double { BenchFigures.median(figures[key]!) }
+      print("import\tmedian of \(runs): parse \(seconds(median("parse"), median("parse CPU"))), "
+            + "store \(seconds(median("store"), median("store CPU")))")
+    }
 
     try importWhileAnotherConnectionWrites(parsed.entries, folder: folder)
 
@@ -100,8 +109,8 @@ public struct BankBenchmark: ParsableArguments {
     let listPath = folder + "/retract.csv"
     try list.write(toFile: listPath, atomically: false, encoding: .utf8)
     list = ""
-    t = monotonicSeconds()
-    cpu = BenchFigures.cpuSeconds()
+    var t = monotonicSeconds()
+    var cpu = BenchFigures.cpuSeconds()
     let retracted = try Curation.retract(path: listPath, database: database, by: "bench")
     let retractSeconds = monotonicSeconds() - t
     let retractCPU = BenchFigures.cpuSeconds() - cpu
@@ -152,6 +161,23 @@ public struct BankBenchmark: ParsableArguments {
           + "\(BenchFigures.format(1 / median, 1)) images/s "
           + "on one core (\(flagged) flagged) against \(matcher.index.count + planted.count) "
           + "hashes")
+  }
+
+  /// A new database file at `path` with the bench's operator, a service and one account
+  /// that consented (for the scans).
+  static func freshDatabase(path: String) throws -> AppDatabase {
+    let database = try BenchDatabase.scratch(path: path)
+    try database.ensureOperator(name: "bench", role: .lead)
+    try database.createService(code: "bench", name: "Bench", kind: .hosting, by: "bench")
+    let consent = Array(
+      """
+      event_id,account,service,state,occurred_at,source,terms_version
+      e1,A-bench,bench,granted,2026-01-01T00:00:00Z,app,v1
+
+      """.utf8)
+    _ = try database.importConsent(
+      bytes: consent, fileName: "consent.csv", options: .init(operatorName: "bench"))
+    return database
   }
 
   /// The same import into a second fresh database while another connection (a console

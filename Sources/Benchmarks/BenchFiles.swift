@@ -47,4 +47,11 @@ enum BenchDatabase {
     try AppDatabase.open(
       path: path, auditKey: .random(anchorFolder: PrivateFiles.folder(of: path) + "/anchors"))
   }
+
+  /// Removes a scratch database file and its log.
+  static func remove(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] {
+      try? FileManager.default.removeItem(atPath: path + suffix)
+    }
+  }
 }
