@@ -144,7 +144,7 @@ extension AppDatabase {
       withdrawals: withdrawn, listed: Self.countsByType(entries),
       lastTransaction: options.lastTransaction)
     let size = max(1, options.batchSize)
-    return try withImportCache(large: entries.count > 10_000) {
+    return try withImportTuning(large: entries.count > ImportTuning.minimumHashes) {
       var start = 0
       while true {
         let end = min(start + size, order.count)
@@ -243,20 +243,7 @@ struct BankImportRun {
     let id = try pending ?? Int64.fetchOne(
       db, sql: "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'bank_import'), 0)")!
       + 1
-    let insert = try db.cachedStatement(
-      sql: """
-        INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label, source_id, metadata,
-          import_id) VALUES (?, ?, ?, ?, ?, ?, ?)
-        """)
-    var perType: [BankHashType: Int] = [:]
-    for entry in entries {
-      insert.setUncheckedArguments([
-        bank.id, entry.type.rawValue, entry.hash, entry.label, entry.sourceId, entry.metadata,
-        id,
-      ])
-      try insert.execute()
-      if db.changesCount > 0 { perType[entry.type, default: 0] += 1 }
-    }
+    let perType = try Self.insert(db, entries: entries, bankId: bank.id, importId: id)
     let batchStaged = perType.values.reduce(0, +)
     bankId = bank.id
     if pending == nil, batchStaged > 0 || (bank.created && !last) {
@@ -300,6 +287,46 @@ struct BankImportRun {
         ])
     }
     return nil
+  }
+
+  /// Inserts `entries` into bank `bankId`, staged by import `importId`, 256 rows per
+  /// statement; returns how many rows of each type it added (hashes the bank holds already
+  /// are left out by the insert, not counted). The entries come in index order, so those of
+  /// one type follow one another: the rows are written whenever the type changes, and the
+  /// changes counted since are that type's.
+  static func insert(
+    _ db: Database, entries: some Sequence<BankHashEntry>, bankId: Int64, importId: Int64
+  ) throws -> [BankHashType: Int] {
+    var insert = BulkInserter(
+      db,
+      head: """
+        INSERT OR IGNORE INTO bank_hash (bank_id, type, hash, label, source_id, metadata,
+          import_id) VALUES
+        """, columns: 7)
+    var perType: [BankHashType: Int] = [:]
+    var type: BankHashType?
+    var counted = 0
+    func count() throws {
+      guard let type else { return }
+      try insert.flush()
+      perType[type, default: 0] += insert.changes - counted
+      counted = insert.changes
+    }
+    for entry in entries {
+      if entry.type != type {
+        try count()
+        type = entry.type
+      }
+      try insert.add(.int(bankId))
+      try insert.add(.text(entry.type.rawValue))
+      try insert.add(.text(entry.hash))
+      try insert.add(BulkValue(entry.label))
+      try insert.add(BulkValue(entry.sourceId))
+      try insert.add(BulkValue(entry.metadata))
+      try insert.add(.int(importId))
+    }
+    try count()
+    return perType
   }
 
   /// The bank's pending import (taken over when an earlier run left it), or nil.

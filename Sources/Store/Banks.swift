@@ -145,23 +145,6 @@ extension AppDatabase {
     return key
   }
 
-  /// Runs `body` with a 64 MB page cache on the writer when `large` (a big import dirties
-  /// more index pages than SQLite's default 2 MB cache holds, and would spill mid-transaction).
-  func withImportCache<T>(large: Bool, _ body: () throws -> T) throws -> T {
-    guard large else { return try body() }
-    let previous = try writer.writeWithoutTransaction { db -> Int in
-      let old = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-      try db.execute(sql: "PRAGMA cache_size = -65536")
-      return old
-    }
-    defer {
-      try? writer.writeWithoutTransaction { db in
-        try db.execute(sql: "PRAGMA cache_size = \(previous)")
-      }
-    }
-    return try body()
-  }
-
   /// Enables or disables a bank; returns the bank. No event when nothing changes.
   @discardableResult
   public func setBankEnabled(name: String, enabled: Bool, by operatorName: String) throws

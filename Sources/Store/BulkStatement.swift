@@ -113,6 +113,9 @@ struct BulkInserter {
   private let rowsPerStatement: Int
   private var pending: [BulkValue] = []
   private var full: BulkStatement?
+  /// Rows the statements run so far inserted, updated or deleted (SQLite's count of changes:
+  /// a row an `INSERT OR IGNORE` left out is not one).
+  private(set) var changes = 0
 
   /// `head` is `INSERT INTO table (a, b, c) VALUES`, `tail` what follows the rows (an
   /// `ON CONFLICT` clause, or empty).
@@ -165,5 +168,6 @@ struct BulkInserter {
     }
     pending.removeAll(keepingCapacity: true)
     try statement.execute()
+    changes += db.changesCount
   }
 }

@@ -226,6 +226,92 @@ import Testing
     #expect(try count(db, "SELECT count(*) FROM bank_hash") == 0)
     #expect(try count(db, "SELECT count(*) FROM bank WHERE name = 'gone'") == 0)
   }
+
+  @Test func aFailedOrStoppedLargeImportGivesTheWritingConnectionItsSettingsBack() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let path = folder.file("csar.sqlite")
+    let db = try seededDatabase(path: path)
+    let other = try AppDatabase.open(path: path, auditKey: folder.auditKey)
+    let settings: @Sendable () throws -> ImportTuning = {
+      try db.writer.writeWithoutTransaction { try ImportTuning.current($0) }
+    }
+    let before = try settings()
+    #expect(before != ImportTuning.forImport)
+    let during = Locked<ImportTuning>()
+    // 12,000 hashes: a large import, in three batches; the bank goes after the first.
+    var options = BankImportOptions(batchSize: 5_000)
+    options.pause = 0
+    options.betweenBatches = { batch in
+      during.set(try settings())
+      if batch == 1 { try other.deleteBank(name: "gone", by: "bahar") }
+    }
+    #expect(throws: BankCurationError.deletedDuringImport(bank: "gone")) {
+      try db.importBank(
+        name: "gone", entries: Self.entries(12_000), threshold: nil, skipped: 0, source: nil,
+        withdrawals: BankWithdrawals(), by: "bahar", options: options)
+    }
+    #expect(during.get() == ImportTuning.forImport)
+    #expect(try settings() == before)
+
+    // Stopped between batches (Ctrl-C).
+    options.betweenBatches = { _ in during.set(try settings()) }
+    options.stopAfterBatches = 1
+    #expect(throws: LongRunStopped.self) {
+      try db.importBank(
+        name: "stopped", entries: Self.entries(12_000), threshold: nil, skipped: 0,
+        source: nil, withdrawals: BankWithdrawals(), by: "bahar", options: options)
+    }
+    #expect(during.get() == ImportTuning.forImport)
+    #expect(try settings() == before)
+
+    // A small import runs with the connection as it is.
+    options.stopAfterBatches = nil
+    options.batchSize = 100
+    _ = try db.importBank(
+      name: "small", entries: Self.entries(300), threshold: nil, skipped: 0, source: nil,
+      withdrawals: BankWithdrawals(), by: "bahar", options: options)
+    #expect(during.get() == before)
+  }
+
+  @Test func eachTypeCountsWhatItAddedWhenTypesShareABatch() throws {
+    let db = try seededDatabase()
+    func hex(_ n: Int, _ digits: Int) -> String {
+      let word = String(UInt64(n) &* 0x9E37_79B9_7F4A_7C15, radix: 16).leftPadded(16)
+      return String(String(repeating: word, count: 4).prefix(digits))
+    }
+    // Already in the bank: 300 of the PDQ hashes and 2 of the MD5s.
+    let pdq = (0..<700).map { BankHashEntry(type: .pdq, hash: hex($0, 64)) }
+    let md5 = (0..<5).map { BankHashEntry(type: .md5, hash: hex(10_000 + $0, 32)) }
+    let sha1 = (0..<3).map { BankHashEntry(type: .sha1, hash: hex(20_000 + $0, 40)) }
+    let sha256 = (0..<4).map { BankHashEntry(type: .sha256, hash: hex(30_000 + $0, 64)) }
+    try db.importBank(
+      name: "mixed", entries: Array(pdq[100..<400]) + md5.prefix(2), by: "bahar")
+    // Batches of 600: the first holds every MD5 (their type sorts first) and 594 PDQ
+    // hashes (in three statements), the second the rest and both SHA types.
+    var options = BankImportOptions(batchSize: 600)
+    options.pause = 0
+    let listed = (sha256 + pdq + sha1 + md5 + [pdq[5], md5[4]]).shuffled()
+    let summary = try db.importBank(
+      name: "mixed", entries: listed, threshold: nil, skipped: 0, source: nil,
+      withdrawals: BankWithdrawals(), by: "bahar", options: options)
+    #expect(summary.added == 400 + 3 + 3 + 4 && summary.batches == 2)
+    #expect(summary.alreadyPresent == listed.count - summary.added)
+    let staged = try db.writer.read {
+      try Row.fetchOne(
+        $0,
+        sql: """
+          SELECT staged_pdq, staged_md5, staged_sha1, staged_sha256 FROM bank_import
+          ORDER BY id DESC LIMIT 1
+          """)
+    }
+    #expect(staged.map { [$0[0], $0[1], $0[2], $0[3]] as [Int] } == [400, 3, 3, 4])
+    let bank = try db.hashBank(name: "mixed")
+    #expect(bank.total == 712 && bank.version?.added == 410)
+    #expect(
+      try count(db, "SELECT count(*) FROM bank_hash WHERE type = 'md5'") == 5
+        && count(db, "SELECT count(*) FROM bank_hash WHERE type = 'pdq'") == 700)
+  }
 }
 
 extension String {

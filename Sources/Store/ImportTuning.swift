@@ -1,8 +1,9 @@
 import GRDB
 
-// MARK: - The writing connection's settings during a consent import
+// MARK: - The writing connection's settings during a large import
 
-/// SQLite settings of the writing connection while a consent import runs, restored after it.
+/// SQLite settings of the writing connection while a large import runs (consent events,
+/// bank hashes, known videos, a long removal or retraction list), restored after it.
 ///
 /// None of them changes what is durable or when: every batch still commits (and syncs) on
 /// its own. They only change where SQLite keeps its scratch copies and how often it copies
@@ -17,21 +18,26 @@ struct ImportTuning: Equatable {
 
   /// What an import runs with:
   /// - a 256 MB page cache: a batch dirties index pages all over (random pseudonyms, event
-  ///   ids); with SQLite's default 2 MB they spill to the WAL mid-transaction;
+  ///   ids, a retraction's hashes); with SQLite's default 2 MB they spill to the WAL
+  ///   mid-transaction;
   /// - statement journals in memory: each multi-row insert keeps the prior content of the
   ///   pages it touches until it finishes (to undo itself alone on a constraint error). With
-  ///   a file temp store that journal spills past 64 KB into a temp file: for 1M events,
-  ///   1.6 GB written and thrown away. It only ever holds one statement's pages;
+  ///   a file temp store that journal spills past 64 KB into a temp file: for 1M consent
+  ///   events, 1.6 GB written and thrown away. It only ever holds one statement's pages;
   /// - a checkpoint every 16,384 pages (64 MB of WAL) instead of 1,000: each batch rewrites
-  ///   most pages of the pseudonym index (random keys), so checkpointing after every batch
-  ///   copies the same pages into the database again and again.
+  ///   many of the same index pages (the consent import's pseudonym index, a bank's hash
+  ///   index at its end), so checkpointing after every batch copies the same pages into the
+  ///   database again and again.
   static let forImport = ImportTuning(
     cacheSize: -262_144, tempStore: 2, walAutocheckpoint: 16_384)
 
-  /// Imports of fewer events (a service request's, usually) run with the connection as it
-  /// is: changing and restoring its settings, and the checkpoint after, would cost them more
-  /// than they save.
+  /// Consent imports of fewer events (a service request's, usually) run with the connection
+  /// as it is: changing and restoring its settings, and the checkpoint after, would cost
+  /// them more than they save.
   static let minimumEvents = 1_000
+
+  /// Bank imports, removals and retractions of more hashes than this run tuned.
+  static let minimumHashes = 10_000
 
   /// The connection's current settings.
   static func current(_ db: Database) throws -> ImportTuning {
@@ -51,10 +57,10 @@ struct ImportTuning: Equatable {
 }
 
 extension AppDatabase {
-  /// Runs `body` (a consent import's batches) with ``ImportTuning/forImport`` on the writing
-  /// connection when `large`, then restores its settings and copies what the log still
-  /// holds into the database file (as the usual checkpoint after a commit would have), also
-  /// when `body` throws or is stopped.
+  /// Runs `body` (an import's batches, or one long transaction) with
+  /// ``ImportTuning/forImport`` on the writing connection when `large`, then restores its
+  /// settings and copies what the log still holds into the database file (as the usual
+  /// checkpoint after a commit would have), also when `body` throws or is stopped.
   func withImportTuning<T>(large: Bool, _ body: () throws -> T) throws -> T {
     guard large else { return try body() }
     let previous = try writer.writeWithoutTransaction { db -> ImportTuning in
