@@ -11,8 +11,9 @@ import GRDBSQLite
 ///
 /// For loops that run one statement a million times (consent imports), GRDB's per-call
 /// argument conversion and bookkeeping cost more than SQLite's own work. Use only inside a
-/// write transaction that GRDB opened; nothing here observes changes (csar has no GRDB
-/// observers), and `Database.changesCount` / `lastInsertedRowID` stay valid.
+/// transaction that GRDB opened (a read's snapshot, or a write); nothing here observes
+/// changes (csar has no GRDB observers), and `Database.changesCount` / `lastInsertedRowID`
+/// stay valid.
 struct BulkStatement {
   private let statement: Statement
   private let connection: SQLiteConnection?

@@ -190,11 +190,13 @@ struct ConsentImportPlan {
 
   init(_ db: Database, records: [ConsentImportRecord]) throws {
     let services = try ServiceCodes(db)
-    let findEvent = try db.cachedStatement(sql: Self.findEventSQL)
     let findAccount = try db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?")
     // A first import into an empty database needs no look-ups.
     let hasEvents = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM consent_event)")
       ?? true
+    let recorded =
+      hasEvents
+      ? try Self.recorded(db, records: records, indices: Array(0..<Int32(records.count))) : []
     let hasAccounts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM account)") ?? true
     var seenIds: [String: Int32] = [:]
     seenIds.reserveCapacity(records.count)
@@ -226,8 +228,8 @@ struct ConsentImportPlan {
         }
         continue
       }
-      if hasEvents, let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) {
-        if Self.matches(stored, record) {
+      if hasEvents, recorded[index] != .absent {
+        if recorded[index] == .same {
           duplicates += 1
         } else {
           issues.append(Self.conflict(record))
@@ -523,39 +525,17 @@ struct ConsentImportPlan {
     _ pair: inout Pair, _ db: Database, records: [ConsentImportRecord],
     outcome: inout BatchOutcome
   ) throws {
-    let findEvent = try db.cachedStatement(sql: Self.findEventSQL)
-    pair.records = IndexList(try pair.records.filter { index in
-      let record = records[Int(index)]
-      guard let stored = try Row.fetchOne(findEvent, arguments: [record.eventId]) else {
-        return true
+    let indices = Array(pair.records)
+    let recorded = try Self.recorded(db, records: records, indices: indices)
+    var kept = IndexList()
+    for (index, found) in zip(indices, recorded) {
+      switch found {
+      case .absent: kept.append(index)
+      case .same: outcome.duplicates += 1
+      case .different: outcome.issues.append(Self.conflict(records[Int(index)]))
       }
-      if Self.matches(stored, record) {
-        outcome.duplicates += 1
-      } else {
-        outcome.issues.append(Self.conflict(record))
-      }
-      return false
-    })
-  }
-
-  /// A stored event by event id: account, service code, state, time (see ``matches(_:_:)``).
-  static let findEventSQL = """
-    SELECT a.external_id, s.code, e.state, e.occurred_at
-    FROM consent_event e JOIN account a ON a.id = e.account_id
-    JOIN service s ON s.id = e.service_id WHERE e.event_id = ?
-    """
-
-  /// Whether a stored event (account, service code, state, time) is `record`.
-  static func matches(_ stored: Row, _ record: ConsentImportRecord) -> Bool {
-    stored[0] == record.account && stored[1] == record.service
-      && stored[2] == record.state.rawValue && stored[3] == record.occurredAt
-  }
-
-  /// The issue of an event id already recorded with other content.
-  static func conflict(_ record: ConsentImportRecord) -> ConsentImportIssue {
-    ConsentImportIssue(
-      line: record.line,
-      reason: "event_id \(record.eventId) is already recorded with different content")
+    }
+    pair.records = kept
   }
 
   static let hexDigits = Array("0123456789abcdef".utf8)

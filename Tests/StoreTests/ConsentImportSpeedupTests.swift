@@ -137,6 +137,66 @@ struct ConsentImportInternalsTests {
     #expect(try settings() == before)
   }
 
+  @Test func aReimportLooksUpItsEventIdsManyAQuery() throws {
+    let db = try seededDatabase()
+    let lines = Self.lines(accounts: 300)
+    _ = try db.importCSV(lines)
+    // Statements that read stored events by event id, on the one connection of an
+    // in-memory database (reads included).
+    let lookups = Locked<Int>()
+    lookups.set(0)
+    try db.writer.writeWithoutTransaction { connection in
+      connection.trace(options: .statement) { event in
+        guard case .statement(let statement) = event else { return }
+        let sql = statement.sql
+        if sql.hasPrefix("WITH") || sql.hasPrefix("SELECT"), sql.contains("consent_event"),
+          sql.contains("event_id")
+        {
+          lookups.set(lookups.get()! + 1)
+        }
+      }
+    }
+    let again = try db.importCSV(lines)
+    try db.writer.writeWithoutTransaction { $0.trace(options: .statement, nil) }
+    #expect(again.duplicates == 900 && again.accepted == 0)
+    // 900 ids, 256 a query: 4 queries, not one per event.
+    #expect(lookups.get() == 4)
+  }
+
+  @Test func aReimportAnswersEveryIdOfEveryGroupAsOneLookUpEachDid() throws {
+    let db = try seededDatabase()
+    var lines = Self.lines(accounts: 300)
+    _ = try db.importCSV(lines)
+    let audits = try count(db, "SELECT count(*) FROM audit_event")
+    func edit(_ k: Int, _ change: (inout [Substring]) -> Void) {
+      var fields = lines[k].split(separator: ",", omittingEmptySubsequences: false)
+      change(&fields)
+      lines[k] = fields.joined(separator: ",")
+    }
+    // Stored with other content: the first and last id of a group, the first of the next
+    // (256 ids a query), one further on; each a different field.
+    edit(0) { $0[1] = "N-9999" }
+    edit(255) { $0[2] = $0[2] == "chat-eu" ? "foto-de" : "chat-eu" }
+    edit(256) { $0[3] = "refused" }
+    edit(511) { $0[4] = Substring(String(Int($0[4])! + 1)) }
+    // Only the source differs: the same event, as before (account, service, state and time
+    // are compared).
+    edit(600) { $0[5] = "support" }
+    lines.append(lines[300])  // repeated in the file
+    for skipInvalid in [false, true] {
+      let again = try db.importCSV(lines, skipInvalid: skipInvalid)
+      #expect(again.rejected.map(\.line) == [2, 257, 258, 513])
+      #expect(
+        again.rejected.allSatisfy {
+          $0.reason.hasSuffix("is already recorded with different content")
+        })
+      #expect(again.duplicates == 900 - 4 + 1 && again.accepted == 0)
+      #expect(again.committed == skipInvalid && again.batches == 0)
+    }
+    #expect(try count(db, "SELECT count(*) FROM audit_event") == audits)
+    #expect(try count(db, "SELECT count(*) FROM consent_event") == 900)
+  }
+
   @Test func servicesAreFoundInAShortListAndInALongOne() throws {
     let db = try seededDatabase()
     let short = try db.writer.read { try ServiceCodes($0) }
