@@ -117,11 +117,15 @@ public struct BankFile: Sendable {
         bad("empty \(type.rawValue) hash")
         continue
       }
-      if hash.utf8.contains(where: { (0x41...0x5A).contains($0) }) { hash = hash.lowercased() }
-      if let offender = hash.unicodeScalars.first(where: { !isHexDigit($0) }) {
-        bad("\(type.rawValue) hash has a non-hex character "
-          + "\"\(DisplayText.clean(String(offender)))\"")
-        continue
+      if let digits = ByteText.hexDigits(hash, length: type.hexLength) {
+        hash = digits
+      } else {
+        if hash.utf8.contains(where: { (0x41...0x5A).contains($0) }) { hash = hash.lowercased() }
+        if let offender = hash.unicodeScalars.first(where: { !isHexDigit($0) }) {
+          bad("\(type.rawValue) hash has a non-hex character "
+            + "\"\(DisplayText.clean(String(offender)))\"")
+          continue
+        }
       }
       guard hash.utf8.count == type.hexLength else {
         bad("\(type.rawValue) hash must have \(type.hexLength) hex digits, not \(hash.count)")
@@ -153,11 +157,12 @@ public struct BankFile: Sendable {
         continue
       }
       if seen[type] == nil { seen[type] = Dictionary(minimumCapacity: lines.count) }
-      if let first = seen[type]![hash] {
+      // One look-up for a new hash (the usual case); a repeated one puts the first line back.
+      if let first = seen[type]!.updateValue(number, forKey: hash) {
+        seen[type]![hash] = first
         bad("duplicate \(type.rawValue) hash (first on line \(first))")
         continue
       }
-      seen[type]![hash] = number
       result.entries.append(
         BankHashEntry(
           type: type, hash: hash, label: label, sourceId: source,
