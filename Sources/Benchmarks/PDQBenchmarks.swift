@@ -161,6 +161,9 @@ public struct MatchBenchmark: ParsableArguments {
   @Flag(name: .long, help: "Also time the linear scan (slow at millions).")
   var linear = false
 
+  @Flag(name: .long, help: "Build the query filters first, as `csar serve` does.")
+  var filters = false
+
   /// Measures and prints the figures.
   public func run() throws {
     var seeded = BenchRandom(seed: 12345)
@@ -187,6 +190,11 @@ public struct MatchBenchmark: ParsableArguments {
     let index = PDQIndex(words: words, ids: Array(0..<hashes))
     let build = monotonicSeconds() - t
     let after = BenchFigures.residentBytes()
+    if filters {
+      t = monotonicSeconds()
+      index.prepareFilters()
+      print("filters\t\(BenchFigures.format(monotonicSeconds() - t, 2)) s")
+    }
     var times: [Double] = []
     var found = 0
     for centre in centres {
