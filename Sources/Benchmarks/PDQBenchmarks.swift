@@ -161,8 +161,8 @@ public struct MatchBenchmark: ParsableArguments {
   @Flag(name: .long, help: "Also time the linear scan (slow at millions).")
   var linear = false
 
-  @Flag(name: .long, help: "Build the query filters first, as `csar serve` does.")
-  var filters = false
+  @Flag(name: .long, help: "Prepare the index for queries first, as `csar serve` does.")
+  var prepare = false
 
   /// Measures and prints the figures.
   public func run() throws {
@@ -190,10 +190,10 @@ public struct MatchBenchmark: ParsableArguments {
     let index = PDQIndex(words: words, ids: Array(0..<hashes))
     let build = monotonicSeconds() - t
     let after = BenchFigures.residentBytes()
-    if filters {
+    if prepare {
       t = monotonicSeconds()
-      index.prepareFilters()
-      print("filters\t\(BenchFigures.format(monotonicSeconds() - t, 2)) s")
+      index.prepareForQueries()
+      print("prepare\t\(BenchFigures.format(monotonicSeconds() - t, 2)) s")
     }
     var times: [Double] = []
     var found = 0

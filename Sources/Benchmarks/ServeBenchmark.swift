@@ -109,14 +109,14 @@ public struct ServeBenchmark {
       + "\(Self.ms(figures.warmStart)) with it (CPU \(Self.ms(figures.warmStartCPU)); snapshot "
       + "\(Self.mib(figures.snapshotBytes)))")
     defer { warm.process.finish(terminate: true) }
-    // Lookups are measured once the service has built its index's query filters (it answers
-    // meanwhile, more slowly, while the build takes a core). A bank below the slot tables'
-    // size is scanned linearly and has none.
+    // Lookups are measured once the service has prepared its index for queries (it answers
+    // meanwhile, a little more slowly). A bank below the slot tables' size is scanned
+    // linearly and has nothing to prepare.
     if size >= PDQIndex.linearScanLimit,
       let built = try? warm.process.wait(
-        for: "bank index filters built", inErrors: true, timeout: 900)
+        for: "bank index prepared for queries", inErrors: true, timeout: 900)
     {
-      report("serve \(size)\tquery filters built \(Self.ms(built - warm.seconds)) after listening")
+      report("serve \(size)\tprepared for queries \(Self.ms(built - warm.seconds)) after listening")
     }
 
     let token = try String(contentsOfFile: configHome + "/csar/service.token", encoding: .utf8)

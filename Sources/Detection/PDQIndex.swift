@@ -1,11 +1,17 @@
 // Finding known PDQ hashes within a Hamming distance, fast at tens of millions of hashes.
 //
-// Multi-index hashing (Norouzi et al.): the 256 bits are cut into 16 slots of 16 bits. If two
-// hashes differ in at most d bits, some slot differs in at most floor(d / 16) bits (pigeonhole),
-// so a query probes, in each slot's table, its own 16-bit value and every value within that
-// radius (1 + 16 values at d = 31), and checks the full distance of the entries found there.
-// Each slot's table is a counting-sort layout: 65,537 offsets plus one array of entry numbers
-// ordered by slot value. Small sets, and radii beyond 2 (d > 47), use a linear scan instead.
+// Multi-index hashing (Norouzi et al.) with a second pigeonhole. The 256 bits are cut into
+// 16 slots of 16 bits, paired into 8 superslots of 32 bits (slots 2k and 2k + 1). If two
+// hashes differ in at most d bits, some superslot differs in at most R = floor(d / 8) bits,
+// and its nearer slot in at most floor(R / 2), its other slot (the partner) in at most R
+// minus that. So a query probes, in each slot's table, its own 16-bit value and every value
+// within floor(R / 2) (1 + 16 values at d = 31), and of the entries found under a value e
+// bits away keeps only those whose partner is within R - e of the query's: a 16-bit test
+// that passes about one entry in a hundred. Each slot's table is a counting-sort layout:
+// 65,537 offsets, then the entry numbers ordered by slot value, and beside them each
+// entry's partner value (2 bytes), so the test reads the runs as a sequence of 2-byte
+// values; only the entries that pass are read (their 32 bytes) and measured in full.
+// Small sets, and probe radii beyond 2 (d > 47), use a linear scan instead.
 
 // MARK: - Results
 
@@ -46,6 +52,8 @@ public struct PDQIndex: Sendable {
   var offsets: UnsafeBufferPointer<UInt32> { storage.offsets }
   /// Per slot s, `count` entry numbers ordered by slot value (section s * count).
   var members: UnsafeBufferPointer<UInt32> { storage.members }
+  /// Beside each of `members`, the entry's value in the partner slot (s ^ 1).
+  var partners: UnsafeBufferPointer<UInt16> { storage.partners }
 
   /// Number of hashes.
   public var count: Int { storage.count }
@@ -95,7 +103,8 @@ public struct PDQIndex: Sendable {
       Self.buildTables(
         words: storage.words, n: n,
         offsets: UnsafeMutableBufferPointer(mutating: storage.offsets),
-        members: UnsafeMutableBufferPointer(mutating: storage.members))
+        members: UnsafeMutableBufferPointer(mutating: storage.members),
+        partners: UnsafeMutableBufferPointer(mutating: storage.partners))
     }
     self.storage = storage
   }
@@ -103,26 +112,38 @@ public struct PDQIndex: Sendable {
   /// Fills the slot tables (counting sort per slot); `offsets` must be zeroed.
   static func buildTables(
     words w: UnsafeBufferPointer<UInt64>, n: Int, offsets off: UnsafeMutableBufferPointer<UInt32>,
-    members mem: UnsafeMutableBufferPointer<UInt32>
+    members mem: UnsafeMutableBufferPointer<UInt32>,
+    partners part: UnsafeMutableBufferPointer<UInt16>
   ) {
     var cursor = [UInt32](repeating: 0, count: 65536)
     for s in 0..<16 {
-      let word = s >> 2
-      let shift = UInt64((s & 3) * 16)
       let base = s * offsetsPerSlot
       for i in 0..<n {
-        let v = Int((w[i * 4 + word] >> shift) & 0xFFFF)
-        off[base + v + 1] += 1
+        off[base + Int(slotValue(w, entry: i, slot: s)) + 1] += 1
       }
       for v in 0..<65536 { off[base + v + 1] += off[base + v] }
       for v in 0..<65536 { cursor[v] = off[base + v] }
       let section = s * n
       for i in 0..<n {
-        let v = Int((w[i * 4 + word] >> shift) & 0xFFFF)
-        mem[section + Int(cursor[v])] = UInt32(i)
+        let v = Int(slotValue(w, entry: i, slot: s))
+        let position = section + Int(cursor[v])
+        mem[position] = UInt32(i)
+        part[position] = slotValue(w, entry: i, slot: s ^ 1)
         cursor[v] += 1
       }
     }
+  }
+
+  /// Slot `s`'s 16 bits of entry `i`.
+  @inline(__always)
+  static func slotValue(_ w: UnsafeBufferPointer<UInt64>, entry i: Int, slot s: Int) -> UInt16 {
+    UInt16(truncatingIfNeeded: w[i &* 4 &+ s >> 2] >> UInt64((s & 3) &* 16))
+  }
+
+  /// Slot `s`'s 16 bits of a hash's words.
+  @inline(__always)
+  static func slotValue(_ q: SIMD4<UInt64>, slot s: Int) -> UInt16 {
+    UInt16(truncatingIfNeeded: q[s >> 2] >> UInt64((s & 3) &* 16))
   }
 
   // MARK: - Queries
@@ -130,9 +151,8 @@ public struct PDQIndex: Sendable {
   /// Every indexed hash within `maxDistance` of `hash`, nearest first (ties by identifier).
   public func query(_ hash: PDQHash, maxDistance: Int = 31) -> [PDQMatch] {
     var matches: [PDQMatch] = []
-    let radius = maxDistance / 16
-    if usesMultiIndex && maxDistance >= 0 && radius <= 2 {
-      multiIndexQuery(hash, maxDistance: maxDistance, radius: radius, into: &matches)
+    if usesMultiIndex && maxDistance >= 0 && maxDistance / 8 / 2 <= 2 {
+      multiIndexQuery(hash, maxDistance: maxDistance, into: &matches)
     } else {
       linearQuery(hash, maxDistance: maxDistance, into: &matches)
     }
@@ -177,7 +197,7 @@ public struct PDQIndex: Sendable {
   }
 
   /// Candidates gathered before their words are read (see ``multiIndexQuery``).
-  static let candidateBatch = 512
+  static let candidateBatch = 256
   /// Slots whose probes are gathered together.
   static let slotsPerGroup = 4
   /// The values XORed into a slot's key to probe it: the key itself, then every 1-bit flip,
@@ -189,25 +209,23 @@ public struct PDQIndex: Sendable {
   }()
 
   /// The tables' query. A large index never is in cache, so every step of a query is a
-  /// cache miss: the run of entry numbers behind each probed slot value, then each
-  /// candidate's words (about 4,000 candidates at 1M hashes). A loop that waits for one miss
-  /// before the next spends most of its time waiting, so the query goes in phases over four
-  /// slots at a time, each phase a loop of independent loads the processor overlaps: the
-  /// runs' bounds, the start of every run, the entry numbers (only those whose filter
-  /// passes, when ``prepareFilters()`` has run), the candidates' words; only then the
-  /// distances. No allocation but the matches.
-  func multiIndexQuery(
-    _ hash: PDQHash, maxDistance: Int, radius: Int, into matches: inout [PDQMatch]
-  ) {
+  /// cache miss: the offsets of each probed slot value, the run of partners behind it, then
+  /// each candidate's words. A loop that waits for one miss before the next spends most of
+  /// its time waiting, so the query goes in phases over four slots at a time, each phase a
+  /// loop of independent loads the processor overlaps: the runs' bounds, every cache line
+  /// of every run, the partner test (reading the entry number only for the few that pass),
+  /// the candidates' words; only then the distances. No allocation but the matches.
+  func multiIndexQuery(_ hash: PDQHash, maxDistance: Int, into matches: inout [PDQMatch]) {
     let q = hash.words
     let n = ids.count
-    let filters = storage.filters
-    // With the filters comes a copy of the offsets in huge pages (see installFilters).
-    let off =
-      filters == nil
-      ? offsets
-      : storage.offsetCopy.map { UnsafeBufferPointer(start: $0, count: offsets.count) }
-        ?? offsets
+    let superRadius = maxDistance / 8
+    let radius = superRadius / 2
+    // After `prepareForQueries()`, the offsets and partners are read from huge pages.
+    let copy = storage.offsetCopy
+    let off = copy.map { UnsafeBufferPointer(start: $0, count: offsets.count) } ?? offsets
+    let part =
+      copy.map { UnsafeBufferPointer(start: storage.partnerCopy(after: $0), count: n * 16) }
+      ?? partners
     let mem = members
     let masks = Self.probeMasks[radius]
     let runCount = Self.slotsPerGroup * masks.count
@@ -216,11 +234,21 @@ public struct PDQIndex: Sendable {
       withUnsafeTemporaryAllocation(of: UInt32.self, capacity: batch) { candidates in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: batch) { slots in
           withUnsafeTemporaryAllocation(of: SIMD4<UInt64>.self, capacity: batch) { loaded in
+            /// Gathers a candidate, checking the batch first when it is full.
+            @inline(__always) func add(_ entry: UInt32, _ slot: Int, _ count: inout Int) {
+              if count == batch {
+                check(candidates, slots, loaded, count, q, maxDistance, &matches)
+                count = 0
+              }
+              candidates[count] = entry
+              slots[count] = UInt8(slot)
+              count &+= 1
+            }
             for group in stride(from: 0, to: 16, by: Self.slotsPerGroup) {
-              // The runs' bounds (absolute positions in `members`).
+              // The runs' bounds (absolute positions in `members` and `partners`).
               var r = 0
               for s in group..<(group + Self.slotsPerGroup) {
-                let key = Int((q[s >> 2] >> UInt64((s & 3) * 16)) & 0xFFFF)
+                let key = Int(Self.slotValue(q, slot: s))
                 let base = s &* Self.offsetsPerSlot
                 let section = s &* n
                 for mask in masks {
@@ -230,58 +258,54 @@ public struct PDQIndex: Sendable {
                   r &+= 1
                 }
               }
-              // Every cache line of every run (filters are four to a line, entry numbers
-              // sixteen), so the runs are in cache when read.
-              var touched: UInt64 = 0
+              // Every cache line of every run (32 partners to a line), so the runs are in
+              // cache when read.
+              var touched: UInt16 = 0
               for k in 0..<runCount where bounds[2 &* k] < bounds[2 &* k &+ 1] {
                 var m = bounds[2 &* k]
                 let last = bounds[2 &* k &+ 1] &- 1
-                if let filters {
-                  while m < last {
-                    touched |= filters[m][0]
-                    m &+= 4
-                  }
-                  touched |= filters[last][0]
-                } else {
-                  while m < last {
-                    touched |= UInt64(mem[m])
-                    m &+= 16
-                  }
-                  touched |= UInt64(mem[last])
+                while m < last {
+                  touched |= part[m]
+                  m &+= 32
                 }
+                touched |= part[last]
               }
-              loaded[batch - 1] = SIMD4(repeating: touched)
-              // The candidates, with their slot, checked a batch at a time. A filter holds
-              // two words of the entry (not the one of the run's slot): an entry whose
-              // distance there is already over `maxDistance` is no candidate. For a hash
-              // unrelated to the query that is all but certain (128 bits, about 64 differ).
+              loaded[batch - 1] = SIMD4(repeating: UInt64(touched))
+              // The partner test: under a value `e` bits from the query's, an entry within
+              // `maxDistance` has its partner slot within `superRadius - e` bits. Eight
+              // partners at a time; the run's last (partial) eight are the eight that end
+              // it, with the lanes before the run or already tested left out.
               var count = 0
               for k in 0..<runCount {
                 let s = group &+ k / masks.count
-                let (a, b) = Self.filterWords(slot: s)
-                let (qa, qb) = (q[a], q[b])
+                let partnerKey = SIMD8(repeating: Self.slotValue(q, slot: s ^ 1))
+                let limit = SIMD8(
+                  repeating: UInt16(superRadius &- masks[k % masks.count].nonzeroBitCount))
                 var m = bounds[2 &* k]
                 let end = bounds[2 &* k &+ 1]
+                guard m < end else { continue }
+                if end < 8 {
+                  // Too near the array's start for a vector ending at `end`.
+                  while m < end {
+                    if (part[m] ^ partnerKey[0]).nonzeroBitCount <= Int(limit[0]) {
+                      add(mem[m], s, &count)
+                    }
+                    m &+= 1
+                  }
+                  continue
+                }
                 while m < end {
-                  if let filters {
-                    let f = filters[m]
-                    let d = (f[0] ^ qa).nonzeroBitCount &+ (f[1] ^ qb).nonzeroBitCount
-                    guard d <= maxDistance else {
-                      m &+= 1
-                      continue
+                  let start = min(m, end &- 8)
+                  let near = Self.bitCounts(load8(part, at: start) ^ partnerKey) .<= limit
+                  if any(near) {
+                    for lane in 0..<8 where near[lane] && start &+ lane >= m {
+                      add(mem[start &+ lane], s, &count)
                     }
                   }
-                  if count == batch {
-                    check(candidates, slots, loaded, count, q, radius, maxDistance, &matches)
-                    count = 0
-                  }
-                  candidates[count] = mem[m]
-                  slots[count] = UInt8(s)
-                  count &+= 1
-                  m &+= 1
+                  m = start &+ 8
                 }
               }
-              check(candidates, slots, loaded, count, q, radius, maxDistance, &matches)
+              check(candidates, slots, loaded, count, q, maxDistance, &matches)
             }
           }
         }
@@ -289,49 +313,47 @@ public struct PDQIndex: Sendable {
     }
   }
 
-  /// The two words a filter of slot `s`'s table holds: the two after the slot's own word.
+  /// The eight partners from position `m` (unaligned).
   @inline(__always)
-  static func filterWords(slot s: Int) -> (Int, Int) {
-    ((s >> 2 &+ 1) & 3, (s >> 2 &+ 2) & 3)
+  func load8(_ part: UnsafeBufferPointer<UInt16>, at m: Int) -> SIMD8<UInt16> {
+    UnsafeRawPointer(part.baseAddress! + m).loadUnaligned(as: SIMD8<UInt16>.self)
   }
 
-  /// Builds the query filters once: for every entry of every slot table, two of its hash
-  /// words beside the entry number, so a query rejects almost every candidate by reading
-  /// the run it is in (sequential memory) instead of the candidate's words (a cache miss
-  /// each). For long-running processes: 256 bytes a hash of private memory (256 MB at
-  /// 1M hashes), built in a fraction of a second per million hashes; queries use them as
-  /// soon as they are published and give the same answers with or without them.
-  /// Thread-safe; a second call returns at once. Nothing to build below the tables' size.
-  public func prepareFilters() {
+  /// Each lane's number of set bits (the classic halving sums, eight lanes at once).
+  @inline(__always)
+  static func bitCounts(_ v: SIMD8<UInt16>) -> SIMD8<UInt16> {
+    var x = v &- ((v &>> 1) & 0x5555)
+    x = (x & 0x3333) &+ ((x &>> 2) & 0x3333)
+    x = (x &+ (x &>> 4)) & 0x0F0F
+    return (x &+ (x &>> 8)) & 0x001F
+  }
+
+  /// Makes private huge-page copies of what a query reads at random (see
+  /// ``PDQIndexStorage/installCopies()``): for long-running processes over a mapped
+  /// snapshot, 32 bytes a hash plus 4 MiB, copied in a fraction of a second per million
+  /// hashes; queries use them as soon as they are published and give the same answers
+  /// with or without them. Thread-safe; a second call returns at once. Nothing to copy
+  /// below the tables' size.
+  public func prepareForQueries() {
     guard usesMultiIndex, count > 0 else { return }
-    let (w, mem, n) = (words, members, count)
-    storage.installFilters { f in
-      for s in 0..<16 {
-        let (a, b) = Self.filterWords(slot: s)
-        let section = s &* n
-        for m in 0..<n {
-          let i = Int(mem[section &+ m])
-          // An entry number outside the index (a forged file) gets any filter: the query
-          // checks the number again before it reads words.
-          f[section &+ m] = i < n ? SIMD2(w[i &* 4 &+ a], w[i &* 4 &+ b]) : .zero
-        }
-      }
-    }
+    storage.installCopies()
   }
 
-  /// Whether ``prepareFilters()`` has published the filters.
-  public var hasFilters: Bool { storage.filters != nil }
+  /// Whether ``prepareForQueries()`` has published its copies.
+  public var isPreparedForQueries: Bool { storage.offsetCopy != nil }
 
   /// Loads the words of `count` gathered candidates, then keeps those within `maxDistance`
   /// that no earlier slot than their own reached (each entry is reported once: at the first
-  /// slot within the probe radius).
+  /// slot whose probe and partner test it passes).
   @inline(__always)
   private func check(
     _ candidates: UnsafeMutableBufferPointer<UInt32>, _ slots: UnsafeMutableBufferPointer<UInt8>,
     _ loaded: UnsafeMutableBufferPointer<SIMD4<UInt64>>, _ count: Int, _ q: SIMD4<UInt64>,
-    _ radius: Int, _ maxDistance: Int, _ matches: inout [PDQMatch]
+    _ maxDistance: Int, _ matches: inout [PDQMatch]
   ) {
     let (w, n) = (words, ids.count)
+    let superRadius = maxDistance / 8
+    let radius = superRadius / 2
     for k in 0..<count {
       let i = Int(candidates[k])
       // Offsets were checked when the index was mapped; entry numbers are checked here, so
@@ -352,8 +374,8 @@ public struct PDQIndex: Sendable {
       var seenEarlier = false
       var t = 0
       while t < s {
-        let slotBits = (x[t >> 2] >> UInt64((t & 3) * 16)) & 0xFFFF
-        if slotBits.nonzeroBitCount <= radius {
+        let own = Self.slotValue(x, slot: t).nonzeroBitCount
+        if own <= radius && own &+ Self.slotValue(x, slot: t ^ 1).nonzeroBitCount <= superRadius {
           seenEarlier = true
           break
         }

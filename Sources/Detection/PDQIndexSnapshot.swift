@@ -15,7 +15,7 @@ import Foundation
 /// | offset | field |
 /// |---|---|
 /// | 0 | magic `CSARPDQ1` |
-/// | 8 | format version (2) |
+/// | 8 | format version (3: with the partners; 2 had none) |
 /// | 16 | number of hashes |
 /// | 24 | 1 with the multi-index tables, 0 without |
 /// | 32 | the tag's length in bytes |
@@ -30,7 +30,7 @@ import Foundation
 /// by each query. A file that fails a check is an error (the caller rebuilds it).
 public enum PDQIndexSnapshot {
   /// The format written; files of another version are stale (rebuilt).
-  public static let version: UInt64 = 2
+  public static let version: UInt64 = 3
   static let magic = Array("CSARPDQ1".utf8)
   /// Bytes before the tag.
   static let headerBytes = 64

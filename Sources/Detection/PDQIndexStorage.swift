@@ -9,9 +9,11 @@ import Synchronization
   import Glibc
 #endif
 
-/// One block holding an index's four arrays back to back, each 8-byte aligned: words
+/// One block holding an index's five arrays back to back, each 8-byte aligned: words
 /// (4 x UInt64 per hash), ids (Int64 per hash), offsets (16 x 65,537 UInt32, only with the
-/// multi-index tables) and members (16 x UInt32 per hash, likewise). Immutable once filled.
+/// multi-index tables), members (16 x UInt32 per hash, likewise) and partners (16 x UInt16
+/// per hash, likewise: beside each member, its partner slot's value). Immutable once
+/// filled.
 final class PDQIndexStorage: @unchecked Sendable {
   /// Byte offsets of the arrays within the block, and its size.
   struct Layout: Equatable {
@@ -19,6 +21,7 @@ final class PDQIndexStorage: @unchecked Sendable {
     var ids: Int
     var offsets: Int
     var members: Int
+    var partners: Int
     var total: Int
 
     /// The layout for `count` hashes, with or without the slot tables.
@@ -26,7 +29,8 @@ final class PDQIndexStorage: @unchecked Sendable {
       ids = n * 32
       offsets = ids + n * 8
       members = offsets + (multiIndex ? 16 * PDQIndex.offsetsPerSlot * 4 : 0)
-      total = members + (multiIndex ? 16 * n * 4 : 0)
+      partners = members + (multiIndex ? 16 * n * 4 : 0)
+      total = partners + (multiIndex ? 16 * n * 2 : 0)
     }
   }
 
@@ -45,13 +49,12 @@ final class PDQIndexStorage: @unchecked Sendable {
   let ids: UnsafeBufferPointer<Int>
   let offsets: UnsafeBufferPointer<UInt32>
   let members: UnsafeBufferPointer<UInt32>
+  let partners: UnsafeBufferPointer<UInt16>
   private let owner: Owner
-  /// The query filters' address once built (see ``installFilters(_:)``), else 0.
-  private let filterAddress = Atomic<Int>(0)
-  /// A copy of the slot tables' offsets beside the filters (see ``installFilters(_:)``).
+  /// The huge-page copies' address once made (see ``installCopies()``), else 0.
   private let offsetCopyAddress = Atomic<Int>(0)
-  /// Held while filters are built, so only one caller builds them.
-  private let filterBuild = Mutex(false)
+  /// Held while the copies are made, so only one caller makes them.
+  private let copyBuild = Mutex(false)
 
   /// Bytes of the block (what a snapshot's payload holds).
   var payloadBytes: Int { payload.count }
@@ -93,49 +96,55 @@ final class PDQIndexStorage: @unchecked Sendable {
     members = UnsafeBufferPointer(
       start: (payload + layout.members).bindMemory(to: UInt32.self, capacity: tables * count),
       count: tables * count)
+    partners = UnsafeBufferPointer(
+      start: (payload + layout.partners).bindMemory(to: UInt16.self, capacity: tables * count),
+      count: tables * count)
   }
 
-  // MARK: - Query filters
+  // MARK: - Huge-page copies
 
-  /// Bytes of the query filters: 16 bytes per entry of every slot table.
-  var filterBytes: Int { multiIndex ? 16 * count * 16 : 0 }
-
-  /// The query filters (one pair of words per entry of the slot tables, in their order),
-  /// when built; immutable once there.
-  var filters: UnsafePointer<SIMD2<UInt64>>? {
-    UnsafePointer(bitPattern: filterAddress.load(ordering: .acquiring))
+  /// Bytes of the huge-page copies: the slot tables' offsets and partners, each rounded up
+  /// to whole 2 MiB pages.
+  var copyBytes: Int {
+    guard multiIndex else { return 0 }
+    return Self.hugePages(offsets.count * 4) + Self.hugePages(partners.count * 2)
   }
 
-  /// The slot tables' offsets in the filters' block (published with the filters).
+  static let hugePage = 2 << 20
+
+  static func hugePages(_ bytes: Int) -> Int { (bytes + hugePage - 1) / hugePage * hugePage }
+
+  /// The slot tables' offsets in huge pages, once copied (see ``installCopies()``).
   var offsetCopy: UnsafePointer<UInt32>? {
     UnsafePointer(bitPattern: offsetCopyAddress.load(ordering: .acquiring))
   }
 
-  /// Builds the filters with `fill` into private memory (2 MiB aligned and advised to use
-  /// huge pages: the filters are read at random, and a page-table walk per read would cost
-  /// as much as the read) and publishes them, with a copy of the slot tables' offsets in
-  /// front (4 MiB, read at random by every probe: in a mapped snapshot's small pages each
-  /// probe also missed the TLB). The first caller builds; a caller arriving while that
-  /// runs waits for it; later calls return at once.
-  func installFilters(_ fill: (UnsafeMutablePointer<SIMD2<UInt64>>) -> Void) {
-    let bytes = filterBytes
+  /// The partners in huge pages, once copied; valid whenever ``offsetCopy`` is.
+  func partnerCopy(after offsetCopy: UnsafePointer<UInt32>) -> UnsafePointer<UInt16> {
+    UnsafeRawPointer(offsetCopy).advanced(by: Self.hugePages(offsets.count * 4))
+      .assumingMemoryBound(to: UInt16.self)
+  }
+
+  /// Copies the arrays a query reads at random (the offsets, 4 MiB, and the start of
+  /// every probed run of partners) into private memory, 2 MiB aligned and advised to use
+  /// huge pages, and publishes the copy. A mapped snapshot sits in small pages: there each
+  /// of a query's 544 random reads also missed the TLB. The first caller copies; a caller
+  /// arriving while that runs waits for it; later calls return at once.
+  func installCopies() {
+    let bytes = copyBytes
     guard bytes > 0 else { return }
-    let huge = 2 << 20
-    let offsetBytes = (offsets.count * 4 + huge - 1) / huge * huge
-    filterBuild.withLock { built in
+    copyBuild.withLock { built in
       guard !built else { return }
       var block: UnsafeMutableRawPointer?
-      guard posix_memalign(&block, huge, offsetBytes + bytes) == 0, let block else { return }
+      guard posix_memalign(&block, Self.hugePage, bytes) == 0, let block else { return }
       #if canImport(Glibc)
-        _ = madvise(block, offsetBytes + bytes, MADV_HUGEPAGE)
+        _ = madvise(block, bytes, MADV_HUGEPAGE)
       #endif
       let copy = block.bindMemory(to: UInt32.self, capacity: offsets.count)
       copy.initialize(from: offsets.baseAddress!, count: offsets.count)
-      let filters = (block + offsetBytes).bindMemory(
-        to: SIMD2<UInt64>.self, capacity: bytes / 16)
-      fill(filters)
+      (block + Self.hugePages(offsets.count * 4)).copyMemory(
+        from: partners.baseAddress!, byteCount: partners.count * 2)
       offsetCopyAddress.store(Int(bitPattern: copy), ordering: .releasing)
-      filterAddress.store(Int(bitPattern: filters), ordering: .releasing)
       built = true
     }
   }

@@ -88,7 +88,7 @@ public struct CSARServer: Sendable {
     let started = ContinuousClock.now
     let banks = try LiveBankMatcher(database: database)
     metrics.indexBuilt(banks.currentGeneration, since: started, "bank index loaded", logger)
-    Self.prepareFilters(banks, logger: logger)
+    Self.prepareForQueries(banks, logger: logger)
     let pool = WorkPool(threads: settings.workers, queueCapacity: settings.queueCapacity)
     pool.start()
     let routes = Routes(
@@ -165,17 +165,17 @@ public struct CSARServer: Sendable {
 }
 
 extension CSARServer {
-  /// Builds the current index's query filters on a thread of their own (see
-  /// `PDQIndex.prepareFilters()`): lookups are answered meanwhile, and faster once they
-  /// are there.
-  static func prepareFilters(_ banks: LiveBankMatcher, logger: Logger) {
+  /// Prepares the current index for queries on a thread of their own (see
+  /// `PDQIndex.prepareForQueries()`): lookups are answered meanwhile, and faster once it
+  /// is done.
+  static func prepareForQueries(_ banks: LiveBankMatcher, logger: Logger) {
     let index = banks.current.index
     Thread.detachNewThread {
       let started = ContinuousClock.now
-      index.prepareFilters()
-      guard index.hasFilters else { return }
+      index.prepareForQueries()
+      guard index.isPreparedForQueries else { return }
       logger.info(
-        "bank index filters built",
+        "bank index prepared for queries",
         metadata: [
           "ms": .string(
             AccessLogMiddleware.twoDecimals(AccessLogMiddleware.milliseconds(since: started)))
@@ -184,8 +184,8 @@ extension CSARServer {
   }
 }
 
-/// Polls the banks' stamp and swaps in a rebuilt index when they changed (its query filters
-/// are built after the swap: the new banks are served at once).
+/// Polls the banks' stamp and swaps in a rebuilt index when they changed (it is prepared
+/// for queries after the swap: the new banks are served at once).
 struct BankRefresher: Service {
   let banks: LiveBankMatcher
   let interval: Duration
@@ -207,7 +207,7 @@ struct BankRefresher: Service {
         if swapped {
           metrics.indexBuilt(
             banks.currentGeneration, since: started, "bank index rebuilt", logger)
-          CSARServer.prepareFilters(banks, logger: logger)
+          CSARServer.prepareForQueries(banks, logger: logger)
         }
       } catch {
         logger.error("bank index refresh failed", metadata: ["error": "\(error)"])

@@ -117,7 +117,7 @@ struct PDQIndexSnapshotTests {
 
   /// A forged file whose checksums agree is still checked: slot tables out of order or not
   /// covering the index are refused; entry numbers outside the index are skipped by
-  /// queries (no read outside the mapping, no made-up match).
+  /// queries (no read outside the mapping, no made-up match), and so are made-up partners.
   @Test func forgedTablesAreRefusedOrHarmless() throws {
     let folder = try Self.folder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -141,20 +141,40 @@ struct PDQIndexSnapshotTests {
     Self.forge(&wild, (0..<n).map { (UInt32.max - UInt32($0), members + 4 * $0) })
     try Data(wild).write(to: url)
     let read = try #require(try PDQIndexSnapshot.read(path: path, tag: "t"))
-    for filtered in [false, true] {
-      // The query filters built from such a table are as harmless.
-      if filtered { read.prepareFilters() }
-      #expect(read.hasFilters == filtered)
-      var rng = SeededRandom(seed: 3)
-      var found = 0
-      for i in 0..<40 {
-        let query = PDQIndexTests.flipping(hashes[i * 97], bits: 20, &rng)
-        let truth = Set(index.linearQuery(query, maxDistance: 40))
-        let answer = read.query(query, maxDistance: 40)
-        #expect(Set(answer).isSubset(of: truth))
-        found += answer.count
-      }
-      #expect(found > 0, "the other slots still find hashes")
+    for prepared in [false, true] {
+      // Prepared for queries (copied to huge pages), such a table is as harmless.
+      if prepared { read.prepareForQueries() }
+      #expect(read.isPreparedForQueries == prepared)
+      #expect(Self.foundSubsetOfTrueMatches(read, index, hashes) > 0, "the other slots find some")
     }
+
+    // Every partner made up (the partner test then keeps or drops entries at random): the
+    // answers are still true matches at their true distances.
+    let partners = members + 16 * n * 4
+    var noisy = bytes
+    var seeded = SeededRandom(seed: 9)
+    Self.forge(
+      &noisy,
+      (0..<(8 * n)).map { (UInt32(truncatingIfNeeded: seeded.next()), partners + 4 * $0) })
+    try Data(noisy).write(to: url)
+    let misled = try #require(try PDQIndexSnapshot.read(path: path, tag: "t"))
+    _ = Self.foundSubsetOfTrueMatches(misled, index, hashes)
+  }
+
+  /// Queries `read` near 40 of the indexed hashes, expects only true matches (those of the
+  /// intact `index`, at their distances), and returns how many it found.
+  static func foundSubsetOfTrueMatches(
+    _ read: PDQIndex, _ index: PDQIndex, _ hashes: [PDQHash]
+  ) -> Int {
+    var rng = SeededRandom(seed: 3)
+    var found = 0
+    for i in 0..<40 {
+      let query = PDQIndexTests.flipping(hashes[i * 97], bits: 20, &rng)
+      let truth = Set(index.linearQuery(query, maxDistance: 40))
+      let answer = read.query(query, maxDistance: 40)
+      #expect(Set(answer).isSubset(of: truth))
+      found += answer.count
+    }
+    return found
   }
 }

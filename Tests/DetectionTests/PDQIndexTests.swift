@@ -15,9 +15,10 @@ struct PDQIndexTests {
     return PDQHash(words: words)
   }
 
-  /// The multi-index tables return exactly what brute force returns, with and without the
-  /// query filters.
-  @Test(arguments: [0, 15, 16, 31, 32, 47, 60])
+  /// The multi-index tables return exactly what brute force returns, before and after the
+  /// index is prepared for queries, at every distance where the probe radius or the
+  /// partners' radius changes.
+  @Test(arguments: [0, 7, 8, 15, 16, 23, 24, 31, 32, 39, 40, 47, 48, 60])
   func multiIndexEqualsBruteForce(maxDistance: Int) {
     var rng = SeededRandom(seed: UInt64(100 + maxDistance))
     var entries: [(PDQHash, Int)] = []
@@ -43,22 +44,23 @@ struct PDQIndexTests {
       answers.append(fast)
     }
     #expect(answers.contains { !$0.isEmpty } || maxDistance == 0)
-    #expect(!index.hasFilters)
-    index.prepareFilters()
-    #expect(index.hasFilters)
-    index.prepareFilters()
+    #expect(!index.isPreparedForQueries)
+    index.prepareForQueries()
+    #expect(index.isPreparedForQueries)
+    index.prepareForQueries()
     #expect(queries.map { index.query($0, maxDistance: maxDistance) } == answers)
   }
 
-  /// Filters built by several threads at once are built once and give the same answers.
-  @Test func filtersBuiltConcurrentlyAnswerAsBruteForce() async {
+  /// An index prepared by several threads at once is prepared once and gives the same
+  /// answers.
+  @Test func preparedConcurrentlyAnswersAsBruteForce() async {
     var rng = SeededRandom(seed: 77)
     let entries = (0..<8_000).map { (Self.randomHash(&rng), $0) }
     let index = PDQIndex(entries, multiIndex: true)
     await withTaskGroup(of: Void.self) { group in
-      for _ in 0..<4 { group.addTask { index.prepareFilters() } }
+      for _ in 0..<4 { group.addTask { index.prepareForQueries() } }
     }
-    #expect(index.hasFilters)
+    #expect(index.isPreparedForQueries)
     for i in stride(from: 0, to: 8_000, by: 400) {
       let query = Self.flipping(entries[i].0, bits: 25, &rng)
       #expect(index.query(query, maxDistance: 31) == index.linearQuery(query, maxDistance: 31))
