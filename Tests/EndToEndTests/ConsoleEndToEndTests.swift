@@ -54,15 +54,17 @@ struct ConsoleEndToEndTests {
     let fixture = try Fixture(items: 200)
     let session = try open(fixture, width: 120, height: 40)
     try session.waitFor("Re-categorisation deadlines")
+    // Each text is waited for, not read from the pane that showed another: a capture can
+    // catch the bank view's title drawn over the Dashboard's rows (this test failed so once).
     try session.send("b")
-    var pane = try session.waitFor("Hash banks · 4 · b or Esc closes")
-    #expect(pane.contains("NCMEC") && pane.contains("ncmec-hashes.csv (csv)"), "\(pane)")
-    try session.waitFor("Versions of EU Centre · 1, newest first")
+    try session.waitFor(
+      "Hash banks · 4 · b or Esc closes", "NCMEC", "ncmec-hashes.csv (csv)",
+      "Versions of EU Centre · 1, newest first")
     try session.send("j")
-    pane = try session.waitFor("Versions of IWF · 1, newest first")
-    #expect(pane.contains("bahar"))
     // Help and the status bar name the view's own keys.
-    #expect(pane.contains("j/↓ Next bank") && pane.contains("b/Esc Close the view"), "\(pane)")
+    try session.waitFor(
+      "Versions of IWF · 1, newest first", "iwf-hashes.csv (csv)", "bahar", "j/↓ Next bank",
+      "b/Esc Close the view")
     try session.send("?")
     try session.waitFor("Last bank")
     try session.send("Escape")
@@ -76,9 +78,7 @@ struct ConsoleEndToEndTests {
   @Test func walksTheScreensAndQuitsCleanly() throws {
     let fixture = try Fixture()
     let session = try open(fixture)
-    var pane = try session.waitFor("Re-categorisation deadlines")
-    #expect(pane.contains("1 Dashboard"))
-    #expect(pane.contains("overdue"))
+    var pane = try session.waitFor("Re-categorisation deadlines", "1 Dashboard", "overdue")
 
     try session.send("2")
     try session.waitFor("Services ·")

@@ -53,39 +53,54 @@ final class TmuxSession {
     try Self.tmux(["resize-window", "-t", name, "-x", String(width), "-y", String(height)])
   }
 
-  /// Waits until the pane shows `text` (polling), and returns the pane; fails after a timeout.
+  /// Waits until one capture of the pane shows every one of `texts` (polling), and returns
+  /// that pane; fails after a timeout.
+  ///
+  /// A capture is not a whole frame: tmux takes the console's output in chunks, so a capture
+  /// may show the new frame's top rows over the old frame's bottom ones (seen: the bank
+  /// view's title above the Dashboard's rows, 3 times in 80). So wait for every text a test
+  /// reads, not for one text and then read others from that pane. The pane is looked at
+  /// once more after the deadline, so a test process that got no CPU for a while (a loaded
+  /// machine) does not fail on a pane it never looked at.
   @discardableResult
   func waitFor(
-    _ text: String, timeout: Double = 15, sourceLocation: SourceLocation = #_sourceLocation
+    _ texts: String..., timeout: Double = 15,
+    sourceLocation: SourceLocation = #_sourceLocation
   ) throws -> String {
-    let deadline = Date().addingTimeInterval(timeout)
-    var pane = ""
-    while Date() < deadline {
-      pane = try capture()
-      if pane.contains(text) { return pane }
-      Thread.sleep(forTimeInterval: 0.05)
+    let pane = try poll(timeout: timeout) { pane in texts.allSatisfy { pane.contains($0) } }
+    let missing = texts.filter { !pane.contains($0) }
+    guard missing.isEmpty else {
+      let quoted = missing.map { "\"\($0)\"" }.joined(separator: ", ")
+      Issue.record(
+        "timed out waiting for \(quoted); the pane shows:\n\(pane)",
+        sourceLocation: sourceLocation)
+      throw TmuxError(message: "timed out waiting for \(missing.joined(separator: ", "))")
     }
-    Issue.record(
-      "timed out waiting for \"\(text)\"; the pane shows:\n\(pane)",
-      sourceLocation: sourceLocation)
-    throw TmuxError(message: "timed out waiting for \(text)")
+    return pane
   }
 
   /// Waits until the pane no longer shows `text`; fails after a timeout.
   func waitUntilGone(
     _ text: String, timeout: Double = 15, sourceLocation: SourceLocation = #_sourceLocation
   ) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    var pane = ""
-    while Date() < deadline {
-      pane = try capture()
-      if !pane.contains(text) { return }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
+    let pane = try poll(timeout: timeout) { !$0.contains(text) }
+    guard pane.contains(text) else { return }
     Issue.record(
       "timed out waiting for \"\(text)\" to go; the pane shows:\n\(pane)",
       sourceLocation: sourceLocation)
     throw TmuxError(message: "timed out waiting for \(text) to go")
+  }
+
+  /// Captures the pane until `done` holds for a capture or `timeout` seconds have passed;
+  /// the last capture is taken after the deadline.
+  private func poll(timeout: Double, until done: (String) -> Bool) throws -> String {
+    let deadline = Date().addingTimeInterval(timeout)
+    while true {
+      let pastDeadline = Date() >= deadline
+      let pane = try capture()
+      if done(pane) || pastDeadline { return pane }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
   }
 
   /// Runs tmux on this test process's own server socket and returns what it printed.
