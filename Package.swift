@@ -168,6 +168,10 @@ let package = Package(
       name: "ServiceTests",
       dependencies: ["Service", "Moderation", "Store", "Detection", "Compliance"]),
     .testTarget(
+      name: "BenchmarksTests", dependencies: ["Benchmarks"],
+      // A report of a real fixed-rate run, read by path.
+      exclude: ["Fixtures"]),
+    .testTarget(
       name: "ModerationTests",
       dependencies: ["Moderation", "Store", "Detection", "Imaging", "Compliance"]),
   ]

@@ -22,8 +22,9 @@ extension BenchSuite {
     }
     guard
       let result = runChild("serve \(hashes)", [
-        "bench", "serve", "--hashes", "\(hashes)", "--seconds", "\(seconds)", "--dir",
-        folder + "/serve",
+        // Its saturation rows only: the fixed-rate run is `bench serve`'s own.
+        "bench", "serve", "--hashes", "\(hashes)", "--seconds", "\(seconds)", "--rate", "0",
+        "--dir", folder + "/serve",
       ])
     else { return }
     let peak = BenchTable.mebibytes(result.peakBytes)

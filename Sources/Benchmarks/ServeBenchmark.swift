@@ -16,10 +16,13 @@ import Store
 ///   and again with it: seconds from exec to listening, resident memory;
 /// - `csar scan` of one JPEG as its own process (open, map the snapshot, decode, hash,
 ///   match): median wall time of 5 runs;
-/// - lookups of one PDQ hash per request and scans of the JPEG with wrk: requests/s, p50,
+/// - lookups of one PDQ hash per request and scans of the JPEG with wrk at saturation (a
+///   closed loop: every connection sends again as soon as it is answered): requests/s, p50,
 ///   p99;
-/// - the reference service's lookups with the same wrk script, when `python` has Flask,
-///   gunicorn and threatexchange.
+/// - the same lookups at a fixed offered rate (``RateLoad``): the rate achieved, p50, p99
+///   and max of every request;
+/// - the reference service's lookups with the same wrk script, both ways, when `python` has
+///   Flask, gunicorn and threatexchange.
 public struct ServeBenchmark {
   /// The `csar` executable to benchmark.
   public var csar: String
@@ -37,6 +40,8 @@ public struct ServeBenchmark {
   public var connections = 64
   /// Connections for scans.
   public var scanConnections = 4
+  /// Lookups a second offered in the fixed-rate run (0: no such run).
+  public var rate = 20_000
   /// A Python with flask, gunicorn and threatexchange (nil: no reference).
   public var python: String?
   /// `bench/reference_lookup.py`.
@@ -59,6 +64,10 @@ public struct ServeBenchmark {
     public var lookups: LoadFigures?
     public var scans: LoadFigures?
     public var reference: LoadFigures?
+    /// Lookups at the fixed offered rate, csar's and the reference's, or why there are none.
+    public var rated: RateFigures?
+    public var ratedProblem: String?
+    public var referenceRated: RateFigures?
     public var referenceStart = 0.0
     public var referenceBytes = 0
     public var referenceProblem: String?
@@ -124,9 +133,8 @@ public struct ServeBenchmark {
     let wrk = WrkLoad(
       folder: folder, threads: threads, connections: connections, seconds: seconds)
     let auth = ["Authorization": "Bearer " + token]
-    let lookupScript = try wrk.jsonScript(
-      name: "lookup-\(size)",
-      bodies: queries.map { #"{"hashes":[{"type":"pdq","value":"\#($0)"}]}"# }, headers: auth)
+    let bodies = queries.map { #"{"hashes":[{"type":"pdq","value":"\#($0)"}]}"# }
+    let lookupScript = try wrk.jsonScript(name: "lookup-\(size)", bodies: bodies, headers: auth)
     let base = "http://127.0.0.1:\(warm.port)"
     let lookups = try wrk.run(
       url: base + "/v1/lookup", script: lookupScript, server: warm.process)
@@ -134,6 +142,21 @@ public struct ServeBenchmark {
     figures.serverBytes = warm.process.residentBytes()
     report("serve \(size)\tlookups \(Self.load(lookups)), \(connections) connections; "
       + "server RSS \(Self.mib(figures.serverBytes)); load average \(Self.loadAverage())")
+    let rateLoad = RateLoad(
+      folder: folder, connections: connections, seconds: seconds, rate: rate)
+    if rate > 0 {
+      do {
+        let rated = try rateLoad.run(
+          url: base + "/v1/lookup", name: "lookup-rate-\(size)", bodies: bodies,
+          headers: auth, server: warm.process)
+        figures.rated = rated
+        report("serve \(size)\tlookups at a fixed rate: \(Self.rated(rated)); load average "
+          + Self.loadAverage())
+      } catch {
+        figures.ratedProblem = "failed: \(error)"
+        report("serve \(size)\tlookups at a fixed rate: \(figures.ratedProblem ?? "")")
+      }
+    }
     let scanScript = try wrk.fileScript(
       name: "scan", file: image, contentType: "image/jpeg", headers: auth)
     let scans = try wrk.run(
@@ -159,7 +182,9 @@ public struct ServeBenchmark {
     report("scan \(size)\t`csar scan` of one image: median \(Self.ms(figures.scanCommand)) "
       + "(CPU \(Self.ms(figures.scanCommandCPU)))")
 
-    reference(&figures, hashesFile: hashesFile, script: lookupScript, wrk: wrk)
+    reference(
+      &figures, hashesFile: hashesFile, script: lookupScript, wrk: wrk,
+      rated: rate > 0 ? (rateLoad, bodies, auth) : nil)
     return figures
   }
 
@@ -180,8 +205,10 @@ public struct ServeBenchmark {
 
   // MARK: - The reference
 
+  /// The reference's lookups with wrk at saturation, then, with `rated`, at the fixed rate.
   func reference(
-    _ figures: inout Figures, hashesFile: String, script: String, wrk: WrkLoad
+    _ figures: inout Figures, hashesFile: String, script: String, wrk: WrkLoad,
+    rated: (load: RateLoad, bodies: [String], headers: [String: String])?
   ) {
     guard let python, let referenceScript else {
       figures.referenceProblem = "skipped (no --python with flask, gunicorn, threatexchange)"
@@ -213,6 +240,17 @@ public struct ServeBenchmark {
       report("reference \(figures.hashes)\tlookups \(Self.load(load)); start "
         + "\(Self.ms(figures.referenceStart)), RSS (sum over workers) "
         + Self.mib(figures.referenceBytes))
+      if let rated {
+        do {
+          let atRate = try rated.load.run(
+            url: "http://127.0.0.1:\(port)/v1/lookup", name: "lookup-rate-reference",
+            bodies: rated.bodies, headers: rated.headers)
+          figures.referenceRated = atRate
+          report("reference \(figures.hashes)\tlookups at a fixed rate: " + Self.rated(atRate))
+        } catch {
+          report("reference \(figures.hashes)\tlookups at a fixed rate: failed: \(error)")
+        }
+      }
     } catch {
       figures.referenceProblem = "failed: \(error)"
       report("reference \(figures.hashes)\t\(figures.referenceProblem ?? "")")
@@ -257,6 +295,28 @@ public struct ServeBenchmark {
         ?? "")
   }
 
+  /// A fixed-rate run in words: offered, achieved, p50 / p99 / max, and whether it kept up.
+  static func rated(_ figures: RateFigures) -> String {
+    var text = String(
+      format: "offered %ld/s, achieved %.0f/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+      figures.offered, figures.achieved, figures.p50 * 1000, figures.p99 * 1000,
+      figures.max * 1000)
+    if figures.failures > 0 { text += " (\(figures.failures) failed)" }
+    if let cpu = figures.cpuPerRequest {
+      text += String(format: ", server CPU %.3f ms a request", cpu * 1000)
+    }
+    if figures.keptUp { return text + "; kept up" }
+    var reasons: [String] = []
+    if figures.achieved < 0.98 * Double(figures.offered) { reasons.append("under 98% achieved") }
+    if figures.failures > 0 { reasons.append("failures") }
+    if figures.late > 0 {
+      reasons.append(String(
+        format: "%ld of %ld requests sent over 1 ms late (up to %.1f ms), a wait their latency "
+          + "leaves out", figures.late, figures.requests, figures.latest * 1000))
+    }
+    return text + "; did not keep up: " + reasons.joined(separator: ", ")
+  }
+
   /// The machine's 1-minute load average (other work competes for the cores).
   static func loadAverage() -> String {
     let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
@@ -281,9 +341,11 @@ public struct ServeBenchmark {
     func cpu(_ load: LoadFigures) -> String {
       load.cpuPerRequest.map { String(format: "; CPU %.3f ms/request", $0 * 1000) } ?? ""
     }
+    func label(_ hashes: Int) -> String {
+      hashes >= 1_000_000 && hashes % 1_000_000 == 0 ? "\(hashes / 1_000_000)M" : String(hashes)
+    }
     for f in all {
-      let n = f.hashes >= 1_000_000 && f.hashes % 1_000_000 == 0
-        ? "\(f.hashes / 1_000_000)M" : String(f.hashes)
+      let n = label(f.hashes)
       if let l = f.lookups {
         let ref =
           f.reference.map {
@@ -294,6 +356,25 @@ public struct ServeBenchmark {
           String(format: "%.0f/s (%.2f / %.2f ms)", l.perSecond, l.p50 * 1000, l.p99 * 1000)
             + (l.failures > 0 ? ", \(l.failures) failed" : "") + cpu(l),
           "≥ 20,000/s, p99 < 5 ms" + mark(l.perSecond >= 20_000 && l.p99 < 0.005), ref, ratio)
+      }
+      if let r = f.rated {
+        let ref =
+          f.referenceRated.map {
+            String(format: "achieved %.0f/s, p99 %.2f ms", $0.achieved, $0.p99 * 1000)
+              + ($0.keptUp ? "" : ", did not keep up")
+          } ?? (f.referenceProblem ?? "")
+        let ratio = f.referenceRated.map { String(format: "%.1f×", r.achieved / $0.achieved) }
+        row("lookups at \(n), \(r.offered)/s offered over 64 connections "
+          + "(achieved; p50 / p99 / max)",
+          String(format: "%.0f/s (%.2f / %.2f / %.2f ms)", r.achieved, r.p50 * 1000,
+            r.p99 * 1000, r.max * 1000)
+            + (r.keptUp ? "" : ", did not keep up")
+            + (r.cpuPerRequest.map { String(format: "; CPU %.3f ms/request", $0 * 1000) } ?? ""),
+          r.offered >= 20_000
+            ? "p99 < 5 ms at 20,000/s, kept up" + mark(r.keptUp && r.p99 < 0.005) : "",
+          ref, ratio ?? "")
+      } else if let problem = f.ratedProblem {
+        row("lookups at \(n), fixed offered rate", problem, "")
       }
       if let s = f.scans {
         row("scans/s at \(n), 1600x1004 JPEG (p50 / p99)",
@@ -308,10 +389,20 @@ public struct ServeBenchmark {
       row("`csar scan` of one image at \(n), one process (CPU)",
         "\(ms(f.scanCommand)) (\(ms(f.scanCommandCPU)))",
         f.hashes == 1_000_000 ? "< 100 ms" + mark(f.scanCommand < 0.1) : "")
-      let perMillion = Double(f.serverBytes) / (Double(f.hashes) / 1e6)
-      row("server memory at \(n) (per million hashes)",
-        "\(mib(f.serverBytes)) (\(mib(Int(perMillion))))", "",
-        f.reference != nil ? mib(f.referenceBytes) + " (sum over workers)" : "")
+      // Per million hashes only from the difference with a size at least 1M hashes smaller:
+      // a single size's RSS is mostly the service's fixed base at small sizes.
+      let refMemory = f.reference != nil ? mib(f.referenceBytes) + " (sum over workers)" : ""
+      if let base = all.filter({ $0.hashes <= f.hashes - 1_000_000 && $0.serverBytes > 0 })
+        .max(by: { $0.hashes < $1.hashes })
+      {
+        let perMillion = Double(f.serverBytes - base.serverBytes)
+          / (Double(f.hashes - base.hashes) / 1e6)
+        row("server memory at \(n) (per million hashes: the RSS difference from "
+          + "\(label(base.hashes)) over the difference in hashes)",
+          "\(mib(f.serverBytes)) (\(mib(Int(perMillion))))", "", refMemory)
+      } else {
+        row("server memory at \(n)", mib(f.serverBytes), "", refMemory)
+      }
     }
     return rows
   }

@@ -26,15 +26,18 @@ struct WrkLoad {
   let connections: Int
   let seconds: Int
 
-  /// A script that POSTs `bodies` in turn (each a JSON text) with `headers`.
-  func jsonScript(name: String, bodies: [String], headers: [String: String]) throws -> String {
+  /// A script that POSTs `bodies` in turn (each a JSON text) with `headers`, followed by
+  /// `more` (the pacing of a fixed-rate run).
+  func jsonScript(
+    name: String, bodies: [String], headers: [String: String], more: String = ""
+  ) throws -> String {
     var lua = Self.post(contentType: "application/json", headers: headers)
     lua += "local bodies = {\n"
     for body in bodies { lua += "  [[\(body)]],\n" }
     lua += "}\nlocal i = 0\n"
     lua += "request = function()\n  i = i + 1\n"
     lua += "  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])\nend\n"
-    return try save(lua, name: name)
+    return try save(lua + more, name: name)
   }
 
   /// The start of a script: POST with these headers.
@@ -59,9 +62,27 @@ struct WrkLoad {
     name: String, file: String, contentType: String, headers: [String: String]
   ) throws -> String {
     var lua = Self.post(contentType: contentType, headers: headers)
-    lua += "local f = assert(io.open(\"\(file)\", \"rb\"))\n"
+    lua += "local f = assert(io.open(\(Self.luaString(file)), \"rb\"))\n"
     lua += "wrk.body = f:read(\"*all\")\nf:close()\n"
     return try save(lua, name: name)
+  }
+
+  /// `text` as a Lua string literal: every byte outside letters, digits, `/`, `.`, `-` and
+  /// `_` as a decimal escape, so no path can end the string or the script.
+  static func luaString(_ text: String) -> String {
+    var literal = "\""
+    for byte in text.utf8 {
+      switch byte {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."),
+        UInt8(ascii: "-"), UInt8(ascii: "_"):
+        literal.append(Character(Unicode.Scalar(byte)))
+      default:
+        // Three digits always: Lua reads up to three, so \34 then 5 would read as \345.
+        literal += String(format: "\\%03d", byte)
+      }
+    }
+    return literal + "\""
   }
 
   /// Runs wrk against `url` with `script`; `connections` overrides the default. With

@@ -13,8 +13,10 @@ struct ServeBench: ParsableCommand {
       For each --hashes size: a database of that many random PDQ hashes in --dir (kept for \
       later runs), `csar serve` started without and with its index snapshot, `csar scan` of \
       one JPEG as its own process, then wrk (Debian package wrk) for --seconds: lookups of \
-      one PDQ hash a request over 64 connections, and scans of the JPEG. With --python (a \
-      Python with flask, gunicorn and threatexchange), the same lookups against \
+      one PDQ hash a request over 64 connections at saturation (a closed loop), the same \
+      lookups at --rate a second offered on an even schedule over the same connections \
+      (the rate achieved, p50, p99, max), and scans of the JPEG. With --python (a Python \
+      with flask, gunicorn and threatexchange), the same lookups, both ways, against \
       bench/reference_lookup.py under gunicorn on the same hashes. Use a release build.
       """)
 
@@ -36,6 +38,9 @@ struct ServeBench: ParsableCommand {
   @Option(name: .long, help: "Connections for scans.")
   var scanConnections = 4
 
+  @Option(name: .long, help: "Lookups a second offered in the fixed-rate run (0: none).")
+  var rate = 20_000
+
   @Option(name: .long, help: "A Python with flask, gunicorn and threatexchange.")
   var python: String?
 
@@ -47,6 +52,7 @@ struct ServeBench: ParsableCommand {
     guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 1_000 }), seconds >= 1 else {
       throw ValidationError("--hashes: sizes of at least 1000, comma-separated")
     }
+    guard rate >= 0 else { throw ValidationError("--rate: lookups a second, 0 or more") }
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     var benchmark = ServeBenchmark(
       csar: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
@@ -55,6 +61,7 @@ struct ServeBench: ParsableCommand {
     benchmark.seconds = seconds
     benchmark.threads = threads
     benchmark.scanConnections = scanConnections
+    benchmark.rate = rate
     benchmark.python = python
     benchmark.referenceScript = referenceScript ?? BenchFiles.script("reference_lookup.py")
     try withBenchOutput { _ = try benchmark.run() }
