@@ -144,7 +144,8 @@ extension AppDatabase {
       withdrawals: withdrawn, listed: Self.countsByType(entries),
       lastTransaction: options.lastTransaction)
     let size = max(1, options.batchSize)
-    return try withImportTuning(large: entries.count > ImportTuning.minimumHashes) {
+    let large = entries.count > ImportTuning.minimumHashes
+    return try withImportTuning(.forBankImport, large: large) {
       var start = 0
       while true {
         let end = min(start + size, order.count)
