@@ -213,8 +213,8 @@ public struct PDQIndex: Sendable {
   /// each candidate's words. A loop that waits for one miss before the next spends most of
   /// its time waiting, so the query goes in phases over four slots at a time, each phase a
   /// loop of independent loads the processor overlaps: the runs' bounds, every cache line
-  /// of every run, the partner test (reading the entry number only for the few that pass),
-  /// the candidates' words; only then the distances. No allocation but the matches.
+  /// of every run, the partner test (gathering the positions of the few that pass), their
+  /// entry numbers, their words; only then the distances. No allocation but the matches.
   func multiIndexQuery(_ hash: PDQHash, maxDistance: Int, into matches: inout [PDQMatch]) {
     let q = hash.words
     let n = ids.count
@@ -226,21 +226,21 @@ public struct PDQIndex: Sendable {
     let part =
       copy.map { UnsafeBufferPointer(start: storage.partnerCopy(after: $0), count: n * 16) }
       ?? partners
-    let mem = members
     let masks = Self.probeMasks[radius]
     let runCount = Self.slotsPerGroup * masks.count
     let batch = Self.candidateBatch
     withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * runCount) { bounds in
-      withUnsafeTemporaryAllocation(of: UInt32.self, capacity: batch) { candidates in
+      withUnsafeTemporaryAllocation(of: Int.self, capacity: batch) { candidates in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: batch) { slots in
           withUnsafeTemporaryAllocation(of: SIMD4<UInt64>.self, capacity: batch) { loaded in
-            /// Gathers a candidate, checking the batch first when it is full.
-            @inline(__always) func add(_ entry: UInt32, _ slot: Int, _ count: inout Int) {
+            /// Gathers a candidate (its position in the tables), checking the batch first
+            /// when it is full.
+            @inline(__always) func add(_ position: Int, _ slot: Int, _ count: inout Int) {
               if count == batch {
                 check(candidates, slots, loaded, count, q, maxDistance, &matches)
                 count = 0
               }
-              candidates[count] = entry
+              candidates[count] = position
               slots[count] = UInt8(slot)
               count &+= 1
             }
@@ -288,7 +288,7 @@ public struct PDQIndex: Sendable {
                   // Too near the array's start for a vector ending at `end`.
                   while m < end {
                     if (part[m] ^ partnerKey[0]).nonzeroBitCount <= Int(limit[0]) {
-                      add(mem[m], s, &count)
+                      add(m, s, &count)
                     }
                     m &+= 1
                   }
@@ -299,7 +299,7 @@ public struct PDQIndex: Sendable {
                   let near = Self.bitCounts(load8(part, at: start) ^ partnerKey) .<= limit
                   if any(near) {
                     for lane in 0..<8 where near[lane] && start &+ lane >= m {
-                      add(mem[start &+ lane], s, &count)
+                      add(start &+ lane, s, &count)
                     }
                   }
                   m = start &+ 8
@@ -342,20 +342,24 @@ public struct PDQIndex: Sendable {
   /// Whether ``prepareForQueries()`` has published its copies.
   public var isPreparedForQueries: Bool { storage.offsetCopy != nil }
 
-  /// Loads the words of `count` gathered candidates, then keeps those within `maxDistance`
-  /// that no earlier slot than their own reached (each entry is reported once: at the first
-  /// slot whose probe and partner test it passes).
+  /// Reads the entry numbers at `count` gathered positions, then their words (each a loop
+  /// of independent loads: at 10M hashes each is a cache and TLB miss, and a loop that
+  /// used each as soon as it was read would wait for them one by one), then keeps those
+  /// within `maxDistance` that no earlier slot than their own reached (each entry is
+  /// reported once: at the first slot whose probe and partner test it passes).
   @inline(__always)
   private func check(
-    _ candidates: UnsafeMutableBufferPointer<UInt32>, _ slots: UnsafeMutableBufferPointer<UInt8>,
+    _ candidates: UnsafeMutableBufferPointer<Int>, _ slots: UnsafeMutableBufferPointer<UInt8>,
     _ loaded: UnsafeMutableBufferPointer<SIMD4<UInt64>>, _ count: Int, _ q: SIMD4<UInt64>,
     _ maxDistance: Int, _ matches: inout [PDQMatch]
   ) {
     let (w, n) = (words, ids.count)
     let superRadius = maxDistance / 8
     let radius = superRadius / 2
+    let mem = members
+    for k in 0..<count { candidates[k] = Int(mem[candidates[k]]) }
     for k in 0..<count {
-      let i = Int(candidates[k])
+      let i = candidates[k]
       // Offsets were checked when the index was mapped; entry numbers are checked here, so
       // no file can make a query read outside the index (an entry past the end is given
       // the query's complement: 256 bits away, never a match).
@@ -381,7 +385,7 @@ public struct PDQIndex: Sendable {
         }
         t += 1
       }
-      if !seenEarlier { matches.append(PDQMatch(id: ids[Int(candidates[k])], distance: d)) }
+      if !seenEarlier { matches.append(PDQMatch(id: ids[candidates[k]], distance: d)) }
     }
   }
 }
