@@ -143,7 +143,8 @@ public struct ServeBenchmark {
     report("serve \(size)\tlookups \(Self.load(lookups)), \(connections) connections; "
       + "server RSS \(Self.mib(figures.serverBytes)); load average \(Self.loadAverage())")
     let rateLoad = RateLoad(
-      folder: folder, connections: connections, seconds: seconds, rate: rate)
+      folder: folder, threads: wrk.threads, connections: connections, seconds: seconds,
+      rate: rate)
     if rate > 0 {
       do {
         let rated = try rateLoad.run(
