@@ -36,7 +36,8 @@ final class PDQIndexStorage: @unchecked Sendable {
 
   /// How the block is given back.
   enum Owner {
-    /// `calloc`ed here.
+    /// Allocated here (from 2 MiB up, 2 MiB aligned and advised to use huge pages: queries
+    /// read it at random, and a TLB miss per read cost a tenth of a query at 10M hashes).
     case allocated(UnsafeMutableRawPointer)
     /// `mmap`ed: the whole mapping (which starts before the block, at the file's header).
     case mapped(UnsafeMutableRawPointer, length: Int)
@@ -65,10 +66,21 @@ final class PDQIndexStorage: @unchecked Sendable {
     return false
   }
 
-  /// A zeroed block for `count` hashes (the caller fills it before anyone reads it).
+  /// A zeroed block for `count` hashes (the caller fills it before anyone reads it), in
+  /// huge pages where the system gives them.
   convenience init(allocatingFor count: Int, multiIndex: Bool) {
     let layout = Layout(count: count, multiIndex: multiIndex)
-    guard let block = calloc(1, max(layout.total, 8)) else {
+    let bytes = max(layout.total, 8)
+    var raw: UnsafeMutableRawPointer?
+    if bytes < Self.hugePage {
+      raw = calloc(1, bytes)
+    } else if posix_memalign(&raw, Self.hugePage, bytes) == 0, let raw {
+      #if canImport(Glibc)
+        _ = madvise(raw, bytes, MADV_HUGEPAGE)
+      #endif
+      memset(raw, 0, bytes)
+    }
+    guard let block = raw else {
       fatalError("out of memory for a PDQ index of \(count) hashes")
     }
     self.init(
