@@ -61,7 +61,7 @@ extension AppDatabase {
     name: String, entries: [BankHashEntry], source: BankSource?, by operatorName: String
   ) throws -> BankRemovalSummary {
     let sorted = Self.inIndexOrder(entries)
-    return try withImportTuning(large: entries.count > ImportTuning.minimumHashes) {
+    return try withImportTuning(.forBanks, large: entries.count > ImportTuning.minimumHashes) {
       try audited(by: operatorName) { db, audit in
         try Self.requireLead(db, operatorName, "remove hashes from a bank")
         let bank = try Self.bankRow(db, name: name)
@@ -94,7 +94,7 @@ extension AppDatabase {
     entries: [BankHashEntry], source: BankSource?, by operatorName: String
   ) throws -> RetractionSummary {
     let sorted = Self.inIndexOrder(entries)
-    return try withImportTuning(large: entries.count > ImportTuning.minimumHashes) {
+    return try withImportTuning(.forBanks, large: entries.count > ImportTuning.minimumHashes) {
       try audited(by: operatorName) { db, audit in
         try Self.retract(db, audit: audit, entries: sorted, source: source)
       }

@@ -145,7 +145,7 @@ extension AppDatabase {
       lastTransaction: options.lastTransaction)
     let size = max(1, options.batchSize)
     let large = entries.count > ImportTuning.minimumHashes
-    return try withImportTuning(.forBankImport, large: large) {
+    return try withImportTuning(.forBanks, large: large) {
       var start = 0
       while true {
         let end = min(start + size, order.count)

@@ -103,7 +103,7 @@ extension AppDatabase {
       }
     case .retract:
       let listed = Self.inIndexOrder(entries + withdrawals.entries)
-      return try withImportTuning(large: listed.count > ImportTuning.minimumHashes) {
+      return try withImportTuning(.forBanks, large: listed.count > ImportTuning.minimumHashes) {
         try audited(by: operatorName) { db, audit in
           if let at = try Self.takenAt(db, file) { return .alreadyTaken(at: at) }
           let summary = try Self.retract(db, audit: audit, entries: listed, source: source)

@@ -200,7 +200,7 @@ extension AppDatabase {
       throw StoreError.invalidValue(
         field: "video", value: video.name, reason: "a known video needs at least one frame")
     }
-    return try withImportTuning(large: videos.count > 1_000) {
+    return try withImportTuning(.forBanks, large: videos.count > 1_000) {
       try audited(by: operatorName) { db, audit in
         let (bankId, created) = try Self.findOrCreateList(
           db, .bank(threshold: 31), name: name, at: audit.at)

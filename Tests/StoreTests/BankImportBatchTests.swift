@@ -237,7 +237,7 @@ import Testing
       try db.writer.writeWithoutTransaction { try ImportTuning.current($0) }
     }
     let before = try settings()
-    #expect(before != ImportTuning.forBankImport)
+    #expect(before != ImportTuning.forBanks)
     let during = Locked<ImportTuning>()
     // 12,000 hashes: a large import, in three batches; the bank goes after the first.
     var options = BankImportOptions(batchSize: 5_000)
@@ -251,7 +251,7 @@ import Testing
         name: "gone", entries: Self.entries(12_000), threshold: nil, skipped: 0, source: nil,
         withdrawals: BankWithdrawals(), by: "bahar", options: options)
     }
-    #expect(during.get() == ImportTuning.forBankImport)
+    #expect(during.get() == ImportTuning.forBanks)
     #expect(try settings() == before)
 
     // Stopped between batches (Ctrl-C).
@@ -262,7 +262,7 @@ import Testing
         name: "stopped", entries: Self.entries(12_000), threshold: nil, skipped: 0,
         source: nil, withdrawals: BankWithdrawals(), by: "bahar", options: options)
     }
-    #expect(during.get() == ImportTuning.forBankImport)
+    #expect(during.get() == ImportTuning.forBanks)
     #expect(try settings() == before)
 
     // A small import runs with the connection as it is.
