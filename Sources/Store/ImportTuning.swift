@@ -30,14 +30,17 @@ struct ImportTuning: Equatable {
   static let forImport = ImportTuning(
     cacheSize: -262_144, tempStore: 2, walAutocheckpoint: 16_384)
 
-  /// The same with a 64 MB cache, for hash banks (imports, removals, retractions, known
-  /// videos), which ran with that cache before: an import writes its hashes in index order,
-  /// so it dirties the pages at the end of each index, and a retraction touches each page
-  /// once. The larger cache only cost memory there (a 1M-hash import peaked at 530 MB instead
-  /// of 412 MB, a retraction of 100,000 at 309 MB instead of 160 MB, at the same CPU).
+  /// For hash banks (imports, removals, retractions, known videos): statement journals in
+  /// memory, with the 64 MB cache and the usual checkpoint every 1,000 pages they ran with
+  /// before. An import writes its hashes in index order, so it dirties the pages at the end
+  /// of each index, and a retraction touches each page once: the larger cache only cost
+  /// memory there (a 1M-hash import peaked at 530 MB instead of 412 MB, a retraction of
+  /// 100,000 at 309 MB instead of 160 MB, at the same CPU). A bank import runs in short
+  /// batches so that consoles can write between them; with a checkpoint every 64 MB of log,
+  /// a colleague's write waited up to 0.4-0.9 s behind one (`bench bank`'s "import under
+  /// writes", three runs; 56-130 ms with the usual interval, for 0.5 s more import).
   static let forBanks = ImportTuning(
-    cacheSize: -65_536, tempStore: forImport.tempStore,
-    walAutocheckpoint: forImport.walAutocheckpoint)
+    cacheSize: -65_536, tempStore: forImport.tempStore, walAutocheckpoint: 1_000)
 
   /// Consent imports of fewer events (a service request's, usually) run with the connection
   /// as it is: changing and restoring its settings, and the checkpoint after, would cost

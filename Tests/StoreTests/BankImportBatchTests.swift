@@ -252,6 +252,9 @@ import Testing
         withdrawals: BankWithdrawals(), by: "bahar", options: options)
     }
     #expect(during.get() == ImportTuning.forBanks)
+    // The usual checkpoint interval: another connection's write between two batches never
+    // waits behind the copy of 64 MB of log (bench bank: up to 0.9 s, against 0.1 s).
+    #expect(during.get()?.walAutocheckpoint == before.walAutocheckpoint)
     #expect(try settings() == before)
 
     // Stopped between batches (Ctrl-C).
