@@ -43,6 +43,8 @@ let package = Package(
     ),
     // SQLite's process-wide settings (sqlite3_config is variadic, out of Swift's reach).
     .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
+    // A cache-line prefetch the PDQ index's query asks for (Swift has none).
+    .target(name: "CPrefetch"),
     .target(
       name: "CVideoCodecs",
       cSettings: [.unsafeFlags(["-O2"])],
@@ -78,7 +80,9 @@ let package = Package(
     .target(name: "Video", dependencies: ["CVideoCodecs", "Imaging"]),
     .target(
       name: "Detection",
-      dependencies: ["Imaging", "Video", .product(name: "Crypto", package: "swift-crypto")]
+      dependencies: [
+        "Imaging", "Video", "CPrefetch", .product(name: "Crypto", package: "swift-crypto"),
+      ]
     ),
     .target(
       name: "Moderation",

@@ -13,6 +13,8 @@
 // values; only the entries that pass are read (their 32 bytes) and measured in full.
 // Small sets, and probe radii beyond 2 (d > 47), use a linear scan instead.
 
+import CPrefetch
+
 // MARK: - Results
 
 /// One hit of an index query.
@@ -229,7 +231,7 @@ public struct PDQIndex: Sendable {
     let masks = Self.probeMasks[radius]
     let runCount = Self.slotsPerGroup * masks.count
     let batch = Self.candidateBatch
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * runCount) { bounds in
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * runCount) { bounds in
       withUnsafeTemporaryAllocation(of: Int.self, capacity: batch) { candidates in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: batch) { slots in
           withUnsafeTemporaryAllocation(of: SIMD4<UInt64>.self, capacity: batch) { loaded in
@@ -244,33 +246,42 @@ public struct PDQIndex: Sendable {
               slots[count] = UInt8(slot)
               count &+= 1
             }
-            for group in stride(from: 0, to: 16, by: Self.slotsPerGroup) {
-              // The runs' bounds (absolute positions in `members` and `partners`).
-              var r = 0
+            /// The bounds of a group's runs (absolute positions in `members` and
+            /// `partners`), stored from `first`, and a prefetch of every cache line of
+            /// every run (32 partners to a line), so they arrive while the group before
+            /// is tested.
+            @inline(__always) func fetchRuns(group: Int, from first: Int) {
+              var r = first
               for s in group..<(group + Self.slotsPerGroup) {
                 let key = Int(Self.slotValue(q, slot: s))
                 let base = s &* Self.offsetsPerSlot
                 let section = s &* n
                 for mask in masks {
                   let v = key ^ mask
-                  bounds[2 &* r] = section &+ Int(off[base &+ v])
-                  bounds[2 &* r &+ 1] = section &+ Int(off[base &+ v &+ 1])
-                  r &+= 1
+                  bounds[r] = section &+ Int(off[base &+ v])
+                  bounds[r &+ 1] = section &+ Int(off[base &+ v &+ 1])
+                  r &+= 2
                 }
               }
-              // Every cache line of every run (32 partners to a line), so the runs are in
-              // cache when read.
-              var touched: UInt16 = 0
-              for k in 0..<runCount where bounds[2 &* k] < bounds[2 &* k &+ 1] {
-                var m = bounds[2 &* k]
-                let last = bounds[2 &* k &+ 1] &- 1
+              let lines = part.baseAddress!
+              for k in stride(from: first, to: r, by: 2) where bounds[k] < bounds[k &+ 1] {
+                var m = bounds[k]
+                let last = bounds[k &+ 1] &- 1
                 while m < last {
-                  touched |= part[m]
+                  csar_prefetch(lines + m)
                   m &+= 32
                 }
-                touched |= part[last]
+                csar_prefetch(lines + last)
               }
-              loaded[batch - 1] = SIMD4(repeating: UInt64(touched))
+            }
+            fetchRuns(group: 0, from: 0)
+            for group in stride(from: 0, to: 16, by: Self.slotsPerGroup) {
+              // This group's bounds are at one half of `bounds`; the next group's runs are
+              // asked for into the other half before this one is tested.
+              let here = ((group / Self.slotsPerGroup) & 1) &* 2 &* runCount
+              if group &+ Self.slotsPerGroup < 16 {
+                fetchRuns(group: group &+ Self.slotsPerGroup, from: 2 &* runCount &- here)
+              }
               // The partner test: under a value `e` bits from the query's, an entry within
               // `maxDistance` has its partner slot within `superRadius - e` bits. Eight
               // partners at a time; the run's last (partial) eight are the eight that end
@@ -281,8 +292,8 @@ public struct PDQIndex: Sendable {
                 let partnerKey = SIMD8(repeating: Self.slotValue(q, slot: s ^ 1))
                 let limit = SIMD8(
                   repeating: UInt16(superRadius &- masks[k % masks.count].nonzeroBitCount))
-                var m = bounds[2 &* k]
-                let end = bounds[2 &* k &+ 1]
+                var m = bounds[here &+ 2 &* k]
+                let end = bounds[here &+ 2 &* k &+ 1]
                 guard m < end else { continue }
                 if end < 8 {
                   // Too near the array's start for a vector ending at `end`.
