@@ -344,14 +344,15 @@ public struct PDQIndex: Sendable {
   /// snapshot, 32 bytes a hash plus 4 MiB, copied in a fraction of a second per million
   /// hashes; queries use them as soon as they are published and give the same answers
   /// with or without them. Thread-safe; a second call returns at once. Nothing to copy
-  /// below the tables' size.
+  /// below the tables' size, nor for an index built in memory (in huge pages already).
   public func prepareForQueries() {
     guard usesMultiIndex, count > 0 else { return }
     storage.installCopies()
   }
 
-  /// Whether ``prepareForQueries()`` has published its copies.
-  public var isPreparedForQueries: Bool { storage.offsetCopy != nil }
+  /// Whether queries read from huge pages: an index built in memory always does (nothing
+  /// to prepare); a mapped snapshot once ``prepareForQueries()`` has published its copies.
+  public var isPreparedForQueries: Bool { !storage.isMapped || storage.offsetCopy != nil }
 
   /// Reads the entry numbers at `count` gathered positions, then their words (each a loop
   /// of independent loads: at 10M hashes each is a cache and TLB miss, and a loop that

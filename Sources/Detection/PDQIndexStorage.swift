@@ -138,13 +138,14 @@ final class PDQIndexStorage: @unchecked Sendable {
   }
 
   /// Copies the arrays a query reads at random (the offsets, 4 MiB, and the start of
-  /// every probed run of partners) into private memory, 2 MiB aligned and advised to use
-  /// huge pages, and publishes the copy. A mapped snapshot sits in small pages: there each
-  /// of a query's 544 random reads also missed the TLB. The first caller copies; a caller
+  /// every probed run of partners) of a mapped snapshot into private memory, 2 MiB aligned
+  /// and advised to use huge pages, and publishes the copy. A mapped snapshot sits in small
+  /// pages: there each of a query's 544 random reads also missed the TLB. A block allocated
+  /// here is in huge pages already and gets no copy. The first caller copies; a caller
   /// arriving while that runs waits for it; later calls return at once.
   func installCopies() {
     let bytes = copyBytes
-    guard bytes > 0 else { return }
+    guard bytes > 0, isMapped else { return }
     copyBuild.withLock { built in
       guard !built else { return }
       var block: UnsafeMutableRawPointer?

@@ -1,4 +1,5 @@
 import Detection
+import Foundation
 import Testing
 
 @Suite("PDQ index")
@@ -19,7 +20,7 @@ struct PDQIndexTests {
   /// index is prepared for queries, at every distance where the probe radius or the
   /// partners' radius changes.
   @Test(arguments: [0, 7, 8, 15, 16, 23, 24, 31, 32, 39, 40, 47, 48, 60])
-  func multiIndexEqualsBruteForce(maxDistance: Int) {
+  func multiIndexEqualsBruteForce(maxDistance: Int) throws {
     var rng = SeededRandom(seed: UInt64(100 + maxDistance))
     var entries: [(PDQHash, Int)] = []
     var queries: [PDQHash] = []
@@ -44,19 +45,37 @@ struct PDQIndexTests {
       answers.append(fast)
     }
     #expect(answers.contains { !$0.isEmpty } || maxDistance == 0)
-    #expect(!index.isPreparedForQueries)
-    index.prepareForQueries()
+    // Built in memory: in huge pages already, nothing to prepare.
     #expect(index.isPreparedForQueries)
-    index.prepareForQueries()
-    #expect(queries.map { index.query($0, maxDistance: maxDistance) } == answers)
+    // The same index mapped from a snapshot, before and after its huge-page copies.
+    let folder = try PDQIndexSnapshotTests.folder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let mapped = try Self.mapped(index, in: folder)
+    #expect(!mapped.isPreparedForQueries)
+    #expect(queries.map { mapped.query($0, maxDistance: maxDistance) } == answers)
+    mapped.prepareForQueries()
+    #expect(mapped.isPreparedForQueries)
+    mapped.prepareForQueries()
+    #expect(queries.map { mapped.query($0, maxDistance: maxDistance) } == answers)
   }
 
-  /// An index prepared by several threads at once is prepared once and gives the same
+  /// `index` written to a snapshot in `folder` and mapped back.
+  static func mapped(_ index: PDQIndex, in folder: String) throws -> PDQIndex {
+    let path = folder + "/banks.pdqindex"
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    defer { close(fd) }
+    try PDQIndexSnapshot.write(index, tag: "t", to: fd, path: path)
+    return try #require(try PDQIndexSnapshot.read(path: path, tag: "t"))
+  }
+
+  /// A mapped index prepared by several threads at once is prepared once and gives the same
   /// answers.
-  @Test func preparedConcurrentlyAnswersAsBruteForce() async {
+  @Test func preparedConcurrentlyAnswersAsBruteForce() async throws {
     var rng = SeededRandom(seed: 77)
     let entries = (0..<8_000).map { (Self.randomHash(&rng), $0) }
-    let index = PDQIndex(entries, multiIndex: true)
+    let folder = try PDQIndexSnapshotTests.folder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let index = try Self.mapped(PDQIndex(entries, multiIndex: true), in: folder)
     await withTaskGroup(of: Void.self) { group in
       for _ in 0..<4 { group.addTask { index.prepareForQueries() } }
     }
