@@ -59,17 +59,34 @@ public struct AnchorWriteFailure: Error, Equatable, Sendable, CustomStringConver
 /// What became of the anchor writes of one open database, shared by every thread writing
 /// through it: the failures so far, the newest one, and whether the anchor is behind the log
 /// now (the newest write failed). ``onFailure(_:)`` is told of each failure as it happens:
-/// the command line prints it, the console shows it, the service logs and counts it.
+/// the console shows it, the service logs and counts it. A database without a handler of
+/// its own tells the process's (``onFailureOfAnyDatabase(_:)``): the command line prints
+/// it, for every database a command, the demo or a benchmark opens.
 public final class AnchorWrites: Sendable {
+  /// Something told of a failed anchor write.
+  public typealias Handler = @Sendable (AnchorWriteFailure) -> Void
+
   private struct State {
     var failures = 0
     var last: AnchorWriteFailure?
     var behind = false
-    var handler: (@Sendable (AnchorWriteFailure) -> Void)?
-    /// A failure no handler was told of yet (one before the handler was set).
+    var handler: Handler?
+    /// A failure no handler of this database was told of yet (one before the handler was
+    /// set, told to the process's handler if any).
     var untold: AnchorWriteFailure?
   }
   private let state = Mutex(State())
+
+  /// The handler of every database that has none of its own.
+  private static let processHandler = Mutex<Handler?>(nil)
+
+  /// Calls `handler` with each failed anchor write of any database of this process that has
+  /// no handler of its own (``onFailure(_:)``) when it fails, opened before or after; nil
+  /// stops it. The executable sets it once at start, so no database it opens (a command's,
+  /// the demo's, a benchmark's scratch one) fails silently.
+  public static func onFailureOfAnyDatabase(_ handler: Handler?) {
+    processHandler.withLock { $0 = handler }
+  }
 
   init() {}
 
@@ -82,7 +99,7 @@ public final class AnchorWrites: Sendable {
 
   /// Calls `handler` with each failure from now on (replacing the previous handler), and at
   /// once with a failure no handler was told of yet (one while the database was opened).
-  public func onFailure(_ handler: @escaping @Sendable (AnchorWriteFailure) -> Void) {
+  public func onFailure(_ handler: @escaping Handler) {
     let untold = state.withLock { state -> AnchorWriteFailure? in
       state.handler = handler
       defer { state.untold = nil }
@@ -103,6 +120,6 @@ public final class AnchorWrites: Sendable {
       if state.handler == nil { state.untold = failure }
       return state.handler
     }
-    handler?(failure)
+    (handler ?? Self.processHandler.withLock { $0 })?(failure)
   }
 }

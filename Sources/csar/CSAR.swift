@@ -52,6 +52,7 @@ struct CSAR: AsyncParsableCommand {
   static func main() async {
     umask(0o077)
     SQLiteTuning.prepareForThreads()
+    DatabaseAccess.reportAnchorWritesOfEveryDatabase()
     do {
       let arguments: [String]
       switch CommandLineFixes.fix(Array(CommandLine.arguments.dropFirst()), root: CSAR.self) {

@@ -72,7 +72,7 @@ struct ConsoleLauncher {
       outbox: configuration.outbox ?? PrivateFiles.folder(of: path) + "/outbox")
     // While the terminal is in use the console shows a failed anchor write on its status
     // bar; stderr gets it once the console has closed.
-    DatabaseAccess.reportAnchorWrites(of: database, print: false)
+    DatabaseAccess.countAnchorWrites(of: database)
     Console(context: context).run(on: terminal)
     DatabaseAccess.printLastAnchorFailure(of: database)
   }

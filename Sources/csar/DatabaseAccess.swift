@@ -57,7 +57,6 @@ enum DatabaseAccess {
     let configuration = try configuration ?? defaultConfiguration()
     let key = try providerKey(configuration: configuration, databasePath: path)
     let database = try AppDatabase.open(path: path, auditKey: AuditKey(providerKey: key))
-    reportAnchorWrites(of: database)
     return (database, key)
   }
 
@@ -72,13 +71,25 @@ enum DatabaseAccess {
   /// Anchor writes that failed in this process, and the reason last printed.
   private static let anchorFailures = Mutex((count: 0, printed: ""))
 
-  /// Prints each failed anchor write of `database` to stderr as it happens (a failure for
-  /// the reason just printed only once: an import anchors after every batch) and counts it
-  /// for the exit status. With `print` false it is only counted: the console shows it on
-  /// its status bar while the terminal is in use, and ``printLastAnchorFailure(of:)``
-  /// prints it once the console has closed.
-  static func reportAnchorWrites(of database: AppDatabase, print: Bool = true) {
-    database.anchorWrites.onFailure { failure in
+  /// Prints each failed anchor write of every database this process opens (the commands',
+  /// the demo's, the benchmarks' scratch ones) to stderr as it happens, and counts it for the
+  /// exit status. Set once at start; a database with a handler of its own (the console's,
+  /// the service's) reports its failures there instead.
+  static func reportAnchorWritesOfEveryDatabase() {
+    AnchorWrites.onFailureOfAnyDatabase(anchorFailureHandler(print: true))
+  }
+
+  /// Counts each failed anchor write of `database` for the exit status without printing it:
+  /// the console shows it on its status bar while the terminal is in use, and
+  /// ``printLastAnchorFailure(of:)`` prints it once the console has closed.
+  static func countAnchorWrites(of database: AppDatabase) {
+    database.anchorWrites.onFailure(anchorFailureHandler(print: false))
+  }
+
+  /// Counts a failure and, with `print`, says it on stderr (a failure for the reason just
+  /// printed only once: an import or the demo anchors after every batch).
+  private static func anchorFailureHandler(print: Bool) -> AnchorWrites.Handler {
+    { failure in
       let reason = failure.error.description
       let fresh = anchorFailures.withLock { state in
         state.count += 1

@@ -57,7 +57,6 @@ struct InitCommand: ParsableCommand {
       throw RiskCommandError(error.description)
     }
     let database = try AppDatabase.open(path: path, auditKey: AuditKey(providerKey: providerKey))
-    DatabaseAccess.reportAnchorWrites(of: database)
     try database.ensureFirstAdmin()
     let me = PrivateFiles.userName(geteuid())
     print("created \(path) (\(sharing); folder \(Self.octal(sharing.folderMode)), files "

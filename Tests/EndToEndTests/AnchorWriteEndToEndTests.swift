@@ -115,6 +115,28 @@ struct AnchorWriteEndToEndTests {
     #expect(role == "reviewer")
   }
 
+  /// Before, `csar demo` built the database, counted the failed anchor writes and exited 0
+  /// without a word: it opens its databases itself, not through a command's open.
+  @Test func theDemoSaysOnStderrThatItsAnchorWasNotWrittenAndExits74() throws {
+    let directory = try CsarBinary.temporaryDirectory()
+    let database = directory + "/data/csar.sqlite"
+    let configHome = directory + "/config"
+    // A file where the anchors' folder belongs, beside the key the demo creates.
+    try FileManager.default.createDirectory(
+      atPath: configHome + "/csar", withIntermediateDirectories: true,
+      attributes: [.posixPermissions: 0o700])
+    try "not a folder\n".write(
+      toFile: configHome + "/csar/anchors", atomically: false, encoding: .utf8)
+    let made = try Subprocess.run(
+      [try CsarBinary.path, "demo", "--db", database, "--items", "20", "--accounts", "20"],
+      timeout: 120, overrides: ["XDG_CONFIG_HOME": configHome])
+    #expect(made.status == 74, "\(made.err)")
+    #expect(made.out.contains("created \(database)"), "\(made.out)")
+    let said = made.err.components(separatedBy: "the audit anchor was not written").count - 1
+    #expect(said == 1, "said once, not after every batch: \(made.err)")
+    #expect(made.err.contains("\(configHome)/csar/anchors: the folder is not a folder"))
+  }
+
   @Test func theServiceLogsAndCountsAnAnchorItCouldNotWrite() throws {
     let f = try ServiceEndToEndTests.Fixture()
     // The service's anchors folder (beside its key) is a file: no anchor can be written.

@@ -14,6 +14,7 @@ struct AuditAnchorWriteTests {
   final class Told: Sendable {
     private let list = Mutex<[AnchorWriteFailure]>([])
     var all: [AnchorWriteFailure] { list.withLock { $0 } }
+    func append(_ failure: AnchorWriteFailure) { list.withLock { $0.append(failure) } }
     /// Sets the database's handler to one that collects here.
     func listen(to db: AppDatabase) {
       db.anchorWrites.onFailure { failure in self.list.withLock { $0.append(failure) } }
@@ -126,5 +127,30 @@ struct AuditAnchorWriteTests {
     told.listen(to: db)
     told.listen(to: db)
     #expect(told.all.count == 1)
+  }
+
+  /// Before, a database without a handler (the demo's, a benchmark's scratch one) only
+  /// counted its failures: nobody was told. The process's handler hears them now, until the
+  /// database gets a handler of its own, which is still told of the one it missed.
+  @Test func aDatabaseWithoutAHandlerOfItsOwnTellsTheProcesssHandler() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let (db, anchor, own) = try Self.anchored(folder)
+    let process = Told()
+    // Other tests' databases may fail meanwhile: only this one's anchor counts.
+    AnchorWrites.onFailureOfAnyDatabase { failure in
+      if failure.path == anchor { process.append(failure) }
+    }
+    defer { AnchorWrites.onFailureOfAnyDatabase(nil) }
+    try FileManager.default.removeItem(atPath: anchor)
+    #expect(mkfifo(anchor, 0o600) == 0)
+    #expect(try Self.writeService(db, "unheard-1"))
+    #expect(process.all.map(\.events) == [12])
+
+    own.listen(to: db)
+    #expect(own.all.map(\.events) == [12], "the failure the process's handler heard")
+    #expect(try Self.writeService(db, "unheard-2"))
+    #expect(own.all.map(\.events) == [12, 13])
+    #expect(process.all.count == 1, "a database with a handler of its own tells only it")
   }
 }
