@@ -152,7 +152,7 @@ struct AuditAnchor: Equatable {
   /// FIFO or anything but a regular file is at the anchor's path (never followed, never
   /// opened, never replaced).
   func write(folder: String, key: AuditKey) throws(PrivateFileError) {
-    try PrivateFiles.makeFolder(folder)
+    try PrivateFiles.makeFolder(folder, what: "audit anchor folder")
     try PrivateFiles.checkFolder(folder, what: "audit anchor folder")
     try PrivateFiles.writeAtomically(
       text(key: key), to: Self.path(folder: folder, databaseId: databaseId))

@@ -83,15 +83,15 @@ public enum PrivateFiles {
   /// owned by the group so the team can reach it), whatever the umask. Without `sharing`, a
   /// new folder shares as its parent does: inside a team folder it is the team's, elsewhere
   /// private. An existing folder is left as it is. Returns the folder's sharing (an existing
-  /// team folder's group).
+  /// team folder's group). `what` names the folder when something else is at `path`.
   @discardableResult
   public static func makeFolder(
-    _ path: String, sharing: FileSharing? = nil
+    _ path: String, sharing: FileSharing? = nil, what: String = "folder"
   ) throws(PrivateFileError) -> FileSharing {
     var info = stat()
     if stat(path, &info) == 0 {
       guard info.st_mode & S_IFMT == S_IFDIR else {
-        throw .notAFolder(path: path, what: "folder")
+        throw .notAFolder(path: path, what: what)
       }
       return FileSharing.of(folderInfo: info)
     }
@@ -302,13 +302,19 @@ public enum PrivateFiles {
     public let path: String
     private var fd: Int32
 
-    /// Creates the temporary file (exclusively, never through a symlink).
+    /// Creates the temporary file (exclusively, never through a symlink). Errors name the
+    /// final file and its folder, which the operator knows and must fix, not the temporary.
     public init(for finalPath: String, sharing: FileSharing? = nil) throws(PrivateFileError) {
       self.finalPath = finalPath
       let name = (finalPath as NSString).lastPathComponent
       let random = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-      path = PrivateFiles.folder(of: finalPath) + "/.\(name).\(random).\(getpid()).tmp"
-      fd = try PrivateFiles.createFile(path, sharing: sharing)
+      let folder = PrivateFiles.folder(of: finalPath)
+      path = folder + "/.\(name).\(random).\(getpid()).tmp"
+      do {
+        fd = try PrivateFiles.createFile(path, sharing: sharing)
+      } catch .io(_, _, let reason) {
+        throw .io(path: finalPath, action: "create a file in its folder \(folder)", reason: reason)
+      }
     }
 
     /// The open descriptor (until commit or discard).
@@ -316,13 +322,18 @@ public enum PrivateFiles {
 
     /// Appends `bytes`.
     public func write(_ bytes: [UInt8]) throws(PrivateFileError) {
-      try PrivateFiles.writeAll(fd, bytes, path: path)
+      do {
+        try PrivateFiles.writeAll(fd, bytes, path: path)
+      } catch .io(_, _, let reason) {
+        throw .io(path: finalPath, action: "write its new copy \(path)", reason: reason)
+      }
     }
 
     /// Flushes the data to disk.
     public func sync() throws(PrivateFileError) {
       guard fsync(fd) == 0 else {
-        throw .io(path: path, action: "flush", reason: PrivateFiles.lastError())
+        throw .io(
+          path: finalPath, action: "flush its new copy \(path)", reason: PrivateFiles.lastError())
       }
     }
 

@@ -107,7 +107,14 @@ struct AnchorWriteEndToEndTests {
     let added = try asNobody(["operator", "add", "daemon", "--role", "reviewer", "--db", database])
     #expect(added.status == 74, "\(added.err)")
     #expect(added.err.contains("the audit anchor was not written"), "\(added.err)")
-    #expect(added.err.contains("cannot create the file: Permission denied"), "\(added.err)")
+    // The anchor and its folder are named (before, the temporary file beside it was).
+    let id = try Subprocess.run(["sqlite3", database, "SELECT database_id FROM audit_chain"])
+      .out.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(
+      added.err.contains(
+        "\(anchors)/\(id).anchor: cannot create a file in its folder \(anchors): "
+          + "Permission denied"), "\(added.err)")
+    #expect(!added.err.contains(".tmp"), "\(added.err)")
     #expect(added.err.contains("`ls -ld \(anchors)`"), "\(added.err)")
     let role = try Subprocess.run(
       ["sqlite3", database, "SELECT role FROM operator WHERE name = 'daemon'"]
@@ -134,7 +141,7 @@ struct AnchorWriteEndToEndTests {
     #expect(made.out.contains("created \(database)"), "\(made.out)")
     let said = made.err.components(separatedBy: "the audit anchor was not written").count - 1
     #expect(said == 1, "said once, not after every batch: \(made.err)")
-    #expect(made.err.contains("\(configHome)/csar/anchors: the folder is not a folder"))
+    #expect(made.err.contains("\(configHome)/csar/anchors: the audit anchor folder is not a folder"))
   }
 
   @Test func theServiceLogsAndCountsAnAnchorItCouldNotWrite() throws {

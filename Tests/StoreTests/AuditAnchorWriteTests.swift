@@ -107,7 +107,7 @@ struct AuditAnchorWriteTests {
 
     let failures = told.all
     #expect(failures.count == 2)
-    #expect(failures.first?.error == .notAFolder(path: anchors, what: "folder"))
+    #expect(failures.first?.error == .notAFolder(path: anchors, what: "audit anchor folder"))
     #expect(failures.first?.description.contains("`mv \(anchors) \(anchors).moved`") == true)
     #expect(
       failures.last?.error

@@ -193,6 +193,24 @@ let teamGid: gid_t = 100
     chmod(real, 0o604)
     #expect(throws: PrivateFileError.self) { _ = try PrivateFiles.readPrivate(real, what: "key") }
   }
+
+  /// Before, a folder where no file could be made was reported under the temporary file's
+  /// random name (`.x.anchor.k3j9.123.tmp`), which the operator never saw and cannot fix.
+  @Test func aTemporaryThatCannotBeCreatedIsReportedUnderTheFinalFileAndItsFolder() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let missing = folder.file("gone")
+    let final = missing + "/x.anchor"
+    do {
+      try PrivateFiles.writeAtomically("text\n", to: final)
+      Issue.record("written into a folder that does not exist")
+    } catch {
+      #expect(error.path == final)
+      #expect(
+        error.description
+          == "\(final): cannot create a file in its folder \(missing): No such file or directory")
+    }
+  }
 }
 
 @Suite struct DatabaseFilesTests {
