@@ -45,7 +45,7 @@ struct CSAR: AsyncParsableCommand {
   /// mistyped subcommand named with the closest ones).
   /// SQLite's process-wide settings are applied before any database opens. A command whose
   /// audit anchor could not be written exits with
-  /// ``DatabaseAccess/anchorNotWrittenStatus``.
+  /// ``DatabaseAccess/anchorNotWrittenStatus`` (`csar serve` does not: see below).
   /// umask 077 first: a belt under the explicit modes Store gives the database, key, media
   /// and outbox files (see `PrivateFiles`), so nothing csar or SQLite creates is readable by
   /// others.
@@ -66,12 +66,16 @@ struct CSAR: AsyncParsableCommand {
         // `csar serve`: its tasks run on the event loops (before the first task starts).
         CSARServer.runConcurrencyOnEventLoops()
         try await service.run()
+        // Stopped as asked (SIGTERM, SIGINT): exit 0 whatever happened to its audit anchor.
+        // The service logged each failed anchor write at error level and counted it on
+        // /metrics when it happened; a status at stop time would come days late, and under
+        // systemd would mark the stop itself as the unit's failure.
       } else {
         try command.run()
+        // The command's changes are saved; an audit anchor that was not written (said on
+        // stderr when it happened) still makes the exit status non-zero.
+        if let status = DatabaseAccess.exitStatusAfterAnchorFailures { Glibc.exit(status) }
       }
-      // The command's changes are saved; an audit anchor that was not written (said on
-      // stderr when it happened) still makes the exit status non-zero.
-      if let status = DatabaseAccess.exitStatusAfterAnchorFailures { Glibc.exit(status) }
     } catch {
       Output.exit(for: error, of: self)
     }
