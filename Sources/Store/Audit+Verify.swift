@@ -155,7 +155,8 @@ extension AppDatabase {
     // another connection meanwhile would leave it ahead, like events cut from the end.
     let databaseId = try read { try AuditChain.identity($0).databaseId }
     let anchor = auditKey.anchorFolder.map {
-      AuditAnchor.read(folder: $0, databaseId: databaseId, key: auditKey)
+      AuditAnchor.locate(
+        folder: $0, databaseId: databaseId, key: auditKey, file: DatabaseFile.of(path: path))
     }
     return try read { db in
       let identity = try AuditChain.identity(db)
@@ -187,8 +188,7 @@ extension AppDatabase {
       guard identity.databaseId == databaseId else {
         return .broken(eventId: nil, reason: "the log's database id changed while it was read")
       }
-      return try Self.checkAnchor(
-        db, anchor: anchor, folder: auditKey.anchorFolder, databaseId: databaseId, count: count)
+      return try Self.checkAnchor(db, place: anchor, count: count)
     }
   }
 

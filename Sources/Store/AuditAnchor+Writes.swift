@@ -4,7 +4,8 @@ import Synchronization
 // MARK: - A failed anchor write
 
 /// The audit anchor could not be written after a committed change: a FIFO, symlink or
-/// folder at its path, a folder others can write to, a folder this account cannot write.
+/// folder at its path, a folder others can write to, a folder this account cannot write; or
+/// it was kept as it is, because the log no longer reaches it or it cannot be used.
 /// The change stays committed (the database is the truth); the anchor lags behind the log
 /// until a later audited change writes it, and until then `csar audit verify` cannot tell
 /// whether events at the end of the log were cut.
@@ -14,23 +15,59 @@ public struct AnchorWriteFailure: Error, Equatable, Sendable, CustomStringConver
   /// How many events the log had: the head the anchor should have recorded.
   public let events: Int64
   /// Why it was not written.
-  public let error: PrivateFileError
+  public let cause: Cause
+
+  /// Why an anchor was not written.
+  public enum Cause: Equatable, Sendable, CustomStringConvertible {
+    /// The file could not be written.
+    case file(PrivateFileError)
+    /// The anchor there was kept: the log does not reach it (events cut, the database file
+    /// replaced by an older or another one) or it cannot be used (forged, damaged). Written
+    /// over, it would take that log as genuine.
+    case kept(reason: String)
+
+    public var description: String {
+      switch self {
+      case .file(let error): error.description
+      case .kept(let reason): reason
+      }
+    }
+  }
 
   public init(path: String, events: Int64, error: PrivateFileError) {
+    self.init(path: path, events: events, cause: .file(error))
+  }
+
+  public init(path: String, events: Int64, cause: Cause) {
     self.path = path
     self.events = events
-    self.error = error
+    self.cause = cause
+  }
+
+  /// The file error, when that is why.
+  public var error: PrivateFileError? {
+    if case .file(let error) = cause { error } else { nil }
   }
 
   public var description: String {
-    "the change is saved, but the audit anchor was not written (the log has \(events) "
-      + "events): \(error)\(Self.advice(error)). Until an anchor is written, "
-      + "`csar audit verify` cannot tell whether events at the end of the log were cut"
+    switch cause {
+    case .file(let error):
+      "the change is saved, but the audit anchor was not written (the log has \(events) "
+        + "events): \(error)\(Self.advice(error)). Until an anchor is written, "
+        + "`csar audit verify` cannot tell whether events at the end of the log were cut"
+    case .kept(let reason):
+      "the change is saved, but the audit anchor was not written (the log has \(events) "
+        + "events): \(path): \(reason). The anchor is kept as it is: written over, it would "
+        + "take this log as genuine. Run `csar audit verify`; if this database file was "
+        + "restored from a backup on purpose, an admin notes what the anchor records and "
+        + "removes it (`rm \(PrivateFiles.shellWord(path))`), and the next audited change "
+        + "writes a new one"
+    }
   }
 
   /// One line for a status bar: what happened and why, without the advice.
   public var summary: String {
-    "Saved, but the audit anchor was not written: \(error)"
+    "Saved, but the audit anchor was not written: \(cause)"
   }
 
   /// What to do (the `chmod` or `chown` when the error names none), and that the next

@@ -9,34 +9,67 @@ import GRDB
 /// (rows deleted and `sqlite_sequence` fixed) no longer reaches its anchor. A database ahead
 /// of its anchor (a crash between commit and anchor, a concurrent writer) is fine as long as
 /// the anchored event is still in the chain; behind it or diverging from it is not.
+///
+/// The anchor also names the database file it was written for (device, inode and path), as a
+/// copy of the file holds the same database id: a copy opened while its original is still in
+/// place answers to an anchor of its own (`<database id>.copy-<device>-<inode>.anchor`), so
+/// neither moves the other's anchor. A file that took the original's place (a move across
+/// file systems, a restore) keeps the anchor only when its log reaches it.
 struct AuditAnchor: Equatable {
   var databaseId: String
   /// How many events the log had (the newest event's id).
   var count: Int64
   /// The MAC of event `count`.
   var head: String
+  /// The database file it was written for (nil: an anchor from before files were named, or
+  /// a database without a file).
+  var file: DatabaseFile? = nil
 
-  static let format = "csar-audit-anchor 1"
+  static let format = "csar-audit-anchor 2"
+  /// Anchors written before they named their database file.
+  static let formatWithoutFile = "csar-audit-anchor 1"
 
   /// The anchor file of `databaseId` in `folder`.
   static func path(folder: String, databaseId: String) -> String {
     folder + "/" + databaseId + ".anchor"
   }
 
+  /// The anchor of a copy of `databaseId`'s file: the file at `file` while the file its
+  /// database's anchor names is still in place.
+  static func copyPath(folder: String, databaseId: String, file: DatabaseFile) -> String {
+    folder + "/" + databaseId + ".copy-\(file.device)-\(file.inode).anchor"
+  }
+
   private func signed(_ key: AuditKey) -> String {
-    key.mac(Data("csar audit anchor v1\n\(databaseId)\n\(count)\n\(head)".utf8))
+    guard let file else {
+      return key.mac(Data("csar audit anchor v1\n\(databaseId)\n\(count)\n\(head)".utf8))
+    }
+    let fields = [databaseId, "\(count)", head, "\(file.device) \(file.inode)", file.path]
+    return key.mac(Data(("csar audit anchor v2\n" + fields.joined(separator: "\n")).utf8))
   }
 
   /// The file's text.
   func text(key: AuditKey) -> String {
-    """
-    \(Self.format)
-    database \(databaseId)
-    events \(count)
-    head \(head)
-    mac \(signed(key))
+    guard let file else {
+      return """
+        \(Self.formatWithoutFile)
+        database \(databaseId)
+        events \(count)
+        head \(head)
+        mac \(signed(key))
 
-    """
+        """
+    }
+    return """
+      \(Self.format)
+      database \(databaseId)
+      events \(count)
+      head \(head)
+      file \(file.device) \(file.inode)
+      path \(file.path)
+      mac \(signed(key))
+
+      """
   }
 
   /// Reads an anchor back; the reason when the file is not one, or not for this database, or
@@ -45,7 +78,9 @@ struct AuditAnchor: Equatable {
     AuditAnchor, AnchorProblem
   > {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-    guard lines.first == format else { return .failure(.malformed("not an anchor file")) }
+    guard lines.first == format || lines.first == formatWithoutFile else {
+      return .failure(.malformed("not an anchor file"))
+    }
     var fields: [String: String] = [:]
     for line in lines.dropFirst() {
       guard let space = line.firstIndex(of: " ") else {
@@ -57,7 +92,14 @@ struct AuditAnchor: Equatable {
       let count = Int64(countText), count >= 0, let head = fields["head"],
       let mac = fields["mac"]
     else { return .failure(.malformed("a field is missing or not a number")) }
-    let anchor = AuditAnchor(databaseId: id, count: count, head: head)
+    var anchor = AuditAnchor(databaseId: id, count: count, head: head)
+    if lines.first == format {
+      let numbers = fields["file"]?.split(separator: " ").compactMap { UInt64($0) } ?? []
+      guard numbers.count == 2, let path = fields["path"] else {
+        return .failure(.malformed("the database file is not named"))
+      }
+      anchor.file = DatabaseFile(device: numbers[0], inode: numbers[1], path: path)
+    }
     guard anchor.signed(key) == mac else { return .failure(.forged) }
     guard id == databaseId else { return .failure(.otherDatabase(id)) }
     return .success(anchor)
@@ -104,13 +146,13 @@ struct AuditAnchor: Equatable {
   /// The largest anchor file read (a real one is about 250 bytes).
   static let sizeLimit = 4096
 
-  /// The anchor of `databaseId` under `folder`, read as csar reads its private files: never
-  /// through a symlink, never blocking (`O_NONBLOCK`, and a FIFO or device is refused before
-  /// any read), refused when another account owns it or others may write it or its folder.
-  static func read(folder: String, databaseId: String, key: AuditKey) -> Result<
+  /// The anchor at `file` (of `databaseId`, in its `folder`), read as csar reads its private
+  /// files: never through a symlink, never blocking (`O_NONBLOCK`, and a FIFO or device is
+  /// refused before any read), refused when another account owns it or others may write it
+  /// or its folder.
+  static func read(file: String, folder: String, databaseId: String, key: AuditKey) -> Result<
     AuditAnchor, AnchorProblem
   > {
-    let file = path(folder: folder, databaseId: databaseId)
     let bytes: [UInt8]?
     do {
       try PrivateFiles.checkFolder(folder, what: "audit anchor folder")
@@ -120,6 +162,24 @@ struct AuditAnchor: Equatable {
     }
     guard let bytes else { return .failure(.missing) }
     return parse(String(decoding: bytes, as: UTF8.self), databaseId: databaseId, key: key)
+  }
+
+  /// The anchor the database file `file` answers to, and where it is: the database's own,
+  /// unless that one names another file that is still in place, whose copy `file` then is.
+  static func locate(
+    folder: String, databaseId: String, key: AuditKey, file: DatabaseFile?
+  ) -> AnchorPlace {
+    let own = path(folder: folder, databaseId: databaseId)
+    let anchor = read(file: own, folder: folder, databaseId: databaseId, key: key)
+    if case .success(let original) = anchor, let named = original.file, let file,
+      !named.isSameFile(as: file), named.isInPlace
+    {
+      let copy = copyPath(folder: folder, databaseId: databaseId, file: file)
+      return AnchorPlace(
+        path: copy, anchor: read(file: copy, folder: folder, databaseId: databaseId, key: key),
+        original: original)
+    }
+    return AnchorPlace(path: own, anchor: anchor, original: nil)
   }
 
   /// The bytes of the anchor file at `file` (nil when there is none); team members write
@@ -146,16 +206,16 @@ struct AuditAnchor: Equatable {
     }.count
   }
 
-  /// Writes the anchor atomically (a private temporary file, then rename) into `folder`,
-  /// created private when missing. Refused, as its reading would be, when the folder is not
+  /// Writes the anchor atomically (a private temporary file, then rename) to `file`, its
+  /// folder created private when missing. Refused, as its reading would be, when the folder is not
   /// one csar may trust (others may write to it, another account's), or when a symlink,
   /// FIFO or anything but a regular file is at the anchor's path (never followed, never
   /// opened, never replaced).
-  func write(folder: String, key: AuditKey) throws(PrivateFileError) {
+  func write(to file: String, key: AuditKey) throws(PrivateFileError) {
+    let folder = PrivateFiles.folder(of: file)
     try PrivateFiles.makeFolder(folder, what: "audit anchor folder")
     try PrivateFiles.checkFolder(folder, what: "audit anchor folder")
-    try PrivateFiles.writeAtomically(
-      text(key: key), to: Self.path(folder: folder, databaseId: databaseId))
+    try PrivateFiles.writeAtomically(text(key: key), to: file)
   }
 }
 
@@ -166,8 +226,14 @@ extension AppDatabase {
   /// the write it follows has committed, and the database is the truth (a database ahead of
   /// its anchor verifies; verification says how far the anchor lags). It is told to
   /// ``anchorWrites`` instead, whose handler makes it visible where it happened.
+  ///
+  /// The anchor there is kept, and the failure told, when the log no longer reaches it (events
+  /// cut, the file replaced by an older or another one) or it cannot be used (forged,
+  /// damaged): written over, it would take that log as genuine. A copy of the database file
+  /// opened while its original is in place writes an anchor of its own (``AnchorPlace``).
   func anchor(head: (id: Int64, link: AuditLink)) {
     guard let auditKey, let folder = auditKey.anchorFolder else { return }
+    let file = DatabaseFile.of(path: path)
     let databaseId: String
     do {
       databaseId = try read { try AuditChain.identity($0).databaseId }
@@ -178,28 +244,83 @@ extension AppDatabase {
           error: .io(path: path, action: "read the database id", reason: "\(error)")))
       return
     }
-    let file = AuditAnchor.path(folder: folder, databaseId: databaseId)
+    let place = AuditAnchor.locate(
+      folder: folder, databaseId: databaseId, key: auditKey, file: file)
+    var record = AuditAnchor(
+      databaseId: databaseId, count: head.id, head: head.link.mac, file: file)
+    func kept(_ reason: String) {
+      anchorWrites.failed(
+        AnchorWriteFailure(path: place.path, events: head.id, cause: .kept(reason: reason)))
+    }
+    switch place.anchor {
+    case .failure(.missing), .failure(.refused):
+      break  // Written (a refused file is refused again by the write, never replaced).
+    case .failure(let problem):
+      return kept("it cannot be used: \(problem)")
+    case .success(let anchored):
+      do {
+        if let reason = try read({ try Self.unreached(anchored, in: $0) }) {
+          return kept(reason)
+        }
+      } catch {
+        return kept("the log could not be read to check it: \(error)")
+      }
+      if anchored.count >= head.id {
+        // Another writer anchored a later event already: only the file it names changes.
+        guard anchored.file != file else { return anchorWrites.succeeded() }
+        record.count = anchored.count
+        record.head = anchored.head
+      }
+    }
     do throws(PrivateFileError) {
-      try AuditAnchor(databaseId: databaseId, count: head.id, head: head.link.mac)
-        .write(folder: folder, key: auditKey)
+      try record.write(to: place.path, key: auditKey)
       anchorWrites.succeeded()
     } catch {
-      anchorWrites.failed(AnchorWriteFailure(path: file, events: head.id, error: error))
+      anchorWrites.failed(AnchorWriteFailure(path: place.path, events: head.id, error: error))
     }
   }
 
-  /// Checks an intact keyed chain of `count` events against its `anchor` (as read from
-  /// `folder` before the snapshot `db` began; nil without an anchor folder): missing (with
-  /// events), forged, ahead of the log (events cut at the end) or diverging is broken.
-  static func checkAnchor(
-    _ db: Database, anchor: Result<AuditAnchor, AuditAnchor.AnchorProblem>?, folder: String?,
-    databaseId: String, count: Int
-  ) throws -> AuditVerification {
-    guard let anchor, let folder else { return .ok(count: count) }
-    let file = AuditAnchor.path(folder: folder, databaseId: databaseId)
-    switch anchor {
+  /// Why the log in `db` does not reach `anchor` (its event is gone: cut; or has another MAC:
+  /// the log diverges), or nil when it holds the anchored event.
+  static func unreached(_ anchor: AuditAnchor, in db: Database) throws -> String? {
+    guard anchor.count > 0 else { return nil }
+    let row = try Row.fetchOne(
+      db,
+      sql: """
+        SELECT (SELECT mac FROM audit_event WHERE id = ?) AS mac,
+          (SELECT max(id) FROM audit_event) AS count
+        """, arguments: [anchor.count])
+    let count: Int64 = row?["count"] ?? 0
+    if anchor.count > count {
+      return "the log ends at event \(count) but its anchor records \(anchor.count) events: "
+        + "events \(count + 1)–\(anchor.count) were cut"
+    }
+    if row?["mac"] != anchor.head {
+      return "the log diverges from its anchor at event \(anchor.count)"
+    }
+    return nil
+  }
+
+  /// Checks an intact keyed chain of `count` events against the anchor at `place` (as read
+  /// before the snapshot `db` began; nil without an anchor folder): missing (with events),
+  /// forged, ahead of the log (events cut at the end) or diverging is broken. A copy without
+  /// an anchor of its own yet is checked against its original's.
+  static func checkAnchor(_ db: Database, place: AnchorPlace?, count: Int) throws
+    -> AuditVerification
+  {
+    guard let place else { return .ok(count: count) }
+    let file = place.path
+    switch place.anchor {
     case .failure(.missing):
       if count == 0 { return .ok(count: count) }
+      if let original = place.original {
+        guard let reason = try unreached(original, in: db) else { return .ok(count: count) }
+        let of = original.file.map { " of the database file \($0.path)" } ?? ""
+        return .broken(
+          eventId: nil,
+          reason: "this file is a copy\(of) and has no anchor of its own yet (\(file)); "
+            + "checked against its original's anchor, \(reason) (an older copy, or cut)")
+      }
       return .broken(
         eventId: nil,
         reason: "no anchor at \(file): the end of the log cannot be checked (if it was "
@@ -210,20 +331,10 @@ extension AppDatabase {
     case .failure(let problem):
       return .broken(eventId: nil, reason: "the anchor \(file) cannot be used: \(problem)")
     case .success(let anchor):
-      if anchor.count > Int64(count) {
+      if let reason = try unreached(anchor, in: db) {
         return .broken(
-          eventId: Int64(count) + 1,
-          reason: "the log ends at event \(count) but its anchor records \(anchor.count) "
-            + "events: events \(count + 1)–\(anchor.count) were cut")
-      }
-      if anchor.count > 0 {
-        let mac = try String.fetchOne(
-          db, sql: "SELECT mac FROM audit_event WHERE id = ?", arguments: [anchor.count])
-        if mac != anchor.head {
-          return .broken(
-            eventId: anchor.count,
-            reason: "the log diverges from its anchor at event \(anchor.count)")
-        }
+          eventId: anchor.count > Int64(count) ? Int64(count) + 1 : anchor.count,
+          reason: reason)
       }
       return .ok(count: count)
     }

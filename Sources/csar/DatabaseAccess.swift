@@ -90,7 +90,7 @@ enum DatabaseAccess {
   /// printed only once: an import or the demo anchors after every batch).
   private static func anchorFailureHandler(print: Bool) -> AnchorWrites.Handler {
     { failure in
-      let reason = failure.error.description
+      let reason = failure.cause.description
       let fresh = anchorFailures.withLock { state in
         state.count += 1
         defer { if print { state.printed = reason } }

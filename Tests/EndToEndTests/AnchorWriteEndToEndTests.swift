@@ -83,6 +83,24 @@ struct AnchorWriteEndToEndTests {
     #expect(verified.status == 0, "\(verified.out)\(verified.err)")
   }
 
+  /// Before, a change to a copy moved the database's one anchor to the copy's log, and the
+  /// original then failed verify as if its last event had been cut.
+  @Test func aChangeToACopyLeavesItsOriginalVerifying() throws {
+    let f = try Fixture()
+    let copy = f.directory + "/data/copy.sqlite"
+    let copied = try Subprocess.run(["cp", f.database, copy])
+    try #require(copied.status == 0, "\(copied.err)")
+    let added = try f.run(["operator", "add", "nobody", "--role", "reviewer", "--db", copy])
+    #expect(added.status == 0, "\(added.err)")
+    #expect(try f.addNobody("lead").status == 0)
+    for database in [f.database, copy] {
+      let verified = try f.run(["audit", "verify", "--db", database])
+      #expect(verified.status == 0, "\(database): \(verified.out)\(verified.err)")
+    }
+    let names = try FileManager.default.contentsOfDirectory(atPath: f.anchors)
+    #expect(names.count == 2, "\(names)")
+  }
+
   @Test func anAnchorFolderTheAccountCannotWriteIsSaidOnStderr() throws {
     guard geteuid() == 0 else {
       print("skipped: a folder root cannot write to needs a second OS account (setpriv)")
