@@ -84,7 +84,8 @@ struct WizardEndToEndTests {
     try session.send("c")
     try session.waitFor("Complete the assessment")
     try session.send("Enter")
-    let result = try session.waitFor("RISK · score")
+    let result = try session.waitFor(
+      "RISK · score", "next re-categorisation due ", "Obligations of ", "Score by section")
     let category = try #require(["HIGH", "MEDIUM", "LOW"].first { result.contains("\($0) RISK") })
     let months = ["HIGH": 12, "MEDIUM": 24, "LOW": 36][category]!
     let due = "\(2026 + months / 12)-11-25"
@@ -96,7 +97,9 @@ struct WizardEndToEndTests {
     try session.send("1")
     try session.waitFor("Re-categorisation deadlines")
     // Wait for the row itself: a capture can land while the terminal is still being redrawn.
-    let dashboard = try session.waitFor(due)
+    // The Services screen showed the due date too: wait for the Dashboard's whole frame (its
+    // status bar is the last row drawn) before reading the row.
+    let dashboard = try session.waitFor(due, "Enter Open the service in Services")
     let row = try #require(
       dashboard.split(separator: "\n").first { $0.contains(service.name.prefix(8)) })
     #expect(row.contains(due))
