@@ -59,9 +59,8 @@ public struct AnchorWriteFailure: Error, Equatable, Sendable, CustomStringConver
       "the change is saved, but the audit anchor was not written (the log has \(events) "
         + "events): \(path): \(reason). The anchor is kept as it is: written over, it would "
         + "take this log as genuine. Run `csar audit verify`; if this database file was "
-        + "restored from a backup on purpose, an admin notes what the anchor records and "
-        + "removes it (`rm \(PrivateFiles.shellWord(path))`), and the next audited change "
-        + "writes a new one"
+        + "restored from an older backup on purpose, an admin accepts its log with `csar "
+        + "audit reanchor` (recorded in the log, with the events it lost)"
     }
   }
 

@@ -1,4 +1,5 @@
-// `csar audit verify [--json] [--expect-head EVENTS:MAC]`, `csar audit rekey`: the audit log.
+// `csar audit verify [--json] [--expect-head EVENTS:MAC]`, `csar audit rekey`, `csar audit
+// reanchor`: the audit log.
 
 import ArgumentParser
 import Foundation
@@ -9,7 +10,7 @@ struct AuditCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "audit",
     abstract: "Check the audit log; key an old one (admins).",
-    subcommands: [AuditVerifyCommand.self, AuditRekeyCommand.self]
+    subcommands: [AuditVerifyCommand.self, AuditRekeyCommand.self, AuditReanchorCommand.self]
   )
 }
 
@@ -119,5 +120,32 @@ struct AuditRekeyCommand: ParsableCommand {
     }
     let head = try database.auditHead()
     print("audit log keyed by \(admin)" + (head.map { "; head: \($0)" } ?? ""))
+  }
+}
+
+/// `csar audit reanchor`: an admin accepts a log that no longer reaches its anchor.
+struct AuditReanchorCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "reanchor",
+    abstract: "Anchor the audit log anew when it no longer reaches its anchor (admins; audited).",
+    discussion: """
+      An audited change never writes over an anchor the log does not reach (events cut, or \
+      the database file replaced by an older one) or cannot use (damaged): verify keeps \
+      failing. When that is known and wanted (a database restored from an older backup on \
+      purpose), an admin runs this. The chain must be intact; the audit.reanchor event names \
+      the admin and what the old anchor recorded, so the events the restore lost stay on record.
+      """)
+
+  @OptionGroup var options: ModerationOptions
+
+  func run() throws {
+    let (database, admin) = try options.open()
+    guard let done = try database.reanchorAuditLog(by: admin) else {
+      print("the audit log reaches its anchor: nothing to do")
+      return
+    }
+    print(
+      "audit log anchored anew by \(admin) at event \(done.events) (\(done.path)); the old "
+        + "anchor recorded: \(done.replaced)")
   }
 }

@@ -101,6 +101,32 @@ struct AnchorWriteEndToEndTests {
     #expect(names.count == 2, "\(names)")
   }
 
+  /// Before, the next change anchored an older file put in the database's place as genuine.
+  /// Now the anchor is kept (exit 74, verify fails) until an admin accepts the log, on record.
+  @Test func anOlderFileInTheDatabasesPlaceIsReanchoredOnlyByAnAdmin() throws {
+    let f = try Fixture()
+    let older = f.directory + "/older.sqlite"
+    try #require(try Subprocess.run(["cp", f.database, older]).status == 0)
+    #expect(try f.addNobody("reviewer").status == 0)
+    #expect(try f.addNobody("lead").status == 0)
+    for suffix in ["-wal", "-shm"] { unlink(f.database + suffix) }
+    #expect(rename(older, f.database) == 0)
+
+    #expect(try f.run(["audit", "verify", "--db", f.database]).status == 1)
+    let kept = try f.addNobody("admin")
+    #expect(kept.status == 74, "\(kept.err)")
+    #expect(kept.err.contains("The anchor is kept as it is"), "\(kept.err)")
+    #expect(kept.err.contains("`csar audit reanchor`"), "\(kept.err)")
+    #expect(try f.run(["audit", "verify", "--db", f.database]).status == 1)
+
+    let reanchored = try f.run(["audit", "reanchor", "--db", f.database])
+    #expect(reanchored.status == 0, "\(reanchored.err)")
+    #expect(
+      reanchored.out.contains("the old anchor recorded: 3 events, head "), "\(reanchored.out)")
+    let verified = try f.run(["audit", "verify", "--db", f.database])
+    #expect(verified.status == 0, "\(verified.out)\(verified.err)")
+  }
+
   @Test func anAnchorFolderTheAccountCannotWriteIsSaidOnStderr() throws {
     guard geteuid() == 0 else {
       print("skipped: a folder root cannot write to needs a second OS account (setpriv)")

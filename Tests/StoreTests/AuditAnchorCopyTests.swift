@@ -119,6 +119,24 @@ struct AuditAnchorCopyTests {
     #expect(failure.cause.description.contains("its anchor records 13 events"), "\(failure)")
     #expect(failure.description.contains("The anchor is kept as it is"), "\(failure)")
     #expect(try AuditAnchorFileTests.reason(swapped)?.contains("anchor records 13") == true)
+
+    // Restored on purpose: an admin accepts the log, on the record.
+    #expect(throws: IdentityError.notAnAdmin(name: "alice")) {
+      try swapped.reanchorAuditLog(by: "alice")
+    }
+    try swapped.ensureOperator(name: "ada", role: .admin, uid: 4242)
+    let done = try #require(try swapped.reanchorAuditLog(by: "ada"))
+    #expect(done.replaced.hasPrefix("13 events, head "), "\(done)")
+    #expect(done.events == 14)
+    #expect(try swapped.verifyAuditChain() == .ok(count: 14))
+    let details = try swapped.read { db in
+      try String.fetchOne(
+        db, sql: "SELECT details_json FROM audit_event WHERE action = 'audit.reanchor'")
+    }
+    #expect(details?.contains(#""recorded":"13 events, head "#) == true, "\(details ?? "")")
+    #expect(try swapped.reanchorAuditLog(by: "ada") == nil, "it reaches its anchor now")
+    try AuditKeyedChainTests.write(swapped)
+    #expect(try swapped.verifyAuditChain() == .ok(count: 15))
   }
 
   @Test func aLogCutInPlaceIsNotAnchoredByTheNextChange() throws {
