@@ -30,18 +30,12 @@ struct DatabaseFile: Equatable {
   func isSameFile(as other: DatabaseFile) -> Bool {
     device == other.device && inode == other.inode
   }
-
-  /// Whether this file is still at its path: then a database with its id elsewhere is a copy.
-  var isInPlace: Bool {
-    guard let now = Self.of(path: path) else { return false }
-    return isSameFile(as: now)
-  }
 }
 
 // MARK: - Which anchor a file answers to
 
 /// The anchor a database file answers to: the database's own (`<id>.anchor`), or, for a
-/// copy whose original is still in place, the copy's (`<id>.copy-<device>-<inode>.anchor`).
+/// copy, the copy's (`<id>.copy-<device>-<inode>.anchor`).
 struct AnchorPlace {
   /// The anchor file.
   var path: String

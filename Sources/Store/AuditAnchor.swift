@@ -11,10 +11,10 @@ import GRDB
 /// the anchored event is still in the chain; behind it or diverging from it is not.
 ///
 /// The anchor also names the database file it was written for (device, inode and path), as a
-/// copy of the file holds the same database id: a copy opened while its original is still in
-/// place answers to an anchor of its own (`<database id>.copy-<device>-<inode>.anchor`), so
-/// neither moves the other's anchor. A file that took the original's place (a move across
-/// file systems, a restore) keeps the anchor only when its log reaches it.
+/// copy of the file holds the same database id: a copy answers to an anchor of its own
+/// (`<database id>.copy-<device>-<inode>.anchor`), so neither moves the other's anchor. A
+/// file put at the path the anchor names (a restore, a swap) answers to the database's
+/// anchor, and takes it over only when its log reaches it.
 struct AuditAnchor: Equatable {
   var databaseId: String
   /// How many events the log had (the newest event's id).
@@ -164,15 +164,19 @@ struct AuditAnchor: Equatable {
     return parse(String(decoding: bytes, as: UTF8.self), databaseId: databaseId, key: key)
   }
 
-  /// The anchor the database file `file` answers to, and where it is: the database's own,
-  /// unless that one names another file that is still in place, whose copy `file` then is.
+  /// The anchor the database file `file` answers to, and where it is: the database's own
+  /// when it names this file, or the path it names now holds this file (it took the
+  /// original's place: its log must reach the anchor); otherwise `file` is a copy (or was
+  /// moved to another file system, leaving nothing at that path) and answers to an anchor of
+  /// its own.
   static func locate(
     folder: String, databaseId: String, key: AuditKey, file: DatabaseFile?
   ) -> AnchorPlace {
     let own = path(folder: folder, databaseId: databaseId)
     let anchor = read(file: own, folder: folder, databaseId: databaseId, key: key)
     if case .success(let original) = anchor, let named = original.file, let file,
-      !named.isSameFile(as: file), named.isInPlace
+      !named.isSameFile(as: file),
+      DatabaseFile.of(path: named.path)?.isSameFile(as: file) != true
     {
       let copy = copyPath(folder: folder, databaseId: databaseId, file: file)
       return AnchorPlace(

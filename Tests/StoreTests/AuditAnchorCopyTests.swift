@@ -80,7 +80,7 @@ struct AuditAnchorCopyTests {
     #expect(try original.verifyAuditChain() == .ok(count: 12))
   }
 
-  @Test func aFileMovedToAnotherFileSystemKeepsItsAnchor() throws {
+  @Test func aFileMovedToAnotherFileSystemAnswersToAnAnchorOfItsOwn() throws {
     let folder = try TempFolder()
     defer { folder.cleanUp() }
     // A move across file systems is a copy, then the original removed: another inode.
@@ -95,7 +95,24 @@ struct AuditAnchorCopyTests {
     try AuditKeyedChainTests.write(moved)
     #expect(told.all.isEmpty, "\(told.all)")
     #expect(try moved.verifyAuditChain() == .ok(count: 12))
-    #expect(try Self.anchors(folder).count == 1, "no copy's anchor: the file took its place")
+  }
+
+  /// The anchor names the path its file had when last written: a file renamed since, then
+  /// copied, is still the database's own file (same inode), and its copy is a copy.
+  @Test func aRenamedOriginalStaysTheOriginalWhenItIsCopied() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    do { _ = try AuditKeyedChainTests.database(folder) }
+    #expect(rename(folder.file("audit.sqlite"), folder.file("renamed.sqlite")) == 0)
+    let renamed = try Self.open(folder, "renamed.sqlite")
+    try Self.copy(renamed, to: folder.file("copy.sqlite"))
+    let copy = try Self.open(folder, "copy.sqlite")
+    try AuditKeyedChainTests.write(copy)
+    #expect(try renamed.verifyAuditChain() == .ok(count: 11))
+    #expect(try copy.verifyAuditChain() == .ok(count: 12))
+    try AuditKeyedChainTests.write(renamed)
+    #expect(try renamed.verifyAuditChain() == .ok(count: 12))
+    #expect(try copy.verifyAuditChain() == .ok(count: 12))
   }
 
   @Test func anOlderFileInTheOriginalsPlaceIsNotAnchoredByTheNextChange() throws {
