@@ -181,55 +181,14 @@ public struct BankBenchmark: ParsableArguments {
   }
 
   /// The same import into a second fresh database while another connection (a console
-  /// deciding, say) makes an audited write every 50 ms: how long each write took (its wait
-  /// for the lock included), and how many gave up ("database is locked" after the 5 s busy
-  /// timeout).
+  /// deciding, say) makes an audited write every 50 ms (see ``WriteProbe``).
   func importWhileAnotherConnectionWrites(_ entries: [BankHashEntry], folder: String) throws {
-    let path = folder + "/shared.sqlite"
-    let key = AuditKey.random(anchorFolder: folder + "/anchors-shared")
-    let importer = try AppDatabase.open(path: path, auditKey: key)
-    try importer.ensureOperator(name: "bench", role: .lead)
-    try importer.importBank(
-      name: "probe", entries: [BankHashEntry(type: .md5, hash: String(repeating: "0", count: 32))],
-      by: "bench")
-    let console = try AppDatabase.open(path: path, auditKey: key)
-    final class Log: @unchecked Sendable {
-      let lock = NSLock()
-      var waits: [Double] = []
-      var refused = 0
-      var done = false
-      let finished = DispatchSemaphore(value: 0)
+    let probe = try WriteProbe(path: folder + "/shared.sqlite")
+    let (_, line) = try probe.run({ summary in
+      "\(entries.count) PDQ hashes stored (\(summary.batches) transactions)"
+    }) {
+      try probe.importer.importBank(name: "bench", entries: entries, by: "bench")
     }
-    let log = Log()
-    let probe = Thread {
-      var i = 0
-      while !log.lock.withLock({ log.done }) {
-        let t = monotonicSeconds()
-        do {
-          try console.setBankThreshold(name: "probe", threshold: 20 + i % 2, by: "bench")
-          let wait = monotonicSeconds() - t
-          log.lock.withLock { log.waits.append(wait) }
-        } catch {
-          log.lock.withLock { log.refused += 1 }
-        }
-        i += 1
-        usleep(50_000)
-      }
-      log.finished.signal()
-    }
-    probe.start()
-    let t = monotonicSeconds()
-    let summary = try importer.importBank(name: "bench", entries: entries, by: "bench")
-    let seconds = monotonicSeconds() - t
-    log.lock.withLock { log.done = true }
-    log.finished.wait()
-    let waits = log.lock.withLock { log.waits }
-    print(
-      "import under writes\t\(entries.count) PDQ hashes stored in "
-        + "\(BenchFigures.format(seconds, 2)) s (\(summary.batches) transactions) while another "
-        + "connection wrote every 50 ms: \(waits.count) writes took median (lock wait included) "
-        + "\(BenchFigures.ms(waits.isEmpty ? 0 : BenchFigures.median(waits))), max "
-        + "\(BenchFigures.ms(waits.max() ?? 0)), \(log.lock.withLock { log.refused }) refused "
-        + "(database locked)")
+    print(line)
   }
 }

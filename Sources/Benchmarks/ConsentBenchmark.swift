@@ -63,8 +63,7 @@ public struct ConsentBenchmark: ParsableArguments {
       BenchDatabase.remove(path)
       let db = try BenchDatabase.scratch(path: path)
       try db.ensureOperator(name: "bench", role: .lead)
-      try db.createService(code: "chat", name: "Chat", kind: .messaging, by: "bench")
-      try db.createService(code: "photos", name: "Photos", kind: .hosting, by: "bench")
+      try Self.createServices(db)
       var t = monotonicSeconds()
       var cpu = BenchFigures.cpuSeconds()
       let report = try db.importConsent(
@@ -98,7 +97,30 @@ public struct ConsentBenchmark: ParsableArguments {
     print("re-import\tmedian \(BenchFigures.format(BenchFigures.median(reimportTimes), 2)) s "
       + "(all duplicates); CPU time median "
       + "\(BenchFigures.format(BenchFigures.median(reimportCPU), 2)) s")
+    try importWhileAnotherConnectionWrites(file, folder: directory)
     if let database { try searchBench(database) }
+  }
+
+  /// The services the file's events name.
+  static func createServices(_ database: AppDatabase) throws {
+    try database.createService(code: "chat", name: "Chat", kind: .messaging, by: "bench")
+    try database.createService(code: "photos", name: "Photos", kind: .hosting, by: "bench")
+  }
+
+  /// The same import into another fresh database while another connection (a console
+  /// deciding, say) makes an audited write every 50 ms (see ``WriteProbe``).
+  func importWhileAnotherConnectionWrites(_ file: [UInt8], folder: String) throws {
+    let path = folder + "/csar-bench-consent-\(getpid())-shared.sqlite"
+    defer { BenchDatabase.remove(path) }
+    let probe = try WriteProbe(path: path)
+    try Self.createServices(probe.importer)
+    let (_, line) = try probe.run({ report in
+      "\(report.accepted) consent events stored (\(report.batches) transactions)"
+    }) {
+      try probe.importer.importConsent(
+        bytes: file, fileName: "bench.csv", options: ConsentImportOptions(batchSize: batch))
+    }
+    print(line)
   }
 
   /// Times searches as the screen runs them: one per key typed, 200 rows at most.
