@@ -50,6 +50,46 @@ struct ConcurrencyTests {
     #expect(try first.verifyAuditChain() == .ok(count: 3 + 200))
     #expect(try second.dashboard(today: fixedToday).consent[0].withdrawn == 100)
   }
+
+  /// A write behind another connection's transaction tries again every millisecond through
+  /// csar's own handler, not SQLite's busy timeout, whose sleeps grow to 100 ms: a console's
+  /// write behind a consent import missed the few milliseconds between its batches and waited
+  /// up to 2.5 s (bench consent, import under writes).
+  @Test func aWriteWaitingForTheLockTriesAgainEveryMillisecond() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let path = folder.file("shared.sqlite")
+    let first = try AppDatabase.open(path: path, auditKey: folder.auditKey)
+    try first.ensureOperator(name: "alice", role: .reviewer)
+    let second = try AppDatabase.open(path: path, auditKey: folder.auditKey)
+    for db in [first, second] {
+      let sqliteTimeout = try db.writer.writeWithoutTransaction {
+        try Int.fetchOne($0, sql: "PRAGMA busy_timeout")
+      }
+      #expect(sqliteTimeout == 0)
+    }
+    #expect(AppDatabase.lockRetryMicroseconds == 1_000)
+    let limit = Int(AppDatabase.busyTimeout * 1_000_000) / Int(AppDatabase.lockRetryMicroseconds)
+    #expect(AppDatabase.retryLock(0))
+    #expect(AppDatabase.retryLock(limit - 1))
+    #expect(!AppDatabase.retryLock(limit))
+
+    // The second connection's write waits while the first holds the lock, then goes through.
+    let holding = DispatchSemaphore(value: 0)
+    let released = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      try? first.writer.write { db in
+        try db.execute(sql: "UPDATE operator SET role = role")
+        holding.signal()
+        usleep(200_000)
+      }
+      released.signal()
+    }
+    holding.wait()
+    try second.createService(code: "chat-eu", name: "Chat", kind: .messaging, by: "alice")
+    released.wait()
+    #expect(try first.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM service") } == 1)
+  }
 }
 
 final class ErrorBox: @unchecked Sendable {
