@@ -34,9 +34,16 @@ struct WrkLoad {
     var lua = Self.post(contentType: "application/json", headers: headers)
     lua += "local bodies = {\n"
     for body in bodies { lua += "  [[\(body)]],\n" }
-    lua += "}\nlocal i = 0\n"
+    // Each request is formatted once, in each thread's `init` (after wrk has set the Host
+    // header), not on every send: formatting in Lua cost wrk about 15% more CPU a request,
+    // taken from the two cores the server under test shares with it.
+    lua += "}\nlocal requests = {}\n"
+    lua += "init = function(args)\n"
+    lua += "  for k, body in ipairs(bodies) do\n"
+    lua += "    requests[k] = wrk.format(nil, nil, nil, body)\n  end\n"
+    lua += "end\nlocal i = 0\n"
     lua += "request = function()\n  i = i + 1\n"
-    lua += "  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])\nend\n"
+    lua += "  return requests[(i % #requests) + 1]\nend\n"
     return try save(lua + more, name: name)
   }
 

@@ -27,6 +27,12 @@ struct BenchServeEndToEndTests {
     #expect(line.contains("offered 200/s, achieved "), "\(result.out)")
     #expect(line.contains(" ms, p99 ") && line.contains(" ms, max "), "\(line)")
     #expect(line.contains("; kept up; ") || line.contains("; did not keep up: "), "\(line)")
+    // Every lookup the scripts send (formatted once, in each wrk thread's `init`) is answered.
+    let lookups = lines.filter { $0.hasPrefix("serve 1000\tlookups ") }
+    #expect(lookups.count == 2, "\(result.out)")
+    for lookup in lookups {
+      #expect(!lookup.contains("failed") && !lookup.contains("failures"), "\(lookup)")
+    }
     let row = lines.first { $0.hasPrefix("| lookups at 1000, 200/s offered over 64 connections") }
     #expect(row != nil, "\(result.out)")
     #expect(result.out.contains("serve 1000\tscans "), "\(result.out)")
