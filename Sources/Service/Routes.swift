@@ -151,7 +151,9 @@ final class Routes: Sendable {
       results = try await pool.run(.read, until: deadline) { try matcher.lookup(queries) }
     }
     countMatches(results)
-    return JSONResponse.make(Self.lookupReply(results))
+    return Response(
+      status: .ok, headers: [.contentType: "application/json"],
+      body: ResponseBody(byteBuffer: Self.lookupReply(results)))
   }
 
   /// Counts the bank entries a lookup matched.
@@ -160,9 +162,30 @@ final class Routes: Sendable {
     if matched > 0 { metrics.lookupMatches.increment(by: Int64(matched)) }
   }
 
-  /// `{"results":[...]}`, one result a query, in order.
-  static func lookupReply(_ results: [HashLookupResult]) -> String {
-    "{\"results\":[" + results.map { $0.jsonLine }.joined(separator: ",") + "]}"
+  /// `{"results":[...]}` and a newline, one result a query, in order.
+  ///
+  /// A result without matches, what nearly every lookup answers, is written straight into
+  /// the bytes: its type is a known type's name and its value checked lowercase hex, so
+  /// there is nothing to escape, and the bytes are those of its ``HashLookupResult/jsonLine``
+  /// (a test holds them equal). A result with matches is its `jsonLine`.
+  static func lookupReply(_ results: [HashLookupResult]) -> ByteBuffer {
+    var buffer = ByteBuffer()
+    buffer.reserveCapacity(16 + results.count * 100)
+    buffer.writeStaticString("{\"results\":[")
+    for (index, result) in results.enumerated() {
+      if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+      guard result.matches.isEmpty else {
+        buffer.writeString(result.jsonLine)
+        continue
+      }
+      buffer.writeStaticString("{\"type\":\"")
+      buffer.writeString(result.query.type.rawValue)
+      buffer.writeStaticString("\",\"value\":\"")
+      buffer.writeString(result.query.value)
+      buffer.writeStaticString("\",\"matches\":[]}")
+    }
+    buffer.writeStaticString("]}\n")
+    return buffer
   }
 
   // MARK: - Scans

@@ -1,8 +1,10 @@
-// What the pipeline's own answers say: the `Date` header and the `Connection: close` option.
+// What the pipeline's own answers say: the `Date` header, the `Connection: close` option,
+// and the lookup reply's bytes.
 
 import Foundation
 import Testing
 
+@testable import Moderation
 @testable import Service
 
 @Suite("Service: the connection handler's headers")
@@ -24,5 +26,26 @@ struct ConnectionHandlerTests {
     #expect(ServiceConnectionHandler.saysClose("Keep-Alive, Close"))
     #expect(!ServiceConnectionHandler.saysClose("keep-alive"))
     #expect(!ServiceConnectionHandler.saysClose("closed"))
+  }
+
+  /// The reply writes a result without matches straight into its bytes: they are those of
+  /// its `jsonLine`, as is a result with matches (a label with a quote, a newline and an
+  /// accent), in order.
+  @Test func theLookupReplyIsEachResultsJSONLineInOrder() throws {
+    let pdq = try HashQuery(type: "PDQ", value: String(repeating: "Ab", count: 32), field: "")
+    let md5 = try HashQuery(type: "md5", value: String(repeating: "0", count: 32), field: "")
+    let match = KnownMatch(
+      bank: "known \"list\"", type: .pdq, distance: 3, label: "é\n<x>", sourceId: "s-1")
+    let results = [
+      HashLookupResult(query: pdq, matches: []),
+      HashLookupResult(query: pdq, matches: [match]),
+      HashLookupResult(query: md5, matches: []),
+    ]
+    for count in 0...results.count {
+      let part = Array(results.prefix(count))
+      let expected =
+        "{\"results\":[" + part.map(\.jsonLine).joined(separator: ",") + "]}\n"
+      #expect(String(buffer: Routes.lookupReply(part)) == expected)
+    }
   }
 }

@@ -101,4 +101,94 @@ struct LookupBodyTests {
     #expect(try value(#"{"a":[1,{"b":"c"}]}"#)
       == .object(["a": .array([.int(1), .object(["b": .string("c")])])]))
   }
+
+  // MARK: - The plain reader
+
+  static func plain(_ text: String, limit: Int = 1000) -> [HashQuery]? {
+    Array(text.utf8).withUnsafeBufferPointer { PlainLookupBody.queries($0, limit: limit) }
+  }
+
+  /// The strict reader's queries from `text` alone (nil when it refuses the body).
+  static func strict(_ text: String, limit: Int = 1000) -> [HashQuery]? {
+    Array(text.utf8).withUnsafeBufferPointer { bytes in
+      try? LookupBody.checkedQueries(bytes, limit: limit)
+    }
+  }
+
+  /// The bodies clients write (minified, Python's `json.dumps` with its spaces, the value
+  /// first, upper-case hex) are read without the JSON tree, to the same queries.
+  @Test func theUsualBodiesAreReadPlainlyToTheSameQueries() throws {
+    let zeros = String(repeating: "0", count: 32)
+    for text in [
+      #"{"hashes":[{"type":"pdq","value":"\#(Self.pdq)"}]}"#,
+      #"{"hashes": [{"type": "pdq", "value": "\#(Self.pdq)"}, "#
+        + #"{"type": "md5", "value": "\#(zeros)"}]}"# + "\n",
+      "{\r\n\t\"hashes\" :[ {\"value\":\"\(Self.pdq.uppercased())\",\"type\":\"PDQ\"} ]}",
+      #"{"hashes":[]}"#,
+    ] {
+      let plain = try #require(Self.plain(text), "\(text)")
+      #expect(plain == Self.strict(text), "\(text)")
+    }
+    #expect(Self.plain(#"{"hashes":[{"type":"pdq","value":"\#(Self.pdq)"}]}"#)?.first?.value
+      == Self.pdq)
+  }
+
+  /// Whatever the plain reader does not take whole (an escape, a repeated or third member, a
+  /// refused type or value, one hash over the limit) is left to the strict reader, which
+  /// names the field: the plain reader never answers differently.
+  @Test func thePlainReaderLeavesEverythingElseToTheStrictOne() {
+    let good = #"{"type":"pdq","value":"\#(Self.pdq)"}"#
+    let two = #"{"hashes":[\#(good),\#(good)]}"#
+    #expect(Self.plain(two, limit: 1) == nil)
+    #expect(Self.refused(two, limit: 1) == "hashes")
+    for text in [
+      #"{"hashes":[{"type":"\u0070dq","value":"\#(Self.pdq)"}]}"#,
+      #"{"hashes":[{"type":"pdq","type":"pdq"}]}"#,
+      #"{"hashes":[{"type":"pdq","value":"\#(Self.pdq)","label":"x"}]}"#,
+      #"{"hashes":[{"type":"crc","value":"00"}]}"#,
+      #"{"hashes":[{"type":"pdq","value":"abc"}]}"#,
+      #"{"hashes":[],"hashes":[]}"#, #"{"hashes":[]} x"#, #"{"hashes":[\#(good),]}"#,
+      #"{"hashes":[{"type":"pdq","value":"é"}]}"#, "{\"hashes\":[{\"type\":\"p\u{1}\"}]}",
+    ] {
+      #expect(Self.plain(text) == nil, "\(text)")
+    }
+  }
+
+  /// Bodies cut, doubled and spliced from the usual ones at random places, with a byte
+  /// put in or taken out: wherever the plain reader gives queries, the strict reader gives
+  /// the same (seeded: the same 20,000 bodies each run).
+  /// Whitespace, an escape, JSON's punctuation, letters, a digit and a control character.
+  static let someBytes = Array(" \t\r\n\\\",:{}[]aA0\u{1}".utf8)
+
+  @Test func wheneverThePlainReaderAnswersTheStrictOneAgrees() {
+    let bodies = [
+      #"{"hashes":[{"type":"pdq","value":"\#(Self.pdq)"},"#
+        + #"{"value":"\#(Self.pdq.prefix(40))","type":"sha1"}]}"#,
+      #" { "hashes" : [ { "type" : "md5" , "value" : "\#(Self.pdq.prefix(32))" } ] } "#,
+      #"{"hashes":[{"type":"PDQ","value":"\#(Self.pdq.uppercased())"},\#t{"type":"x"}]}"#,
+    ].map { Array($0.utf8) }
+    var generator = SplitMix64(seed: 0x5EED)
+    var answered = 0
+    for _ in 0..<20_000 {
+      var bytes = bodies.randomElement(using: &generator)!
+      for _ in 0..<Int.random(in: 1...3, using: &generator) {
+        let other = bodies.randomElement(using: &generator)!
+        let at = Int.random(in: 0...bytes.count, using: &generator)
+        let from = Int.random(in: 0..<other.count, using: &generator)
+        let to = Int.random(in: from...other.count, using: &generator)
+        switch Int.random(in: 0..<5, using: &generator) {
+        case 0: bytes.insert(contentsOf: other[from..<to], at: at)
+        case 1: bytes.removeSubrange(min(at, from)..<min(bytes.count, max(at, to)))
+        case 2: bytes.replaceSubrange(at..<min(bytes.count, at + 1), with: other[from..<to])
+        case 3: bytes.insert(Self.someBytes.randomElement(using: &generator)!, at: at)
+        default: if at < bytes.count { bytes.remove(at: at) }
+        }
+      }
+      let text = String(decoding: bytes, as: UTF8.self)
+      guard let plain = Self.plain(text, limit: 2) else { continue }
+      answered += 1
+      #expect(plain == Self.strict(text, limit: 2), "\(text)")
+    }
+    #expect(answered >= 100)
+  }
 }
