@@ -86,10 +86,18 @@ public struct HashLookupResult: Hashable, Sendable {
 
   /// `{"type","value","matches":[{"bank","distance","label","source_id","type"}]}`.
   public var jsonLine: String {
-    OrderedJSON.object([
-      ("type", .string(query.type.rawValue)), ("value", .string(query.value)),
-      ("matches", .array(matches.map { $0.json })),
-    ])
+    var bytes: [UInt8] = []
+    writeJSON(to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Appends ``jsonLine``'s UTF-8 bytes to `out`.
+  public func writeJSON(to out: inout [UInt8]) {
+    OrderedJSON.write(
+      [
+        ("type", .string(query.type.rawValue)), ("value", .string(query.value)),
+        ("matches", .array(matches.map { $0.json })),
+      ], to: &out)
   }
 }
 

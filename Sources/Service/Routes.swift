@@ -172,10 +172,13 @@ final class Routes: Sendable {
     var buffer = ByteBuffer()
     buffer.reserveCapacity(16 + results.count * 100)
     buffer.writeStaticString("{\"results\":[")
+    var matched: [UInt8] = []
     for (index, result) in results.enumerated() {
       if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
       guard result.matches.isEmpty else {
-        buffer.writeString(result.jsonLine)
+        matched.removeAll(keepingCapacity: true)
+        result.writeJSON(to: &matched)
+        buffer.writeBytes(matched)
         continue
       }
       buffer.writeStaticString("{\"type\":\"")

@@ -41,52 +41,59 @@ public enum JSONValue: Hashable, Sendable, CustomStringConvertible,
 
   /// Appends the canonical JSON text to `out`.
   public func write(to out: inout String) {
+    var bytes: [UInt8] = []
+    write(to: &bytes)
+    out += String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Appends the canonical JSON text's UTF-8 bytes to `out` (the text ``description`` is:
+  /// a reply written as bytes needs no `String` in between).
+  public func write(to out: inout [UInt8]) {
     switch self {
-    case .null: out += "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .int(let i): out += String(i)
+    case .null: out += "null".utf8
+    case .bool(let b): out += (b ? "true" : "false").utf8
+    case .int(let i): out += String(i).utf8
     case .double(let d):
       if d.isFinite, d == d.rounded(), abs(d) < 1e15 {
-        out += String(Int64(d))
+        out += String(Int64(d)).utf8
       } else if d.isFinite {
-        out += String(d)
+        out += String(d).utf8
       } else {
-        out += "null"
+        out += "null".utf8
       }
     case .string(let s): JSONValue.writeString(s, to: &out)
     case .array(let items):
-      out += "["
+      out.append(UInt8(ascii: "["))
       for (i, item) in items.enumerated() {
-        if i > 0 { out += "," }
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         item.write(to: &out)
       }
-      out += "]"
+      out.append(UInt8(ascii: "]"))
     case .object(let object):
-      out += "{"
+      out.append(UInt8(ascii: "{"))
       for (i, key) in object.keys.sorted().enumerated() {
-        if i > 0 { out += "," }
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         JSONValue.writeString(key, to: &out)
-        out += ":"
+        out.append(UInt8(ascii: ":"))
         object[key]!.write(to: &out)
       }
-      out += "}"
+      out.append(UInt8(ascii: "}"))
     }
   }
 
-  static func writeString(_ s: String, to out: inout String) {
+  /// `s` as a JSON string: quotes, backslashes and control characters (and DEL) escaped.
+  static func writeString(_ s: String, to out: inout [UInt8]) {
+    out.append(0x22)
     // Most text needs no escape: append it whole.
     guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) else {
-      out += "\""
-      out += s
-      out += "\""
+      out += s.utf8
+      out.append(0x22)
       return
     }
     // Every escaped character is ASCII, so the bytes can be escaped one by one.
-    var escaped: [UInt8] = [0x22]
-    escaped.reserveCapacity(s.utf8.count + 16)
     func add(_ a: UInt8, _ b: UInt8) {
-      escaped.append(a)
-      escaped.append(b)
+      out.append(a)
+      out.append(b)
     }
     func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
     for byte in s.utf8 {
@@ -100,11 +107,10 @@ public enum JSONValue: Hashable, Sendable, CustomStringConvertible,
         add(0x5C, UInt8(ascii: "u"))
         add(0x30, 0x30)
         add(hex(byte >> 4), hex(byte & 0x0F))
-      default: escaped.append(byte)
+      default: out.append(byte)
       }
     }
-    escaped.append(0x22)
-    out += String(decoding: escaped, as: UTF8.self)
+    out.append(0x22)
   }
 }
 
@@ -114,7 +120,20 @@ public enum JSONValue: Hashable, Sendable, CustomStringConvertible,
 public enum OrderedJSON {
   /// `{"key":value,...}` in the order given.
   public static func object(_ pairs: [(String, JSONValue)]) -> String {
-    "{" + pairs.map { "\(JSONValue.string($0.0).description):\($0.1.description)" }
-      .joined(separator: ",") + "}"
+    var bytes: [UInt8] = []
+    write(pairs, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Appends `{"key":value,...}`, in the order given, as UTF-8 bytes.
+  public static func write(_ pairs: [(String, JSONValue)], to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "{"))
+    for (index, (key, value)) in pairs.enumerated() {
+      if index > 0 { out.append(UInt8(ascii: ",")) }
+      JSONValue.writeString(key, to: &out)
+      out.append(UInt8(ascii: ":"))
+      value.write(to: &out)
+    }
+    out.append(UInt8(ascii: "}"))
   }
 }
