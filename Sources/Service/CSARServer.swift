@@ -117,7 +117,8 @@ public struct CSARServer: Sendable {
     let logger = logger
     let listen = settings.listen
     defer { if case .unixSocket(let path) = listen { UnixSocket.remove(path) } }
-    let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
+    // The idle timeout is the connection handler's (see ServiceHTTP1Channel).
+    let http1 = HTTP1Channel.Configuration(idleTimeout: nil)
     // Lookups are answered in the pipeline (see LookupFastPath.swift) unless each is to be
     // logged: the access log is the router's.
     let fastPath =
@@ -127,7 +128,8 @@ public struct CSARServer: Sendable {
       router: router,
       server: HTTPServerBuilder { responder in
         ServiceHTTP1Channel(
-          http1: HTTP1Channel(responder: responder, configuration: http1), fastPath: fastPath)
+          http1: HTTP1Channel(responder: responder, configuration: http1), fastPath: fastPath,
+          idleTimeout: TimeAmount(settings.idleTimeout))
       },
       configuration: .init(address: address, serverName: Self.serverName),
       onServerRunning: { channel in

@@ -4,13 +4,21 @@
 // about 25 microseconds, and the way through Hummingbird (an async request, its body
 // iterator, the middleware chain, the async response writer) cost four times that on the
 // same thread; at tens of thousands of lookups a second that is most of the machine. The
-// handler sits after Hummingbird's connection-state handler (keep-alive, idle timeout and
-// graceful drain see its requests and answers) and takes only a request it can answer
-// whole, at once and successfully: an authorised `POST /v1/lookup` whose body arrived with
-// its head, parses, and needs no worker, on a connection where the router owes no answer.
-// It hands everything else to the router unchanged (the head and the body parts it held,
-// in order), so every error, limit, timeout, log line and 401 still comes from one place,
-// the routes.
+// handler sits right after NIO's HTTP/1 decoder and encoder, before the conversion to
+// Swift HTTP Types and Hummingbird's connection-state handler: that conversion (the head's
+// fields, its path parsed as a URL) and the state handler's bookkeeping cost a tenth of a
+// lookup's CPU, on every request and answer. It takes only a request it can answer whole,
+// at once and successfully: an authorised HTTP/1.1 `POST /v1/lookup` that keeps its
+// connection open, whose body arrived with its head, parses, and needs no worker, on a
+// connection where the router owes no answer. It hands everything else on unchanged (the
+// head and the body parts it held, in order), so every error, limit, timeout, log line
+// and 401 still comes from one place, the routes.
+//
+// Since the state handler above no longer sees the lookups answered here, the connection's
+// idle timeout is this handler's too (NIO's idle-state events): a connection with no bytes
+// read or written for the timeout, and no answer owed by the router, is closed. Graceful
+// drain needs nothing more: a lookup answered here is over before the event loop turns, so
+// the state handler's count of requests in progress (the router's) is the whole count.
 
 import Dispatch
 import Foundation
@@ -20,7 +28,7 @@ import Logging
 import Metrics
 import Moderation
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 import Store
 import Synchronization
 
@@ -54,34 +62,36 @@ final class LookupFastPath: Sendable {
 
   static let path = "/v1/lookup"
 
-  /// Whether the pipeline may take this request: a lookup, authorised, declared JSON (or
-  /// undeclared) within the body limit, on a connection that stays open, with no
-  /// `Expect` to answer. Anything else goes to the router, which answers it as always.
+  /// Whether the pipeline may take this request: an HTTP/1.1 lookup (its path exactly),
+  /// authorised, declared JSON (or undeclared) within the body limit, on a connection that
+  /// stays open, with no `Expect` to answer. Anything else goes to the router, which answers
+  /// it as always.
   ///
-  /// The fields are read in one pass (a name looked up in `HTTPFields` builds it an index
-  /// first, which cost more than the pass); a field the decision reads given twice sends
-  /// the request to the router, which combines them as HTTP says.
-  func accepts(_ head: HTTPRequest) -> Bool {
-    guard head.method == .post, head.path == Self.path else { return false }
+  /// The fields are read in one pass; a field the decision reads given twice sends the
+  /// request to the router, which combines them as HTTP says.
+  func accepts(_ head: HTTPRequestHead) -> Bool {
+    guard head.method == .POST, head.version == .http1_1, head.uri == Self.path else {
+      return false
+    }
     var authorization: String?
     var contentType: String?
     var contentLength: String?
-    for field in head.headerFields {
-      switch field.name {
+    for (name, value) in head.headers {
+      switch HeaderName(name) {
       case .authorization:
         guard authorization == nil else { return false }
-        authorization = field.value
+        authorization = value
       case .contentType:
         guard contentType == nil else { return false }
-        contentType = field.value
+        contentType = value
       case .contentLength:
         guard contentLength == nil else { return false }
-        contentLength = field.value
+        contentLength = value
       case .expect:
         return false
       case .connection:
-        if ServiceConnectionHandler.saysClose(field.value) { return false }
-      default:
+        if ServiceConnectionHandler.saysClose(value) { return false }
+      case nil:
         continue
       }
     }
@@ -95,6 +105,33 @@ final class LookupFastPath: Sendable {
       guard let bytes = Int(length), bytes <= routes.settings.maxBodyBytes else { return false }
     }
     return true
+  }
+
+  /// The request fields ``accepts(_:)`` reads, recognised in any case without a copy.
+  enum HeaderName {
+    case authorization, contentType, contentLength, expect, connection
+
+    static let all: [(HeaderName, [UInt8])] = [
+      (.authorization, Array("authorization".utf8)), (.contentType, Array("content-type".utf8)),
+      (.contentLength, Array("content-length".utf8)), (.expect, Array("expect".utf8)),
+      (.connection, Array("connection".utf8)),
+    ]
+
+    init?(_ name: String) {
+      let utf8 = name.utf8
+      for (header, lower) in Self.all where utf8.count == lower.count {
+        if zip(utf8, lower).allSatisfy({ Self.folded($0) == $1 }) {
+          self = header
+          return
+        }
+      }
+      return nil
+    }
+
+    /// An ASCII capital as its small letter; any other byte as it is.
+    static func folded(_ byte: UInt8) -> UInt8 {
+      (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+    }
   }
 
   /// The body of a 200 answer to `body`, or nil when the router must answer (the body is
@@ -125,26 +162,26 @@ final class LookupFastPath: Sendable {
 
 // MARK: - One connection
 
-/// The service's handler on each connection, after Hummingbird's connection-state handler:
+/// The service's handler on each connection, after NIO's HTTP/1 decoder and encoder:
 /// answers lookups in the pipeline (when a ``LookupFastPath`` is given), keeps answers in
-/// the order of their requests, and closes the connection after an answer that says
+/// the order of their requests, closes the connection after an answer that says
 /// `Connection: close` (a 408: the rest of that request's body would be read as a new
-/// request).
+/// request), and closes it when idle (see ``ServiceHTTP1Channel``).
 ///
 /// Hummingbird's HTTP/1.1 channel leaves pipelining to its async loop (NIO's pipelining
 /// assistance is off), so a request may arrive while the router still works on an earlier
 /// one; a lookup then goes to the router too, behind it, instead of overtaking it.
 final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-  typealias InboundIn = HTTPRequestPart
-  typealias InboundOut = HTTPRequestPart
-  typealias OutboundIn = HTTPResponsePart
-  typealias OutboundOut = HTTPResponsePart
+  typealias InboundIn = HTTPServerRequestPart
+  typealias InboundOut = HTTPServerRequestPart
+  typealias OutboundIn = HTTPServerResponsePart
+  typealias OutboundOut = HTTPServerResponsePart
 
   private enum State {
     /// Between requests.
     case idle
     /// Holding a lookup: its head, the body so far, when its head came.
-    case holding(HTTPRequest, ByteBuffer?, UInt64)
+    case holding(HTTPRequestHead, ByteBuffer?, UInt64)
     /// Passing a request's parts to the router until its end.
     case passing
   }
@@ -219,9 +256,21 @@ final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     context.fireChannelInactive()
   }
 
+  /// No byte read or written for the idle timeout: the connection is closed unless the
+  /// router owes an answer (its request's own timeout bounds that wait).
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    guard let idle = event as? IdleStateHandler.IdleStateEvent else {
+      return context.fireUserInboundEventTriggered(event)
+    }
+    guard idle == .all else { return }
+    if routed == 0, case .idle = state {
+      context.close(promise: nil)
+    }
+  }
+
   /// Gives the router a held request's head and body so far; what follows passes.
   private func handOver(
-    _ context: ChannelHandlerContext, _ head: HTTPRequest, _ body: ByteBuffer?
+    _ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ body: ByteBuffer?
   ) {
     state = .passing
     routed += 1
@@ -233,8 +282,8 @@ final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     switch unwrapOutboundIn(data) {
-    case .head(let head) where head.status.kind != .informational:
-      if let connection = head.headerFields[.connection], Self.saysClose(connection) {
+    case .head(let head) where head.status.code >= 200:
+      if head.headers["connection"].contains(where: Self.saysClose) {
         closeAfterAnswer = true
       }
       context.write(data, promise: promise)
@@ -255,36 +304,42 @@ final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
   }
 
-  /// Writes a 200 with `reply` as its JSON body, as the router would.
+  /// Writes a 200 with `reply` as its JSON body, with the fields the router's answer has.
   private func respond(_ context: ChannelHandlerContext, _ reply: ByteBuffer) {
     guard let fastPath else { return }
-    let fields: HTTPFields = [
-      .contentType: "application/json", .contentLength: String(reply.readableBytes),
-      .date: fastPath.dates.current(), .server: fastPath.serverName,
-    ]
-    let head = HTTPResponse(status: .ok, headerFields: fields)
+    var headers = HTTPHeaders()
+    headers.reserveCapacity(4)
+    headers.add(name: "Content-Type", value: "application/json")
+    headers.add(name: "Content-Length", value: String(reply.readableBytes))
+    headers.add(name: "Date", value: fastPath.dates.current())
+    headers.add(name: "Server", value: fastPath.serverName)
+    let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
     context.write(wrapOutboundOut(.head(head)), promise: nil)
-    context.write(wrapOutboundOut(.body(reply)), promise: nil)
+    context.write(wrapOutboundOut(.body(.byteBuffer(reply))), promise: nil)
     context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
   }
 }
 
 // MARK: - The connection's pipeline
 
-/// Hummingbird's HTTP/1.1 child channel with ``ServiceConnectionHandler`` placed after its
-/// connection-state handler (which so sees every request and answer: keep-alive, idle
-/// timeout and graceful drain work as for the router's).
+/// Hummingbird's HTTP/1.1 child channel with ``ServiceConnectionHandler`` placed right after
+/// NIO's HTTP/1 decoder and encoder (before the conversion to Swift HTTP Types), and NIO's
+/// idle-state handler in front of all, so that the connection handler closes a connection
+/// idle for `idleTimeout`. Hummingbird's own idle timeout must be off (`nil`): it counts
+/// only the requests that reach its state handler.
 struct ServiceHTTP1Channel: ServerChildChannel {
   typealias Value = HTTP1Channel.Value
   let http1: HTTP1Channel
   let fastPath: LookupFastPath?
+  let idleTimeout: TimeAmount
 
   func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-    let fastPath = fastPath
+    let (fastPath, idleTimeout) = (fastPath, idleTimeout)
     return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
       let pipeline = channel.pipeline.syncOperations
-      let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
-      try pipeline.addHandler(ServiceConnectionHandler(fastPath), position: .after(state))
+      let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+      try pipeline.addHandler(ServiceConnectionHandler(fastPath), position: .after(decoder))
+      try pipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout), position: .first)
       return value
     }
   }

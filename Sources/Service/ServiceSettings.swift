@@ -42,6 +42,9 @@ public struct ServiceSettings: Sendable {
   public var maxLookupHashes = 1_000
   /// Time one request may take before it is answered 503.
   public var requestTimeout: Duration = .seconds(10)
+  /// A kept-alive connection with nothing read or written for this long, and no answer
+  /// owed, is closed (a reverse proxy's upstream keep-alive should be shorter).
+  public var idleTimeout: Duration = .seconds(60)
   /// Threads doing the blocking work (decoding, hashing, SQLite).
   public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
   /// Requests that may wait for a worker; beyond workers + this, 503 with `Retry-After`.

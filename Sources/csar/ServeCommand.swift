@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Seconds one request may take before it is answered 503.")
   var timeout = 10.0
 
+  @Option(name: .long, help: "Seconds a kept-alive connection may stay idle before it is closed.")
+  var idleTimeout = 60.0
+
   @Option(name: .long, help: "Threads doing the blocking work (default: cores, at least 2).")
   var workers: Int?
 
@@ -57,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
     if listen != nil, socket != nil { throw ValidationError("give --listen or --socket") }
     if maxBody < 1 { throw ValidationError("--max-body must be at least 1") }
     if !(timeout > 0) { throw ValidationError("--timeout must be above 0 seconds") }
+    if !(idleTimeout > 0) { throw ValidationError("--idle-timeout must be above 0 seconds") }
   }
 
   func run() async throws {
@@ -81,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
     if let socket { settings.listen = .unixSocket(socket) }
     settings.maxBodyBytes = maxBody
     settings.requestTimeout = .milliseconds(Int64(timeout * 1000))
+    settings.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
     if let workers { settings.workers = max(1, workers) }
     settings.queueCapacity = max(0, queue)
     settings.videoLimits = setup.risk.configuration.video.limits

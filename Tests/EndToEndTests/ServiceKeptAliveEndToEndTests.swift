@@ -142,4 +142,37 @@ struct ServiceKeptAliveEndToEndTests {
     #expect(Date().timeIntervalSince(stopping) < 20)
     #expect(connection.isClosed(within: 5))
   }
+
+  /// The idle timeout counts the lookups the pipeline answers: a connection that sends one
+  /// every 0.3 s stays open well past a 1 s timeout, one left idle is closed after it, and
+  /// one whose request the router still works on is not closed while it does.
+  @Test func aBusyConnectionStaysOpenAndAnIdleOneIsClosedAtTheIdleTimeout() throws {
+    let f = try Fixture()
+    let server = try f.serve("--idle-timeout", "1", "--timeout", "2.5")
+    let token = try f.token
+    let lookup = Self.lookup(
+      token, #"{"hashes":[\#(Self.pdq(String(repeating: "0", count: 64)))]}"#)
+    let busy = try KeptAliveConnection(port: server.port)
+    let idle = try KeptAliveConnection(port: server.port)
+    // A lookup whose body never comes: the router waits for it until its timeout.
+    let owed = try KeptAliveConnection(port: server.port)
+    try owed.send(
+      KeptAliveConnection.request(
+        "POST", "/v1/lookup", token: token,
+        headers: ["Content-Type": "application/json", "Content-Length": "100"]))
+    try idle.send(lookup)
+    #expect(try idle.reply().status == 200)
+    let started = Date()
+    while Date().timeIntervalSince(started) < 3 {
+      try busy.send(lookup)
+      #expect(try busy.reply().status == 200)
+      usleep(300_000)
+    }
+    #expect(idle.isClosed(within: 1))
+    #expect(try owed.reply().status == 408)
+    try busy.send(lookup)
+    #expect(try busy.reply().status == 200)
+    #expect(busy.isClosed(within: 5))
+    #expect(server.stop() == 0)
+  }
 }

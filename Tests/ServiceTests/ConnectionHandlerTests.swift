@@ -21,6 +21,18 @@ struct ConnectionHandlerTests {
     #expect(parsed.map { abs($0.timeIntervalSinceNow) < 5 } == true, "\(now)")
   }
 
+  @Test func theFieldsALookupIsDecidedOnAreKnownInAnyCase() {
+    typealias Name = LookupFastPath.HeaderName
+    #expect(Name("AUTHORIZATION") == .authorization)
+    #expect(Name("Content-Type") == .contentType)
+    #expect(Name("content-LENGTH") == .contentLength)
+    #expect(Name("Expect") == .expect)
+    #expect(Name("connection") == .connection)
+    for other in ["x-authorization", "authorizatio", "content_type", "content-typ\u{E9}", ""] {
+      #expect(Name(other) == nil, "\(other)")
+    }
+  }
+
   @Test func closeIsFoundAmongTheConnectionOptionsInAnyCase() {
     #expect(ServiceConnectionHandler.saysClose("close"))
     #expect(ServiceConnectionHandler.saysClose("Keep-Alive, Close"))
