@@ -258,7 +258,10 @@ extension AppDatabase {
     }
     switch place.anchor {
     case .failure(.missing), .failure(.refused):
-      break  // Written (a refused file is refused again by the write, never replaced).
+      // Written. The write refuses again what is not a regular file or lies in a folder
+      // others can write to; a file others could write, or another account's, is replaced
+      // by a private one (its content could not be trusted anyway).
+      break
     case .failure(let problem):
       return kept("it cannot be used: \(problem)")
     case .success(let anchored):
