@@ -184,7 +184,9 @@ extension AppDatabase {
   }
 
   /// Builds a report's contents from the current rows (clear text: pseudonymise before
-  /// sending). Confirmed content is taken down on confirmation, so `removed` is true.
+  /// sending). Confirmed content is taken down on confirmation, so `removed` is true. The
+  /// account id is the one stored before ids were spelled in NFC, where it was respelled
+  /// (see ``Schema/v6NFCIds(_:)``), so its pseudonym stays the one already sent.
   static func reportContents(_ db: Database, reportId: Int64, provider: String) throws
     -> ReportContents
   {
@@ -192,8 +194,10 @@ extension AppDatabase {
       let report = try Row.fetchOne(
         db,
         sql: """
-          SELECT r.*, a.external_id FROM report r
-          LEFT JOIN account a ON a.id = r.account_id WHERE r.id = ?
+          SELECT r.*, coalesce(s.stored, a.external_id) AS external_id FROM report r
+          LEFT JOIN account a ON a.id = r.account_id
+          LEFT JOIN id_respelling s ON s.account_id = a.id AND s.kept = 0
+          WHERE r.id = ?
           """, arguments: [reportId])
     else { throw StoreError.notFound(entity: "report", id: String(reportId)) }
     let rows = try Row.fetchAll(

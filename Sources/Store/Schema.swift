@@ -29,6 +29,7 @@ enum Schema {
     migrator.registerMigration("v5-bank-staged-imports") { db in
       try db.execute(sql: v5BankStagedImports)
     }
+    migrator.registerMigration("v6-nfc-ids") { db in try v6NFCIds(db) }
     return migrator
   }
 
