@@ -341,7 +341,8 @@ extension AppDatabase {
       if let reason = try unreached(anchor, in: db) {
         return .broken(
           eventId: anchor.count > Int64(count) ? Int64(count) + 1 : anchor.count,
-          reason: reason)
+          reason: reason + " (a database restored from an older backup on purpose: an admin "
+            + "accepts its log with `csar audit reanchor`)")
       }
       return .ok(count: count)
     }

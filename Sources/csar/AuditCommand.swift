@@ -9,7 +9,7 @@ import Store
 struct AuditCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "audit",
-    abstract: "Check the audit log; key an old one (admins).",
+    abstract: "Check the audit log; key an old one or anchor a restored one anew (admins).",
     subcommands: [AuditVerifyCommand.self, AuditRekeyCommand.self, AuditReanchorCommand.self]
   )
 }
