@@ -290,15 +290,14 @@ public struct PDQIndex: Sendable {
               for k in 0..<runCount {
                 let s = group &+ k / masks.count
                 let partnerKey = SIMD8(repeating: Self.slotValue(q, slot: s ^ 1))
-                let limit = SIMD8(
-                  repeating: UInt16(superRadius &- masks[k % masks.count].nonzeroBitCount))
+                let limit = superRadius &- masks[k % masks.count].nonzeroBitCount
                 var m = bounds[here &+ 2 &* k]
                 let end = bounds[here &+ 2 &* k &+ 1]
                 guard m < end else { continue }
                 if end < 8 {
                   // Too near the array's start for a vector ending at `end`.
                   while m < end {
-                    if (part[m] ^ partnerKey[0]).nonzeroBitCount <= Int(limit[0]) {
+                    if (part[m] ^ partnerKey[0]).nonzeroBitCount <= limit {
                       add(m, s, &count)
                     }
                     m &+= 1
@@ -307,7 +306,7 @@ public struct PDQIndex: Sendable {
                 }
                 while m < end {
                   let start = min(m, end &- 8)
-                  let near = Self.bitCounts(load8(part, at: start) ^ partnerKey) .<= limit
+                  let near = Self.atMostBits(load8(part, at: start) ^ partnerKey, limit)
                   if any(near) {
                     for lane in 0..<8 where near[lane] && start &+ lane >= m {
                       add(start &+ lane, s, &count)
@@ -328,6 +327,21 @@ public struct PDQIndex: Sendable {
   @inline(__always)
   func load8(_ part: UnsafeBufferPointer<UInt16>, at m: Int) -> SIMD8<UInt16> {
     UnsafeRawPointer(part.baseAddress! + m).loadUnaligned(as: SIMD8<UInt16>.self)
+  }
+
+  /// Which lanes have at most `bits` bits set. Up to 3 bits (the partner test's limits at
+  /// distance 31 are 2 and 3): each step clears every lane's lowest set bit, so a lane is
+  /// zero after `bits` steps exactly when it had at most that many, fewer operations than
+  /// counting the bits (SSE2 has no popcount), on the loop every query spends most on.
+  @inline(__always)
+  static func atMostBits(_ v: SIMD8<UInt16>, _ bits: Int) -> SIMDMask<SIMD8<Int16>> {
+    guard bits <= 3 else { return bitCounts(v) .<= SIMD8(repeating: UInt16(bits)) }
+    let one = SIMD8<UInt16>(repeating: 1)
+    var x = v
+    if bits >= 1 { x &= x &- one }
+    if bits >= 2 { x &= x &- one }
+    if bits >= 3 { x &= x &- one }
+    return x .== SIMD8<UInt16>()
   }
 
   /// Each lane's number of set bits (the classic halving sums, eight lanes at once).
