@@ -64,16 +64,34 @@ struct ListJSON {
 
   /// Compact JSON text of the value.
   var json: String {
+    var out: [UInt8] = []
+    writeJSON(to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Appends the compact JSON text's UTF-8 bytes to `out`.
+  func writeJSON(to out: inout [UInt8]) {
     switch kind {
-    case .null: "null"
-    case .bool(let b): b ? "true" : "false"
-    case .number(let n): n
-    case .string(let s): JSONValue.string(s).description
-    case .array(let e): "[" + e.map(\.json).joined(separator: ",") + "]"
+    case .null: out += "null".utf8
+    case .bool(let b): out += (b ? "true" : "false").utf8
+    case .number(let n): out += n.utf8
+    case .string(let s): JSONValue.string(s).write(to: &out)
+    case .array(let e):
+      out.append(UInt8(ascii: "["))
+      for (i, item) in e.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        item.writeJSON(to: &out)
+      }
+      out.append(UInt8(ascii: "]"))
     case .object(let m):
-      "{"
-        + m.map { JSONValue.string($0.key).description + ":" + $0.value.json }
-        .joined(separator: ",") + "}"
+      out.append(UInt8(ascii: "{"))
+      for (i, member) in m.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        JSONValue.string(member.key).write(to: &out)
+        out.append(UInt8(ascii: ":"))
+        member.value.writeJSON(to: &out)
+      }
+      out.append(UInt8(ascii: "}"))
     }
   }
 }

@@ -104,6 +104,24 @@ struct FormatTests {
     ])
   }
 
+  /// Metadata text as stored: names sorted, a repeated name's first value, JSON escapes, and
+  /// a nested value kept as compact JSON with its numbers as written and its names in order.
+  @Test func metadataTextIsSortedEscapedAndKeepsNestedValuesAsWritten() throws {
+    #expect(
+      BankFile.metadataJSON([("b", "x\"y"), ("a", "1"), ("b", "2"), ("\u{E9}", "\\ \u{1}")])
+        == #"{"a":"1","b":"x\"y","\#u{E9}":"\\ \u0001"}"#)
+    #expect(BankFile.metadataJSON([]) == nil)
+    let text = """
+      {"hashRecords": [{"signalType": "ImagePDQ", "hashValue": "\(Self.pdq)",
+        "extra": {"z": ["a\\"", 1.50, null, true, {"\u{FC}": "\\n"}], "a": {}}}]}
+      """
+    let file = parse(text, "stopncii.json")
+    let metadata = try #require(file.entries.first?.metadata)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(metadata.utf8)) as? [String: String])
+    #expect(object["extra"] == #"{"z":["a\"",1.50,null,true,{"\#u{FC}":"\n"}],"a":{}}"#)
+  }
+
   // MARK: - NCMEC
 
   /// An NCMEC hash-sharing reply in its documented shape: MD5, SHA-1 and PDQ imported; PhotoDNA
