@@ -71,6 +71,11 @@ public struct AllBenchmark: ParsableArguments {
   @Option(name: .long, help: "Seconds of each wrk run of `bench serve`.")
   var serveSeconds = 10
 
+  @Option(
+    name: .long,
+    help: "Lookups a second `bench serve` offers in its fixed-rate run (0 leaves it out).")
+  var serveRate = 20_000
+
   @OptionGroup var reference: BenchReferenceOptions
 
   @Flag(name: .long, help: "Do not run the reference tools.")
@@ -88,10 +93,11 @@ public struct AllBenchmark: ParsableArguments {
       throw ValidationError("--match-hashes and --workers are comma-separated positive numbers")
     }
     guard sizes(serveHashes).allSatisfy({ $0 >= 1_000 }), !sizes(serveHashes).isEmpty,
-      serveSeconds >= 1
+      serveSeconds >= 1, serveRate >= 0
     else {
       throw ValidationError(
-        "--serve-hashes: sizes of at least 1000, comma-separated; --serve-seconds at least 1")
+        "--serve-hashes: sizes of at least 1000, comma-separated; --serve-seconds at least 1; "
+          + "--serve-rate at least 0")
     }
   }
 
@@ -122,7 +128,9 @@ public struct AllBenchmark: ParsableArguments {
     for count in sizes(workers) {
       suite.contention(db: db, workers: count, seconds: contentionSeconds)
     }
-    for count in sizes(serveHashes) { suite.serve(hashes: count, seconds: serveSeconds) }
+    for count in sizes(serveHashes) {
+      suite.serve(hashes: count, seconds: serveSeconds, rate: serveRate)
+    }
     if noReference {
       suite.referenceSkipped("skipped (--no-reference)")
     } else {

@@ -49,15 +49,18 @@ struct BenchAllEndToEndTests {
       "--consent-runs", "1", "--consent-queries", "5", "--reports", "20", "--report-runs", "1",
       "--contention-seconds", "0.3", "--python", "csar-test-no-such-python",
       "--large-side", "300", "--format-hashes", "200", "--serve-hashes", "1000",
-      "--serve-seconds", "1",
+      "--serve-seconds", "1", "--serve-rate", "300",
     ])
     #expect(result.status == 0, "\(result.out)\n\(result.err)")
-    // `bench serve` needs wrk: two rows with it, one skipped row without.
+    // `bench serve` needs wrk: three rows with it (saturation lookups, scans, lookups at
+    // the offered rate), one skipped row without.
     let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].contains {
       FileManager.default.isExecutableFile(atPath: $0)
     }
     let serveRows =
-      ["serve: lookups/s at 1000 hashes"] + (wrk ? ["serve: scans/s at 1000 hashes"] : [])
+      ["serve: lookups/s at 1000 hashes"]
+      + (wrk
+        ? ["serve: scans/s at 1000 hashes", "serve: lookups at 1000 hashes, 300/s offered"] : [])
     let rows = serveRows + [
       "demo database, 300 items", "startup to first frame (warm)",
       "startup to first frame (cold, 1 run)", "keypress-to-frame, 1 Dashboard",
