@@ -15,8 +15,9 @@
 // and 401 still comes from one place, the routes.
 //
 // Since the state handler above no longer sees the lookups answered here, the connection's
-// idle timeout is this handler's too (NIO's idle-state events): a connection with no bytes
-// read or written for the timeout, and no answer owed by the router, is closed. Graceful
+// idle timeout is this handler's too (NIO's idle-state events): a connection with no
+// request part read and no answer part written for the timeout, and no answer owed by the
+// router, is closed. Graceful
 // drain needs nothing more: a lookup answered here is over before the event loop turns, so
 // the state handler's count of requests in progress (the router's) is the whole count.
 
@@ -256,8 +257,8 @@ final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     context.fireChannelInactive()
   }
 
-  /// No byte read or written for the idle timeout: the connection is closed unless the
-  /// router owes an answer (its request's own timeout bounds that wait).
+  /// No request part read and no answer part written for the idle timeout: the connection
+  /// is closed unless the router owes an answer (its request's own timeout bounds that).
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     guard let idle = event as? IdleStateHandler.IdleStateEvent else {
       return context.fireUserInboundEventTriggered(event)
@@ -324,9 +325,10 @@ final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
 /// Hummingbird's HTTP/1.1 child channel with ``ServiceConnectionHandler`` placed right after
 /// NIO's HTTP/1 decoder and encoder (before the conversion to Swift HTTP Types), and NIO's
-/// idle-state handler in front of all, so that the connection handler closes a connection
-/// idle for `idleTimeout`. Hummingbird's own idle timeout must be off (`nil`): it counts
-/// only the requests that reach its state handler.
+/// idle-state handler between them, so that the connection handler closes a connection
+/// with no request part read and no answer part written for `idleTimeout`. Hummingbird's
+/// own idle timeout must be off (`nil`): it counts only the requests that reach its state
+/// handler.
 struct ServiceHTTP1Channel: ServerChildChannel {
   typealias Value = HTTP1Channel.Value
   let http1: HTTP1Channel
@@ -339,7 +341,9 @@ struct ServiceHTTP1Channel: ServerChildChannel {
       let pipeline = channel.pipeline.syncOperations
       let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
       try pipeline.addHandler(ServiceConnectionHandler(fastPath), position: .after(decoder))
-      try pipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout), position: .first)
+      // After the decoder: what counts as activity is a request's parts and an answer's,
+      // not bytes (a client trickling a head that never ends is idle all the same).
+      try pipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout), position: .after(decoder))
       return value
     }
   }

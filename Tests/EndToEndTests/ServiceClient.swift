@@ -99,7 +99,10 @@ enum HTTPClient {
   static func send(_ fd: Int32, _ bytes: [UInt8]) throws {
     var offset = 0
     while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+      // MSG_NOSIGNAL: a send to a connection the service closed is an error, not SIGPIPE.
+      let n = bytes[offset...].withUnsafeBytes {
+        Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+      }
       if n < 0 {
         if errno == EINTR { continue }
         throw Failure(description: "send error \(errno)")

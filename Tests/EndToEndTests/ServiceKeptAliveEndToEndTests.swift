@@ -175,4 +175,21 @@ struct ServiceKeptAliveEndToEndTests {
     #expect(busy.isClosed(within: 5))
     #expect(server.stop() == 0)
   }
+
+  /// A client that trickles a request head a byte at a time and never ends it is closed at
+  /// the idle timeout: a request's parts and an answer's count as activity, bytes do not.
+  @Test func aHeadTrickledByteByByteIsClosedAtTheIdleTimeout() throws {
+    let f = try Fixture()
+    let server = try f.serve("--idle-timeout", "1")
+    let slow = try KeptAliveConnection(port: server.port)
+    try slow.send(Array("POST /v1/lookup HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8))
+    let began = Date()
+    var refused = false
+    while Date().timeIntervalSince(began) < 4, !refused {
+      usleep(250_000)
+      do { try slow.send([UInt8(ascii: "a")]) } catch { refused = true }
+    }
+    #expect(refused, "a connection trickling its head stayed open 4 s past a 1 s idle timeout")
+    #expect(server.stop() == 0)
+  }
 }
