@@ -222,12 +222,10 @@ public struct PDQIndex: Sendable {
     let n = ids.count
     let superRadius = maxDistance / 8
     let radius = superRadius / 2
-    // After `prepareForQueries()`, the offsets and partners are read from huge pages.
-    let copy = storage.offsetCopy
-    let off = copy.map { UnsafeBufferPointer(start: $0, count: offsets.count) } ?? offsets
-    let part =
-      copy.map { UnsafeBufferPointer(start: storage.partnerCopy(after: $0), count: n * 16) }
-      ?? partners
+    // After `prepareForQueries()`, the offsets are read from huge pages.
+    let off = storage.offsetCopy.map { UnsafeBufferPointer(start: $0, count: offsets.count) }
+      ?? offsets
+    let part = partners
     let masks = Self.probeMasks[radius]
     let runCount = Self.slotsPerGroup * masks.count
     let batch = Self.candidateBatch
@@ -353,11 +351,10 @@ public struct PDQIndex: Sendable {
     return (x &+ (x &>> 8)) & 0x001F
   }
 
-  /// Makes private huge-page copies of what a query reads at random (see
+  /// Makes a private huge-page copy of what a query reads at random (see
   /// ``PDQIndexStorage/installCopies()``): for long-running processes over a mapped
-  /// snapshot, 32 bytes a hash plus 4 MiB, copied in a fraction of a second per million
-  /// hashes; queries use them as soon as they are published and give the same answers
-  /// with or without them. Thread-safe; a second call returns at once. Nothing to copy
+  /// snapshot, the slot tables' offsets (4 MiB), copied in milliseconds; queries use it as
+  /// soon as it is published and give the same answers with or without it. Thread-safe; a second call returns at once. Nothing to copy
   /// below the tables' size, nor for an index built in memory (in huge pages already).
   public func prepareForQueries() {
     guard usesMultiIndex, count > 0 else { return }

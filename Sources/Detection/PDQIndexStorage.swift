@@ -115,11 +115,11 @@ final class PDQIndexStorage: @unchecked Sendable {
 
   // MARK: - Huge-page copies
 
-  /// Bytes of the huge-page copies: the slot tables' offsets and partners, each rounded up
-  /// to whole 2 MiB pages.
+  /// Bytes of the huge-page copy: the slot tables' offsets, rounded up to whole 2 MiB
+  /// pages.
   var copyBytes: Int {
     guard multiIndex else { return 0 }
-    return Self.hugePages(offsets.count * 4) + Self.hugePages(partners.count * 2)
+    return Self.hugePages(offsets.count * 4)
   }
 
   static let hugePage = 2 << 20
@@ -131,18 +131,15 @@ final class PDQIndexStorage: @unchecked Sendable {
     UnsafePointer(bitPattern: offsetCopyAddress.load(ordering: .acquiring))
   }
 
-  /// The partners in huge pages, once copied; valid whenever ``offsetCopy`` is.
-  func partnerCopy(after offsetCopy: UnsafePointer<UInt32>) -> UnsafePointer<UInt16> {
-    UnsafeRawPointer(offsetCopy).advanced(by: Self.hugePages(offsets.count * 4))
-      .assumingMemoryBound(to: UInt16.self)
-  }
-
-  /// Copies the arrays a query reads at random (the offsets, 4 MiB, and the start of
-  /// every probed run of partners) of a mapped snapshot into private memory, 2 MiB aligned
-  /// and advised to use huge pages, and publishes the copy. A mapped snapshot sits in small
-  /// pages: there each of a query's 544 random reads also missed the TLB. A block allocated
-  /// here is in huge pages already and gets no copy. The first caller copies; a caller
-  /// arriving while that runs waits for it; later calls return at once.
+  /// Copies the slot tables' offsets (4 MiB, one read at random for each of a query's
+  /// probes) of a mapped snapshot into private memory, 2 MiB aligned and advised to use
+  /// huge pages, and publishes the copy: a mapped snapshot sits in small pages, where each
+  /// of those reads also missed the TLB. The partners, read from each probed run's start
+  /// on, stay in the mapping: a copy of them (32 bytes a hash, 324 MB at 10M) measured no
+  /// faster once the partner test cleared bits (10M: 26,509 against 26,508 lookups a
+  /// second, three A/B runs each). A block allocated here is in huge pages already and gets
+  /// no copy. The first caller copies; a caller arriving while that runs waits for it;
+  /// later calls return at once.
   func installCopies() {
     let bytes = copyBytes
     guard bytes > 0, isMapped else { return }
@@ -155,8 +152,6 @@ final class PDQIndexStorage: @unchecked Sendable {
       #endif
       let copy = block.bindMemory(to: UInt32.self, capacity: offsets.count)
       copy.initialize(from: offsets.baseAddress!, count: offsets.count)
-      (block + Self.hugePages(offsets.count * 4)).copyMemory(
-        from: partners.baseAddress!, byteCount: partners.count * 2)
       offsetCopyAddress.store(Int(bitPattern: copy), ordering: .releasing)
       built = true
     }
