@@ -354,8 +354,9 @@ public struct PDQIndex: Sendable {
   /// Makes a private huge-page copy of what a query reads at random (see
   /// ``PDQIndexStorage/installCopies()``): for long-running processes over a mapped
   /// snapshot, the slot tables' offsets (4 MiB), copied in milliseconds; queries use it as
-  /// soon as it is published and give the same answers with or without it. Thread-safe; a second call returns at once. Nothing to copy
-  /// below the tables' size, nor for an index built in memory (in huge pages already).
+  /// soon as it is published and give the same answers with or without it. Thread-safe; a
+  /// second call returns at once. Nothing to copy below the tables' size, nor for an index
+  /// built in memory (in huge pages already).
   public func prepareForQueries() {
     guard usesMultiIndex, count > 0 else { return }
     storage.installCopies()
