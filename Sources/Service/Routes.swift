@@ -3,6 +3,7 @@
 import Compliance
 import Foundation
 import Hummingbird
+import Logging
 import Moderation
 import NIOPosix
 import Store
@@ -72,7 +73,7 @@ final class Routes: Sendable {
     add(.post, "/v1/consent/events") { request, _ in try await self.consentEvents(request) }
     add(.get, "/v1/consent/{account}") { _, context in try await self.consent(context) }
     add(.post, "/v1/flags") { request, _ in try await self.flags(request) }
-    add(.get, "/metrics") { _, _ in self.metricsText() }
+    add(.get, "/metrics") { _, context in await self.metricsText(context.logger) }
     add(.get, "/openapi.json") { _, _ in
       Response(
         status: .ok, headers: [.contentType: "application/json"],
@@ -95,7 +96,8 @@ final class Routes: Sendable {
       ]))
   }
 
-  func metricsText() -> Response {
+  func metricsText(_ logger: Logger) async -> Response {
+    await metrics.readAnchorState(of: database, logger)
     let generation = banks.currentGeneration
     metrics.indexAge.set(Date().timeIntervalSince(generation.builtAt))
     metrics.queueDepth.set(Double(pool.depth))

@@ -1,5 +1,5 @@
 // Prometheus metrics: requests and latencies (Hummingbird's middleware, by route), and the
-// service's own: matches, index size and age, work queue depth.
+// service's own: matches, index size and age, work queue depth, the audit anchor.
 
 import Foundation
 import Logging
@@ -20,6 +20,8 @@ final class ServiceMetrics: Sendable {
   let scanDecisions: Mutex<[String: Prometheus.Counter]> = Mutex([:])
   let lookupMatches: Prometheus.Counter
   let anchorWriteFailures: Prometheus.Counter
+  let anchorBehind: Prometheus.Gauge
+  let anchorWritten: Prometheus.Gauge
 
   /// The process's metrics system is bootstrapped once (swift-metrics allows one factory).
   private static let bootstrapped = Mutex<PrometheusCollectorRegistry?>(nil)
@@ -46,6 +48,36 @@ final class ServiceMetrics: Sendable {
     anchorWriteFailures = registry.makeCounter(
       name: "csar_audit_anchor_write_failures_total",
       help: "Audit anchor writes that failed after a committed change (the anchor lags)")
+    anchorBehind = registry.makeGauge(
+      name: "csar_audit_anchor_behind",
+      help: "1 while the audit anchor file does not record the log's newest event (a failed "
+        + "or kept write until a later one succeeds; missing or unusable), 0 when it does; "
+        + "read from the files at each scrape, whichever process wrote them")
+    anchorWritten = registry.makeGauge(
+      name: "csar_audit_anchor_written_timestamp_seconds",
+      help: "When the audit anchor file was last written, by any process (Unix time; 0 "
+        + "without an anchor it can use)")
+  }
+
+  /// Sets the anchor gauges from the files as they are now (``AppDatabase/anchorState()``),
+  /// read on a thread of its own, off the event loops: whoever changed the database (this
+  /// service, a console, an import), the gauges say where its anchor stands. A state that
+  /// cannot be read counts as behind, and is logged.
+  func readAnchorState(of database: AppDatabase, _ logger: Logger) async {
+    let state = await withCheckedContinuation { continuation in
+      Thread.detachNewThread {
+        continuation.resume(returning: Result { try database.anchorState() })
+      }
+    }
+    switch state {
+    case .success(let state):
+      anchorBehind.set(Double(state.isBehind ? 1 : 0))
+      anchorWritten.set(state.writtenAt?.timeIntervalSince1970 ?? 0)
+    case .failure(let error):
+      anchorBehind.set(Double(1))
+      logger.error(
+        "audit anchor state not read", metadata: ["error": .string("\(error)")])
+    }
   }
 
   /// Logs each failed audit anchor write of `database` at error level (the change it

@@ -224,4 +224,94 @@ struct AnchorWriteEndToEndTests {
     #expect(try f.sql("SELECT count(*) FROM audit_event WHERE action = 'audit.rekey'") == "1")
     #expect(server.stop() == 0, "\(server.log)")
   }
+
+  /// The value of the series `name` (no labels) in a `/metrics` text.
+  static func gauge(_ name: String, in metrics: String) -> Double? {
+    metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+      .flatMap { Double($0.dropFirst(name.count + 1)) }
+  }
+
+  /// Before, `/metrics` only counted this process's failed anchor writes: nothing said
+  /// whether the anchor on disk was behind the log (at start, after another process's failed
+  /// write, or since a failure not yet healed), so an alert could not tell a healed failure
+  /// from a standing one. The gauge reads the files at each scrape.
+  @Test func theServiceSaysOnMetricsWhetherTheAnchorOnDiskIsBehindTheLog() throws {
+    let f = try ServiceEndToEndTests.Fixture()
+    let service = try f.sql("SELECT code FROM service ORDER BY id LIMIT 1")
+    let server = try f.serve()
+    let token = try f.token
+    func metrics() throws -> String {
+      let answer = try server.request("GET", "/metrics", token: token)
+      #expect(answer.status == 200, "\(answer.text)")
+      return answer.text
+    }
+    var consentEvents = 0
+    // An audited change each: consent granted and withdrawn in turn (a repeated state
+    // changes nothing).
+    func recordConsent() throws {
+      consentEvents += 1
+      let state = consentEvents % 2 == 1 ? "granted" : "withdrawn"
+      let event = """
+        [{"event_id":"gauge-\(consentEvents)","account":"api-user-1","service":"\(service)",
+          "state":"\(state)","occurred_at":"2026-11-01T10:0\(consentEvents):00Z",
+          "source":"app","terms_version":"v9"}]
+        """
+      let recorded = try server.json("POST", "/v1/consent/events", token: token, event)
+      #expect(recorded.status == 200, "\(recorded.text)")
+    }
+    let behind = "csar_audit_anchor_behind"
+    let written = "csar_audit_anchor_written_timestamp_seconds"
+
+    // The demo's anchor lives beside the demo's key, not the service's: at start the service
+    // finds no anchor for a log with events.
+    var text = try metrics()
+    #expect(Self.gauge(behind, in: text) == 1, "\(text)")
+    #expect(Self.gauge(written, in: text) == 0, "\(text)")
+
+    try recordConsent()
+    text = try metrics()
+    #expect(Self.gauge(behind, in: text) == 0, "\(text)")
+    let anchors = f.configHome + "/csar/anchors"
+    let names = try FileManager.default.contentsOfDirectory(atPath: anchors)
+    try #require(names.count == 1, "\(names)")
+    let anchor = anchors + "/" + names[0]
+    let mtime = try #require(
+      (try FileManager.default.attributesOfItem(atPath: anchor)[.modificationDate] as? Date)?
+        .timeIntervalSince1970)
+    let shown = try #require(Self.gauge(written, in: text), "\(text)")
+    #expect(abs(shown - mtime) < 0.01, "\(shown) against the file's \(mtime)")
+
+    // The service's own write fails: behind until a write succeeds again.
+    try FileManager.default.removeItem(atPath: anchor)
+    #expect(mkfifo(anchor, 0o600) == 0)
+    try recordConsent()
+    text = try metrics()
+    #expect(Self.gauge(behind, in: text) == 1, "\(text)")
+    #expect(Self.gauge(written, in: text) == 0, "\(text)")
+    #expect(text.contains("csar_audit_anchor_write_failures_total 1"), "\(text)")
+    try FileManager.default.removeItem(atPath: anchor)
+    try recordConsent()
+    text = try metrics()
+    #expect(Self.gauge(behind, in: text) == 0, "\(text)")
+
+    // Another process's write fails, then another's succeeds: the gauge follows the files,
+    // though the service wrote nothing meanwhile.
+    func addNobody(_ role: String) throws -> Int32 {
+      try Subprocess.run(
+        [try CsarBinary.path, "operator", "add", "nobody", "--role", role, "--db", f.database],
+        timeout: 60, overrides: ["XDG_CONFIG_HOME": f.configHome]
+      ).status
+    }
+    try FileManager.default.removeItem(atPath: anchor)
+    #expect(mkfifo(anchor, 0o600) == 0)
+    #expect(try addNobody("reviewer") == 74)
+    text = try metrics()
+    #expect(Self.gauge(behind, in: text) == 1, "\(text)")
+    #expect(text.contains("csar_audit_anchor_write_failures_total 1"), "\(text)")
+    try FileManager.default.removeItem(atPath: anchor)
+    #expect(try addNobody("lead") == 0)
+    text = try metrics()
+    #expect(Self.gauge(behind, in: text) == 0, "\(text)")
+    #expect(server.stop() == 0, "\(server.log)")
+  }
 }
