@@ -86,6 +86,7 @@ public final class AppDatabase: Sendable {
       let db = AppDatabase(writer: pool, path: path, clock: clock, auditKey: auditKey)
       try db.migrate()
       if let head = try db.prepareAuditChain() { db.anchor(head: head) }
+      db.nameTheFileInAnOldAnchor()
       return db
     } catch let error as StoreError {
       throw error

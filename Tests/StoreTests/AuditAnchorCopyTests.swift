@@ -175,4 +175,62 @@ struct AuditAnchorCopyTests {
       return
     }
   }
+
+  /// Rewrites the database's anchor in the format from before anchors named their file.
+  static func writeOldFormatAnchor(_ folder: TempFolder, of db: AppDatabase) throws {
+    let databaseId = try db.read { try AuditChain.identity($0).databaseId }
+    let path = AuditAnchor.path(folder: folder.file("anchors"), databaseId: databaseId)
+    guard
+      case .success(var anchor) = AuditAnchor.read(
+        file: path, folder: folder.file("anchors"), databaseId: databaseId,
+        key: folder.auditKey)
+    else { throw CocoaError(.fileReadCorruptFile) }
+    anchor.file = nil
+    try anchor.write(to: path, key: folder.auditKey)
+    #expect(try Self.anchorText(folder).hasPrefix(AuditAnchor.formatWithoutFile + "\n"))
+  }
+
+  /// The text of the database's own anchor (the one file in `anchors/`).
+  static func anchorText(_ folder: TempFolder) throws -> String {
+    let names = try Self.anchors(folder)
+    try #require(names.count == 1, "\(names)")
+    return try String(contentsOfFile: folder.file("anchors/" + names[0]), encoding: .utf8)
+  }
+
+  /// Before, an anchor from before anchors named their file was taken over by the first file
+  /// of its database id to change: a copy written to moved it to its own log, and the
+  /// original then failed verify as cut. Now it names the file at its first open whose log
+  /// reaches it; an older copy opened first leaves it as it is.
+  @Test func anOldFormatAnchorNamesTheFileAtItsFirstOpenSoACopyCannotTakeItOver() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    do {
+      let original = try AuditKeyedChainTests.database(folder)
+      try Self.copy(original, to: folder.file("older.sqlite"))
+      try AuditKeyedChainTests.write(original)
+      try Self.writeOldFormatAnchor(folder, of: original)
+    }
+    // The older copy (11 events) does not reach the anchor (12): it stays as it was.
+    do { _ = try Self.open(folder, "older.sqlite") }
+    #expect(try Self.anchorText(folder).hasPrefix(AuditAnchor.formatWithoutFile + "\n"))
+
+    let original = try Self.open(folder, "audit.sqlite")
+    let text = try Self.anchorText(folder)
+    let resolved = URL(fileURLWithPath: original.path).resolvingSymlinksInPath().path
+    #expect(text.hasPrefix(AuditAnchor.format + "\n"), "\(text)")
+    #expect(text.contains("path \(resolved)\n"), "\(text)")
+    #expect(text.contains("events 12\n"), "\(text)")
+    #expect(try original.verifyAuditChain() == .ok(count: 12))
+
+    // A copy made now, written to, gets an anchor of its own; the original still verifies.
+    try Self.copy(original, to: folder.file("copy.sqlite"))
+    let copy = try Self.open(folder, "copy.sqlite")
+    let told = Self.listen(copy)
+    try AuditKeyedChainTests.write(copy)
+    #expect(told.all.isEmpty, "\(told.all)")
+    #expect(try copy.verifyAuditChain() == .ok(count: 13))
+    #expect(try original.verifyAuditChain() == .ok(count: 12))
+    try AuditKeyedChainTests.write(original)
+    #expect(try original.verifyAuditChain() == .ok(count: 13))
+  }
 }
