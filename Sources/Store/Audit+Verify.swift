@@ -149,6 +149,13 @@ extension AppDatabase {
   public func verifyAuditChain(
     observer: (any LongRunObserver)? = nil
   ) throws -> AuditVerification {
+    try checkAuditChain(observer: observer).verification
+  }
+
+  /// ``verifyAuditChain(observer:)``, and the anchor it checked the log against.
+  func checkAuditChain(
+    observer: (any LongRunObserver)?
+  ) throws -> (verification: AuditVerification, anchor: AnchorPlace?) {
     guard let auditKey else { throw AuditError.noAuditKey(path: path) }
     // The anchor is read before the log: it is written after each commit, so read first it
     // never counts more events than the snapshot the walk reads. Read after, a commit by
@@ -158,7 +165,7 @@ extension AppDatabase {
       AuditAnchor.locate(
         folder: $0, databaseId: databaseId, key: auditKey, file: DatabaseFile.of(path: path))
     }
-    return try read { db in
+    let verification = try read { db -> AuditVerification in
       let identity = try AuditChain.identity(db)
       guard let keyCheck = identity.keyCheck else {
         let walk = try AuditChain.walk(
@@ -190,6 +197,7 @@ extension AppDatabase {
       }
       return try Self.checkAnchor(db, place: anchor, count: count)
     }
+    return (verification, anchor)
   }
 
   /// The newest audit event (nil for an empty log): the head that exports carry and
@@ -259,6 +267,9 @@ public struct AuditCheck: Sendable {
   public var expectedHeadProblem: String?
   /// With an expected head that is in the log: how many events came after it.
   public var eventsSinceExpectedHead: Int64?
+  /// What an intact log's check does not cover, said plainly (a copy's own anchor vouches
+  /// for its log only from the copy's first change on).
+  public var notes: [String] = []
 
   public var isOK: Bool { chain.isOK && mismatches.isEmpty && expectedHeadProblem == nil }
 
@@ -284,12 +295,13 @@ extension AppDatabase {
   public func verifyAudit(
     expectedHead: AuditHead? = nil, observer: (any LongRunObserver)? = nil
   ) throws -> AuditCheck {
-    let chain = try verifyAuditChain(observer: observer)
+    let (chain, anchor) = try checkAuditChain(observer: observer)
     let checked = if case .ok(let count) = chain { count } else { 0 }
     try VerifyProgress.stopIfAsked(observer, checked: checked)
     var check = AuditCheck(
       chain: chain, head: try auditHead(), mismatches: try triggerMismatches(),
       expectedHeadProblem: nil, eventsSinceExpectedHead: nil)
+    if chain.isOK, let anchor, let note = Self.copyAnchorNote(anchor) { check.notes = [note] }
     check.mismatches += try operatorAuditMismatches().map {
       AuditMismatch(
         entity: "operator", label: "\"\($0.name)\" (id \($0.id))",
@@ -313,5 +325,35 @@ extension AppDatabase {
         + "back to before it (or it belongs to another database)"
     }
     return check
+  }
+}
+
+// MARK: - What the anchor vouches for
+
+extension AppDatabase {
+  /// For a copy with an anchor of its own: from which event that anchor vouches for the log
+  /// (it was first written at the copy's first change, never checked against the log before
+  /// it), and that the events before it are vouched for only by the keyed chain. Nil for the
+  /// database's own anchor, a copy still checked against its original's, or a copy whose
+  /// first change was its log's first event.
+  static func copyAnchorNote(_ place: AnchorPlace) -> String? {
+    guard let original = place.original, case .success(let anchor) = place.anchor else {
+      return nil
+    }
+    let of = original.file.map { " of the database file \($0.path)" } ?? ""
+    let start: String
+    let before: String
+    if let since = anchor.since {
+      guard since > 1 else { return nil }
+      start = "event \(since)"
+      before = since == 2 ? "event 1 is" : "events 1–\(since - 1) are"
+    } else {
+      start = "that change (the anchor, written by an older csar, does not record which event)"
+      before = "the events before it are"
+    }
+    return "this file is a copy\(of); its own anchor (\(place.path)) was first written at "
+      + "its first change, so it vouches for the end of the log from \(start) on; "
+      + "\(before) vouched for only by the keyed chain (events cut from the copy's end before "
+      + "that change would not show)"
   }
 }

@@ -61,9 +61,12 @@ extension AppDatabase {
         action: "audit.reanchor", entity: "audit_chain", entityId: databaseId,
         detailsJSON: details.description)
     }
+    // A copy's anchor vouches for its log from the reanchoring on.
+    let since = place.original == nil ? nil : head.id
     do throws(PrivateFileError) {
-      try AuditAnchor(databaseId: databaseId, count: head.id, head: head.link.mac, file: file)
-        .write(to: place.path, key: auditKey)
+      try AuditAnchor(
+        databaseId: databaseId, count: head.id, head: head.link.mac, file: file, since: since
+      ).write(to: place.path, key: auditKey)
     } catch {
       throw AuditError.cannotWriteAnchor(path: place.path, reason: error.description)
     }

@@ -24,8 +24,15 @@ struct AuditAnchor: Equatable {
   /// The database file it was written for (nil: an anchor from before files were named, or
   /// a database without a file).
   var file: DatabaseFile? = nil
+  /// The event at which this anchor was first written, when that was not the log's start:
+  /// a copy's own anchor, written at the copy's first change (nil: the database's own
+  /// anchor, or a copy's written before anchors recorded it). Events before it were never
+  /// checked against this anchor: only the keyed chain vouches for them.
+  var since: Int64? = nil
 
   static let format = "csar-audit-anchor 2"
+  /// Anchors that record ``since`` (a copy's own anchor).
+  static let formatWithSince = "csar-audit-anchor 3"
   /// Anchors written before they named their database file.
   static let formatWithoutFile = "csar-audit-anchor 1"
 
@@ -45,7 +52,11 @@ struct AuditAnchor: Equatable {
       return key.mac(Data("csar audit anchor v1\n\(databaseId)\n\(count)\n\(head)".utf8))
     }
     let fields = [databaseId, "\(count)", head, "\(file.device) \(file.inode)", file.path]
-    return key.mac(Data(("csar audit anchor v2\n" + fields.joined(separator: "\n")).utf8))
+    guard let since else {
+      return key.mac(Data(("csar audit anchor v2\n" + fields.joined(separator: "\n")).utf8))
+    }
+    let all = fields + ["\(since)"]
+    return key.mac(Data(("csar audit anchor v3\n" + all.joined(separator: "\n")).utf8))
   }
 
   /// The file's text.
@@ -60,14 +71,15 @@ struct AuditAnchor: Equatable {
 
         """
     }
+    let since = since.map { "since \($0)\n" } ?? ""
     return """
-      \(Self.format)
+      \(since.isEmpty ? Self.format : Self.formatWithSince)
       database \(databaseId)
       events \(count)
       head \(head)
       file \(file.device) \(file.inode)
       path \(file.path)
-      mac \(signed(key))
+      \(since)mac \(signed(key))
 
       """
   }
@@ -78,7 +90,8 @@ struct AuditAnchor: Equatable {
     AuditAnchor, AnchorProblem
   > {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-    guard lines.first == format || lines.first == formatWithoutFile else {
+    let formats = [format, formatWithSince, formatWithoutFile]
+    guard let first = lines.first, formats.contains(first) else {
       return .failure(.malformed("not an anchor file"))
     }
     var fields: [String: String] = [:]
@@ -93,12 +106,18 @@ struct AuditAnchor: Equatable {
       let mac = fields["mac"]
     else { return .failure(.malformed("a field is missing or not a number")) }
     var anchor = AuditAnchor(databaseId: id, count: count, head: head)
-    if lines.first == format {
+    if first != formatWithoutFile {
       let numbers = fields["file"]?.split(separator: " ").compactMap { UInt64($0) } ?? []
       guard numbers.count == 2, let path = fields["path"] else {
         return .failure(.malformed("the database file is not named"))
       }
       anchor.file = DatabaseFile(device: numbers[0], inode: numbers[1], path: path)
+    }
+    if first == formatWithSince {
+      guard let since = fields["since"].flatMap({ Int64($0) }), since > 0 else {
+        return .failure(.malformed("the event it was first written at is not a number"))
+      }
+      anchor.since = since
     }
     guard anchor.signed(key) == mac else { return .failure(.forged) }
     guard id == databaseId else { return .failure(.otherDatabase(id)) }
@@ -260,8 +279,10 @@ extension AppDatabase {
     case .failure(.missing), .failure(.refused):
       // Written. The write refuses again what is not a regular file or lies in a folder
       // others can write to; a file others could write, or another account's, is replaced
-      // by a private one (its content could not be trusted anyway).
-      break
+      // by a private one (its content could not be trusted anyway). A copy's first anchor
+      // records the event it starts at: verify says that the events before it were never
+      // checked against it.
+      if place.original != nil { record.since = head.id }
     case .failure(let problem):
       return kept("it cannot be used: \(problem)")
     case .success(let anchored):
@@ -272,6 +293,7 @@ extension AppDatabase {
       } catch {
         return kept("the log could not be read to check it: \(error)")
       }
+      record.since = anchored.since
       if anchored.count >= head.id {
         // Another writer anchored a later event already: only the file it names changes.
         guard anchored.file != file else { return anchorWrites.succeeded() }

@@ -30,8 +30,9 @@ struct AuditVerifyCommand: ParsableCommand {
       and review item agrees with its last audited change. The head (EVENTS:MAC) is printed: \
       write it down, and later --expect-head checks that it is still in the log (exports \
       carry the head they were made at). With --json: {"ok":true,"events":N,"head_id":ID,\
-      "head_hash":HEX,"head":"N:HEX"} or {"ok":false,"event":ID,"reason":"...",\
-      "problems":[...]}.
+      "head_hash":HEX,"head":"N:HEX"} (and "notes":[...] when the anchor of a copy \
+      vouches for its log only from the copy's first change on) or {"ok":false,\
+      "event":ID,"reason":"...","problems":[...]}.
       """)
 
   @Flag(name: .long, help: "Print one JSON object.")
@@ -84,10 +85,14 @@ struct AuditVerifyCommand: ParsableCommand {
       if let since = check.eventsSinceExpectedHead {
         fields.append(("events_since_expected_head", .int(since)))
       }
+      if !check.notes.isEmpty {
+        fields.append(("notes", .array(check.notes.map { .string($0) })))
+      }
       print(OrderedJSON.object(fields))
       return
     }
     print(check.chain.description)
+    for note in check.notes { print("note: \(note)") }
     print("triggers, operators, reports and items agree with the log")
     if let since = check.eventsSinceExpectedHead {
       print("expected head found: \(since) event(s) added since")

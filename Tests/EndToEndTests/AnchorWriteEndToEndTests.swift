@@ -97,6 +97,20 @@ struct AnchorWriteEndToEndTests {
       let verified = try f.run(["audit", "verify", "--db", database])
       #expect(verified.status == 0, "\(database): \(verified.out)\(verified.err)")
     }
+    // The copy's own anchor vouches for its log from its first change on, and says so.
+    let verified = try f.run(["audit", "verify", "--db", copy])
+    let events = try Subprocess.run(["sqlite3", copy, "SELECT max(id) FROM audit_event"])
+      .out.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(
+      verified.out.contains(
+        "note: this file is a copy of the database file \(f.database); its own anchor ("),
+      "\(verified.out)")
+    #expect(verified.out.contains("from event \(events) on; event"), "\(verified.out)")
+    #expect(verified.out.contains("vouched for only by the keyed chain"), "\(verified.out)")
+    let json = try f.run(["audit", "verify", "--json", "--db", copy])
+    #expect(json.out.contains(#""notes":["this file is a copy"#), "\(json.out)")
+    let original = try f.run(["audit", "verify", "--db", f.database])
+    #expect(!original.out.contains("note:"), "\(original.out)")
     let names = try FileManager.default.contentsOfDirectory(atPath: f.anchors)
     #expect(names.count == 2, "\(names)")
   }

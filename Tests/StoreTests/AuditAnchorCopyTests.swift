@@ -233,4 +233,39 @@ struct AuditAnchorCopyTests {
     try AuditKeyedChainTests.write(original)
     #expect(try original.verifyAuditChain() == .ok(count: 13))
   }
+
+  /// Before, a copy's own anchor, written at its first change, was checked like any anchor
+  /// and verify said nothing: the events before that change, never checked against it, looked
+  /// as vouched for as the rest. Now the anchor records the event it started at, and verify
+  /// says from which event it vouches for the log.
+  @Test func verifySaysFromWhichEventACopysOwnAnchorVouchesForItsLog() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let original = try AuditKeyedChainTests.database(folder)
+    try Self.copy(original, to: folder.file("copy.sqlite"))
+    let copy = try Self.open(folder, "copy.sqlite")
+    #expect(try copy.verifyAudit().notes == [], "checked against its original's anchor")
+    try AuditKeyedChainTests.write(copy)
+    try AuditKeyedChainTests.write(copy)
+
+    let check = try copy.verifyAudit()
+    #expect(check.isOK, "\(check.problems)")
+    let note = try #require(check.notes.first, "verify said nothing of the copy's anchor")
+    let resolved = URL(fileURLWithPath: original.path).resolvingSymlinksInPath().path
+    #expect(note.contains("this file is a copy of the database file \(resolved)"), "\(note)")
+    #expect(note.contains("vouches for the end of the log from event 12 on"), "\(note)")
+    #expect(note.contains("events 1–11 are vouched for only by the keyed chain"), "\(note)")
+    let name = try #require(try Self.anchors(folder).first { $0.contains(".copy-") })
+    let text = try String(contentsOfFile: folder.file("anchors/" + name), encoding: .utf8)
+    #expect(text.hasPrefix(AuditAnchor.formatWithSince + "\n"), "\(text)")
+    #expect(text.contains("events 13\nhead "), "\(text)")
+    #expect(text.contains("\nsince 12\n"), "kept from the first change on: \(text)")
+    #expect(try original.verifyAudit().notes == [])
+
+    // The recorded event is covered by the anchor's MAC.
+    let path = folder.file("anchors/" + name)
+    try text.replacingOccurrences(of: "since 12", with: "since 2")
+      .write(toFile: path, atomically: false, encoding: .utf8)
+    #expect(try copy.verifyAuditChain().isOK == false)
+  }
 }
