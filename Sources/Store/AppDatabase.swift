@@ -204,16 +204,19 @@ public final class AppDatabase: Sendable {
     (error as NSError).localizedDescription
   }
 
+  /// Runs the pending migrations, then records when they ran (``Schema/v7Twins``).
   private func migrate() throws {
     let migrator = Schema.migrator
-    let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
-    if superseded {
-      let known = Set(migrator.migrations)
-      let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
+    let known = Set(migrator.migrations)
+    let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
+    if !applied.isSubset(of: known) {
       throw StoreError.newerSchema(
         path: path, unknownMigrations: applied.subtracting(known).sorted())
     }
+    let pending = migrator.migrations.filter { !applied.contains($0) }
+    guard !pending.isEmpty else { return }
     try migrator.migrate(writer)
+    try Schema.recordMigrationTimes(pending, at: clock(), in: writer)
   }
 
   // MARK: - Plumbing for queries

@@ -30,6 +30,7 @@ enum Schema {
       try db.execute(sql: v5BankStagedImports)
     }
     migrator.registerMigration("v6-nfc-ids") { db in try v6NFCIds(db) }
+    migrator.registerMigration("v7-twins") { db in try db.execute(sql: v7Twins) }
     return migrator
   }
 

@@ -40,3 +40,32 @@ struct SafeTextTests {
     #expect(back == values)
   }
 }
+
+/// Code points of texts a terminal draws alike.
+@Suite("Differing code points")
+struct DifferingCodePointsTests {
+  @Test func showsOnlyWhereTheSpellingsDiffer() {
+    #expect(
+      SafeText.differingCodePoints(["Zoe\u{308}-4", "Zo\u{EB}-4"])
+        == ["U+0065 U+0308", "U+00EB"])
+    #expect(SafeText.differingCodePoints(["e\u{301}", "\u{E9}"]) == ["U+0065 U+0301", "U+00E9"])
+    // From the first difference to the last, across three spellings.
+    #expect(
+      SafeText.differingCodePoints(["a\u{E9}b\u{E9}", "ae\u{301}b\u{E9}", "a\u{E9}be\u{301}"])
+        == [
+          "U+00E9 U+0062 U+00E9", "U+0065 U+0301 U+0062 U+00E9",
+          "U+00E9 U+0062 U+0065 U+0301",
+        ])
+    #expect(SafeText.differingCodePoints(["ab", "abc"]) == ["(none)", "U+0063"])
+    #expect(SafeText.differingCodePoints(["x", "x"]) == ["(same)", "(same)"])
+    #expect(SafeText.codePoints("A\u{200B}".unicodeScalars) == "U+0041 U+200B")
+  }
+
+  @Test func longDifferencesAreCut() {
+    let long = String(repeating: "e\u{301}", count: 6)
+    let composed = String(repeating: "\u{E9}", count: 6)
+    let shown = SafeText.differingCodePoints([long, composed], limit: 4)
+    #expect(shown[0] == "U+0065 U+0301 U+0065 U+0301 …")
+    #expect(shown[1] == "U+00E9 U+00E9 U+00E9 U+00E9 …")
+  }
+}

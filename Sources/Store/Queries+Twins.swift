@@ -1,0 +1,120 @@
+import GRDB
+import TextSafety
+
+// MARK: - Twin accounts: one id in two Unicode forms
+
+/// Accounts whose provider ids are one id in different Unicode forms (`Zoe` + U+0308 in NFD,
+/// `Zoë` in NFC). Migration `v6-nfc-ids` found them and kept them apart (it never merges
+/// accounts: their histories may not replay as one), and since then a look-up by either
+/// spelling finds only the account in NFC. Operators are shown them so that nobody decides
+/// on one account believing it is the only one.
+public struct AccountTwins: Hashable, Sendable {
+  /// The id in NFC: the spelling every look-up and import uses.
+  public var normalizedId: String
+  /// The accounts: the one holding the NFC spelling first (when one does), then by row id.
+  public var accounts: [AccountSummary]
+  /// When `v6-nfc-ids` kept them apart (Unix seconds); nil when it ran before csar
+  /// recorded when migrations ran.
+  public var keptAt: Int64?
+
+  /// Creates a value with every field given.
+  public init(normalizedId: String, accounts: [AccountSummary], keptAt: Int64?) {
+    self.normalizedId = normalizedId
+    self.accounts = accounts
+    self.keptAt = keptAt
+  }
+
+  /// Where the accounts' ids differ, as code points (`U+0065 U+0308` against `U+00EB`), in
+  /// the order of ``accounts``.
+  public var differingCodePoints: [String] {
+    SafeText.differingCodePoints(accounts.map(\.externalId))
+  }
+
+  /// Where the ids of `account` and `twin` differ, as code points (`U+00EB`, `U+0065 U+0308`).
+  public static func differingCodePoints(_ account: AccountSummary, _ twin: AccountSummary)
+    -> (account: String, twin: String)
+  {
+    let forms = SafeText.differingCodePoints([account.externalId, twin.externalId])
+    return (forms[0], forms[1])
+  }
+
+  /// Whether `account`'s id is the NFC spelling (the one look-ups by id find).
+  public func isNormalized(_ account: AccountSummary) -> Bool {
+    account.externalId.utf8.elementsEqual(normalizedId.utf8)
+  }
+}
+
+extension AppDatabase {
+  /// Every set of twin accounts (see ``AccountTwins``), by NFC id.
+  public func accountTwins() throws -> [AccountTwins] {
+    try read { db in
+      let keptAt = try Self.twinsKeptAt(db)
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT r.normalized AS normalized, 0 AS nfc, a.id, a.external_id, a.pseudonym,
+            a.created_at
+          FROM id_respelling r JOIN account a ON a.id = r.account_id
+          WHERE r.kind = 'account' AND r.kept = 1
+          UNION
+          SELECT r.normalized, 1, a.id, a.external_id, a.pseudonym, a.created_at
+          FROM id_respelling r JOIN account a ON a.external_id = r.normalized
+          WHERE r.kind = 'account' AND r.kept = 1
+          ORDER BY normalized, nfc DESC, id
+          """)
+      var twins: [AccountTwins] = []
+      for row in rows {
+        let normalized: String = row["normalized"]
+        let account = Self.accountSummary(row)
+        if let last = twins.last, last.normalizedId.utf8.elementsEqual(normalized.utf8) {
+          twins[twins.count - 1].accounts.append(account)
+        } else {
+          twins.append(AccountTwins(normalizedId: normalized, accounts: [account], keptAt: keptAt))
+        }
+      }
+      // A kept account whose twin has gone since is no longer one of a set.
+      return twins.filter { $0.accounts.count > 1 }
+    }
+  }
+
+  /// The other accounts whose id is this account's in another Unicode form (empty for
+  /// almost every account), by row id. Two index look-ups.
+  public func twins(ofAccount id: Int64) throws -> [AccountSummary] {
+    try read { db in
+      guard
+        let externalId = try String.fetchOne(
+          db.cachedStatement(sql: "SELECT external_id FROM account WHERE id = ?"),
+          arguments: [id])
+      else { return [] }
+      return try Row.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT id, external_id, pseudonym, created_at FROM account
+            WHERE external_id = ?1 AND id <> ?2
+            UNION
+            SELECT a.id, a.external_id, a.pseudonym, a.created_at
+            FROM id_respelling r JOIN account a ON a.id = r.account_id
+            WHERE r.kind = 'account' AND r.kept = 1 AND r.normalized = ?1 AND a.id <> ?2
+            ORDER BY id
+            """), arguments: [Identifier.normalized(externalId), id]
+      ).map(Self.accountSummary)
+    }
+  }
+
+  /// The row ids of every account that has a twin (few, if any: see ``accountTwins()``).
+  public func twinAccountIds() throws -> Set<Int64> {
+    Set(try accountTwins().flatMap { $0.accounts.map(\.id) })
+  }
+
+  /// When `v6-nfc-ids` ran on this database, if that was recorded.
+  static func twinsKeptAt(_ db: Database) throws -> Int64? {
+    try Int64.fetchOne(
+      db, sql: "SELECT applied_at FROM migration_time WHERE identifier = 'v6-nfc-ids'")
+  }
+
+  static func accountSummary(_ row: Row) -> AccountSummary {
+    AccountSummary(
+      id: row["id"], externalId: row["external_id"], pseudonym: row["pseudonym"],
+      createdAt: row["created_at"])
+  }
+}
