@@ -29,8 +29,10 @@ struct AuditVerifyCommand: ParsableCommand {
       the log append-only and operators bound exist with their SQL; every operator, report \
       and review item agrees with its last audited change. The head (EVENTS:MAC) is printed: \
       write it down, and later --expect-head checks that it is still in the log (exports \
-      carry the head they were made at). With --json: {"ok":true,"events":N,"head_id":ID,\
-      "head_hash":HEX,"head":"N:HEX"} (and "notes":[...] when the anchor of a copy \
+      carry the head they were made at). Twin accounts (one id in two Unicode forms, see \
+      `csar consent twins`) are counted on a line of their own; they are not tampering and \
+      leave the exit status alone. With --json: {"ok":true,"events":N,"head_id":ID,\
+      "head_hash":HEX,"head":"N:HEX","twins":N} (and "notes":[...] when the anchor of a copy \
       vouches for its log only from the copy's first change on) or {"ok":false,\
       "event":ID,"reason":"...","problems":[...]}.
       """)
@@ -71,6 +73,8 @@ struct AuditVerifyCommand: ParsableCommand {
           ]))
       } else {
         for problem in check.problems { print(problem) }
+        // Never in the way of the failure: a log that fails may sit on a damaged database.
+        if let twins = (try? ConsentCommand.Twins.notice(setup.database)) ?? nil { print(twins) }
       }
       throw ExitCode(1)
     }
@@ -88,6 +92,7 @@ struct AuditVerifyCommand: ParsableCommand {
       if !check.notes.isEmpty {
         fields.append(("notes", .array(check.notes.map { .string($0) })))
       }
+      fields.append(("twins", .int(Int64(try setup.database.accountTwins().count))))
       print(OrderedJSON.object(fields))
       return
     }
@@ -98,6 +103,7 @@ struct AuditVerifyCommand: ParsableCommand {
       print("expected head found: \(since) event(s) added since")
     }
     if let head = check.head { print("head: \(head)") }
+    if let twins = try ConsentCommand.Twins.notice(setup.database) { print(twins) }
   }
 }
 

@@ -11,12 +11,12 @@ import Store
   import Darwin
 #endif
 
-/// `csar consent import|show|stats`: consent to detection before transmission.
+/// `csar consent import|show|stats|twins`: consent to detection before transmission.
 struct ConsentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "consent",
     abstract: "Import, show and count consent to detection before transmission.",
-    subcommands: [Import.self, Show.self, Stats.self]
+    subcommands: [Import.self, Show.self, Stats.self, Twins.self]
   )
 
   /// Opens the database named by `--db` (or the default one), mapping store errors.
@@ -148,6 +148,12 @@ struct ConsentCommand: ParsableCommand {
       let states = try database.consentStates(accountId: found.id)
       let history = try database.consentHistory(accountId: found.id)
       print("account \(found.externalId) (pseudonym \(found.pseudonym))")
+      for twin in try database.twins(ofAccount: found.id) {
+        let forms = AccountTwins.differingCodePoints(found, twin)
+        print(
+          "twin: account \(twin.pseudonym) has this id in another Unicode form "
+            + "(\(forms.account) here, \(forms.twin) there); see csar consent twins")
+      }
       let width = max(8, states.map(\.serviceCode.count).max() ?? 8)
       for state in states {
         let code = state.serviceCode.padding(toLength: width, withPad: " ", startingAt: 0)

@@ -75,6 +75,11 @@ struct HostileOutputEndToEndTests {
       UPDATE detection_order SET reference = \(hs), authority = \(hs);
       UPDATE flagged_item SET label = \(hs), model = \(hs), bank = \(hs);
       UPDATE report SET case_ref = case_ref || \(hs) WHERE id % 2 = 0;
+      -- Twin accounts with hostile ids (NFD and NFC), found by the next open's migration.
+      INSERT INTO account (external_id, pseudonym, created_at) VALUES
+        (\(hs) || 'e' || char(769) || '-t', 'u-7e57ab0000f1', 0),
+        (\(hs) || char(233) || '-t', 'u-7e57ab0000f2', 0);
+      \(TwinsEndToEndTests.beforeNFCIds)
       """)
     let service = try Subprocess.run(["sqlite3", database, "SELECT code FROM service LIMIT 1"])
       .out.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -112,6 +117,8 @@ struct HostileOutputEndToEndTests {
       ["consent", "show", "A\u{202E}1\u{200B}"] + db,
       ["consent", "show", "A\u{202E}1\u{200B}", "--json"] + db,
       ["consent", "show", h] + db, ["consent", "stats"] + db, ["consent", "stats", "--json"] + db,
+      ["consent", "twins"] + db, ["consent", "twins", "--json"] + db,
+      ["consent", "show", "u-7e57ab0000f1"] + db,
       ["deadlines"] + db, ["deadlines", "--json"] + db,
       ["assess", "--service", service, "--answers", answers] + db,
       ["assess", "--service", h, "--answers", answers] + db,
@@ -164,6 +171,11 @@ struct HostileOutputEndToEndTests {
       ran += 1
     }
     #expect(ran == commands.count)
+    // The hostile twins were listed, their ids escaped, the differing code points shown.
+    let twins = String(
+      decoding: try Self.run([try CsarBinary.path, "consent", "twins"] + db).out, as: UTF8.self)
+    #expect(twins.contains("u-7e57ab0000f1") && twins.contains("U+0065 U+0301"), "\(twins)")
+    #expect(twins.contains("\\u001b]0;owned\\u0007"), "\(twins)")
     // The hostile reason was stored as it came, and shows escaped.
     let show = try Self.run([try CsarBinary.path, "consent", "show", "A\u{202E}1\u{200B}"] + db)
     #expect(String(decoding: show.out, as: UTF8.self).contains("\\u001b]0;owned\\u0007"))

@@ -40,6 +40,10 @@ final class ConsentScreen: ConsoleScreen {
   /// The open account's current state per service, and its history (oldest first).
   private(set) var states: [ServiceConsent] = []
   private(set) var history: [ConsentEventRow] = []
+  /// Accounts whose id is the open account's in another Unicode form (see ``TwinNotice``).
+  private(set) var twins: [AccountSummary] = []
+  /// Every account that has a twin, marked in the list (there are few, if any).
+  private var twinIds: Set<Int64> = []
   private var serviceCursor = ListCursor()
   private var serviceRows = 12
   private var historyScroll = 0
@@ -69,6 +73,7 @@ final class ConsentScreen: ConsoleScreen {
     let limit = max(Self.resultLimit, results.count)
     results = try context.database.searchAccounts(prefix: query, limit: limit)
     hasMore = results.count >= limit
+    twinIds = try context.database.twinAccountIds()
     cursor.clamp(count: results.count, visible: visibleRows)
     if let open, selectedAccount?.id != open,
       let index = results.firstIndex(where: { $0.id == open })
@@ -83,9 +88,11 @@ final class ConsentScreen: ConsoleScreen {
     guard let account = selectedAccount else {
       states = []
       history = []
+      twins = []
       isOpen = false
       return
     }
+    twins = try context.database.twins(ofAccount: account.id)
     // Services with a recorded decision first (by code), then those never asked.
     func key(_ s: ServiceConsent) -> (Int, String) { (s.updatedAt == nil ? 1 : 0, s.serviceCode) }
     let selectedServiceId = selectedService?.serviceId
@@ -222,10 +229,10 @@ final class ConsentScreen: ConsoleScreen {
     }
     let database = context.database
     let operatorName = context.operatorName
+    let twin = TwinNotice.dialogLines(of: account, twins: twins)
     let dialog = Confirmation(
       title: "Record a change requested through support",
-      lines: [
-        "Account  \(account.externalId) (\(account.pseudonym))",
+      lines: ["Account  \(account.externalId) (\(account.pseudonym))"] + twin + [
         "Service  \(service.serviceName) (\(service.serviceCode))",
         "Change   \(service.state.rawValue) → \(next.rawValue)",
         "Terms    \(terms) · source support · by \(operatorName)",
@@ -289,7 +296,11 @@ final class ConsentScreen: ConsoleScreen {
       TableColumn("Since", .fixed(10)),
     ]
     let rows = results.map {
-      TableRow([$0.externalId, $0.pseudonym, CalendarDate(unixSeconds: $0.createdAt).description])
+      TableRow(
+        [
+          twinIds.contains($0.id) ? $0.externalId + " (twin)" : $0.externalId, $0.pseudonym,
+          CalendarDate(unixSeconds: $0.createdAt).description,
+        ], role: twinIds.contains($0.id) ? .warning : .text)
     }
     if rows.isEmpty {
       screen.put("No account matches.", in: inner, row: 1, column: 1, style: theme[.muted])
@@ -301,9 +312,19 @@ final class ConsentScreen: ConsoleScreen {
 
   private func drawDetail(in rect: Rect, on screen: inout Screen, theme: Theme) {
     guard let account = selectedAccount else { return }
-    let inner = screen.box(
+    var inner = screen.box(
       rect, title: "Consent of \(account.externalId) · \(account.pseudonym)", theme: theme,
       focused: !listFocused)
+    // A twin is said first, above the states, in words (not by colour alone).
+    if let notice = TwinNotice.text(of: account, twins: twins), inner.height > 6 {
+      let lines = TextWrap.lines(
+        TwinNotice.label + ": " + notice, width: max(10, inner.width - 2)
+      ).prefix(3)
+      for (row, line) in lines.enumerated() {
+        screen.put(line, in: inner, row: row, column: 1, style: theme[.warning])
+      }
+      inner = inner.splitTop(lines.count + 1).rest
+    }
     // The services table takes what the history (title, gap, lines) leaves, at least half.
     let historyWanted = history.count + 2
     let servicesHeight = max(inner.height / 2, inner.height - historyWanted)

@@ -57,6 +57,8 @@ final class QueueScreen: ConsoleScreen {
     let preview: ItemPreview
     var claimedUntil: Int64
     var note = ""
+    /// That the item's account has a twin (see ``TwinNotice``), said before any decision.
+    var twin: String?
   }
 
   private var window = KeysetWindow<QueueItem>(pageSize: 100, capacity: 400)
@@ -387,7 +389,20 @@ final class QueueScreen: ConsoleScreen {
     auditMediaCheck(preview, item: item, context: context)
     open = OpenItem(
       item: item, preview: preview,
-      claimedUntil: item.claimExpiresAt ?? now + Int64(context.review.leaseSeconds))
+      claimedUntil: item.claimExpiresAt ?? now + Int64(context.review.leaseSeconds),
+      twin: Self.twinNotice(item, database: context.database))
+  }
+
+  /// What ``TwinNotice`` says about the item's account, nil when it has no twin. A failed
+  /// read says so too: it must not pass for "no twin".
+  static func twinNotice(_ item: QueueItem, database: AppDatabase) -> String? {
+    guard let accountId = item.accountId else { return nil }
+    do {
+      guard let account = try database.account(id: accountId) else { return nil }
+      return TwinNotice.text(of: account, twins: try database.twins(ofAccount: accountId))
+    } catch {
+      return "could not be checked (\(error))"
+    }
   }
 
   /// A replaced media file is audited; an item without a recorded digest gets the one just
@@ -792,9 +807,11 @@ final class QueueScreen: ConsoleScreen {
       ("Evidence", Self.evidence(item), .text),
       ("Service", item.serviceName, .text),
       ("Account", item.accountPseudonym ?? "—", .text),
-      ("Flagged", Format.timestamp(item.createdAt) + " · SLA " + sla.text,
-        sla.overdue ? .danger : .text),
     ]
+    if let twin = open.twin { lines.append((TwinNotice.label, twin, .warning)) }
+    lines.append(
+      ("Flagged", Format.timestamp(item.createdAt) + " · SLA " + sla.text,
+        sla.overdue ? .danger : .text))
     if let video = open.preview.sheet {
       lines.append((video.video == nil ? "Animation" : "Video", video.videoLine, .text))
       if let match = open.preview.videoMatchText { lines.append(("Matched", match, .accent)) }
@@ -897,7 +914,7 @@ final class QueueScreen: ConsoleScreen {
     }
     var rows = lines.map { _ in 1 }
     var spare = height - lines.count
-    let first = ["Matched", "Note", "Flagged", "Evidence"]
+    let first = [TwinNotice.label, "Matched", "Note", "Flagged", "Evidence"]
     let order = lines.indices.sorted {
       (first.firstIndex(of: lines[$0].0) ?? first.count, $0)
         < (first.firstIndex(of: lines[$1].0) ?? first.count, $1)

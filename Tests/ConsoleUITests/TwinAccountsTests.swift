@@ -1,0 +1,98 @@
+import GRDB
+import Store
+import Terminal
+import Testing
+
+@testable import ConsoleUI
+
+/// Twin accounts (one id in NFD and in NFC, kept apart by `v6-nfc-ids`) are said wherever an
+/// operator sees one account's consent or decides on an item of it.
+@Suite("Twin accounts in the console")
+struct TwinAccountsTests {
+  static let nfd = "Zoe\u{308}-4", nfc = "Zo\u{EB}-4"
+  static let nfdPseudonym = "u-7e57ab000001", nfcPseudonym = "u-7e57ab000002"
+
+  /// The fixture's database as a csar from before `v6-nfc-ids` left it: an account stored in
+  /// NFD beside its NFC twin, the NFD one owning `itemId`. The next open migrates it.
+  static func addTwins(_ fixture: ReviewFixture, itemId: Int64) throws {
+    try fixture.open().writer.write { db in
+      try db.execute(
+        sql: """
+          INSERT INTO account (external_id, pseudonym, created_at) VALUES
+            (?, '\(nfdPseudonym)', 0), (?, '\(nfcPseudonym)', 0);
+          UPDATE flagged_item SET account_id = (
+            SELECT id FROM account WHERE pseudonym = '\(nfdPseudonym)') WHERE id = ?;
+          DROP INDEX id_respelling_kept_account;
+          DROP TABLE migration_time;
+          DROP TABLE id_respelling;
+          DELETE FROM grdb_migrations WHERE identifier IN ('v6-nfc-ids', 'v7-twins');
+          """, arguments: [nfd, nfc, itemId])
+    }
+  }
+
+  /// What the console shows at `width` x `height` (each phrase a test looks for fits a row).
+  static func text(_ console: Console, width: Int, height: Int) -> String {
+    console.render(width: width, height: height).text
+  }
+
+  @Test(arguments: [(80, 24), (120, 40)])
+  func theConsentScreenMarksTwinsAndSaysSoBeforeAChange(width: Int, height: Int) throws {
+    let fixture = try ReviewFixture()
+    try Self.addTwins(fixture, itemId: try fixture.firstItemId())
+    let console = try fixture.console("alice")
+    console.press(.character("4"), .character("/"))
+    console.type("Zo")
+    console.press(.enter)
+    let screen = try #require(console.screens[3] as? ConsentScreen)
+    #expect(screen.results.map(\.pseudonym) == [Self.nfdPseudonym, Self.nfcPseudonym])
+    var text = Self.text(console, width: width, height: height)
+    #expect(text.components(separatedBy: "-4 (twin)").count == 3, "\(text)")
+
+    console.press(.enter)
+    #expect(screen.isOpen && screen.twins.map(\.pseudonym) == [Self.nfcPseudonym])
+    text = Self.text(console, width: width, height: height)
+    #expect(text.contains("Twin: another account has this id in another Unicode form"), "\(text)")
+    #expect(text.contains(Self.nfcPseudonym), "\(text)")
+    #expect(text.contains("(U+00EB there, U+0065 U+0308 here); never merged"), "\(text)")
+
+    // A support change on it names the twin in the dialog, before anything is recorded.
+    console.press(.character("a"))
+    text = Self.text(console, width: width, height: height)
+    #expect(text.contains("Record a change requested through support"), "\(text)")
+    #expect(text.contains("Twin     another account: this id in another Unicode form"))
+    #expect(text.contains("         u-7e57ab000002 (U+00EB there, U+0065 U+0308 here)"))
+    console.press(.escape)
+
+    // The other one says the same from its side; an account without a twin says nothing.
+    console.press(.tab, .character("j"))
+    #expect(screen.twins.map(\.pseudonym) == [Self.nfdPseudonym])
+    text = Self.text(console, width: width, height: height)
+    #expect(text.contains("(U+0065 U+0308 there, U+00EB here)"), "\(text)")
+    console.press(.escape, .character("/"))
+    for _ in 0..<2 { console.press(.backspace) }
+    console.type("A1")
+    console.press(.enter, .enter)
+    #expect(screen.isOpen && screen.twins.isEmpty)
+    text = Self.text(console, width: width, height: height)
+    #expect(!text.contains("Twin") && !text.contains("(twin)"), "\(text)")
+  }
+
+  @Test(arguments: [(80, 24), (120, 40)])
+  func aReviewItemOfATwinSaysSoBeforeADecision(width: Int, height: Int) throws {
+    let fixture = try ReviewFixture()
+    let items = try fixture.itemIds(limit: 2)
+    try Self.addTwins(fixture, itemId: items[0])
+    let console = try fixture.console("alice")
+    console.press(.enter)
+    #expect(console.shows("Item \(items[0]) · claimed until", width: width, height: height))
+    let text = Self.text(console, width: width, height: height)
+    #expect(text.contains("Twin"), "\(text)")
+    #expect(text.contains("another account"), "\(text)")
+    #expect(text.contains("y confirm"), "\(text)")
+
+    // The next item's account has none.
+    console.press(.character("s"))
+    #expect(console.shows("Item \(items[1]) · claimed until", width: width, height: height))
+    #expect(!Self.text(console, width: width, height: height).contains("Twin"))
+  }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+/// Twin accounts (one id in NFD and in NFC, kept apart when a database from before NFC ids is
+/// opened), shown by `csar consent twins`, `csar audit verify`, `csar consent show` and the
+/// console, run as the built binary.
+@Suite("Twin accounts end to end", .serialized)
+struct TwinsEndToEndTests {
+  static let nfd = "Zoe\u{308}-4", nfc = "Zo\u{EB}-4"
+  static let nfdPseudonym = "u-7e57ab000001", nfcPseudonym = "u-7e57ab000002"
+
+  /// SQL that takes a database back to before NFC ids (and twins): its next open respells
+  /// its ids and keeps twins apart, as a database an earlier version wrote.
+  static let beforeNFCIds = """
+    DROP INDEX id_respelling_kept_account;
+    DROP TABLE migration_time;
+    DROP TABLE id_respelling;
+    DELETE FROM grdb_migrations WHERE identifier IN ('v6-nfc-ids', 'v7-twins');
+    """
+
+  let directory: String
+  let database: String
+
+  init() throws {
+    directory = try CsarBinary.temporaryDirectory()
+    database = directory + "/demo.sqlite"
+    let result = try CsarBinary.run(["demo", "--db", database, "--items", "40"])
+    #expect(result.status == 0, "csar demo failed: \(result.err)")
+  }
+
+  func sql(_ query: String) throws -> String {
+    let result = try Subprocess.run(["sqlite3", database, query])
+    #expect(result.status == 0, "\(query): \(result.err)")
+    return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  func csar(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
+    try CsarBinary.run(arguments + ["--db", database])
+  }
+
+  /// The first item of a reviewer's queue.
+  func firstItem() throws -> String {
+    try sql(
+      "SELECT id FROM flagged_item WHERE state = 'pending' ORDER BY priority, created_at, id "
+        + "LIMIT 1")
+  }
+
+  /// The database as a csar from before NFC ids left it: the NFD account (consent granted on
+  /// the first service, owner of `item`) beside its NFC twin. The next open keeps them apart.
+  func addTwins(item: String) throws {
+    _ = try sql(
+      """
+      INSERT INTO account (external_id, pseudonym, created_at) VALUES
+        ('\(Self.nfd)', '\(Self.nfdPseudonym)', 0), ('\(Self.nfc)', '\(Self.nfcPseudonym)', 0);
+      INSERT INTO consent_event
+        (event_id, account_id, service_id, state, occurred_at, source, terms_version)
+        SELECT 'twin-1', a.id, s.id, 'granted', 1735725600, 'app', 'tos-1'
+        FROM account a, (SELECT id FROM service ORDER BY code LIMIT 1) s
+        WHERE a.pseudonym = '\(Self.nfdPseudonym)';
+      INSERT INTO consent_current (account_id, service_id, state, updated_at)
+        SELECT account_id, service_id, 'granted', 1735725600 FROM consent_event
+        WHERE event_id = 'twin-1';
+      UPDATE flagged_item SET account_id = (
+        SELECT id FROM account WHERE pseudonym = '\(Self.nfdPseudonym)') WHERE id = \(item);
+      \(Self.beforeNFCIds)
+      """)
+  }
+
+  /// Whether `text` holds `part` byte for byte (Swift's `contains` takes NFD and NFC as one).
+  static func holds(_ text: String, _ part: String) -> Bool {
+    let bytes = Array(text.utf8), needle = Array(part.utf8)
+    guard needle.count <= bytes.count else { return false }
+    return (0...(bytes.count - needle.count)).contains {
+      bytes[$0..<($0 + needle.count)].elementsEqual(needle)
+    }
+  }
+
+  @Test func twinsAreListedCountedByVerifyAndNamedByShow() throws {
+    // None yet: a plain message, no JSON line, exit 0; verify says nothing of twins.
+    let none = try csar("consent", "twins")
+    #expect(none.status == 0 && none.out.hasPrefix("No twin accounts"), "\(none.out)\(none.err)")
+    let noneJSON = try csar("consent", "twins", "--json")
+    #expect(noneJSON.status == 0 && noneJSON.out.isEmpty, "\(noneJSON.out)")
+    let plain = try csar("audit", "verify")
+    #expect(plain.status == 0 && !plain.out.contains("twins"), "\(plain.out)\(plain.err)")
+
+    try addTwins(item: try firstItem())
+    let listed = try csar("consent", "twins")
+    #expect(listed.status == 0, "\(listed.err)")
+    let out = listed.out
+    #expect(out.contains(": 2 accounts (kept apart by the NFC id migration, 20"), "\(out)")
+    #expect(
+      Self.holds(
+        out, "account \(Self.nfcPseudonym)  id \"\(Self.nfc)\"  U+00EB  (in NFC, found by id)"),
+      "\(out)")
+    #expect(
+      Self.holds(
+        out,
+        "account \(Self.nfdPseudonym)  id \"\(Self.nfd)\"  U+0065 U+0308  "
+          + "(not NFC, find by pseudonym)"), "\(out)")
+    #expect(out.contains("granted since 2025-01-01T10:00:00Z; "), "\(out)")
+    #expect(out.contains("consent: not asked on any service"), "\(out)")
+
+    let json = try csar("consent", "twins", "--json")
+    let lines = json.out.split(separator: "\n")
+    try #require(lines.count == 1, "\(json.out)")
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+    #expect((object["kept_at"] as? String)?.hasSuffix("Z") == true, "\(object)")
+    let accounts = object["accounts"] as? [[String: Any]] ?? []
+    #expect(accounts.map { $0["pseudonym"] as? String } == [Self.nfcPseudonym, Self.nfdPseudonym])
+    #expect(accounts.map { $0["nfc"] as? Bool } == [true, false])
+    #expect(accounts.map { $0["code_points"] as? String } == ["U+00EB", "U+0065 U+0308"])
+    let ids = accounts.compactMap { ($0["account"] as? String).map { Array($0.utf8) } }
+    #expect(ids == [Array(Self.nfc.utf8), Array(Self.nfd.utf8)])
+
+    // Verify counts them on a line of its own and still passes: twins are not tampering.
+    let verified = try csar("audit", "verify")
+    #expect(verified.status == 0, "\(verified.out)\(verified.err)")
+    #expect(
+      verified.out.contains(
+        "twins: 1 account id held by 2 accounts in different Unicode forms (kept apart, not "
+          + "tampering); list them: csar consent twins"), "\(verified.out)")
+    let verifiedJSON = try csar("audit", "verify", "--json")
+    #expect(verifiedJSON.status == 0, "\(verifiedJSON.err)")
+    #expect(verifiedJSON.out.contains("\"ok\":true") && verifiedJSON.out.contains("\"twins\":1"))
+
+    // Either spelling finds the NFC account, which names its twin.
+    let shown = try csar("consent", "show", Self.nfd)
+    #expect(shown.status == 0, "\(shown.err)")
+    #expect(shown.out.contains("(pseudonym \(Self.nfcPseudonym))"), "\(shown.out)")
+    #expect(
+      shown.out.contains(
+        "twin: account \(Self.nfdPseudonym) has this id in another Unicode form (U+00EB here, "
+          + "U+0065 U+0308 there)"), "\(shown.out)")
+  }
+
+  /// What a person sees: the review item of a twin says so before a decision, and the
+  /// Consent screen marks both accounts and says so on the open one.
+  @Test func theConsoleShowsTwinsToAPerson() throws {
+    let item = try firstItem()
+    try addTwins(item: item)
+    let session = try TmuxSession(width: 120, height: 40, directory: directory)
+    try session.type(
+      "\(try CsarBinary.path) --db \(database) --operator alice; echo \"EXIT=$?\"")
+    try session.send("Enter")
+    try session.waitFor("Re-categorisation deadlines", timeout: 60)
+    try session.send("3")
+    try session.waitFor("Review queue ·", timeout: 30)
+    try session.send("Enter")
+    try session.waitFor(
+      "Item \(item) · claimed until", "Twin", "another account has this id", "y confirm",
+      timeout: 30)
+    try session.send("Escape")
+    try session.waitUntilGone("claimed until", timeout: 30)
+
+    try session.send("4")
+    try session.waitFor("Accounts ·", timeout: 30)
+    try session.send("/")
+    try session.waitFor("Search account", timeout: 30)
+    try session.type("Zo")
+    try session.send("Enter")
+    try session.waitFor("2 accounts match", "-4 (twin)", timeout: 30)
+    try session.send("Enter")
+    try session.waitFor(
+      "Twin: another account has this id in another Unicode form",
+      "(U+00EB there, U+0065 U+0308 here); never merged", timeout: 30)
+    try session.send("q")
+    try session.waitFor("EXIT=0", timeout: 30)
+  }
+}
