@@ -18,6 +18,15 @@ enum TwinNotice {
       + "never merged"
   }
 
+  /// `another account has this id in another Unicode form: u-cccc00000003` (for a narrow
+  /// pane: the Consent screen shows where the ids differ), or nil when `twins` is empty.
+  static func brief(twins: [AccountSummary]) -> String? {
+    guard !twins.isEmpty else { return nil }
+    let who = twins.count == 1 ? "another account has" : "\(twins.count) other accounts have"
+    return "\(who) this id in another Unicode form: "
+      + twins.map(\.pseudonym).joined(separator: ", ")
+  }
+
   /// The notice as lines of a dialog whose labels take 9 columns (each under 60 columns for
   /// one twin, so none wraps); empty when `twins` is.
   static func dialogLines(of account: AccountSummary, twins: [AccountSummary]) -> [String] {

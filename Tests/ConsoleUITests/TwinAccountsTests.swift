@@ -88,6 +88,7 @@ struct TwinAccountsTests {
     let text = Self.text(console, width: width, height: height)
     #expect(text.contains("Twin"), "\(text)")
     #expect(text.contains("another account"), "\(text)")
+    #expect(text.contains(Self.nfcPseudonym), "\(text)")
     #expect(text.contains("y confirm"), "\(text)")
 
     // The next item's account has none.

@@ -149,8 +149,8 @@ struct TwinsEndToEndTests {
     try session.waitFor("Review queue ·", timeout: 30)
     try session.send("Enter")
     try session.waitFor(
-      "Item \(item) · claimed until", "Twin", "another account has this id", "y confirm",
-      timeout: 30)
+      "Item \(item) · claimed until", "Twin", "another account has this id",
+      Self.nfcPseudonym, "y confirm", timeout: 30)
     try session.send("Escape")
     try session.waitUntilGone("claimed until", timeout: 30)
 

@@ -316,10 +316,10 @@ final class ConsentScreen: ConsoleScreen {
       rect, title: "Consent of \(account.externalId) · \(account.pseudonym)", theme: theme,
       focused: !listFocused)
     // A twin is said first, above the states, in words (not by colour alone).
-    if let notice = TwinNotice.text(of: account, twins: twins), inner.height > 6 {
+    if let notice = TwinNotice.text(of: account, twins: twins), inner.height > 2 {
       let lines = TextWrap.lines(
         TwinNotice.label + ": " + notice, width: max(10, inner.width - 2)
-      ).prefix(3)
+      ).prefix(max(1, min(3, inner.height / 3)))
       for (row, line) in lines.enumerated() {
         screen.put(line, in: inner, row: row, column: 1, style: theme[.warning])
       }

@@ -398,8 +398,7 @@ final class QueueScreen: ConsoleScreen {
   static func twinNotice(_ item: QueueItem, database: AppDatabase) -> String? {
     guard let accountId = item.accountId else { return nil }
     do {
-      guard let account = try database.account(id: accountId) else { return nil }
-      return TwinNotice.text(of: account, twins: try database.twins(ofAccount: accountId))
+      return TwinNotice.brief(twins: try database.twins(ofAccount: accountId))
     } catch {
       return "could not be checked (\(error))"
     }
@@ -842,9 +841,9 @@ final class QueueScreen: ConsoleScreen {
       drawPreview(open, in: split.rest, on: &screen, context: context)
       return
     }
-    // What matched in a video may take a second row.
+    // What matched in a video, and a twin, may take a second row.
     let rows = lines.flatMap { line -> [(String, String, ThemeRole)] in
-      guard line.0 == "Matched" else { return [line] }
+      guard line.0 == "Matched" || line.0 == TwinNotice.label else { return [line] }
       let wrapped = TextWrap.lines(line.1, width: max(1, inner.width - 12)).prefix(2)
       return wrapped.enumerated().map { ($0.offset == 0 ? line.0 : "", $0.element, line.2) }
     }
