@@ -112,6 +112,10 @@ struct BenchSuite {
         result.figure("review:", after: "decode + draw) median"), target: 0.030)
     row("review: less blur (audited write)", result,
         result.figure("review:", after: "(audited) median"), target: Self.keypressTarget)
+    row("audited commit, no anchor (scratch database)", result,
+        result.figure("audited commit:", after: "unanchored median"))
+    row("audited commit, anchored (scratch database)", result,
+        result.figure("audited commit:", after: ", anchored median"))
     let resident = result.figure("resident memory:", after: "resident memory:")
     if result.succeeded, let resident {
       let peak = Double(result.peakBytes) / 1_048_576

@@ -56,6 +56,7 @@ public struct ConsoleBenchmark: ParsableArguments {
     }
     try benchLiveRefresh(console, width: width, height: height, open: open)
     try benchReviewFlow(console, width: width, height: height)
+    print(try AnchorCost.measure(commits: runs * 20).line)
 
     // Services with a service's detail open, then the assessment wizard (reads only: moving
     // between options and questions stores nothing).
