@@ -268,4 +268,43 @@ struct AuditAnchorCopyTests {
       .write(toFile: path, atomically: false, encoding: .utf8)
     #expect(try copy.verifyAuditChain().isOK == false)
   }
+
+  /// What `/metrics` reports, read from the files: behind when the log was cut under its
+  /// anchor or a commit was not anchored; a copy without an anchor of its own is compared
+  /// with its original's.
+  @Test func theAnchorStateComparesTheAnchorOnDiskWithTheLogsNewestEvent() throws {
+    let folder = try TempFolder()
+    defer { folder.cleanUp() }
+    let original = try AuditKeyedChainTests.database(folder)
+    var state = try original.anchorState()
+    #expect(state.isBehind == false && state.events == 11 && state.anchoredEvents == 11)
+    #expect(state.writtenAt != nil)
+
+    try Self.copy(original, to: folder.file("copy.sqlite"))
+    let copy = try Self.open(folder, "copy.sqlite")
+    #expect(try copy.anchorState().isBehind == false, "the original's anchor records its end")
+    try AuditKeyedChainTests.write(original)
+    state = try copy.anchorState()
+    #expect(state.isBehind && state.anchoredEvents == 12 && state.events == 11)
+    try AuditKeyedChainTests.write(copy)
+    state = try copy.anchorState()
+    #expect(state.isBehind == false && state.anchoredEvents == 12, "its own anchor now")
+
+    // A commit another process made without anchoring it, then events cut under the anchor.
+    try original.writer.write { db in
+      try db.execute(
+        sql: """
+          INSERT INTO audit_event (at, operator, action, entity, entity_id, details_json,
+            prev_hash, hash, mac) VALUES (0, 'x', 'x', 'x', 'x', '{}', '', '', '')
+          """)
+    }
+    state = try original.anchorState()
+    #expect(state.isBehind && state.events == 13 && state.anchoredEvents == 12)
+    try original.writer.write { db in
+      try AuditKeyedChainTests.dropGuards(db)
+      try db.execute(sql: "DELETE FROM audit_event WHERE id >= 12")
+    }
+    state = try original.anchorState()
+    #expect(state.isBehind && state.events == 11 && state.anchoredEvents == 12)
+  }
 }
