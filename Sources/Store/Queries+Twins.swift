@@ -49,19 +49,7 @@ extension AppDatabase {
   public func accountTwins() throws -> [AccountTwins] {
     try read { db in
       let keptAt = try Self.twinsKeptAt(db)
-      let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT r.normalized AS normalized, 0 AS nfc, a.id, a.external_id, a.pseudonym,
-            a.created_at
-          FROM id_respelling r JOIN account a ON a.id = r.account_id
-          WHERE r.kind = 'account' AND r.kept = 1
-          UNION
-          SELECT r.normalized, 1, a.id, a.external_id, a.pseudonym, a.created_at
-          FROM id_respelling r JOIN account a ON a.external_id = r.normalized
-          WHERE r.kind = 'account' AND r.kept = 1
-          ORDER BY normalized, nfc DESC, id
-          """)
+      let rows = try Row.fetchAll(db, sql: Self.accountTwinsSQL)
       var twins: [AccountTwins] = []
       for row in rows {
         let normalized: String = row["normalized"]
@@ -76,6 +64,24 @@ extension AppDatabase {
       return twins.filter { $0.accounts.count > 1 }
     }
   }
+
+  /// Each kept account and its NFC twin, by NFC id. The kept rows are read from their own
+  /// index: the planner would otherwise walk every respelt account id (all the `kind =
+  /// 'account'` rows of `id_respelling`, a tenth of a million-account database, say) to
+  /// find the few kept ones.
+  static let accountTwinsSQL = """
+    SELECT r.normalized AS normalized, 0 AS nfc, a.id, a.external_id, a.pseudonym,
+      a.created_at
+    FROM id_respelling r INDEXED BY id_respelling_kept_account
+    JOIN account a ON a.id = r.account_id
+    WHERE r.kind = 'account' AND r.kept = 1
+    UNION
+    SELECT r.normalized, 1, a.id, a.external_id, a.pseudonym, a.created_at
+    FROM id_respelling r INDEXED BY id_respelling_kept_account
+    JOIN account a ON a.external_id = r.normalized
+    WHERE r.kind = 'account' AND r.kept = 1
+    ORDER BY normalized, nfc DESC, id
+    """
 
   /// The other accounts whose id is this account's in another Unicode form (empty for
   /// almost every account), by row id. Two index look-ups.

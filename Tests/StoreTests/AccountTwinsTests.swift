@@ -65,6 +65,27 @@ struct AccountTwinsTests {
     #expect(try db.verifyAuditChain().isOK)
   }
 
+  /// Listing twins reads the kept rows alone, never every respelt id; finding one account's
+  /// twins is index look-ups.
+  @Test func twinsAreFoundByIndexNotByAScan() throws {
+    let db = try seededDatabase()
+    let plans = try db.read { db in
+      try [
+        AppDatabase.accountTwinsSQL,
+        "SELECT 1 FROM id_respelling r WHERE r.kind = 'account' AND r.kept = 1 "
+          + "AND r.normalized = 'x'",
+      ].map { sql in
+        try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }
+      }
+    }
+    #expect(plans[0].filter { $0.contains("id_respelling") } == [
+      "SCAN r USING INDEX id_respelling_kept_account",
+      "SCAN r USING INDEX id_respelling_kept_account",
+    ], "\(plans[0])")
+    #expect(plans[1].contains { $0.contains("USING INDEX id_respelling_kept_account") })
+    #expect(!plans.joined().contains { $0.contains("PRIMARY KEY (kind=?)") })
+  }
+
   /// Every migration that runs records its time; opening again changes none.
   @Test func migrationsRecordWhenTheyRan() throws {
     let folder = try TempFolder()
