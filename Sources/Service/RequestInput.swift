@@ -60,7 +60,7 @@ enum RequestInput {
     let late = APIError(
       status: .requestTimeout, message: "the body did not arrive within the request's timeout",
       field: "body", headers: [.connection: "close"])
-    return try await Deadline.race(deadline, late: late) {
+    return try await Deadline.cancelling(deadline, late: late) {
       do {
         let buffer = try await request.body.collect(upTo: limit)
         return Array(buffer.readableBytesView)

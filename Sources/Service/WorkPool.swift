@@ -99,26 +99,29 @@ final class StartGate: Sendable {
 
 /// Waiting for work with a deadline.
 enum Deadline {
-  /// The result of `work`, or `late` (by default a 503) when `deadline` comes first (the work
-  /// goes on unobserved). The deadline is a timer on an event loop; the work runs in one task.
-  static func race<T: Sendable>(
-    _ deadline: ContinuousClock.Instant, late: APIError = WorkPool.late,
+  /// The result of `work`, or `late` when `deadline` comes first. At the deadline the work
+  /// is cancelled and waited for, so it is over when this returns (``WorkPool/run`` instead
+  /// leaves a late read running unobserved).
+  ///
+  /// For work that reads the request's body. Once the answer is out, Hummingbird reads
+  /// what is left of the request from the same stream, and a second reader still waiting
+  /// on it stops the process (NIO allows one iterator at a time): a client that never sent
+  /// the body it announced once brought the whole service down at its 408.
+  static func cancelling<T: Sendable>(
+    _ deadline: ContinuousClock.Instant, late: APIError,
     _ work: @escaping @Sendable () async throws -> T
   ) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-      let once = ResumeOnce(continuation)
-      let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
-        deadline: nio(deadline)
-      ) { once.resume(.failure(late)) }
-      Task {
-        do {
-          let value = try await work()
-          timer.cancel()
-          once.resume(.success(value))
-        } catch {
-          timer.cancel()
-          once.resume(.failure(error))
-        }
+    try await withThrowingTaskGroup(of: RaceOutcome<T>.self) { group in
+      group.addTask { .done(try await work()) }
+      group.addTask {
+        try await Task.sleep(until: deadline, clock: .continuous)
+        return .late
+      }
+      // Leaving the group cancels the other child and waits for it.
+      defer { group.cancelAll() }
+      switch try await group.next() {
+      case .done(let value): return value
+      case .late, nil: throw late
       }
     }
   }
@@ -129,6 +132,12 @@ enum Deadline {
     let nanoseconds = left.seconds * 1_000_000_000 + left.attoseconds / 1_000_000_000
     return .now() + .nanoseconds(max(0, nanoseconds))
   }
+}
+
+/// Which of ``Deadline/cancelling(_:late:_:)``'s two children finished first.
+enum RaceOutcome<T: Sendable>: Sendable {
+  case done(T)
+  case late
 }
 
 /// Resumes a continuation the first time only.
