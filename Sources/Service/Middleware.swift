@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import Store
 
 // MARK: - Access log
@@ -79,6 +80,33 @@ struct AccessLogMiddleware: RouterMiddleware {
 
 /// Maps any error a handler threw to a JSON response.
 enum ErrorMapping {
+  /// The status of a request whose client closed the connection before it was read whole.
+  static let clientClosedRequest = HTTPResponse.Status(
+    code: 499, reasonPhrase: "Client Closed Request")
+
+  /// The answer to an error met while reading a request that the client caused, nil for
+  /// any other. Thrown where the body is read, so that `/metrics` counts it by this status
+  /// too (its middleware counts any other error as a 500).
+  static func clientFault(_ error: any Error) -> APIError? {
+    switch error {
+    case HTTPParserError.invalidEOFState, is IOError, is ChannelError:
+      // The client went away while its request was read (a body cut short by its close, a
+      // reset): nobody is there to answer, and it is not the service's error (nginx's 499,
+      // so the metrics and the log say so). The service does no I/O of its own through NIO.
+      return APIError(
+        status: clientClosedRequest, message: "the client closed the connection mid-request",
+        field: nil, headers: [.connection: "close"])
+    case let error as HTTPParserError:
+      // A bad chunk size and the like: the rest of the connection cannot be read.
+      return APIError(
+        status: .badRequest,
+        message: "the body is not valid HTTP/1.1: \(error.debugDescription)", field: "body",
+        headers: [.connection: "close"])
+    default:
+      return nil
+    }
+  }
+
   static func map(_ error: any Error, logger: Logger) -> Response {
     switch error {
     case let error as APIError:
@@ -91,6 +119,7 @@ enum ErrorMapping {
       let message = error.body ?? (error.status == .notFound ? "no such route" : "\(error)")
       return APIError(status: error.status, message: message, field: nil).response
     default:
+      if let fault = clientFault(error) { return fault.response }
       logger.error("internal error", metadata: ["error": .string(String(describing: error))])
       return APIError(status: .internalServerError, message: "internal error", field: nil)
         .response

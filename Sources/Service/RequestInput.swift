@@ -66,6 +66,8 @@ enum RequestInput {
         return Array(buffer.readableBytesView)
       } catch is NIOTooManyBytesError {
         throw tooLarge(limit)
+      } catch {
+        throw ErrorMapping.clientFault(error) ?? error
       }
     }
   }

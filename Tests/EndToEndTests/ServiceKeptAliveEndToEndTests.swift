@@ -154,6 +154,45 @@ struct ServiceKeptAliveEndToEndTests {
     #expect(!server.log.contains("Fatal error"), "\(server.log)")
   }
 
+  /// A body the client breaks is the client's fault, never the service's: a bad chunk size
+  /// is 400 naming the body, and a body cut short by the client's close is counted and
+  /// logged as 499 (nginx's "client closed request"). Both were 500s logged as internal
+  /// errors, which would page whoever watches the service's errors.
+  @Test func aBrokenBodyIs400AndOneCutShortIs499NotAnInternalError() throws {
+    let f = try Fixture()
+    let server = try f.serve()
+    let token = try f.token
+    let chunked = try KeptAliveConnection(port: server.port)
+    try chunked.send(
+      Array(
+        ("POST /v1/flags HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+          + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "zz\r\n[]\r\n0\r\n\r\n").utf8))
+    let bad = try chunked.reply()
+    #expect(bad.status == 400, "\(bad.text)")
+    #expect(bad.json["field"] as? String == "body", "\(bad.text)")
+    #expect(chunked.isClosed(within: 10))
+
+    let cut = try KeptAliveConnection(port: server.port)
+    try cut.send(
+      KeptAliveConnection.request(
+        "POST", "/v1/consent/events", token: token,
+        headers: ["Content-Type": "application/json", "Content-Length": "1000"], body: "[{"))
+    shutdown(cut.fd, Int32(SHUT_WR))
+    // Whether an answer still reaches a client that shut its side is the socket's affair:
+    // when one comes, it says 499. The log and the metrics always do.
+    if let gone = try? cut.reply() { #expect(gone.status == 499, "\(gone.text)") }
+    try ServiceEndToEndTests.waitUntil("the cut request to be logged") {
+      server.log.contains(#""route":"/v1/consent/events","status":"499""#)
+    }
+    let metrics = try server.request("GET", "/metrics", token: token).text
+    #expect(Self.requests(metrics, route: "/v1/flags", status: 400) == 1, "\(metrics)")
+    #expect(Self.requests(metrics, route: "/v1/consent/events", status: 499) == 1, "\(metrics)")
+    #expect(!metrics.contains(#"http_response_status_code="500""#), "\(metrics)")
+    #expect(server.stop() == 0)
+    #expect(!server.log.contains("internal error"), "\(server.log)")
+  }
+
   /// SIGTERM with a kept-alive connection open and idle after lookups: the service closes
   /// it and exits at once (the lookups it answered in the pipeline are not left counted as
   /// in flight, which would hold the drain until the idle timeout).
