@@ -117,6 +117,16 @@ public struct CSARServer: Sendable {
     let logger = logger
     let listen = settings.listen
     defer { if case .unixSocket(let path) = listen { UnixSocket.remove(path) } }
+    let openFiles = OpenFiles.raiseToHardLimit()
+    let gate = ConnectionGate(
+      limit: settings.maxConnections ?? OpenFiles.defaultConnectionLimit(openFiles: openFiles),
+      metrics: metrics, logger: logger)
+    logger.info(
+      "connections",
+      metadata: [
+        "max": .stringConvertible(gate.limit),
+        "open_files": .string(openFiles.map(String.init) ?? "unknown"),
+      ])
     // The idle timeout is the connection handler's (see ServiceHTTP1Channel).
     let http1 = HTTP1Channel.Configuration(idleTimeout: nil)
     // Lookups are answered in the pipeline (see LookupFastPath.swift) unless each is to be
@@ -129,7 +139,7 @@ public struct CSARServer: Sendable {
       server: HTTPServerBuilder { responder in
         ServiceHTTP1Channel(
           http1: HTTP1Channel(responder: responder, configuration: http1), fastPath: fastPath,
-          idleTimeout: TimeAmount(settings.idleTimeout))
+          idleTimeout: TimeAmount(settings.idleTimeout), gate: gate)
       },
       configuration: .init(address: address, serverName: Self.serverName),
       onServerRunning: { channel in

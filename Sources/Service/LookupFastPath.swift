@@ -334,10 +334,15 @@ struct ServiceHTTP1Channel: ServerChildChannel {
   let http1: HTTP1Channel
   let fastPath: LookupFastPath?
   let idleTimeout: TimeAmount
+  /// Counts the connections open and turns away those past the limit.
+  let gate: ConnectionGate
 
   func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
     let (fastPath, idleTimeout) = (fastPath, idleTimeout)
+    let admitted = gate.admit(channel)
     return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
+      // A refused connection is already answered and closing: nothing more to add.
+      guard admitted else { return value }
       let pipeline = channel.pipeline.syncOperations
       let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
       try pipeline.addHandler(ServiceConnectionHandler(fastPath), position: .after(decoder))

@@ -45,6 +45,9 @@ public struct ServiceSettings: Sendable {
   /// A kept-alive connection with nothing read or written for this long, and no answer
   /// owed, is closed (a reverse proxy's upstream keep-alive should be shorter).
   public var idleTimeout: Duration = .seconds(60)
+  /// Most client connections open at once; one more is answered 503 and closed (nil: the
+  /// open-file limit less a reserve, at most 10,000; see ``ConnectionGate``).
+  public var maxConnections: Int?
   /// Threads doing the blocking work (decoding, hashing, SQLite).
   public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
   /// Requests that may wait for a worker; beyond workers + this, 503 with `Retry-After`.

@@ -41,6 +41,14 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Seconds a kept-alive connection may stay idle before it is closed.")
   var idleTimeout = 60.0
 
+  @Option(
+    name: .long,
+    help: """
+      Most client connections open at once; past it a connection is answered 503 and \
+      closed (default: the open-file limit less 256, at most 10,000).
+      """)
+  var maxConnections: Int?
+
   @Option(name: .long, help: "Threads doing the blocking work (default: cores, at least 2).")
   var workers: Int?
 
@@ -61,6 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
     if maxBody < 1 { throw ValidationError("--max-body must be at least 1") }
     if !(timeout > 0) { throw ValidationError("--timeout must be above 0 seconds") }
     if !(idleTimeout > 0) { throw ValidationError("--idle-timeout must be above 0 seconds") }
+    if let maxConnections, maxConnections < 1 {
+      throw ValidationError("--max-connections must be at least 1")
+    }
   }
 
   func run() async throws {
@@ -86,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
     settings.maxBodyBytes = maxBody
     settings.requestTimeout = .milliseconds(Int64(timeout * 1000))
     settings.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+    settings.maxConnections = maxConnections
     if let workers { settings.workers = max(1, workers) }
     settings.queueCapacity = max(0, queue)
     settings.videoLimits = setup.risk.configuration.video.limits
