@@ -6,14 +6,20 @@ import Store
 
 /// The JSON document of one account's consent: current state per service and full history.
 public enum ConsentDocument {
-  /// `{"account","pseudonym","services":[...],"history":[...]}` for the account with this
-  /// provider id or pseudonym, or nil when there is none.
+  /// `{"account","pseudonym","services":[...],"history":[...],"twins":[...]}` for the account
+  /// with this provider id or pseudonym, or nil when there is none. `twins` lists the
+  /// accounts holding the same id in another Unicode form (kept apart by the NFC id
+  /// migration, never merged; see `csar consent twins`), each `{"account","pseudonym"}`:
+  /// a client deciding on this account learns that its consent may sit on another too.
   public static func json(database: AppDatabase, account key: String) throws -> JSONValue? {
     guard let found = try database.account(externalIdOrPseudonym: key) else { return nil }
     let states = try database.consentStates(accountId: found.id)
     let history = try database.consentHistory(accountId: found.id)
+    let twins = try database.twins(ofAccount: found.id)
     return [
       "account": .string(found.externalId), "pseudonym": .string(found.pseudonym),
+      "twins": .array(
+        twins.map { ["account": .string($0.externalId), "pseudonym": .string($0.pseudonym)] }),
       "services": .array(
         states.map {
           [

@@ -133,6 +133,17 @@ struct TwinsEndToEndTests {
       shown.out.contains(
         "twin: account \(Self.nfdPseudonym) has this id in another Unicode form (U+00EB here, "
           + "U+0065 U+0308 there)"), "\(shown.out)")
+
+    // The JSON document (the service's GET /v1/consent/{account} too) lists the twin.
+    let document = try csar("consent", "show", "--json", Self.nfd)
+    #expect(document.status == 0, "\(document.err)")
+    let parsed = try JSONSerialization.jsonObject(with: Data(document.out.utf8)) as? [String: Any]
+    let twins = parsed?["twins"] as? [[String: Any]]
+    #expect(twins?.count == 1, "\(document.out)")
+    #expect(twins?.first?["pseudonym"] as? String == Self.nfdPseudonym, "\(document.out)")
+    #expect(
+      (twins?.first?["account"] as? String).map { Self.holds($0, Self.nfd) } == true,
+      "\(document.out)")
   }
 
   /// What a person sees: the review item of a twin says so before a decision, and the
