@@ -47,6 +47,9 @@ public final class GroupCommit: Sendable {
   /// Writes waiting for a transaction now.
   var waiting: Int { state.withLock { $0.queue.count } }
 
+  /// Whether a write is leading (running a batch or waiting to begin its transaction).
+  var isLeading: Bool { state.withLock { $0.leading } }
+
   /// Statistics: transactions committed and writes they held.
   public var batches: (transactions: Int, writes: Int) { counters.withLock { $0 } }
   private let counters = Mutex((0, 0))

@@ -9,8 +9,13 @@ import Testing
 
 @Suite("Service: the work queue and its deadlines")
 struct WorkPoolTests {
+  /// Waits for `condition`; fails after a minute rather than hanging the suite.
   static func waitUntil(_ condition: () -> Bool) async throws {
-    while !condition() { try await Task.sleep(for: .milliseconds(5)) }
+    let deadline = ContinuousClock.now + .seconds(60)
+    while !condition() {
+      try #require(ContinuousClock.now < deadline, "a condition the test waited for never held")
+      try await Task.sleep(for: .milliseconds(5))
+    }
   }
 
   /// One thread, no waiting room: while it works, the next request is refused at once with

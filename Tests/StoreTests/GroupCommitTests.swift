@@ -21,6 +21,24 @@ struct GroupCommitTests {
       mediaPath: "/u/x", bank: "known")
   }
 
+  /// Waits for `condition`, checked every millisecond; throws after `seconds` rather than
+  /// hanging the suite.
+  static func waitUntil(
+    _ what: String, seconds: Double = 60, _ condition: () -> Bool
+  ) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+      guard Date() < deadline else { throw TimedOut(what: what) }
+      usleep(1_000)
+    }
+  }
+
+  /// A wait that did not end.
+  struct TimedOut: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+  }
+
   /// Writes that arrive while a transaction runs share the next one; one failing write
   /// rolls back alone; each caller returns only after its transaction committed.
   @Test func waitingWritesShareOneTransactionAndFailAlone() throws {
@@ -45,14 +63,16 @@ struct GroupCommitTests {
     }
     try other.writer.writeWithoutTransaction { db in
       try db.execute(sql: "BEGIN IMMEDIATE")
+      defer { try? db.execute(sql: "ROLLBACK") }
       submit(0, priority: 1)
-      while group.waiting > 0 { usleep(1_000) }  // the leader took its batch (itself)
+      // The leader took its batch (itself). Checking only that nobody waited once let the
+      // test go on before the first write had even started, and then wait forever below.
+      try Self.waitUntil("the first write to lead") { group.isLeading && group.waiting == 0 }
       submit(1, priority: 1)
       submit(2, priority: 9)  // invalid: rolls back alone
       submit(3, priority: 2)
-      while group.waiting < 3 { usleep(1_000) }
+      try Self.waitUntil("three writes to wait") { group.waiting == 3 }
       #expect(results.withLock { $0.isEmpty }, "nothing is acknowledged before its commit")
-      try db.execute(sql: "ROLLBACK")
     }
     done.wait()
     let final = results.withLock { $0 }
