@@ -33,22 +33,14 @@ extension AppDatabase {
               ORDER BY pseudonym LIMIT ?4)
             ORDER BY external_id LIMIT ?4
             """), arguments: [prefix, lowered, high, limit, after])
-      return rows.map {
-        AccountSummary(
-          id: $0["id"], externalId: $0["external_id"], pseudonym: $0["pseudonym"],
-          createdAt: $0["created_at"])
-      }
+      return rows.map(AccountSummary.init(row:))
     }
   }
 
   /// One account, or nil.
   public func account(id: Int64) throws -> AccountSummary? {
     try read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id]).map {
-        AccountSummary(
-          id: $0["id"], externalId: $0["external_id"], pseudonym: $0["pseudonym"],
-          createdAt: $0["created_at"])
-      }
+      try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id]).map(AccountSummary.init(row:))
     }
   }
 
@@ -101,5 +93,14 @@ extension AppDatabase {
           updatedAt: row["updated_at"])
       }
     }
+  }
+}
+
+extension AccountSummary {
+  /// The account of a row with its `id`, `external_id`, `pseudonym` and `created_at`.
+  init(row: Row) {
+    self.init(
+      id: row["id"], externalId: row["external_id"], pseudonym: row["pseudonym"],
+      createdAt: row["created_at"])
   }
 }

@@ -13,11 +13,7 @@ extension AppDatabase {
           SELECT * FROM account WHERE external_id = ?1
           UNION ALL SELECT * FROM account WHERE pseudonym = lower(?1) LIMIT 1
           """, arguments: [Identifier.normalized(key)]
-      ).map {
-        AccountSummary(
-          id: $0["id"], externalId: $0["external_id"], pseudonym: $0["pseudonym"],
-          createdAt: $0["created_at"])
-      }
+      ).map(AccountSummary.init(row:))
     }
   }
 

@@ -53,7 +53,7 @@ extension AppDatabase {
       var twins: [AccountTwins] = []
       for row in rows {
         let normalized: String = row["normalized"]
-        let account = Self.accountSummary(row)
+        let account = AccountSummary(row: row)
         if let last = twins.last, last.normalizedId.utf8.elementsEqual(normalized.utf8) {
           twins[twins.count - 1].accounts.append(account)
         } else {
@@ -103,7 +103,7 @@ extension AppDatabase {
             WHERE r.kind = 'account' AND r.kept = 1 AND r.normalized = ?1 AND a.id <> ?2
             ORDER BY id
             """), arguments: [Identifier.normalized(externalId), id]
-      ).map(Self.accountSummary)
+      ).map(AccountSummary.init(row:))
     }
   }
 
@@ -116,11 +116,5 @@ extension AppDatabase {
   static func twinsKeptAt(_ db: Database) throws -> Int64? {
     try Int64.fetchOne(
       db, sql: "SELECT applied_at FROM migration_time WHERE identifier = 'v6-nfc-ids'")
-  }
-
-  static func accountSummary(_ row: Row) -> AccountSummary {
-    AccountSummary(
-      id: row["id"], externalId: row["external_id"], pseudonym: row["pseudonym"],
-      createdAt: row["created_at"])
   }
 }
