@@ -13,18 +13,20 @@ enum TwinNotice {
   /// there, U+00EB here); never merged`, or nil when `twins` is empty.
   static func text(of account: AccountSummary, twins: [AccountSummary]) -> String? {
     guard !twins.isEmpty else { return nil }
-    let who = twins.count == 1 ? "another account has" : "\(twins.count) other accounts have"
-    return "\(who) this id in another Unicode form: \(others(of: account, twins: twins)); "
-      + "never merged"
+    return heading(twins) + others(of: account, twins: twins) + "; never merged"
   }
 
   /// `another account has this id in another Unicode form: u-cccc00000003` (for a narrow
   /// pane: the Consent screen shows where the ids differ), or nil when `twins` is empty.
   static func brief(twins: [AccountSummary]) -> String? {
     guard !twins.isEmpty else { return nil }
+    return heading(twins) + twins.map(\.pseudonym).joined(separator: ", ")
+  }
+
+  /// `another account has this id in another Unicode form: ` (or `2 other accounts have`).
+  private static func heading(_ twins: [AccountSummary]) -> String {
     let who = twins.count == 1 ? "another account has" : "\(twins.count) other accounts have"
     return "\(who) this id in another Unicode form: "
-      + twins.map(\.pseudonym).joined(separator: ", ")
   }
 
   /// The notice as lines of a dialog whose labels take 9 columns (each under 60 columns for
