@@ -142,42 +142,51 @@ let package = Package(
     ),
 
     // MARK: - Tests
+    // Scratch folders for the tests, removed when the test process ends.
+    .target(name: "TestSupport", path: "Tests/Support/TestSupport"),
+    .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
     .testTarget(name: "ComplianceTests", dependencies: ["Compliance"]),
     .testTarget(name: "PathTextTests", dependencies: ["PathText"]),
-    .testTarget(name: "ProcessSpawnTests", dependencies: ["ProcessSpawn"]),
-    .testTarget(name: "StoreTests", dependencies: ["Store", "Compliance"]),
+    .testTarget(name: "ProcessSpawnTests", dependencies: ["ProcessSpawn", "TestSupport"]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "Compliance", "TestSupport"]),
     .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety"]),
     .testTarget(
       name: "ConsoleUITests",
       dependencies: [
-        "ConsoleUI", "Store", "Terminal", "Compliance", "Imaging", "Detection",
+        "ConsoleUI", "Store", "Terminal", "Compliance", "Imaging", "Detection", "TestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
       ],
       exclude: ["__Snapshots__"]
     ),
     .testTarget(
-      name: "DetectionTests", dependencies: ["Detection", "Imaging"],
+      name: "DetectionTests", dependencies: ["Detection", "Imaging", "TestSupport"],
       // Image-format fixtures (read by path) and the script and encoder that make them.
       exclude: ["Fixtures/images"]),
     .testTarget(
       name: "VideoTests",
       dependencies: [
-        "Video", "Detection", "Imaging", "Moderation", "Store", "Compliance",
+        "Video", "Detection", "Imaging", "Moderation", "Store", "Compliance", "TestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
       ]),
-    .testTarget(name: "EndToEndTests", dependencies: ["ProcessSpawn"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["ProcessSpawn", "TestSupport"]),
     .testTarget(
       name: "FuzzTests",
-      dependencies: ["Imaging", "Video", "Compliance", "Moderation", "Store", "ConsoleUI"]),
+      dependencies: [
+        "Imaging", "Video", "Compliance", "Moderation", "Store", "ConsoleUI", "TestSupport",
+      ]),
     .testTarget(
       name: "ServiceTests",
-      dependencies: ["Service", "Moderation", "Store", "Detection", "Compliance"]),
+      dependencies: [
+        "Service", "Moderation", "Store", "Detection", "Compliance", "TestSupport",
+      ]),
     .testTarget(
-      name: "BenchmarksTests", dependencies: ["Benchmarks"],
+      name: "BenchmarksTests", dependencies: ["Benchmarks", "TestSupport"],
       // A report of a real fixed-rate run, read by path.
       exclude: ["Fixtures"]),
     .testTarget(
       name: "ModerationTests",
-      dependencies: ["Moderation", "Store", "Detection", "Imaging", "Compliance"]),
+      dependencies: [
+        "Moderation", "Store", "Detection", "Imaging", "Compliance", "TestSupport",
+      ]),
   ]
 )

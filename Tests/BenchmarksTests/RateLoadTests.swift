@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Benchmarks
 
@@ -91,7 +92,7 @@ struct RateLoadTests {
   /// wrk ending before its `done()` wrote the report is an error naming the file, not a run
   /// of zero requests.
   @Test func aMissingReportIsAnErrorNamingIt() throws {
-    let path = NSTemporaryDirectory() + "csar-no-such-report-" + UUID().uuidString
+    let path = try ScratchSpace.path("no-such-report")
     #expect(throws: RateReportError.self) { try RateReport.read(path: path) }
     do {
       _ = try RateReport.read(path: path)

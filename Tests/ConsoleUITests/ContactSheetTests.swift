@@ -6,6 +6,7 @@ import Imaging
 import Store
 import Terminal
 import Testing
+import TestSupport
 
 @testable import ConsoleUI
 
@@ -18,8 +19,7 @@ import Testing
     if let given {
       path = given
     } else {
-      let dir = NSTemporaryDirectory() + "csar-sheet-" + UUID().uuidString
-      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      let dir = try ScratchSpace.folder("sheet")
       path = dir + (lossless ? "/clip.mkv" : "/clip.mp4")
     }
     let process = Process()

@@ -3,6 +3,7 @@ import Foundation
 import Store
 import Terminal
 import Testing
+import TestSupport
 
 @testable import ConsoleUI
 
@@ -29,7 +30,7 @@ struct ReportsFixture {
     let now: Int64 = 1_795_622_400
     database = try AppDatabase.inMemory(clock: { now })
     try DemoGenerator(seed: 7).generate(into: database, items: 120, accounts: 300, today: today)
-    outbox = NSTemporaryDirectory() + "csar-outbox-\(UUID().uuidString)"
+    outbox = try ScratchSpace.path("outbox")
   }
 
   func console(_ name: String) throws -> Console {

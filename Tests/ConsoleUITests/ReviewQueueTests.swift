@@ -6,6 +6,7 @@ import Imaging
 import Store
 import Terminal
 import Testing
+import TestSupport
 
 @testable import ConsoleUI
 
@@ -20,7 +21,7 @@ struct ReviewFixture {
   let today: CalendarDate
 
   init(items: Int = 40) throws {
-    folder = NSTemporaryDirectory() + "csar-review-\(UUID().uuidString)"
+    folder = try ScratchSpace.folder("review")
     databasePath = folder + "/csar.sqlite"
     today = try CalendarDate(parsing: "2026-11-25")
     // The pictures first: the items record their real SHA-256 (previews check it).
@@ -384,11 +385,11 @@ struct ReviewQueueTests {
     let sof = try #require(
       jpeg.indices.dropLast().first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
     jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0x17, 0x70, 0x17, 0x70])
-    let path = NSTemporaryDirectory() + "csar-huge-\(UUID().uuidString).jpg"
+    let path = try ScratchSpace.path("huge.jpg")
     FileManager.default.createFile(atPath: path, contents: Data(jpeg))
     let preview = ItemPreview(
       itemId: 1, mediaPath: path, url: nil, databasePath: ":memory:",
-      roots: MediaRoots(configured: [NSTemporaryDirectory()], databasePath: ":memory:"))
+      roots: MediaRoots(configured: [try ScratchSpace.root], databasePath: ":memory:"))
     guard case .unreadable(let why)? = preview.placeholder else {
       Issue.record("expected a placeholder, got \(String(describing: preview.placeholder))")
       return

@@ -2,6 +2,7 @@
 
 import Foundation
 import Imaging
+import TestSupport
 
 /// A small deterministic random generator (SplitMix64).
 struct SeededRandom: RandomNumberGenerator {
@@ -47,10 +48,6 @@ enum Fixtures {
     }
   }
 
-  /// A fresh temporary directory.
-  static func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "csar-detection-" + UUID().uuidString
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }
+  /// A fresh temporary directory (gone when the test process ends).
+  static func temporaryDirectory() throws -> String { try ScratchSpace.folder("detection") }
 }

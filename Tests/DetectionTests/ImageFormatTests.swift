@@ -77,7 +77,7 @@ struct ImageFormatTests {
   }
 
   @Test func theFormatComesFromTheBytesNotTheName() throws {
-    let folder = Fixtures.temporaryDirectory()
+    let folder = try Fixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     // A WebP named .png, a GIF named .jpg, a PNG named .heic.
     for (source, disguise, format) in [

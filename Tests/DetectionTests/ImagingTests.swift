@@ -209,7 +209,7 @@ struct ImagingTests {
   }
 
   @Test func filesAndMissingFiles() throws {
-    let dir = Fixtures.temporaryDirectory()
+    let dir = try Fixtures.temporaryDirectory()
     let path = dir + "/scene.png"
     try ImageEncoder.writePNG(Fixtures.scene(), to: path)
     #expect(try ImageDecoder.decode(path: path).image == Fixtures.scene())

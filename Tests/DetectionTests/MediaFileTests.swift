@@ -36,7 +36,7 @@ struct MediaFileTests {
   }
 
   @Test func aFIFOIsRefusedWithoutWaitingForAWriter() throws {
-    let dir = Fixtures.temporaryDirectory()
+    let dir = try Fixtures.temporaryDirectory()
     let fifo = dir + "/upload.png"
     #expect(mkfifo(fifo, 0o600) == 0)
     let outcome = finishing(within: 20) { Self.readOutcome(fifo) }
@@ -51,7 +51,7 @@ struct MediaFileTests {
   }
 
   @Test func foldersDevicesAndLinksAreRefused() throws {
-    let dir = Fixtures.temporaryDirectory()
+    let dir = try Fixtures.temporaryDirectory()
     let picture = dir + "/a.png"
     try ImageEncoder.writePNG(Fixtures.scene(), to: picture)
     #expect(Self.readOutcome(picture) == "ok")

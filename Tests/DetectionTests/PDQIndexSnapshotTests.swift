@@ -1,14 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Detection
 
 @Suite("PDQ index snapshot")
 struct PDQIndexSnapshotTests {
   static func folder() throws -> String {
-    let path = NSTemporaryDirectory() + "csar-snapshot-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    try ScratchSpace.folder("snapshot")
   }
 
   /// A snapshot answers every query exactly as the index it was written from; a stale tag

@@ -88,7 +88,7 @@ struct PDQTests {
   }
 
   @Test func mediaHasherOnFiles() throws {
-    let dir = Fixtures.temporaryDirectory()
+    let dir = try Fixtures.temporaryDirectory()
     let image = Fixtures.scene(width: 200, height: 150)
     try ImageEncoder.writePNG(image, to: dir + "/a.png")
     let hashes = try MediaHasher.hash(path: dir + "/a.png")

@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -164,9 +165,8 @@ final class ServerProcess: @unchecked Sendable {
     _ arguments: [String], configHome: String, socketPath: String? = nil,
     timeout: Double = 180
   ) throws {
-    let folder = NSTemporaryDirectory()
-    outPath = folder + "csar-serve-\(UUID().uuidString).out"
-    errPath = folder + "csar-serve-\(UUID().uuidString).err"
+    outPath = try ScratchSpace.path("serve.out")
+    errPath = try ScratchSpace.path("serve.err")
     let listen = socketPath.map { ["--socket", $0] } ?? ["--listen", "127.0.0.1:0"]
     let argv = [try CsarBinary.path, "serve"] + listen + arguments
     let pid = try Subprocess.spawn(

@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSpawn
 import Testing
+import TestSupport
 
 // MARK: - Driving the real binary in tmux
 
@@ -138,7 +139,7 @@ enum Subprocess {
   static func measured(
     _ argv: [String], timeout: Double? = nil, overrides: [String: String] = [:]
   ) throws -> (status: Int32, out: String, err: String, peakBytes: Int) {
-    let peakPath = NSTemporaryDirectory() + "csar-sub-\(UUID().uuidString).peak"
+    let peakPath = try ScratchSpace.path("sub.peak")
     defer { try? FileManager.default.removeItem(atPath: peakPath) }
     let result = try execute(
       ["/usr/bin/time", "-f", "%M", "-o", peakPath] + argv, timeout: timeout,
@@ -159,9 +160,8 @@ enum Subprocess {
   private static func execute(
     _ argv: [String], timeout: Double?, overrides: [String: String]
   ) throws -> (status: Int32, out: String, err: String) {
-    let folder = NSTemporaryDirectory()
-    let outPath = folder + "csar-sub-\(UUID().uuidString).out"
-    let errPath = folder + "csar-sub-\(UUID().uuidString).err"
+    let outPath = try ScratchSpace.path("sub.out")
+    let errPath = try ScratchSpace.path("sub.err")
     defer {
       try? FileManager.default.removeItem(atPath: outPath)
       try? FileManager.default.removeItem(atPath: errPath)
@@ -244,15 +244,12 @@ enum CsarBinary {
   /// `XDG_CONFIG_HOME` of the csar processes these tests start: one folder per test run, so
   /// the provider key they create (`csar/provider.key` in it) stays out of the account's home.
   static let configHome: String = {
+    if let path = try? ScratchSpace.folder("config") { return path }
     let path = NSTemporaryDirectory() + "csar-e2e-config-\(getpid())"
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }()
 
-  /// A new temporary directory for one test.
-  static func temporaryDirectory() throws -> String {
-    let path = NSTemporaryDirectory() + "csar-e2e-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }
+  /// A new temporary directory for one test (gone when the test process ends).
+  static func temporaryDirectory() throws -> String { try ScratchSpace.folder("e2e") }
 }

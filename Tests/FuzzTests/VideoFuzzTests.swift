@@ -5,6 +5,7 @@ import Foundation
 import Imaging
 import Testing
 import Video
+import TestSupport
 
 @Suite struct VideoFuzzTests {
   /// Small benign test-pattern videos in the codecs uploads come in, made with the ffmpeg CLI
@@ -14,8 +15,7 @@ import Video
     guard path.split(separator: ":").contains(where: {
       FileManager.default.isExecutableFile(atPath: "\($0)/ffmpeg")
     }) else { return nil }
-    let dir = NSTemporaryDirectory() + "csar-video-fuzz-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try ScratchSpace.folder("video-fuzz")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let sources: [(String, [String])] = [
       ("a.mp4", ["-c:v", "libx264", "-g", "4"]), ("b.webm", ["-c:v", "libvpx-vp9"]),

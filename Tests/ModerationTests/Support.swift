@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import Imaging
 import Testing
+import TestSupport
 
 @testable import Moderation
 @testable import Store
@@ -51,13 +52,12 @@ func count(_ db: AppDatabase, _ sql: String) throws -> Int {
   try db.writer.read { try Int.fetchOne($0, sql: sql) ?? 0 }
 }
 
-/// A folder under the system temp dir for one test.
+/// A scratch folder for one test (see ``ScratchSpace``).
 struct Scratch {
   let path: String
 
   init() throws {
-    path = NSTemporaryDirectory() + "csar-moderation-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    path = try ScratchSpace.folder("moderation")
   }
 
   /// Writes `text` to `name`; returns the path.

@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSpawn
 import Testing
+import TestSupport
 
 /// The one `posix_spawn` routine, with real programs: output into files, standard input from
 /// /dev/null, the environment given, a process group of its own when asked, and the exit code
@@ -10,8 +11,7 @@ struct ProcessSpawnTests {
   let folder: String
 
   init() throws {
-    folder = NSTemporaryDirectory() + "csar-spawn-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    folder = try ScratchSpace.folder("spawn")
   }
 
   func read(_ name: String) -> String {

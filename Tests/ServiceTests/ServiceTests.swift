@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Moderation
 @testable import Service
@@ -100,7 +101,7 @@ struct ServiceTests {
   }
 
   @Test func theTokenFileIsCreatedPrivateAndRefusedWhenOthersCanReadIt() throws {
-    let folder = NSTemporaryDirectory() + "csar-token-" + UUID().uuidString
+    let folder = try ScratchSpace.path("token")
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = ServiceToken.defaultPath(keyPath: folder + "/csar.key")
     #expect(path == folder + "/service.token")

@@ -2,6 +2,7 @@ import Compliance
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 @testable import Store
 
@@ -69,8 +70,7 @@ struct QueueFlowTests {
   }
 
   @Test func theDataVersionMovesOnlyForOtherConnections() throws {
-    let folder = NSTemporaryDirectory() + "csar-version-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let folder = try ScratchSpace.folder("version")
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/csar.sqlite"
     let key = AuditKey.random()

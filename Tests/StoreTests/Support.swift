@@ -1,16 +1,16 @@
 import Compliance
 import Foundation
 import GRDB
+import TestSupport
 
 @testable import Store
 
-/// A folder under the system temp dir, removed by `cleanUp()`.
+/// A scratch folder (see ``ScratchSpace``), removed by `cleanUp()` or at the end of the run.
 struct TempFolder {
   let path: String
 
   init() throws {
-    path = NSTemporaryDirectory() + "csar-store-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    path = try ScratchSpace.folder("store")
   }
 
   func file(_ name: String) -> String { path + "/" + name }

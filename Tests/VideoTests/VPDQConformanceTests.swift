@@ -54,7 +54,7 @@ import Video
       print("skipped: the vpdq Python package is not installed (pip install vpdq)")
       return
     }
-    let dir = VideoFixtures.temporaryDirectory()
+    let dir = try VideoFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let cases: [(String, String, [String])] = [
       ("testsrc2.mp4", "testsrc2=size=320x240:rate=25:duration=3", ["-c:v", "libx264"]),

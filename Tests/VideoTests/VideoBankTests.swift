@@ -20,7 +20,7 @@ import Testing
   }
 
   static func folder(_ files: [String: String]) throws -> String {
-    let dir = VideoFixtures.temporaryDirectory()
+    let dir = try VideoFixtures.temporaryDirectory()
     for (name, text) in files {
       try text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
     }

@@ -2,6 +2,7 @@
 // and the reference `vpdq` Python package run on them.
 
 import Foundation
+import TestSupport
 
 /// Runs a program (found on PATH) and waits for it; output goes to temporary files.
 enum Tool {
@@ -15,9 +16,8 @@ enum Tool {
 
   /// Exit status, stdout and stderr of `arguments` (the first is the program).
   static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let folder = FileManager.default.temporaryDirectory
-    let out = folder.appendingPathComponent("csar-video-\(UUID().uuidString).out")
-    let err = folder.appendingPathComponent("csar-video-\(UUID().uuidString).err")
+    let out = URL(fileURLWithPath: try ScratchSpace.path("tool.out"))
+    let err = URL(fileURLWithPath: try ScratchSpace.path("tool.err"))
     FileManager.default.createFile(atPath: out.path, contents: nil)
     FileManager.default.createFile(atPath: err.path, contents: nil)
     defer {
@@ -43,12 +43,8 @@ enum Tool {
 enum VideoFixtures {
   static var ffmpegAvailable: Bool { Tool.available("ffmpeg") }
 
-  /// A fresh temporary directory.
-  static func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "csar-video-" + UUID().uuidString
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }
+  /// A fresh temporary directory (gone when the test process ends).
+  static func temporaryDirectory() throws -> String { try ScratchSpace.folder("video") }
 
   /// Encodes `source` (a lavfi graph, e.g. "testsrc2=size=320x240:rate=25:duration=2") with
   /// `codec` options into `path`. Throws with ffmpeg's message when it fails.

@@ -13,7 +13,7 @@ import Video
       print("skipped: ffmpeg is not installed")
       return nil
     }
-    let dir = VideoFixtures.temporaryDirectory()
+    let dir = try VideoFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try VideoFixtures.make("\(dir)/v.mp4", source: source)
     return try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(dir)/v.mp4")))
@@ -72,7 +72,7 @@ import Video
   @Test func decodedFramesCountWhenTheContainerDoesNotSay() throws {
     guard let bytes = try Self.video() else { return }
     // MPEG-TS declares no frame count; cut the duration claim by asking for fewer frames.
-    let dir = VideoFixtures.temporaryDirectory()
+    let dir = try VideoFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/v.mp4"))
     let ts = "\(dir)/v.ts"

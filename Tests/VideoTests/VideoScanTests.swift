@@ -47,7 +47,7 @@ import Video
       print("skipped: ffmpeg is not installed")
       return nil
     }
-    let dir = VideoFixtures.temporaryDirectory()
+    let dir = try VideoFixtures.temporaryDirectory()
     let path = "\(dir)/\(name)"
     try VideoFixtures.make(path, source: "testsrc2=size=320x240:rate=25:duration=3")
     return (dir, path)
