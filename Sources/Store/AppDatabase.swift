@@ -85,7 +85,7 @@ public final class AppDatabase: Sendable {
       try protectJournals(path: path, sharing: sharing)
       let db = AppDatabase(writer: pool, path: path, clock: clock, auditKey: auditKey)
       try db.migrate()
-      if let head = try db.prepareAuditChain() { db.anchor(head: head) }
+      if let head = try db.prepareAuditChain() { db.anchor(head: head, changeStart: head.id) }
       db.nameTheFileInAnOldAnchor()
       return db
     } catch let error as StoreError {

@@ -64,7 +64,7 @@ extension AppDatabase {
         db, key: auditKey, operatorName: admin, at: clock(), explicit: true)
       return (true, head)
     }
-    if let head = outcome.head { anchor(head: head) }
+    if let head = outcome.head { anchor(head: head, changeStart: head.id) }
     return outcome.keyed
   }
 

@@ -301,7 +301,7 @@ extension AppDatabase {
     var check = AuditCheck(
       chain: chain, head: try auditHead(), mismatches: try triggerMismatches(),
       expectedHeadProblem: nil, eventsSinceExpectedHead: nil)
-    if chain.isOK, let anchor, let note = Self.copyAnchorNote(anchor) { check.notes = [note] }
+    if chain.isOK, let anchor, let note = Self.anchorSinceNote(anchor) { check.notes = [note] }
     check.mismatches += try operatorAuditMismatches().map {
       AuditMismatch(
         entity: "operator", label: "\"\($0.name)\" (id \($0.id))",
@@ -331,14 +331,22 @@ extension AppDatabase {
 // MARK: - What the anchor vouches for
 
 extension AppDatabase {
-  /// For a copy with an anchor of its own: from which event that anchor vouches for the log
-  /// (it was first written at the copy's first change, never checked against the log before
-  /// it), and that the events before it are vouched for only by the keyed chain. Nil for the
-  /// database's own anchor, a copy still checked against its original's, or a copy whose
-  /// first change was its log's first event.
-  static func copyAnchorNote(_ place: AnchorPlace) -> String? {
-    guard let original = place.original, case .success(let anchor) = place.anchor else {
-      return nil
+  /// For an anchor first written after the log had events (``AuditAnchor/since``): from
+  /// which event it vouches for the log, and that the events before it are vouched for only
+  /// by the keyed chain. A copy's own anchor is written at the copy's first change; the
+  /// database's own is written anew where there was none to check (deleted, or not one csar
+  /// could trust). Nil for an anchor that has vouched for the log from its start, a copy
+  /// still checked against its original's, or a copy whose first change was its log's first
+  /// event.
+  static func anchorSinceNote(_ place: AnchorPlace) -> String? {
+    guard case .success(let anchor) = place.anchor else { return nil }
+    guard let original = place.original else {
+      guard let since = anchor.since, since > 1 else { return nil }
+      return "the anchor (\(place.path)) was written anew at event \(since), when there was "
+        + "none to check (deleted, or not one csar could trust): it vouches for the end of "
+        + "the log from event \(since) on; \(eventsBefore(since)) vouched for only by the "
+        + "keyed chain (events cut from the end before event \(since) would not show; an "
+        + "admin who has checked the log accepts it as a whole with `csar audit reanchor`)"
     }
     let of = original.file.map { " of the database file \($0.path)" } ?? ""
     let start: String
@@ -346,7 +354,7 @@ extension AppDatabase {
     if let since = anchor.since {
       guard since > 1 else { return nil }
       start = "event \(since)"
-      before = since == 2 ? "event 1 is" : "events 1–\(since - 1) are"
+      before = eventsBefore(since)
     } else {
       start = "that change (the anchor, written by an older csar, does not record which event)"
       before = "the events before it are"
@@ -356,4 +364,10 @@ extension AppDatabase {
       + "\(before) vouched for only by the keyed chain (events cut from the copy's end before "
       + "that change would not show)"
   }
+
+  /// "event 1 is" or "events 1–N are", the events before `since`.
+  private static func eventsBefore(_ since: Int64) -> String {
+    since == 2 ? "event 1 is" : "events 1–\(since - 1) are"
+  }
+
 }

@@ -15,6 +15,9 @@ public final class AuditTrail {
   public private(set) var count = 0
   /// The newest event's id and link once the body recorded one (for the anchor).
   private(set) var head: (id: Int64, link: AuditLink)?
+  /// The id of the first event this transaction appended (the anchor needs to know whether
+  /// the log had events before the change).
+  private(set) var firstId: Int64?
   private let db: Database
   private let key: AuditKey
   private let path: String
@@ -42,6 +45,8 @@ public final class AuditTrail {
       db, key: key, prev: prev, at: at, operatorName: operatorName, action: action,
       entity: entity, entityId: entityId, detailsJSON: details.description)
     head = (appended.id, appended.link)
+    // A savepoint rolled back may have taken the first one away: its id is given out again.
+    firstId = min(firstId ?? appended.id, appended.id)
     count += 1
     return appended.id
   }
@@ -61,6 +66,7 @@ extension AppDatabase {
   ) throws -> T {
     guard let auditKey else { throw AuditError.noAuditKey(path: path) }
     var head: (id: Int64, link: AuditLink)?
+    var changeStart: Int64 = 1
     let result = try writeImmediate { db in
       try Self.refuseDisabled(db, name: operatorName)
       let changesBefore = db.totalChangesCount
@@ -76,11 +82,12 @@ extension AppDatabase {
           db.cachedStatement(
             sql: "SELECT id, hash, mac FROM audit_event ORDER BY id DESC LIMIT 1")
         ).map { ($0["id"], AuditLink(hash: $0["hash"], mac: $0["mac"] ?? "")) }
+        changeStart = trail.firstId ?? 1
       }
       return result
     }
     // After the commit: a crash before this line leaves the database ahead of its anchor.
-    if let head { anchor(head: head) }
+    if let head { anchor(head: head, changeStart: changeStart) }
     return result
   }
 }

@@ -17,10 +17,11 @@ public struct Reanchoring: Equatable, Sendable {
 extension AppDatabase {
   /// `csar audit reanchor`: the admin `admin` accepts this database file's log as it is, when
   /// its anchor is kept because the log no longer reaches it (a database restored from an
-  /// older backup on purpose) or the anchor cannot be used (damaged). The chain must be
-  /// intact. An `audit.reanchor` event names the admin, what the old anchor recorded (the
-  /// events the log lost) and the file anchored now; then the anchor is written anew.
-  /// Returns nil when the log reaches its anchor (nothing to do). Throws
+  /// older backup on purpose), the anchor cannot be used (damaged), or it vouches only for
+  /// the log's end (written anew after it was deleted). The chain must be intact. An
+  /// `audit.reanchor` event names the admin, what the old anchor recorded (the events the log
+  /// lost) and the file anchored now; then the anchor is written anew. Returns nil when the
+  /// log reaches an anchor that vouches for all of it (nothing to do). Throws
   /// ``IdentityError/notAnAdmin(name:)`` for anyone else, ``AuditError/notKeyed(path:reason:)``
   /// for a broken chain, ``AuditError/cannotWriteAnchor(path:reason:)`` when the file cannot
   /// be written (a FIFO or symlink at its path: remove it first).
@@ -35,9 +36,15 @@ extension AppDatabase {
     let replaced: String
     switch place.anchor {
     case .success(let anchored):
-      guard try read({ try Self.unreached(anchored, in: $0) }) != nil else { return nil }
+      // Something to accept: a log that no longer reaches its anchor, or the database's own
+      // anchor written anew after the log had events (it vouches only from then on).
+      let partial = place.original == nil && (anchored.since ?? 1) > 1
+      guard try partial || read({ try Self.unreached(anchored, in: $0) }) != nil else {
+        return nil
+      }
       replaced = "\(anchored.count) events, head \(anchored.head)"
         + (anchored.file.map { ", file \($0.path)" } ?? "")
+        + (anchored.since.map { ", since event \($0)" } ?? "")
     case .failure(.missing): replaced = "none"
     case .failure(.refused(let error)):
       throw AuditError.cannotWriteAnchor(path: place.path, reason: error.description)

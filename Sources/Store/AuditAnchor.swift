@@ -25,13 +25,15 @@ struct AuditAnchor: Equatable {
   /// a database without a file).
   var file: DatabaseFile? = nil
   /// The event at which this anchor was first written, when that was not the log's start:
-  /// a copy's own anchor, written at the copy's first change (nil: the database's own
-  /// anchor, or a copy's written before anchors recorded it). Events before it were never
+  /// a copy's own anchor, written at the copy's first change, or the database's own written
+  /// anew where there was none to check (deleted, or not one csar could trust) after the log
+  /// had events (nil: an anchor written with the log's first events, or reanchored by an
+  /// admin, or a copy's written before anchors recorded it). Events before it were never
   /// checked against this anchor: only the keyed chain vouches for them.
   var since: Int64? = nil
 
   static let format = "csar-audit-anchor 2"
-  /// Anchors that record ``since`` (a copy's own anchor).
+  /// Anchors that record ``since``.
   static let formatWithSince = "csar-audit-anchor 3"
   /// Anchors written before they named their database file.
   static let formatWithoutFile = "csar-audit-anchor 1"
@@ -245,7 +247,8 @@ struct AuditAnchor: Equatable {
 // MARK: - Anchoring and checking
 
 extension AppDatabase {
-  /// Writes the anchor for the head `(id, link)` just committed. A failure is not thrown:
+  /// Writes the anchor for the head `(id, link)` of the change just committed, whose first
+  /// event is `changeStart`. A failure is not thrown:
   /// the write it follows has committed, and the database is the truth (a database ahead of
   /// its anchor verifies; verification says how far the anchor lags). It is told to
   /// ``anchorWrites`` instead, whose handler makes it visible where it happened.
@@ -254,7 +257,7 @@ extension AppDatabase {
   /// cut, the file replaced by an older or another one) or it cannot be used (forged,
   /// damaged): written over, it would take that log as genuine. A copy of the database file
   /// opened while its original is in place writes an anchor of its own (``AnchorPlace``).
-  func anchor(head: (id: Int64, link: AuditLink)) {
+  func anchor(head: (id: Int64, link: AuditLink), changeStart: Int64) {
     guard let auditKey, let folder = auditKey.anchorFolder else { return }
     let file = DatabaseFile.of(path: path)
     let databaseId: String
@@ -281,8 +284,11 @@ extension AppDatabase {
       // others can write to; a file others could write, or another account's, is replaced
       // by a private one (its content could not be trusted anyway). A copy's first anchor
       // records the event it starts at: verify says that the events before it were never
-      // checked against it.
-      if place.original != nil { record.since = head.id }
+      // checked against it. So does the database's own anchor written anew after the log had
+      // events: it used to be written as if it had always been there, and `audit verify`,
+      // which says a missing anchor may hide events cut from the end, passed again after the
+      // next change.
+      if place.original != nil || changeStart > 1 { record.since = head.id }
     case .failure(let problem):
       return kept("it cannot be used: \(problem)")
     case .success(let anchored):

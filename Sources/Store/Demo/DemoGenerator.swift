@@ -262,7 +262,7 @@ private final class DemoRun {
         }
         return last
       }
-      if let last { database.anchor(head: last) }
+      if let last { database.anchor(head: last, changeStart: last.id - Int64(end - start) + 1) }
       try committed(end - start)
       start = end
     }
