@@ -178,6 +178,9 @@ let package = Package(
       name: "ServiceTests",
       dependencies: [
         "Service", "Moderation", "Store", "Detection", "Compliance", "TestSupport",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ]),
     .testTarget(
       name: "BenchmarksTests", dependencies: ["Benchmarks", "TestSupport"],

@@ -139,7 +139,8 @@ public struct CSARServer: Sendable {
       server: HTTPServerBuilder { responder in
         ServiceHTTP1Channel(
           http1: HTTP1Channel(responder: responder, configuration: http1), fastPath: fastPath,
-          idleTimeout: TimeAmount(settings.idleTimeout), gate: gate)
+          idleTimeout: TimeAmount(settings.idleTimeout),
+          headTimeout: TimeAmount(settings.headTimeout), gate: gate)
       },
       configuration: .init(address: address, serverName: Self.serverName),
       onServerRunning: { channel in

@@ -188,20 +188,38 @@ final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
   }
 
   private let fastPath: LookupFastPath?
+  /// Told where requests begin and end and whether answers are owed (nil in tests of this
+  /// handler alone).
+  private let watch: ConnectionWatch?
   private var state = State.idle
   /// Requests handed to the router and not yet answered to their end.
   private var routed = 0
   /// Whether the answer being written asked for the connection to close.
   private var closeAfterAnswer = false
 
-  init(_ fastPath: LookupFastPath?) {
+  init(_ fastPath: LookupFastPath?, watch: ConnectionWatch? = nil) {
     self.fastPath = fastPath
+    self.watch = watch
+  }
+
+  /// Whether an answer is owed: a request with the router, or a lookup held.
+  private var owes: Bool {
+    if case .holding = state { return true }
+    return routed > 0
   }
 
   // MARK: Requests
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let part = unwrapInboundIn(data)
+    if let watch {
+      switch part {
+      case .head: watch.headDecoded()
+      case .body(let chunk): watch.bodyDecoded(chunk)
+      case .end: watch.requestDecoded()
+      }
+    }
+    defer { watch?.owes(owes) }
     switch (state, part) {
     case (.idle, .head(let head)) where routed == 0 && fastPath?.accepts(head) == true:
       state = .holding(head, nil, DispatchTime.now().uptimeNanoseconds)
@@ -284,13 +302,19 @@ final class ServiceConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     switch unwrapOutboundIn(data) {
     case .head(let head) where head.status.code >= 200:
+      watch?.answerBegins()
       if head.headers["connection"].contains(where: Self.saysClose) {
         closeAfterAnswer = true
       }
       context.write(data, promise: promise)
     case .end:
       routed = max(0, routed - 1)
-      guard closeAfterAnswer else { return context.write(data, promise: promise) }
+      guard closeAfterAnswer else {
+        context.write(data, promise: promise)
+        // After the answer's end: a 408 the watch owes the next head comes behind it.
+        watch?.answered(owing: owes)
+        return
+      }
       context.writeAndFlush(data, promise: promise)
       context.close(promise: nil)
     case .head, .body:
@@ -334,23 +358,39 @@ struct ServiceHTTP1Channel: ServerChildChannel {
   let http1: HTTP1Channel
   let fastPath: LookupFastPath?
   let idleTimeout: TimeAmount
-  /// Counts the connections open and turns away those past the limit.
+  /// A request head begun and not whole within this is answered 408 (``ConnectionWatch``).
+  let headTimeout: TimeAmount
+  /// Counts the connections open, closes an idle one for a newcomer past the limit, or
+  /// turns the newcomer away.
   let gate: ConnectionGate
 
   func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-    let (fastPath, idleTimeout) = (fastPath, idleTimeout)
-    let admitted = gate.admit(channel)
+    let (fastPath, idleTimeout, headTimeout, gate) = (fastPath, idleTimeout, headTimeout, gate)
+    let record = gate.admit(channel)
     return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
       // A refused connection is already answered and closing: nothing more to add.
-      guard admitted else { return value }
-      let pipeline = channel.pipeline.syncOperations
-      let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-      try pipeline.addHandler(ServiceConnectionHandler(fastPath), position: .after(decoder))
-      // After the decoder: what counts as activity is a request's parts and an answer's,
-      // not bytes (a client trickling a head that never ends is idle all the same).
-      try pipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout), position: .after(decoder))
+      guard let record else { return value }
+      try Self.addHandlers(
+        to: channel.pipeline.syncOperations, fastPath: fastPath, idleTimeout: idleTimeout,
+        watch: ConnectionWatch(record: record, gate: gate, headTimeout: headTimeout))
       return value
     }
+  }
+
+  /// Adds the service's handlers to a pipeline set up for HTTP/1 by NIO
+  /// (`configureHTTPServerPipeline`): the watch first, before the encoder and decoder, then
+  /// after the decoder NIO's idle-state handler and the connection handler.
+  static func addHandlers(
+    to pipeline: ChannelPipeline.SynchronousOperations, fastPath: LookupFastPath?,
+    idleTimeout: TimeAmount, watch: ConnectionWatch
+  ) throws {
+    try pipeline.addHandler(watch, position: .first)
+    let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+    try pipeline.addHandler(
+      ServiceConnectionHandler(fastPath, watch: watch), position: .after(decoder))
+    // After the decoder: what counts as activity is a request's parts and an answer's,
+    // not bytes (a client trickling a head that never ends is idle all the same).
+    try pipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout), position: .after(decoder))
   }
 
   func handle(value: Value, logger: Logger) async {

@@ -45,8 +45,12 @@ public struct ServiceSettings: Sendable {
   /// A kept-alive connection with nothing read or written for this long, and no answer
   /// owed, is closed (a reverse proxy's upstream keep-alive should be shorter).
   public var idleTimeout: Duration = .seconds(60)
-  /// Most client connections open at once; one more is answered 503 and closed (nil: the
-  /// open-file limit less a reserve, at most 10,000; see ``ConnectionGate``).
+  /// A connection whose request head has begun and is not whole within this is answered 408
+  /// and closed (the body has `requestTimeout`).
+  public var headTimeout: Duration = .seconds(10)
+  /// Most client connections open at once; one more takes the place of the connection idle
+  /// the longest, or is answered 503 and closed when none is idle (nil: the open-file limit
+  /// less a reserve, at most 10,000; see ``ConnectionGate``).
   public var maxConnections: Int?
   /// Threads doing the blocking work (decoding, hashing, SQLite).
   public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)

@@ -44,8 +44,17 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(
     name: .long,
     help: """
-      Most client connections open at once; past it a connection is answered 503 and \
-      closed (default: the open-file limit less 256, at most 10,000).
+      Seconds a request head may take to arrive whole; past it the connection is answered \
+      408 and closed (a body has --timeout).
+      """)
+  var headTimeout = 10.0
+
+  @Option(
+    name: .long,
+    help: """
+      Most client connections open at once; past it a newcomer takes the place of the \
+      connection idle the longest, or is answered 503 and closed when none is idle \
+      (default: the open-file limit less 256, at most 10,000).
       """)
   var maxConnections: Int?
 
@@ -67,8 +76,13 @@ struct ServeCommand: AsyncParsableCommand {
   func validate() throws {
     if listen != nil, socket != nil { throw ValidationError("give --listen or --socket") }
     if maxBody < 1 { throw ValidationError("--max-body must be at least 1") }
-    if !(timeout > 0) { throw ValidationError("--timeout must be above 0 seconds") }
-    if !(idleTimeout > 0) { throw ValidationError("--idle-timeout must be above 0 seconds") }
+    let durations = [
+      ("--timeout", timeout), ("--idle-timeout", idleTimeout), ("--head-timeout", headTimeout),
+    ]
+    // A day at most: an infinite or huge number of seconds is no time the service can keep.
+    for (option, seconds) in durations where !(seconds > 0 && seconds <= 86_400) {
+      throw ValidationError("\(option) must be above 0 and at most 86400 seconds (a day)")
+    }
     if let maxConnections, maxConnections < 1 {
       throw ValidationError("--max-connections must be at least 1")
     }
@@ -97,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
     settings.maxBodyBytes = maxBody
     settings.requestTimeout = .milliseconds(Int64(timeout * 1000))
     settings.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+    settings.headTimeout = .milliseconds(Int64(headTimeout * 1000))
     settings.maxConnections = maxConnections
     if let workers { settings.workers = max(1, workers) }
     settings.queueCapacity = max(0, queue)

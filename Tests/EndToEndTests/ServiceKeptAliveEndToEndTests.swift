@@ -193,48 +193,6 @@ struct ServiceKeptAliveEndToEndTests {
     #expect(!server.log.contains("internal error"), "\(server.log)")
   }
 
-  /// `--max-connections`: past the limit a connection is answered 503 with `Retry-After` at
-  /// once and closed (it used to wait unaccepted, silently, once the open-file limit was
-  /// reached), the refusal is logged and counted, and a place freed is taken again.
-  @Test func aConnectionPastTheLimitIs503AtOnceAndAPlaceFreedIsTakenAgain() throws {
-    let f = try Fixture()
-    let server = try f.serve("--max-connections", "3")
-    let token = try f.token
-    let lookup = Self.lookup(
-      token, #"{"hashes":[\#(Self.pdq(String(repeating: "0", count: 64)))]}"#)
-    var held = try (0..<3).map { _ in try KeptAliveConnection(port: server.port) }
-    for connection in held {
-      try connection.send(lookup)
-      #expect(try connection.reply().status == 200)
-    }
-    let turnedAway = try KeptAliveConnection(port: server.port)
-    let refusal = try turnedAway.reply()
-    #expect(refusal.status == 503, "\(refusal.text)")
-    #expect(refusal.headers["retry-after"] == "1")
-    #expect(turnedAway.isClosed(within: 10))
-    // The held connections are served on.
-    try held[0].send(lookup)
-    #expect(try held[0].reply().status == 200)
-
-    held.removeLast()  // closed: its place is free again
-    var metrics = ""
-    try ServiceEndToEndTests.waitUntil("a freed place to be taken") {
-      guard let reply = try? server.request("GET", "/metrics", token: token) else {
-        return false
-      }
-      metrics = reply.text
-      return reply.status == 200
-    }
-    let refused = metrics.split(separator: "\n")
-      .first { $0.hasPrefix("csar_connections_refused_total ") }
-      .flatMap { Int($0.split(separator: " ").last ?? "") }
-    #expect((refused ?? 0) >= 1, "\(metrics)")
-    #expect(metrics.contains("csar_connections_open "), "\(metrics)")
-    #expect(server.stop() == 0)
-    #expect(server.log.contains("connection refused"), "\(server.log)")
-    #expect(server.log.contains(#""max":"3""#), "\(server.log)")
-  }
-
   /// SIGTERM with a kept-alive connection open and idle after lookups: the service closes
   /// it and exits at once (the lookups it answered in the pipeline are not left counted as
   /// in flight, which would hold the drain until the idle timeout).
