@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <termios.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
@@ -231,6 +232,19 @@ static inline long csar_term_read(unsigned char *buffer, size_t capacity, int ti
   if (poll(&request, 1, timeout_ms) <= 0) return 0;
   long got = read(STDIN_FILENO, buffer, capacity);
   return got < 0 ? 0 : got;
+}
+
+/// The pixel size of one cell from the terminal's window size (TIOCGWINSZ, which xterm, kitty
+/// and OpenSSH fill in): 1 when known, 0 when the terminal leaves the pixels at zero.
+static inline int csar_term_cell_pixels(int *width, int *height) {
+  struct winsize size;
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) != 0) return 0;
+  if (size.ws_col == 0 || size.ws_row == 0 || size.ws_xpixel == 0 || size.ws_ypixel == 0) {
+    return 0;
+  }
+  *width = size.ws_xpixel / size.ws_col;
+  *height = size.ws_ypixel / size.ws_row;
+  return *width > 0 && *height > 0;
 }
 
 /// tmux's allow-passthrough option ("on", "all", "off"), or "" when tmux cannot say.

@@ -517,6 +517,7 @@ public final class Console {
     refreshIfChanged()
     while !quitRequested {
       let size = terminal.size
+      if let cell = terminal.graphics.cellPixels { context.cellPixels = cell }
       terminal.draw(render(width: size.width, height: size.height))
       // While work runs in the background, a few looks a second show its progress.
       let key = terminal.readKey(timeoutMilliseconds: job == nil ? 1000 : 200)

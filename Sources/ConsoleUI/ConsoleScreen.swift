@@ -18,6 +18,9 @@ public final class ConsoleContext {
   public var colorDepth: ColorDepth
   /// The graphics protocol the terminal answered to (nil: previews in text cells only).
   public var graphics: GraphicsProtocol?
+  /// The pixel size of one cell, when the terminal tells it: previews keep their aspect on
+  /// cells of any shape (nil: cells twice as tall as wide, as most fonts draw them).
+  public var cellPixels: (width: Int, height: Int)?
   /// Reviewer-wellness settings of the review queue.
   public var review: ReviewSettings
   /// Items seen with less than full blur (or in colour) this session.

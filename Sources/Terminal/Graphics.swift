@@ -160,9 +160,14 @@ public enum GraphicsDetection {
     }
 
     /// What to draw with: kitty when it answered OK, else sixel when the device attributes
-    /// list 4 and the cell size is known; nothing otherwise.
-    public func support(throughTmux: Bool) -> GraphicsSupport {
-      let cell = cellPixels
+    /// list 4 and the cell size is known; nothing otherwise. The cell size is the answer to
+    /// `CSI 16 t`, else `windowCellPixels` (from the window size in pixels the terminal gives
+    /// the tty): xterm, the reference sixel terminal, does not answer `CSI 16 t` unless its
+    /// window operations are allowed, so it used to get text cells only.
+    public func support(
+      throughTmux: Bool, windowCellPixels: (width: Int, height: Int)? = nil
+    ) -> GraphicsSupport {
+      let cell = cellPixels ?? windowCellPixels
       if kittyOK {
         return GraphicsSupport(graphicsProtocol: .kitty, cellPixels: cell, throughTmux: throughTmux)
       }

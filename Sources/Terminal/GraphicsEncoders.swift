@@ -57,8 +57,12 @@ public enum KittyEncoder {
 
 // MARK: - Sixel
 
-/// Encodes pixels as sixel: a fixed 256-register palette (the 6x6x6 colour cube and 40 greys,
-/// the nearest entry per pixel), six rows per band, runs compressed with `!n`.
+/// Encodes pixels as sixel, six rows per band, runs compressed with `!n`. A grey picture (every
+/// preview unless colour is asked) gets one register per grey level sixel can name (its
+/// colours are given in percent: 101 levels); a colour one a fixed 256-register palette (the
+/// 6x6x6 colour cube and 40 greys, the nearest entry per pixel). With the fixed palette for
+/// greys too, a blurred preview, whose greys span a narrow range, showed in five or six
+/// bands with hard edges, in xterm, where kitty showed it smooth.
 public enum SixelEncoder {
   /// The palette as R, G, B bytes: 216 cube colours, then 40 greys.
   static let palette: [(UInt8, UInt8, UInt8)] = {
@@ -88,21 +92,47 @@ public enum SixelEncoder {
     return distance(grey) < distance(cube) ? grey : cube
   }
 
+  /// Each pixel's register, and the colour (in percent) of each register used (nil: unused).
+  static func registers(_ pixels: [UInt8], count: Int) -> (
+    indices: [Int], colours: [(r: Int, g: Int, b: Int)?]
+  ) {
+    func percent(_ v: UInt8) -> Int { (Int(v) * 100 + 127) / 255 }
+    var indices = [Int](repeating: 0, count: count)
+    var isGrey = true
+    for i in 0..<count where pixels[i * 3] != pixels[i * 3 + 1]
+      || pixels[i * 3 + 1] != pixels[i * 3 + 2]
+    {
+      isGrey = false
+      break
+    }
+    if isGrey {
+      var colours = [(r: Int, g: Int, b: Int)?](repeating: nil, count: 101)
+      for i in 0..<count {
+        let level = percent(pixels[i * 3])
+        indices[i] = level
+        colours[level] = (level, level, level)
+      }
+      return (indices, colours)
+    }
+    var colours = [(r: Int, g: Int, b: Int)?](repeating: nil, count: palette.count)
+    for i in 0..<count {
+      let index = register(pixels[i * 3], pixels[i * 3 + 1], pixels[i * 3 + 2])
+      indices[i] = index
+      let entry = palette[index]
+      colours[index] = (percent(entry.0), percent(entry.1), percent(entry.2))
+    }
+    return (indices, colours)
+  }
+
   /// A complete sixel image (DCS … ST) of `width` x `height` RGB pixels.
   public static func encode(width: Int, height: Int, pixels: [UInt8]) -> [UInt8] {
     precondition(pixels.count == width * height * 3, "pixel buffer does not match the size")
-    var indices = [Int](repeating: 0, count: width * height)
-    var used = [Bool](repeating: false, count: palette.count)
-    for i in 0..<(width * height) {
-      let index = register(pixels[i * 3], pixels[i * 3 + 1], pixels[i * 3 + 2])
-      indices[i] = index
-      used[index] = true
-    }
+    let (indices, registers) = Self.registers(pixels, count: width * height)
     // Pixel aspect 1:1 (P1 = 0 with raster attributes), background left as is (P2 = 1).
     var out = Array("\u{1B}P0;1;0q\"1;1;\(width);\(height)".utf8)
-    for (index, entry) in palette.enumerated() where used[index] {
-      func percent(_ v: UInt8) -> Int { (Int(v) * 100 + 127) / 255 }
-      out += Array("#\(index);2;\(percent(entry.0));\(percent(entry.1));\(percent(entry.2))".utf8)
+    for (index, colour) in registers.enumerated() {
+      guard let colour else { continue }
+      out += Array("#\(index);2;\(colour.r);\(colour.g);\(colour.b)".utf8)
     }
     var band = 0
     while band * 6 < height {

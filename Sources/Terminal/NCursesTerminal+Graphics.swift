@@ -21,7 +21,10 @@ extension NCursesTerminal {
         decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
     let plan = GraphicsDetection.plan(environment: environment, tmuxPassthrough: passthrough)
-    guard plan.ask else { return .none }
+    guard plan.ask else {
+      return GraphicsSupport(
+        graphicsProtocol: nil, cellPixels: windowCellPixels(), throughTmux: false)
+    }
     write(GraphicsDetection.query, throughTmux: plan.throughTmux)
     var reply = GraphicsDetection.Reply()
     let clock = ContinuousClock()
@@ -33,7 +36,15 @@ extension NCursesTerminal {
       let count = csar_term_read(&buffer, buffer.count, max(1, milliseconds))
       if count > 0 { reply.append(Array(buffer.prefix(Int(count)))) }
     }
-    return reply.support(throughTmux: plan.throughTmux)
+    return reply.support(throughTmux: plan.throughTmux, windowCellPixels: windowCellPixels())
+  }
+
+  /// The pixel size of one cell from the tty's window size, when the terminal fills it in.
+  static func windowCellPixels() -> (width: Int, height: Int)? {
+    var width: Int32 = 0
+    var height: Int32 = 0
+    guard csar_term_cell_pixels(&width, &height) == 1 else { return nil }
+    return (Int(width), Int(height))
   }
 
   static func write(_ bytes: [UInt8], throughTmux: Bool) {

@@ -188,7 +188,11 @@ public final class NCursesTerminal: TerminalBackend {
     while true {
       while !pendingInputs.isEmpty {
         if let key = Self.key(for: pendingInputs.removeFirst()) {
-          if key == .resize { needsFullRepaint = true }
+          if key == .resize {
+            needsFullRepaint = true
+            // A font size changed with the window changes the cells' pixels too.
+            if let cell = Self.windowCellPixels() { graphics.cellPixels = cell }
+          }
           return key
         }
       }

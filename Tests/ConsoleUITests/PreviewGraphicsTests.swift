@@ -80,4 +80,34 @@ struct PreviewGraphicsTests {
     console.context.graphics = nil
     #expect(console.render(width: 120, height: 40).graphics.isEmpty, "no protocol: cells only")
   }
+
+  /// Before, the picture was fitted to cells twice as tall as wide whatever their real size:
+  /// on 7x17-pixel cells (kitty at a small font) a 400x250 picture showed 23% too tall. Now
+  /// the fit takes the cell's pixel size, when the terminal tells it, for the cells and the
+  /// graphics picture alike.
+  @Test(arguments: [(7, 17), (9, 18), (10, 20), (8, 16), (10, 16), (12, 18)])
+  func thePictureKeepsItsAspectOnCellsOfAnyShape(cellWidth: Int, cellHeight: Int) {
+    let source = Self.picture(width: 400, height: 250)
+    let aspect = PreviewRenderer.halfCellAspect((cellWidth, cellHeight))
+    let fitted = PreviewRenderer.fit(source, columns: 100, rows: 30, halfCellAspect: aspect)
+    #expect(fitted.width <= 100 && fitted.height <= 60)
+    #expect(fitted.width == 100 || fitted.height == 60, "fills the pane one way")
+    let onScreen =
+      Double(fitted.width * cellWidth) / (Double(fitted.height) * Double(cellHeight) / 2)
+    #expect(abs(onScreen / 1.6 - 1) < 0.02, "\(fitted.width)x\(fitted.height): \(onScreen)")
+  }
+
+  @Test func theGraphicsPictureCoversCellsOfThePicturesShape() throws {
+    let fixture = try ReviewFixture()
+    let console = try fixture.console("alice", depth: .color256)
+    console.context.graphics = .kitty
+    console.context.cellPixels = (7, 17)
+    console.press(.enter)
+    let graphic = try #require(console.render(width: 120, height: 40).graphics.first)
+    // The fixture's pictures are 96x64 (3:2); the rows round to whole cells.
+    let wide = Double(graphic.columns * 7)
+    #expect(wide / Double((graphic.rows + 1) * 17) <= 1.5, "\(graphic.columns)x\(graphic.rows)")
+    #expect(wide / Double(max(1, graphic.rows - 1) * 17) >= 1.5, "\(graphic)")
+    #expect(abs(Double(graphic.width) / Double(graphic.height) - 1.5) < 0.02)
+  }
 }

@@ -161,6 +161,24 @@ struct GraphicsTests {
     #expect(worst <= 28, "every channel within half a cube step")
   }
 
+  /// Before, greys went through the fixed palette's 40: a blurred preview, its greys in a
+  /// narrow range, showed in a few hard-edged bands. Now a grey picture gets every grey level
+  /// sixel can name (percent: 101).
+  @Test func aGreyPictureKeepsEveryGreyLevelSixelCanName() throws {
+    let (width, height) = (256, 7)
+    var pixels: [UInt8] = []
+    for _ in 0..<height { for x in 0..<width { pixels += [UInt8(x), UInt8(x), UInt8(x)] } }
+    let decoded = try decodeSixel(SixelEncoder.encode(width: width, height: height, pixels: pixels))
+    var levels = Set<UInt8>()
+    for i in 0..<(width * height) {
+      let value = decoded.pixels[i * 3]
+      levels.insert(value)
+      #expect(value == decoded.pixels[i * 3 + 1] && value == decoded.pixels[i * 3 + 2])
+      #expect(abs(Int(value) - Int(pixels[i * 3])) <= 2, "pixel \(i): \(value)")
+    }
+    #expect(levels.count == 101, "\(levels.count) grey levels")
+  }
+
   @Test func greysUseTheGreyRamp() {
     for v in stride(from: 0, through: 255, by: 5) {
       let entry = SixelEncoder.palette[SixelEncoder.register(UInt8(v), UInt8(v), UInt8(v))]
@@ -218,6 +236,22 @@ struct GraphicsTests {
     var unsized = GraphicsDetection.Reply()
     unsized.append(Array("\u{1B}[?62;4c".utf8))
     #expect(unsized.support(throughTmux: false).graphicsProtocol == nil)
+  }
+
+  /// xterm (with `-ti vt340`) lists sixel but, its window operations being off by default,
+  /// never answers `CSI 16 t`: before, it got text cells only. The cell size now comes from
+  /// the window's size in pixels the terminal gives the tty; an answer to `CSI 16 t` wins.
+  @Test func sixelWithTheWindowsCellSizeWhenTheTerminalDoesNotAnswerIt() {
+    var xterm = GraphicsDetection.Reply()
+    xterm.append(Array("\u{1B}[?63;1;2;4;6;9;15;16;22;28c".utf8))
+    let support = xterm.support(throughTmux: false, windowCellPixels: (9, 18))
+    #expect(support.graphicsProtocol == .sixel)
+    #expect(support.cellPixels?.width == 9 && support.cellPixels?.height == 18)
+    #expect(xterm.support(throughTmux: false, windowCellPixels: nil).graphicsProtocol == nil)
+    var answered = GraphicsDetection.Reply()
+    answered.append(Array("\u{1B}[6;16;8t\u{1B}[?64;4c".utf8))
+    let both = answered.support(throughTmux: false, windowCellPixels: (9, 18))
+    #expect(both.cellPixels?.width == 8 && both.cellPixels?.height == 16)
   }
 
   @Test func nothingWhenTheTerminalOnlyAnswersItsAttributes() {

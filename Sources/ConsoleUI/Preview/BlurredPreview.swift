@@ -43,18 +43,33 @@ public struct BlurLevel: Hashable, Comparable, Sendable, CustomStringConvertible
 /// asked, then encoded for the terminal's depth by ``ImageCellEncoder`` (two pixels per cell,
 /// palette entries chosen for pictures, not text) — the chafa approach.
 public enum PreviewRenderer {
-  /// The image scaled to fit `columns` x `rows` cells (two pixels per row), keeping its aspect
-  /// ratio (terminal cells are about twice as tall as wide, which the half blocks undo).
-  public static func fit(_ image: RGBImage, columns: Int, rows: Int) -> RGBImage {
+  /// The image scaled to fit `columns` x `rows` cells (two pixels per row, one per half
+  /// block), keeping its aspect ratio on screen. `halfCellAspect` is how much taller than
+  /// wide half a cell is (``halfCellAspect(_:)``): 1 for cells twice as tall as wide, which
+  /// the half blocks undo; on other cells (7x17 pixels in a common kitty setup) the picture
+  /// gets fewer rows per column, else it is drawn that much too tall.
+  public static func fit(
+    _ image: RGBImage, columns: Int, rows: Int, halfCellAspect: Double = 1
+  ) -> RGBImage {
     guard columns > 0, rows > 0, image.width > 0, image.height > 0 else {
       return RGBImage(width: 1, height: 1)
     }
-    let maxWidth = Double(columns)
-    let maxHeight = Double(rows * 2)
-    let scale = min(maxWidth / Double(image.width), maxHeight / Double(image.height), 1)
-    let width = max(1, Int((Double(image.width) * scale).rounded()))
-    let height = max(1, Int((Double(image.height) * scale).rounded()))
+    let aspect = halfCellAspect > 0 ? halfCellAspect : 1
+    // Picture pixels per source pixel across; down it is `aspect` times fewer. Never more
+    // than one either way (`min(1, aspect)`): a picture is never scaled up.
+    let scale = min(
+      Double(columns) / Double(image.width),
+      Double(rows * 2) * aspect / Double(image.height), 1, aspect)
+    let width = max(1, min(columns, Int((Double(image.width) * scale).rounded())))
+    let height = max(
+      1, min(rows * 2, Int((Double(image.height) * scale / aspect).rounded())))
     return image.downscaled(width: width, height: height)
+  }
+
+  /// Half a cell's height over its width, from the cell's size in pixels (1 when unknown).
+  public static func halfCellAspect(_ cellPixels: (width: Int, height: Int)?) -> Double {
+    guard let cellPixels, cellPixels.width > 0, cellPixels.height > 0 else { return 1 }
+    return Double(cellPixels.height) / 2 / Double(cellPixels.width)
   }
 
   /// Applies the blur and, unless `colour` is on, greyscale.

@@ -48,7 +48,7 @@ public final class ItemPreview {
   /// placeholder, so one item can never freeze the console or swell its memory.
   public static let maxPixels = 24_000_000
 
-  private var fitted: (columns: Int, rows: Int, image: RGBImage)?
+  private var fitted: (columns: Int, rows: Int, aspect: Double, image: RGBImage)?
   private var filtered: (blur: BlurLevel, colour: Bool, image: RGBImage)?
   private var encoded: (depth: ColorDepth, cells: [Cell])?
   /// The picture for a graphics protocol: the same fit, blur and colour at up to 8 pixels a
@@ -230,7 +230,7 @@ public final class ItemPreview {
   /// graphics protocol, also asks for the picture over its cells (blurred the same way).
   public func draw(
     in rect: Rect, on screen: inout Screen, depth: ColorDepth, theme: Theme,
-    graphics: GraphicsProtocol? = nil
+    graphics: GraphicsProtocol? = nil, cellPixels: (width: Int, height: Int)? = nil
   ) {
     guard !rect.isEmpty else { return }
     guard let image else {
@@ -247,9 +247,11 @@ public final class ItemPreview {
       drawPlaceholder(text, in: rect, on: &screen, theme: theme)
       return
     }
-    if fitted?.columns != rect.width || fitted?.rows != rect.height {
-      let small = PreviewRenderer.fit(image, columns: rect.width, rows: rect.height)
-      fitted = (rect.width, rect.height, small)
+    let aspect = PreviewRenderer.halfCellAspect(cellPixels)
+    if fitted?.columns != rect.width || fitted?.rows != rect.height || fitted?.aspect != aspect {
+      let small = PreviewRenderer.fit(
+        image, columns: rect.width, rows: rect.height, halfCellAspect: aspect)
+      fitted = (rect.width, rect.height, aspect, small)
       filtered = nil
       encoded = nil
     }
@@ -336,7 +338,10 @@ public final class ItemPreview {
     let detail = [8.0, 4, 2, 2, 2][blur.value]
     let scale = min(detail, Double(source.width) / Double(max(1, fitted.width)))
     let width = max(1, Int((Double(fitted.width) * max(1, scale)).rounded()))
-    let height = max(1, Int((Double(fitted.height) * max(1, scale)).rounded()))
+    // The source's own aspect: the terminal stretches the picture over the fitted cells,
+    // whose shape on screen is the source's (the fitted grid is not, on cells of other shapes).
+    let height = max(1, Int((Double(width) * Double(source.height) / Double(source.width))
+      .rounded()))
     return PreviewRenderer.filter(
       source.downscaled(width: width, height: height), blur: blur, colour: colour)
   }

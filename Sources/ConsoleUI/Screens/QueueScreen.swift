@@ -960,7 +960,7 @@ final class QueueScreen: ConsoleScreen {
     }
     preview.draw(
       in: inner, on: &screen, depth: context.colorDepth, theme: context.theme,
-      graphics: context.graphics)
+      graphics: context.graphics, cellPixels: context.cellPixels)
   }
 
   /// `z`: the preview on the whole screen, the keys on its last row.
