@@ -44,6 +44,24 @@ public struct AccountTwins: Hashable, Sendable {
   }
 }
 
+extension AccountTwins {
+  /// What `csar audit verify` and the console's `V` say of twins, or nil when there are
+  /// none: how many ids are held by how many accounts, that this is not tampering, and where
+  /// they are listed. `brief`: the same facts short enough for an 80-column status bar.
+  public static func verifyNotice(_ sets: [AccountTwins], brief: Bool = false) -> String? {
+    guard !sets.isEmpty else { return nil }
+    let accounts = sets.reduce(0) { $0 + $1.accounts.count }
+    let ids = sets.count
+    if brief {
+      return "twins: \(ids) id\(sets.count == 1 ? "" : "s") held by \(accounts) accounts "
+        + "(not tampering; csar consent twins)"
+    }
+    return "twins: \(ids) account id\(sets.count == 1 ? "" : "s") held by \(accounts) "
+      + "accounts in different Unicode forms (kept apart, not tampering); "
+      + "list them: csar consent twins"
+  }
+}
+
 extension AppDatabase {
   /// Every set of twin accounts (see ``AccountTwins``), by NFC id.
   public func accountTwins() throws -> [AccountTwins] {

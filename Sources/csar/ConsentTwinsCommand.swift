@@ -106,12 +106,7 @@ extension ConsentCommand {
 
     /// verify's line about twins, or nil when there are none.
     static func notice(_ database: AppDatabase) throws -> String? {
-      let sets = try database.accountTwins()
-      guard !sets.isEmpty else { return nil }
-      let accounts = sets.reduce(0) { $0 + $1.accounts.count }
-      return "twins: \(ImportReporting.plural(sets.count, "account id")) held by "
-        + "\(accounts) accounts in different Unicode forms (kept apart, not tampering); "
-        + "list them: csar consent twins"
+      AccountTwins.verifyNotice(try database.accountTwins())
     }
   }
 }

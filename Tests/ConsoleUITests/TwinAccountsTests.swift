@@ -96,4 +96,35 @@ struct TwinAccountsTests {
     #expect(console.shows("Item \(items[1]) · claimed until", width: width, height: height))
     #expect(!Self.text(console, width: width, height: height).contains("Twin"))
   }
+
+  /// The status bar (last row) at `width` x `height`.
+  static func statusBar(_ console: Console, width: Int, height: Int) -> String {
+    Self.text(console, width: width, height: height).split(separator: "\n").last
+      .map(String.init) ?? ""
+  }
+
+  /// `V` says what `csar audit verify`'s twins line says (the counts, not tampering, where
+  /// they are listed), before the head so the counts show at 80 columns. Before, the
+  /// console's line said nothing of twins.
+  @Test(arguments: [(80, 24), (120, 40)])
+  func theVerifyLineCountsTwinsAsAuditVerifyDoes(width: Int, height: Int) throws {
+    let fixture = try ReviewFixture()
+    do {
+      let console = try fixture.console("alice")
+      console.press(.character("5"))
+      console.verifyAndWait()
+      let bar = Self.statusBar(console, width: width, height: height)
+      #expect(bar.contains("audit log ok:") && !bar.contains("twins"), "\(bar)")
+    }
+    try Self.addTwins(fixture, itemId: try fixture.firstItemId())
+    let console = try fixture.console("alice")
+    console.press(.character("5"))
+    console.verifyAndWait()
+    let bar = Self.statusBar(console, width: width, height: height)
+    #expect(bar.contains("audit log ok:"), "\(bar)")
+    #expect(bar.contains("chain intact · twins: 1 id held by 2 accounts"), "\(bar)")
+    if width >= 120 {
+      #expect(bar.contains("2 accounts (not tampering; csar consent twins) · head "), "\(bar)")
+    }
+  }
 }

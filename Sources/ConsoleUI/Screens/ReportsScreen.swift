@@ -165,7 +165,10 @@ final class ReportsScreen: ConsoleScreen {
       interrupt: { database.writer.interrupt() }
     ) { job in
       do {
-        return verifyStatus(try database.verifyAudit(observer: job))
+        let check = try database.verifyAudit(observer: job)
+        // Never in the way of the result: a log that fails may sit on a damaged database.
+        let twins = (try? database.accountTwins()) ?? []
+        return verifyStatus(check, twins: twins)
       } catch is LongRunStopped {
         return nil
       } catch {
@@ -175,15 +178,18 @@ final class ReportsScreen: ConsoleScreen {
   }
 
   /// One status line for `V`: everything `csar audit verify` checks, not the chain alone (a
-  /// report reset by hand leaves the chain intact but disagrees with its audited state).
-  static func verifyStatus(_ check: AuditCheck) -> StatusMessage {
+  /// report reset by hand leaves the chain intact but disagrees with its audited state), and
+  /// verify's twins line in brief (before the head, so it shows at 80 columns). Twins never
+  /// make the log fail: they are not tampering.
+  static func verifyStatus(_ check: AuditCheck, twins: [AccountTwins] = []) -> StatusMessage {
+    let twinsPart = AccountTwins.verifyNotice(twins, brief: true).map { " · " + $0 } ?? ""
     if check.isOK {
       let head = check.head.map { " · head \($0.events):\($0.mac.prefix(12))…" } ?? ""
-      return .info(check.chain.description + head)
+      return .info(check.chain.description + twinsPart + head)
     }
     let problems = check.problems
     let more = problems.count > 1 ? " (+\(problems.count - 1) more: csar audit verify)" : ""
-    return .error((problems.first ?? "audit log broken") + more)
+    return .error((problems.first ?? "audit log broken") + more + twinsPart)
   }
 
   private func move(by delta: Int, _ context: ConsoleContext) throws {
