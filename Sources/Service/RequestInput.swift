@@ -14,6 +14,18 @@ enum RequestInput {
     return value
   }
 
+  /// A path parameter, percent-decoded byte for byte (an account id outside ASCII comes as
+  /// `%C3%AB`; the router hands it over still encoded). Not UTF-8 once decoded, or an
+  /// unfinished `%` escape, is a 400 naming the parameter.
+  static func pathParameter(_ context: ServiceContext, _ name: String) throws -> String {
+    let raw = try context.parameters.require(name)
+    guard let decoded = raw.removingPercentEncoding else {
+      throw APIError.badRequest(
+        name, "the path parameter \(name) is not percent-encoded UTF-8")
+    }
+    return decoded
+  }
+
   /// The media type of the body, lowercased, without parameters (nil when not given).
   static func mediaType(_ request: Request) -> String? {
     mediaType(request.headers[.contentType])

@@ -330,7 +330,7 @@ final class Routes: Sendable {
 
   func consent(_ context: ServiceContext) async throws -> Response {
     let deadline = deadline
-    let account = try context.parameters.require("account")
+    let account = try RequestInput.pathParameter(context, "account")
     let database = database
     let document = try await pool.run(.read, until: deadline) {
       try ConsentDocument.json(database: database, account: account)
