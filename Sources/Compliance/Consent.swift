@@ -13,6 +13,15 @@ public enum ConsentState: String, DomainCode {
   /// Every other function stays available whatever the state.
   public var mayShareVisualContentAndURLs: Bool { self == .granted }
 
+  /// Whether an account may share visual content and URLs (and its uploads be scanned) when
+  /// twin accounts hold its id in other Unicode forms, with `twins` their states on the same
+  /// service: only when its own state and every twin's allow it. Two spellings of one id are
+  /// one id to whoever reads it, and which one the caller spelt is chance, so the stricter
+  /// state wins: a twin that refused or withdrew is never overruled by one that granted.
+  public func mayShareVisualContentAndURLs(twins: some Sequence<ConsentState>) -> Bool {
+    mayShareVisualContentAndURLs && twins.allSatisfy(\.mayShareVisualContentAndURLs)
+  }
+
   /// Words for the console.
   public var label: String {
     switch self {

@@ -7,25 +7,41 @@ import Store
 /// The JSON document of one account's consent: current state per service and full history.
 public enum ConsentDocument {
   /// `{"account","pseudonym","services":[...],"history":[...],"twins":[...]}` for the account
-  /// with this provider id or pseudonym, or nil when there is none. `twins` lists the
-  /// accounts holding the same id in another Unicode form (kept apart by the NFC id
-  /// migration, never merged; see `csar consent twins`), each `{"account","pseudonym"}`:
-  /// a client deciding on this account learns that its consent may sit on another too.
+  /// with this provider id (byte for byte a stored account's id, else in NFC: see
+  /// `AppDatabase.account(externalIdOrPseudonym:)`) or pseudonym, or nil when there is none.
+  /// `twins` lists the accounts holding the same id in another Unicode form (kept apart by
+  /// the NFC id migration, never merged; see `csar consent twins`), each
+  /// `{"account","pseudonym","services":[{"service","state"}]}`: a client deciding on this
+  /// account learns that the id has another consent too. A service's
+  /// `may_share_visual_content_and_urls` is what the upload gate answers: true only when
+  /// this account and every twin granted consent there.
   public static func json(database: AppDatabase, account key: String) throws -> JSONValue? {
     guard let found = try database.account(externalIdOrPseudonym: key) else { return nil }
-    let states = try database.consentStates(accountId: found.id)
+    let states = try database.consentWithTwins(accountId: found.id)
     let history = try database.consentHistory(accountId: found.id)
     let twins = try database.twins(ofAccount: found.id)
     return [
       "account": .string(found.externalId), "pseudonym": .string(found.pseudonym),
       "twins": .array(
-        twins.map { ["account": .string($0.externalId), "pseudonym": .string($0.pseudonym)] }),
+        twins.map { twin in
+          [
+            "account": .string(twin.externalId), "pseudonym": .string(twin.pseudonym),
+            "services": .array(
+              states.map { service in
+                let state = service.twins.first { $0.account.id == twin.id }?.consent
+                return [
+                  "service": .string(service.own.serviceCode),
+                  "state": .string((state ?? .notAsked).rawValue),
+                ]
+              }),
+          ]
+        }),
       "services": .array(
         states.map {
           [
-            "service": .string($0.serviceCode), "state": .string($0.state.rawValue),
-            "updated_at": $0.updatedAt.map { .string(timestamp($0)) } ?? .null,
-            "may_share_visual_content_and_urls": .bool($0.state.mayShareVisualContentAndURLs),
+            "service": .string($0.own.serviceCode), "state": .string($0.own.state.rawValue),
+            "updated_at": $0.own.updatedAt.map { .string(timestamp($0)) } ?? .null,
+            "may_share_visual_content_and_urls": .bool($0.mayShareVisualContentAndURLs),
           ]
         }),
       "history": .array(

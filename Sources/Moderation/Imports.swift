@@ -92,6 +92,9 @@ public enum Imports {
       return AccountService(accountId: account, serviceId: service)
     }
     let consent = try database.consentStates(pairs)
+    // Accounts whose id a twin holds in another Unicode form (few, if any): their uploads are
+    // scanned only when every twin granted consent, as at the upload gate.
+    let twinned = try database.twinAccountIds()
     var records: [ClassifierImport] = []
     for event in file.events {
       guard let accountId = accounts[event.account] else {
@@ -109,6 +112,18 @@ public enum Imports {
         continue
       }
       let state = consent[AccountService(accountId: accountId, serviceId: serviceId)]
+      if state == .granted, twinned.contains(accountId),
+        !(try database.scanSubject(accountExternalId: event.account, serviceCode: event.service)
+          .isAdmitted)
+      {
+        file.problems.append(
+          LineProblem(
+            file: path, line: event.line,
+            reason: "account \"\(DisplayText.clean(event.account))\" granted consent on "
+              + "\(DisplayText.clean(event.service)), but a twin account (its id in another "
+              + "Unicode form; see csar consent twins) has not: its uploads may not be scanned"))
+        continue
+      }
       guard state == .granted else {
         file.problems.append(
           LineProblem(

@@ -6,7 +6,9 @@ import Store
 extension ScanOutcome {
   /// `{"input","type","decision",...}`: "reason" and "consent" (blocked), "item" and "kind"
   /// (flagged), "sha256","md5","sha1","pdq","quality","width","height","matches",
-  /// "untrusted_pdq_matches" (files), "canonical","matches" (URLs), "error".
+  /// "untrusted_pdq_matches" (files), "canonical","matches" (URLs), "error"; and for an
+  /// uploader with twin accounts, whatever the decision, "twins": each
+  /// `{"account","pseudonym","consent"}`.
   public var jsonLine: String {
     var pairs: [(String, JSONValue)] = [
       ("input", .string(input)), ("type", .string(isURL ? "url" : "file")),
@@ -15,6 +17,10 @@ extension ScanOutcome {
     switch decision {
     case .blockedNoConsent(let state):
       pairs += [("reason", "no consent"), ("consent", .string(state.rawValue))]
+    case .blockedByTwin(let state):
+      pairs += [
+        ("reason", .string(ScanSubject.twinReason)), ("consent", .string(state.rawValue)),
+      ]
     case .flagged(let kind, let itemId):
       pairs += [("item", .int(itemId)), ("kind", .string(kind.rawValue))]
     case .matched(let kind):
@@ -24,7 +30,21 @@ extension ScanOutcome {
     case .allowed:
       break
     }
-    if case .blockedNoConsent = decision { return OrderedJSON.object(pairs) }
+    if !twins.isEmpty {
+      pairs.append(
+        (
+          "twins",
+          .array(
+            twins.map {
+              [
+                "account": .string($0.account.externalId),
+                "pseudonym": .string($0.account.pseudonym),
+                "consent": .string($0.consent.rawValue),
+              ]
+            })
+        ))
+    }
+    if decision.code == "blocked" { return OrderedJSON.object(pairs) }
     if isURL {
       pairs.append(("canonical", .text(canonicalURL)))
       pairs.append(("matches", .array(urlHits.map(\.json))))

@@ -15,6 +15,10 @@ public enum ScanDecision: Hashable, Sendable {
   case allowed
   /// The account has not granted consent: visual content and URLs may not be shared.
   case blockedNoConsent(ConsentState)
+  /// The account granted consent (its state here) but a twin account, holding its id in
+  /// another Unicode form, did not: blocked as if it had not (see
+  /// ``ConsentState/mayShareVisualContentAndURLs(twins:)``).
+  case blockedByTwin(ConsentState)
   /// A match put an item in the review queue.
   case flagged(kind: FlagKind, itemId: Int64)
   /// A lookup without an uploader matched (nothing is queued).
@@ -26,7 +30,7 @@ public enum ScanDecision: Hashable, Sendable {
   public var code: String {
     switch self {
     case .allowed: "allowed"
-    case .blockedNoConsent: "blocked"
+    case .blockedNoConsent, .blockedByTwin: "blocked"
     case .flagged: "flagged"
     case .matched: "matched"
     case .error: "error"
@@ -38,8 +42,8 @@ public enum ScanDecision: Hashable, Sendable {
 public enum ScanAdmission: Hashable, Sendable {
   /// The account granted consent on the service.
   case granted(ScanSubject)
-  /// It did not: the upload is blocked in this state, unread.
-  case blocked(ConsentState)
+  /// It did not, or a twin account did not: the upload is blocked, unread.
+  case blocked(ScanSubject)
 }
 
 /// The gate's answer for one input, with what it computed.
@@ -78,12 +82,25 @@ public struct ScanOutcome: Hashable, Sendable {
   public var video: ScannedVideo?
   /// For an animated image: frames checked.
   public var animation: ScannedAnimation?
+  /// The uploader's twin accounts (its id in other Unicode forms) with their consent on the
+  /// service: said with every answer for such an account; empty for almost every account.
+  public var twins: [TwinConsent] = []
 
   /// Creates an outcome with nothing computed yet.
   public init(input: String, isURL: Bool, decision: ScanDecision) {
     self.input = input
     self.isURL = isURL
     self.decision = decision
+  }
+
+  /// The answer for an input of `subject` that the gate did not admit (nothing of it read).
+  public static func blocked(input: String, isURL: Bool, subject: ScanSubject) -> ScanOutcome {
+    var outcome = ScanOutcome(
+      input: input, isURL: isURL,
+      decision: subject.isBlockedByTwin
+        ? .blockedByTwin(subject.consent) : .blockedNoConsent(subject.consent))
+    outcome.twins = subject.twins
+    return outcome
   }
 }
 
@@ -185,27 +202,27 @@ public final class UploadGate {
   /// problems become `.error` outcomes.
   public func scan(inputs: [String], account: String, service: String) throws -> [ScanOutcome] {
     switch try admit(account: account, service: service, inputs: inputs.count) {
-    case .blocked(let state):
-      return inputs.map {
-        ScanOutcome(input: $0, isURL: Self.isURL($0), decision: .blockedNoConsent(state))
-      }
+    case .blocked(let subject):
+      return inputs.map { .blocked(input: $0, isURL: Self.isURL($0), subject: subject) }
     case .granted(let subject):
       return inputs.map { process($0, subject: subject) }
     }
   }
 
   /// Whether `account` may upload on `service`: consent is checked before anything of the
-  /// upload is read. A refusal is recorded (one `scan.blocked` event for `inputs` inputs).
+  /// upload is read, the account's and every twin account's (see
+  /// ``AppDatabase/scanSubject(accountExternalId:serviceCode:)`` for which account an id
+  /// names). A refusal is recorded (one `scan.blocked` event for `inputs` inputs).
   /// Throws ``StoreError/notFound(entity:id:)`` for an unknown service.
   public func admit(account: String, service: String, inputs: Int = 1) throws -> ScanAdmission {
     let subject = try database.scanSubject(accountExternalId: account, serviceCode: service)
-    guard subject.consent == .granted else {
+    guard subject.isAdmitted else {
       if let groupCommit {
         try groupCommit.recordBlockedScan(subject, inputs: inputs)
       } else {
         try database.recordBlockedScan(subject, inputs: inputs, by: operatorName)
       }
-      return .blocked(subject.consent)
+      return .blocked(subject)
     }
     return .granted(subject)
   }
@@ -217,13 +234,16 @@ public final class UploadGate {
   public func scan(
     bytes: [UInt8], input: String, subject: ScanSubject, keep: ([UInt8]) throws -> String
   ) -> ScanOutcome {
+    var outcome: ScanOutcome
     do {
-      return try scanBytes(bytes, input: input, name: input, subject: subject) {
+      outcome = try scanBytes(bytes, input: input, name: input, subject: subject) {
         try keep(bytes)
       }
     } catch {
-      return ScanOutcome(input: input, isURL: false, decision: .error(Self.message(error)))
+      outcome = ScanOutcome(input: input, isURL: false, decision: .error(Self.message(error)))
     }
+    outcome.twins = subject.twins
+    return outcome
   }
 
   /// Scans a URL for an admitted subject.
@@ -238,13 +258,17 @@ public final class UploadGate {
   }
 
   func process(_ input: String, subject: ScanSubject?) -> ScanOutcome {
+    var outcome: ScanOutcome
     do {
-      return Self.isURL(input)
+      outcome =
+        Self.isURL(input)
         ? try scanURL(input, subject: subject) : try scanFile(input, subject: subject)
     } catch {
-      return ScanOutcome(
+      outcome = ScanOutcome(
         input: input, isURL: Self.isURL(input), decision: .error(Self.message(error)))
     }
+    outcome.twins = subject?.twins ?? []
+    return outcome
   }
 
   // MARK: - Files

@@ -256,9 +256,9 @@ final class Routes: Sendable {
     let gate = gate(dihedral: dihedral)
     let outcome: ScanOutcome
     switch try await admit(account: account, service: service, until: deadline) {
-    case .blocked(let state):
+    case .blocked(let subject):
       // The upload's bytes are not read.
-      outcome = ScanOutcome(input: name, isURL: false, decision: .blockedNoConsent(state))
+      outcome = .blocked(input: name, isURL: false, subject: subject)
     case .granted(let subject):
       let bytes = try await RequestInput.bytes(
         request, limit: settings.maxBodyBytes, until: deadline)
@@ -284,8 +284,8 @@ final class Routes: Sendable {
     let gate = gate(dihedral: false)
     let outcome: ScanOutcome
     switch try await admit(account: account, service: service, until: deadline) {
-    case .blocked(let state):
-      outcome = ScanOutcome(input: url, isURL: true, decision: .blockedNoConsent(state))
+    case .blocked(let subject):
+      outcome = .blocked(input: url, isURL: true, subject: subject)
     case .granted(let subject):
       outcome = try await pool.run(.write, until: deadline) {
         gate().scan(url: url, subject: subject)

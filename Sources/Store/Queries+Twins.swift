@@ -110,19 +110,28 @@ extension AppDatabase {
           db.cachedStatement(sql: "SELECT external_id FROM account WHERE id = ?"),
           arguments: [id])
       else { return [] }
-      return try Row.fetchAll(
-        db.cachedStatement(
-          sql: """
-            SELECT id, external_id, pseudonym, created_at FROM account
-            WHERE external_id = ?1 AND id <> ?2
-            UNION
-            SELECT a.id, a.external_id, a.pseudonym, a.created_at
-            FROM id_respelling r JOIN account a ON a.id = r.account_id
-            WHERE r.kind = 'account' AND r.kept = 1 AND r.normalized = ?1 AND a.id <> ?2
-            ORDER BY id
-            """), arguments: [Identifier.normalized(externalId), id]
-      ).map(AccountSummary.init(row:))
+      return try Self.accounts(db, spelling: Identifier.normalized(externalId), besides: id)
     }
+  }
+
+  /// The accounts whose id is `normalized` (an NFC id) in any Unicode form: the one holding
+  /// it in NFC and those `v6-nfc-ids` kept beside it, by row id, leaving out `besides`. Two
+  /// index look-ups; empty for almost every id.
+  static func accounts(
+    _ db: Database, spelling normalized: String, besides: Int64?
+  ) throws -> [AccountSummary] {
+    try Row.fetchAll(
+      db.cachedStatement(
+        sql: """
+          SELECT id, external_id, pseudonym, created_at FROM account
+          WHERE external_id = ?1 AND id IS NOT ?2
+          UNION
+          SELECT a.id, a.external_id, a.pseudonym, a.created_at
+          FROM id_respelling r JOIN account a ON a.id = r.account_id
+          WHERE r.kind = 'account' AND r.kept = 1 AND r.normalized = ?1 AND a.id IS NOT ?2
+          ORDER BY id
+          """), arguments: [normalized, besides]
+    ).map(AccountSummary.init(row:))
   }
 
   /// The row ids of every account that has a twin (few, if any: see ``accountTwins()``).
@@ -134,5 +143,48 @@ extension AppDatabase {
   static func twinsKeptAt(_ db: Database) throws -> Int64? {
     try Int64.fetchOne(
       db, sql: "SELECT applied_at FROM migration_time WHERE identifier = 'v6-nfc-ids'")
+  }
+}
+
+// MARK: - An account's consent beside its twins'
+
+/// An account's consent on one service with its twins' consent there: what the upload gate
+/// weighs (see ``ConsentState/mayShareVisualContentAndURLs(twins:)``).
+public struct ConsentWithTwins: Hashable, Sendable {
+  /// The account's own consent on the service.
+  public var own: ServiceConsent
+  /// Each twin account and its consent on the same service (empty for almost every account).
+  public var twins: [TwinConsent]
+
+  /// Creates a value with every field given.
+  public init(own: ServiceConsent, twins: [TwinConsent]) {
+    self.own = own
+    self.twins = twins
+  }
+
+  /// The gate's answer: the account and every twin granted consent.
+  public var mayShareVisualContentAndURLs: Bool {
+    own.state.mayShareVisualContentAndURLs(twins: twins.map(\.consent))
+  }
+
+  /// The twins whose consent here is not the account's.
+  public var differingTwins: [TwinConsent] { twins.filter { $0.consent != own.state } }
+}
+
+extension AppDatabase {
+  /// An account's current consent on every service, by service code, each beside its twins'
+  /// there (``consentStates(accountId:)`` for the account and each of ``twins(ofAccount:)``).
+  public func consentWithTwins(accountId: Int64) throws -> [ConsentWithTwins] {
+    let twins = try twins(ofAccount: accountId)
+    let twinStates = try twins.map { try consentStates(accountId: $0.id) }
+    return try consentStates(accountId: accountId).map { own in
+      ConsentWithTwins(
+        own: own,
+        twins: zip(twins, twinStates).map { twin, states in
+          TwinConsent(
+            account: twin,
+            consent: states.first { $0.serviceId == own.serviceId }?.state ?? .notAsked)
+        })
+    }
   }
 }

@@ -17,6 +17,37 @@ public struct ScanSubject: Hashable, Sendable {
   public var serviceCode: String
   /// The account's current consent on that service (`not_asked` when no row).
   public var consent: ConsentState
+  /// The account's pseudonym (nil for an account the console has never seen).
+  public var pseudonym: String?
+  /// Twin accounts holding the same id in other Unicode forms (see ``AccountTwins``) with
+  /// their consent on the service; empty for almost every account.
+  public var twins: [TwinConsent] = []
+
+  /// Whether the upload may be read: consent granted by the account and by every twin
+  /// (``ConsentState/mayShareVisualContentAndURLs(twins:)``).
+  public var isAdmitted: Bool {
+    consent.mayShareVisualContentAndURLs(twins: twins.map(\.consent))
+  }
+
+  /// The account granted consent but a twin did not: blocked for the twin's sake.
+  public var isBlockedByTwin: Bool { consent == .granted && !isAdmitted }
+
+  /// Why an upload blocked for a twin's sake is (the `reason` its answer and event give).
+  public static let twinReason = "a twin account has not granted consent"
+}
+
+/// A twin account (one id in another Unicode form) and its consent on one service.
+public struct TwinConsent: Hashable, Sendable {
+  /// The twin.
+  public var account: AccountSummary
+  /// Its current consent on the service (`not_asked` when no row).
+  public var consent: ConsentState
+
+  /// Creates a value with every field given.
+  public init(account: AccountSummary, consent: ConsentState) {
+    self.account = account
+    self.consent = consent
+  }
 }
 
 /// An account on a service (row ids).
@@ -127,27 +158,33 @@ public struct FlagImportSummary: Hashable, Sendable {
 // MARK: - Queries and writes
 
 extension AppDatabase {
-  /// The account (by external id) and service (by code) of an upload, with the consent state
-  /// (`not_asked` for an account without a `consent_current` row, or not known at all).
+  /// The account (by external id: see ``account(_:externalId:)``) and service (by code) of
+  /// an upload, with the consent state (`not_asked` for an account without a
+  /// `consent_current` row, or not known at all) and the account's twins with theirs.
   /// Throws ``StoreError/notFound(entity:id:)`` for an unknown service.
   public func scanSubject(accountExternalId: String, serviceCode: String) throws -> ScanSubject {
     try read { db in
       guard let serviceId = try Self.serviceId(db, code: serviceCode) else {
         throw StoreError.notFound(entity: "service", id: serviceCode)
       }
-      guard let accountId = try Self.accountId(db, externalId: accountExternalId) else {
-        return ScanSubject(
-          accountId: nil, accountExternalId: accountExternalId, serviceId: serviceId,
-          serviceCode: serviceCode, consent: .notAsked)
+      let account = try Self.account(db, externalId: accountExternalId)
+      let consent = try db.cachedStatement(
+        sql: "SELECT state FROM consent_current WHERE account_id = ? AND service_id = ?")
+      func state(_ accountId: Int64) throws -> ConsentState {
+        try Row.fetchOne(consent, arguments: [accountId, serviceId])?
+          .code(ConsentState.self, "state", table: "consent_current") ?? .notAsked
       }
-      let state = try Row.fetchOne(
-        db,
-        sql: "SELECT state FROM consent_current WHERE account_id = ? AND service_id = ?",
-        arguments: [accountId, serviceId]
-      )?.code(ConsentState.self, "state", table: "consent_current") ?? .notAsked
-      return ScanSubject(
-        accountId: accountId, accountExternalId: accountExternalId, serviceId: serviceId,
-        serviceCode: serviceCode, consent: state)
+      var subject = ScanSubject(
+        accountId: account?.id, accountExternalId: accountExternalId, serviceId: serviceId,
+        serviceCode: serviceCode, consent: try account.map { try state($0.id) } ?? .notAsked,
+        pseudonym: account?.pseudonym)
+      // Ids without non-ASCII characters have one spelling: no twin to look for.
+      if !accountExternalId.utf8.allSatisfy({ $0 < 0x80 }) {
+        subject.twins = try Self.accounts(
+          db, spelling: Identifier.normalized(accountExternalId), besides: account?.id
+        ).map { TwinConsent(account: $0, consent: try state($0.id)) }
+      }
+      return subject
     }
   }
 
@@ -211,10 +248,24 @@ extension AppDatabase {
     try audit.record(
       action: "scan.blocked", entity: "account",
       entityId: subject.accountId.map { String($0) } ?? "unknown",
-      after: [
-        "service": .string(subject.serviceCode), "consent": .string(subject.consent.rawValue),
-        "inputs": .int(Int64(inputs)), "reason": "no consent",
-      ])
+      after: .object(blockedEvent(subject, inputs: inputs)))
+  }
+
+  /// What a `scan.blocked` event records: the service, the account's consent, the number of
+  /// inputs and why; for an account with twins, each twin (row id) and its consent.
+  static func blockedEvent(_ subject: ScanSubject, inputs: Int) -> [String: JSONValue] {
+    var after: [String: JSONValue] = [
+      "service": .string(subject.serviceCode), "consent": .string(subject.consent.rawValue),
+      "inputs": .int(Int64(inputs)),
+      "reason": .string(subject.isBlockedByTwin ? ScanSubject.twinReason : "no consent"),
+    ]
+    if !subject.twins.isEmpty {
+      after["twins"] = .array(
+        subject.twins.map {
+          ["account": .int($0.account.id), "consent": .string($0.consent.rawValue)]
+        })
+    }
+    return after
   }
 
   /// Puts items in the review queue (state `pending`), each with a `flag.create` event whose
@@ -360,9 +411,7 @@ extension AppDatabase {
   }
 
   static func accountId(_ db: Database, externalId: String) throws -> Int64? {
-    try Int64.fetchOne(
-      db.cachedStatement(sql: "SELECT id FROM account WHERE external_id = ?"),
-      arguments: [Identifier.normalized(externalId)])
+    try account(db, externalId: externalId)?.id
   }
 
   static func serviceId(_ db: Database, code: String) throws -> Int64? {

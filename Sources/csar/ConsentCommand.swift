@@ -145,21 +145,27 @@ struct ConsentCommand: ParsableCommand {
         }
         return
       }
-      let states = try database.consentStates(accountId: found.id)
+      let states = try database.consentWithTwins(accountId: found.id)
       let history = try database.consentHistory(accountId: found.id)
       print("account \(found.externalId) (pseudonym \(found.pseudonym))")
-      for twin in try database.twins(ofAccount: found.id) {
+      let twins = try database.twins(ofAccount: found.id)
+      for twin in twins {
         let forms = AccountTwins.differingCodePoints(found, twin)
         print(
           "twin: account \(twin.pseudonym) has this id in another Unicode form "
             + "(\(forms.account) here, \(forms.twin) there); see csar consent twins")
       }
-      let width = max(8, states.map(\.serviceCode.count).max() ?? 8)
+      let width = max(8, states.map(\.own.serviceCode.count).max() ?? 8)
       for state in states {
-        let code = state.serviceCode.padding(toLength: width, withPad: " ", startingAt: 0)
-        let label = state.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-        let yes = state.state.mayShareVisualContentAndURLs ? "yes" : "no"
-        let since = state.updatedAt.map { " since \(ConsentCommand.timestamp($0))" } ?? ""
+        let code = state.own.serviceCode.padding(toLength: width, withPad: " ", startingAt: 0)
+        let label = state.own.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+        // The gate's answer: a twin that has not granted consent blocks this account too.
+        var yes = state.mayShareVisualContentAndURLs ? "yes" : "no"
+        let differing = state.differingTwins.map {
+          "twin \($0.account.pseudonym) \($0.consent.rawValue)"
+        }
+        if !differing.isEmpty { yes += " (" + differing.joined(separator: ", ") + ")" }
+        let since = state.own.updatedAt.map { " since \(ConsentCommand.timestamp($0))" } ?? ""
         print("  \(code)  \(label) may share visual content and URLs: \(yes)\(since)")
       }
       print("history (\(history.count) events, oldest first):")

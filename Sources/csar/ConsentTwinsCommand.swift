@@ -15,8 +15,10 @@ extension ConsentCommand {
       discussion: """
         Opening a database written before ids were stored in NFC respelt its ids in NFC, \
         except where the NFC spelling was already another account's: both accounts were \
-        kept, never merged. A look-up or import by either spelling finds the account in \
-        NFC; the other is reached by its pseudonym. Each set shows both ids escaped, the \
+        kept, never merged. A look-up (consent show, scan, the service) by an id spelt byte \
+        for byte as one of them finds that one, any other spelling the account in NFC \
+        (where imports record new events); an upload of any of them is scanned only when \
+        every one granted consent on the service. Each set shows both ids escaped, the \
         code points where they differ, each account's consent, and when they were kept \
         apart. With --json, one object per set: {"normalized_id","kept_at","accounts":\
         [{"account","pseudonym","nfc","code_points","services":[...]}]}. Exit 0, with or \
@@ -45,8 +47,9 @@ extension ConsentCommand {
         }
       }
       if !json {
-        print("An id in either form finds the account in NFC; reach the other by its pseudonym")
-        print("(csar consent show PSEUDONYM). Accounts are never merged.")
+        print("An id spelt exactly as one of these finds that account, any other spelling the")
+        print("one in NFC. Uploads are scanned only when every twin granted consent on the")
+        print("service. Accounts are never merged.")
       }
     }
 
@@ -57,7 +60,8 @@ extension ConsentCommand {
           + "(kept apart by the NFC id migration, \(kept))")
       for (index, account) in twins.accounts.enumerated() {
         let form =
-          twins.isNormalized(account) ? "in NFC, found by id" : "not NFC, find by pseudonym"
+          twins.isNormalized(account)
+          ? "in NFC, found by id" : "not NFC, found by this exact id or pseudonym"
         print(
           "  account \(account.pseudonym)  id \"\(SafeText.escaped(account.externalId))\"  "
             + "\(twins.differingCodePoints[index])  (\(form))")

@@ -6,6 +6,7 @@ import ConsoleUI
 import Imaging
 import Moderation
 import Store
+import TextSafety
 
 /// The upload-moderation gate before transmission: consent, hashes, banks and URL lists.
 struct ScanCommand: ParsableCommand {
@@ -29,6 +30,12 @@ struct ScanCommand: ParsableCommand {
       "kind" (flagged), "sha256","md5","sha1","pdq","quality","width","height","matches",\
       "untrusted_pdq_matches" (files), "canonical","matches" (URLs), "error". Exits 1 if an \
       input could not be scanned.
+      An account id spelt byte for byte as a stored account's names that account, any other \
+      spelling the account holding the id in NFC. When twin accounts hold the id in another \
+      Unicode form (see `csar consent twins`), each is named on stderr with its consent, \
+      the JSON carries "twins":[{"account","pseudonym","consent"}], and the upload is \
+      scanned only when the account and every twin granted consent (else blocked: a twin \
+      account has not granted consent).
       """)
 
   @Option(name: .long, help: "The uploading account (provider id).")
@@ -66,8 +73,12 @@ struct ScanCommand: ParsableCommand {
       frameLimits: setup.configuration.video.frameLimits, mediaRoots: setup.mediaRoots)
     let outcomes: [ScanOutcome]
     if let account {
-      outcomes = try gate.scan(
-        inputs: inputs, account: account, service: try serviceCode(database))
+      let service = try serviceCode(database)
+      outcomes = try gate.scan(inputs: inputs, account: account, service: service)
+      for line in Self.twinLines(outcomes.first?.twins ?? [], account: account, service: service)
+      {
+        Output.error(line)
+      }
     } else {
       outcomes = gate.lookup(inputs: inputs)
     }
@@ -96,6 +107,11 @@ struct ScanCommand: ParsableCommand {
     switch outcome.decision {
     case .blockedNoConsent(let state):
       return "\(input)\tblocked: no consent\t(consent \(state.rawValue))"
+    case .blockedByTwin(let state):
+      let twins = outcome.twins.filter { $0.consent != .granted }
+        .map { "twin \($0.account.pseudonym) \($0.consent.rawValue)" }
+      return "\(input)\tblocked: \(ScanSubject.twinReason)\t(consent \(state.rawValue); "
+        + twins.joined(separator: ", ") + ")"
     case .error(let message):
       return "\(input)\terror\t" + DisplayText.escapingControls(message)
     case .allowed:
@@ -115,6 +131,18 @@ struct ScanCommand: ParsableCommand {
       return "\(input)\tflagged\t\(kind.rawValue) item \(itemId): " + best(outcome)
     case .matched(let kind):
       return "\(input)\tmatched\t\(kind.rawValue): " + best(outcome)
+    }
+  }
+
+  /// One stderr line per twin account of the uploader (none for almost every account): who
+  /// holds the id in which other form, and its consent on the service.
+  static func twinLines(_ twins: [TwinConsent], account: String, service: String) -> [String] {
+    twins.map { twin in
+      let forms = SafeText.differingCodePoints([twin.account.externalId, account])
+      return "twin: account \(twin.account.pseudonym) holds this id in another Unicode form "
+        + "(\(forms[0]) there, \(forms[1]) as given), consent \(twin.consent.rawValue) on "
+        + "\(service); uploads are scanned only when every twin granted consent "
+        + "(csar consent twins)"
     }
   }
 

@@ -1,3 +1,4 @@
+import Compliance
 import GRDB
 import Store
 import Terminal
@@ -126,5 +127,41 @@ struct TwinAccountsTests {
     if width >= 120 {
       #expect(bar.contains("2 accounts (not tampering; csar consent twins) · head "), "\(bar)")
     }
+  }
+
+  /// A service where the open account granted consent but its twin did not says `blocked`,
+  /// as the upload gate answers; before, it said `may share`.
+  @Test(arguments: [(80, 24), (120, 40)])
+  func aServiceATwinHasNotGrantedIsBlockedOnTheConsentScreen(width: Int, height: Int) throws {
+    let fixture = try ReviewFixture()
+    try Self.addTwins(fixture, itemId: try fixture.firstItemId())
+    let console = try fixture.console("alice")
+    let database = console.context.database
+    let nfdAccount = try #require(try database.account(externalIdOrPseudonym: Self.nfdPseudonym))
+    let service = try #require(try database.consentStates(accountId: nfdAccount.id).first)
+    _ = try database.recordConsentChange(
+      accountId: nfdAccount.id, serviceId: service.serviceId, to: .granted, source: .app,
+      termsVersion: "t-1", reason: nil, by: "alice")
+    console.press(.character("4"), .character("/"))
+    console.type("Zo")
+    console.press(.enter, .enter)
+    let screen = try #require(console.screens[3] as? ConsentScreen)
+    #expect(screen.isOpen && screen.twins.map(\.pseudonym) == [Self.nfcPseudonym])
+    #expect(screen.blockedByTwin == [service.serviceId])
+    let text = Self.text(console, width: width, height: height)
+    let row = try #require(
+      text.split(separator: "\n").first { $0.contains("granted") }, "\(text)")
+    #expect(row.contains("blocked") && !row.contains("may share"), "\(text)")
+
+    // Its twin granted too: the service may share again.
+    let nfcAccount = try #require(try database.account(externalIdOrPseudonym: Self.nfc))
+    _ = try database.recordConsentChange(
+      accountId: nfcAccount.id, serviceId: service.serviceId, to: .granted, source: .app,
+      termsVersion: "t-1", reason: nil, by: "alice")
+    try screen.reload(console.context)
+    #expect(screen.blockedByTwin.isEmpty)
+    let after = Self.text(console, width: width, height: height)
+    let shared = try #require(after.split(separator: "\n").first { $0.contains("granted") })
+    #expect(shared.contains("may share"), "\(after)")
   }
 }

@@ -125,7 +125,12 @@ struct LookupTests {
     try db.importBank(name: "known", entries: [.init(type: .pdq, hash: pdq.hash.hex)], by: "mod")
     let gate = UploadGate(database: db, operatorName: "mod")
 
-    #expect(try gate.admit(account: "A-refused", service: "chat-eu") == .blocked(.refused))
+    guard case .blocked(let refused) = try gate.admit(account: "A-refused", service: "chat-eu")
+    else {
+      Issue.record("an account that refused consent must be blocked")
+      return
+    }
+    #expect(refused.consent == .refused && refused.twins.isEmpty)
     #expect(try count(db, "SELECT count(*) FROM audit_event WHERE action = 'scan.blocked'") == 1)
 
     guard case .granted(let subject) = try gate.admit(account: "A-granted", service: "chat-eu")

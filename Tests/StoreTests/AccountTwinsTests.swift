@@ -1,3 +1,4 @@
+import Compliance
 import Foundation
 import GRDB
 import Testing
@@ -54,7 +55,9 @@ struct AccountTwinsTests {
     #expect(pair.differingCodePoints == ["U+00EB", "U+0065 U+0308"])
     #expect(pair.isNormalized(pair.accounts[0]) && !pair.isNormalized(pair.accounts[1]))
     #expect(pair.keptAt == Self.openedAt)
-    #expect(try db.account(externalIdOrPseudonym: Self.zoeNFD)?.id == 4)
+    // The NFD spelling is account 3's own bytes: it names 3 (see anIdSpeltAsAStoredTwin...).
+    #expect(try db.account(externalIdOrPseudonym: Self.zoeNFD)?.id == 3)
+    #expect(try db.account(externalIdOrPseudonym: Self.zoeNFC)?.id == 4)
 
     // Each twin names the other; an account respelt without a twin has none.
     #expect(try db.twins(ofAccount: 3).map(\.id) == [4])
@@ -149,5 +152,122 @@ struct AccountTwinsTests {
     #expect(respelt.accounts.map(\.id) == [9, 10])
     #expect(Array(respelt.accounts[0].externalId.utf8) == Array("\u{1EAD}-8".utf8))
     #expect(try db.twins(ofAccount: 9).map(\.id) == [10])
+  }
+
+  // MARK: - Which account an id names, and its twins' consent
+
+  /// Twins on an in-memory database, as `v6-nfc-ids` leaves them: 3 holds the NFD spelling
+  /// beside 4 in NFC; 6 (NFC), 7 and 8 hold one id in three forms. Kept rows are listed in
+  /// `id_respelling`.
+  static func twinDatabase() throws -> AppDatabase {
+    let db = try seededDatabase()
+    let ids: StatementArguments = [
+      zoeNFD, zoeNFC, "\u{1EC7}-9", "\u{EA}\u{323}-9", "e\u{323}\u{302}-9",
+    ]
+    try db.writer.write { db in
+      try db.execute(
+        sql: """
+          INSERT INTO account (id, external_id, pseudonym, created_at) VALUES
+            (3, ?1, 'u-cccc00000003', 0), (4, ?2, 'u-dddd00000004', 0),
+            (6, ?3, 'u-ffff00000006', 0), (7, ?4, 'u-ffff00000007', 0),
+            (8, ?5, 'u-ffff00000008', 0)
+          """, arguments: ids)
+      try db.execute(
+        sql: """
+          INSERT INTO id_respelling (kind, stored, normalized, account_id, kept) VALUES
+            ('account', ?1, ?2, 3, 1), ('account', ?4, ?3, 7, 1), ('account', ?5, ?3, 8, 1)
+          """, arguments: ids)
+    }
+    return db
+  }
+
+  /// Records `state` (from not asked) for `account` on chat-eu (service 1).
+  static func consent(_ db: AppDatabase, _ account: Int64, _ states: ConsentState...) throws {
+    for state in states {
+      _ = try db.recordConsentChange(
+        accountId: account, serviceId: 1, to: state, source: .app, termsVersion: "t-1",
+        reason: nil, by: "bahar")
+    }
+  }
+
+  /// Before, every spelling found the NFC account: `consent show` and a scan by the NFD id
+  /// consulted account 4 even though account 3 holds exactly those bytes.
+  @Test func anIdSpeltAsAStoredTwinFindsThatTwinAndAnyOtherSpellingTheNFCOne() throws {
+    let db = try Self.twinDatabase()
+    func found(_ key: String) throws -> Int64? { try db.account(externalIdOrPseudonym: key)?.id }
+    #expect(try found(Self.zoeNFD) == 3)
+    #expect(try found(Self.zoeNFC) == 4)
+    #expect(try found("U-CCCC00000003") == 3, "a pseudonym in any case")
+    #expect(try found("\u{EA}\u{323}-9") == 7)
+    #expect(try found("e\u{323}\u{302}-9") == 8)
+    // A fourth spelling (the marks in another order) is nobody's bytes: its NFC is 6's.
+    #expect(try found("e\u{302}\u{323}-9") == 6)
+    #expect(try found("\u{1EC7}-9") == 6)
+    #expect(try found("Zoe-4") == nil)
+  }
+
+  /// A scan's subject carries every twin's consent, and is admitted only when all granted;
+  /// the account answering is the one spelt.
+  @Test func aScanSubjectWeighsEveryTwinsConsent() throws {
+    let db = try Self.twinDatabase()
+    try Self.consent(db, 3, .granted)
+    try Self.consent(db, 4, .refused)
+    let byNFD = try db.scanSubject(accountExternalId: Self.zoeNFD, serviceCode: "chat-eu")
+    #expect(byNFD.accountId == 3 && byNFD.consent == .granted)
+    #expect(byNFD.pseudonym == "u-cccc00000003")
+    #expect(byNFD.twins.map(\.account.id) == [4] && byNFD.twins.map(\.consent) == [.refused])
+    #expect(!byNFD.isAdmitted && byNFD.isBlockedByTwin)
+    let byNFC = try db.scanSubject(accountExternalId: Self.zoeNFC, serviceCode: "chat-eu")
+    #expect(byNFC.accountId == 4 && byNFC.consent == .refused)
+    #expect(byNFC.twins.map(\.account.id) == [3] && byNFC.twins.map(\.consent) == [.granted])
+    #expect(!byNFC.isAdmitted && !byNFC.isBlockedByTwin)
+    // Not asked on foto-de by either: blocked, for want of its own consent.
+    let other = try db.scanSubject(accountExternalId: Self.zoeNFD, serviceCode: "foto-de")
+    #expect(other.consent == .notAsked && other.twins.map(\.consent) == [.notAsked])
+
+    try Self.consent(db, 4, .granted)
+    #expect(try db.scanSubject(accountExternalId: Self.zoeNFC, serviceCode: "chat-eu").isAdmitted)
+    #expect(try db.scanSubject(accountExternalId: Self.zoeNFD, serviceCode: "chat-eu").isAdmitted)
+    try Self.consent(db, 3, .withdrawn)
+    let withdrawn = try db.scanSubject(accountExternalId: Self.zoeNFC, serviceCode: "chat-eu")
+    #expect(!withdrawn.isAdmitted)
+
+    // Three forms: each spelling answers for its own account and weighs the other two.
+    let three = try db.scanSubject(accountExternalId: "\u{EA}\u{323}-9", serviceCode: "chat-eu")
+    #expect(three.accountId == 7 && three.twins.map(\.account.id) == [6, 8])
+    // An account without a twin, or one nobody holds: no twins, as before.
+    let plain = try db.scanSubject(accountExternalId: "A100000001", serviceCode: "chat-eu")
+    #expect(plain.accountId == 1 && plain.twins.isEmpty)
+    let stranger = try db.scanSubject(accountExternalId: "Zoe-4", serviceCode: "chat-eu")
+    #expect(stranger.accountId == nil && stranger.twins.isEmpty && !stranger.isAdmitted)
+  }
+
+  /// An account's consent beside its twins', per service: what `consent show`, the service's
+  /// consent document and the Consent screen say the account may share.
+  @Test func consentBesideTwinsSaysWhatTheGateAnswers() throws {
+    let db = try Self.twinDatabase()
+    try Self.consent(db, 3, .granted)
+    let states = try db.consentWithTwins(accountId: 3)
+    #expect(states.map(\.own.serviceCode) == ["chat-eu", "foto-de"])
+    #expect(states[0].own.state == .granted && !states[0].mayShareVisualContentAndURLs)
+    #expect(states[0].differingTwins.map(\.account.id) == [4])
+    #expect(states[1].differingTwins.isEmpty)
+    try Self.consent(db, 4, .granted)
+    let agreed = try db.consentWithTwins(accountId: 4)
+    #expect(agreed[0].mayShareVisualContentAndURLs && agreed[0].differingTwins.isEmpty)
+    #expect(try db.consentWithTwins(accountId: 1).allSatisfy { $0.twins.isEmpty })
+  }
+
+  /// verify's twins line and the console's brief one say the same counts.
+  @Test func verifysTwinsNoticeCountsIdsAndAccounts() throws {
+    let sets = try Self.twinDatabase().accountTwins()
+    #expect(sets.count == 2)
+    #expect(
+      AccountTwins.verifyNotice(sets) == "twins: 2 account ids held by 5 accounts in different "
+        + "Unicode forms (kept apart, not tampering); list them: csar consent twins")
+    #expect(
+      AccountTwins.verifyNotice(sets, brief: true)
+        == "twins: 2 ids held by 5 accounts (not tampering; csar consent twins)")
+    #expect(AccountTwins.verifyNotice([]) == nil)
   }
 }

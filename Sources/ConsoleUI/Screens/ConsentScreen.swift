@@ -44,6 +44,9 @@ final class ConsentScreen: ConsoleScreen {
   private(set) var twins: [AccountSummary] = []
   /// Every account that has a twin, marked in the list (there are few, if any).
   private var twinIds: Set<Int64> = []
+  /// Services where the open account granted consent but a twin did not: uploads there are
+  /// blocked all the same (the gate's answer), so the table says `blocked`.
+  private(set) var blockedByTwin: Set<Int64> = []
   private var serviceCursor = ListCursor()
   private var serviceRows = 12
   private var historyScroll = 0
@@ -89,6 +92,7 @@ final class ConsentScreen: ConsoleScreen {
       states = []
       history = []
       twins = []
+      blockedByTwin = []
       isOpen = false
       return
     }
@@ -96,9 +100,11 @@ final class ConsentScreen: ConsoleScreen {
     // Services with a recorded decision first (by code), then those never asked.
     func key(_ s: ServiceConsent) -> (Int, String) { (s.updatedAt == nil ? 1 : 0, s.serviceCode) }
     let selectedServiceId = selectedService?.serviceId
-    states = try context.database.consentStates(accountId: account.id).sorted {
-      key($0) < key($1)
-    }
+    let weighed = try context.database.consentWithTwins(accountId: account.id)
+    states = weighed.map(\.own).sorted { key($0) < key($1) }
+    blockedByTwin = Set(
+      weighed.filter { $0.own.state == .granted && !$0.mayShareVisualContentAndURLs }
+        .map(\.own.serviceId))
     history = try context.database.consentHistory(accountId: account.id)
     serviceCursor.clamp(count: states.count, visible: serviceRows)
     // A change re-sorts the services (a first decision moves one up): the cursor follows it.
@@ -336,12 +342,13 @@ final class ConsentScreen: ConsoleScreen {
       TableColumn("Since", .fixed(16)), TableColumn("Media/URLs", .fixed(10)),
     ]
     let rows = states.map { state in
-      TableRow(
+      let may = state.state.mayShareVisualContentAndURLs
+        && !blockedByTwin.contains(state.serviceId)
+      return TableRow(
         [
           state.serviceName, state.state.label,
-          state.updatedAt.map(Format.timestamp) ?? "—",
-          state.state.mayShareVisualContentAndURLs ? "may share" : "blocked",
-        ], role: state.state == .granted ? .success : .warning)
+          state.updatedAt.map(Format.timestamp) ?? "—", may ? "may share" : "blocked",
+        ], role: may ? .success : .warning)
     }
     TableView.draw(
       columns: columns, rows: rows, selected: serviceCursor.selected,
