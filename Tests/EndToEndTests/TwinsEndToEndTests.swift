@@ -245,6 +245,29 @@ struct TwinsEndToEndTests {
         "SELECT count(*) FROM audit_event WHERE action = 'scan.blocked' "
           + "AND details_json LIKE '%a twin account has not granted consent%'") == "1")
     #expect(try csar("audit", "verify").status == 0)
+
+    // The NFD account withdraws (as its history before NFC ids could say): the NFC account's
+    // grant no longer lets an upload through by either spelling. Before, a scan by either
+    // spelling read it.
+    _ = try sql(
+      """
+      INSERT INTO consent_event
+        (event_id, account_id, service_id, state, occurred_at, source, terms_version)
+        SELECT 'twin-3', account_id, service_id, 'withdrawn', 1735812000, 'app', 'tos-1'
+        FROM consent_event WHERE event_id = 'twin-1';
+      UPDATE consent_current SET state = 'withdrawn', updated_at = 1735812000
+        WHERE (account_id, service_id) =
+          (SELECT account_id, service_id FROM consent_event WHERE event_id = 'twin-1');
+      """)
+    // (Pairs, not a comparison: Swift's == takes the two spellings as one string.)
+    for (spelling, twinState) in [(Self.nfc, "withdrawn"), (Self.nfd, "granted")] {
+      let scanned = try csar("scan", "--account", spelling, "--service", service, "--json", path)
+      let answer = Self.object(scanned.out)
+      #expect(answer["decision"] as? String == "blocked", "\(scanned.out)")
+      #expect(answer["sha256"] == nil, "nothing of it is read: \(scanned.out)")
+      let states = (answer["twins"] as? [[String: Any]] ?? []).map { $0["consent"] as? String }
+      #expect(states == [twinState], "\(scanned.out)")
+    }
   }
 
   /// What a person sees: the review item of a twin says so before a decision, and the
