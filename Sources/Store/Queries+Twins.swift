@@ -47,16 +47,15 @@ public struct AccountTwins: Hashable, Sendable {
 extension AccountTwins {
   /// What `csar audit verify` and the console's `V` say of twins, or nil when there are
   /// none: how many ids are held by how many accounts, that this is not tampering, and where
-  /// they are listed. `brief`: the same facts short enough for an 80-column status bar.
+  /// they are listed. `brief`: the counts and where they are listed, short enough that a
+  /// status bar shows the counts at 80 columns and the head after them at 120 (the line
+  /// says the log is ok, so twins are plainly no failure).
   public static func verifyNotice(_ sets: [AccountTwins], brief: Bool = false) -> String? {
     guard !sets.isEmpty else { return nil }
     let accounts = sets.reduce(0) { $0 + $1.accounts.count }
-    let ids = sets.count
-    if brief {
-      return "twins: \(ids) id\(sets.count == 1 ? "" : "s") held by \(accounts) accounts "
-        + "(not tampering; csar consent twins)"
-    }
-    return "twins: \(ids) account id\(sets.count == 1 ? "" : "s") held by \(accounts) "
+    let ids = sets.count == 1 ? "id" : "ids"
+    if brief { return "twins: \(sets.count) \(ids), \(accounts) accounts (csar consent twins)" }
+    return "twins: \(sets.count) account \(ids) held by \(accounts) "
       + "accounts in different Unicode forms (kept apart, not tampering); "
       + "list them: csar consent twins"
   }

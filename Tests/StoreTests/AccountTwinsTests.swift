@@ -258,6 +258,11 @@ struct AccountTwinsTests {
     #expect(try db.consentWithTwins(accountId: 1).allSatisfy { $0.twins.isEmpty })
   }
 
+  /// The set of accounts 3 and 4 alone.
+  static func twinsOf3And4() throws -> [AccountTwins] {
+    try twinDatabase().accountTwins().filter { $0.accounts.map(\.id) == [4, 3] }
+  }
+
   /// verify's twins line and the console's brief one say the same counts.
   @Test func verifysTwinsNoticeCountsIdsAndAccounts() throws {
     let sets = try Self.twinDatabase().accountTwins()
@@ -267,7 +272,14 @@ struct AccountTwinsTests {
         + "Unicode forms (kept apart, not tampering); list them: csar consent twins")
     #expect(
       AccountTwins.verifyNotice(sets, brief: true)
-        == "twins: 2 ids held by 5 accounts (not tampering; csar consent twins)")
+        == "twins: 2 ids, 5 accounts (csar consent twins)")
+    let one = try AccountTwinsTests.twinsOf3And4()
+    #expect(
+      AccountTwins.verifyNotice(one) == "twins: 1 account id held by 2 accounts in different "
+        + "Unicode forms (kept apart, not tampering); list them: csar consent twins")
+    #expect(
+      AccountTwins.verifyNotice(one, brief: true)
+        == "twins: 1 id, 2 accounts (csar consent twins)")
     #expect(AccountTwins.verifyNotice([]) == nil)
   }
 }
