@@ -7,11 +7,29 @@ extension AppDatabase {
   /// Accounts whose provider id or pseudonym starts with `prefix` (pseudonyms compared in
   /// lower case), by provider id; two indexed range scans, at most `limit` rows each.
   /// `after` pages on: only accounts whose provider id sorts after it (the last one shown).
+  ///
+  /// The prefix is taken in NFC, and also as given when that differs: an id pasted in NFD
+  /// finds the twin holding exactly that spelling as well (see
+  /// ``account(_:externalId:)``), not only the account in NFC.
   public func searchAccounts(prefix: String, limit: Int, after: String? = nil) throws
     -> [AccountSummary]
   {
+    let normalized = Identifier.normalized(prefix)
+    let found = try searchAccounts(spelling: normalized, limit: limit, after: after)
+    guard !normalized.utf8.elementsEqual(prefix.utf8) else { return found }
+    let spelt = try searchAccounts(spelling: prefix, limit: limit, after: after)
+    var seen = Set<Int64>()
+    // By provider id as SQLite orders it (bytes): Swift's < takes NFD and NFC as one.
+    return (found + spelt).filter { seen.insert($0.id).inserted }
+      .sorted { $0.externalId.utf8.lexicographicallyPrecedes($1.externalId.utf8) }
+      .prefix(limit).map { $0 }
+  }
+
+  /// ``searchAccounts(prefix:limit:after:)`` for a prefix in one spelling, taken as it is.
+  private func searchAccounts(spelling prefix: String, limit: Int, after: String?)
+    throws -> [AccountSummary]
+  {
     guard limit > 0 else { return [] }
-    let prefix = Identifier.normalized(prefix)
     return try read { db in
       // Every string with the prefix sorts in [prefix, prefix + U+10FFFF) under BINARY
       // collation (UTF-8 byte order), so the unique indexes answer with a range scan.
@@ -40,7 +58,8 @@ extension AppDatabase {
   /// One account, or nil.
   public func account(id: Int64) throws -> AccountSummary? {
     try read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id]).map(AccountSummary.init(row:))
+      try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id])
+        .map(AccountSummary.init(row:))
     }
   }
 

@@ -37,15 +37,20 @@ struct TwinAccountsTests {
     console.render(width: width, height: height).text
   }
 
-  @Test(arguments: [(80, 24), (120, 40)])
-  func theConsentScreenMarksTwinsAndSaysSoBeforeAChange(width: Int, height: Int) throws {
+  /// A console on the fixture with twins, its Consent screen searched for `text` (Enter).
+  static func consentSearch(_ text: String) throws -> (Console, ConsentScreen) {
     let fixture = try ReviewFixture()
     try Self.addTwins(fixture, itemId: try fixture.firstItemId())
     let console = try fixture.console("alice")
     console.press(.character("4"), .character("/"))
-    console.type("Zo")
+    console.type(text)
     console.press(.enter)
-    let screen = try #require(console.screens[3] as? ConsentScreen)
+    return (console, try #require(console.screens[3] as? ConsentScreen))
+  }
+
+  @Test(arguments: [(80, 24), (120, 40)])
+  func theConsentScreenMarksTwinsAndSaysSoBeforeAChange(width: Int, height: Int) throws {
+    let (console, screen) = try Self.consentSearch("Zo")
     #expect(screen.results.map(\.pseudonym) == [Self.nfdPseudonym, Self.nfcPseudonym])
     var text = Self.text(console, width: width, height: height)
     #expect(text.components(separatedBy: "-4 (twin)").count == 3, "\(text)")
@@ -168,5 +173,16 @@ struct TwinAccountsTests {
     let after = Self.text(console, width: width, height: height)
     let shared = try #require(after.split(separator: "\n").first { $0.contains("granted") })
     #expect(shared.contains("may share"), "\(after)")
+  }
+
+  /// An id pasted in NFD lists both twins; before, it found the NFC account alone and the
+  /// search's Enter opened it as the only match.
+  @Test(arguments: [(80, 24), (120, 40)])
+  func searchingATwinsSpellingListsBothTwins(width: Int, height: Int) throws {
+    let (console, screen) = try Self.consentSearch(Self.nfd)
+    #expect(screen.results.map(\.pseudonym) == [Self.nfdPseudonym, Self.nfcPseudonym])
+    #expect(!screen.isOpen, "two matches: the list waits for a choice")
+    let text = Self.text(console, width: width, height: height)
+    #expect(text.components(separatedBy: "-4 (twin)").count == 3, "\(text)")
   }
 }

@@ -206,6 +206,22 @@ struct AccountTwinsTests {
     #expect(try found("Zoe-4") == nil)
   }
 
+  /// The Consent screen's search: an id pasted in NFD finds the twin holding exactly it as
+  /// well as the account in NFC (before, the NFC one alone).
+  @Test func aSearchByATwinsSpellingFindsItBesideTheNFCAccount() throws {
+    let db = try Self.twinDatabase()
+    func ids(_ prefix: String, after: String? = nil) throws -> [Int64] {
+      try db.searchAccounts(prefix: prefix, limit: 10, after: after).map(\.id)
+    }
+    #expect(try ids(Self.zoeNFD) == [3, 4])
+    #expect(try ids("Zoe\u{308}") == [3, 4])
+    #expect(try ids(Self.zoeNFC) == [4])
+    #expect(try ids("Zo") == [3, 4])
+    #expect(try ids("e\u{323}\u{302}-9") == [8, 6])
+    #expect(try db.searchAccounts(prefix: Self.zoeNFD, limit: 1).map(\.id) == [3])
+    #expect(try ids("A1") == [1, 2])
+  }
+
   /// A scan's subject carries every twin's consent, and is admitted only when all granted;
   /// the account answering is the one spelt.
   @Test func aScanSubjectWeighsEveryTwinsConsent() throws {
