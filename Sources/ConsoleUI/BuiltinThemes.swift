@@ -6,7 +6,7 @@ enum BuiltinThemes {
     (
       "default",
       #"""
-# csar default theme: calm colours on the terminal's own background.
+# csar default theme: calm colours for dark backgrounds (`light` is its twin for light ones).
 # Colours: "default", a name (black, red, green, yellow, blue, magenta, cyan, white,
 # bright-black … bright-white), an xterm-256 index (0-255) or "#rrggbb".
 # Attributes: bold, dim, underline, reverse, italic.
@@ -30,6 +30,37 @@ accent = { fg = "#d7af87" }
 border = { fg = "#585858" }
 modal = { fg = "#e4e4e4", bg = "#303030" }
 input = { fg = "#ffffff", bg = "#3a3a3a" }
+"""#
+    ),
+    (
+      "light",
+      #"""
+# csar light theme: the default theme's calm colours for light backgrounds, chosen at start
+# when the terminal says its background is light (and no theme was given).
+# Colours: "default", a name (black, red, green, yellow, blue, magenta, cyan, white,
+# bright-black … bright-white), an xterm-256 index (0-255) or "#rrggbb".
+# Attributes: bold, dim, underline, reverse, italic.
+# Nothing is conveyed by colour alone: markers and words carry every state.
+# Colours are chosen to stay dark on a light background at 8 colours too (blue, not cyan).
+name = "light"
+
+[styles]
+text = { fg = "default", bg = "default" }
+muted = { fg = "#5f5f5f" }
+title = { fg = "#1c3f94", attrs = ["bold"] }
+header = { fg = "#3a3a3a", attrs = ["underline"] }
+selection = { fg = "#ffffff", bg = "#1c3f94", attrs = ["bold"] }
+status-bar = { fg = "#262626", bg = "#d0d0d0" }
+status-key = { fg = "#1c3f94", bg = "#d0d0d0", attrs = ["bold"] }
+tab-active = { fg = "#ffffff", bg = "#1c3f94", attrs = ["bold"] }
+tab-inactive = { fg = "#3a3a3a", bg = "#d0d0d0" }
+danger = { fg = "#af0000", attrs = ["bold"] }
+warning = { fg = "#875f00" }
+success = { fg = "#005f00" }
+accent = { fg = "#5f00af" }
+border = { fg = "#6c6c6c" }
+modal = { fg = "#1c1c1c", bg = "#e4e4e4" }
+input = { fg = "#000000", bg = "#eeeeee" }
 """#
     ),
     (

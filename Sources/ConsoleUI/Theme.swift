@@ -49,6 +49,12 @@ public struct Theme: Sendable {
     return try ThemeParser.parse(text, file: nameOrPath)
   }
 
+  /// The built-in theme for a terminal whose background is light or not, as it answered at
+  /// start (`light` or `default`; `default` when it did not say).
+  public static func nameFor(backgroundIsLight: Bool?) -> String {
+    backgroundIsLight == true ? "light" : "default"
+  }
+
   /// The monochrome theme, used whenever the terminal shows no colour.
   public static var monochrome: Theme {
     // The built-in source is checked by tests, so this cannot fail.

@@ -1,5 +1,7 @@
 // Pictures through a terminal graphics protocol (kitty graphics, sixel): detection and the
 // image a screen asks to show.
+import Foundation
+
 
 // MARK: - What a screen asks to show
 
@@ -99,10 +101,18 @@ public enum GraphicsDetection {
   /// The kitty image id of the query (an image is never stored by it: `a=q`).
   static let queryId = 31
 
-  /// A 1x1 kitty query, the cell size in pixels, then primary device attributes: every
-  /// terminal answers the last, so its reply ends the wait.
+  /// A 1x1 kitty query, the cell size in pixels, the background colour, then primary device
+  /// attributes: every terminal answers the last, so its reply ends the wait.
   public static let query: [UInt8] = Array(
-    ("\u{1B}_Gi=\(queryId),s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\" + "\u{1B}[16t" + "\u{1B}[c").utf8)
+    ("\u{1B}_Gi=\(queryId),s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\" + "\u{1B}[16t"
+      + backgroundQuery + "\u{1B}[c").utf8)
+
+  /// The background colour (OSC 11) then the device attributes: where graphics are not asked
+  /// for (inside GNU screen or a tmux without passthrough, which answer both themselves, or
+  /// with `CSAR_GRAPHICS=off`), the console still learns whether the background is light.
+  public static let backgroundOnlyQuery: [UInt8] = Array((backgroundQuery + "\u{1B}[c").utf8)
+
+  static let backgroundQuery = "\u{1B}]11;?\u{1B}\\"
 
   /// Whether to ask at all, and through tmux's passthrough: never inside GNU screen or a tmux
   /// without `allow-passthrough` (the answer would be tmux's own, the picture lost), never
@@ -148,6 +158,38 @@ public enum GraphicsDetection {
       return text.hasPrefix("i=\(GraphicsDetection.queryId)") && text.hasSuffix(";OK")
     }
 
+    /// The background colour from the OSC 11 answer `ESC ] 11 ; rgb:RRRR/GGGG/BBBB` (one to
+    /// four hex digits a channel, ended by BEL or `ESC \\`), each channel 0...1.
+    public var background: (red: Double, green: Double, blue: Double)? {
+      guard let body = sequence(after: Array("\u{1B}]11;rgb:".utf8), endingWithAnyOf: [0x07, 0x1B])
+      else { return nil }
+      let channels = body.split(separator: UInt8(ascii: "/")).map {
+        String(decoding: $0, as: UTF8.self)
+      }
+      guard channels.count == 3 else { return nil }
+      var values: [Double] = []
+      for channel in channels {
+        guard (1...4).contains(channel.count), let value = Int(channel, radix: 16) else {
+          return nil
+        }
+        values.append(Double(value) / Double((1 << (4 * channel.count)) - 1))
+      }
+      return (values[0], values[1], values[2])
+    }
+
+    /// Whether the background is light (relative luminance over one half), when the terminal
+    /// said what it is.
+    public var backgroundIsLight: Bool? {
+      guard let background else { return nil }
+      func linear(_ c: Double) -> Double {
+        c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4)
+      }
+      let luminance =
+        0.2126 * linear(background.red) + 0.7152 * linear(background.green)
+        + 0.0722 * linear(background.blue)
+      return luminance > 0.5
+    }
+
     /// Cell size from `ESC [ 6 ; height ; width t`.
     public var cellPixels: (width: Int, height: Int)? {
       guard let body = sequence(after: Array("\u{1B}[6;".utf8), endingWith: UInt8(ascii: "t"))
@@ -179,12 +221,19 @@ public enum GraphicsDetection {
 
     /// The bytes between `start` and the first `end` after it.
     private func sequence(after start: [UInt8], endingWith end: UInt8) -> ArraySlice<UInt8>? {
+      sequence(after: start, endingWithAnyOf: [end])
+    }
+
+    /// The bytes between `start` and the first of `ends` after it.
+    private func sequence(after start: [UInt8], endingWithAnyOf ends: Set<UInt8>)
+      -> ArraySlice<UInt8>?
+    {
       guard start.count <= bytes.count else { return nil }
       var index = 0
       while index + start.count <= bytes.count {
         if Array(bytes[index..<index + start.count]) == start {
           let from = index + start.count
-          guard let stop = bytes[from...].firstIndex(of: end) else { return nil }
+          guard let stop = bytes[from...].firstIndex(where: ends.contains) else { return nil }
           return bytes[from..<stop]
         }
         index += 1

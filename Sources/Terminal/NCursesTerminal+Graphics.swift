@@ -6,9 +6,10 @@ extension NCursesTerminal {
   /// Asks the terminal (see ``GraphicsDetection``) and waits at most 500 ms for its answer
   /// (every terminal answers the device-attributes request at once; only a passthrough with
   /// no terminal behind it stays silent); no answer, or a tmux without passthrough, gets
-  /// text cells only. Whatever of the answer arrives after the wait is swallowed by
-  /// ``KeyDecoder`` when keys are read, never taken for keys.
-  static func detectGraphics() -> GraphicsSupport {
+  /// text cells only. Its background colour is asked for in every case. Whatever of the
+  /// answer arrives after the wait is swallowed by ``KeyDecoder`` when keys are read, never
+  /// taken for keys.
+  static func askTerminal() -> (graphics: GraphicsSupport, backgroundIsLight: Bool?) {
     var environment: [String: String] = [:]
     for name in ["TMUX", "STY", "CSAR_GRAPHICS"] {
       if let value = getenv(name) { environment[name] = String(cString: value) }
@@ -21,11 +22,9 @@ extension NCursesTerminal {
         decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
     let plan = GraphicsDetection.plan(environment: environment, tmuxPassthrough: passthrough)
-    guard plan.ask else {
-      return GraphicsSupport(
-        graphicsProtocol: nil, cellPixels: windowCellPixels(), throughTmux: false)
-    }
-    write(GraphicsDetection.query, throughTmux: plan.throughTmux)
+    write(
+      plan.ask ? GraphicsDetection.query : GraphicsDetection.backgroundOnlyQuery,
+      throughTmux: plan.throughTmux)
     var reply = GraphicsDetection.Reply()
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: .milliseconds(500))
@@ -36,7 +35,14 @@ extension NCursesTerminal {
       let count = csar_term_read(&buffer, buffer.count, max(1, milliseconds))
       if count > 0 { reply.append(Array(buffer.prefix(Int(count)))) }
     }
-    return reply.support(throughTmux: plan.throughTmux, windowCellPixels: windowCellPixels())
+    guard plan.ask else {
+      let cells = GraphicsSupport(
+        graphicsProtocol: nil, cellPixels: windowCellPixels(), throughTmux: false)
+      return (cells, reply.backgroundIsLight)
+    }
+    let graphics = reply.support(
+      throughTmux: plan.throughTmux, windowCellPixels: windowCellPixels())
+    return (graphics, reply.backgroundIsLight)
   }
 
   /// The pixel size of one cell from the tty's window size, when the terminal fills it in.

@@ -52,6 +52,9 @@ public final class NCursesTerminal: TerminalBackend {
   private var noColorVideo = NoColorVideo(mask: 0)
   /// The graphics protocol the terminal answered to when asked at start.
   public private(set) var graphics = GraphicsSupport.none
+  /// Whether the terminal's background is light, as it answered at start (nil: it did not
+  /// say). The console then picks a theme drawn for it, unless one was chosen.
+  public private(set) var backgroundIsLight: Bool?
   /// The pictures on the terminal now (drawn by the graphics protocol).
   var shownGraphics: [ScreenGraphic] = []
   private var lastSize: (width: Int, height: Int)
@@ -106,7 +109,7 @@ public final class NCursesTerminal: TerminalBackend {
       usesDefaultColors = false
     }
     lastSize = (Int(csar_getmaxx(window)), Int(csar_getmaxy(window)))
-    graphics = Self.detectGraphics()
+    (graphics, backgroundIsLight) = Self.askTerminal()
   }
 
   deinit { shutdown() }

@@ -55,8 +55,11 @@ struct ConsoleLauncher {
       path: path, configuration: configuration)
     let acting = try CallerIdentity.resolve(
       database, flag: operatorName, configuration: configuration, environment: environment)
-    var chosenTheme = try Theme.load(nameOrPath: theme ?? configuration.theme ?? "default")
+    // A theme given is read before the terminal is taken over, so its errors print plainly.
+    let givenTheme = try (theme ?? configuration.theme).map { try Theme.load(nameOrPath: $0) }
     let terminal = try NCursesTerminal(colorDepthOverride: colorDepth)
+    var chosenTheme = try givenTheme
+      ?? Theme.load(nameOrPath: Theme.nameFor(backgroundIsLight: terminal.backgroundIsLight))
     if terminal.colorDepth == .monochrome { chosenTheme = Theme.monochrome }
     let context = ConsoleContext(
       database: database, operatorName: acting.name, theme: chosenTheme, today: day,

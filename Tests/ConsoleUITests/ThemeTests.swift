@@ -80,4 +80,76 @@ struct ThemeTests {
       #expect(error.description.contains("/nonexistent/dir/x.toml"))
     }
   }
+
+  // MARK: - Contrast
+
+  /// xterm's colours for indexes 0-255 (0-15 its defaults, then the cube and the greys).
+  static func rgb(_ color: TerminalColor, default fallback: (Double, Double, Double))
+    -> (Double, Double, Double)
+  {
+    switch color {
+    case .default: return fallback
+    case .rgb(let r, let g, let b): return (Double(r), Double(g), Double(b))
+    case .indexed(let index):
+      let system: [(Double, Double, Double)] = [
+        (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
+        (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
+        (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+      ]
+      let i = Int(index)
+      if i < 16 { return system[i] }
+      if i >= 232 {
+        let v = Double(8 + (i - 232) * 10)
+        return (v, v, v)
+      }
+      let steps: [Double] = [0, 95, 135, 175, 215, 255]
+      let n = i - 16
+      return (steps[n / 36], steps[(n / 6) % 6], steps[n % 6])
+    }
+  }
+
+  /// WCAG's contrast ratio of two sRGB colours (1 to 21).
+  static func contrast(_ a: (Double, Double, Double), _ b: (Double, Double, Double)) -> Double {
+    func luminance(_ c: (Double, Double, Double)) -> Double {
+      func linear(_ v: Double) -> Double {
+        let s = v / 255
+        return s <= 0.04045 ? s / 12.92 : pow((s + 0.055) / 1.055, 2.4)
+      }
+      return 0.2126 * linear(c.0) + 0.7152 * linear(c.1) + 0.0722 * linear(c.2)
+    }
+    let (x, y) = (luminance(a), luminance(b))
+    return (max(x, y) + 0.05) / (min(x, y) + 0.05)
+  }
+
+  /// The theme the console picks for a terminal's background is readable on it: every role
+  /// that carries words has a contrast of at least 4.5 (WCAG AA) against its background (the
+  /// terminal's own where the role leaves it); with xterm's 8 colours, whose red on near-black
+  /// is 2.9 whatever a theme asks, at least 2.5 (light blue on white, 1.6, fails). Before, a
+  /// light background got the default theme, drawn for dark ones: headers and panel titles
+  /// in light grey on white (2.1).
+  @Test(arguments: [
+    (255.0, 255.0, 255.0), (253.0, 246.0, 227.0), (0.0, 0.0, 0.0), (28.0, 28.0, 28.0),
+  ], [ColorDepth.trueColor, .color256, .color8])
+  func theThemeForABackgroundIsReadableOnIt(
+    background: (red: Double, green: Double, blue: Double), depth: ColorDepth
+  ) throws {
+    let (red, green, blue) = background
+    let background = (red, green, blue)
+    // As the terminal would answer it.
+    var reply = GraphicsDetection.Reply()
+    let hex = [red, green, blue].map { String(format: "%02x", Int($0)) }.joined(separator: "/")
+    reply.append(Array("\u{1B}]11;rgb:\(hex)\u{7}".utf8))
+    let isLight = try #require(reply.backgroundIsLight)
+    let theme = try Theme.load(nameOrPath: Theme.nameFor(backgroundIsLight: isLight))
+    let ink: (Double, Double, Double) = isLight ? (0, 0, 0) : (229, 229, 229)
+    let least = depth == .color8 ? 2.5 : 4.5
+    for role in ThemeRole.allCases where role != .border {
+      let style = ColorApproximation.approximate(theme[role], depth: depth)
+      let fg = Self.rgb(style.foreground, default: ink)
+      let bg = Self.rgb(style.background, default: background)
+      let ratio = Self.contrast(fg, bg)
+      #expect(
+        ratio >= least, "\(theme.name) at \(depth): \(role.rawValue) \(fg) on \(bg): \(ratio)")
+    }
+  }
 }

@@ -49,6 +49,32 @@ struct ConsoleEndToEndTests {
     try session.waitFor("EXIT=0")
   }
 
+  /// A terminal whose background is light (here tmux's window style, which tmux gives as
+  /// its answer to the background query) gets the light theme: titles in #005f87 (index 24
+  /// at 256 colours), not the default theme's #87afd7 (110), light blue on white. A theme
+  /// given on the command line still wins.
+  @Test func aLightBackgroundGetsTheLightThemeUnlessOneIsGiven() throws {
+    let fixture = try Fixture(items: 40)
+    for (extra, title) in [("", "38;5;24m"), ("--theme default", "38;5;110m")] {
+      let session = try TmuxSession(width: 80, height: 24, directory: fixture.directory)
+      try session.setWindowOption("window-style", "bg=#ffffff")
+      try session.type("\(try fixture.command) \(extra); echo \"EXIT=$?\"")
+      try session.send("Enter")
+      try session.waitFor("Re-categorisation deadlines")
+      let other = title == "38;5;24m" ? "38;5;110m" : "38;5;24m"
+      let deadline = Date().addingTimeInterval(30)
+      var coloured = try session.captureWithColours()
+      while !coloured.contains(title), Date() < deadline {
+        Thread.sleep(forTimeInterval: 0.2)
+        coloured = try session.captureWithColours()
+      }
+      #expect(coloured.contains(title), "\(extra): \(coloured.debugDescription)")
+      #expect(!coloured.contains(other), "\(extra): \(coloured.debugDescription)")
+      try session.send("q")
+      try session.waitFor("EXIT=0")
+    }
+  }
+
   /// The bank view: `b` on the Dashboard lists the banks (here the demo's, the ones its
   /// queue names) with versions and sources; `?` and the status bar name its keys; Esc goes
   /// back.

@@ -50,6 +50,16 @@ final class TmuxSession {
     try Self.tmux(["capture-pane", "-p", "-t", name])
   }
 
+  /// What the pane shows now with its colours and attributes as SGR escapes.
+  func captureWithColours() throws -> String {
+    try Self.tmux(["capture-pane", "-p", "-e", "-t", name])
+  }
+
+  /// Sets a tmux option of this session's window (`window-style`, say).
+  func setWindowOption(_ option: String, _ value: String) throws {
+    try Self.tmux(["set-option", "-w", "-t", name, option, value])
+  }
+
   func resize(width: Int, height: Int) throws {
     try Self.tmux(["resize-window", "-t", name, "-x", String(width), "-y", String(height)])
   }

@@ -254,6 +254,29 @@ struct GraphicsTests {
     #expect(both.cellPixels?.width == 8 && both.cellPixels?.height == 16)
   }
 
+  /// The background colour (OSC 11) as xterm, kitty and tmux answer it: light or not.
+  @Test func theBackgroundSaysWhetherItIsLight() {
+    func light(_ answer: String) -> Bool? {
+      var reply = GraphicsDetection.Reply()
+      reply.append(Array(answer.utf8))
+      return reply.backgroundIsLight
+    }
+    #expect(light("\u{1B}]11;rgb:ffff/ffff/ffff\u{1B}\\\u{1B}[?64;1;2c") == true)  // xterm
+    #expect(light("\u{1B}]11;rgb:0000/0000/0000\u{1B}\\\u{1B}[?62;c") == false)  // kitty
+    #expect(light("\u{1B}]11;rgb:c0c0/c0c0/c0c0\u{1B}\\") == true)  // tmux, bg=white
+    #expect(light("\u{1B}]11;rgb:fd/f6/e3\u{7}") == true)  // two digits, ended by BEL
+    #expect(light("\u{1B}]11;rgb:1c1c/1c1c/1c1c\u{7}") == false)
+    #expect(light("\u{1B}[?1;2c") == nil, "no answer")
+    #expect(light("\u{1B}]11;rgb:zz/00/00\u{7}") == nil)
+    #expect(light("\u{1B}]11;rgb:ffff/ffff\u{7}") == nil)
+    // Asked before the device attributes, whose answer ends the wait, with or without graphics.
+    for query in [GraphicsDetection.query, GraphicsDetection.backgroundOnlyQuery] {
+      let text = String(decoding: query, as: UTF8.self)
+      let osc = try? #require(text.range(of: "\u{1B}]11;?\u{1B}\\"))
+      #expect(osc != nil && text.hasSuffix("\u{1B}[c"), "\(text.debugDescription)")
+    }
+  }
+
   @Test func nothingWhenTheTerminalOnlyAnswersItsAttributes() {
     var reply = GraphicsDetection.Reply()
     reply.append(Array("\u{1B}[?1;2c".utf8))
