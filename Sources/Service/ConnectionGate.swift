@@ -241,9 +241,6 @@ final class ConnectionRecord: Sendable {
   /// Whether a request is being read or answered.
   var isBusy: Bool { state.load(ordering: .acquiring) == Self.busy }
 
-  /// Whether the gate chose the connection to close for a newcomer.
-  var isClaimed: Bool { state.load(ordering: .acquiring) == Self.claimed }
-
   /// Marks the connection busy as bytes of a request come.
   /// - Returns: false when the gate has claimed it: what came must be dropped.
   func markBusy() -> Bool {

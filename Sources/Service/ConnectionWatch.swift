@@ -71,6 +71,9 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler {
     if endedInRead, betweenRequests {
       // A request ended in this read: another has begun unless the read ends with it.
       headBegun = !Self.endsWithRequest(bytes, lastBody: lastBody)
+    } else if headBegun, betweenRequests, Self.isEmptyLines(bytes) {
+      // Empty lines between requests are ignored (some clients send one after a body).
+      headBegun = false
     }
     lastBody = nil
     if headBegun, deadline == nil, !closing {
@@ -175,9 +178,21 @@ final class ConnectionWatch: ChannelInboundHandler, RemovableChannelHandler {
       return true
     }
     guard let lastBody, lastBody.readableBytes > 0 else { return false }
-    return (1...min(8, lastBody.readableBytes, read.readableBytes)).allSatisfy {
-      read.getInteger(at: read.writerIndex - $0, as: UInt8.self)
+    // Empty lines after the body are ignored, as the decoder ignores them.
+    var end = read.writerIndex
+    while end - read.readerIndex >= 2, read.getInteger(at: end - 2, as: UInt16.self) == 0x0D0A {
+      end -= 2
+    }
+    let count = min(8, lastBody.readableBytes, end - read.readerIndex)
+    guard count > 0 else { return false }
+    return (1...count).allSatisfy {
+      read.getInteger(at: end - $0, as: UInt8.self)
         == lastBody.getInteger(at: lastBody.writerIndex - $0, as: UInt8.self)
     }
+  }
+
+  /// Whether `read` holds nothing but line ends.
+  static func isEmptyLines(_ read: ByteBuffer) -> Bool {
+    read.readableBytesView.allSatisfy { $0 == 0x0D || $0 == 0x0A }
   }
 }

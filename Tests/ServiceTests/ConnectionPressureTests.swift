@@ -362,5 +362,27 @@ struct ConnectionPressureTests {
     #expect(!ends("[1]}\r\nGET / HTTP/1.1\r\n", body: "[1]}"))
     #expect(!ends("{\"a\":1}POST", body: "{\"a\":1}"))
     #expect(!ends("", body: nil))
+    // An empty line after a body (as some clients send) is not the start of a head.
+    #expect(ends("[1]}\r\n", body: "[1]}"))
+    #expect(ends("[1]}\r\n\r\n", body: "[1]}"))
+    #expect(!ends("[1]}\r\nG", body: "[1]}"))
+    #expect(!ends("\r\n", body: "[1]}"))
+  }
+
+  /// Empty lines between requests, in the read of the body before them or a read of their
+  /// own, leave the connection idle, with no deadline running.
+  @Test func emptyLinesBetweenRequestsAreNoHead() throws {
+    let service = Fixture(limit: 1, headTimeout: .seconds(10))
+    let connection = try service.connect()
+    try connection.send(Self.post + "\r\n")
+    connection.router.answer()
+    #expect(connection.record?.idleSince != nil)
+    try connection.send("\r\n")
+    #expect(connection.record?.idleSince != nil)
+    service.wait(.seconds(60))
+    #expect(connection.isOpen)
+    #expect(service.gate.headTimeouts.total == 0)
+    try connection.send(Self.get)
+    #expect(connection.router.ends == 2)
   }
 }
