@@ -123,7 +123,15 @@ struct ConsentCommand: ParsableCommand {
   struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "show",
-      abstract: "An account's consent per service and its full history.")
+      abstract: "An account's consent per service and its full history.",
+      discussion: """
+        An id spelt byte for byte as a stored account's names that account, any other \
+        spelling the account holding it in NFC. An account whose id twin accounts hold in \
+        another Unicode form (see `csar consent twins`) names them, and a service says \
+        "may share ...: no (twin PSEUDONYM STATE)" where a twin has not granted consent: \
+        uploads are scanned only when every twin granted it. With --json, the document of \
+        the service's GET /v1/consent/{account}.
+        """)
 
     @Option(name: .long, help: "Database file (default: $XDG_DATA_HOME/csar/csar.sqlite).")
     var db: String?
