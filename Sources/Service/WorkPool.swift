@@ -65,16 +65,23 @@ final class WorkPool: Sendable {
         if kind == .read || start.markLate() { once.resume(.failure(Self.late)) }
       }
       threads.submit { state in
-        defer { self.admitted.subtract(1, ordering: .relaxed) }
+        // The place frees before the answer goes: a client that sends its next request as
+        // soon as it has the answer must find it free (it was freed after, and such a
+        // request could be refused as "busy" by a pool with nothing left to do).
         guard state == .active else {
           timer.cancel()
+          self.admitted.subtract(1, ordering: .relaxed)
           once.resume(.failure(APIError.unavailable("the service is stopping")))
           return
         }
         // Late write work never starts: its request was already answered 503.
-        guard kind == .read || start.markStarted() else { return }
+        guard kind == .read || start.markStarted() else {
+          self.admitted.subtract(1, ordering: .relaxed)
+          return
+        }
         let result = Result { try body() }
         timer.cancel()
+        self.admitted.subtract(1, ordering: .relaxed)
         once.resume(result)
       }
     }

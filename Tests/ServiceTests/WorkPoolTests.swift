@@ -42,13 +42,31 @@ struct WorkPoolTests {
     #expect(try await pool.run(.read, until: .now + .seconds(60)) { 2 } == 2)
 
     do {
-      _ = try await pool.run(.read, until: .now + .milliseconds(50)) { usleep(400_000) }
+      _ = try await pool.run(.read, until: .now + .milliseconds(50)) { usleep(2_000_000) }
       Issue.record("a late read must be answered 503")
     } catch let error as APIError {
       #expect(error.status.code == 503)
       #expect(error.message.contains("timeout"))
     }
     try await Self.waitUntil { pool.depth == 0 }
+    try await pool.shutdown()
+  }
+
+  /// A pool with one place: each request sent as soon as the one before was answered finds
+  /// the place free. Before, the place was freed only after the answer went, and such a
+  /// request was now and then refused as "busy" by a pool with nothing to do.
+  @Test func aRequestSentWhenTheLastOneIsAnsweredFindsItsPlaceFree() async throws {
+    let pool = WorkPool(threads: 1, queueCapacity: 0)
+    pool.start()
+    var refused = 0
+    for n in 0..<5_000 {
+      do {
+        _ = try await pool.run(.read, until: .now + .seconds(60)) { n }
+      } catch let error as APIError where error.status.code == 503 {
+        refused += 1
+      }
+    }
+    #expect(refused == 0, "\(refused) of 5,000 refused")
     try await pool.shutdown()
   }
 
@@ -59,8 +77,10 @@ struct WorkPoolTests {
     let pool = WorkPool(threads: 1, queueCapacity: 1)
     pool.start()
     let committed = Mutex(0)
-    let value = try await pool.run(.write, until: .now + .milliseconds(50)) {
-      usleep(300_000)
+    // A second to start in (a loaded machine may take a while to run the pool's thread),
+    // three to finish: the answer comes well past the deadline.
+    let value = try await pool.run(.write, until: .now + .seconds(1)) {
+      usleep(3_000_000)
       committed.withLock { $0 += 1 }
       return 7
     }
@@ -75,10 +95,16 @@ struct WorkPoolTests {
     let pool = WorkPool(threads: 1, queueCapacity: 1)
     pool.start()
     let release = DispatchSemaphore(value: 0)
+    let running = Mutex(false)
     let busy = Task {
-      try await pool.run(.write, until: .now + .seconds(60)) { release.wait() }
+      try await pool.run(.write, until: .now + .seconds(60)) {
+        running.withLock { $0 = true }
+        release.wait()
+      }
     }
-    try await Self.waitUntil { pool.depth > 0 }
+    // Running on the pool's one thread, not only admitted: admitted, it could still be
+    // submitted after the write below, which then ran first (this test failed so under load).
+    try await Self.waitUntil { running.withLock { $0 } }
     let ran = Mutex(false)
     do {
       try await pool.run(.write, until: .now + .milliseconds(50)) { ran.withLock { $0 = true } }
