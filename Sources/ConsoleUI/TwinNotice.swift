@@ -16,11 +16,14 @@ enum TwinNotice {
     return heading(twins) + others(of: account, twins: twins) + "; never merged"
   }
 
-  /// `another account has this id in another Unicode form: u-cccc00000003` (for a narrow
-  /// pane: the Consent screen shows where the ids differ), or nil when `twins` is empty.
-  static func brief(twins: [AccountSummary]) -> String? {
+  /// `another account has this id in another Unicode form: u-cccc00000003 (consent
+  /// refused)`, each twin with its consent on the item's service in the words of `csar
+  /// consent show` (for a narrow pane: the Consent screen shows where the ids differ), or nil
+  /// when `twins` is empty.
+  static func brief(twins: [TwinConsent]) -> String? {
     guard !twins.isEmpty else { return nil }
-    return heading(twins) + twins.map(\.pseudonym).joined(separator: ", ")
+    let named = twins.map { "\($0.account.pseudonym) (consent \($0.consent.rawValue))" }
+    return heading(twins.map(\.account)) + named.joined(separator: ", ")
   }
 
   /// `another account has this id in another Unicode form: ` (or `2 other accounts have`).

@@ -104,6 +104,61 @@ struct TwinAccountsTests {
     #expect(!Self.text(console, width: width, height: height).contains("Twin"))
   }
 
+  /// The item pane's Twin line gives each twin's consent on the item's service, in the words
+  /// `csar consent show` uses, as the upload gate weighs it; before, it named the twin alone.
+  @Test(arguments: [(80, 24), (120, 40)])
+  func aReviewItemOfATwinGivesTheTwinsConsent(width: Int, height: Int) throws {
+    let fixture = try ReviewFixture()
+    let itemId = try fixture.firstItemId()
+    try Self.addTwins(fixture, itemId: itemId)
+    let console = try fixture.console("alice")
+    let database = console.context.database
+    let nfcAccount = try #require(try database.account(externalIdOrPseudonym: Self.nfc))
+    let serviceId = try #require(
+      try fixture.sql("SELECT service_id FROM flagged_item WHERE id = \(itemId)", Int64.self))
+    console.press(.enter)
+    #expect(console.shows("Item \(itemId) · claimed until", width: width, height: height))
+    var text = Self.text(console, width: width, height: height)
+    #expect(
+      Self.twinLine(text) == "another account has this id in another Unicode form: "
+        + "\(Self.nfcPseudonym) (consent not_asked)", "\(text)")
+
+    // The twin refuses on the item's service: the item opened again says so.
+    _ = try database.recordConsentChange(
+      accountId: nfcAccount.id, serviceId: serviceId, to: .refused, source: .app,
+      termsVersion: "t-1", reason: nil, by: "alice")
+    let again = try fixture.console("alice")
+    again.press(.enter)
+    #expect(again.shows("Item \(itemId) · claimed until", width: width, height: height))
+    text = Self.text(again, width: width, height: height)
+    #expect(Self.twinLine(text).hasSuffix("\(Self.nfcPseudonym) (consent refused)"), "\(text)")
+  }
+
+  /// The item pane's Twin line as one line: its value and the rows it wraps onto (indented
+  /// further than the label, in the same cell between borders), joined by spaces.
+  static func twinLine(_ text: String) -> String {
+    let rows = text.split(separator: "\n").map {
+      $0.split(separator: "│", omittingEmptySubsequences: false).map(String.init)
+    }
+    let indent = { (cell: String) in cell.prefix { $0 == " " }.count }
+    for (index, cells) in rows.enumerated() {
+      guard
+        let column = cells.firstIndex(where: {
+          $0.trimmingCharacters(in: .whitespaces).hasPrefix(TwinNotice.label + " ")
+        })
+      else { continue }
+      let label = cells[column]
+      let more = rows[(index + 1)...].prefix {
+        $0.count > column && indent($0[column]) > indent(label)
+          && !$0[column].allSatisfy(\.isWhitespace)
+      }
+      return ([String(label.drop { $0 == " " }.dropFirst(TwinNotice.label.count))]
+        + more.map { $0[column] })
+        .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
+    return ""
+  }
+
   /// The status bar (last row) at `width` x `height`.
   static func statusBar(_ console: Console, width: Int, height: Int) -> String {
     Self.text(console, width: width, height: height).split(separator: "\n").last

@@ -393,12 +393,19 @@ final class QueueScreen: ConsoleScreen {
       twin: Self.twinNotice(item, database: context.database))
   }
 
-  /// What ``TwinNotice`` says about the item's account, nil when it has no twin. A failed
-  /// read says so too: it must not pass for "no twin".
+  /// What ``TwinNotice`` says about the item's account, with each twin's consent on the
+  /// item's service (what the upload gate weighs), nil when it has no twin. A failed read
+  /// says so too: it must not pass for "no twin".
   static func twinNotice(_ item: QueueItem, database: AppDatabase) -> String? {
     guard let accountId = item.accountId else { return nil }
     do {
-      return TwinNotice.brief(twins: try database.twins(ofAccount: accountId))
+      let twins = try database.twins(ofAccount: accountId)
+      let pairs = twins.map { AccountService(accountId: $0.id, serviceId: item.serviceId) }
+      let consent = try database.consentStates(pairs)
+      return TwinNotice.brief(
+        twins: zip(twins, pairs).map {
+          TwinConsent(account: $0, consent: consent[$1] ?? .notAsked)
+        })
     } catch {
       return "could not be checked (\(error))"
     }
