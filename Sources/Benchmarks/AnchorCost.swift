@@ -40,7 +40,7 @@ struct AnchorCost {
 
   /// One audited commit of one event.
   private static func commit(_ database: AppDatabase, _ n: Int) throws {
-    try database.audited(by: "bench") { _, trail in
+    _ = try database.audited(by: "bench") { _, trail in
       try trail.record(action: "bench.commit", entity: "bench", entityId: String(n))
     }
   }

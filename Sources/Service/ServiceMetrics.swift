@@ -35,28 +35,39 @@ final class ServiceMetrics: Sendable {
       return fresh
     }
     indexHashes = registry.makeGauge(
-      name: "csar_index_hashes", help: "Hashes in the enabled banks the index serves")
-    indexBanks = registry.makeGauge(name: "csar_index_banks", help: "Enabled banks")
+      descriptor: Self.series("csar_index_hashes", "Hashes in the enabled banks the index serves"))
+    indexBanks = registry.makeGauge(descriptor: Self.series("csar_index_banks", "Enabled banks"))
     indexAge = registry.makeGauge(
-      name: "csar_index_age_seconds", help: "Seconds since the bank index was built")
+      descriptor: Self.series("csar_index_age_seconds", "Seconds since the bank index was built"))
     indexBuilds = registry.makeCounter(
-      name: "csar_index_builds_total", help: "Bank index builds (start and refreshes)")
+      descriptor: Self.series(
+        "csar_index_builds_total", "Bank index builds (start and refreshes)"))
     queueDepth = registry.makeGauge(
-      name: "csar_work_queue_depth", help: "Work admitted and not finished (running + waiting)")
+      descriptor: Self.series(
+        "csar_work_queue_depth", "Work admitted and not finished (running + waiting)"))
     lookupMatches = registry.makeCounter(
-      name: "csar_lookup_matches_total", help: "Bank entries matched by /v1/lookup")
+      descriptor: Self.series(
+        "csar_lookup_matches_total", "Bank entries matched by /v1/lookup"))
     anchorWriteFailures = registry.makeCounter(
-      name: "csar_audit_anchor_write_failures_total",
-      help: "Audit anchor writes that failed after a committed change (the anchor lags)")
+      descriptor: Self.series(
+        "csar_audit_anchor_write_failures_total",
+        "Audit anchor writes that failed after a committed change (the anchor lags)"))
     anchorBehind = registry.makeGauge(
-      name: "csar_audit_anchor_behind",
-      help: "1 while the audit anchor file does not record the log's newest event (a failed "
-        + "or kept write until a later one succeeds; missing or unusable), 0 when it does; "
-        + "read from the files at each scrape, whichever process wrote them")
+      descriptor: Self.series(
+        "csar_audit_anchor_behind",
+        "1 while the audit anchor file does not record the log's newest event (a failed "
+          + "or kept write until a later one succeeds; missing or unusable), 0 when it does; "
+          + "read from the files at each scrape, whichever process wrote them"))
     anchorWritten = registry.makeGauge(
-      name: "csar_audit_anchor_written_timestamp_seconds",
-      help: "When the audit anchor file was last written, by any process (Unix time; 0 "
-        + "without an anchor it can use)")
+      descriptor: Self.series(
+        "csar_audit_anchor_written_timestamp_seconds",
+        "When the audit anchor file was last written, by any process (Unix time; 0 "
+          + "without an anchor it can use)"))
+  }
+
+  /// A series' name and help as the registry takes them: the name whole (no unit appended).
+  private static func series(_ name: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
   }
 
   /// Sets the anchor gauges from the files as they are now (``AppDatabase/anchorState()``),
@@ -102,8 +113,8 @@ final class ServiceMetrics: Sendable {
       let key = kind + "/" + decision
       if let counter = counters[key] { return counter }
       let made = registry.makeCounter(
-        name: "csar_scans_total", labels: [("kind", kind), ("decision", decision)],
-        help: "Scans by kind (file, url) and decision")
+        descriptor: Self.series("csar_scans_total", "Scans by kind (file, url) and decision"),
+        labels: [("kind", kind), ("decision", decision)])
       counters[key] = made
       return made
     }

@@ -31,7 +31,7 @@ struct ReviewFixture {
     for number in 0..<64 {
       let name = "media/\(number).png"
       let png = try ImageEncoder.encodePNG(Self.picture(number))
-      FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(png))
+      _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(png))
       digests[name] = FileDigests.sha256(of: png)
     }
     let database = try open()
@@ -307,7 +307,7 @@ struct ReviewQueueTests {
     #expect(console.shows("has no picture"))
 
     let png = try ImageEncoder.encodePNG(ReviewFixture.picture(3))
-    FileManager.default.createFile(
+    _ = FileManager.default.createFile(
       atPath: fixture.folder + "/" + path, contents: Data(png.prefix(png.count / 3)))
     console.press(.escape, .enter)
     screen = console.render(width: 120, height: 40)
@@ -386,7 +386,7 @@ struct ReviewQueueTests {
       jpeg.indices.dropLast().first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
     jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0x17, 0x70, 0x17, 0x70])
     let path = try ScratchSpace.path("huge.jpg")
-    FileManager.default.createFile(atPath: path, contents: Data(jpeg))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(jpeg))
     let preview = ItemPreview(
       itemId: 1, mediaPath: path, url: nil, databasePath: ":memory:",
       roots: MediaRoots(configured: [try ScratchSpace.root], databasePath: ":memory:"))

@@ -139,7 +139,7 @@ struct ThemeTests {
     var reply = GraphicsDetection.Reply()
     let hex = [red, green, blue].map { String(format: "%02x", Int($0)) }.joined(separator: "/")
     reply.append(Array("\u{1B}]11;rgb:\(hex)\u{7}".utf8))
-    let isLight = try #require(reply.backgroundIsLight)
+    let isLight = try #require(reply.backgroundIsLight as Bool?)
     let theme = try Theme.load(nameOrPath: Theme.nameFor(backgroundIsLight: isLight))
     let ink: (Double, Double, Double) = isLight ? (0, 0, 0) : (229, 229, 229)
     let least = depth == .color8 ? 2.5 : 4.5

@@ -27,7 +27,7 @@ struct BenchAllEndToEndTests {
     let folder = parent + "/bench\u{1B}]0;owned\u{07}"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     // An existing "demo database" is only named, not opened, by the demo step.
-    FileManager.default.createFile(atPath: folder + "/demo-1.sqlite", contents: Data())
+    _ = FileManager.default.createFile(atPath: folder + "/demo-1.sqlite", contents: Data())
     let result = try CsarBinary.run([
       "bench", "all", "--items", "1", "--dir", folder, "--runs", "2", "--iterations", "1",
       "--match-hashes", "100", "--queries", "1", "--consent-events", "10", "--consent-runs",

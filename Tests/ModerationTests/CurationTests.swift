@@ -93,7 +93,7 @@ struct CurationTests {
     let query = [try HashQuery(type: "pdq", value: setup.pdq.hash.hex, field: "q")]
     #expect(try live.current.lookup(query)[0].matches.count == 1)
     let path = try setup.scratch.write("r.csv", "pdq,\(setup.pdq.hash.hex)\n")
-    try Curation.retract(path: path, database: setup.db, by: "mod")
+    _ = try Curation.retract(path: path, database: setup.db, by: "mod")
     // The index in hand still holds the hash, but the entry is gone: no match.
     #expect(try live.current.lookup(query)[0].matches.isEmpty)
     #expect(try live.refresh())

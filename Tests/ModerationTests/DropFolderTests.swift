@@ -61,7 +61,7 @@ struct DropFolderTests {
       "c.xml",
       "<queryResult><images><image><id>i3</id><fingerprints><pdq>\(Self.pdq(3))</pdq>"
         + "</fingerprints></image></images></queryResult>\n")
-    FileManager.default.createFile(
+    _ = FileManager.default.createFile(
       atPath: scratch.path + "/d.csv", contents: Data([0x70, 0x64, 0x71, 0x2C, 0xFF, 0x0A]))
     let report = try DropFolder.sync(
       folder: scratch.path, target: .bank("feed"), database: db, by: "mod")

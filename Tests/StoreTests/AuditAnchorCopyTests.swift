@@ -17,7 +17,7 @@ struct AuditAnchorCopyTests {
 
   /// Copies the database file of `db` (checkpointed first, so the file holds every commit).
   static func copy(_ db: AppDatabase, to path: String) throws {
-    try db.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+    _ = try db.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     try FileManager.default.copyItem(atPath: db.path, toPath: path)
   }
 

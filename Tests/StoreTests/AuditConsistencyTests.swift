@@ -197,7 +197,7 @@ struct AuditConsistencyTests {
     let db = try seededDatabase()
     let item = try queueItem(db, kind: .knownMatch, account: 1)
     let outcome = try claimAndDecide(db, item, .dismiss)
-    try db.audited(by: "alice") { _, trail in
+    _ = try db.audited(by: "alice") { _, trail in
       try trail.record(
         action: "item.decide", entity: "flagged_item", entityId: String(item),
         before: ["state": "dismissed"], after: ["state": "confirmed"])

@@ -164,7 +164,7 @@ struct AuditKeyedChainTests {
 
   /// One audited write of one event.
   static func write(_ db: AppDatabase) throws {
-    try db.audited(by: "alice") { _, trail in
+    _ = try db.audited(by: "alice") { _, trail in
       try trail.record(action: "test.write", entity: "test", entityId: "1")
     }
   }

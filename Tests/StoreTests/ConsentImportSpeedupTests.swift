@@ -145,7 +145,7 @@ struct ConsentImportInternalsTests {
     // in-memory database (reads included).
     let lookups = Locked<Int>()
     lookups.set(0)
-    try db.writer.writeWithoutTransaction { connection in
+    db.writer.writeWithoutTransaction { connection in
       connection.trace(options: .statement) { event in
         guard case .statement(let statement) = event else { return }
         let sql = statement.sql
@@ -157,7 +157,7 @@ struct ConsentImportInternalsTests {
       }
     }
     let again = try db.importCSV(lines)
-    try db.writer.writeWithoutTransaction { $0.trace(options: .statement, nil) }
+    db.writer.writeWithoutTransaction { $0.trace(options: .statement, nil) }
     #expect(again.duplicates == 900 && again.accepted == 0)
     // 900 ids, 256 a query: 4 queries, not one per event.
     #expect(lookups.get() == 4)

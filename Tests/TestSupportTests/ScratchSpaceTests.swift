@@ -36,7 +36,8 @@ struct ScratchSpaceTests {
     for folder in [left, running] {
       try FileManager.default.createDirectory(
         atPath: folder + "/e2e-1/media", withIntermediateDirectories: true)
-      FileManager.default.createFile(atPath: folder + "/e2e-1/demo.sqlite", contents: Data([1]))
+      _ = FileManager.default.createFile(
+        atPath: folder + "/e2e-1/demo.sqlite", contents: Data([1]))
     }
     ScratchSpace.removeFoldersOfEndedRuns()
     #expect(!FileManager.default.fileExists(atPath: left))

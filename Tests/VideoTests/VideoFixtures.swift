@@ -18,8 +18,8 @@ enum Tool {
   static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
     let out = URL(fileURLWithPath: try ScratchSpace.path("tool.out"))
     let err = URL(fileURLWithPath: try ScratchSpace.path("tool.err"))
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     defer {
       try? FileManager.default.removeItem(at: out)
       try? FileManager.default.removeItem(at: err)

@@ -395,7 +395,7 @@ struct ConsentHistoryLine {
     for event in history {
       let from = previous[event.serviceId] ?? .notAsked
       previous[event.serviceId] = event.state
-      var text =
+      let text =
         "\(Format.timestamp(event.occurredAt))  \(event.serviceCode)  "
         + "\(from.rawValue) → \(event.state.rawValue)  \(event.source.rawValue)"
         + " · \(event.termsVersion)"

@@ -1017,7 +1017,7 @@ extension DemoGenerator {
         into: bulk, items: items, accounts: accounts,
         today: CalendarDate(unixSeconds: now), now: now, observer: observer)
       let done = try AppDatabase.open(path: building, auditKey: auditKey)
-      try done.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+      _ = try done.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     } catch {
       removeBuilding()
       throw error
