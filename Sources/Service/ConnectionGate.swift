@@ -44,24 +44,19 @@ final class ConnectionGate: Sendable {
     self.logger = logger
     let registry = metrics.registry
     openGauge = registry.makeGauge(
-      descriptor: Self.series("csar_connections_open", "Client connections open now"))
+      descriptor: ServiceMetrics.series("csar_connections_open", "Client connections open now"))
     refusedCounter = registry.makeCounter(
-      descriptor: Self.series(
+      descriptor: ServiceMetrics.series(
         "csar_connections_refused_total",
         "Connections turned away with a 503: --max-connections were open, none idle"))
     evictedCounter = registry.makeCounter(
-      descriptor: Self.series(
+      descriptor: ServiceMetrics.series(
         "csar_connections_evicted_total",
         "Idle kept-alive connections closed to admit a newcomer at --max-connections"))
     headTimeoutCounter = registry.makeCounter(
-      descriptor: Self.series(
+      descriptor: ServiceMetrics.series(
         "csar_request_head_timeouts_total",
         "Connections answered 408 and closed: a request head not whole in --head-timeout"))
-  }
-
-  /// A series' name and help as the registry takes them.
-  private static func series(_ name: String, _ help: String) -> MetricNameDescriptor {
-    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
   }
 
   /// Admits `channel` (counted until it closes), closing the connection idle the longest

@@ -66,7 +66,8 @@ final class ServiceMetrics: Sendable {
   }
 
   /// A series' name and help as the registry takes them: the name whole (no unit appended).
-  private static func series(_ name: String, _ help: String) -> MetricNameDescriptor {
+  /// Every series of the service is made with it (``ConnectionGate`` too).
+  static func series(_ name: String, _ help: String) -> MetricNameDescriptor {
     MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
   }
 

@@ -83,29 +83,14 @@ struct ThemeTests {
 
   // MARK: - Contrast
 
-  /// xterm's colours for indexes 0-255 (0-15 its defaults, then the cube and the greys).
+  /// A colour's RGB as xterm shows it (``ColorApproximation/components(of:)``);
+  /// `fallback` for the terminal's own.
   static func rgb(_ color: TerminalColor, default fallback: (Double, Double, Double))
     -> (Double, Double, Double)
   {
-    switch color {
-    case .default: return fallback
-    case .rgb(let r, let g, let b): return (Double(r), Double(g), Double(b))
-    case .indexed(let index):
-      let system: [(Double, Double, Double)] = [
-        (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
-        (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
-        (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
-      ]
-      let i = Int(index)
-      if i < 16 { return system[i] }
-      if i >= 232 {
-        let v = Double(8 + (i - 232) * 10)
-        return (v, v, v)
-      }
-      let steps: [Double] = [0, 95, 135, 175, 215, 255]
-      let n = i - 16
-      return (steps[n / 36], steps[(n / 6) % 6], steps[n % 6])
-    }
+    guard color != .default else { return fallback }
+    let (r, g, b) = ColorApproximation.components(of: color)
+    return (Double(r), Double(g), Double(b))
   }
 
   /// WCAG's contrast ratio of two sRGB colours (1 to 21).
